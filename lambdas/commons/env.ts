@@ -1,0 +1,41 @@
+/**
+ * Reads an environment variable that must be set, throwing at cold start
+ * (module load) rather than on the first request.
+ *
+ * @example
+ * export const connectionsTableName = requireEnv('CONNECTIONS_TABLE');
+ */
+export function requireEnv(key: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[key];
+  if (value === undefined || value === '') {
+    throw new Error(`Environment variable ${key} is required`);
+  }
+  return value;
+}
+
+/** Reads an optional environment variable; empty counts as unset. */
+export function optionalEnv(key: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const value = env[key];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** Environment variable names shared by CDK, the local runtime and the handlers. */
+export const ENV = {
+  connectionsTable: 'CONNECTIONS_TABLE',
+  roomsTable: 'ROOMS_TABLE',
+  membershipsTable: 'MEMBERSHIPS_TABLE',
+  messagesTable: 'MESSAGES_TABLE',
+  presenceTable: 'PRESENCE_TABLE',
+  /** The stage's @connections endpoint (stage.callbackUrl in CDK, the emulator locally). */
+  callbackUrl: 'WS_CALLBACK_URL',
+  /** Secrets Manager secret (ARN or name) holding the HS256 secret, in AWS. */
+  jwtSecretArn: 'JWT_SECRET_ARN',
+  /** The HS256 secret itself: local runtime and tests only. */
+  jwtSecret: 'JWT_ACCESS_SECRET',
+  /** Alternative to a shared secret: a JWKS URL (RS256/ES256, e.g. Cognito). */
+  jwksUrl: 'JWT_JWKS_URL',
+  jwtIssuer: 'JWT_ISSUER',
+  jwtAudience: 'JWT_AUDIENCE',
+  /** Allowed browser origin (exact match) for the HTTP API and WebSocket $connect. */
+  frontendUrl: 'FRONTEND_URL',
+} as const;

@@ -1,0 +1,99 @@
+/** Error codes that reach clients in ack, error frames and HTTP bodies. */
+export type ErrorCode =
+  | 'BAD_REQUEST'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNKNOWN_ACTION'
+  | 'RATE_LIMITED'
+  | 'INTERNAL';
+
+/**
+ * Base of every error the domain raises on purpose. It carries the code the
+ * client sees and the HTTP status the HTTP API maps it to, in one place.
+ */
+export class ChatError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+
+  constructor(code: ErrorCode, statusCode: number, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ChatError';
+    this.code = code;
+    this.statusCode = statusCode;
+  }
+
+  toJSON(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export class BadRequestError extends ChatError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('BAD_REQUEST', 400, message, options);
+    this.name = 'BadRequestError';
+  }
+}
+
+export class UnauthorizedError extends ChatError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('UNAUTHORIZED', 401, message, options);
+    this.name = 'UnauthorizedError';
+  }
+}
+
+export class ForbiddenError extends ChatError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('FORBIDDEN', 403, message, options);
+    this.name = 'ForbiddenError';
+  }
+}
+
+export class NotFoundError extends ChatError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('NOT_FOUND', 404, message, options);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ConflictError extends ChatError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('CONFLICT', 409, message, options);
+    this.name = 'ConflictError';
+  }
+}
+
+export class PayloadTooLargeError extends ChatError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('PAYLOAD_TOO_LARGE', 413, message, options);
+    this.name = 'PayloadTooLargeError';
+  }
+}
+
+export class UnknownActionError extends ChatError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('UNKNOWN_ACTION', 400, message, options);
+    this.name = 'UnknownActionError';
+  }
+}
+
+export class RateLimitedError extends ChatError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('RATE_LIMITED', 429, message, options);
+    this.name = 'RateLimitedError';
+  }
+}
+
+/** Narrows a caught value to an Error (rethrowing anything else wrapped). */
+export function assertIsError(value: unknown): asserts value is Error {
+  if (!(value instanceof Error)) {
+    throw new Error(`Unexpected non-error thrown: ${String(value)}`, { cause: value });
+  }
+}
+
+/** The `{code, message}` a client may see for any thrown value; internals are never leaked. */
+export function toClientError(err: unknown): { code: ErrorCode; message: string } {
+  return err instanceof ChatError ? err.toJSON() : { code: 'INTERNAL', message: 'Internal error' };
+}

@@ -1,0 +1,116 @@
+/**
+ * The one description of every DynamoDB table. The CDK constructs and the
+ * local runtime (which creates the same tables in DynamoDB Local) both read
+ * it, so the schema is never written twice.
+ */
+
+/** Key attribute types this project uses. */
+export type KeyType = 'S' | 'N';
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: KeyType;
+}
+
+export interface IndexDefinition {
+  readonly indexName: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+}
+
+/** What a table's stream carries, when it has one. */
+export type StreamView = 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES' | 'KEYS_ONLY';
+
+export interface TableDefinition {
+  /** Logical name; also the CDK construct id and the local table name. */
+  readonly name: string;
+  /** Environment variable that carries the physical table name to functions. */
+  readonly envVar: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  readonly globalIndexes?: readonly IndexDefinition[];
+  /** Local indexes share the table's partition key. */
+  readonly localIndexes?: readonly IndexDefinition[];
+  readonly timeToLiveAttribute?: string;
+  readonly stream?: StreamView;
+}
+
+/**
+ * `Connections`: one row per live WebSocket connection.
+ * Attributes: userId, connectedAt (epoch ms), expiresAt (epoch s, TTL),
+ * protocol ('lettera.v1' | 'socket.io'), rooms (string set of joined rooms).
+ */
+export const connectionsTable = {
+  name: 'Connections',
+  envVar: 'CONNECTIONS_TABLE',
+  partitionKey: { name: 'connectionId', type: 'S' },
+  globalIndexes: [{ indexName: 'byUser', partitionKey: { name: 'userId', type: 'S' }, sortKey: { name: 'connectionId', type: 'S' } }],
+  timeToLiveAttribute: 'expiresAt',
+} as const satisfies TableDefinition;
+
+/**
+ * `Rooms`: one row per (room, connection). room is `chat:{chatId}` or
+ * `user:{userId}`. Attributes: userId, protocol, expiresAt (TTL). One Query
+ * lists a room's connections with everything the fan-out needs to encode.
+ */
+export const roomsTable = {
+  name: 'Rooms',
+  envVar: 'ROOMS_TABLE',
+  partitionKey: { name: 'room', type: 'S' },
+  sortKey: { name: 'connectionId', type: 'S' },
+  timeToLiveAttribute: 'expiresAt',
+} as const satisfies TableDefinition;
+
+/**
+ * `Memberships`: who participates in which chat. Attributes: title, addedAt,
+ * addedBy, typingAt (typing throttle; changes to it are filtered out of the
+ * fan-out). The stream joins or removes live connections to/from the room.
+ */
+export const membershipsTable = {
+  name: 'Memberships',
+  envVar: 'MEMBERSHIPS_TABLE',
+  partitionKey: { name: 'chatId', type: 'S' },
+  sortKey: { name: 'userId', type: 'S' },
+  globalIndexes: [{ indexName: 'byUser', partitionKey: { name: 'userId', type: 'S' }, sortKey: { name: 'chatId', type: 'S' } }],
+  stream: 'NEW_AND_OLD_IMAGES',
+} as const satisfies TableDefinition;
+
+/**
+ * `Messages`: pk chatId, sk messageId (sortable, see ids.ts). Message rows
+ * have kind 'message'; idempotency markers for clientMessageId have kind
+ * 'idempotency' and a TTL. changeId is a new sortable id on every write
+ * (equal to messageId on creation); the `byChange` index serves recovery.
+ */
+export const messagesTable = {
+  name: 'Messages',
+  envVar: 'MESSAGES_TABLE',
+  partitionKey: { name: 'chatId', type: 'S' },
+  sortKey: { name: 'messageId', type: 'S' },
+  localIndexes: [{ indexName: 'byChange', partitionKey: { name: 'chatId', type: 'S' }, sortKey: { name: 'changeId', type: 'S' } }],
+  timeToLiveAttribute: 'expiresAt',
+  stream: 'NEW_AND_OLD_IMAGES',
+} as const satisfies TableDefinition;
+
+/**
+ * `Presence`: pk userId; connectionIds is the string set of the user's open
+ * connections (a set, not a counter, so a repeated connect or disconnect is
+ * idempotent). The stream turns empty→non-empty into `user:online` and
+ * non-empty→empty into `user:offline`.
+ */
+export const presenceTable = {
+  name: 'Presence',
+  envVar: 'PRESENCE_TABLE',
+  partitionKey: { name: 'userId', type: 'S' },
+  stream: 'NEW_AND_OLD_IMAGES',
+} as const satisfies TableDefinition;
+
+export const allTables = [connectionsTable, roomsTable, membershipsTable, messagesTable, presenceTable] as const;
+
+/** Tables whose stream drives the fan-out function. */
+export const fanOutSources = [messagesTable, presenceTable, membershipsTable] as const;
+
+/** Names of the rooms a connection can be in. */
+export const roomOf = {
+  chat: (chatId: string): string => `chat:${chatId}`,
+  user: (userId: string): string => `user:${userId}`,
+} as const;
