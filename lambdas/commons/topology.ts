@@ -1,0 +1,143 @@
+/**
+ * Which function serves which route and stream: the one description the CDK
+ * stack and the local runtime both build from, so routes, handlers and
+ * stream settings can't drift apart between AWS and a laptop.
+ */
+import { connectionsTable, membershipsTable, messagesTable, presenceTable, roomsTable, type TableDefinition } from './schema';
+
+/** The Lambda functions, by logical name, with their handler module (relative to the repo root). */
+export const functions = {
+  connect: { entry: 'lambdas/handlers/connect.ts' },
+  disconnect: { entry: 'lambdas/handlers/disconnect.ts' },
+  actions: { entry: 'lambdas/handlers/actions.ts' },
+  httpApi: { entry: 'lambdas/handlers/http-api.ts' },
+  fanOut: { entry: 'lambdas/handlers/fan-out.ts' },
+} as const;
+export type FunctionName = keyof typeof functions;
+
+/** WebSocket route key → function. Route selection is `$request.body.action`. */
+export const webSocketRoutes = {
+  $connect: 'connect',
+  $disconnect: 'disconnect',
+  'user:typing': 'actions',
+  'user:stop-typing': 'actions',
+  'message:send': 'actions',
+  'message:edit': 'actions',
+  'message:delete': 'actions',
+  $default: 'actions',
+} as const satisfies Record<string, FunctionName>;
+export type WebSocketRouteKey = keyof typeof webSocketRoutes;
+
+/** Routes whose integration response is returned to the client (acks, error frames). */
+export const routesReturningResponse: readonly WebSocketRouteKey[] = [
+  'user:typing',
+  'user:stop-typing',
+  'message:send',
+  'message:edit',
+  'message:delete',
+  '$default',
+];
+
+export const ROUTE_SELECTION_EXPRESSION = '$request.body.action';
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/** HTTP API routes, all served by the httpApi function. */
+export const httpRoutes: readonly { method: HttpMethod; path: string }[] = [
+  { method: 'POST', path: '/chats' },
+  { method: 'GET', path: '/chats' },
+  { method: 'POST', path: '/chats/{chatId}/participants' },
+  { method: 'DELETE', path: '/chats/{chatId}/participants/{userId}' },
+  { method: 'POST', path: '/chats/{chatId}/messages' },
+  { method: 'GET', path: '/chats/{chatId}/messages' },
+  { method: 'PATCH', path: '/chats/{chatId}/messages/{messageId}' },
+  { method: 'DELETE', path: '/chats/{chatId}/messages/{messageId}' },
+];
+
+/**
+ * A stream → function mapping, with the settings of a Lambda event source
+ * mapping. `filters` are Lambda filter-criteria patterns (JSON), applied by
+ * AWS and by the local poller alike.
+ */
+export interface StreamMapping {
+  readonly table: TableDefinition;
+  readonly function: FunctionName;
+  readonly batchSize: number;
+  readonly maxBatchingWindowSeconds: number;
+  readonly retryAttempts: number;
+  readonly maxRecordAgeSeconds: number;
+  readonly bisectBatchOnError: boolean;
+  readonly reportBatchItemFailures: boolean;
+  readonly startingPosition: 'LATEST' | 'TRIM_HORIZON';
+  readonly filters: readonly Record<string, unknown>[];
+}
+
+const fanOutDefaults = {
+  function: 'fanOut',
+  batchSize: 100,
+  maxBatchingWindowSeconds: 0,
+  retryAttempts: 5,
+  maxRecordAgeSeconds: 3600,
+  bisectBatchOnError: true,
+  reportBatchItemFailures: true,
+  startingPosition: 'LATEST',
+} as const;
+
+export const streamMappings: readonly StreamMapping[] = [
+  {
+    ...fanOutDefaults,
+    table: messagesTable,
+    // Only message rows, and only user-visible changes: TTL deletes of
+    // idempotency markers and the markers themselves never fan out.
+    filters: [{ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { kind: { S: ['message'] } } } }],
+  },
+  {
+    ...fanOutDefaults,
+    table: presenceTable,
+    filters: [{ eventName: ['INSERT', 'MODIFY', 'REMOVE'] }],
+  },
+  {
+    ...fanOutDefaults,
+    table: membershipsTable,
+    // Joining and leaving only; typing-throttle updates are MODIFYs.
+    filters: [{ eventName: ['INSERT', 'REMOVE'] }],
+  },
+];
+
+/** Tables each function may touch, and how: least privilege in CDK, documentation locally. */
+export const tableAccess: Record<FunctionName, readonly { table: TableDefinition; access: 'read' | 'readWrite' }[]> = {
+  connect: [
+    { table: connectionsTable, access: 'readWrite' },
+    { table: roomsTable, access: 'readWrite' },
+    { table: membershipsTable, access: 'read' },
+    { table: presenceTable, access: 'readWrite' },
+  ],
+  disconnect: [
+    { table: connectionsTable, access: 'readWrite' },
+    { table: roomsTable, access: 'readWrite' },
+    { table: presenceTable, access: 'readWrite' },
+  ],
+  actions: [
+    { table: connectionsTable, access: 'readWrite' },
+    { table: roomsTable, access: 'readWrite' },
+    { table: membershipsTable, access: 'readWrite' },
+    { table: messagesTable, access: 'readWrite' },
+    { table: presenceTable, access: 'readWrite' },
+  ],
+  httpApi: [
+    { table: membershipsTable, access: 'readWrite' },
+    { table: messagesTable, access: 'readWrite' },
+  ],
+  fanOut: [
+    { table: connectionsTable, access: 'readWrite' },
+    { table: roomsTable, access: 'readWrite' },
+    { table: membershipsTable, access: 'read' },
+    { table: presenceTable, access: 'readWrite' },
+  ],
+};
+
+/** Functions that post to connections (execute-api:ManageConnections on the stage). */
+export const managesConnections: readonly FunctionName[] = ['actions', 'fanOut'];
+
+/** Functions that verify JWTs (get the secret or the JWKS URL). */
+export const verifiesTokens: readonly FunctionName[] = ['connect', 'actions', 'httpApi'];
