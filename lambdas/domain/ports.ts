@@ -1,0 +1,43 @@
+/**
+ * Interfaces between the parts of the domain, so each part can be built and
+ * tested with the others faked.
+ */
+import type { EventEnvelope, WireProtocol } from '../commons/protocol';
+
+/** One recipient as a room row describes it. */
+export interface RoomMember {
+  connectionId: string;
+  userId: string;
+  protocol: WireProtocol;
+}
+
+export interface BroadcastOptions {
+  /** Skip every connection of this user (typing: never echo to the sender's tabs). */
+  exceptUserId?: string;
+}
+
+/** What a broadcast did; failures are posts that still failed after retries. */
+export interface BroadcastResult {
+  recipients: number;
+  delivered: number;
+  gone: number;
+  failed: number;
+}
+
+/**
+ * Sends one event to every connection of a room (all pages of the room's
+ * rows), encoding it once per wire protocol, posting with bounded
+ * concurrency, removing recipients that are gone.
+ */
+export interface RoomBroadcaster {
+  toRoom(room: string, envelope: EventEnvelope, options?: BroadcastOptions): Promise<BroadcastResult>;
+  toMembers(members: readonly RoomMember[], envelope: EventEnvelope): Promise<BroadcastResult>;
+}
+
+/**
+ * Removes a connection everywhere: its Connections row, its room rows and its
+ * presence entry. Idempotent: removing twice, or a connection whose rows are
+ * already gone, is not an error. Used by $disconnect and by the fan-out on
+ * GoneException.
+ */
+export type ConnectionRemover = (connectionId: string) => Promise<void>;
