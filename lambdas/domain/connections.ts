@@ -1,0 +1,172 @@
+/**
+ * The life of a connection in DynamoDB: opening writes its Connections row,
+ * its room rows and its presence entry; removing undoes all three. Shared by
+ * $connect, $disconnect and the fan-out (which removes gone recipients).
+ */
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchWriteAll, queryAll, type WriteRequest } from '../adapters/dynamodb';
+import type { WireProtocol } from '../commons/protocol';
+import { roomOf } from '../commons/schema';
+import type { ConnectionRemover } from './ports';
+
+/** API Gateway closes a connection after 2 h; rows outlive it by some slack, then TTL removes them. */
+export const CONNECTION_TTL_SECONDS = 2 * 60 * 60 + 10 * 60;
+
+/** A Connections row as stored. */
+export interface ConnectionRow {
+  connectionId: string;
+  userId: string;
+  /** Epoch ms. */
+  connectedAt: number;
+  /** Epoch s (TTL). */
+  expiresAt: number;
+  protocol: WireProtocol;
+  rooms?: Set<string>;
+  /** The token's `exp` (epoch s): actions after it are refused. */
+  tokenExpiresAt?: number;
+  /** Socket.IO only: the connection waits for its CONNECT packet while 'pending'. */
+  state?: 'pending' | 'open';
+}
+
+export interface ConnectionTables {
+  documentClient: DynamoDBDocumentClient;
+  connectionsTable: string;
+  roomsTable: string;
+  presenceTable: string;
+}
+
+export interface OpenConnectionDeps extends ConnectionTables {
+  membershipsTable: string;
+}
+
+export interface OpenConnectionRequest {
+  connectionId: string;
+  userId: string;
+  protocol: WireProtocol;
+  /** Epoch ms. */
+  connectedAt: number;
+  /** The token's `exp`, epoch s. */
+  tokenExpiresAt?: number;
+}
+
+/** The chats a user participates in (Memberships GSI byUser, every page). */
+export async function chatIdsOfUser(
+  deps: { documentClient: DynamoDBDocumentClient; membershipsTable: string },
+  userId: string,
+): Promise<string[]> {
+  const rows = await queryAll<{ chatId: string }>(deps.documentClient, {
+    TableName: deps.membershipsTable,
+    IndexName: 'byUser',
+    KeyConditionExpression: 'userId = :userId',
+    ExpressionAttributeValues: { ':userId': userId },
+    ProjectionExpression: 'chatId',
+  });
+  return rows.map((row) => row.chatId);
+}
+
+/**
+ * Opens a connection: its Connections row (written first, so a failure
+ * later leaves a row the remover can find), a room row for `user:{id}` and
+ * for every chat of the user, and the connection id in the user's presence
+ * set. On a failure part-way, what was written is removed again.
+ *
+ * A membership added or removed between the byUser query and the writes is
+ * caught up by the Memberships stream only if the Connections row is
+ * already visible then; the window is the duration of this call.
+ *
+ * @example
+ * const { rooms } = await openConnection(deps, { connectionId, userId: 'alice', protocol: 'lettera.v1', connectedAt: Date.now() });
+ */
+export async function openConnection(deps: OpenConnectionDeps, request: OpenConnectionRequest): Promise<{ rooms: string[] }> {
+  const { documentClient } = deps;
+  const { connectionId, userId, protocol, connectedAt } = request;
+  const expiresAt = Math.floor(connectedAt / 1000) + CONNECTION_TTL_SECONDS;
+  const chatIds = await chatIdsOfUser(deps, userId);
+  const rooms = [roomOf.user(userId), ...new Set(chatIds.map(roomOf.chat))];
+
+  const row: ConnectionRow = {
+    connectionId,
+    userId,
+    connectedAt,
+    expiresAt,
+    protocol,
+    rooms: new Set(rooms),
+    ...(request.tokenExpiresAt !== undefined && { tokenExpiresAt: request.tokenExpiresAt }),
+  };
+  await documentClient.send(new PutCommand({ TableName: deps.connectionsTable, Item: row }));
+  try {
+    const roomRows: WriteRequest[] = rooms.map((room) => ({
+      PutRequest: { Item: { room, connectionId, userId, protocol, expiresAt } },
+    }));
+    await batchWriteAll(documentClient, deps.roomsTable, roomRows);
+    await documentClient.send(
+      new UpdateCommand({
+        TableName: deps.presenceTable,
+        Key: { userId },
+        UpdateExpression: 'ADD connectionIds :ids SET updatedAt = :now',
+        ExpressionAttributeValues: { ':ids': new Set([connectionId]), ':now': connectedAt },
+      }),
+    );
+  } catch (err) {
+    await createConnectionRemover(deps)(connectionId).catch(() => undefined);
+    throw err;
+  }
+  return { rooms };
+}
+
+/**
+ * Creates the remover of connections (see ConnectionRemover). Order matters
+ * for idempotency: the Connections row is read first and deleted last, so a
+ * remover that fails part-way can be run again and still finds the rooms and
+ * the user to clean up. The final Delete returns the row as it was
+ * (ALL_OLD), which catches rooms the fan-out added in the meantime.
+ *
+ * A connection whose Connections row is already gone (removed before, or
+ * expired by TTL) is a no-op: its room rows expire by TTL too.
+ *
+ * @example
+ * const removeConnection = createConnectionRemover({ documentClient, connectionsTable, roomsTable, presenceTable });
+ * await removeConnection('abc=');
+ */
+export function createConnectionRemover(deps: {
+  documentClient: DynamoDBDocumentClient;
+  connectionsTable: string;
+  roomsTable: string;
+  presenceTable: string;
+}): ConnectionRemover {
+  const { documentClient, connectionsTable, roomsTable, presenceTable } = deps;
+
+  const deleteRooms = (connectionId: string, rooms: Iterable<string>): Promise<void> =>
+    batchWriteAll(
+      documentClient,
+      roomsTable,
+      [...rooms].map((room) => ({ DeleteRequest: { Key: { room, connectionId } } })),
+    );
+
+  return async (connectionId) => {
+    const { Item } = await documentClient.send(
+      new GetCommand({ TableName: connectionsTable, Key: { connectionId }, ConsistentRead: true }),
+    );
+    const row = Item as ConnectionRow | undefined;
+    if (row === undefined) return;
+    const rooms = new Set([roomOf.user(row.userId), ...(row.rooms ?? [])]);
+
+    await Promise.all([
+      deleteRooms(connectionId, rooms),
+      documentClient.send(
+        new UpdateCommand({
+          TableName: presenceTable,
+          Key: { userId: row.userId },
+          UpdateExpression: 'DELETE connectionIds :ids SET updatedAt = :now',
+          ExpressionAttributeValues: { ':ids': new Set([connectionId]), ':now': Date.now() },
+        }),
+      ),
+    ]);
+
+    const { Attributes } = await documentClient.send(
+      new DeleteCommand({ TableName: connectionsTable, Key: { connectionId }, ReturnValues: 'ALL_OLD' }),
+    );
+    const joinedMeanwhile = [...((Attributes as ConnectionRow | undefined)?.rooms ?? [])].filter((room) => !rooms.has(room));
+    if (joinedMeanwhile.length > 0) await deleteRooms(connectionId, joinedMeanwhile);
+  };
+}
