@@ -1,0 +1,254 @@
+/**
+ * The hot path's last step: one event to many connections through the
+ * @connections management API, which has no multicast, so a broadcast to N
+ * connections is exactly N PostToConnection calls. Everything here serves
+ * that bound: frames encoded once per protocol, one shared in-flight limit,
+ * retries only where they can help, and a dead recipient removed without
+ * touching anyone else.
+ */
+import {
+  GoneException,
+  PostToConnectionCommand,
+  type ApiGatewayManagementApiClient,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay, queryAll } from '../adapters/dynamodb';
+import { POST_CONCURRENCY } from '../commons/clients';
+import { logger } from '../commons/logger';
+import type { EventEnvelope, WireProtocol } from '../commons/protocol';
+import { createLimiter, type Limiter } from './fan-out/concurrency';
+import type { BroadcastOptions, BroadcastResult, ConnectionRemover, RoomBroadcaster, RoomMember } from './ports';
+import { createFrameCache } from './wire';
+
+/**
+ * Time one PostToConnection attempt may take. The SDK's own requestTimeout
+ * is not enough: PostToConnection can hang past it (aws-sdk-js-v3 #6896,
+ * #7632), so each attempt also races its own timer and AbortSignal.
+ */
+export const POST_TIMEOUT_MS = 5_000;
+
+/** How throttled or transient post failures are retried before they count as failed. */
+export interface PostRetryPolicy {
+  /** Attempts per recipient, the first included. @default 3 */
+  readonly maxAttempts: number;
+  /** First backoff delay in ms; doubles per attempt, full jitter, capped at 1 s. @default 50 */
+  readonly baseDelayMs: number;
+}
+
+export const DEFAULT_POST_RETRY: PostRetryPolicy = { maxAttempts: 3, baseDelayMs: 50 };
+
+export interface ManagementApiBroadcasterDeps {
+  documentClient: DynamoDBDocumentClient;
+  managementClient: ApiGatewayManagementApiClient;
+  /** Physical name of the Rooms table. */
+  roomsTable: string;
+  /** Called with a recipient's connection id when API Gateway says it is gone. */
+  removeConnection: ConnectionRemover;
+  /**
+   * Most PostToConnection calls in flight at once, across every broadcast of
+   * this instance. Keep it at or below the HTTP agent's maxSockets.
+   * @default POST_CONCURRENCY
+   */
+  concurrency?: number;
+  /** @default POST_TIMEOUT_MS */
+  postTimeoutMs?: number;
+  /** @default DEFAULT_POST_RETRY */
+  retry?: Partial<PostRetryPolicy>;
+}
+
+/** A post attempt that outlived its timeout (the SDK call may still be hanging). */
+export class PostTimeoutError extends Error {
+  constructor(connectionId: string, timeoutMs: number) {
+    super(`PostToConnection to ${connectionId} timed out after ${timeoutMs} ms`);
+    this.name = 'PostTimeoutError';
+  }
+}
+
+type PostOutcome = 'delivered' | 'gone' | 'failed';
+
+/** Error names that mean "slow down": API Gateway's LimitExceeded and the generic throttling names. */
+const THROTTLING_NAMES = new Set(['LimitExceededException', 'ThrottlingException', 'TooManyRequestsException']);
+/** Socket-level failures worth another attempt. */
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN']);
+
+/**
+ * Whether another attempt can help. Forbidden, PayloadTooLarge and other
+ * client faults are final (retrying them only burns quota); so is anything
+ * unrecognised. Matched by name and smithy's `$fault`/`$retryable`, never by
+ * a `statusCode`, which SDK v3 errors do not carry.
+ */
+function isRetryable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (THROTTLING_NAMES.has(err.name) || err instanceof PostTimeoutError) return true;
+  const details = err as Error & { $fault?: string; $retryable?: { throttling?: boolean }; code?: string };
+  if (details.$retryable?.throttling === true || details.$fault === 'server') return true;
+  return details.code !== undefined && TRANSIENT_CODES.has(details.code);
+}
+
+function isGone(err: unknown): boolean {
+  return err instanceof GoneException || (err instanceof Error && err.name === 'GoneException');
+}
+
+function errorName(err: unknown): string {
+  return err instanceof Error ? err.name : typeof err;
+}
+
+/** A Rooms row as the fan-out reads it (projection below). */
+interface RoomRow {
+  connectionId?: unknown;
+  userId?: unknown;
+  protocol?: unknown;
+  expiresAt?: unknown;
+}
+
+function toMember(row: RoomRow, nowSeconds: number): RoomMember | undefined {
+  if (typeof row.connectionId !== 'string' || row.connectionId === '') return undefined;
+  // TTL deletes lag (up to days); a row past its expiresAt is a dead connection.
+  if (typeof row.expiresAt === 'number' && row.expiresAt <= nowSeconds) return undefined;
+  const protocol: WireProtocol = row.protocol === 'socket.io' ? 'socket.io' : 'lettera.v1';
+  return { connectionId: row.connectionId, userId: typeof row.userId === 'string' ? row.userId : '', protocol };
+}
+
+/**
+ * Lists the live connections of a room: every page of its Rooms rows
+ * (eventually consistent, about 100 B per row, so ~10k rows per 1 MB page),
+ * dropping rows whose TTL has passed. Only the attributes a post needs are
+ * read.
+ *
+ * @example
+ * const members = await listRoomMembers(documentClient, 'Rooms', roomOf.chat('c1'));
+ */
+export async function listRoomMembers(
+  documentClient: DynamoDBDocumentClient,
+  roomsTable: string,
+  room: string,
+  nowMs: number = Date.now(),
+): Promise<RoomMember[]> {
+  const rows = await queryAll<RoomRow>(documentClient, {
+    TableName: roomsTable,
+    KeyConditionExpression: '#room = :room',
+    ProjectionExpression: '#connectionId, #userId, #protocol, #expiresAt',
+    ExpressionAttributeNames: {
+      '#room': 'room',
+      '#connectionId': 'connectionId',
+      '#userId': 'userId',
+      '#protocol': 'protocol',
+      '#expiresAt': 'expiresAt',
+    },
+    ExpressionAttributeValues: { ':room': room },
+  });
+  const nowSeconds = Math.floor(nowMs / 1000);
+  const members: RoomMember[] = [];
+  for (const row of rows) {
+    const member = toMember(row, nowSeconds);
+    if (member !== undefined) members.push(member);
+  }
+  return members;
+}
+
+/**
+ * RoomBroadcaster over API Gateway's @connections API.
+ *
+ * Each recipient is posted independently: GoneException removes that
+ * recipient (never anyone else) and counts as `gone`; throttling, timeouts
+ * and server faults are retried with exponential backoff and full jitter,
+ * then count as `failed`; Forbidden/PayloadTooLarge fail at once. The result
+ * tells the caller whether anything needs a retry (failed > 0). Nothing
+ * throws for a post; only listing the room can throw.
+ *
+ * @example
+ * const broadcaster = new ManagementApiBroadcaster({ documentClient, managementClient, roomsTable, removeConnection });
+ * const result = await broadcaster.toRoom(roomOf.chat('c1'), envelope);
+ * if (result.failed > 0) throw new Error('retry the record');
+ */
+export class ManagementApiBroadcaster implements RoomBroadcaster {
+  readonly #deps: ManagementApiBroadcasterDeps;
+  readonly #limit: Limiter;
+  readonly #timeoutMs: number;
+  readonly #retry: PostRetryPolicy;
+
+  constructor(deps: ManagementApiBroadcasterDeps) {
+    this.#deps = deps;
+    this.#limit = createLimiter(deps.concurrency ?? POST_CONCURRENCY);
+    this.#timeoutMs = deps.postTimeoutMs ?? POST_TIMEOUT_MS;
+    this.#retry = { ...DEFAULT_POST_RETRY, ...deps.retry };
+  }
+
+  async toRoom(room: string, envelope: EventEnvelope, options: BroadcastOptions = {}): Promise<BroadcastResult> {
+    const members = await listRoomMembers(this.#deps.documentClient, this.#deps.roomsTable, room);
+    const { exceptUserId } = options;
+    return this.toMembers(
+      exceptUserId === undefined ? members : members.filter((member) => member.userId !== exceptUserId),
+      envelope,
+    );
+  }
+
+  async toMembers(members: readonly RoomMember[], envelope: EventEnvelope): Promise<BroadcastResult> {
+    // One post per connection even if the caller listed it twice.
+    const unique = new Map<string, RoomMember>();
+    for (const member of members) unique.set(member.connectionId, member);
+
+    const frames = createFrameCache(envelope);
+    const outcomes = await Promise.all(
+      Array.from(unique.values(), (member) => this.#post(member.connectionId, frames.get(member.protocol))),
+    );
+
+    const result: BroadcastResult = { recipients: unique.size, delivered: 0, gone: 0, failed: 0 };
+    for (const outcome of outcomes) result[outcome] += 1;
+    if (result.failed > 0 || result.gone > 0) {
+      logger.info('broadcast incomplete', { event: envelope.event, id: envelope.id, ...result });
+    }
+    return result;
+  }
+
+  async #post(connectionId: string, data: Uint8Array): Promise<PostOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // The slot is held for the call only, not during backoff sleeps.
+        await this.#limit(() => this.#send(connectionId, data));
+        return 'delivered';
+      } catch (err) {
+        if (isGone(err)) return this.#removeGone(connectionId);
+        if (!isRetryable(err) || attempt >= this.#retry.maxAttempts) {
+          logger.warn('post failed', { connectionId, error: errorName(err), attempts: attempt });
+          return 'failed';
+        }
+        await sleep(backoffDelay(attempt - 1, this.#retry.baseDelayMs));
+      }
+    }
+  }
+
+  async #send(connectionId: string, data: Uint8Array): Promise<void> {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new PostTimeoutError(connectionId, this.#timeoutMs);
+        controller.abort(err);
+        reject(err);
+      }, this.#timeoutMs);
+    });
+    try {
+      await Promise.race([
+        this.#deps.managementClient.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }), {
+          abortSignal: controller.signal,
+        }),
+        timedOut,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #removeGone(connectionId: string): Promise<PostOutcome> {
+    try {
+      await this.#deps.removeConnection(connectionId);
+    } catch (err) {
+      // The post's outcome is known; a failed cleanup is retried by the next
+      // 410 for this connection, or its rows expire by TTL.
+      logger.warn('removing a gone connection failed', { connectionId, error: errorName(err) });
+    }
+    return 'gone';
+  }
+}

@@ -1,0 +1,428 @@
+import {
+  ApiGatewayManagementApiClient,
+  ForbiddenException,
+  GoneException,
+  LimitExceededException,
+  PayloadTooLargeException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { POST_CONCURRENCY } from '../../../../lambdas/commons/clients';
+import type { EventEnvelope, WireProtocol } from '../../../../lambdas/commons/protocol';
+import {
+  ManagementApiBroadcaster,
+  listRoomMembers,
+  type ManagementApiBroadcasterDeps,
+} from '../../../../lambdas/domain/broadcaster';
+import type { ConnectionRemover } from '../../../../lambdas/domain/ports';
+import { encodeEnvelope } from '../../../../lambdas/domain/wire';
+
+const ddbMock = mockClient(DynamoDBDocumentClient);
+const apiMock = mockClient(ApiGatewayManagementApiClient);
+const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const managementClient = new ApiGatewayManagementApiClient({ endpoint: 'https://example.test/stage' });
+
+const envelope: EventEnvelope<'message:new'> = {
+  event: 'message:new',
+  data: { messageId: 'm1', chatId: 'c1', senderId: 'sender', content: 'hi', timestamp: '2026-11-27T00:00:00.000Z' },
+  id: 'm1',
+  ts: 1_764_201_600_000,
+};
+
+const FUTURE = Math.floor(Date.now() / 1000) + 3600;
+
+function roomRow(connectionId: string, userId = `user-${connectionId}`, protocol: WireProtocol = 'lettera.v1') {
+  return { connectionId, userId, protocol, expiresAt: FUTURE };
+}
+
+function rows(count: number, from = 0) {
+  return Array.from({ length: count }, (_, i) => roomRow(`conn-${String(from + i).padStart(4, '0')}`));
+}
+
+function apiError<T>(Ctor: new (opts: { message: string; $metadata: object }) => T, message = 'injected'): T {
+  return new Ctor({ message, $metadata: {} });
+}
+
+function postedIds(): string[] {
+  return apiMock.commandCalls(PostToConnectionCommand).map((call) => call.args[0].input.ConnectionId ?? '');
+}
+
+function createBroadcaster(overrides: Partial<ManagementApiBroadcasterDeps> = {}) {
+  const removeConnection = vi.fn<ConnectionRemover>().mockResolvedValue(undefined);
+  const broadcaster = new ManagementApiBroadcaster({
+    documentClient,
+    managementClient,
+    roomsTable: 'Rooms',
+    removeConnection,
+    retry: { baseDelayMs: 1 },
+    ...overrides,
+  });
+  return { broadcaster, removeConnection };
+}
+
+/** PostToConnection calls that stay pending until released, counting how many are in flight. */
+function deferPosts() {
+  const pending: (() => void)[] = [];
+  const state = { inFlight: 0, maxInFlight: 0 };
+  apiMock.on(PostToConnectionCommand).callsFake(
+    () =>
+      new Promise<object>((resolve) => {
+        state.inFlight += 1;
+        state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+        pending.push(() => {
+          state.inFlight -= 1;
+          resolve({});
+        });
+      }),
+  );
+  const releaseAll = () => pending.splice(0).forEach((release) => release());
+  return { pending, state, releaseAll };
+}
+
+/** Releases deferred posts until `work` settles. */
+async function drain<T>(work: Promise<T>, releaseAll: () => void): Promise<T> {
+  let done = false;
+  void work.finally(() => {
+    done = true;
+  });
+  while (!done) {
+    releaseAll();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return work;
+}
+
+beforeEach(() => {
+  apiMock.on(PostToConnectionCommand).resolves({});
+});
+
+afterEach(() => {
+  ddbMock.reset();
+  apiMock.reset();
+});
+
+describe('Class: ManagementApiBroadcaster', () => {
+  describe('Method: toRoom', () => {
+    it('costs exactly the Query pages and one PostToConnection per connection (N = 250, 2 pages)', async () => {
+      // Prepare
+      const lastKey = { room: 'chat:c1', connectionId: 'conn-0149' };
+      ddbMock
+        .on(QueryCommand)
+        .resolvesOnce({ Items: rows(150), LastEvaluatedKey: lastKey })
+        .resolvesOnce({ Items: rows(100, 150) });
+      const { broadcaster, removeConnection } = createBroadcaster();
+
+      // Act
+      const result = await broadcaster.toRoom('chat:c1', envelope);
+
+      // Assess
+      expect(result).toEqual({ recipients: 250, delivered: 250, gone: 0, failed: 0 });
+      expect(ddbMock).toReceiveCommandTimes(QueryCommand, 2);
+      expect(ddbMock).toReceiveNthCommandWith(QueryCommand, 1, {
+        TableName: 'Rooms',
+        ExpressionAttributeValues: { ':room': 'chat:c1' },
+        ExclusiveStartKey: undefined,
+      });
+      expect(ddbMock).toReceiveNthCommandWith(QueryCommand, 2, { ExclusiveStartKey: lastKey });
+      expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 250);
+      expect(new Set(postedIds()).size).toBe(250);
+      expect(removeConnection).not.toHaveBeenCalled();
+    });
+
+    it('encodes the event once per protocol and reuses the bytes for every connection', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({
+        Items: [
+          roomRow('a', 'u1', 'lettera.v1'),
+          roomRow('b', 'u2', 'socket.io'),
+          roomRow('c', 'u3', 'lettera.v1'),
+          roomRow('d', 'u4', 'socket.io'),
+        ],
+      });
+      const { broadcaster } = createBroadcaster();
+
+      // Act
+      await broadcaster.toRoom('chat:c1', envelope);
+
+      // Assess
+      const dataById = new Map(
+        apiMock.commandCalls(PostToConnectionCommand).map((call) => [call.args[0].input.ConnectionId, call.args[0].input.Data]),
+      );
+      expect(dataById.get('a')).toBe(dataById.get('c'));
+      expect(dataById.get('b')).toBe(dataById.get('d'));
+      expect(Buffer.from(dataById.get('a') as Uint8Array).toString()).toBe(encodeEnvelope('lettera.v1', envelope));
+      expect(Buffer.from(dataById.get('b') as Uint8Array).toString()).toBe(encodeEnvelope('socket.io', envelope));
+    });
+
+    it('skips rows whose TTL has passed and the excepted user', async () => {
+      // Prepare
+      const past = Math.floor(Date.now() / 1000) - 1;
+      ddbMock.on(QueryCommand).resolves({
+        Items: [
+          roomRow('live', 'bob'),
+          { ...roomRow('expired', 'carol'), expiresAt: past },
+          roomRow('own-tab-1', 'alice'),
+          roomRow('own-tab-2', 'alice'),
+        ],
+      });
+      const { broadcaster } = createBroadcaster();
+
+      // Act
+      const result = await broadcaster.toRoom('chat:c1', envelope, { exceptUserId: 'alice' });
+
+      // Assess
+      expect(result).toEqual({ recipients: 1, delivered: 1, gone: 0, failed: 0 });
+      expect(postedIds()).toEqual(['live']);
+    });
+
+    it('removes only the gone recipient, never the sender, and delivers to the others', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({
+        Items: [roomRow('sender-conn', 'sender'), roomRow('r1'), roomRow('r2'), roomRow('r3')],
+      });
+      apiMock.on(PostToConnectionCommand, { ConnectionId: 'r2' }).rejects(apiError(GoneException));
+      const { broadcaster, removeConnection } = createBroadcaster();
+
+      // Act
+      const result = await broadcaster.toRoom('chat:c1', envelope);
+
+      // Assess
+      expect(result).toEqual({ recipients: 4, delivered: 3, gone: 1, failed: 0 });
+      expect(removeConnection).toHaveBeenCalledTimes(1);
+      expect(removeConnection).toHaveBeenCalledWith('r2');
+      expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 4);
+    });
+
+    it('recognises GoneException by name when the class instance differs (another SDK copy)', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1'), roomRow('r2')] });
+      const foreign = Object.assign(new Error('gone'), { name: 'GoneException', statusCode: undefined });
+      apiMock.on(PostToConnectionCommand, { ConnectionId: 'r1' }).rejects(foreign);
+      const { broadcaster, removeConnection } = createBroadcaster();
+
+      // Act
+      const result = await broadcaster.toRoom('chat:c1', envelope);
+
+      // Assess
+      expect(result.gone).toBe(1);
+      expect(removeConnection).toHaveBeenCalledWith('r1');
+    });
+
+    it('does not treat an error that only carries a 410 status code as gone', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1')] });
+      const statusOnly = Object.assign(new Error('weird'), { name: 'SomethingElse', statusCode: 410 });
+      apiMock.on(PostToConnectionCommand).rejects(statusOnly);
+      const { broadcaster, removeConnection } = createBroadcaster();
+
+      // Act
+      const result = await broadcaster.toRoom('chat:c1', envelope);
+
+      // Assess
+      expect(result).toEqual({ recipients: 1, delivered: 0, gone: 0, failed: 1 });
+      expect(removeConnection).not.toHaveBeenCalled();
+    });
+
+    it('counts a gone recipient as gone even when removing it fails', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1'), roomRow('r2')] });
+      apiMock.on(PostToConnectionCommand, { ConnectionId: 'r1' }).rejects(apiError(GoneException));
+      const { broadcaster, removeConnection } = createBroadcaster();
+      removeConnection.mockRejectedValue(new Error('DynamoDB down'));
+
+      // Act
+      const result = await broadcaster.toRoom('chat:c1', envelope);
+
+      // Assess
+      expect(result).toEqual({ recipients: 2, delivered: 1, gone: 1, failed: 0 });
+    });
+
+    it('retries LimitExceededException with backoff and then delivers', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1'), roomRow('r2')] });
+      apiMock
+        .on(PostToConnectionCommand, { ConnectionId: 'r1' })
+        .rejectsOnce(apiError(LimitExceededException))
+        .resolves({});
+      const { broadcaster } = createBroadcaster();
+
+      // Act
+      const result = await broadcaster.toRoom('chat:c1', envelope);
+
+      // Assess
+      expect(result).toEqual({ recipients: 2, delivered: 2, gone: 0, failed: 0 });
+      expect(postedIds().filter((id) => id === 'r1')).toHaveLength(2);
+    });
+
+    it('counts persistent LimitExceededException as failed after the last attempt, without failing others', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1'), roomRow('r2')] });
+      apiMock.on(PostToConnectionCommand, { ConnectionId: 'r1' }).rejects(apiError(LimitExceededException));
+      const { broadcaster, removeConnection } = createBroadcaster({ retry: { maxAttempts: 4, baseDelayMs: 1 } });
+
+      // Act
+      const result = await broadcaster.toRoom('chat:c1', envelope);
+
+      // Assess
+      expect(result).toEqual({ recipients: 2, delivered: 1, gone: 0, failed: 1 });
+      expect(postedIds().filter((id) => id === 'r1')).toHaveLength(4);
+      expect(removeConnection).not.toHaveBeenCalled();
+    });
+
+    it.each([
+      ['ForbiddenException', apiError(ForbiddenException)],
+      ['PayloadTooLargeException', apiError(PayloadTooLargeException)],
+    ])('fails %s at once, without a retry loop', async (_name, error) => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1'), roomRow('r2')] });
+      apiMock.on(PostToConnectionCommand, { ConnectionId: 'r1' }).rejects(error);
+      const { broadcaster, removeConnection } = createBroadcaster();
+
+      // Act
+      const result = await broadcaster.toRoom('chat:c1', envelope);
+
+      // Assess
+      expect(result).toEqual({ recipients: 2, delivered: 1, gone: 0, failed: 1 });
+      expect(postedIds().filter((id) => id === 'r1')).toHaveLength(1);
+      expect(removeConnection).not.toHaveBeenCalled();
+    });
+
+    it('gives up on a hanging post after its timeout and still delivers to the others', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({ Items: [roomRow('slow'), roomRow('r2'), roomRow('r3')] });
+      apiMock.on(PostToConnectionCommand, { ConnectionId: 'slow' }).callsFake(() => new Promise(() => {}));
+      const { broadcaster } = createBroadcaster({ postTimeoutMs: 20, retry: { maxAttempts: 2, baseDelayMs: 1 } });
+
+      // Act
+      const result = await broadcaster.toRoom('chat:c1', envelope);
+
+      // Assess
+      expect(result).toEqual({ recipients: 3, delivered: 2, gone: 0, failed: 1 });
+      const slowCalls = apiMock.commandCalls(PostToConnectionCommand, { ConnectionId: 'slow' });
+      expect(slowCalls).toHaveLength(2);
+      expect(slowCalls[0]!.args[1]).toMatchObject({ abortSignal: expect.any(AbortSignal) });
+      expect((slowCalls[0]!.args[1] as { abortSignal: AbortSignal }).abortSignal.aborted).toBe(true);
+    });
+
+    it('retries server faults (5xx) like throttling', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1')] });
+      const serverFault = Object.assign(new Error('internal'), { name: 'InternalServerError', $fault: 'server' });
+      apiMock.on(PostToConnectionCommand).rejectsOnce(serverFault).resolves({});
+      const { broadcaster } = createBroadcaster();
+
+      // Act
+      const result = await broadcaster.toRoom('chat:c1', envelope);
+
+      // Assess
+      expect(result.delivered).toBe(1);
+      expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 2);
+    });
+
+    it('rejects when the room Query is throttled, posting nothing', async () => {
+      // Prepare
+      ddbMock
+        .on(QueryCommand)
+        .rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
+      const { broadcaster } = createBroadcaster();
+
+      // Act
+      const act = broadcaster.toRoom('chat:c1', envelope);
+
+      // Assess
+      await expect(act).rejects.toThrow('slow down');
+      expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 0);
+    });
+
+    it(`keeps at least 100 and at most POST_CONCURRENCY (${POST_CONCURRENCY}) posts in flight`, async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({ Items: rows(400) });
+      const { pending, state, releaseAll } = deferPosts();
+      const { broadcaster } = createBroadcaster();
+
+      // Act
+      const work = broadcaster.toRoom('chat:c1', envelope);
+      await vi.waitFor(() => expect(pending.length).toBe(POST_CONCURRENCY));
+      const result = await drain(work, releaseAll);
+
+      // Assess
+      expect(POST_CONCURRENCY).toBeGreaterThanOrEqual(100);
+      expect(state.maxInFlight).toBe(POST_CONCURRENCY);
+      expect(result.delivered).toBe(400);
+      expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 400);
+    });
+
+    it('shares one bound across concurrent broadcasts of the same instance', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({ Items: rows(30) });
+      const { pending, state, releaseAll } = deferPosts();
+      const { broadcaster } = createBroadcaster({ concurrency: 7 });
+
+      // Act
+      const work = Promise.all([
+        broadcaster.toRoom('chat:c1', envelope),
+        broadcaster.toRoom('chat:c2', envelope),
+      ]);
+      await vi.waitFor(() => expect(pending.length).toBe(7));
+      const results = await drain(work, releaseAll);
+
+      // Assess
+      expect(state.maxInFlight).toBe(7);
+      expect(results.map((result) => result.delivered)).toEqual([30, 30]);
+    });
+  });
+
+  describe('Method: toMembers', () => {
+    it('posts once per distinct connection', async () => {
+      // Prepare
+      const { broadcaster } = createBroadcaster();
+      const member = { connectionId: 'x', userId: 'u', protocol: 'lettera.v1' as const };
+
+      // Act
+      const result = await broadcaster.toMembers([member, member, { ...member, connectionId: 'y' }], envelope);
+
+      // Assess
+      expect(result).toEqual({ recipients: 2, delivered: 2, gone: 0, failed: 0 });
+      expect(ddbMock).toReceiveCommandTimes(QueryCommand, 0);
+      expect(postedIds().sort()).toEqual(['x', 'y']);
+    });
+
+    it('returns an empty result for no members without calling AWS', async () => {
+      // Prepare
+      const { broadcaster } = createBroadcaster();
+
+      // Act
+      const result = await broadcaster.toMembers([], envelope);
+
+      // Assess
+      expect(result).toEqual({ recipients: 0, delivered: 0, gone: 0, failed: 0 });
+      expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 0);
+    });
+  });
+});
+
+describe('Function: listRoomMembers', () => {
+  afterEach(() => {
+    ddbMock.reset();
+  });
+
+  it('reads only the attributes a post needs and defaults the protocol', async () => {
+    // Prepare
+    ddbMock.on(QueryCommand).resolves({
+      Items: [{ connectionId: 'a', userId: 'u1', expiresAt: FUTURE }, { userId: 'no-connection-id' }],
+    });
+
+    // Act
+    const members = await listRoomMembers(documentClient, 'Rooms', 'user:u1');
+
+    // Assess
+    expect(members).toEqual([{ connectionId: 'a', userId: 'u1', protocol: 'lettera.v1' }]);
+    expect(ddbMock).toReceiveCommandWith(QueryCommand, {
+      TableName: 'Rooms',
+      ProjectionExpression: '#connectionId, #userId, #protocol, #expiresAt',
+    });
+  });
+});
