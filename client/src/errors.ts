@@ -1,0 +1,42 @@
+import type { ErrorCode } from '../../lambdas/commons/errors';
+
+/** Codes a client error can carry: the server's codes plus the client's own. */
+export type ClientErrorCode = ErrorCode | 'TIMEOUT' | 'DISCONNECTED' | 'HTTP_ERROR';
+
+/**
+ * An error an ack, `emitWithAck` or the history fetch reports. `code` is the
+ * server's code (`FORBIDDEN`, `BAD_REQUEST`, ...) or `TIMEOUT` when no ack
+ * came in time.
+ *
+ * @example
+ * try {
+ *   await socket.emitWithAck('message:send', { chatId, content });
+ * } catch (err) {
+ *   if (err instanceof ClientError && err.code === 'FORBIDDEN') showNotAMember();
+ * }
+ */
+export class ClientError extends Error {
+  readonly code: ClientErrorCode | (string & {});
+
+  constructor(code: ClientErrorCode | (string & {}), message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ClientError';
+    this.code = code;
+  }
+}
+
+/** An ack did not arrive within the timeout. */
+export class AckTimeoutError extends ClientError {
+  constructor(ms: number) {
+    super('TIMEOUT', `operation has timed out after ${ms} ms`);
+    this.name = 'AckTimeoutError';
+  }
+}
+
+/** The connection an ack was awaited on closed before the ack came. */
+export class DisconnectedError extends ClientError {
+  constructor() {
+    super('DISCONNECTED', 'socket has been disconnected');
+    this.name = 'DisconnectedError';
+  }
+}

@@ -1,0 +1,108 @@
+/** Credentials handed to the server on connect. */
+export interface AuthData {
+  token?: string;
+}
+
+/**
+ * `auth` as socket.io-client takes it: an object, a function receiving a
+ * callback, or a function returning (a promise of) the object. A function is
+ * called again before every (re)connection, so a refreshed token is used.
+ */
+export type AuthOption =
+  | AuthData
+  | ((cb: (data: AuthData) => void) => void | AuthData | PromiseLike<AuthData>);
+
+/** A WebSocket constructor: the browser's global, Node 22's global, or `ws`'s class. */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => unknown;
+
+/** Options of {@link connect}. Every numeric default lives in {@link DEFAULTS}. */
+export interface SocketOptions {
+  /** Token source. @default {} (no token) */
+  auth?: AuthOption;
+  /**
+   * Where the token goes: `protocol` sends `Sec-WebSocket-Protocol: lettera.v1, <jwt>`
+   * (kept out of URLs and access logs); `query` appends `?token=<jwt>`.
+   * @default 'protocol'
+   */
+  tokenTransport?: 'protocol' | 'query';
+  /** Base URL of the HTTP API; enables recovery of missed messages after a reconnect. */
+  httpUrl?: string;
+  /** Chats to recover after a reconnect from the start (more are learned from events and {@link ChatSocket.trackChat}). */
+  chats?: string[];
+  /** Connect as soon as the socket is created. @default true */
+  autoConnect?: boolean;
+  /** Reconnect after a lost connection. @default true */
+  reconnection?: boolean;
+  /** Attempts before giving up with `reconnect_failed`. @default Infinity */
+  reconnectionAttempts?: number;
+  /** First reconnection delay, ms. @default 1000 */
+  reconnectionDelay?: number;
+  /** Largest reconnection delay, ms. @default 5000 */
+  reconnectionDelayMax?: number;
+  /** Jitter of each delay, in [0, 1]. @default 0.5 */
+  randomizationFactor?: number;
+  /** Timeout of acks of `emit` / `emitWithAck` without `timeout()`, ms. @default undefined (none) */
+  ackTimeout?: number;
+  /** Interval of the keepalive frame, ms; well under API Gateway's 10-minute idle timeout. @default 300000 */
+  keepaliveInterval?: number;
+  /** Age at which a new connection replaces the current one, before API Gateway's 2-hour cap, ms. @default 6900000 */
+  maxConnectionAge?: number;
+  /** How long the old connection stays open after its replacement opened, ms. @default 3000 */
+  connectionOverlap?: number;
+  /** At most one `user:typing` per chat per this many ms from `typing()`. @default 2000 */
+  typingThrottle?: number;
+  /** `typing()` sends `user:stop-typing` after this many ms without a call. @default 2000 */
+  typingIdle?: number;
+  /** How many event ids are remembered for de-duplication. @default 2000 */
+  dedupeCapacity?: number;
+  /** For chats without a known message, recovery starts this long before the connection was lost, ms. @default 30000 */
+  recoveryWindow?: number;
+  /** WebSocket implementation; required on Node.js 20 (`import WebSocket from 'ws'`). @default globalThis.WebSocket */
+  WebSocket?: WebSocketConstructor;
+  /** fetch implementation for recovery. @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** Random source of the backoff jitter (tests). @default Math.random */
+  random?: () => number;
+  /** Clock (tests). @default Date.now */
+  now?: () => number;
+}
+
+/** The defaults, in one place (socket.io-client's `Manager` constructor keeps them the same way). */
+export const DEFAULTS = Object.freeze({
+  tokenTransport: 'protocol',
+  autoConnect: true,
+  reconnection: true,
+  reconnectionAttempts: Infinity,
+  reconnectionDelay: 1000,
+  reconnectionDelayMax: 5000,
+  randomizationFactor: 0.5,
+  keepaliveInterval: 5 * 60_000,
+  maxConnectionAge: 115 * 60_000,
+  connectionOverlap: 3000,
+  typingThrottle: 2000,
+  typingIdle: 2000,
+  dedupeCapacity: 2000,
+  recoveryWindow: 30_000,
+} as const);
+
+/**
+ * Calls an `auth` option in any of its forms and settles with its data.
+ *
+ * @example
+ * const { token } = await resolveAuth(async () => ({ token: await refresh() }));
+ */
+export function resolveAuth(auth: AuthOption | undefined): Promise<AuthData> {
+  if (typeof auth !== 'function') return Promise.resolve(auth ?? {});
+  return new Promise<AuthData>((resolve, reject) => {
+    try {
+      const result = auth(resolve);
+      if (result && typeof (result as PromiseLike<AuthData>).then === 'function') {
+        (result as PromiseLike<AuthData>).then(resolve, reject);
+      } else if (result) {
+        resolve(result as AuthData);
+      }
+    } catch (err) {
+      reject(err);
+    }
+  });
+}
