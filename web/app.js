@@ -31,7 +31,7 @@ const SESSION_KEY = 'lettera-demo-user';
 const state = {
   /** @type {DemoUser[]} */ users: [],
   /** @type {Session | null} */ me: null,
-  /** @type {any} */ socket: null,
+  /** @type {import('/lettera-client.js').ChatSocket | null} */ socket: null,
   /** @type {{ wsUrl: string, httpUrl: string } | null} */ config: null,
   /** @type {Map<string, Chat>} */ chats: new Map(),
   /** @type {Map<string, number>} */ unread: new Map(),
@@ -428,7 +428,10 @@ async function probeToken() {
 
 /**
  * Sends one action and waits for its ack, with a timeout.
- * @param {string} action @param {unknown} data
+ * @template {import('/lettera-client.js').ClientActionName} A
+ * @param {A} action
+ * @param {import('/lettera-client.js').ClientEmitActions[A]['data']} data
+ * @returns {Promise<import('/lettera-client.js').ClientEmitActions[A]['ack']>}
  */
 function request(action, data) {
   const socket = state.socket;
@@ -450,6 +453,8 @@ async function refreshChats() {
   }
   if (generation !== state.generation) return;
   state.chats = new Map(result.items.map((c) => [c.chatId, c]));
+  // Tracked chats are the ones the client recovers after a reconnect.
+  for (const chat of result.items) state.socket?.trackChat(chat.chatId);
   renderChatList();
   const first = result.items[0];
   if (state.current === null && first) await selectChat(first.chatId, { focus: false });
@@ -519,6 +524,7 @@ async function loadHistory(chatId) {
     const known = messagesOf(chatId);
     for (const m of page.items) if (!known.has(m.messageId)) known.set(m.messageId, m);
     state.historyLoaded.add(chatId);
+    state.socket?.trackChat(chatId, page.items.at(-1)?.messageId);
     if (state.current === chatId) renderMessages();
   } catch (err) {
     if (!(err instanceof HttpError && err.status === 401)) showError(`Could not load messages: ${messageOf(err)}`);
@@ -840,7 +846,10 @@ function scrollToEnd() {
 // ---------------------------------------------------------------- messages out
 
 function newClientMessageId() {
-  return crypto.randomUUID();
+  // randomUUID exists in secure contexts only (http://127.0.0.1 is one, a LAN address is not).
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 async function sendFromComposer() {
