@@ -8,6 +8,8 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 
 /** DynamoDB accepts at most this many requests in one BatchWriteItem. */
 export const BATCH_WRITE_LIMIT = 25;
@@ -92,4 +94,17 @@ export async function queryAll<T = Record<string, unknown>>(
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey !== undefined);
   return items;
+}
+
+/** True for a failed ConditionExpression (matched by name: SDK copies may differ). */
+export function isConditionFailure(err: unknown): err is Error & { Item?: Record<string, AttributeValue> } {
+  return err instanceof Error && err.name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * The item as it was when a condition failed (ReturnValuesOnConditionCheckFailure
+ * ALL_OLD). The document client does not unmarshall errors, so this does.
+ */
+export function itemOfConditionFailure(err: Error & { Item?: Record<string, AttributeValue> }): Record<string, unknown> | undefined {
+  return err.Item === undefined ? undefined : unmarshall(err.Item);
 }
