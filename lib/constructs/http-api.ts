@@ -1,0 +1,104 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { TokenFreeAccessLog, httpAccessLogFields } from './access-log';
+
+/** A route as `topology.httpRoutes` lists it. */
+export interface ChatHttpRoute {
+  readonly method: keyof typeof HttpMethod;
+  readonly path: string;
+}
+
+export interface ChatHttpApiProps {
+  /** The one function that serves every route (it verifies the JWT itself). */
+  readonly handler: IFunction;
+  readonly routes: readonly ChatHttpRoute[];
+  /** Browser origins allowed by CORS, exact match (the frontend's URL). */
+  readonly allowedOrigins: readonly string[];
+  /**
+   * @default - `{stackName}-http`
+   */
+  readonly apiName?: string;
+  /**
+   * @default { rateLimit: 500, burstLimit: 1000 }
+   */
+  readonly throttle?: ThrottleSettings;
+  /**
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly accessLogRetention?: RetentionDays;
+}
+
+/**
+ * The HTTP API for chats and messages: every route goes to one Lambda
+ * (payload format 2.0), CORS for the frontend's origin only, a `$default`
+ * stage with throttling and token-free JSON access logs.
+ *
+ * Authentication happens in the function (jose): HTTP API JWT authorizers
+ * only verify RS256/ES256 tokens from an OIDC issuer, while this service's
+ * tokens are HS256 with a shared secret by default, and a Lambda authorizer
+ * would run the same verification in a second cold-startable function.
+ *
+ * @example
+ * const http = new ChatHttpApi(this, 'HttpApi', { handler, routes: httpRoutes, allowedOrigins: ['https://app.example'] });
+ */
+export class ChatHttpApi extends Construct {
+  public readonly api: HttpApi;
+  public readonly stage: HttpStage;
+  public readonly accessLog: TokenFreeAccessLog;
+
+  constructor(scope: Construct, id: string, props: ChatHttpApiProps) {
+    super(scope, id);
+    if (props.routes.length === 0) {
+      throw new Error('ChatHttpApi needs at least one route, got none');
+    }
+    for (const origin of props.allowedOrigins) {
+      if (origin === '*' || !/^https?:\/\/[^/]+$/.test(origin)) {
+        throw new Error(`Allowed origin must be a scheme and host without a path or wildcard (e.g. https://app.example.com), got ${JSON.stringify(origin)}`);
+      }
+    }
+
+    const methods = [...new Set(props.routes.map((route) => route.method))];
+    this.api = new HttpApi(this, 'Resource', {
+      apiName: props.apiName ?? `${Stack.of(this).stackName}-http`,
+      description: 'lettera-realtime chats and messages',
+      createDefaultStage: false,
+      corsPreflight: {
+        allowOrigins: [...props.allowedOrigins],
+        allowMethods: methods.map((method) => CorsHttpMethod[method]),
+        allowHeaders: ['authorization', 'content-type'],
+        maxAge: Duration.hours(1),
+      },
+    });
+
+    const integration = new HttpLambdaIntegration('Integration', props.handler);
+    for (const route of props.routes) {
+      for (const created of this.api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration })) {
+        Validations.of(created).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'HS256 tokens signed with a shared secret cannot be checked by an HTTP API JWT authorizer (OIDC/JWKS only); the handler verifies every request with jose (algorithms pinned, exp required) before any data access.',
+        });
+      }
+    }
+
+    this.accessLog = new TokenFreeAccessLog(this, 'AccessLog', {
+      fields: httpAccessLogFields,
+      retention: props.accessLogRetention,
+    });
+    this.stage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle ?? { rateLimit: 500, burstLimit: 1000 },
+      accessLogSettings: this.accessLog.settings,
+    });
+  }
+
+  /** Base URL, `https://{api}.execute-api.{region}.amazonaws.com/`. */
+  public get url(): string {
+    return this.stage.url;
+  }
+}

@@ -1,0 +1,137 @@
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ENV } from '../lambdas/commons/env';
+import { allTables } from '../lambdas/commons/schema';
+import {
+  functions,
+  httpRoutes,
+  managesConnections,
+  ROUTE_SELECTION_EXPRESSION,
+  routesReturningResponse,
+  streamMappings,
+  tableAccess,
+  verifiesTokens,
+  webSocketRoutes,
+  type FunctionName,
+} from '../lambdas/commons/topology';
+import { ChatFunction, type ChatFunctionProps } from './constructs/chat-function';
+import { ChatHttpApi } from './constructs/http-api';
+import { JwtVerification } from './constructs/jwt-secret';
+import { RealtimeApi, type RealtimeRoute } from './constructs/realtime-api';
+import { StreamFanOut } from './constructs/stream-fan-out';
+import { ChatTables } from './constructs/tables';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface LetteraRealtimeStackProps extends StackProps {
+  /** Exact browser origin of the Lettera frontend: CORS of the HTTP API and the Origin check at `$connect`. */
+  readonly frontendUrl: string;
+  /**
+   * Existing Secrets Manager secret (name) with the HS256 token secret.
+   * @default - a generated secret
+   */
+  readonly jwtSecretName?: string;
+  /**
+   * JWKS URL for RS256/ES256 tokens instead of a shared secret.
+   * @default - HS256 with a Secrets Manager secret
+   */
+  readonly jwksUrl?: string;
+  /** @default - `iss` not checked */
+  readonly jwtIssuer?: string;
+  /** @default - `aud` not checked */
+  readonly jwtAudience?: string;
+  /**
+   * WebSocket stage name (the last path segment of the URL).
+   * @default 'prod'
+   */
+  readonly stageName?: string;
+}
+
+/** Sizing per function: the fan-out posts to hundreds of connections at once, so it gets more CPU (memory) and time. */
+const sizing: Partial<Record<FunctionName, Pick<ChatFunctionProps, 'memorySize' | 'timeout'>>> = {
+  fanOut: { memorySize: 1024, timeout: Duration.seconds(60) },
+};
+
+/** Functions that serve browsers directly and check the Origin against FRONTEND_URL. */
+const checksOrigin: readonly FunctionName[] = ['connect', 'httpApi'];
+
+/**
+ * lettera-realtime: WebSocket API, HTTP API, the five tables and the stream
+ * fan-out. Composes the constructs from the shared topology; holds no
+ * resource definitions of its own.
+ */
+export class LetteraRealtimeStack extends Stack {
+  public readonly functions: Readonly<Record<FunctionName, ChatFunction>>;
+  public readonly tables: ChatTables;
+  public readonly realtime: RealtimeApi;
+  public readonly httpApi: ChatHttpApi;
+  public readonly fanOut: StreamFanOut;
+  public readonly jwt: JwtVerification;
+
+  constructor(scope: Construct, id: string, props: LetteraRealtimeStackProps) {
+    super(scope, id, props);
+
+    this.tables = new ChatTables(this, 'Tables', { definitions: allTables });
+    this.jwt = new JwtVerification(this, 'Jwt', {
+      existingSecretName: props.jwtSecretName,
+      jwksUrl: props.jwksUrl,
+      issuer: props.jwtIssuer,
+      audience: props.jwtAudience,
+    });
+
+    const fns = {} as Record<FunctionName, ChatFunction>;
+    for (const [name, { entry }] of Object.entries(functions) as [FunctionName, { entry: string }][]) {
+      const fn = new ChatFunction(this, `${pascal(name)}Function`, { entry: resolve(repoRoot, entry), projectRoot: repoRoot, ...sizing[name] });
+      for (const { table, access } of tableAccess[name]) {
+        fn.bindTable(this.tables.get(table), access);
+      }
+      if (verifiesTokens.includes(name)) this.jwt.bind(fn);
+      if (checksOrigin.includes(name)) fn.addEnvironment(ENV.frontendUrl, props.frontendUrl);
+      fns[name] = fn;
+    }
+    this.functions = fns;
+
+    const routes: Record<string, RealtimeRoute> = {};
+    for (const [routeKey, name] of Object.entries(webSocketRoutes) as [keyof typeof webSocketRoutes, FunctionName][]) {
+      routes[routeKey] = { handler: fns[name], returnResponse: routesReturningResponse.includes(routeKey) };
+    }
+    this.realtime = new RealtimeApi(this, 'RealtimeApi', {
+      routes,
+      routeSelectionExpression: ROUTE_SELECTION_EXPRESSION,
+      stageName: props.stageName,
+    });
+    for (const name of managesConnections) {
+      fns[name].addEnvironment(ENV.callbackUrl, this.realtime.callbackUrl);
+      this.realtime.grantPostToConnections(fns[name]);
+    }
+
+    this.httpApi = new ChatHttpApi(this, 'HttpApi', {
+      handler: fns.httpApi,
+      routes: httpRoutes,
+      allowedOrigins: [props.frontendUrl],
+    });
+
+    const fanOutFunctions = new Set(streamMappings.map((mapping) => mapping.function));
+    if (fanOutFunctions.size !== 1) {
+      throw new Error(`All stream mappings must target one fan-out function, got ${[...fanOutFunctions].join(', ')}`);
+    }
+    this.fanOut = new StreamFanOut(this, 'FanOut', {
+      handler: fns[[...fanOutFunctions][0]!],
+      sources: streamMappings.map(({ table, function: _fn, ...settings }) => ({ table: this.tables.get(table).table, settings })),
+    });
+
+    new CfnOutput(this, 'WebSocketUrl', { value: this.realtime.url, description: 'wss:// URL clients connect to' });
+    new CfnOutput(this, 'HttpApiUrl', { value: this.httpApi.url, description: 'Base URL of the chats/messages HTTP API' });
+    if (this.jwt.secretId) {
+      new CfnOutput(this, 'JwtSecretId', { value: this.jwt.secretId, description: 'Secrets Manager secret holding the HS256 token secret' });
+    }
+    new CfnOutput(this, 'OnFailureQueueUrl', { value: this.fanOut.onFailureQueue.queueUrl, description: 'Stream records the fan-out gave up on' });
+
+  }
+}
+
+function pascal(name: string): string {
+  return name[0]!.toUpperCase() + name.slice(1);
+}
