@@ -1,0 +1,181 @@
+/**
+ * The stream fan-out: one batch of DynamoDB stream records (Messages,
+ * Presence, Memberships) in Lambda's event shape → broadcasts and room
+ * changes, with partial batch failures reported by sequence number.
+ *
+ * Ordering: records are grouped by table and partition key (a chat's
+ * messages, a user's presence); groups run concurrently, records inside a
+ * group run in stream order. Once a record of a group fails, the group's
+ * later records are reported as failed without being processed: Lambda
+ * resumes from the lowest failed sequence number anyway, and skipping them
+ * keeps an edit from overtaking the message it edits.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { logger } from '../commons/logger';
+import { membershipsTable, messagesTable, presenceTable } from '../commons/schema';
+import { mapWithConcurrency } from './fan-out/concurrency';
+import { fanOutMembership } from './fan-out/memberships';
+import { messageEventOf } from './fan-out/messages';
+import { fanOutPresence } from './fan-out/presence';
+import { MalformedRecordError, tableNameOfStreamArn } from './fan-out/records';
+import type { BroadcastResult, RoomBroadcaster } from './ports';
+
+export { MalformedRecordError } from './fan-out/records';
+
+export interface FanOutDeps {
+  documentClient: DynamoDBDocumentClient;
+  broadcaster: RoomBroadcaster;
+  /** Physical table names, as the functions' environment carries them. */
+  connectionsTable: string;
+  roomsTable: string;
+  membershipsTable: string;
+  messagesTable: string;
+  presenceTable: string;
+}
+
+/** Groups (chats, users) processed at once; each may itself post to many connections. */
+const GROUP_CONCURRENCY = 10;
+
+/** A broadcast that left posts failed after retries: the record is retried by Lambda. */
+export class UndeliveredError extends Error {
+  readonly code = 'UNDELIVERED';
+  readonly result: BroadcastResult;
+
+  constructor(result: BroadcastResult) {
+    super(`${result.failed} of ${result.recipients} post(s) failed`);
+    this.name = 'UndeliveredError';
+    this.result = result;
+  }
+}
+
+type Source = 'messages' | 'presence' | 'memberships';
+
+/** Partition key attribute per source: records sharing it are processed in order. */
+const partitionKeyOf: Record<Source, string> = {
+  messages: messagesTable.partitionKey.name,
+  presence: presenceTable.partitionKey.name,
+  memberships: membershipsTable.partitionKey.name,
+};
+
+/**
+ * Which table a record comes from, by the table name inside its
+ * eventSourceARN compared with the configured names (key shapes overlap:
+ * Messages and Memberships are both keyed by chatId). An unknown source is
+ * malformed, so a miswired mapping is reported, not silently dropped.
+ */
+function sourceOf(deps: FanOutDeps, record: DynamoDBRecord): Source {
+  const table = tableNameOfStreamArn(record.eventSourceARN);
+  if (table === deps.messagesTable) return 'messages';
+  if (table === deps.presenceTable) return 'presence';
+  if (table === deps.membershipsTable) return 'memberships';
+  throw new MalformedRecordError(`record from an unknown source: ${String(record.eventSourceARN)}`);
+}
+
+async function processRecord(deps: FanOutDeps, source: Source, record: DynamoDBRecord): Promise<void> {
+  let result: BroadcastResult | undefined;
+  switch (source) {
+    case 'messages': {
+      const event = messageEventOf(record);
+      if (event !== undefined) result = await deps.broadcaster.toRoom(event.room, event.envelope);
+      break;
+    }
+    case 'presence':
+      result = await fanOutPresence(deps, record);
+      break;
+    case 'memberships':
+      await fanOutMembership(deps, record);
+      break;
+  }
+  // Gone recipients are done with (removed); only failed posts need a retry.
+  if (result !== undefined && result.failed > 0) throw new UndeliveredError(result);
+}
+
+/** Records processed in order; `unusable` when the source could not be determined. */
+type Grouped =
+  | { source: Source; records: DynamoDBRecord[] }
+  | { unusable: { error: unknown }; records: DynamoDBRecord[] };
+
+function groupRecords(deps: FanOutDeps, records: readonly DynamoDBRecord[]): Grouped[] {
+  const groups = new Map<string, Grouped>();
+  records.forEach((record, index) => {
+    let source: Source;
+    try {
+      source = sourceOf(deps, record);
+    } catch (error) {
+      groups.set(`#unknown:${index}`, { unusable: { error }, records: [record] });
+      return;
+    }
+    const key = record.dynamodb?.Keys?.[partitionKeyOf[source]]?.S;
+    // A record without its key cannot be ordered with others; it stands alone.
+    const groupKey = key === undefined ? `#nokey:${index}` : `${source}:${key}`;
+    const group = groups.get(groupKey) ?? { source, records: [] as DynamoDBRecord[] };
+    group.records.push(record);
+    groups.set(groupKey, group);
+  });
+  return [...groups.values()];
+}
+
+function sequenceNumberOf(record: DynamoDBRecord): string {
+  // An empty identifier makes Lambda retry the whole batch: nothing is lost.
+  return record.dynamodb?.SequenceNumber ?? '';
+}
+
+function logFailure(record: DynamoDBRecord, err: unknown, skipped = false): void {
+  const details = {
+    sequenceNumber: sequenceNumberOf(record),
+    eventName: record.eventName,
+    eventSourceARN: record.eventSourceARN,
+    error: err instanceof Error ? { name: err.name, message: err.message } : String(err),
+  };
+  if (skipped) logger.warn('record skipped after an earlier failure of its key', details);
+  else logger.error('record failed', details);
+}
+
+/**
+ * Processes one stream batch and returns the records to retry. Records that
+ * threw (malformed, DynamoDB errors after the SDK's retries) or whose
+ * broadcast left failed posts are reported; the rest are done. When every
+ * record fails, every one is reported (rather than throwing): Lambda then
+ * retries the batch from the first record, bisecting it, and the
+ * maxRecordAge / retry limits send a poison record to the on-failure queue.
+ *
+ * @example
+ * export const handler = (event: DynamoDBStreamEvent) => processStreamBatch(deps, event);
+ * // → { batchItemFailures: [{ itemIdentifier: '4200000000000000000042' }] }
+ */
+export async function processStreamBatch(deps: FanOutDeps, event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+  const records = event.Records ?? [];
+  const failed = new Set<DynamoDBRecord>();
+
+  await mapWithConcurrency(groupRecords(deps, records), GROUP_CONCURRENCY, async (group) => {
+    if ('unusable' in group) {
+      for (const record of group.records) {
+        failed.add(record);
+        logFailure(record, group.unusable.error);
+      }
+      return;
+    }
+    let earlier: { error: unknown } | undefined;
+    for (const record of group.records) {
+      if (earlier !== undefined) {
+        failed.add(record);
+        logFailure(record, earlier.error, true);
+        continue;
+      }
+      try {
+        await processRecord(deps, group.source, record);
+      } catch (error) {
+        earlier = { error };
+        failed.add(record);
+        logFailure(record, error);
+      }
+    }
+  });
+
+  if (failed.size > 0) {
+    logger.warn('batch partially failed', { records: records.length, failed: failed.size });
+  }
+  // Reported in stream order, so the lowest sequence number comes first.
+  return { batchItemFailures: records.filter((record) => failed.has(record)).map((record) => ({ itemIdentifier: sequenceNumberOf(record) })) };
+}

@@ -1,0 +1,142 @@
+/**
+ * Memberships stream → live connections join or leave the chat's room, so a
+ * participant added or removed while connected starts or stops receiving the
+ * chat's events without reconnecting.
+ */
+import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { queryAll } from '../../adapters/dynamodb';
+import type { WireProtocol } from '../../commons/protocol';
+import { roomOf } from '../../commons/schema';
+import { imageOf, isServiceChange, MalformedRecordError, requireString } from './records';
+
+export interface MembershipFanOutDeps {
+  documentClient: DynamoDBDocumentClient;
+  connectionsTable: string;
+  roomsTable: string;
+}
+
+interface LiveConnection {
+  connectionId: string;
+  protocol: WireProtocol;
+  expiresAt: number;
+}
+
+/** What a membership change does to the user's live connections. */
+export type MembershipChange = { kind: 'join' | 'leave'; chatId: string; userId: string };
+
+function isConditionalCheckFailed(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * The room change a Memberships record means: INSERT joins, REMOVE leaves,
+ * MODIFY (typing-throttle updates) means nothing.
+ */
+export function membershipChangeOf(record: DynamoDBRecord): MembershipChange | undefined {
+  if (isServiceChange(record)) return undefined;
+  if (record.eventName === 'INSERT' || record.eventName === 'REMOVE') {
+    const image = imageOf(record.eventName === 'INSERT' ? record.dynamodb?.NewImage : record.dynamodb?.OldImage) ?? imageOf(record.dynamodb?.Keys);
+    if (image === undefined) throw new MalformedRecordError(`${record.eventName} membership record without image or keys`);
+    return {
+      kind: record.eventName === 'INSERT' ? 'join' : 'leave',
+      chatId: requireString(image, 'chatId'),
+      userId: requireString(image, 'userId'),
+    };
+  }
+  return undefined;
+}
+
+/** The user's connections that have not expired (Connections GSI byUser, every page). */
+async function liveConnectionsOf(deps: MembershipFanOutDeps, userId: string): Promise<LiveConnection[]> {
+  const rows = await queryAll<Partial<LiveConnection>>(deps.documentClient, {
+    TableName: deps.connectionsTable,
+    IndexName: 'byUser',
+    KeyConditionExpression: 'userId = :userId',
+    ProjectionExpression: 'connectionId, protocol, expiresAt',
+    ExpressionAttributeValues: { ':userId': userId },
+  });
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  return rows.flatMap((row) =>
+    typeof row.connectionId === 'string' && typeof row.expiresAt === 'number' && row.expiresAt > nowSeconds
+      ? [{ connectionId: row.connectionId, protocol: row.protocol === 'socket.io' ? 'socket.io' : 'lettera.v1', expiresAt: row.expiresAt }]
+      : [],
+  );
+}
+
+/**
+ * Joins one connection to a room without resurrecting a connection that is
+ * being removed: the room row is written first, then the room is added to
+ * the connection's `rooms` set on the condition that the connection still
+ * exists. The remover deletes the Connections row last and cleans up rooms
+ * it finds in that row, so either it sees the new room, or the condition
+ * fails here and the room row is deleted again.
+ */
+async function join(deps: MembershipFanOutDeps, room: string, userId: string, connection: LiveConnection): Promise<void> {
+  const { documentClient } = deps;
+  const key = { room, connectionId: connection.connectionId };
+  await documentClient.send(
+    new PutCommand({
+      TableName: deps.roomsTable,
+      Item: { ...key, userId, protocol: connection.protocol, expiresAt: connection.expiresAt },
+    }),
+  );
+  try {
+    await documentClient.send(
+      new UpdateCommand({
+        TableName: deps.connectionsTable,
+        Key: { connectionId: connection.connectionId },
+        UpdateExpression: 'ADD #rooms :room',
+        ConditionExpression: 'attribute_exists(connectionId)',
+        ExpressionAttributeNames: { '#rooms': 'rooms' },
+        ExpressionAttributeValues: { ':room': new Set([room]) },
+      }),
+    );
+  } catch (err) {
+    if (!isConditionalCheckFailed(err)) throw err;
+    await documentClient.send(new DeleteCommand({ TableName: deps.roomsTable, Key: key }));
+  }
+}
+
+/** Removes one connection from a room; a connection already gone is fine. */
+async function leave(deps: MembershipFanOutDeps, room: string, connection: LiveConnection): Promise<void> {
+  const { documentClient } = deps;
+  await Promise.all([
+    documentClient.send(new DeleteCommand({ TableName: deps.roomsTable, Key: { room, connectionId: connection.connectionId } })),
+    documentClient
+      .send(
+        new UpdateCommand({
+          TableName: deps.connectionsTable,
+          Key: { connectionId: connection.connectionId },
+          UpdateExpression: 'DELETE #rooms :room',
+          ConditionExpression: 'attribute_exists(connectionId)',
+          ExpressionAttributeNames: { '#rooms': 'rooms' },
+          ExpressionAttributeValues: { ':room': new Set([room]) },
+        }),
+      )
+      .catch((err: unknown) => {
+        if (!isConditionalCheckFailed(err)) throw err;
+      }),
+  ]);
+}
+
+/**
+ * Applies a Memberships record to the user's live connections: INSERT puts
+ * a `chat:{chatId}` room row per connection (userId, protocol and expiresAt
+ * copied from the connection) and adds the room to its `rooms` set; REMOVE
+ * deletes them. Idempotent, so a redelivered record is harmless.
+ *
+ * @example
+ * await fanOutMembership(deps, record);
+ */
+export async function fanOutMembership(deps: MembershipFanOutDeps, record: DynamoDBRecord): Promise<void> {
+  const change = membershipChangeOf(record);
+  if (change === undefined) return;
+  const room = roomOf.chat(change.chatId);
+  const connections = await liveConnectionsOf(deps, change.userId);
+  await Promise.all(
+    connections.map((connection) =>
+      change.kind === 'join' ? join(deps, room, change.userId, connection) : leave(deps, room, connection),
+    ),
+  );
+}

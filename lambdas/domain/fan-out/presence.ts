@@ -1,0 +1,94 @@
+/**
+ * Presence stream → `user:online` / `user:offline` for the users who share
+ * a chat with the user, and only them.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { randomId } from '../../commons/ids';
+import type { EventEnvelope } from '../../commons/protocol';
+import { roomOf } from '../../commons/schema';
+import { listRoomMembers } from '../broadcaster';
+import { chatIdsOfUser } from '../connections';
+import type { BroadcastResult, RoomBroadcaster, RoomMember } from '../ports';
+import { mapWithConcurrency } from './concurrency';
+import { imageOf, requireString, toIsoTime, type Image } from './records';
+
+export interface PresenceFanOutDeps {
+  documentClient: DynamoDBDocumentClient;
+  broadcaster: RoomBroadcaster;
+  membershipsTable: string;
+  roomsTable: string;
+}
+
+/** Room Queries in flight at once while collecting a user's co-members. */
+const ROOM_QUERY_CONCURRENCY = 8;
+
+export type PresenceTransition = 'user:online' | 'user:offline';
+
+function connectionCount(image: Image | undefined): number {
+  const ids = image?.connectionIds;
+  return ids instanceof Set ? ids.size : 0;
+}
+
+/**
+ * The transition a Presence record means: the set of connection ids going
+ * from empty (or absent) to non-empty is `user:online`, from non-empty to
+ * empty (or the row removed) is `user:offline`; anything else (a second tab
+ * opening, 1→2) is no transition.
+ *
+ * @example
+ * presenceTransitionOf(record); // 'user:online' | 'user:offline' | undefined
+ */
+export function presenceTransitionOf(record: DynamoDBRecord): PresenceTransition | undefined {
+  const before = connectionCount(imageOf(record.dynamodb?.OldImage));
+  const after = connectionCount(imageOf(record.dynamodb?.NewImage));
+  if (before === 0 && after > 0) return 'user:online';
+  if (before > 0 && after === 0) return 'user:offline';
+  return undefined;
+}
+
+/**
+ * Every live connection of every user who shares at least one chat with
+ * `userId`, once each (a connection in several shared chats gets one post),
+ * without the user's own connections.
+ *
+ * Costs one Memberships byUser Query (all pages) plus one Rooms Query per
+ * chat of the user (all pages).
+ */
+export async function coMemberConnections(deps: PresenceFanOutDeps, userId: string): Promise<RoomMember[]> {
+  const chatIds = await chatIdsOfUser(deps, userId);
+  const rooms = await mapWithConcurrency([...new Set(chatIds)], ROOM_QUERY_CONCURRENCY, (chatId) =>
+    listRoomMembers(deps.documentClient, deps.roomsTable, roomOf.chat(chatId)),
+  );
+  const recipients = new Map<string, RoomMember>();
+  for (const member of rooms.flat()) {
+    if (member.userId !== userId) recipients.set(member.connectionId, member);
+  }
+  return [...recipients.values()];
+}
+
+/**
+ * Sends the presence event a Presence record means, if any.
+ *
+ * @example
+ * const result = await fanOutPresence(deps, record); // undefined when 1→2 etc.
+ */
+export async function fanOutPresence(deps: PresenceFanOutDeps, record: DynamoDBRecord): Promise<BroadcastResult | undefined> {
+  const transition = presenceTransitionOf(record);
+  if (transition === undefined) return undefined;
+
+  const newImage = imageOf(record.dynamodb?.NewImage);
+  const oldImage = imageOf(record.dynamodb?.OldImage);
+  const keys = imageOf(record.dynamodb?.Keys) ?? newImage ?? oldImage ?? {};
+  const userId = requireString(keys, 'userId');
+  const approximate = record.dynamodb?.ApproximateCreationDateTime;
+  const at =
+    // A removed row's old updatedAt is the previous change, not this one.
+    toIsoTime(newImage?.updatedAt) ??
+    toIsoTime(approximate === undefined ? undefined : approximate * 1000) ??
+    new Date().toISOString();
+
+  const envelope: EventEnvelope = { event: transition, data: { userId, at }, id: randomId(), ts: Date.parse(at) };
+  const recipients = await coMemberConnections(deps, userId);
+  return deps.broadcaster.toMembers(recipients, envelope);
+}

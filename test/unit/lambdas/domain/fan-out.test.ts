@@ -1,0 +1,601 @@
+import {
+  ApiGatewayManagementApiClient,
+  GoneException,
+  LimitExceededException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ManagementApiBroadcaster } from '../../../../lambdas/domain/broadcaster';
+import { processStreamBatch, type FanOutDeps } from '../../../../lambdas/domain/fan-out';
+import type { ConnectionRemover } from '../../../../lambdas/domain/ports';
+
+const ddbMock = mockClient(DynamoDBDocumentClient);
+const apiMock = mockClient(ApiGatewayManagementApiClient);
+const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const managementClient = new ApiGatewayManagementApiClient({ endpoint: 'https://example.test/stage' });
+
+const FUTURE = Math.floor(Date.now() / 1000) + 3600;
+const PAST = Math.floor(Date.now() / 1000) - 60;
+
+type Table = 'Messages' | 'Presence' | 'Memberships';
+
+let sequence = 1000;
+
+function streamArn(table: string): string {
+  return `arn:aws:dynamodb:eu-west-1:123456789012:table/${table}/stream/2026-11-27T00:00:00.000`;
+}
+
+function image(item: Record<string, unknown> | undefined): Record<string, AttributeValue> | undefined {
+  return item === undefined ? undefined : (marshall(item, { removeUndefinedValues: true }) as Record<string, AttributeValue>);
+}
+
+/** A stream record in Lambda's shape. */
+function streamRecord(
+  table: Table,
+  eventName: 'INSERT' | 'MODIFY' | 'REMOVE',
+  keys: Record<string, unknown>,
+  images: { newImage?: Record<string, unknown>; oldImage?: Record<string, unknown> } = {},
+  extra: Partial<DynamoDBRecord> = {},
+): DynamoDBRecord {
+  sequence += 1;
+  return {
+    eventID: `event-${sequence}`,
+    eventName,
+    eventSource: 'aws:dynamodb',
+    eventVersion: '1.1',
+    awsRegion: 'eu-west-1',
+    eventSourceARN: streamArn(table),
+    dynamodb: {
+      ApproximateCreationDateTime: 1_764_201_600,
+      Keys: image(keys),
+      NewImage: image(images.newImage),
+      OldImage: image(images.oldImage),
+      SequenceNumber: String(sequence).padStart(21, '0'),
+      SizeBytes: 100,
+      StreamViewType: 'NEW_AND_OLD_IMAGES',
+    },
+    ...extra,
+  };
+}
+
+function message(chatId: string, messageId: string, extra: Record<string, unknown> = {}) {
+  return {
+    chatId,
+    messageId,
+    kind: 'message',
+    senderId: 'alice',
+    content: 'hello',
+    createdAt: '2026-11-27T00:00:00.000Z',
+    changeId: messageId,
+    ...extra,
+  };
+}
+
+function messageInsert(chatId: string, messageId: string): DynamoDBRecord {
+  return streamRecord('Messages', 'INSERT', { chatId, messageId }, { newImage: message(chatId, messageId) });
+}
+
+function roomRow(connectionId: string, userId = `user-${connectionId}`) {
+  return { connectionId, userId, protocol: 'lettera.v1', expiresAt: FUTURE };
+}
+
+function batch(...records: DynamoDBRecord[]): DynamoDBStreamEvent {
+  return { Records: records };
+}
+
+function seq(record: DynamoDBRecord): string {
+  return record.dynamodb!.SequenceNumber!;
+}
+
+/** Every posted frame, decoded, by connection id. */
+function posts(): { connectionId: string; frame: Record<string, unknown> }[] {
+  return apiMock.commandCalls(PostToConnectionCommand).map((call) => ({
+    connectionId: call.args[0].input.ConnectionId ?? '',
+    frame: JSON.parse(Buffer.from(call.args[0].input.Data as Uint8Array).toString('utf8')),
+  }));
+}
+
+function roomQuery(room: string) {
+  return { TableName: 'Rooms', ExpressionAttributeValues: { ':room': room } };
+}
+
+let removeConnection: ReturnType<typeof vi.fn<ConnectionRemover>>;
+let deps: FanOutDeps;
+
+beforeEach(() => {
+  removeConnection = vi.fn<ConnectionRemover>().mockResolvedValue(undefined);
+  deps = {
+    documentClient,
+    broadcaster: new ManagementApiBroadcaster({
+      documentClient,
+      managementClient,
+      roomsTable: 'Rooms',
+      removeConnection,
+      retry: { maxAttempts: 3, baseDelayMs: 1 },
+    }),
+    connectionsTable: 'Connections',
+    roomsTable: 'Rooms',
+    membershipsTable: 'Memberships',
+    messagesTable: 'Messages',
+    presenceTable: 'Presence',
+  };
+  apiMock.on(PostToConnectionCommand).resolves({});
+  ddbMock.on(QueryCommand).resolves({ Items: [] });
+});
+
+afterEach(() => {
+  ddbMock.reset();
+  apiMock.reset();
+});
+
+describe('Function: processStreamBatch', () => {
+  describe('Messages stream', () => {
+    it('sends message:new to N = 250 connections for exactly 2 Query pages and 250 posts', async () => {
+      // Prepare
+      const items = Array.from({ length: 250 }, (_, i) => roomRow(`conn-${String(i).padStart(3, '0')}`));
+      const lastKey = { room: 'chat:c1', connectionId: 'conn-124' };
+      ddbMock
+        .on(QueryCommand)
+        .resolvesOnce({ Items: items.slice(0, 125), LastEvaluatedKey: lastKey })
+        .resolvesOnce({ Items: items.slice(125) });
+      const record = messageInsert('c1', '01JH0000000000000000000001');
+
+      // Act
+      const response = await processStreamBatch(deps, batch(record));
+
+      // Assess
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect(ddbMock).toReceiveCommandTimes(QueryCommand, 2);
+      expect(ddbMock).toReceiveCommandWith(QueryCommand, roomQuery('chat:c1'));
+      expect(ddbMock).toReceiveNthCommandWith(QueryCommand, 2, { ExclusiveStartKey: lastKey });
+      expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 250);
+      expect(new Set(posts().map((post) => post.connectionId)).size).toBe(250);
+      expect(posts()[0]!.frame).toEqual({
+        event: 'message:new',
+        data: {
+          messageId: '01JH0000000000000000000001',
+          chatId: 'c1',
+          senderId: 'alice',
+          content: 'hello',
+          timestamp: '2026-11-27T00:00:00.000Z',
+        },
+        id: '01JH0000000000000000000001',
+        ts: Date.parse('2026-11-27T00:00:00.000Z'),
+      });
+    });
+
+    it('sends message:deleted with the change id when deletedAt is newly set', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1')] });
+      const before = message('c1', 'm1');
+      const after = message('c1', 'm1', {
+        content: '',
+        deletedAt: '2026-11-27T00:05:00.000Z',
+        deletedBy: 'alice',
+        changeId: 'change-2',
+      });
+      const record = streamRecord('Messages', 'MODIFY', { chatId: 'c1', messageId: 'm1' }, { oldImage: before, newImage: after });
+
+      // Act
+      const response = await processStreamBatch(deps, batch(record));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(posts().map((post) => post.frame)).toEqual([
+        {
+          event: 'message:deleted',
+          data: { messageId: 'm1', chatId: 'c1', deletedBy: 'alice', deletedAt: '2026-11-27T00:05:00.000Z' },
+          id: 'change-2',
+          ts: Date.parse('2026-11-27T00:05:00.000Z'),
+        },
+      ]);
+    });
+
+    it('sends message:edited with the change id when content and editedAt change', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1')] });
+      const before = message('c1', 'm1');
+      const after = message('c1', 'm1', { content: 'hello, edited', editedAt: '2026-11-27T00:01:00.000Z', changeId: 'change-1' });
+      const record = streamRecord('Messages', 'MODIFY', { chatId: 'c1', messageId: 'm1' }, { oldImage: before, newImage: after });
+
+      // Act
+      await processStreamBatch(deps, batch(record));
+
+      // Assess
+      expect(posts().map((post) => post.frame)).toEqual([
+        {
+          event: 'message:edited',
+          data: { messageId: 'm1', chatId: 'c1', senderId: 'alice', content: 'hello, edited', editedAt: '2026-11-27T00:01:00.000Z' },
+          id: 'change-1',
+          ts: Date.parse('2026-11-27T00:01:00.000Z'),
+        },
+      ]);
+    });
+
+    it('ignores idempotency markers, TTL deletes, invisible changes and changes to deleted messages', async () => {
+      // Prepare
+      const marker = { chatId: 'c1', messageId: 'idem#alice#k1', kind: 'idempotency', target: 'm1', expiresAt: FUTURE };
+      const deleted = message('c1', 'm2', { content: '', deletedAt: '2026-11-27T00:05:00.000Z', deletedBy: 'alice' });
+      const records = [
+        streamRecord('Messages', 'INSERT', { chatId: 'c1', messageId: marker.messageId }, { newImage: marker }),
+        streamRecord(
+          'Messages',
+          'REMOVE',
+          { chatId: 'c1', messageId: marker.messageId },
+          { oldImage: marker },
+          { userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' } },
+        ),
+        streamRecord(
+          'Messages',
+          'MODIFY',
+          { chatId: 'c1', messageId: 'm1' },
+          { oldImage: message('c1', 'm1'), newImage: message('c1', 'm1', { seq: 7 }) },
+        ),
+        streamRecord('Messages', 'MODIFY', { chatId: 'c1', messageId: 'm2' }, { oldImage: deleted, newImage: { ...deleted, changeId: 'x' } }),
+      ];
+
+      // Act
+      const response = await processStreamBatch(deps, batch(...records));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(ddbMock).toReceiveCommandTimes(QueryCommand, 0);
+      expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 0);
+    });
+
+    it('removes only the gone recipient (not the sender) and does not report the record', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({ Items: [roomRow('alice-tab', 'alice'), roomRow('bob-tab', 'bob'), roomRow('carol-tab', 'carol')] });
+      apiMock.on(PostToConnectionCommand, { ConnectionId: 'bob-tab' }).rejects(new GoneException({ message: 'gone', $metadata: {} }));
+      const record = messageInsert('c1', 'm1');
+
+      // Act
+      const response = await processStreamBatch(deps, batch(record));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(removeConnection).toHaveBeenCalledTimes(1);
+      expect(removeConnection).toHaveBeenCalledWith('bob-tab');
+      expect(posts().map((post) => post.connectionId).sort()).toEqual(['alice-tab', 'bob-tab', 'carol-tab']);
+    });
+
+    it('delivers after one LimitExceededException and reports nothing', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1'), roomRow('r2')] });
+      apiMock
+        .on(PostToConnectionCommand, { ConnectionId: 'r1' })
+        .rejectsOnce(new LimitExceededException({ message: 'slow down', $metadata: {} }))
+        .resolves({});
+      const record = messageInsert('c1', 'm1');
+
+      // Act
+      const response = await processStreamBatch(deps, batch(record));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 3);
+    });
+
+    it('reports the record when a recipient stays throttled', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1'), roomRow('r2')] });
+      apiMock
+        .on(PostToConnectionCommand, { ConnectionId: 'r1' })
+        .rejects(new LimitExceededException({ message: 'slow down', $metadata: {} }));
+      const record = messageInsert('c1', 'm1');
+
+      // Act
+      const response = await processStreamBatch(deps, batch(record));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: seq(record) }]);
+      expect(apiMock.commandCalls(PostToConnectionCommand, { ConnectionId: 'r1' })).toHaveLength(3);
+      expect(apiMock.commandCalls(PostToConnectionCommand, { ConnectionId: 'r2' })).toHaveLength(1);
+    });
+
+    it('reports the record whose room Query is throttled and delivers the others', async () => {
+      // Prepare
+      ddbMock
+        .on(QueryCommand, roomQuery('chat:c1'))
+        .rejects(new ProvisionedThroughputExceededException({ message: 'throttled', $metadata: {} }))
+        .on(QueryCommand, roomQuery('chat:c2'))
+        .resolves({ Items: [roomRow('r2')] });
+      const throttled = messageInsert('c1', 'm1');
+      const fine = messageInsert('c2', 'm2');
+
+      // Act
+      const response = await processStreamBatch(deps, batch(throttled, fine));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: seq(throttled) }]);
+      expect(posts().map((post) => post.connectionId)).toEqual(['r2']);
+    });
+
+    it('reports one poison record in a batch of 5 and delivers the other 4', async () => {
+      // Prepare
+      for (const chat of ['c1', 'c2', 'c3', 'c4', 'c5']) {
+        ddbMock.on(QueryCommand, roomQuery(`chat:${chat}`)).resolves({ Items: [roomRow(`${chat}-conn`)] });
+      }
+      const poison = streamRecord(
+        'Messages',
+        'INSERT',
+        { chatId: 'c3', messageId: 'm3' },
+        { newImage: { chatId: 'c3', messageId: 'm3', kind: 'message', content: 42 } },
+      );
+      const records = [messageInsert('c1', 'm1'), messageInsert('c2', 'm2'), poison, messageInsert('c4', 'm4'), messageInsert('c5', 'm5')];
+
+      // Act
+      const response = await processStreamBatch(deps, batch(...records));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: seq(poison) }]);
+      expect(posts().map((post) => post.connectionId).sort()).toEqual(['c1-conn', 'c2-conn', 'c4-conn', 'c5-conn']);
+    });
+
+    it("keeps a chat's order: after a failed record, the chat's later records are reported, not sent", async () => {
+      // Prepare
+      ddbMock
+        .on(QueryCommand, roomQuery('chat:c1'))
+        .rejectsOnce(new ProvisionedThroughputExceededException({ message: 'throttled', $metadata: {} }))
+        .resolves({ Items: [roomRow('r1')] });
+      const first = messageInsert('c1', 'm1');
+      const edit = streamRecord(
+        'Messages',
+        'MODIFY',
+        { chatId: 'c1', messageId: 'm1' },
+        { oldImage: message('c1', 'm1'), newImage: message('c1', 'm1', { content: 'v2', editedAt: '2026-11-27T00:01:00.000Z', changeId: 'ch2' }) },
+      );
+
+      // Act
+      const response = await processStreamBatch(deps, batch(first, edit));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: seq(first) }, { itemIdentifier: seq(edit) }]);
+      expect(ddbMock).toReceiveCommandTimes(QueryCommand, 1);
+      expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 0);
+    });
+
+    it('reports every record when every record fails', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).rejects(new ProvisionedThroughputExceededException({ message: 'throttled', $metadata: {} }));
+      const records = [messageInsert('c1', 'm1'), messageInsert('c2', 'm2'), messageInsert('c3', 'm3')];
+
+      // Act
+      const response = await processStreamBatch(deps, batch(...records));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual(records.map((record) => ({ itemIdentifier: seq(record) })));
+    });
+
+    it('reports a record from an unknown stream instead of dropping it', async () => {
+      // Prepare
+      const stray = { ...messageInsert('c1', 'm1'), eventSourceARN: streamArn('SomethingElse') };
+
+      // Act
+      const response = await processStreamBatch(deps, batch(stray));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: seq(stray) }]);
+      expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 0);
+    });
+  });
+
+  describe('Presence stream', () => {
+    function presence(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', before: string[] | undefined, after: string[] | undefined) {
+      const row = (ids: string[] | undefined) =>
+        ids === undefined ? undefined : { userId: 'alice', updatedAt: 1_764_201_600_000, ...(ids.length > 0 && { connectionIds: new Set(ids) }) };
+      return streamRecord('Presence', eventName, { userId: 'alice' }, { oldImage: row(before), newImage: row(after) });
+    }
+
+    function shareChats() {
+      ddbMock
+        .on(QueryCommand, { TableName: 'Memberships', IndexName: 'byUser' })
+        .resolvesOnce({ Items: [{ chatId: 'c1' }], LastEvaluatedKey: { userId: 'alice', chatId: 'c1' } })
+        .resolvesOnce({ Items: [{ chatId: 'c2' }] })
+        .on(QueryCommand, roomQuery('chat:c1'))
+        .resolves({ Items: [roomRow('alice-tab', 'alice'), roomRow('bob-tab', 'bob'), roomRow('carol-tab', 'carol')] })
+        .on(QueryCommand, roomQuery('chat:c2'))
+        .resolves({ Items: [roomRow('bob-tab', 'bob'), roomRow('dave-tab', 'dave'), roomRow('alice-tab-2', 'alice')] });
+    }
+
+    it('sends user:online on 0→1, once to each connection sharing a chat, never to the user', async () => {
+      // Prepare
+      shareChats();
+      const record = presence('INSERT', undefined, ['alice-tab']);
+
+      // Act
+      const response = await processStreamBatch(deps, batch(record));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(ddbMock).toReceiveCommandWith(QueryCommand, {
+        TableName: 'Memberships',
+        IndexName: 'byUser',
+        ExpressionAttributeValues: { ':userId': 'alice' },
+      });
+      expect(ddbMock).toReceiveCommandTimes(QueryCommand, 4);
+      expect(posts().map((post) => post.connectionId).sort()).toEqual(['bob-tab', 'carol-tab', 'dave-tab']);
+      expect(posts()[0]!.frame).toMatchObject({
+        event: 'user:online',
+        data: { userId: 'alice', at: new Date(1_764_201_600_000).toISOString() },
+        id: expect.any(String),
+      });
+    });
+
+    it.each([
+      ['MODIFY', ['alice-tab'], []],
+      ['REMOVE', ['alice-tab'], undefined],
+    ] as const)('sends user:offline on 1→0 (%s)', async (eventName, before, after) => {
+      // Prepare
+      shareChats();
+      const record = presence(eventName, [...before], after === undefined ? undefined : [...after]);
+
+      // Act
+      const response = await processStreamBatch(deps, batch(record));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(posts().map((post) => post.frame.event)).toEqual(['user:offline', 'user:offline', 'user:offline']);
+      expect(posts()[0]!.frame).toMatchObject({ data: { userId: 'alice' } });
+    });
+
+    it.each([
+      ['1→2', ['a'], ['a', 'b']],
+      ['2→1', ['a', 'b'], ['b']],
+    ])('sends nothing on %s', async (_label, before, after) => {
+      // Prepare
+      shareChats();
+      const record = presence('MODIFY', before, after);
+
+      // Act
+      const response = await processStreamBatch(deps, batch(record));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(ddbMock).toReceiveCommandTimes(QueryCommand, 0);
+      expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 0);
+    });
+  });
+
+  describe('Memberships stream', () => {
+    const membership = { chatId: 'c9', userId: 'erin', title: 'Team', addedAt: '2026-11-27T00:00:00.000Z', addedBy: 'alice' };
+
+    function erinsConnections() {
+      ddbMock.on(QueryCommand, { TableName: 'Connections', IndexName: 'byUser' }).resolves({
+        Items: [
+          { connectionId: 'erin-1', protocol: 'lettera.v1', expiresAt: FUTURE },
+          { connectionId: 'erin-2', protocol: 'socket.io', expiresAt: FUTURE },
+          { connectionId: 'erin-stale', protocol: 'lettera.v1', expiresAt: PAST },
+        ],
+      });
+    }
+
+    it('joins the added user’s live connections to the chat room', async () => {
+      // Prepare
+      erinsConnections();
+      ddbMock.on(PutCommand).resolves({}).on(UpdateCommand).resolves({});
+      const record = streamRecord('Memberships', 'INSERT', { chatId: 'c9', userId: 'erin' }, { newImage: membership });
+
+      // Act
+      const response = await processStreamBatch(deps, batch(record));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(ddbMock).toReceiveCommandWith(QueryCommand, { TableName: 'Connections', IndexName: 'byUser', ExpressionAttributeValues: { ':userId': 'erin' } });
+      expect(ddbMock).toReceiveCommandTimes(PutCommand, 2);
+      expect(ddbMock).toReceiveCommandWith(PutCommand, {
+        TableName: 'Rooms',
+        Item: { room: 'chat:c9', connectionId: 'erin-1', userId: 'erin', protocol: 'lettera.v1', expiresAt: FUTURE },
+      });
+      expect(ddbMock).toReceiveCommandWith(PutCommand, {
+        TableName: 'Rooms',
+        Item: { room: 'chat:c9', connectionId: 'erin-2', userId: 'erin', protocol: 'socket.io', expiresAt: FUTURE },
+      });
+      expect(ddbMock).toReceiveCommandTimes(UpdateCommand, 2);
+      expect(ddbMock).toReceiveCommandWith(UpdateCommand, {
+        TableName: 'Connections',
+        Key: { connectionId: 'erin-1' },
+        UpdateExpression: 'ADD #rooms :room',
+        ConditionExpression: 'attribute_exists(connectionId)',
+        ExpressionAttributeValues: { ':room': new Set(['chat:c9']) },
+      });
+      expect(ddbMock).toReceiveCommandTimes(DeleteCommand, 0);
+      expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 0);
+    });
+
+    it('does not resurrect a connection that vanished meanwhile: its new room row is deleted again', async () => {
+      // Prepare
+      erinsConnections();
+      ddbMock
+        .on(PutCommand)
+        .resolves({})
+        .on(UpdateCommand)
+        .resolves({})
+        .on(UpdateCommand, { Key: { connectionId: 'erin-2' } })
+        .rejects(new ConditionalCheckFailedException({ message: 'gone', $metadata: {} }))
+        .on(DeleteCommand)
+        .resolves({});
+      const record = streamRecord('Memberships', 'INSERT', { chatId: 'c9', userId: 'erin' }, { newImage: membership });
+
+      // Act
+      const response = await processStreamBatch(deps, batch(record));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(ddbMock).toReceiveCommandTimes(DeleteCommand, 1);
+      expect(ddbMock).toReceiveCommandWith(DeleteCommand, { TableName: 'Rooms', Key: { room: 'chat:c9', connectionId: 'erin-2' } });
+    });
+
+    it('removes the removed user’s connections from the chat room', async () => {
+      // Prepare
+      erinsConnections();
+      ddbMock
+        .on(DeleteCommand)
+        .resolves({})
+        .on(UpdateCommand)
+        .resolves({})
+        .on(UpdateCommand, { Key: { connectionId: 'erin-2' } })
+        .rejects(new ConditionalCheckFailedException({ message: 'gone', $metadata: {} }));
+      const record = streamRecord('Memberships', 'REMOVE', { chatId: 'c9', userId: 'erin' }, { oldImage: membership });
+
+      // Act
+      const response = await processStreamBatch(deps, batch(record));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(ddbMock).toReceiveCommandTimes(DeleteCommand, 2);
+      expect(ddbMock).toReceiveCommandWith(DeleteCommand, { TableName: 'Rooms', Key: { room: 'chat:c9', connectionId: 'erin-1' } });
+      expect(ddbMock).toReceiveCommandWith(UpdateCommand, {
+        Key: { connectionId: 'erin-1' },
+        UpdateExpression: 'DELETE #rooms :room',
+        ExpressionAttributeValues: { ':room': new Set(['chat:c9']) },
+      });
+      expect(ddbMock).toReceiveCommandTimes(PutCommand, 0);
+    });
+
+    it('ignores membership MODIFYs (typing-throttle updates)', async () => {
+      // Prepare
+      const record = streamRecord(
+        'Memberships',
+        'MODIFY',
+        { chatId: 'c9', userId: 'erin' },
+        { oldImage: membership, newImage: { ...membership, typingAt: 1_764_201_600_000 } },
+      );
+
+      // Act
+      const response = await processStreamBatch(deps, batch(record));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(ddbMock).toReceiveCommandTimes(QueryCommand, 0);
+    });
+
+    it('reports a join whose room write fails', async () => {
+      // Prepare
+      erinsConnections();
+      ddbMock.on(PutCommand).rejects(new ProvisionedThroughputExceededException({ message: 'throttled', $metadata: {} }));
+      const record = streamRecord('Memberships', 'INSERT', { chatId: 'c9', userId: 'erin' }, { newImage: membership });
+
+      // Act
+      const response = await processStreamBatch(deps, batch(record));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: seq(record) }]);
+    });
+  });
+});
