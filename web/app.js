@@ -456,7 +456,7 @@ async function refreshChats() {
   // Tracked chats are the ones the client recovers after a reconnect.
   for (const chat of result.items) state.socket?.trackChat(chat.chatId);
   renderChatList();
-  const first = result.items[0];
+  const first = sortedChats()[0];
   if (state.current === null && first) await selectChat(first.chatId, { focus: false });
   else if (state.current !== null) {
     // After a reconnect: the client delivers what it missed as events, and
@@ -465,8 +465,12 @@ async function refreshChats() {
   }
 }
 
+function sortedChats() {
+  return [...state.chats.values()].sort((a, b) => a.title.localeCompare(b.title));
+}
+
 function renderChatList() {
-  const chats = [...state.chats.values()].sort((a, b) => a.title.localeCompare(b.title));
+  const chats = sortedChats();
   els.chatListEmpty.hidden = chats.length > 0;
   els.chatList.replaceChildren(...chats.map((chat) => {
     const li = document.createElement('li');
