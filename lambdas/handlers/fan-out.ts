@@ -1,0 +1,46 @@
+/**
+ * Fan-out function: the Messages, Presence and Memberships streams'
+ * event source mappings invoke it (ReportBatchItemFailures on). A thin
+ * adapter over processStreamBatch; configuration and clients are set up
+ * once per execution environment, at module load.
+ */
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { createDocumentClient, createManagementClient } from '../commons/clients';
+import { ENV, requireEnv } from '../commons/env';
+import { logger } from '../commons/logger';
+import { ManagementApiBroadcaster } from '../domain/broadcaster';
+import { createConnectionRemover } from '../domain/connections';
+import { processStreamBatch, type FanOutDeps } from '../domain/fan-out';
+
+const tables = {
+  connectionsTable: requireEnv(ENV.connectionsTable),
+  roomsTable: requireEnv(ENV.roomsTable),
+  membershipsTable: requireEnv(ENV.membershipsTable),
+  messagesTable: requireEnv(ENV.messagesTable),
+  presenceTable: requireEnv(ENV.presenceTable),
+};
+const documentClient = createDocumentClient();
+const managementClient = createManagementClient(requireEnv(ENV.callbackUrl));
+
+const deps: FanOutDeps = {
+  ...tables,
+  documentClient,
+  broadcaster: new ManagementApiBroadcaster({
+    documentClient,
+    managementClient,
+    roomsTable: tables.roomsTable,
+    removeConnection: createConnectionRemover({ documentClient, ...tables }),
+  }),
+};
+
+/**
+ * Lambda entry point for the stream event source mappings.
+ *
+ * @example
+ * // Local poller, as Lambda would call it:
+ * const { batchItemFailures } = await handler({ Records: records }, context);
+ */
+export const handler = async (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> => {
+  if (context !== undefined) logger.addContext(context);
+  return processStreamBatch(deps, event);
+};
