@@ -8,7 +8,9 @@
  * - `GET  /dev/config` → `{wsUrl, httpUrl}` where the page connects
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SignJWT } from 'jose';
+import { decodeJwt } from 'jose';
+import { DEMO_USERS } from './seed';
+import { signDevToken } from './tokens';
 
 /** A demo user the page offers to sign in as. */
 export interface DemoUser {
@@ -37,23 +39,16 @@ export interface DevEndpointsOptions {
    * @default the origin of the request (the page and the API share a port)
    */
   readonly httpUrl?: string;
-  /** @default DEFAULT_DEMO_USERS */
+  /** @default the seed's DEMO_USERS (alice, bob, carol) */
   readonly users?: readonly DemoUser[];
   /** @default 3600 (one hour) */
   readonly tokenTtlSeconds?: number;
-  /**
-   * Signs a token; replaces the built-in HS256 signer (e.g. with the local
-   * runtime's own helper, so there is a single signing path).
-   */
-  readonly sign?: (userId: string, ttlSeconds: number) => Promise<DevToken>;
 }
 
-/** Used when the caller passes no users (the local seed normally does). */
-export const DEFAULT_DEMO_USERS: readonly DemoUser[] = Object.freeze([
-  { userId: 'alice', name: 'Alice' },
-  { userId: 'bob', name: 'Bob' },
-  { userId: 'carol', name: 'Carol' },
-]);
+/** The seed's demo users with display names. */
+export const DEFAULT_DEMO_USERS: readonly DemoUser[] = Object.freeze(
+  DEMO_USERS.map((userId) => ({ userId, name: userId.charAt(0).toUpperCase() + userId.slice(1) })),
+);
 
 /** Largest request body accepted: a user id fits many times over. */
 const MAX_BODY_BYTES = 4096;
@@ -69,25 +64,6 @@ class DevRequestError extends Error {
 }
 
 /**
- * Signs an HS256 development token for a user: `sub` is the user id, `exp`
- * is set, as the token verifier of the handlers requires.
- *
- * @example
- * const { token } = await signDevToken('s3cret', 'alice', 3600);
- */
-export async function signDevToken(secret: string, userId: string, ttlSeconds: number): Promise<DevToken> {
-  const now = Math.floor(Date.now() / 1000);
-  const exp = now + ttlSeconds;
-  const token = await new SignJWT({})
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject(userId)
-    .setIssuedAt(now)
-    .setExpirationTime(exp)
-    .sign(new TextEncoder().encode(secret));
-  return { token, userId, expiresAt: exp * 1000 };
-}
-
-/**
  * Creates the handler of the `/dev/*` endpoints.
  *
  * @example
@@ -100,8 +76,13 @@ export async function signDevToken(secret: string, userId: string, ttlSeconds: n
 export function createDevEndpoints(options: DevEndpointsOptions): RequestHandler {
   if (options.secret === '') throw new Error('createDevEndpoints needs a non-empty secret');
   const users = options.users ?? DEFAULT_DEMO_USERS;
+  // A string: jose reads a bare number as an absolute epoch time, not a duration.
   const ttl = Math.min(options.tokenTtlSeconds ?? 3600, MAX_TTL_SECONDS);
-  const sign = options.sign ?? ((userId: string, ttlSeconds: number) => signDevToken(options.secret, userId, ttlSeconds));
+  // The local runtime's signer, so `npm run token` and the page mint the same tokens.
+  const sign = async (userId: string): Promise<DevToken> => {
+    const token = await signDevToken(userId, { secret: options.secret, expiresIn: `${ttl}s` });
+    return { token, userId, expiresAt: (decodeJwt(token).exp ?? 0) * 1000 };
+  };
 
   const routes: Record<string, Partial<Record<string, (req: IncomingMessage) => Promise<unknown>>>> = {
     '/dev/users': {
@@ -118,7 +99,7 @@ export function createDevEndpoints(options: DevEndpointsOptions): RequestHandler
           throw new DevRequestError(404, 'NOT_FOUND',
             `unknown demo user ${JSON.stringify(userId)}; known: ${users.map((u) => u.userId).join(', ')}`);
         }
-        return sign(userId, ttl);
+        return sign(userId);
       },
     },
     '/dev/config': {
