@@ -76,9 +76,9 @@ class DevRequestError extends Error {
 export function createDevEndpoints(options: DevEndpointsOptions): RequestHandler {
   if (options.secret === '') throw new Error('createDevEndpoints needs a non-empty secret');
   const users = options.users ?? DEFAULT_DEMO_USERS;
-  // A string: jose reads a bare number as an absolute epoch time, not a duration.
   const ttl = Math.min(options.tokenTtlSeconds ?? 3600, MAX_TTL_SECONDS);
   // The local runtime's signer, so `npm run token` and the page mint the same tokens.
+  // `${ttl}s`: jose reads a bare number as an absolute epoch time, not a duration.
   const sign = async (userId: string): Promise<DevToken> => {
     const token = await signDevToken(userId, { secret: options.secret, expiresIn: `${ttl}s` });
     return { token, userId, expiresAt: (decodeJwt(token).exp ?? 0) * 1000 };
