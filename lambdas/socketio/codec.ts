@@ -168,7 +168,8 @@ function parseJson(text: string, type: SocketIoPacketType): unknown {
  * - binary packets (`5`, `6`) are refused with `BINARY_UNSUPPORTED`;
  * - the type and the ack id must be ASCII digits: the parser's
  *   `Number(c) == c` test lets whitespace through (`" {}"` decodes there as
- *   a CONNECT, `2 ["a"]` as ack id 0);
+ *   a CONNECT, `2 ["a"]` as ack id 0), so whitespace before the payload is
+ *   refused too;
  * - an ack id above `Number.MAX_SAFE_INTEGER` is refused (the parser would
  *   round it, so the `43<id>` reply could never match the request);
  * - an empty string is refused (never sent: the websocket transport hands
@@ -216,6 +217,10 @@ export function decodeSocketIoPacket(text: string): SocketIoPacket {
   // Spread into a packet so that `id` is absent, not undefined, without one.
   const ack = id === undefined ? {} : { id };
   const rest = text.slice(i);
+  if (/^[ \t\n\r]/.test(rest)) {
+    // socket.io-parser would read this whitespace as ack id 0; JSON.parse would skip it. Neither is meant.
+    throw new SocketIoProtocolError('INVALID_PACKET', 'unexpected whitespace before the payload');
+  }
   const hasPayload = rest !== '';
   const payload = hasPayload ? parseJson(rest, type) : undefined;
 
