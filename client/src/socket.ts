@@ -534,10 +534,13 @@ export class ChatSocket<
   }
 
   #closeTransport(ws: WebSocket): void {
-    ws.onopen = null;
-    ws.onmessage = null;
-    ws.onerror = null;
-    ws.onclose = null;
+    // No-ops rather than null: `ws` throws an 'error' event nobody listens to
+    // (closing while still connecting emits one).
+    const ignore = () => {};
+    ws.onopen = ignore;
+    ws.onmessage = ignore;
+    ws.onerror = ignore;
+    ws.onclose = ignore;
     this.#failAcksOf(ws);
     try {
       ws.close(1000);
