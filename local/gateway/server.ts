@@ -1,0 +1,146 @@
+/**
+ * The API Gateway WebSocket emulator (architect's register-websocket/index.js):
+ * one HTTP server whose upgrades become WebSocket connections on
+ * `ws://host:port/{stage}` and whose requests serve the `@connections` API.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { handleConnectionsApi } from './connections-api';
+import { ConnectionPool } from './pool';
+import type { GatewayState, RouteHandlers } from './state';
+import { handleUpgrade } from './upgrade';
+
+export type { RouteHandlers } from './state';
+
+/** API Gateway's largest client frame (a message over it closes with 1009). */
+export const MAX_FRAME_BYTES = 131_072;
+
+export interface GatewayOptions {
+  /** Route key → handler; replace later with setRoutes(). @default {} */
+  readonly routes?: RouteHandlers;
+  /** Routes whose integration response goes back to the client. @default [] */
+  readonly returnResponseRoutes?: Iterable<string>;
+  /** @default '$request.body.action' */
+  readonly routeSelectionExpression?: string;
+  /** @default 'local' */
+  readonly stage?: string;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** 0 picks a free port. @default 3001 */
+  readonly port?: number;
+  /** API Gateway's integration timeout. @default 29000 */
+  readonly integrationTimeoutMs?: number;
+  /** @default 600000 (10 min) */
+  readonly idleTimeoutMs?: number;
+  /** @default 7200000 (2 h) */
+  readonly maxLifetimeMs?: number;
+  /** @default console.error */
+  readonly log?: (message: string, error?: unknown) => void;
+}
+
+export interface Gateway {
+  /** `ws://host:port/{stage}` */
+  readonly url: string;
+  /** `http://host:port/{stage}`, the WS_CALLBACK_URL for handlers. */
+  readonly callbackUrl: string;
+  readonly port: number;
+  readonly stage: string;
+  readonly pool: ConnectionPool;
+  /** Swaps the route table (handlers are loaded after the port is known). */
+  setRoutes(routes: RouteHandlers): void;
+  /** Closes every connection (firing `$disconnect`), waits for running handlers, stops listening. */
+  close(): Promise<void>;
+}
+
+function defaultLog(message: string, error?: unknown): void {
+  console.error(`[gateway] ${message}`, error ?? '');
+}
+
+/**
+ * Starts the gateway and resolves once it listens.
+ *
+ * @example
+ * const gateway = await startGateway({ port: 0, routes: { $default: async () => ({ statusCode: 200 }) } });
+ * const ws = new WebSocket(gateway.url);
+ */
+export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  const host = options.host ?? '127.0.0.1';
+  const stage = options.stage ?? 'local';
+  const acceptedProtocols = new WeakMap<object, string>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_FRAME_BYTES,
+    // Echo a subprotocol only when $connect returned one (ws would otherwise pick the first offered).
+    handleProtocols: (_offered, req) => acceptedProtocols.get(req) ?? false,
+  });
+  const server: Server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 3001, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const state: GatewayState = {
+    api: { stage, domainName: `localhost:${port}`, apiId: randomBytes(5).toString('hex') },
+    pool: new ConnectionPool(),
+    wss,
+    routes: options.routes ?? {},
+    returnResponseRoutes: new Set(options.returnResponseRoutes ?? []),
+    selectionExpression: options.routeSelectionExpression ?? '$request.body.action',
+    integrationTimeoutMs: options.integrationTimeoutMs ?? 29_000,
+    idleTimeoutMs: options.idleTimeoutMs ?? 600_000,
+    maxLifetimeMs: options.maxLifetimeMs ?? 7_200_000,
+    acceptedProtocols,
+    inflight: new Set(),
+    log: options.log ?? defaultLog,
+  };
+  server.on('upgrade', (req, socket, head) => void handleUpgrade(state, req, socket, head));
+  server.on('request', (req, res) => {
+    handleConnectionsApi(state, req, res)
+      .then((handled) => {
+        if (!handled) {
+          res.writeHead(404, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': 'NotFoundException' });
+          res.end(JSON.stringify({ message: 'Not Found' }));
+        }
+      })
+      .catch((err: unknown) => {
+        state.log('@connections request failed', err);
+        if (!res.headersSent) res.writeHead(500, { 'x-amzn-ErrorType': 'InternalServerErrorException' });
+        res.end();
+      });
+  });
+
+  const base = `${host}:${port}/${stage}`;
+  return {
+    url: `ws://${base}`,
+    callbackUrl: `http://${base}`,
+    port,
+    stage,
+    pool: state.pool,
+    setRoutes(routes) {
+      state.routes = routes;
+    },
+    async close() {
+      const closed = state.pool.ids().map((id) => {
+        const connection = state.pool.get(id);
+        return new Promise<void>((resolve) => {
+          if (connection === undefined) return resolve();
+          connection.socket.once('close', () => resolve());
+          connection.socket.close(GOING_AWAY_CODE, 'Going away');
+          setTimeout(() => {
+            connection.socket.terminate();
+            resolve();
+          }, 1_000).unref();
+        });
+      });
+      await Promise.all(closed);
+      while (state.inflight.size > 0) await Promise.allSettled([...state.inflight]);
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const GOING_AWAY_CODE = 1001;

@@ -1,0 +1,29 @@
+/**
+ * What the gateway's parts share: settings, the route table and the pool.
+ * server.ts builds it; upgrade, connection and connections-api read it.
+ */
+import type { WebSocketServer } from 'ws';
+import type { LambdaHandler } from '../lambda';
+import type { ConnectionPool } from './pool';
+import type { ApiInfo } from './request-format';
+
+/** Route key (`$connect`, `$disconnect`, `$default` or a custom key) → handler. */
+export type RouteHandlers = Readonly<Record<string, LambdaHandler>>;
+
+export interface GatewayState {
+  readonly api: ApiInfo;
+  readonly pool: ConnectionPool;
+  readonly wss: WebSocketServer;
+  routes: RouteHandlers;
+  readonly returnResponseRoutes: ReadonlySet<string>;
+  readonly selectionExpression: string;
+  readonly integrationTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxLifetimeMs: number;
+  /** The subprotocol `$connect` returned, per upgrade request, for handleProtocols. */
+  readonly acceptedProtocols: WeakMap<object, string>;
+  /** Handler invocations still running; close() waits for them. */
+  readonly inflight: Set<Promise<unknown>>;
+  /** Where handler failures and gateway notices go. */
+  readonly log: (message: string, error?: unknown) => void;
+}

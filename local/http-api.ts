@@ -1,0 +1,257 @@
+/**
+ * The HTTP API emulator: requests matching topology.httpRoutes become API
+ * Gateway HTTP API payload 2.0 events for the httpApi handler; other GET
+ * requests are served from web/ (the demo page). A development-only token
+ * endpoint hands out tokens for the demo users.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { HttpMethod } from '../lambdas/commons/topology';
+import { invokeHandler, type LambdaHandler } from './lambda';
+import { formatRequestTime } from './gateway/request-format';
+
+export interface HttpRoute {
+  readonly method: HttpMethod;
+  readonly path: string;
+}
+
+export interface HttpApiOptions {
+  readonly routes: readonly HttpRoute[];
+  /** The function behind every route; replace later with setHandler(). */
+  readonly handler?: LambdaHandler;
+  /** Directory of static files; none when absent. */
+  readonly webRoot?: string;
+  /** Signs a token for `GET /_dev/token?userId=`; the endpoint exists only when given. */
+  readonly issueDevToken?: (userId: string) => Promise<string>;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** 0 picks a free port. @default 3000 */
+  readonly port?: number;
+  /** HTTP API's integration timeout. @default 30000 */
+  readonly timeoutMs?: number;
+  readonly log?: (message: string, error?: unknown) => void;
+}
+
+export interface HttpApi {
+  readonly url: string;
+  readonly port: number;
+  setHandler(handler: LambdaHandler): void;
+  close(): Promise<void>;
+}
+
+interface CompiledRoute {
+  readonly routeKey: string;
+  readonly method: string;
+  readonly pattern: RegExp;
+  readonly names: string[];
+}
+
+function compile(route: HttpRoute): CompiledRoute {
+  const names: string[] = [];
+  const source = route.path
+    .split('/')
+    .map((part) => {
+      const param = /^\{(\w+)\}$/.exec(part);
+      if (param === null) return part.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+      names.push(param[1] as string);
+      return '([^/]+)';
+    })
+    .join('/');
+  return { routeKey: `${route.method} ${route.path}`, method: route.method, pattern: new RegExp(`^${source}$`), names };
+}
+
+/** Finds the route a method and path match, with decoded path parameters. */
+export function matchRoute(routes: readonly CompiledRoute[], method: string, path: string) {
+  for (const route of routes) {
+    if (route.method !== method) continue;
+    const match = route.pattern.exec(path);
+    if (match === null) continue;
+    const pathParameters = Object.fromEntries(route.names.map((name, i) => [name, decodeURIComponent(match[i + 1] as string)]));
+    return { route, pathParameters };
+  }
+  return undefined;
+}
+
+const TEXT_TYPES = /^(text\/|application\/(json|javascript|xml|x-www-form-urlencoded)|[^;]*\+json)/i;
+
+/** Builds the payload 2.0 event for a matched request. */
+export function toHttpEvent(req: IncomingMessage, body: Buffer, routeKey: string, pathParameters: Record<string, string>, domainName: string): APIGatewayProxyEventV2 {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    if (name === 'cookie') continue;
+    headers[name] = headers[name] === undefined ? (raw[i + 1] as string) : `${headers[name]},${raw[i + 1] as string}`;
+  }
+  headers['x-forwarded-for'] = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1';
+  headers['x-forwarded-proto'] = 'http';
+  const query: Record<string, string> = {};
+  for (const [key, value] of url.searchParams) query[key] = query[key] === undefined ? value : `${query[key]},${value}`;
+  const cookies = req.headers.cookie?.split(';').map((c) => c.trim()).filter((c) => c !== '');
+  const isText = body.length === 0 || TEXT_TYPES.test(req.headers['content-type'] ?? '');
+  const now = Date.now();
+  const event: APIGatewayProxyEventV2 = {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName,
+      domainPrefix: domainName.split('.')[0] as string,
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: headers['x-forwarded-for'],
+        userAgent: req.headers['user-agent'] ?? '',
+      },
+      requestId: randomBytes(8).toString('base64'),
+      routeKey,
+      stage: '$default',
+      time: formatRequestTime(now),
+      timeEpoch: now,
+    },
+    isBase64Encoded: !isText,
+  };
+  if (cookies !== undefined && cookies.length > 0) event.cookies = cookies;
+  if (Object.keys(query).length > 0) event.queryStringParameters = query;
+  if (Object.keys(pathParameters).length > 0) event.pathParameters = pathParameters;
+  if (body.length > 0) event.body = isText ? body.toString('utf8') : body.toString('base64');
+  return event;
+}
+
+interface HandlerResponse {
+  statusCode?: number;
+  headers?: Record<string, string | number | boolean>;
+  body?: string;
+  isBase64Encoded?: boolean;
+  cookies?: string[];
+}
+
+/** Writes a handler result the way payload 2.0 interprets it (objects without statusCode are JSON bodies). */
+function writeResult(res: ServerResponse, result: unknown): void {
+  const looksLikeResponse = typeof result === 'object' && result !== null && 'statusCode' in result;
+  if (!looksLikeResponse) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(result === undefined ? '' : typeof result === 'string' ? result : JSON.stringify(result));
+    return;
+  }
+  const response = result as HandlerResponse;
+  const headers: Record<string, string | string[]> = { 'content-type': 'application/json' };
+  for (const [name, value] of Object.entries(response.headers ?? {})) headers[name.toLowerCase()] = String(value);
+  if (response.cookies !== undefined) headers['set-cookie'] = response.cookies;
+  res.writeHead(response.statusCode ?? 200, headers);
+  const body = response.body ?? '';
+  res.end(response.isBase64Encoded === true ? Buffer.from(body, 'base64') : body);
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(value));
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.map': 'application/json',
+};
+
+async function serveStatic(webRoot: string, path: string, res: ServerResponse): Promise<boolean> {
+  const root = resolve(webRoot);
+  let file = normalize(join(root, decodeURIComponent(path)));
+  if (file !== root && !file.startsWith(root + sep)) return false; // No escaping web/.
+  try {
+    if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
+    const info = await stat(file);
+    res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': info.size, 'cache-control': 'no-cache' });
+    createReadStream(file).pipe(res);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Starts the HTTP API and resolves once it listens.
+ *
+ * @example
+ * const api = await startHttpApi({ routes: httpRoutes, handler, webRoot: 'web', port: 0 });
+ * await fetch(`${api.url}/chats`, { headers: { authorization: `Bearer ${token}` } });
+ */
+export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
+  const routes = options.routes.map(compile);
+  let handler = options.handler;
+  const log = options.log ?? ((message: string, error?: unknown) => console.error(`[http] ${message}`, error ?? ''));
+  const server: Server = createServer();
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => done());
+  });
+  const { port } = server.address() as AddressInfo;
+  const domainName = `localhost:${port}`;
+
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const matched = matchRoute(routes, req.method ?? 'GET', url.pathname);
+    if (matched !== undefined) {
+      if (handler === undefined) return sendJson(res, 503, { message: 'Service Unavailable' });
+      const event = toHttpEvent(req, await readBody(req), matched.route.routeKey, matched.pathParameters, domainName);
+      try {
+        writeResult(res, await invokeHandler(handler, event, { functionName: 'httpApi', timeoutMs: options.timeoutMs ?? 30_000 }));
+      } catch (err) {
+        log(`${matched.route.routeKey} failed`, err);
+        sendJson(res, 500, { message: 'Internal Server Error' });
+      }
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/_dev/token' && options.issueDevToken !== undefined) {
+      const userId = url.searchParams.get('userId') ?? url.searchParams.get('user');
+      if (userId === null || userId === '') return sendJson(res, 400, { error: { code: 'BAD_REQUEST', message: 'userId is required' } });
+      return sendJson(res, 200, { userId, token: await options.issueDevToken(userId) });
+    }
+    if ((req.method === 'GET' || req.method === 'HEAD') && options.webRoot !== undefined && (await serveStatic(options.webRoot, url.pathname, res))) return;
+    // HTTP API's answer for a path no route matches.
+    sendJson(res, 404, { message: 'Not Found' });
+  };
+  server.on('request', (req, res) => {
+    serve(req, res).catch((err: unknown) => {
+      log('request failed', err);
+      if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
+      else res.end();
+    });
+  });
+
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    port,
+    setHandler(next) {
+      handler = next;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}
+

@@ -1,0 +1,226 @@
+/**
+ * The whole local system in one process: DynamoDB Local with the schema's
+ * tables, the WebSocket gateway with its @connections API, the HTTP API with
+ * the demo page, and a stream poller per topology mapping, all running the
+ * handler modules CDK bundles. `npm start` and the integration tests both
+ * start it through here.
+ */
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ENV, optionalEnv } from '../lambdas/commons/env';
+import { ROUTE_SELECTION_EXPRESSION, httpRoutes, routesReturningResponse, streamMappings, webSocketRoutes } from '../lambdas/commons/topology';
+import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
+import { startGateway, type Gateway } from './gateway/server';
+import { applyEnv, buildHandlerEnv } from './handler-env';
+import { REPO_ROOT, loadHandlers, type FunctionHandlers } from './handlers';
+import { startHttpApi, type HttpApi } from './http-api';
+import { seedDemoData } from './seed';
+import { FileCheckpointStore, MemoryCheckpointStore } from './streams/checkpoints';
+import { StreamPoller, type DiscardedBatch } from './streams/poller';
+import { createTables, latestStreamArn } from './tables';
+import { resolveJwtSecret, signDevToken } from './tokens';
+
+export interface LocalRuntimeOptions {
+  /** @default 3001 (0 picks a free port) */
+  readonly wsPort?: number;
+  /** @default 3000 (0 picks a free port) */
+  readonly httpPort?: number;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** @default 'local' */
+  readonly stage?: string;
+  /** @default AWS_REGION or 'eu-west-1' */
+  readonly region?: string;
+  /** Persist DynamoDB Local, stream checkpoints and the failure log here; in memory when absent. */
+  readonly dataDir?: string;
+  /** Create the demo chat. @default true */
+  readonly seed?: boolean;
+  /** Only errors are logged. @default false */
+  readonly quiet?: boolean;
+  /** @default JWT_ACCESS_SECRET, else the development secret */
+  readonly jwtSecret?: string;
+  /** Handlers to use instead of the modules in topology.ts (fakes in tests). */
+  readonly handlers?: Partial<FunctionHandlers>;
+  /** @default 600000 */
+  readonly idleTimeoutMs?: number;
+  /** @default 7200000 */
+  readonly maxLifetimeMs?: number;
+  /** @default 200 */
+  readonly pollIntervalMs?: number;
+  /** First stream retry delay. @default 250 */
+  readonly retryDelayMs?: number;
+  /** @default <repo>/web */
+  readonly webRoot?: string;
+}
+
+export interface LocalRuntime {
+  /** `ws://host:port/{stage}` */
+  readonly wsUrl: string;
+  /** The @connections endpoint (WS_CALLBACK_URL). */
+  readonly callbackUrl: string;
+  readonly httpUrl: string;
+  readonly dynamoEndpoint: string;
+  readonly region: string;
+  readonly stage: string;
+  /** Physical table name by env var (CONNECTIONS_TABLE → 'Connections'). */
+  readonly tableNames: Readonly<Record<string, string>>;
+  /** What the handlers were given. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly jwtSecret: string;
+  readonly usesDevelopmentSecret: boolean;
+  readonly gateway: Gateway;
+  readonly httpApi: HttpApi;
+  readonly pollers: readonly StreamPoller[];
+  /** A document client on DynamoDB Local, for seeding and assertions. */
+  readonly documentClient: DynamoDBDocumentClient;
+  /** Signs a development token for a user. */
+  token(userId: string): Promise<string>;
+  /** Resolves once every stream has delivered everything written before the call. */
+  settle(timeoutMs?: number): Promise<void>;
+  /** Batches the pollers gave up on. */
+  failures(): DiscardedBatch[];
+  /** Stops everything, DynamoDB Local last. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the local runtime.
+ *
+ * @example
+ * const runtime = await startLocalRuntime({ dataDir: '.local-data' });
+ * console.log(runtime.wsUrl, runtime.httpUrl);
+ * process.on('SIGINT', () => void runtime.stop());
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const host = options.host ?? '127.0.0.1';
+  const stage = options.stage ?? 'local';
+  const region = options.region ?? optionalEnv('AWS_REGION') ?? 'eu-west-1';
+  const quiet = options.quiet ?? false;
+  const debug = quiet && optionalEnv('LOCAL_RUNTIME_DEBUG') === undefined;
+  const log = (scope: string) => (message: string, error?: unknown) => {
+    if (!debug) console.error(`[${scope}] ${message}`, error ?? '');
+  };
+  const { secret, isDevelopmentDefault } = options.jwtSecret !== undefined ? { secret: options.jwtSecret, isDevelopmentDefault: false } : resolveJwtSecret();
+
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.splice(0).reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        log('runtime')('stop failed', err);
+      }
+    }
+  };
+  try {
+    const dynamo: DynamoDbLocal = await startDynamoDbLocal(options.dataDir !== undefined ? { dataDir: options.dataDir } : {});
+    stops.push(() => dynamo.stop());
+    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+    const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials });
+    const streamsClient = new DynamoDBStreamsClient({ endpoint: dynamo.endpoint, region, credentials });
+    stops.push(async () => {
+      dynamoClient.destroy();
+      streamsClient.destroy();
+    });
+    const documentClient = DynamoDBDocumentClient.from(dynamoClient, { marshallOptions: { removeUndefinedValues: true } });
+    const tableNames = await createTables(dynamoClient);
+
+    // Listen first: the callback URL and the page origin need the real ports.
+    const gateway = await startGateway({
+      port: options.wsPort ?? 3001,
+      host,
+      stage,
+      returnResponseRoutes: routesReturningResponse,
+      routeSelectionExpression: ROUTE_SELECTION_EXPRESSION,
+      ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+      ...(options.maxLifetimeMs !== undefined ? { maxLifetimeMs: options.maxLifetimeMs } : {}),
+      log: log('gateway'),
+    });
+    stops.push(() => gateway.close());
+    const issueDevToken = (userId: string): Promise<string> => signDevToken(userId, { secret });
+    const httpApi = await startHttpApi({
+      routes: httpRoutes,
+      webRoot: options.webRoot ?? join(REPO_ROOT, 'web'),
+      issueDevToken,
+      host,
+      port: options.httpPort ?? 3000,
+      log: log('http'),
+    });
+    stops.push(() => httpApi.close());
+
+    const env = buildHandlerEnv({
+      region,
+      dynamoEndpoint: dynamo.endpoint,
+      tableNames,
+      callbackUrl: gateway.callbackUrl,
+      jwtSecret: secret,
+      frontendUrl: optionalEnv(ENV.frontendUrl) ?? httpApi.url,
+    });
+    applyEnv(env);
+    const handlers = await loadHandlers(options.handlers);
+    gateway.setRoutes(Object.fromEntries(Object.entries(webSocketRoutes).map(([routeKey, fn]) => [routeKey, handlers[fn]])));
+    httpApi.setHandler(handlers.httpApi);
+
+    if (options.seed ?? true) await seedDemoData(documentClient, tableNames[ENV.membershipsTable] as string);
+
+    const checkpoints = options.dataDir !== undefined ? new FileCheckpointStore(join(options.dataDir, 'stream-checkpoints.json')) : new MemoryCheckpointStore();
+    const failureLog = options.dataDir !== undefined ? join(options.dataDir, 'stream-failures.jsonl') : undefined;
+    const pollers: StreamPoller[] = [];
+    for (const mapping of streamMappings) {
+      const tableName = tableNames[mapping.table.envVar] as string;
+      const streamArn = await latestStreamArn(dynamoClient, tableName);
+      if (streamArn === undefined) throw new Error(`Table ${tableName} is mapped to ${mapping.function} but has no stream`);
+      const poller = new StreamPoller({
+        client: streamsClient,
+        streamArn,
+        settings: mapping,
+        handler: handlers[mapping.function],
+        functionName: mapping.function,
+        region,
+        checkpoints,
+        ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
+        ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
+        log: log(`streams:${tableName}`),
+        onFailure: (batch) => {
+          // Always visible: this is the on-failure destination of the local runtime.
+          console.error(`[streams:${tableName}] DISCARDED ${batch.records.length} record(s) ${batch.firstSequenceNumber}..${batch.lastSequenceNumber}: ${batch.reason}`);
+          if (failureLog !== undefined) appendFileSync(failureLog, `${JSON.stringify(batch)}\n`);
+        },
+      });
+      await poller.start();
+      stops.push(() => poller.stop());
+      pollers.push(poller);
+    }
+    // Stops run in reverse: pollers, HTTP, the gateway (its $disconnects
+    // still reach DynamoDB), the SDK clients, and Java last.
+
+    return {
+      wsUrl: gateway.url,
+      callbackUrl: gateway.callbackUrl,
+      httpUrl: httpApi.url,
+      dynamoEndpoint: dynamo.endpoint,
+      region,
+      stage,
+      tableNames,
+      env,
+      jwtSecret: secret,
+      usesDevelopmentSecret: isDevelopmentDefault,
+      gateway,
+      httpApi,
+      pollers,
+      documentClient,
+      token: issueDevToken,
+      async settle(timeoutMs) {
+        await Promise.all(pollers.map((p) => p.settle(timeoutMs)));
+      },
+      failures: () => pollers.flatMap((p) => p.failures),
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * Test helpers for anything that talks to the local runtime: start and stop
+ * the whole runtime in-process on free ports, connect real `ws` clients and
+ * read their frames one event at a time (architect's connectWebSocket() /
+ * nextEvent()). Reused by integration and e2e suites.
+ */
+import type { IncomingMessage } from 'node:http';
+import WebSocket from 'ws';
+import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime';
+
+export type { LocalRuntime } from '../../local/runtime';
+
+/**
+ * Starts DynamoDB Local, the tables, the gateway, the HTTP API and the
+ * stream pollers on free ports, with the real handlers (or `handlers`
+ * given), no seed data and quiet logs. Call `runtime.stop()` in afterAll.
+ *
+ * @example
+ * let runtime: LocalRuntime;
+ * beforeAll(async () => { runtime = await startTestRuntime(); });
+ * afterAll(() => runtime.stop());
+ */
+export function startTestRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  return startLocalRuntime({
+    wsPort: 0,
+    httpPort: 0,
+    seed: false,
+    quiet: true,
+    jwtSecret: 'integration-test-secret-that-is-long-enough',
+    ...options,
+  });
+}
+
+/** A frame as received: parsed JSON when it is JSON, the raw text otherwise. */
+export type Frame = any;
+
+export interface CloseInfo {
+  code: number;
+  reason: string;
+}
+
+/** A connected client that queues every frame it receives. */
+export interface TestSocket {
+  readonly ws: WebSocket;
+  /** The subprotocol the server echoed ('' when none). */
+  readonly protocol: string;
+  /** Every frame received so far, consumed or not. */
+  readonly received: readonly Frame[];
+  /** Resolves with the next unconsumed frame matching predicate (default: any), or rejects after timeoutMs. */
+  nextEvent(predicate?: (frame: Frame) => boolean, timeoutMs?: number): Promise<Frame>;
+  /** Sends an object as JSON, or a string / Buffer as is. */
+  send(data: unknown): void;
+  /** Closes (with an optional code) and resolves with what the client saw. */
+  close(code?: number, reason?: string): Promise<CloseInfo>;
+  /** Resolves when the socket has closed, however that happened. */
+  readonly closed: Promise<CloseInfo>;
+}
+
+export interface ConnectOptions {
+  /** Sent as `?token=`. */
+  readonly token?: string;
+  /** Offered subprotocols (Sec-WebSocket-Protocol). */
+  readonly protocols?: string | string[];
+  readonly headers?: Record<string, string>;
+  /** Extra query parameters. */
+  readonly query?: Record<string, string>;
+}
+
+function withQuery(url: string, options: ConnectOptions): string {
+  const target = new URL(url);
+  if (options.token !== undefined) target.searchParams.set('token', options.token);
+  for (const [key, value] of Object.entries(options.query ?? {})) target.searchParams.set(key, value);
+  return target.toString();
+}
+
+function parseFrame(data: WebSocket.RawData, isBinary: boolean): Frame {
+  const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+  if (isBinary) return buffer;
+  const text = buffer.toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Opens a WebSocket and resolves once it is open; rejects with the HTTP
+ * status (error.statusCode) when the upgrade is refused.
+ *
+ * @example
+ * const alice = await connectWebSocket(runtime.wsUrl, { token: await runtime.token('alice') });
+ * const event = await alice.nextEvent((f) => f.event === 'message:new');
+ */
+export function connectWebSocket(url: string, options: ConnectOptions = {}): Promise<TestSocket> {
+  const ws = new WebSocket(withQuery(url, options), options.protocols ?? [], { headers: options.headers ?? {} });
+  const received: Frame[] = [];
+  const unconsumed: Frame[] = [];
+  const waiters: { predicate: (frame: Frame) => boolean; resolve: (frame: Frame) => void }[] = [];
+  ws.on('message', (data, isBinary) => {
+    const frame = parseFrame(data, isBinary);
+    received.push(frame);
+    const index = waiters.findIndex((w) => w.predicate(frame));
+    if (index >= 0) waiters.splice(index, 1)[0]?.resolve(frame);
+    else unconsumed.push(frame);
+  });
+  const closed = new Promise<CloseInfo>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const socket: TestSocket = {
+    ws,
+    get protocol() {
+      return ws.protocol;
+    },
+    received,
+    closed,
+    nextEvent(predicate = () => true, timeoutMs = 5_000) {
+      const index = unconsumed.findIndex(predicate);
+      if (index >= 0) return Promise.resolve(unconsumed.splice(index, 1)[0]);
+      return new Promise((resolve, reject) => {
+        const waiter = {
+          predicate,
+          resolve: (frame: Frame) => {
+            clearTimeout(timer);
+            resolve(frame);
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          reject(new Error(`No matching frame within ${timeoutMs} ms; received: ${JSON.stringify(received).slice(0, 2000)}`));
+        }, timeoutMs);
+        waiters.push(waiter);
+      });
+    },
+    send(data) {
+      ws.send(typeof data === 'string' || Buffer.isBuffer(data) ? data : JSON.stringify(data));
+    },
+    close(code, reason) {
+      if (ws.readyState === ws.CLOSED) return closed;
+      ws.close(code, reason);
+      return closed;
+    },
+  };
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(socket));
+    ws.once('unexpected-response', (_req, res: IncomingMessage) => {
+      const error = Object.assign(new Error(`Unexpected server response: ${res.statusCode}`), { statusCode: res.statusCode });
+      res.resume();
+      ws.terminate();
+      reject(error);
+    });
+    ws.once('error', (err) => reject(err));
+  });
+}
+
+/**
+ * Attempts a connection that should be refused and resolves with the HTTP
+ * status of the refusal (rejects when the connection opens instead).
+ *
+ * @example
+ * expect(await upgradeStatus(runtime.wsUrl, { token: 'bad' })).toBe(401);
+ */
+export async function upgradeStatus(url: string, options: ConnectOptions = {}): Promise<number> {
+  try {
+    const socket = await connectWebSocket(url, options);
+    await socket.close();
+  } catch (err) {
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status !== undefined) return status;
+    throw err;
+  }
+  throw new Error('The upgrade was accepted');
+}
+
+/** The event a frame carries, for nextEvent predicates. */
+export const isEvent =
+  (name: string, where: (data: any) => boolean = () => true) =>
+  (frame: Frame): boolean =>
+    typeof frame === 'object' && frame !== null && frame.event === name && where(frame.data);
+
+/**
+ * Polls until check returns a truthy value (or resolves to one) and returns it.
+ *
+ * @example
+ * await waitFor(async () => (await rowsOf(id)).length === 0);
+ */
+export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5_000, intervalMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
