@@ -5,6 +5,7 @@
  */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll, queryAll, type WriteRequest } from '../adapters/dynamodb';
+import { UnauthorizedError } from '../commons/errors';
 import type { WireProtocol } from '../commons/protocol';
 import { roomOf } from '../commons/schema';
 import type { ConnectionRemover } from './ports';
@@ -169,4 +170,31 @@ export function createConnectionRemover(deps: {
     const joinedMeanwhile = [...((Attributes as ConnectionRow | undefined)?.rooms ?? [])].filter((room) => !rooms.has(room));
     if (joinedMeanwhile.length > 0) await deleteRooms(connectionId, joinedMeanwhile);
   };
+}
+
+/**
+ * The identity behind a connection, from its Connections row (never from a
+ * frame's body). Throws UNAUTHORIZED for an unknown connection, one still
+ * waiting for its Socket.IO CONNECT, or one whose token has expired since
+ * $connect (API Gateway only authenticates the upgrade).
+ *
+ * @example
+ * const { userId } = await loadCaller({ documentClient, connectionsTable }, event.requestContext.connectionId);
+ */
+export async function loadCaller(
+  deps: { documentClient: DynamoDBDocumentClient; connectionsTable: string; now?: () => number },
+  connectionId: string,
+): Promise<ConnectionRow> {
+  // Strongly consistent: the first frame can follow $connect within milliseconds.
+  const { Item } = await deps.documentClient.send(
+    new GetCommand({ TableName: deps.connectionsTable, Key: { connectionId }, ConsistentRead: true }),
+  );
+  const row = Item as ConnectionRow | undefined;
+  if (row === undefined) throw new UnauthorizedError('Connection is not registered; reconnect');
+  if (row.state === 'pending') throw new UnauthorizedError('Connection is not open yet');
+  const nowSeconds = Math.floor((deps.now ?? Date.now)() / 1000);
+  if (row.tokenExpiresAt !== undefined && row.tokenExpiresAt < nowSeconds) {
+    throw new UnauthorizedError('Token expired; reconnect with a fresh token');
+  }
+  return row;
 }

@@ -1,0 +1,58 @@
+/**
+ * What a `$connect` event asks for, independent of the wire protocol. The
+ * Socket.IO branch (query `EIO=4&transport=websocket`) reads the same
+ * request and decides differently; nothing here assumes the JSON protocol.
+ */
+import { extractToken, headerOf } from '../domain/auth';
+import type { WebSocketEvent, WebSocketResult } from './api-gateway';
+import { JSON_SUBPROTOCOL } from '../commons/protocol';
+
+export interface ConnectRequest {
+  connectionId: string;
+  /** Epoch ms, from API Gateway. */
+  connectedAt: number;
+  /** The browser's Origin header; absent for non-browser clients. */
+  origin?: string;
+  /** The bearer token from the subprotocol list or `?token=`. */
+  token?: string;
+  /** Whether the client offered `lettera.v1` (the response may only echo an offered subprotocol). */
+  offeredSubprotocol: boolean;
+  /** The query parameters (e.g. `EIO`, `transport` for Socket.IO). */
+  query: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * @example
+ * const request = parseConnectRequest(event);
+ * if (request.token === undefined) return { statusCode: 401 };
+ */
+export function parseConnectRequest(event: WebSocketEvent): ConnectRequest {
+  const query = event.queryStringParameters ?? {};
+  const { token, offeredSubprotocol } = extractToken(event.headers, query);
+  const origin = headerOf(event.headers, 'origin');
+  return {
+    connectionId: event.requestContext.connectionId,
+    connectedAt: event.requestContext.connectedAt ?? Date.now(),
+    ...(origin !== undefined && { origin }),
+    ...(token !== undefined && { token }),
+    offeredSubprotocol,
+    query,
+  };
+}
+
+/**
+ * Browsers send Origin and can be held to the allowlist (exact match, so
+ * `https://app.example.com.evil.com` fails); a request with no Origin is a
+ * non-browser client, which an Origin check could not stop anyway.
+ */
+export function isOriginAllowed(origin: string | undefined, allowedOrigin: string | undefined): boolean {
+  if (allowedOrigin === undefined || origin === undefined) return true;
+  return origin === allowedOrigin.replace(/\/+$/, '');
+}
+
+/** The `$connect` success result: echo `lettera.v1` only when the client offered it. */
+export function acceptedResult(request: ConnectRequest): WebSocketResult {
+  return request.offeredSubprotocol
+    ? { statusCode: 200, headers: { 'Sec-WebSocket-Protocol': JSON_SUBPROTOCOL } }
+    : { statusCode: 200 };
+}

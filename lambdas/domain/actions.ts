@@ -1,0 +1,146 @@
+/**
+ * Client frames over the JSON protocol: parse `{action, data, ackId}`,
+ * validate the payload strictly, dispatch through one table, and answer with
+ * an ack (when the client asked for one) or an error frame. Identity comes
+ * from the connection's row, never from the frame.
+ */
+import { BadRequestError, ChatError, toClientError, UnknownActionError } from '../commons/errors';
+import type { AckFrame, ClientActionName, ClientActions, ErrorFrame } from '../commons/protocol';
+import { logger } from '../commons/logger';
+import type { Caller } from './typing';
+import { setTyping, type TypingDeps } from './typing';
+import type { MessageService } from './messages';
+import { chatIdOf, clientMessageIdOf, contentOf, expectFields, isPlainObject, messageIdOf } from './validation';
+
+export interface ActionDeps {
+  typing: TypingDeps;
+  messages: MessageService;
+  /** Who sent the frame (see loadCaller); called only for a well-formed frame. */
+  loadCaller: (connectionId: string) => Promise<Caller>;
+}
+
+/** One action: validates its `data` (synchronously, before any I/O) and returns the work to run. */
+interface ActionDefinition<A extends ClientActionName> {
+  parse(data: unknown): ClientActions[A];
+  run(deps: ActionDeps, caller: Caller, data: ClientActions[A]): Promise<unknown>;
+}
+
+const typingAction = <A extends 'user:typing' | 'user:stop-typing'>(isTyping: boolean): ActionDefinition<A> => ({
+  parse: (data) => ({ chatId: chatIdOf(expectFields(data, ['chatId'], ['chatId']).chatId) }),
+  run: (deps, caller, { chatId }) => setTyping(deps.typing, caller, chatId, isTyping),
+});
+
+/** The dispatch table: action name → parse + run. */
+export const actions: { [A in ClientActionName]: ActionDefinition<A> } = {
+  'user:typing': typingAction<'user:typing'>(true),
+  'user:stop-typing': typingAction<'user:stop-typing'>(false),
+  'message:send': {
+    parse(data) {
+      const fields = expectFields(data, ['chatId', 'content', 'clientMessageId'], ['chatId', 'content']);
+      return {
+        chatId: chatIdOf(fields.chatId),
+        content: contentOf(fields.content),
+        ...(fields.clientMessageId !== undefined && { clientMessageId: clientMessageIdOf(fields.clientMessageId) }),
+      };
+    },
+    run: (deps, caller, data) => deps.messages.send(caller.userId, data),
+  },
+  'message:edit': {
+    parse(data) {
+      const fields = expectFields(data, ['chatId', 'messageId', 'content'], ['chatId', 'messageId', 'content']);
+      return { chatId: chatIdOf(fields.chatId), messageId: messageIdOf(fields.messageId), content: contentOf(fields.content) };
+    },
+    run: (deps, caller, data) => deps.messages.edit(caller.userId, data),
+  },
+  'message:delete': {
+    parse(data) {
+      const fields = expectFields(data, ['chatId', 'messageId'], ['chatId', 'messageId']);
+      return { chatId: chatIdOf(fields.chatId), messageId: messageIdOf(fields.messageId) };
+    },
+    run: (deps, caller, data) => deps.messages.remove(caller.userId, data),
+  },
+};
+
+const MAX_ACK_ID_LENGTH = 64;
+
+function isAckId(value: unknown): value is number | string {
+  return (
+    (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) ||
+    (typeof value === 'string' && value.length > 0 && value.length <= MAX_ACK_ID_LENGTH)
+  );
+}
+
+/** A frame that passed the envelope checks, with its payload validated for its action. */
+interface ParsedFrame {
+  action: ClientActionName;
+  data: unknown;
+  ackId?: number | string;
+}
+
+/**
+ * Parses a frame's text. Throws a ChatError carrying the ackId (when one
+ * could be read) so the caller can answer with an ack rather than an error frame.
+ */
+export function parseFrame(body: string | undefined): ParsedFrame {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body ?? '');
+  } catch (err) {
+    throw new BadRequestError('Frame is not valid JSON', { cause: err });
+  }
+  if (!isPlainObject(raw)) throw new BadRequestError('Frame must be a JSON object');
+  const ackId = Object.hasOwn(raw, 'ackId') ? raw.ackId : undefined;
+  const withAck = <E extends ChatError>(err: E): E => Object.assign(err, isAckId(ackId) ? { ackId } : {});
+  if (ackId !== undefined && !isAckId(ackId)) {
+    throw new BadRequestError(`ackId must be a non-negative integer or a string of at most ${MAX_ACK_ID_LENGTH} characters`);
+  }
+  try {
+    const frame = expectFields(raw, ['action', 'data', 'ackId'], ['action'], 'frame');
+    const { action } = frame;
+    if (typeof action !== 'string') throw new BadRequestError('frame.action must be a string');
+    // Object.hasOwn: 'constructor' or '__proto__' must not reach the prototype.
+    if (!Object.hasOwn(actions, action)) throw new UnknownActionError(`Unknown action ${JSON.stringify(action.slice(0, 64))}`);
+    return { action: action as ClientActionName, data: frame.data, ...(ackId !== undefined && { ackId }) };
+  } catch (err) {
+    throw err instanceof ChatError ? withAck(err) : err;
+  }
+}
+
+/** The answer to a frame: an ack, an error frame, or nothing (success without ackId). */
+export type FrameReply = AckFrame | ErrorFrame | undefined;
+
+function replyToError(err: unknown, ackId: number | string | undefined): AckFrame | ErrorFrame {
+  if (!(err instanceof ChatError)) logger.error('action failed', { error: err as Error });
+  const error = toClientError(err);
+  return ackId === undefined ? { event: 'error', data: error } : { event: 'ack', ackId, error };
+}
+
+/**
+ * Handles one client frame end to end and returns the reply to put in the
+ * route response. Never throws for a client's mistake: bad input becomes an
+ * error frame (or an error ack) and the socket stays open. Infrastructure
+ * failures (DynamoDB throttling…) become an INTERNAL error reply, never a
+ * silent success.
+ *
+ * @example
+ * const reply = await handleFrame(deps, 'abc=', '{"action":"user:typing","data":{"chatId":"c1"},"ackId":7}');
+ * // { event: 'ack', ackId: 7, data: { delivered: true } }
+ */
+export async function handleFrame(deps: ActionDeps, connectionId: string, body: string | undefined): Promise<FrameReply> {
+  let frame: ParsedFrame;
+  try {
+    frame = parseFrame(body);
+  } catch (err) {
+    return replyToError(err, (err as { ackId?: number | string }).ackId);
+  }
+  const { ackId } = frame;
+  try {
+    const definition = actions[frame.action] as ActionDefinition<ClientActionName>;
+    const data = definition.parse(frame.data);
+    const caller = await deps.loadCaller(connectionId);
+    const result = await definition.run(deps, caller, data);
+    return ackId === undefined ? undefined : { event: 'ack', ackId, data: result };
+  } catch (err) {
+    return replyToError(err, ackId);
+  }
+}

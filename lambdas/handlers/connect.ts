@@ -1,0 +1,62 @@
+/**
+ * `$connect`: authenticate the upgrade, then register the connection (row,
+ * rooms, presence). Refuses with 401 and writes nothing when the token is
+ * missing or not acceptable; never posts to the connection (it does not
+ * exist until this returns).
+ */
+import { acceptedResult, isOriginAllowed, parseConnectRequest } from '../adapters/connect-request';
+import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway';
+import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
+import { createDocumentClient } from '../commons/clients';
+import { ENV, optionalEnv, requireEnv } from '../commons/env';
+import { ChatError } from '../commons/errors';
+import { logger } from '../commons/logger';
+import { JSON_SUBPROTOCOL } from '../commons/protocol';
+import { openConnection, type OpenConnectionDeps } from '../domain/connections';
+
+const deps: OpenConnectionDeps = {
+  documentClient: createDocumentClient(),
+  connectionsTable: requireEnv(ENV.connectionsTable),
+  roomsTable: requireEnv(ENV.roomsTable),
+  membershipsTable: requireEnv(ENV.membershipsTable),
+  presenceTable: requireEnv(ENV.presenceTable),
+};
+const verifyToken = createTokenVerifierFromEnv();
+const frontendUrl = optionalEnv(ENV.frontendUrl);
+
+export const handler = async (event: WebSocketEvent): Promise<WebSocketResult> => {
+  const request = parseConnectRequest(event);
+  if (!isOriginAllowed(request.origin, frontendUrl)) {
+    logger.warn('connect refused: origin not allowed', { origin: request.origin });
+    return { statusCode: 403 };
+  }
+  // The Socket.IO branch (request.query.EIO === '4' && transport === 'websocket') goes here.
+  if (request.token === undefined) {
+    logger.info('connect refused: no token');
+    return { statusCode: 401 };
+  }
+  let identity;
+  try {
+    identity = await verifyToken(request.token);
+  } catch (err) {
+    if (err instanceof ChatError) {
+      logger.info('connect refused', { reason: err.message });
+      return { statusCode: 401 };
+    }
+    logger.error('token verification failed', { error: err as Error });
+    return { statusCode: 500 };
+  }
+  try {
+    await openConnection(deps, {
+      connectionId: request.connectionId,
+      userId: identity.userId,
+      protocol: JSON_SUBPROTOCOL,
+      connectedAt: request.connectedAt,
+      tokenExpiresAt: identity.expiresAt,
+    });
+  } catch (err) {
+    logger.error('connect failed', { error: err as Error, connectionId: request.connectionId });
+    return { statusCode: 500 };
+  }
+  return acceptedResult(request);
+};

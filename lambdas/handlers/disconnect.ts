@@ -1,0 +1,29 @@
+/**
+ * `$disconnect` (best effort on API Gateway's side): remove the connection's
+ * row, room rows and presence entry. Idempotent; a connection already
+ * removed (by a GoneException in the fan-out, or TTL) is a no-op.
+ */
+import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway';
+import { createDocumentClient } from '../commons/clients';
+import { ENV, requireEnv } from '../commons/env';
+import { logger } from '../commons/logger';
+import { createConnectionRemover } from '../domain/connections';
+
+const removeConnection = createConnectionRemover({
+  documentClient: createDocumentClient(),
+  connectionsTable: requireEnv(ENV.connectionsTable),
+  roomsTable: requireEnv(ENV.roomsTable),
+  presenceTable: requireEnv(ENV.presenceTable),
+});
+
+export const handler = async (event: WebSocketEvent): Promise<WebSocketResult> => {
+  const { connectionId } = event.requestContext;
+  try {
+    await removeConnection(connectionId);
+  } catch (err) {
+    // Rethrown so the failure shows in the function's error metrics; rows left behind expire by TTL.
+    logger.error('disconnect cleanup failed', { error: err as Error, connectionId });
+    throw err;
+  }
+  return { statusCode: 200 };
+};

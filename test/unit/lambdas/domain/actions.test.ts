@@ -1,0 +1,172 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ForbiddenError } from '../../../../lambdas/commons/errors';
+import { MAX_CONTENT_LENGTH } from '../../../../lambdas/commons/protocol';
+import { handleFrame, type ActionDeps } from '../../../../lambdas/domain/actions';
+import type { MessageService } from '../../../../lambdas/domain/messages';
+
+const MESSAGE_ID = '01JH3Q7Z8W9X0YZABCDEFGHJKM';
+const stored = { messageId: MESSAGE_ID, chatId: 'c1', senderId: 'alice', content: 'hi', timestamp: '2025-11-27T00:40:00.000Z' };
+
+function fakeDeps(): ActionDeps & { messages: { [K in keyof MessageService]: ReturnType<typeof vi.fn> }; loadCaller: ReturnType<typeof vi.fn> } {
+  return {
+    typing: {} as ActionDeps['typing'],
+    messages: {
+      send: vi.fn().mockResolvedValue(stored),
+      edit: vi.fn().mockResolvedValue({ ...stored, content: 'edited' }),
+      remove: vi.fn().mockResolvedValue({ messageId: MESSAGE_ID, deletedAt: '2025-11-27T00:41:00.000Z' }),
+      list: vi.fn(),
+    },
+    loadCaller: vi.fn().mockResolvedValue({ userId: 'alice', connectionId: 'conn-1=' }),
+  };
+}
+
+const send = (data: unknown, extra: Record<string, unknown> = {}): string => JSON.stringify({ action: 'message:send', data, ackId: 1, ...extra });
+
+describe('Function: handleFrame', () => {
+  it('acks message:send with the stored message, the sender taken from the connection', async () => {
+    // Prepare
+    const deps = fakeDeps();
+
+    // Act
+    const reply = await handleFrame(deps, 'conn-1=', send({ chatId: 'c1', content: 'hi', clientMessageId: 'k1' }));
+
+    // Assess
+    expect(reply).toEqual({ event: 'ack', ackId: 1, data: stored });
+    expect(deps.loadCaller).toHaveBeenCalledWith('conn-1=');
+    expect(deps.messages.send).toHaveBeenCalledWith('alice', { chatId: 'c1', content: 'hi', clientMessageId: 'k1' });
+  });
+
+  it('returns no body for a success without ackId', async () => {
+    // Prepare
+    const deps = fakeDeps();
+
+    // Act
+    const reply = await handleFrame(deps, 'conn-1=', JSON.stringify({ action: 'message:delete', data: { chatId: 'c1', messageId: MESSAGE_ID } }));
+
+    // Assess
+    expect(reply).toBeUndefined();
+    expect(deps.messages.remove).toHaveBeenCalledWith('alice', { chatId: 'c1', messageId: MESSAGE_ID });
+  });
+
+  it('acks message:edit and message:delete with their results', async () => {
+    // Prepare
+    const deps = fakeDeps();
+
+    // Act
+    const edited = await handleFrame(deps, 'c', JSON.stringify({ action: 'message:edit', data: { chatId: 'c1', messageId: MESSAGE_ID, content: 'edited' }, ackId: 'e1' }));
+    const deleted = await handleFrame(deps, 'c', JSON.stringify({ action: 'message:delete', data: { chatId: 'c1', messageId: MESSAGE_ID }, ackId: 2 }));
+
+    // Assess
+    expect(edited).toEqual({ event: 'ack', ackId: 'e1', data: expect.objectContaining({ content: 'edited' }) });
+    expect(deleted).toEqual({ event: 'ack', ackId: 2, data: { messageId: MESSAGE_ID, deletedAt: '2025-11-27T00:41:00.000Z' } });
+  });
+
+  it.each([
+    ['non-JSON text', 'hello', 'BAD_REQUEST'],
+    ['an empty frame', '', 'BAD_REQUEST'],
+    ['a JSON array', '[1,2]', 'BAD_REQUEST'],
+    ['JSON null', 'null', 'BAD_REQUEST'],
+    ['an unknown action', '{"action":"room:join","data":{}}', 'UNKNOWN_ACTION'],
+    ['a prototype action name', '{"action":"constructor","data":{}}', 'UNKNOWN_ACTION'],
+    ['__proto__ as the action', '{"action":"__proto__"}', 'UNKNOWN_ACTION'],
+    ['a missing action', '{"data":{}}', 'BAD_REQUEST'],
+    ['a numeric action', '{"action":7}', 'BAD_REQUEST'],
+    ['an unknown top-level field', '{"action":"user:typing","data":{"chatId":"c1"},"extra":1}', 'BAD_REQUEST'],
+    ['an invalid ackId', '{"action":"user:typing","data":{"chatId":"c1"},"ackId":{"x":1}}', 'BAD_REQUEST'],
+  ])('answers %s with an error frame', async (_name, body, code) => {
+    // Prepare
+    const deps = fakeDeps();
+
+    // Act
+    const reply = await handleFrame(deps, 'conn-1=', body);
+
+    // Assess
+    expect(reply).toEqual({ event: 'error', data: { code, message: expect.any(String) } });
+    expect(deps.loadCaller).not.toHaveBeenCalled();
+  });
+
+  it('answers an unknown action with an error ack when an ackId was given', async () => {
+    // Act
+    const reply = await handleFrame(fakeDeps(), 'conn-1=', '{"action":"nope","ackId":9}');
+
+    // Assess
+    expect(reply).toEqual({ event: 'ack', ackId: 9, error: { code: 'UNKNOWN_ACTION', message: expect.any(String) } });
+  });
+
+  it.each([
+    ['missing data', undefined, 'BAD_REQUEST'],
+    ['data not an object', 'c1', 'BAD_REQUEST'],
+    ['missing chatId', { content: 'hi' }, 'BAD_REQUEST'],
+    ['a numeric chatId', { chatId: 1, content: 'hi' }, 'BAD_REQUEST'],
+    ['a chatId with a room separator', { chatId: 'user:bob', content: 'hi' }, 'BAD_REQUEST'],
+    ['missing content', { chatId: 'c1' }, 'BAD_REQUEST'],
+    ['content not a string', { chatId: 'c1', content: ['hi'] }, 'BAD_REQUEST'],
+    ['blank content', { chatId: 'c1', content: ' \n\t ' }, 'BAD_REQUEST'],
+    ['oversized content', { chatId: 'c1', content: 'x'.repeat(MAX_CONTENT_LENGTH + 1) }, 'PAYLOAD_TOO_LARGE'],
+    ['a lone surrogate', { chatId: 'c1', content: 'bad \ud800 text' }, 'BAD_REQUEST'],
+    ['a spoofed senderId', { chatId: 'c1', content: 'hi', senderId: 'bob' }, 'BAD_REQUEST'],
+    ['a bad clientMessageId', { chatId: 'c1', content: 'hi', clientMessageId: 'a#b' }, 'BAD_REQUEST'],
+    ['a __proto__ key', JSON.parse('{"chatId":"c1","content":"hi","__proto__":{"senderId":"bob"}}'), 'BAD_REQUEST'],
+  ])('refuses message:send with %s before any I/O', async (_name, data, code) => {
+    // Prepare
+    const deps = fakeDeps();
+
+    // Act
+    const reply = await handleFrame(deps, 'conn-1=', send(data));
+
+    // Assess
+    expect(reply).toEqual({ event: 'ack', ackId: 1, error: { code, message: expect.any(String) } });
+    expect(deps.messages.send).not.toHaveBeenCalled();
+    expect(deps.loadCaller).not.toHaveBeenCalled();
+  });
+
+  it('accepts content of exactly the maximum length and well-formed emoji', async () => {
+    // Prepare
+    const deps = fakeDeps();
+    const content = '😀'.repeat(MAX_CONTENT_LENGTH / 2);
+
+    // Act
+    const reply = await handleFrame(deps, 'conn-1=', send({ chatId: 'c1', content }));
+
+    // Assess
+    expect(reply).toMatchObject({ event: 'ack', data: stored });
+  });
+
+  it('refuses message:edit with a messageId that is not a message id (e.g. a marker key)', async () => {
+    // Prepare
+    const deps = fakeDeps();
+
+    // Act
+    const reply = await handleFrame(deps, 'c', JSON.stringify({ action: 'message:edit', data: { chatId: 'c1', messageId: 'idem#alice#k1', content: 'x' }, ackId: 3 }));
+
+    // Assess
+    expect(reply).toMatchObject({ event: 'ack', ackId: 3, error: { code: 'BAD_REQUEST' } });
+    expect(deps.messages.edit).not.toHaveBeenCalled();
+  });
+
+  it('passes domain refusals through as error acks (a chat the user is not in)', async () => {
+    // Prepare
+    const deps = fakeDeps();
+    deps.messages.send.mockRejectedValue(new ForbiddenError('Not a participant of this chat'));
+
+    // Act
+    const reply = await handleFrame(deps, 'conn-1=', send({ chatId: 'other', content: 'hi' }));
+
+    // Assess
+    expect(reply).toEqual({ event: 'ack', ackId: 1, error: { code: 'FORBIDDEN', message: 'Not a participant of this chat' } });
+  });
+
+  it('reports an infrastructure failure as INTERNAL without leaking its message', async () => {
+    // Prepare
+    const deps = fakeDeps();
+    deps.messages.send.mockRejectedValue(Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ThrottlingException' }));
+
+    // Act
+    const withAck = await handleFrame(deps, 'conn-1=', send({ chatId: 'c1', content: 'hi' }));
+    const withoutAck = await handleFrame(deps, 'conn-1=', JSON.stringify({ action: 'message:send', data: { chatId: 'c1', content: 'hi' } }));
+
+    // Assess
+    expect(withAck).toEqual({ event: 'ack', ackId: 1, error: { code: 'INTERNAL', message: 'Internal error' } });
+    expect(withoutAck).toEqual({ event: 'error', data: { code: 'INTERNAL', message: 'Internal error' } });
+  });
+});

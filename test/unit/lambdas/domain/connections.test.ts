@@ -1,0 +1,209 @@
+import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { UnauthorizedError } from '../../../../lambdas/commons/errors';
+import { createConnectionRemover, loadCaller, openConnection } from '../../../../lambdas/domain/connections';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const tables = { connectionsTable: 'Connections', roomsTable: 'Rooms', membershipsTable: 'Memberships', presenceTable: 'Presence' };
+const CONNECTED_AT = 1_764_204_000_000;
+
+describe('Function: openConnection', () => {
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  it('writes the row, a room row per room (all membership pages, chunks of 25) and the presence entry', async () => {
+    // Prepare
+    const chats = Array.from({ length: 30 }, (_, i) => ({ chatId: `c${i}` }));
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: chats.slice(0, 20), LastEvaluatedKey: { chatId: 'c19', userId: 'alice' } })
+      .resolvesOnce({ Items: chats.slice(20) });
+    ddb.on(PutCommand).resolves({});
+    ddb.on(BatchWriteCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({});
+
+    // Act
+    const { rooms } = await openConnection({ documentClient, ...tables }, {
+      connectionId: 'conn-1=',
+      userId: 'alice',
+      protocol: 'lettera.v1',
+      connectedAt: CONNECTED_AT,
+      tokenExpiresAt: 1_764_207_600,
+    });
+
+    // Assess
+    expect(rooms).toHaveLength(31);
+    expect(rooms[0]).toBe('user:alice');
+    expect(ddb).toReceiveCommandTimes(QueryCommand, 2);
+    expect(ddb).toReceiveCommandWith(QueryCommand, { TableName: 'Memberships', IndexName: 'byUser' });
+    expect(ddb).toReceiveCommandWith(PutCommand, {
+      TableName: 'Connections',
+      Item: expect.objectContaining({
+        connectionId: 'conn-1=',
+        userId: 'alice',
+        protocol: 'lettera.v1',
+        connectedAt: CONNECTED_AT,
+        expiresAt: CONNECTED_AT / 1000 + 2 * 3600 + 600,
+        tokenExpiresAt: 1_764_207_600,
+      }),
+    });
+    expect(ddb).toReceiveCommandTimes(BatchWriteCommand, 2);
+    expect(ddb).toReceiveCommandWith(UpdateCommand, {
+      TableName: 'Presence',
+      Key: { userId: 'alice' },
+      UpdateExpression: 'ADD connectionIds :ids SET updatedAt = :now',
+    });
+  });
+
+  it('retries unprocessed room rows until they are written', async () => {
+    // Prepare
+    ddb.on(QueryCommand).resolves({ Items: [{ chatId: 'c1' }] });
+    ddb.on(PutCommand).resolves({});
+    const leftover = { PutRequest: { Item: { room: 'chat:c1', connectionId: 'conn-1=' } } };
+    ddb.on(BatchWriteCommand).resolvesOnce({ UnprocessedItems: { Rooms: [leftover] } }).resolves({});
+    ddb.on(UpdateCommand).resolves({});
+
+    // Act
+    await openConnection({ documentClient, ...tables }, { connectionId: 'conn-1=', userId: 'alice', protocol: 'lettera.v1', connectedAt: CONNECTED_AT });
+
+    // Assess
+    expect(ddb).toReceiveCommandTimes(BatchWriteCommand, 2);
+    expect(ddb).toReceiveNthCommandWith(BatchWriteCommand, 2, { RequestItems: { Rooms: [leftover] } });
+  });
+
+  it('removes what it wrote and fails when a later write is throttled', async () => {
+    // Prepare
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(PutCommand).resolves({});
+    ddb.on(BatchWriteCommand).resolves({});
+    ddb.on(UpdateCommand, { UpdateExpression: 'ADD connectionIds :ids SET updatedAt = :now' }).rejects(
+      new ProvisionedThroughputExceededException({ message: 'throttled', $metadata: {} }),
+    );
+    ddb.on(GetCommand).resolves({ Item: { connectionId: 'conn-1=', userId: 'alice', rooms: new Set(['user:alice']) } });
+    ddb.on(DeleteCommand).resolves({});
+
+    // Act
+    const opening = openConnection({ documentClient, ...tables }, { connectionId: 'conn-1=', userId: 'alice', protocol: 'lettera.v1', connectedAt: CONNECTED_AT });
+
+    // Assess
+    await expect(opening).rejects.toThrow('throttled');
+    expect(ddb).toReceiveCommandWith(DeleteCommand, { TableName: 'Connections', Key: { connectionId: 'conn-1=' } });
+  });
+});
+
+describe('Function: createConnectionRemover', () => {
+  const remove = createConnectionRemover({ documentClient, ...tables });
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  it('deletes the room rows, the presence entry and then the row', async () => {
+    // Prepare
+    const row = { connectionId: 'conn-1=', userId: 'alice', rooms: new Set(['user:alice', 'chat:c1']) };
+    ddb.on(GetCommand).resolves({ Item: row });
+    ddb.on(BatchWriteCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({});
+    ddb.on(DeleteCommand).resolves({ Attributes: row });
+
+    // Act
+    await remove('conn-1=');
+
+    // Assess
+    expect(ddb).toReceiveCommandWith(BatchWriteCommand, {
+      RequestItems: {
+        Rooms: [
+          { DeleteRequest: { Key: { room: 'user:alice', connectionId: 'conn-1=' } } },
+          { DeleteRequest: { Key: { room: 'chat:c1', connectionId: 'conn-1=' } } },
+        ],
+      },
+    });
+    expect(ddb).toReceiveCommandWith(UpdateCommand, {
+      TableName: 'Presence',
+      Key: { userId: 'alice' },
+      UpdateExpression: 'DELETE connectionIds :ids SET updatedAt = :now',
+      ExpressionAttributeValues: expect.objectContaining({ ':ids': new Set(['conn-1=']) }),
+    });
+    expect(ddb).toReceiveCommandWith(DeleteCommand, { TableName: 'Connections', Key: { connectionId: 'conn-1=' }, ReturnValues: 'ALL_OLD' });
+  });
+
+  it('also removes rooms joined between its read and its delete', async () => {
+    // Prepare
+    ddb.on(GetCommand).resolves({ Item: { connectionId: 'conn-1=', userId: 'alice', rooms: new Set(['user:alice']) } });
+    ddb.on(BatchWriteCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({});
+    ddb.on(DeleteCommand).resolves({ Attributes: { connectionId: 'conn-1=', userId: 'alice', rooms: new Set(['user:alice', 'chat:new']) } });
+
+    // Act
+    await remove('conn-1=');
+
+    // Assess
+    expect(ddb).toReceiveNthCommandWith(BatchWriteCommand, 2, {
+      RequestItems: { Rooms: [{ DeleteRequest: { Key: { room: 'chat:new', connectionId: 'conn-1=' } } }] },
+    });
+  });
+
+  it('is a no-op when the connection is already gone', async () => {
+    // Prepare
+    ddb.on(GetCommand).resolves({});
+
+    // Act
+    await remove('conn-1=');
+
+    // Assess
+    expect(ddb).toReceiveCommandTimes(DeleteCommand, 0);
+    expect(ddb).toReceiveCommandTimes(BatchWriteCommand, 0);
+  });
+
+  it('keeps the row when a cleanup step fails, so running it again finishes the job', async () => {
+    // Prepare
+    ddb.on(GetCommand).resolves({ Item: { connectionId: 'conn-1=', userId: 'alice', rooms: new Set(['user:alice']) } });
+    ddb.on(BatchWriteCommand).rejects(new ProvisionedThroughputExceededException({ message: 'throttled', $metadata: {} }));
+    ddb.on(UpdateCommand).resolves({});
+
+    // Act + Assess
+    await expect(remove('conn-1=')).rejects.toThrow('throttled');
+    expect(ddb).toReceiveCommandTimes(DeleteCommand, 0);
+  });
+});
+
+describe('Function: loadCaller', () => {
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  it('returns the row of a registered connection (strongly consistent read)', async () => {
+    // Prepare
+    ddb.on(GetCommand).resolves({ Item: { connectionId: 'conn-1=', userId: 'alice' } });
+
+    // Act
+    const caller = await loadCaller({ documentClient, connectionsTable: 'Connections' }, 'conn-1=');
+
+    // Assess
+    expect(caller.userId).toBe('alice');
+    expect(ddb).toReceiveCommandWith(GetCommand, { Key: { connectionId: 'conn-1=' }, ConsistentRead: true });
+  });
+
+  it.each([
+    ['unknown', undefined],
+    ['pending (Socket.IO)', { connectionId: 'conn-1=', userId: 'alice', state: 'pending' }],
+    ['past its token expiry', { connectionId: 'conn-1=', userId: 'alice', tokenExpiresAt: 1 }],
+  ])('refuses a connection that is %s', async (_name, item) => {
+    // Prepare
+    ddb.on(GetCommand).resolves({ Item: item });
+
+    // Act + Assess
+    await expect(loadCaller({ documentClient, connectionsTable: 'Connections' }, 'conn-1=')).rejects.toBeInstanceOf(UnauthorizedError);
+  });
+});
