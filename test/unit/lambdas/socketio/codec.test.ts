@@ -302,7 +302,7 @@ describe('Function: decodeSocketIoPacket', () => {
 
   it('decodes the valid packets exactly as socket.io-parser does', () => {
     // Act
-    const differences = VALID.flatMap((text) => {
+    const differences = VALID.flatMap<unknown>((text) => {
       const official = officialDecode(text);
       if (typeof official === 'string') return [{ text, official }];
       const ours = decodeSocketIoPacket(text);
