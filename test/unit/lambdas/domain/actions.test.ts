@@ -7,8 +7,9 @@ import type { MessageService } from '../../../../lambdas/domain/messages';
 const MESSAGE_ID = '01JH3Q7Z8W9X0YZABCDEFGHJKM';
 const stored = { messageId: MESSAGE_ID, chatId: 'c1', senderId: 'alice', content: 'hi', timestamp: '2025-11-27T00:40:00.000Z' };
 
-function fakeDeps(): ActionDeps & { messages: { [K in keyof MessageService]: ReturnType<typeof vi.fn> }; loadCaller: ReturnType<typeof vi.fn> } {
-  return {
+type Fake = ReturnType<typeof vi.fn>;
+function fakeDeps(): ActionDeps & { messages: Record<keyof MessageService, Fake>; loadCaller: Fake } {
+  const deps = {
     typing: {} as ActionDeps['typing'],
     messages: {
       send: vi.fn().mockResolvedValue(stored),
@@ -18,6 +19,7 @@ function fakeDeps(): ActionDeps & { messages: { [K in keyof MessageService]: Ret
     },
     loadCaller: vi.fn().mockResolvedValue({ userId: 'alice', connectionId: 'conn-1=' }),
   };
+  return deps as unknown as ReturnType<typeof fakeDeps>;
 }
 
 const send = (data: unknown, extra: Record<string, unknown> = {}): string => JSON.stringify({ action: 'message:send', data, ackId: 1, ...extra });
