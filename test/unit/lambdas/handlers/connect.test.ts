@@ -1,0 +1,87 @@
+import { DynamoDBDocumentClient, BatchWriteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '../../../../lambdas/handlers/connect';
+import { createConnectEvent } from '../../../helpers/events';
+import { b64, signToken } from '../tokens';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+
+describe('Function: connect handler', () => {
+  beforeEach(() => {
+    ddb.on(QueryCommand).resolves({ Items: [{ chatId: 'c1' }] });
+    ddb.on(PutCommand).resolves({});
+    ddb.on(BatchWriteCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({});
+  });
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  it('accepts a token from the subprotocol list and echoes only lettera.v1', async () => {
+    // Prepare
+    const token = await signToken('alice');
+    const event = createConnectEvent({ headers: { 'Sec-WebSocket-Protocol': `lettera.v1, ${token}` } });
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 200, headers: { 'Sec-WebSocket-Protocol': 'lettera.v1' } });
+    expect(ddb).toReceiveCommandWith(PutCommand, { TableName: 'Connections', Item: expect.objectContaining({ userId: 'alice', protocol: 'lettera.v1' }) });
+    expect(ddb).toReceiveCommandWith(BatchWriteCommand, {
+      RequestItems: {
+        Rooms: [
+          { PutRequest: { Item: expect.objectContaining({ room: 'user:alice', connectionId: 'conn-1=' }) } },
+          { PutRequest: { Item: expect.objectContaining({ room: 'chat:c1', connectionId: 'conn-1=' }) } },
+        ],
+      },
+    });
+    expect(ddb).toReceiveCommandWith(UpdateCommand, { TableName: 'Presence', Key: { userId: 'alice' } });
+  });
+
+  it('accepts ?token= and returns no subprotocol header when none was offered', async () => {
+    // Prepare
+    const event = createConnectEvent({ queryStringParameters: { token: await signToken('alice') } });
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 200 });
+  });
+
+  it.each([
+    ['no token', async () => createConnectEvent()],
+    ['a malformed token', async () => createConnectEvent({ queryStringParameters: { token: 'abc.def' } })],
+    ['alg none', async () => createConnectEvent({ queryStringParameters: { token: `${b64({ alg: 'none' })}.${b64({ sub: 'alice', exp: 9e9 })}.` } })],
+    ['a wrong key', async () => createConnectEvent({ queryStringParameters: { token: await signToken('alice', {}, 'x'.repeat(40)) } })],
+    ['an expired token', async () => createConnectEvent({ queryStringParameters: { token: await signToken('alice', { exp: 1 }) } })],
+    ['a token not valid yet', async () => createConnectEvent({ queryStringParameters: { token: await signToken('alice', { nbf: Math.floor(Date.now() / 1000) + 3600 }) } })],
+    ['a token without sub', async () => createConnectEvent({ queryStringParameters: { token: await signToken(null) } })],
+  ])('refuses %s with 401 and writes nothing', async (_name, makeEvent) => {
+    // Prepare
+    const event = await makeEvent();
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 401 });
+    expect(ddb).toReceiveCommandTimes(PutCommand, 0);
+    expect(ddb).toReceiveCommandTimes(BatchWriteCommand, 0);
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 0);
+  });
+
+  it('returns 500 (not 200) when DynamoDB throttles the registration', async () => {
+    // Prepare
+    ddb.on(QueryCommand).rejects(Object.assign(new Error('throughput exceeded'), { name: 'ProvisionedThroughputExceededException' }));
+    const event = createConnectEvent({ queryStringParameters: { token: await signToken('alice') } });
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 500 });
+  });
+});
