@@ -28,6 +28,10 @@ export function createManagementClient(endpoint: string): ApiGatewayManagementAp
   const agentOptions = { keepAlive: true, maxSockets: POST_CONCURRENCY };
   return new ApiGatewayManagementApiClient({
     endpoint,
+    // The broadcaster retries throttling and transient faults itself, with
+    // jitter and a per-attempt timeout; SDK retries on top would multiply
+    // attempts (3 × 3 posts per throttled recipient).
+    maxAttempts: 1,
     requestHandler: new NodeHttpHandler({
       httpsAgent: new Agent(agentOptions),
       httpAgent: new HttpAgent(agentOptions),

@@ -69,7 +69,8 @@ type PostOutcome = 'delivered' | 'gone' | 'failed';
 
 /** Error names that mean "slow down": API Gateway's LimitExceeded and the generic throttling names. */
 const THROTTLING_NAMES = new Set(['LimitExceededException', 'ThrottlingException', 'TooManyRequestsException']);
-/** Socket-level failures worth another attempt. */
+/** Timeouts (the SDK's requestTimeout, ours) and socket-level failures worth another attempt. */
+const TRANSIENT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'PostTimeoutError']);
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN']);
 
 /**
@@ -80,7 +81,7 @@ const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUS
  */
 function isRetryable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  if (THROTTLING_NAMES.has(err.name) || err instanceof PostTimeoutError) return true;
+  if (THROTTLING_NAMES.has(err.name) || TRANSIENT_NAMES.has(err.name)) return true;
   const details = err as Error & { $fault?: string; $retryable?: { throttling?: boolean }; code?: string };
   if (details.$retryable?.throttling === true || details.$fault === 'server') return true;
   return details.code !== undefined && TRANSIENT_CODES.has(details.code);

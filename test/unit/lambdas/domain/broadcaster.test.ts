@@ -309,11 +309,14 @@ describe('Class: ManagementApiBroadcaster', () => {
       expect(options?.abortSignal?.aborted).toBe(true);
     });
 
-    it('retries server faults (5xx) like throttling', async () => {
+    it.each([
+      ['a server fault (5xx)', Object.assign(new Error('internal'), { name: 'InternalServerError', $fault: 'server' })],
+      ['a reset socket', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
+      ["the SDK's request timeout", Object.assign(new Error('timed out'), { name: 'TimeoutError' })],
+    ])('retries %s like throttling', async (_label, transient) => {
       // Prepare
       ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1')] });
-      const serverFault = Object.assign(new Error('internal'), { name: 'InternalServerError', $fault: 'server' });
-      apiMock.on(PostToConnectionCommand).rejectsOnce(serverFault).resolves({});
+      apiMock.on(PostToConnectionCommand).rejectsOnce(transient).resolves({});
       const { broadcaster } = createBroadcaster();
 
       // Act
