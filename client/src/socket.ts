@@ -52,7 +52,12 @@ interface Envelope {
 
 const MESSAGE_EVENTS = new Set<string>(['message:new', 'message:edited', 'message:deleted']);
 
-/** The emit side of `socket.timeout(ms)`. */
+/**
+ * The emit side of `socket.timeout(ms)`: the ack fails with `TIMEOUT` after `ms`.
+ *
+ * @example
+ * socket.timeout(3000).emit('user:typing', { chatId }, (err) => err && console.warn(err.code));
+ */
 export interface TimeoutOperator<Emit extends ActionsMap> {
   emit<A extends keyof Emit & string>(action: A, data: Emit[A]['data'], ack: AckCallback<Emit[A]['ack']>): void;
   emitWithAck<A extends keyof Emit & string>(action: A, data: Emit[A]['data']): Promise<Emit[A]['ack']>;
@@ -115,6 +120,8 @@ export class ChatSocket<
   #keepaliveTimer: ReturnType<typeof setInterval> | undefined;
   #renewTimer: Timer | undefined;
   #keepaliveCount = 0;
+  /** Bumped by every connection attempt and by disconnect(): a stale attempt notices and stops. */
+  #generation = 0;
   /** A replacement connection being opened next to the current one. */
   #renewing: WebSocket | undefined;
   #recovering = false;
@@ -190,7 +197,12 @@ export class ChatSocket<
     return this;
   }
 
-  /** Alias of {@link ChatSocket.connect}, as in socket.io-client. */
+  /**
+   * Alias of {@link ChatSocket.connect}, as in socket.io-client.
+   *
+   * @example
+   * socket.open();
+   */
   open(): this {
     return this.connect();
   }
@@ -204,6 +216,7 @@ export class ChatSocket<
    */
   disconnect(): this {
     this.#active = false;
+    this.#generation++;
     clearTimeout(this.#reconnectTimer);
     this.#typingSender.clear();
     this.#typingTracker.clear();
@@ -222,7 +235,12 @@ export class ChatSocket<
     return this;
   }
 
-  /** Alias of {@link ChatSocket.disconnect}, as in socket.io-client. */
+  /**
+   * Alias of {@link ChatSocket.disconnect}, as in socket.io-client.
+   *
+   * @example
+   * window.addEventListener('pagehide', () => socket.close());
+   */
   close(): this {
     return this.disconnect();
   }
@@ -376,14 +394,16 @@ export class ChatSocket<
   /** Opens a WebSocket; `renew` opens a replacement next to the current one. */
   async #open(renew: boolean): Promise<void> {
     if (!renew) this.#connecting = true;
+    const generation = renew ? this.#generation : ++this.#generation;
     let token: string | undefined;
     try {
       token = (await resolveAuth(this.auth)).token;
     } catch (err) {
-      this.#openFailed(renew, toError(err, 'auth function failed'));
+      if (generation === this.#generation) this.#openFailed(renew, toError(err, 'auth function failed'));
       return;
     }
-    if (!this.#active || (!renew && !this.#connecting)) return; // disconnect() meanwhile
+    // disconnect() (and maybe connect() again) happened while the auth function ran.
+    if (!this.#active || generation !== this.#generation) return;
     const WS = (this.#opts.WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket) as
       | (new (url: string, protocols?: string[]) => WebSocket)
       | undefined;

@@ -776,3 +776,27 @@ describe('Method: recovery', () => {
     expect(failures).toEqual([['FORBIDDEN', 'forbidden']]);
   });
 });
+
+describe('Method: disconnect during the auth function', () => {
+  it('opens one connection when connect() follows disconnect() while auth is pending', async () => {
+    // Prepare
+    let release: (() => void) | undefined;
+    const socket = open({
+      autoConnect: false,
+      auth: () => new Promise((resolve) => (release = () => resolve({ token: 'slow' }))),
+    });
+    socket.connect();
+    const firstRelease = release;
+
+    // Act
+    socket.disconnect();
+    socket.connect();
+    firstRelease?.();
+    release?.();
+    await connected(socket);
+    await sleep(30);
+
+    // Assess
+    expect(server.handshakes).toHaveLength(1);
+  });
+});
