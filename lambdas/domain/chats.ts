@@ -1,0 +1,130 @@
+/**
+ * The chat service: create a chat, list a user's chats, add and remove
+ * participants. There is no chats table: a chat is its membership rows, each
+ * carrying the title.
+ */
+import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchWriteAll, isConditionFailure, queryAll } from '../adapters/dynamodb';
+import { BadRequestError, ConflictError } from '../commons/errors';
+import { sortableId } from '../commons/ids';
+import type { Chat } from '../commons/protocol';
+import { requireParticipant, type MembershipRow } from './memberships';
+
+/** Most participants per chat; bounds every fan-out and membership query. */
+export const MAX_PARTICIPANTS = 100;
+/** Chats whose participants are read at once when listing. */
+const LIST_CONCURRENCY = 8;
+
+export interface ChatServiceDeps {
+  documentClient: DynamoDBDocumentClient;
+  membershipsTable: string;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+export interface CreateChatInput {
+  title: string;
+  participants: readonly string[];
+}
+
+export interface ChatService {
+  create(callerId: string, input: CreateChatInput): Promise<Chat>;
+  listForUser(userId: string): Promise<Chat[]>;
+  addParticipant(callerId: string, chatId: string, userId: string): Promise<{ chatId: string; userId: string }>;
+  removeParticipant(callerId: string, chatId: string, userId: string): Promise<void>;
+}
+
+/**
+ * @example
+ * const chats = createChatService({ documentClient, membershipsTable });
+ * const chat = await chats.create('alice', { title: 'Team', participants: ['bob'] });
+ */
+export function createChatService(deps: ChatServiceDeps): ChatService {
+  const { documentClient, membershipsTable } = deps;
+  const now = deps.now ?? Date.now;
+
+  const participantsOf = async (chatId: string): Promise<string[]> =>
+    (
+      await queryAll<{ userId: string }>(documentClient, {
+        TableName: membershipsTable,
+        KeyConditionExpression: 'chatId = :chatId',
+        ExpressionAttributeValues: { ':chatId': chatId },
+        ProjectionExpression: 'userId',
+      })
+    ).map((row) => row.userId);
+
+  return {
+    async create(callerId, input) {
+      // The caller is always a participant; duplicates collapse.
+      const participants = [...new Set([callerId, ...input.participants])];
+      if (participants.length > MAX_PARTICIPANTS) {
+        throw new BadRequestError(`A chat has at most ${MAX_PARTICIPANTS} participants`);
+      }
+      const chatId = sortableId(now());
+      const addedAt = new Date(now()).toISOString();
+      await batchWriteAll(
+        documentClient,
+        membershipsTable,
+        participants.map((userId) => ({
+          PutRequest: { Item: { chatId, userId, title: input.title, addedAt, addedBy: callerId } satisfies MembershipRow },
+        })),
+      );
+      return { chatId, title: input.title, participants };
+    },
+
+    async listForUser(userId) {
+      const rows = await queryAll<MembershipRow>(documentClient, {
+        TableName: membershipsTable,
+        IndexName: 'byUser',
+        KeyConditionExpression: 'userId = :userId',
+        ExpressionAttributeValues: { ':userId': userId },
+      });
+      const chats: Chat[] = [];
+      for (let i = 0; i < rows.length; i += LIST_CONCURRENCY) {
+        const slice = rows.slice(i, i + LIST_CONCURRENCY);
+        chats.push(
+          ...(await Promise.all(
+            slice.map(async (row) => ({ chatId: row.chatId, title: row.title, participants: await participantsOf(row.chatId) })),
+          )),
+        );
+      }
+      return chats;
+    },
+
+    async addParticipant(callerId, chatId, userId) {
+      const { title } = await requireParticipant(deps, chatId, callerId);
+      const { Count = 0 } = await documentClient.send(
+        new QueryCommand({
+          TableName: membershipsTable,
+          KeyConditionExpression: 'chatId = :chatId',
+          ExpressionAttributeValues: { ':chatId': chatId },
+          Select: 'COUNT',
+        }),
+      );
+      if (Count >= MAX_PARTICIPANTS) throw new ConflictError(`A chat has at most ${MAX_PARTICIPANTS} participants`);
+      try {
+        await documentClient.send(
+          new PutCommand({
+            TableName: membershipsTable,
+            Item: { chatId, userId, title, addedAt: new Date(now()).toISOString(), addedBy: callerId } satisfies MembershipRow,
+            // Adding someone already in is a success that writes nothing (no second join event).
+            ConditionExpression: 'attribute_not_exists(userId)',
+          }),
+        );
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+      return { chatId, userId };
+    },
+
+    /**
+     * Any participant may remove any participant, themselves included: the
+     * model is flat (no owner or admin role is stored), symmetric with "any
+     * participant may add". Removing someone not in the chat is a no-op.
+     */
+    async removeParticipant(callerId, chatId, userId) {
+      await requireParticipant(deps, chatId, callerId);
+      await documentClient.send(new DeleteCommand({ TableName: membershipsTable, Key: { chatId, userId } }));
+    },
+  };
+}

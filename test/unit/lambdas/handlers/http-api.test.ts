@@ -1,0 +1,188 @@
+import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { handler, routeHttpRequest, type HttpApiDeps } from '../../../../lambdas/handlers/http-api';
+import { createHttpEvent, type HttpEventOptions } from '../../../helpers/events';
+import { signToken } from '../tokens';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const MESSAGE_ID = '01JH3Q7Z8W9X0YZABCDEFGHJKM';
+
+async function call(options: Omit<HttpEventOptions, 'headers'> & { token?: string | null; headers?: Record<string, string> }) {
+  const token = options.token === undefined ? await signToken('alice') : options.token;
+  const headers = { ...(token !== null && { authorization: `Bearer ${token}` }), ...options.headers };
+  const result = await handler(createHttpEvent({ ...options, headers }));
+  return { ...result, json: result.body === undefined ? undefined : JSON.parse(result.body) };
+}
+
+describe('Function: http-api handler', () => {
+  beforeEach(() => {
+    ddb.on(GetCommand, { TableName: 'Memberships' }).resolves({ Item: { chatId: 'c1', userId: 'alice', title: 'Team' } });
+  });
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  it('POST /chats creates a chat with the caller included and duplicates removed (201)', async () => {
+    // Prepare
+    ddb.on(BatchWriteCommand).resolves({});
+
+    // Act
+    const res = await call({ method: 'POST', path: '/chats', body: { title: 'Team', participants: ['bob', 'bob', 'alice'] } });
+
+    // Assess
+    expect(res.statusCode).toBe(201);
+    expect(res.json).toEqual({ chatId: expect.any(String), title: 'Team', participants: ['alice', 'bob'] });
+    expect(ddb).toReceiveCommandWith(BatchWriteCommand, {
+      RequestItems: { Memberships: [expect.objectContaining({ PutRequest: { Item: expect.objectContaining({ userId: 'alice', addedBy: 'alice' }) } }), expect.anything()] },
+    });
+  });
+
+  it('GET /chats lists the caller’s chats with their participants', async () => {
+    // Prepare
+    ddb.on(QueryCommand, { IndexName: 'byUser' }).resolves({ Items: [{ chatId: 'c1', userId: 'alice', title: 'Team' }] });
+    ddb.on(QueryCommand, { KeyConditionExpression: 'chatId = :chatId' }).resolves({ Items: [{ userId: 'alice' }, { userId: 'bob' }] });
+
+    // Act
+    const res = await call({ method: 'GET', path: '/chats' });
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(res.json).toEqual({ items: [{ chatId: 'c1', title: 'Team', participants: ['alice', 'bob'] }] });
+  });
+
+  it('POST /chats/{chatId}/participants adds a user (201) and DELETE removes one (204)', async () => {
+    // Prepare
+    ddb.on(QueryCommand).resolves({ Count: 2 });
+    ddb.on(PutCommand).resolves({});
+    ddb.on(DeleteCommand).resolves({});
+
+    // Act
+    const added = await call({ method: 'POST', path: '/chats/c1/participants', body: { userId: 'carol' } });
+    const removed = await call({ method: 'DELETE', path: '/chats/c1/participants/carol' });
+
+    // Assess
+    expect(added.statusCode).toBe(201);
+    expect(added.json).toEqual({ chatId: 'c1', userId: 'carol' });
+    expect(ddb).toReceiveCommandWith(PutCommand, { TableName: 'Memberships', Item: expect.objectContaining({ chatId: 'c1', userId: 'carol', title: 'Team', addedBy: 'alice' }) });
+    expect(removed.statusCode).toBe(204);
+    expect(removed.body).toBeUndefined();
+    expect(ddb).toReceiveCommandWith(DeleteCommand, { TableName: 'Memberships', Key: { chatId: 'c1', userId: 'carol' } });
+  });
+
+  it('refuses adding a participant to a chat the caller is not in (403)', async () => {
+    // Prepare
+    ddb.on(GetCommand, { TableName: 'Memberships' }).resolves({});
+
+    // Act
+    const res = await call({ method: 'POST', path: '/chats/c9/participants', body: { userId: 'carol' } });
+
+    // Assess
+    expect(res.statusCode).toBe(403);
+    expect(res.json).toEqual({ error: { code: 'FORBIDDEN', message: expect.any(String) } });
+    expect(ddb).toReceiveCommandTimes(PutCommand, 0);
+  });
+
+  it('POST /chats/{chatId}/messages sends (201) and returns the message', async () => {
+    // Prepare
+    ddb.on(PutCommand).resolves({});
+
+    // Act
+    const res = await call({ method: 'POST', path: '/chats/c1/messages', body: { content: 'hello', clientMessageId: 'k1' } });
+
+    // Assess
+    expect(res.statusCode).toBe(201);
+    expect(res.json).toMatchObject({ chatId: 'c1', senderId: 'alice', content: 'hello' });
+  });
+
+  it('GET /chats/{chatId}/messages lists with limit and a next cursor', async () => {
+    // Prepare
+    const row = (messageId: string) => ({ chatId: 'c1', messageId, kind: 'message', senderId: 'bob', content: 'x', createdAt: '2025-11-27T00:00:00.000Z', changeId: messageId });
+    ddb.on(QueryCommand).resolves({ Items: [row('01JH3Q7Z8W9X0YZABCDEFGHJK1'), row('01JH3Q7Z8W9X0YZABCDEFGHJK2')] });
+
+    // Act
+    const res = await call({ method: 'GET', path: '/chats/c1/messages', queryStringParameters: { limit: '1', after: '01JH3Q7Z8W9X0YZABCDEFGHJK0' } });
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(res.json).toEqual({ items: [expect.objectContaining({ messageId: '01JH3Q7Z8W9X0YZABCDEFGHJK1', timestamp: '2025-11-27T00:00:00.000Z' })], next: '01JH3Q7Z8W9X0YZABCDEFGHJK1' });
+  });
+
+  it('PATCH edits (200) and DELETE deletes (204) a message', async () => {
+    // Prepare
+    ddb.on(UpdateCommand).resolves({ Attributes: { chatId: 'c1', messageId: MESSAGE_ID, kind: 'message', senderId: 'alice', content: 'new', createdAt: 't', changeId: 'x', editedAt: 'u' } });
+
+    // Act
+    const edited = await call({ method: 'PATCH', path: `/chats/c1/messages/${MESSAGE_ID}`, body: { content: 'new' } });
+    const deleted = await call({ method: 'DELETE', path: `/chats/c1/messages/${MESSAGE_ID}` });
+
+    // Assess
+    expect(edited.statusCode).toBe(200);
+    expect(edited.json).toMatchObject({ messageId: MESSAGE_ID, content: 'new', editedAt: 'u' });
+    expect(deleted.statusCode).toBe(204);
+  });
+
+  it.each([
+    ['no Authorization header', { method: 'GET', path: '/chats', token: null }, 401, 'UNAUTHORIZED'],
+    ['a Basic scheme', { method: 'GET', path: '/chats', token: null, headers: { authorization: 'Basic YTpi' } }, 401, 'UNAUTHORIZED'],
+    ['a bad token', { method: 'GET', path: '/chats', token: 'abc.def.ghi' }, 401, 'UNAUTHORIZED'],
+    ['an unknown route', { method: 'GET', path: '/admin' }, 404, 'NOT_FOUND'],
+    ['a non-JSON body', { method: 'POST', path: '/chats', body: '{"participants":' }, 400, 'BAD_REQUEST'],
+    ['participants not an array', { method: 'POST', path: '/chats', body: { participants: 'bob' } }, 400, 'BAD_REQUEST'],
+    ['an invalid participant id', { method: 'POST', path: '/chats', body: { participants: ['bob#1'] } }, 400, 'BAD_REQUEST'],
+    ['too many participants', { method: 'POST', path: '/chats', body: { participants: Array.from({ length: 100 }, (_, i) => `u${i}`) } }, 400, 'BAD_REQUEST'],
+    ['an unknown body field', { method: 'POST', path: '/chats', body: { participants: [], admin: true } }, 400, 'BAD_REQUEST'],
+    ['a spoofed senderId', { method: 'POST', path: '/chats/c1/messages', body: { content: 'x', senderId: 'bob' } }, 400, 'BAD_REQUEST'],
+    ['empty content', { method: 'POST', path: '/chats/c1/messages', body: { content: '   ' } }, 400, 'BAD_REQUEST'],
+    ['oversized content', { method: 'POST', path: '/chats/c1/messages', body: { content: 'x'.repeat(4001) } }, 413, 'PAYLOAD_TOO_LARGE'],
+    ['a limit of 0', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { limit: '0' } }, 400, 'BAD_REQUEST'],
+    ['a limit above the maximum', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { limit: '101' } }, 400, 'BAD_REQUEST'],
+    ['a non-numeric limit', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { limit: '1e2' } }, 400, 'BAD_REQUEST'],
+    ['a malformed cursor', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { before: 'idem#alice#k' } }, 400, 'BAD_REQUEST'],
+    ['both cursors', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { before: MESSAGE_ID, after: MESSAGE_ID } }, 400, 'BAD_REQUEST'],
+    ['a bad message id in the path', { method: 'PATCH', path: '/chats/c1/messages/nope', body: { content: 'x' } }, 400, 'BAD_REQUEST'],
+  ] as const)('refuses %s', async (_name, options, status, code) => {
+    // Act
+    const res = await call(options as Parameters<typeof call>[0]);
+
+    // Assess
+    expect(res.statusCode).toBe(status);
+    expect(res.json).toEqual({ error: { code, message: expect.any(String) } });
+    expect(ddb).toReceiveCommandTimes(PutCommand, 0);
+    expect(ddb).toReceiveCommandTimes(BatchWriteCommand, 0);
+  });
+
+  it('surfaces DynamoDB throttling as a 500 with no internals', async () => {
+    // Prepare
+    ddb.on(PutCommand).rejects(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ThrottlingException' }));
+
+    // Act
+    const res = await call({ method: 'POST', path: '/chats/c1/messages', body: { content: 'hi' } });
+
+    // Assess
+    expect(res.statusCode).toBe(500);
+    expect(res.json).toEqual({ error: { code: 'INTERNAL', message: 'Internal error' } });
+  });
+});
+
+describe('Function: routeHttpRequest', () => {
+  it('adds CORS headers for FRONTEND_URL and answers preflight without auth', async () => {
+    // Prepare
+    const deps = {
+      chats: { listForUser: vi.fn().mockResolvedValue([]) },
+      messages: {},
+      verifyToken: vi.fn().mockResolvedValue({ userId: 'alice' }),
+      frontendUrl: 'https://app.example.com/',
+    } as unknown as HttpApiDeps;
+
+    // Act
+    const preflight = await routeHttpRequest(deps, createHttpEvent({ method: 'OPTIONS', path: '/chats' }));
+    const list = await routeHttpRequest(deps, createHttpEvent({ method: 'GET', path: '/chats', headers: { authorization: 'Bearer t' } }));
+
+    // Assess
+    expect(preflight.statusCode).toBe(204);
+    expect(preflight.headers).toMatchObject({ 'access-control-allow-origin': 'https://app.example.com' });
+    expect(list.headers).toMatchObject({ 'access-control-allow-origin': 'https://app.example.com', vary: 'Origin' });
+    expect(deps.verifyToken).toHaveBeenCalledTimes(1);
+  });
+});
