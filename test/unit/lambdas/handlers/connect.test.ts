@@ -73,6 +73,17 @@ describe('Function: connect handler', () => {
     expect(ddb).toReceiveCommandTimes(UpdateCommand, 0);
   });
 
+  it('allows any Origin when FRONTEND_URL is unset, and a client without Origin', async () => {
+    // Prepare
+    const event = createConnectEvent({ headers: { Origin: 'https://elsewhere.example' }, queryStringParameters: { token: await signToken('alice') } });
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+  });
+
   it('returns 500 (not 200) when DynamoDB throttles the registration', async () => {
     // Prepare
     ddb.on(QueryCommand).rejects(Object.assign(new Error('throughput exceeded'), { name: 'ProvisionedThroughputExceededException' }));
