@@ -359,7 +359,8 @@ export class ChatSocket<
       this.#acks.set(ackId, pending);
     }
     const text = JSON.stringify(frame);
-    if (this.#connected && this.#ws) {
+    // A socket the server is closing (before its close event) would drop the frame silently.
+    if (this.#connected && this.#ws?.readyState === OPEN) {
       this.#sendOn(this.#ws, text, ackId);
     } else {
       debug('buffering %s', action);
@@ -374,7 +375,7 @@ export class ChatSocket<
   }
 
   #sendVolatile(action: string, data: unknown): void {
-    if (this.#connected && this.#ws) this.#sendOn(this.#ws, JSON.stringify({ action, data }));
+    if (this.#connected && this.#ws?.readyState === OPEN) this.#sendOn(this.#ws, JSON.stringify({ action, data }));
   }
 
   #sendOn(ws: WebSocket, text: string, ackId?: number): void {
