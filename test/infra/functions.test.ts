@@ -1,0 +1,104 @@
+import { Runtime, RuntimeFamily } from 'aws-cdk-lib/aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { CHAT_FUNCTION_RUNTIME } from '../../lib/constructs/chat-function';
+import { ENV } from '../../lambdas/commons/env';
+import { functions, managesConnections, tableAccess, verifiesTokens, type FunctionName } from '../../lambdas/commons/topology';
+import { FRONTEND_URL, logicalIdOf, resourcesOfType, synthesize } from './helpers';
+
+const { stack, template } = synthesize();
+const functionNames = Object.keys(functions) as FunctionName[];
+
+function propsOf(name: FunctionName): Record<string, unknown> {
+  const resource = resourcesOfType(template, 'AWS::Lambda::Function')[logicalIdOf(stack, stack.functions[name])];
+  expect(resource).toBeDefined();
+  return resource!.Properties!;
+}
+
+const envOf = (name: FunctionName) => (propsOf(name).Environment as { Variables: Record<string, unknown> }).Variables;
+
+describe('Construct: ChatFunction', () => {
+  it('creates exactly the topology functions', () => {
+    // THEN
+    template.resourceCountIs('AWS::Lambda::Function', functionNames.length);
+  });
+
+  it('uses the newest Node.js runtime aws-cdk-lib knows (22 or newer)', () => {
+    // GIVEN
+    const nodeVersions = Runtime.ALL.filter((runtime) => runtime.family === RuntimeFamily.NODEJS)
+      .map((runtime) => Number(/^nodejs(\d+)/.exec(runtime.name)?.[1] ?? 0))
+      .sort((a, b) => a - b);
+    // THEN
+    expect(CHAT_FUNCTION_RUNTIME.name).toBe(`nodejs${nodeVersions.at(-1)}.x`);
+    expect(nodeVersions.at(-1)).toBeGreaterThanOrEqual(22);
+  });
+
+  describe.each(functionNames)('function %s', (name) => {
+    it('runs on that runtime, arm64, with active tracing and JSON logs', () => {
+      // THEN
+      expect(propsOf(name)).toMatchObject({
+        Runtime: CHAT_FUNCTION_RUNTIME.name,
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogFormat: 'JSON' },
+        Handler: 'index.handler',
+      });
+    });
+
+    it('logs into its own log group with a retention', () => {
+      // GIVEN
+      const logGroupId = logicalIdOf(stack, stack.functions[name].logGroup);
+      // THEN
+      expect(propsOf(name).LoggingConfig).toMatchObject({ LogGroup: { Ref: logGroupId } });
+      expect(resourcesOfType(template, 'AWS::Logs::LogGroup')[logGroupId]?.Properties?.RetentionInDays).toBeGreaterThan(0);
+    });
+
+    it('gets the name of every table it uses, and only those', () => {
+      // GIVEN
+      const tableVars = new Set([ENV.connectionsTable, ENV.roomsTable, ENV.membershipsTable, ENV.messagesTable, ENV.presenceTable] as string[]);
+      // WHEN
+      const env = envOf(name);
+      // THEN
+      const expected = Object.fromEntries(
+        tableAccess[name].map(({ table }) => [table.envVar, { Ref: logicalIdOf(stack, stack.tables.get(table).table) }]),
+      );
+      expect(Object.fromEntries(Object.entries(env).filter(([key]) => tableVars.has(key)))).toEqual(expected);
+    });
+
+    it('gets WS_CALLBACK_URL (the stage callback URL) only if it posts to connections', () => {
+      // WHEN
+      const callbackUrl = envOf(name)[ENV.callbackUrl];
+      // THEN
+      if (managesConnections.includes(name)) {
+        expect(JSON.stringify(callbackUrl)).toContain(logicalIdOf(stack, stack.realtime.api));
+        expect(JSON.stringify(callbackUrl)).toMatch(/"https:\/\/".*\/prod"/);
+      } else {
+        expect(callbackUrl).toBeUndefined();
+      }
+    });
+
+    it('gets the JWT secret reference only if it verifies tokens, and never a secret value', () => {
+      // WHEN
+      const env = envOf(name);
+      // THEN
+      expect(env[ENV.jwtSecretArn] !== undefined).toBe(verifiesTokens.includes(name));
+      expect(env[ENV.jwtSecret]).toBeUndefined();
+    });
+
+    it('enables source maps for stack traces', () => {
+      // THEN
+      expect(envOf(name).NODE_OPTIONS).toBe('--enable-source-maps');
+    });
+  });
+
+  it('tells the browser-facing functions the frontend origin', () => {
+    // THEN
+    expect(envOf('connect')[ENV.frontendUrl]).toBe(FRONTEND_URL);
+    expect(envOf('httpApi')[ENV.frontendUrl]).toBe(FRONTEND_URL);
+  });
+
+  it('gives the fan-out more memory and time than the request handlers', () => {
+    // THEN
+    expect(propsOf('fanOut').MemorySize as number).toBeGreaterThan(propsOf('actions').MemorySize as number);
+    expect(propsOf('fanOut').Timeout as number).toBeGreaterThan(propsOf('actions').Timeout as number);
+  });
+});
