@@ -1,0 +1,376 @@
+/**
+ * Fidelity of the stream poller against Lambda's DynamoDB event source
+ * mapping (reference/local-emulation.md §6, cases 13-17): DynamoDB Local
+ * streams read by the real SDK client, fake handlers recording batches.
+ */
+import { randomUUID } from 'node:crypto';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  ExpiredIteratorException,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+} from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
+import type { LambdaHandler } from '../../local/lambda';
+import { MemoryCheckpointStore } from '../../local/streams/checkpoints';
+import { StreamPoller, type StreamSettings } from '../../local/streams/poller';
+import { latestStreamArn } from '../../local/tables';
+import { waitFor } from '../helpers/local-runtime';
+
+const REGION = 'eu-west-1';
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+let dynamo: DynamoDbLocal;
+let ddb: DynamoDBClient;
+let streams: DynamoDBStreamsClient;
+const pollers: StreamPoller[] = [];
+
+beforeAll(async () => {
+  dynamo = await startDynamoDbLocal();
+  ddb = new DynamoDBClient({ endpoint: dynamo.endpoint, region: REGION, credentials });
+  streams = new DynamoDBStreamsClient({ endpoint: dynamo.endpoint, region: REGION, credentials });
+});
+afterAll(async () => {
+  ddb?.destroy();
+  streams?.destroy();
+  await dynamo?.stop();
+});
+afterEach(async () => {
+  await Promise.all(pollers.splice(0).map((p) => p.stop()));
+});
+
+function settings(overrides: Partial<StreamSettings> = {}): StreamSettings {
+  return {
+    batchSize: 100,
+    maxBatchingWindowSeconds: 0,
+    retryAttempts: -1,
+    maxRecordAgeSeconds: -1,
+    bisectBatchOnError: false,
+    reportBatchItemFailures: false,
+    startingPosition: 'LATEST',
+    filters: [],
+    ...overrides,
+  };
+}
+
+/** A fresh table (pk 'p', sk 'n') with a NEW_AND_OLD_IMAGES stream. */
+async function createTable(): Promise<{ tableName: string; streamArn: string }> {
+  const tableName = `T${randomUUID().slice(0, 8)}`;
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'p', KeyType: 'HASH' },
+        { AttributeName: 'n', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'p', AttributeType: 'S' },
+        { AttributeName: 'n', AttributeType: 'N' },
+      ],
+      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    }),
+  );
+  return { tableName, streamArn: (await latestStreamArn(ddb, tableName)) as string };
+}
+
+async function put(tableName: string, n: number, extra: Record<string, unknown> = {}): Promise<void> {
+  await ddb.send(new PutItemCommand({ TableName: tableName, Item: { p: { S: 'p' }, n: { N: String(n) }, ...(extra as object) } }));
+}
+
+const numberOf = (record: DynamoDBRecord): number => Number(record.dynamodb?.Keys?.n?.N);
+
+/** Starts a poller whose handler records every batch (as key numbers) and answers with reply. */
+async function startPoller(streamArn: string, overrides: Partial<StreamSettings>, reply: (batch: DynamoDBRecord[], call: number) => unknown = () => undefined, checkpoints = new MemoryCheckpointStore()) {
+  const batches: DynamoDBRecord[][] = [];
+  const handler: LambdaHandler = async (event: { Records: DynamoDBRecord[] }) => {
+    batches.push(event.Records);
+    return reply(event.Records, batches.length);
+  };
+  const poller = new StreamPoller({
+    client: streams,
+    streamArn,
+    settings: settings(overrides),
+    handler,
+    functionName: 'fake',
+    region: REGION,
+    checkpoints,
+    pollIntervalMs: 50,
+    retryDelayMs: 10,
+    log: process.env.DEBUG_POLLER ? console.log : () => undefined,
+    onFailure: () => undefined,
+  });
+  await poller.start();
+  pollers.push(poller);
+  const numbers = () => batches.map((b) => b.map(numberOf));
+  return { poller, batches, numbers, checkpoints };
+}
+
+describe('Class: StreamPoller', () => {
+  it('delivers records in Lambda shape: numeric time, base64 B, eventSourceARN and the app region', async () => {
+    // Prepare
+    const { tableName, streamArn } = await createTable();
+    const { batches } = await startPoller(streamArn, {});
+
+    // Act
+    await put(tableName, 1, { bin: { B: new Uint8Array([1, 2, 3]) }, bins: { BS: [new Uint8Array([4])] } });
+    await waitFor(() => batches.length === 1);
+
+    // Assess
+    const [record] = batches[0] as DynamoDBRecord[];
+    expect(record).toMatchObject({
+      eventName: 'INSERT',
+      eventSource: 'aws:dynamodb',
+      awsRegion: REGION,
+      eventSourceARN: streamArn.replace(':ddblocal:', `:${REGION}:`),
+      dynamodb: { NewImage: { bin: { B: 'AQID' }, bins: { BS: ['BA=='] } }, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    });
+    expect(typeof record?.dynamodb?.ApproximateCreationDateTime).toBe('number');
+    expect(record?.dynamodb?.ApproximateCreationDateTime).toBeLessThan(1e11);
+  });
+
+  it('delivers 250 writes in batches of at most 100, in order, without gaps or duplicates', async () => {
+    // Prepare
+    const { tableName, streamArn } = await createTable();
+    const { numbers } = await startPoller(streamArn, { batchSize: 100 });
+
+    // Act
+    for (let n = 0; n < 250; n += 1) await put(tableName, n);
+    await waitFor(() => numbers().flat().length >= 250, 15_000);
+
+    // Assess
+    expect(Math.max(...numbers().map((b) => b.length))).toBeLessThanOrEqual(100);
+    expect(numbers().flat()).toEqual(Array.from({ length: 250 }, (_, n) => n));
+  });
+
+  it('merges quick writes into one invocation with a 2 s batching window', async () => {
+    // Prepare
+    const { tableName, streamArn } = await createTable();
+    const { numbers } = await startPoller(streamArn, { maxBatchingWindowSeconds: 2 });
+
+    // Act
+    for (let n = 0; n < 5; n += 1) await put(tableName, n);
+    await waitFor(() => numbers().flat().length === 5, 10_000);
+
+    // Assess
+    expect(numbers()).toEqual([[0, 1, 2, 3, 4]]);
+  });
+
+  it('skips records that match no filter pattern', async () => {
+    // Prepare
+    const { tableName, streamArn } = await createTable();
+    const { numbers, poller } = await startPoller(streamArn, { filters: [{ dynamodb: { NewImage: { kind: { S: ['message'] } } } }] });
+
+    // Act
+    await put(tableName, 1, { kind: { S: 'idempotency' } });
+    await put(tableName, 2, { kind: { S: 'message' } });
+    await waitFor(() => numbers().length === 1);
+    await poller.settle();
+
+    // Assess
+    expect(numbers()).toEqual([[2]]);
+  });
+
+  it('blocks the shard while a batch fails, invokes 1 + retryAttempts times, then skips it to the failure log', async () => {
+    // Prepare
+    const { tableName, streamArn } = await createTable();
+    const { numbers, poller } = await startPoller(streamArn, { retryAttempts: 2 }, (batch) => {
+      if (batch.some((r) => numberOf(r) === 1)) throw new Error('poison');
+    });
+
+    // Act
+    await put(tableName, 1);
+    await waitFor(() => numbers().length >= 1);
+    await put(tableName, 2);
+    await waitFor(() => numbers().flat().includes(2));
+
+    // Assess
+    expect(numbers()).toEqual([[1], [1], [1], [2]]);
+    expect(poller.failures).toHaveLength(1);
+    expect(poller.failures[0]).toMatchObject({ attempts: 3, reason: expect.stringContaining('poison') });
+  });
+
+  it('isolates the poison record by bisecting the batch', async () => {
+    // Prepare
+    const { tableName, streamArn } = await createTable();
+    const { batches, poller } = await startPoller(streamArn, { maxBatchingWindowSeconds: 1, bisectBatchOnError: true, retryAttempts: 1 }, (batch) => {
+      if (batch.some((r) => numberOf(r) === 3)) throw new Error('poison');
+    });
+
+    // Act
+    for (let n = 1; n <= 4; n += 1) await put(tableName, n);
+    await waitFor(() => poller.failures.length === 1 && batches.some((b) => b.some((r) => numberOf(r) === 4)), 10_000);
+
+    // Assess
+    const delivered = batches.filter((b) => !b.some((r) => numberOf(r) === 3)).flatMap((b) => b.map(numberOf));
+    expect(delivered).toEqual([1, 2, 4]);
+    expect(poller.failures[0]?.records.map(numberOf)).toEqual([3]);
+  });
+
+  it('restarts at the lowest reported batch item failure', async () => {
+    // Prepare
+    const { tableName, streamArn } = await createTable();
+    const { numbers } = await startPoller(streamArn, { maxBatchingWindowSeconds: 1, reportBatchItemFailures: true }, (batch, call) =>
+      call === 1 ? { batchItemFailures: [{ itemIdentifier: batch[4]?.dynamodb?.SequenceNumber }, { itemIdentifier: batch[2]?.dynamodb?.SequenceNumber }] } : {},
+    );
+
+    // Act
+    for (let n = 1; n <= 5; n += 1) await put(tableName, n);
+    await waitFor(() => numbers().length === 2, 10_000);
+
+    // Assess
+    expect(numbers()).toEqual([[1, 2, 3, 4, 5], [3, 4, 5]]);
+  });
+
+  it('fails the whole batch on an invalid itemIdentifier', async () => {
+    // Prepare
+    const { tableName, streamArn } = await createTable();
+    const { numbers } = await startPoller(streamArn, { maxBatchingWindowSeconds: 1, reportBatchItemFailures: true }, (_batch, call) =>
+      call === 1 ? { batchItemFailures: [{ itemIdentifier: 'not-in-batch' }] } : call === 2 ? { batchItemFailures: [{ id: 'wrong key' }] } : null,
+    );
+
+    // Act
+    for (let n = 1; n <= 3; n += 1) await put(tableName, n);
+    await waitFor(() => numbers().length === 3, 10_000);
+
+    // Assess
+    expect(numbers()).toEqual([[1, 2, 3], [1, 2, 3], [1, 2, 3]]);
+  });
+
+  it('treats an empty or null batchItemFailures as success', async () => {
+    // Prepare
+    const { tableName, streamArn } = await createTable();
+    const { numbers, poller } = await startPoller(streamArn, { reportBatchItemFailures: true }, (_batch, call) =>
+      call === 1 ? { batchItemFailures: [] } : { batchItemFailures: null },
+    );
+
+    // Act
+    await put(tableName, 1);
+    await waitFor(() => numbers().length === 1);
+    await put(tableName, 2);
+    await waitFor(() => numbers().length === 2);
+    await poller.settle();
+
+    // Assess
+    expect(numbers()).toEqual([[1], [2]]);
+  });
+
+  it('ignores the response when ReportBatchItemFailures is off', async () => {
+    // Prepare
+    const { tableName, streamArn } = await createTable();
+    const { numbers, poller } = await startPoller(streamArn, { reportBatchItemFailures: false }, (batch) => ({
+      batchItemFailures: [{ itemIdentifier: batch[0]?.dynamodb?.SequenceNumber }],
+    }));
+
+    // Act
+    await put(tableName, 1);
+    await waitFor(() => numbers().length === 1);
+    await poller.settle();
+
+    // Assess
+    expect(numbers()).toEqual([[1]]);
+  });
+
+  it('replays nothing after a restart with a checkpoint', async () => {
+    // Prepare
+    const { tableName, streamArn } = await createTable();
+    const first = await startPoller(streamArn, {});
+    await put(tableName, 1);
+    await waitFor(() => first.numbers().length === 1);
+    await first.poller.stop();
+
+    // Act
+    const second = await startPoller(streamArn, { startingPosition: 'TRIM_HORIZON' }, () => undefined, first.checkpoints);
+    await put(tableName, 2);
+    await waitFor(() => second.numbers().length === 1);
+    await second.poller.settle();
+
+    // Assess
+    expect(second.numbers()).toEqual([[2]]);
+  });
+});
+
+describe('Class: StreamPoller (shard lifecycle, scripted stream)', () => {
+  const ARN = 'arn:aws:dynamodb:ddblocal:000000000000:table/T/stream/2026-01-01T00:00:00.000';
+  const record = (n: number) => ({
+    eventID: String(n),
+    eventName: 'INSERT' as const,
+    dynamodb: { SequenceNumber: String(100 + n), Keys: { p: { S: 'p' }, n: { N: String(n) } }, ApproximateCreationDateTime: new Date() },
+  });
+
+  async function scripted(setup: (mock: ReturnType<typeof mockClient>) => void) {
+    const client = new DynamoDBStreamsClient({ region: REGION, credentials });
+    const mock = mockClient(client);
+    setup(mock);
+    const seen: number[] = [];
+    const poller = new StreamPoller({
+      client,
+      streamArn: ARN,
+      settings: settings({ startingPosition: 'TRIM_HORIZON' }),
+      handler: async (event: { Records: DynamoDBRecord[] }) => {
+        seen.push(...event.Records.map(numberOf));
+      },
+      functionName: 'fake',
+      region: REGION,
+      pollIntervalMs: 10,
+      log: () => undefined,
+    });
+    await poller.start();
+    pollers.push(poller);
+    return { seen, mock };
+  }
+
+  it('hands a closed shard over to its children, parent first', async () => {
+    // Prepare
+    const { seen } = await scripted((mock) => {
+      mock.on(DescribeStreamCommand).resolves({
+        StreamDescription: {
+          Shards: [
+            { ShardId: 'child', ParentShardId: 'parent', SequenceNumberRange: { StartingSequenceNumber: '200' } },
+            { ShardId: 'parent', SequenceNumberRange: { StartingSequenceNumber: '100', EndingSequenceNumber: '199' } },
+          ],
+        },
+      });
+      mock.on(GetShardIteratorCommand, { ShardId: 'parent' }).resolves({ ShardIterator: 'it-parent' });
+      mock.on(GetShardIteratorCommand, { ShardId: 'child' }).resolves({ ShardIterator: 'it-child' });
+      mock.on(GetRecordsCommand, { ShardIterator: 'it-parent' }).resolves({ Records: [record(1), record(2)] }); // no NextShardIterator: closed
+      mock.on(GetRecordsCommand, { ShardIterator: 'it-child' }).resolvesOnce({ Records: [record(3)], NextShardIterator: 'it-child-2' });
+      mock.on(GetRecordsCommand, { ShardIterator: 'it-child-2' }).resolves({ Records: [], NextShardIterator: 'it-child-2' });
+    });
+
+    // Act
+    await waitFor(() => seen.length === 3);
+
+    // Assess
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
+  it('recovers from an expired iterator without losing or repeating records', async () => {
+    // Prepare
+    let expired = false;
+    const { seen, mock } = await scripted((m) => {
+      m.on(DescribeStreamCommand).resolves({ StreamDescription: { Shards: [{ ShardId: 's1', SequenceNumberRange: { StartingSequenceNumber: '100' } }] } });
+      m.on(GetShardIteratorCommand, { ShardIteratorType: 'TRIM_HORIZON' }).resolves({ ShardIterator: 'it-1' });
+      m.on(GetShardIteratorCommand, { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: '101' }).resolves({ ShardIterator: 'it-after-1' });
+      m.on(GetRecordsCommand, { ShardIterator: 'it-1' }).resolvesOnce({ Records: [record(1)], NextShardIterator: 'it-2' });
+      m.on(GetRecordsCommand, { ShardIterator: 'it-2' }).callsFake(() => {
+        expired = true;
+        throw new ExpiredIteratorException({ message: 'Iterator expired', $metadata: {} });
+      });
+      m.on(GetRecordsCommand, { ShardIterator: 'it-after-1' }).resolvesOnce({ Records: [record(2)], NextShardIterator: 'it-3' });
+      m.on(GetRecordsCommand, { ShardIterator: 'it-3' }).resolves({ Records: [], NextShardIterator: 'it-3' });
+    });
+
+    // Act
+    await waitFor(() => seen.length === 2);
+
+    // Assess
+    expect(expired).toBe(true);
+    expect(seen).toEqual([1, 2]);
+    expect(mock.commandCalls(GetShardIteratorCommand, { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: '101' })).toHaveLength(1);
+  });
+});
