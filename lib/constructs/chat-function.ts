@@ -104,7 +104,9 @@ export class ChatFunction extends NodejsFunction {
         format: OutputFormat.ESM,
         minify: true,
         sourceMap: true,
-        sourceMapMode: SourceMapMode.EXTERNAL,
+        // Linked (not external): the sourceMappingURL comment is what lets
+        // --enable-source-maps find index.mjs.map.
+        sourceMapMode: SourceMapMode.DEFAULT,
         sourcesContent: false,
         bundleAwsSDK: true,
         mainFields: ['module', 'main'],
