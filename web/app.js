@@ -409,6 +409,10 @@ function openSocket() {
   socket.on('user:online', live((/** @type {{ userId: string }} */ d) => setPresence(d.userId, 'online')));
   socket.on('user:offline', live((/** @type {{ userId: string }} */ d) => setPresence(d.userId, 'offline')));
   socket.on('error', live((/** @type {unknown} */ err) => showError(messageOf(err))));
+  socket.on('recovery_error', live((/** @type {unknown} */ err, /** @type {string} */ chatId) => {
+    const title = state.chats.get(chatId)?.title ?? chatId;
+    showError(`Messages missed in ${title} while offline could not be fetched: ${messageOf(err)}. Reload to see them.`);
+  }));
 }
 
 let probing = false;
