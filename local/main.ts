@@ -1,0 +1,101 @@
+/**
+ * `npm start`: the whole system on this machine. Flags: `--data DIR`
+ * (persist DynamoDB Local, checkpoints and the stream failure log),
+ * `--no-seed` (no demo chat). Ports: WS_PORT (3001), PORT (3000); STAGE.
+ * Ctrl-C stops everything, DynamoDB Local's Java process included.
+ */
+import { parseArgs } from 'node:util';
+import { JavaMissingError } from './dynamodb-local';
+import { startLocalRuntime, type LocalRuntime } from './runtime';
+import { DEMO_CHAT, DEMO_USERS } from './seed';
+
+const USAGE = `Usage: npm start -- [--data DIR] [--no-seed]
+  --data DIR   keep DynamoDB Local's data (and stream checkpoints) in DIR; in memory otherwise
+  --no-seed    do not create the demo chat
+Environment: PORT (HTTP, 3000), WS_PORT (WebSocket, 3001), STAGE (local), JWT_ACCESS_SECRET`;
+
+function port(name: string, fallback: number): number {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535) throw new Error(`${name} must be a port number, got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
+async function printBanner(runtime: LocalRuntime, dataDir: string | undefined, seeded: boolean): Promise<void> {
+  const alice = await runtime.token('alice');
+  const lines = [
+    '',
+    'lettera-realtime is running locally',
+    `  WebSocket    ${runtime.wsUrl}`,
+    `  @connections ${runtime.callbackUrl}/@connections/{connectionId}`,
+    `  HTTP API     ${runtime.httpUrl}   (demo page: ${runtime.httpUrl}/)`,
+    `  DynamoDB     ${runtime.dynamoEndpoint}   (${dataDir !== undefined ? `data in ${dataDir}` : 'in memory'})`,
+    '',
+  ];
+  if (runtime.usesDevelopmentSecret) {
+    lines.push(
+      'WARNING: JWT_ACCESS_SECRET is not set; tokens are signed with the DEVELOPMENT secret',
+      `  ${runtime.jwtSecret}`,
+      '  Anyone can forge tokens with it. Local use only; never deploy it.',
+      '',
+    );
+  }
+  lines.push(
+    `Demo users: ${DEMO_USERS.join(', ')}${seeded ? `; chat "${DEMO_CHAT.chatId}" has ${DEMO_CHAT.participants.join(' and ')}` : ''}`,
+    'Tokens:     npm run token -- alice      or  curl ' + `${runtime.httpUrl}/_dev/token?userId=alice`,
+    '',
+    'Try it with two clients:',
+    `  npx wscat -c "${runtime.wsUrl}?token=$(npm run -s token -- alice)"`,
+    `  npx wscat -c "${runtime.wsUrl}?token=$(npm run -s token -- bob)"`,
+    `  then in the first: {"action":"message:send","data":{"chatId":"${DEMO_CHAT.chatId}","content":"hi bob"},"ackId":1}`,
+    `  or over HTTP:      curl -X POST ${runtime.httpUrl}/chats/${DEMO_CHAT.chatId}/messages -H "authorization: Bearer ${alice}" -H "content-type: application/json" -d '{"content":"hi"}'`,
+    '',
+    'Ctrl-C stops everything.',
+  );
+  console.log(lines.join('\n'));
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { data: { type: 'string' }, 'no-seed': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    strict: true,
+  });
+  if (values.help === true) {
+    console.log(USAGE);
+    return;
+  }
+  const seed = values['no-seed'] !== true;
+  const runtime = await startLocalRuntime({
+    httpPort: port('PORT', 3000),
+    wsPort: port('WS_PORT', 3001),
+    ...(process.env.STAGE !== undefined && process.env.STAGE !== '' ? { stage: process.env.STAGE } : {}),
+    ...(values.data !== undefined ? { dataDir: values.data } : {}),
+    seed,
+  });
+  await printBanner(runtime, values.data, seed);
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) {
+      process.exit(130); // A second Ctrl-C: leave now (the exit hook still kills Java).
+    }
+    stopping = true;
+    console.log(`\n${signal}: stopping...`);
+    runtime.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof JavaMissingError) console.error(`\n${err.message}\n`);
+  else console.error(err);
+  process.exit(1);
+});
