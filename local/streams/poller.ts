@@ -114,6 +114,7 @@ class ShardWorker {
   run: Promise<void> = Promise.resolve();
   #iterator: string | undefined;
   #lastRead: string | undefined;
+  #skipToEnd = false;
 
   constructor(
     readonly poller: StreamPoller,
@@ -121,7 +122,8 @@ class ShardWorker {
     readonly initialPosition: ShardIteratorType,
   ) {
     this.shardId = shard.ShardId as string;
-    this.ready = this.acquire().then(() => {
+    this.ready = this.acquire().then(async () => {
+      if (this.#skipToEnd) await this.skipExisting();
       this.run = this.loop();
     });
   }
@@ -130,17 +132,36 @@ class ShardWorker {
     return `${this.poller.streamArn}|${this.shardId}`;
   }
 
-  /** Iterator from what was read, else the checkpoint, else the starting position. */
+  /**
+   * Iterator from what was read, else the checkpoint, else the starting
+   * position. LATEST is taken as TRIM_HORIZON plus skipping what is there:
+   * DynamoDB Local's LATEST iterator on a shard that has no records yet can
+   * miss the first writes that follow.
+   */
   async acquire(): Promise<void> {
     const after = this.#lastRead ?? this.poller.checkpoints.get(this.key);
+    this.#skipToEnd = after === undefined && this.initialPosition === 'LATEST';
     const { ShardIterator } = await this.poller.client.send(
       new GetShardIteratorCommand({
         StreamArn: this.poller.streamArn,
         ShardId: this.shardId,
-        ...(after !== undefined ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { ShardIteratorType: this.initialPosition }),
+        ...(after !== undefined
+          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
+          : { ShardIteratorType: this.#skipToEnd ? 'TRIM_HORIZON' : this.initialPosition }),
       }),
     );
     this.#iterator = ShardIterator;
+  }
+
+  /** Reads past every record already in the shard (the LATEST starting position). */
+  async skipExisting(): Promise<void> {
+    while (this.#iterator !== undefined) {
+      const page = await this.poller.client.send(new GetRecordsCommand({ ShardIterator: this.#iterator, Limit: 1000 }));
+      const records = page.Records ?? [];
+      if (records.length > 0) this.#lastRead = sequenceOf(records[records.length - 1] as StreamRecord);
+      this.#iterator = page.NextShardIterator;
+      if (records.length === 0) return;
+    }
   }
 
   async loop(): Promise<void> {

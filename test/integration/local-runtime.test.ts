@@ -1,0 +1,193 @@
+/**
+ * End to end on the local runtime with the real handlers: real `ws` clients,
+ * the HTTP API, DynamoDB Local streams and the fan-out (issue 3 §6; case 18
+ * of reference/local-emulation.md §6).
+ */
+import { randomUUID } from 'node:crypto';
+import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectWebSocket, isEvent, startTestRuntime, upgradeStatus, waitFor, type LocalRuntime, type TestSocket } from '../helpers/local-runtime';
+
+let runtime: LocalRuntime;
+const sockets: TestSocket[] = [];
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+});
+afterAll(async () => {
+  await Promise.all(sockets.map((s) => s.close()));
+  await runtime?.stop();
+});
+
+/** A user id no other test uses, so events of parallel tests never mix. */
+const user = (name: string): string => `${name}-${randomUUID().slice(0, 8)}`;
+
+async function connect(userId: string): Promise<TestSocket> {
+  const socket = await connectWebSocket(runtime.wsUrl, { token: await runtime.token(userId) });
+  sockets.push(socket);
+  return socket;
+}
+
+async function api(userId: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const response = await fetch(`${runtime.httpUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${await runtime.token(userId)}`, 'content-type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, json: text === '' ? undefined : JSON.parse(text) };
+}
+
+async function createChat(owner: string, participants: string[]): Promise<string> {
+  const { status, json } = await api(owner, 'POST', '/chats', { title: 'e2e', participants });
+  expect(status).toBe(201);
+  return json.chatId as string;
+}
+
+async function connectionIdsOf(userId: string): Promise<string[]> {
+  const { Items } = await runtime.documentClient.send(
+    new QueryCommand({ TableName: runtime.tableNames.CONNECTIONS_TABLE, IndexName: 'byUser', KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': userId } }),
+  );
+  return (Items ?? []).map((item) => item.connectionId as string);
+}
+
+const eventsNamed = (socket: TestSocket, prefix: string) => socket.received.filter((f) => typeof f?.event === 'string' && f.event.startsWith(prefix));
+
+describe('Local runtime: end to end', () => {
+  it('delivers message:new, message:edited and message:deleted to participants and never to an outsider', async () => {
+    // Prepare
+    const [alice, bob, carol] = [user('alice'), user('bob'), user('carol')];
+    const chatId = await createChat(alice, [bob]);
+    const [aliceWs, bobWs, carolWs] = [await connect(alice), await connect(bob), await connect(carol)];
+
+    // Act
+    const sent = await api(alice, 'POST', `/chats/${chatId}/messages`, { content: 'hello bob' });
+    const messageId = sent.json.messageId as string;
+    const newForBob = await bobWs.nextEvent(isEvent('message:new', (d) => d.messageId === messageId));
+    const newForAlice = await aliceWs.nextEvent(isEvent('message:new', (d) => d.messageId === messageId));
+    await api(alice, 'PATCH', `/chats/${chatId}/messages/${messageId}`, { content: 'hello, bob' });
+    const edited = await bobWs.nextEvent(isEvent('message:edited', (d) => d.messageId === messageId));
+    await api(alice, 'DELETE', `/chats/${chatId}/messages/${messageId}`);
+    const deleted = await bobWs.nextEvent(isEvent('message:deleted', (d) => d.messageId === messageId));
+    await runtime.settle();
+
+    // Assess
+    expect(newForBob.data).toMatchObject({ chatId, senderId: alice, content: 'hello bob' });
+    expect(newForAlice.id).toBe(messageId);
+    expect(edited.data).toMatchObject({ content: 'hello, bob' });
+    expect(deleted.data).toMatchObject({ deletedBy: alice });
+    expect(eventsNamed(carolWs, 'message:')).toEqual([]);
+  });
+
+  it('delivers typing to the other participant only', async () => {
+    // Prepare
+    const [alice, bob, carol] = [user('alice'), user('bob'), user('carol')];
+    const chatId = await createChat(alice, [bob]);
+    const [aliceWs, bobWs, carolWs] = [await connect(alice), await connect(bob), await connect(carol)];
+
+    // Act
+    aliceWs.send({ action: 'user:typing', data: { chatId }, ackId: 1 });
+    const ack = await aliceWs.nextEvent(isEvent('ack'));
+    const typing = await bobWs.nextEvent(isEvent('user:typing'));
+    aliceWs.send({ action: 'user:stop-typing', data: { chatId }, ackId: 2 });
+    const stopped = await bobWs.nextEvent(isEvent('user:stop-typing'));
+    await aliceWs.nextEvent((f) => f?.event === 'ack' && f.ackId === 2);
+
+    // Assess
+    expect(ack).toMatchObject({ ackId: 1 });
+    expect(typing.data).toMatchObject({ chatId, userId: alice, isTyping: true });
+    expect(stopped.data).toMatchObject({ chatId, userId: alice, isTyping: false });
+    expect(eventsNamed(aliceWs, 'user:typing')).toEqual([]);
+    expect(eventsNamed(carolWs, 'user:')).toEqual([]);
+  });
+
+  it('sends user:online and user:offline to users sharing a chat, counting two tabs once', async () => {
+    // Prepare
+    const [alice, bob, carol] = [user('alice'), user('bob'), user('carol')];
+    await createChat(alice, [bob]);
+    const [aliceWs, carolWs] = [await connect(alice), await connect(carol)];
+    const forBob = (name: string) => isEvent(name, (d) => d.userId === bob);
+
+    // Act
+    const firstTab = await connect(bob);
+    await aliceWs.nextEvent(forBob('user:online'));
+    const secondTab = await connect(bob);
+    await runtime.settle();
+    await firstTab.close();
+    await runtime.settle();
+    const offlineAfterOneTab = aliceWs.received.filter(forBob('user:offline')).length;
+    await secondTab.close();
+    await aliceWs.nextEvent(forBob('user:offline'));
+    await runtime.settle();
+
+    // Assess
+    expect(aliceWs.received.filter(forBob('user:online'))).toHaveLength(1);
+    expect(offlineAfterOneTab).toBe(0);
+    expect(aliceWs.received.filter(forBob('user:offline'))).toHaveLength(1);
+    expect(carolWs.received.filter(forBob('user:online'))).toHaveLength(0);
+  });
+
+  it('delivers the next message to a participant added while connected', async () => {
+    // Prepare
+    const [alice, bob, carol] = [user('alice'), user('bob'), user('carol')];
+    const chatId = await createChat(alice, [bob]);
+    const carolWs = await connect(carol);
+
+    // Act
+    const added = await api(alice, 'POST', `/chats/${chatId}/participants`, { userId: carol });
+    await runtime.settle();
+    const sent = await api(alice, 'POST', `/chats/${chatId}/messages`, { content: 'welcome carol' });
+    const received = await carolWs.nextEvent(isEvent('message:new', (d) => d.messageId === sent.json.messageId));
+
+    // Assess
+    expect(added.status).toBe(201);
+    expect(received.data).toMatchObject({ chatId, content: 'welcome carol' });
+  });
+
+  it('cleans up a client that vanished without a close on the next fan-out', async () => {
+    // Prepare
+    const [alice, bob] = [user('alice'), user('bob')];
+    const chatId = await createChat(alice, [bob]);
+    await connect(alice);
+    await connect(bob);
+    const [bobConnection] = await connectionIdsOf(bob);
+    runtime.gateway.pool.vanish(bobConnection as string); // No close frame, no $disconnect.
+
+    // Act
+    await api(alice, 'POST', `/chats/${chatId}/messages`, { content: 'anyone there?' });
+    await runtime.settle();
+
+    // Assess
+    expect(bobConnection).toEqual(expect.any(String));
+    await waitFor(async () => (await connectionIdsOf(bob)).length === 0);
+    const { Items } = await runtime.documentClient.send(
+      new ScanCommand({ TableName: runtime.tableNames.ROOMS_TABLE, FilterExpression: 'connectionId = :c', ExpressionAttributeValues: { ':c': bobConnection } }),
+    );
+    expect(Items).toEqual([]);
+  });
+
+  it('refuses bad tokens at the upgrade with 401 and leaves no rows', async () => {
+    // Prepare
+    const mallory = user('mallory');
+    const key = (secret: string) => new TextEncoder().encode(secret);
+    const expired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(mallory).setExpirationTime(Math.floor(Date.now() / 1000) - 60).sign(key(runtime.jwtSecret));
+    const forged = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(mallory).setExpirationTime('1h').sign(key('some-other-secret-of-enough-length!!'));
+
+    // Act
+    const statuses = [
+      await upgradeStatus(runtime.wsUrl),
+      await upgradeStatus(runtime.wsUrl, { token: 'not-a-jwt' }),
+      await upgradeStatus(runtime.wsUrl, { token: expired }),
+      await upgradeStatus(runtime.wsUrl, { token: forged }),
+    ];
+
+    // Assess
+    expect(statuses).toEqual([401, 401, 401, 401]);
+    expect(await connectionIdsOf(mallory)).toEqual([]);
+    const { Items } = await runtime.documentClient.send(
+      new ScanCommand({ TableName: runtime.tableNames.ROOMS_TABLE, FilterExpression: 'userId = :u', ExpressionAttributeValues: { ':u': mallory } }),
+    );
+    expect(Items).toEqual([]);
+  });
+});
