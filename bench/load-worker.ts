@@ -1,0 +1,180 @@
+/**
+ * The load generator, run in a worker thread so its thousand `ws` clients
+ * and their JSON parsing don't share the event loop of the runtime under
+ * test. It opens the connections, then sends messages through the HTTP API
+ * one at a time and timestamps every `message:new` delivery with the same
+ * clock as the send.
+ */
+import { performance } from 'node:perf_hooks';
+import { parentPort } from 'node:worker_threads';
+import WebSocket from 'ws';
+
+export interface BenchUser {
+  readonly userId: string;
+  readonly token: string;
+}
+
+export type WorkerRequest =
+  | { readonly type: 'connect'; readonly wsUrl: string; readonly users: readonly BenchUser[]; readonly batchSize: number }
+  | {
+      readonly type: 'send';
+      readonly httpUrl: string;
+      readonly chatId: string;
+      readonly token: string;
+      readonly count: number;
+      /** Deliveries that complete one message (the room's connection count). */
+      readonly expected: number;
+      readonly timeoutMs: number;
+      readonly contentBytes: number;
+    }
+  | { readonly type: 'stats' };
+
+/** One message sent: times in ms from the start of its HTTP request. */
+export interface SendSample {
+  readonly messageId: string;
+  /** HTTP 201 received. */
+  readonly httpMs: number;
+  readonly firstMs: number;
+  readonly lastMs: number;
+  readonly deliveries: number;
+  readonly complete: boolean;
+}
+
+export type WorkerResponse =
+  | { readonly type: 'connected'; readonly ms: number; readonly opened: number; readonly failed: number; readonly errors: readonly string[] }
+  | { readonly type: 'sent'; readonly samples: readonly SendSample[]; readonly wallMs: number }
+  | { readonly type: 'stats'; readonly open: number; readonly framesByEvent: Record<string, number> }
+  | { readonly type: 'error'; readonly message: string };
+
+interface Delivery {
+  count: number;
+  first: number;
+  last: number;
+}
+
+const sockets: WebSocket[] = [];
+const deliveries = new Map<string, Delivery>();
+const framesByEvent: Record<string, number> = {};
+let onDelivery: ((messageId: string, delivery: Delivery) => void) | undefined;
+
+const MESSAGE_ID = /"messageId":"([^"]+)"/;
+
+function record(data: WebSocket.RawData): void {
+  const at = performance.now();
+  const text = data.toString();
+  // A regex on the raw frame, not JSON.parse: 1,000 parses per message would slow the clock we measure with.
+  const event = /^\{"event":"([^"]+)"/.exec(text)?.[1] ?? 'other';
+  framesByEvent[event] = (framesByEvent[event] ?? 0) + 1;
+  if (event !== 'message:new') return;
+  const messageId = MESSAGE_ID.exec(text)?.[1];
+  if (messageId === undefined) return;
+  let delivery = deliveries.get(messageId);
+  if (delivery === undefined) {
+    delivery = { count: 0, first: at, last: at };
+    deliveries.set(messageId, delivery);
+  }
+  delivery.count += 1;
+  delivery.last = at;
+  onDelivery?.(messageId, delivery);
+}
+
+function open(wsUrl: string, user: BenchUser): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(wsUrl);
+    url.searchParams.set('token', user.token);
+    const ws = new WebSocket(url);
+    ws.on('message', record);
+    ws.once('open', () => {
+      sockets.push(ws);
+      resolve();
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      res.resume();
+      ws.terminate();
+      reject(new Error(`${user.userId}: upgrade refused with ${res.statusCode}`));
+    });
+    ws.once('error', (err) => reject(new Error(`${user.userId}: ${err.message}`)));
+  });
+}
+
+async function connectAll(request: Extract<WorkerRequest, { type: 'connect' }>): Promise<WorkerResponse> {
+  const started = performance.now();
+  const errors: string[] = [];
+  let opened = 0;
+  for (let i = 0; i < request.users.length; i += request.batchSize) {
+    const batch = request.users.slice(i, i + request.batchSize);
+    const results = await Promise.allSettled(batch.map((user) => open(request.wsUrl, user)));
+    for (const result of results) {
+      if (result.status === 'fulfilled') opened += 1;
+      else if (errors.length < 5) errors.push(String(result.reason));
+    }
+  }
+  return { type: 'connected', ms: performance.now() - started, opened, failed: request.users.length - opened, errors };
+}
+
+/** Resolves when `expected` deliveries of messageId have arrived, or after timeoutMs. */
+function deliveriesOf(messageId: string, expected: number, timeoutMs: number): Promise<Delivery | undefined> {
+  const seen = deliveries.get(messageId);
+  if (seen !== undefined && seen.count >= expected) return Promise.resolve(seen);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      onDelivery = undefined;
+      resolve(deliveries.get(messageId));
+    }, timeoutMs);
+    onDelivery = (id, delivery) => {
+      if (id !== messageId || delivery.count < expected) return;
+      clearTimeout(timer);
+      onDelivery = undefined;
+      resolve(delivery);
+    };
+  });
+}
+
+async function sendAll(request: Extract<WorkerRequest, { type: 'send' }>): Promise<WorkerResponse> {
+  const samples: SendSample[] = [];
+  const url = `${request.httpUrl}/chats/${encodeURIComponent(request.chatId)}/messages`;
+  const wallStart = performance.now();
+  for (let i = 0; i < request.count; i++) {
+    const content = `bench ${i} `.padEnd(request.contentBytes, '.');
+    const started = performance.now();
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${request.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ content }),
+    });
+    const httpAt = performance.now();
+    const body = (await response.json()) as { messageId?: unknown };
+    if (response.status !== 201 || typeof body.messageId !== 'string') {
+      throw new Error(`POST ${url} answered ${response.status}: ${JSON.stringify(body)}`);
+    }
+    const delivery = await deliveriesOf(body.messageId, request.expected, request.timeoutMs);
+    samples.push({
+      messageId: body.messageId,
+      httpMs: httpAt - started,
+      firstMs: delivery === undefined ? Number.NaN : delivery.first - started,
+      lastMs: delivery === undefined ? Number.NaN : delivery.last - started,
+      deliveries: delivery?.count ?? 0,
+      complete: (delivery?.count ?? 0) >= request.expected,
+    });
+    deliveries.delete(body.messageId);
+  }
+  return { type: 'sent', samples, wallMs: performance.now() - wallStart };
+}
+
+async function handle(request: WorkerRequest): Promise<WorkerResponse> {
+  switch (request.type) {
+    case 'connect':
+      return connectAll(request);
+    case 'send':
+      return sendAll(request);
+    case 'stats':
+      return { type: 'stats', open: sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length, framesByEvent: { ...framesByEvent } };
+  }
+}
+
+parentPort?.on('message', (request: WorkerRequest) => {
+  handle(request).then(
+    (response) => parentPort?.postMessage(response),
+    (err: unknown) => parentPort?.postMessage({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies WorkerResponse),
+  );
+});

@@ -1,0 +1,283 @@
+/**
+ * The realtime part of the benchmark: the local runtime in-process on free
+ * ports with the real handlers, a worker thread holding one `ws` client per
+ * user, chats of 10, 100 and 1,000 participants, and messages sent through
+ * the HTTP API one at a time while every AWS request is counted.
+ */
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { batchWriteAll } from '../lambdas/adapters/dynamodb';
+import { ENV } from '../lambdas/commons/env';
+import { sortableId } from '../lambdas/commons/ids';
+import { roomOf } from '../lambdas/commons/schema';
+import { functions, type FunctionName } from '../lambdas/commons/topology';
+import type { MembershipRow } from '../lambdas/domain/memberships';
+import { loadHandlers, type FunctionHandlers } from '../local/handlers';
+import { startLocalRuntime, type LocalRuntime } from '../local/runtime';
+import { countInvocations, installAwsCallCounter, type AwsCallSnapshot } from './aws-calls';
+import type { BenchUser, SendSample, WorkerRequest, WorkerResponse } from './load-worker';
+
+export interface RoomPlan {
+  /** Connections in the room (one user each). */
+  readonly size: number;
+  /** Messages sent, one at a time. */
+  readonly messages: number;
+}
+
+export interface RealtimeOptions {
+  readonly rooms: readonly RoomPlan[];
+  /** Connections opened at once. @default 50 */
+  readonly connectBatch?: number;
+  /** Give up on one message's deliveries after this long. @default 20000 */
+  readonly deliveryTimeoutMs?: number;
+  /** Message content length. @default 100 */
+  readonly contentBytes?: number;
+  /** Unmeasured messages sent first (warm handlers, sockets, JIT). @default 3 */
+  readonly warmupMessages?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface RoomResult {
+  readonly size: number;
+  readonly messages: number;
+  readonly samples: readonly SendSample[];
+  /** Messages whose deliveries did not all arrive in time. */
+  readonly incomplete: number;
+  readonly deliveries: number;
+  /** From the first HTTP send to the last delivery of the last message. */
+  readonly wallMs: number;
+  readonly deliveriesPerSecond: number;
+  /** AWS requests and invocations during this room's sends (until the streams settled). */
+  readonly calls: AwsCallSnapshot;
+  /** Approximate DynamoDB size of the room's Rooms rows, for the Query page lower bound. */
+  readonly roomRowBytes: number;
+}
+
+export interface RealtimeResult {
+  readonly connections: number;
+  readonly connectMs: number;
+  readonly connectFailures: number;
+  /** Memberships written → every connection's room row in place. */
+  readonly joinMs: number;
+  readonly rooms: readonly RoomResult[];
+  /** Frames the clients received over the whole run, by event. */
+  readonly framesByEvent: Record<string, number>;
+  /** Stream batches the pollers gave up on (should be none). */
+  readonly streamFailures: number;
+}
+
+/** A worker running load-worker.ts (through tsx, which workers don't inherit), with request/response calls. */
+class LoadWorker {
+  private readonly worker: Worker;
+  private pending: { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void } | undefined;
+
+  constructor() {
+    const file = new URL('./load-worker.ts', import.meta.url).href;
+    this.worker = new Worker(`import('tsx/esm/api').then((tsx) => tsx.tsImport(${JSON.stringify(file)}, ${JSON.stringify(import.meta.url)}));`, {
+      eval: true,
+    });
+    this.worker.on('message', (response: WorkerResponse) => {
+      const pending = this.pending;
+      this.pending = undefined;
+      if (response.type === 'error') pending?.reject(new Error(`load worker: ${response.message}`));
+      else pending?.resolve(response);
+    });
+    this.worker.on('error', (err) => {
+      this.pending?.reject(err);
+      this.pending = undefined;
+    });
+  }
+
+  call<T extends WorkerResponse['type']>(request: WorkerRequest, expect: T): Promise<Extract<WorkerResponse, { type: T }>> {
+    if (this.pending !== undefined) throw new Error('load worker is busy');
+    return new Promise((resolve, reject) => {
+      this.pending = {
+        resolve: (response) => (response.type === expect ? resolve(response as Extract<WorkerResponse, { type: T }>) : reject(new Error(`unexpected ${response.type}`))),
+        reject,
+      };
+      this.worker.postMessage(request);
+    });
+  }
+
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+/** Approximate DynamoDB item size: attribute names plus values (strings as UTF-8, numbers ~ digits/2 + 1). */
+export function itemBytes(item: Record<string, unknown>): number {
+  const valueBytes = (value: unknown): number => {
+    if (typeof value === 'string') return Buffer.byteLength(value);
+    if (typeof value === 'number') return Math.ceil(String(value).replace(/[-.]/g, '').length / 2) + 1;
+    if (typeof value === 'boolean' || value === null) return 1;
+    if (value instanceof Set) return [...value].reduce<number>((sum, v) => sum + valueBytes(v), 0);
+    if (typeof value === 'object') return 3 + itemBytes(value as Record<string, unknown>);
+    return 0;
+  };
+  return Object.entries(item).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + valueBytes(value), 0);
+}
+
+async function queryRoom(runtime: LocalRuntime, room: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await runtime.documentClient.send(
+      new QueryCommand({
+        TableName: runtime.tableNames[ENV.roomsTable],
+        KeyConditionExpression: 'room = :room',
+        ExpressionAttributeValues: { ':room': room },
+        ExclusiveStartKey,
+      }),
+    );
+    items.push(...((page.Items ?? []) as Record<string, unknown>[]));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey !== undefined);
+  return items;
+}
+
+/** How long joining the rooms may take (the Memberships stream path). */
+const JOIN_TIMEOUT_MS = 120_000;
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Runs the realtime benchmark and stops everything it started.
+ *
+ * @example
+ * const result = await runRealtimeBench({ rooms: [{ size: 10, messages: 30 }] });
+ */
+export async function runRealtimeBench(options: RealtimeOptions): Promise<RealtimeResult> {
+  const log = options.log ?? (() => undefined);
+  const calls = installAwsCallCounter();
+  // Handler logs at WARN: per-invocation INFO lines to the terminal would cost more than the work measured.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+
+  let real: Promise<FunctionHandlers> | undefined;
+  // The real modules, imported on first use: the runtime sets their environment first.
+  const loadReal = (): Promise<FunctionHandlers> => (real ??= loadHandlers());
+  const handlers = Object.fromEntries(
+    (Object.keys(functions) as FunctionName[]).map((name) => [name, countInvocations(name, async () => (await loadReal())[name])]),
+  ) as FunctionHandlers;
+
+  log('starting the local runtime (DynamoDB Local, gateway, HTTP API, stream pollers)');
+  const runtime = await startLocalRuntime({
+    wsPort: 0,
+    httpPort: 0,
+    seed: false,
+    quiet: true,
+    jwtSecret: randomBytes(32).toString('base64url'),
+    handlers,
+  });
+  const worker = new LoadWorker();
+  try {
+    await loadReal();
+    const connections = Math.max(...options.rooms.map((room) => room.size));
+    const users: BenchUser[] = await Promise.all(
+      Array.from({ length: connections }, async (_, i) => {
+        const userId = `bench${String(i).padStart(4, '0')}`;
+        return { userId, token: await runtime.token(userId) };
+      }),
+    );
+    const sender = users[0] as BenchUser;
+
+    // Connect before joining the chats: with the memberships in place, each
+    // connect would send user:online to every co-member (N²/2 posts for the
+    // 1,000 room). Joining while connected is the Memberships stream path.
+    log(`connecting ${connections} clients in batches of ${options.connectBatch ?? 50}`);
+    const connected = await worker.call({ type: 'connect', wsUrl: runtime.wsUrl, users, batchSize: options.connectBatch ?? 50 }, 'connected');
+    if (connected.failed > 0) throw new Error(`${connected.failed} connection(s) failed: ${connected.errors.join('; ')}`);
+    await runtime.settle(60_000);
+
+    const joinStarted = performance.now();
+    const chats = options.rooms.map((room) => ({ ...room, chatId: sortableId() }));
+    const addedAt = new Date().toISOString();
+    for (const chat of chats) {
+      // Written directly: the HTTP API caps a chat at 100 participants.
+      await batchWriteAll(
+        runtime.documentClient,
+        runtime.tableNames[ENV.membershipsTable] as string,
+        users.slice(0, chat.size).map(({ userId }) => ({
+          PutRequest: { Item: { chatId: chat.chatId, userId, title: `bench ${chat.size}`, addedAt, addedBy: sender.userId } satisfies MembershipRow },
+        })),
+      );
+    }
+    log('memberships written; waiting for every connection to join its rooms');
+    for (const chat of chats) {
+      let joined = 0;
+      await waitUntil(
+        async () => (joined = (await queryRoom(runtime, roomOf.chat(chat.chatId))).length) >= chat.size,
+        JOIN_TIMEOUT_MS,
+        () => `the room of ${chat.size} (${joined} joined; stream failures: ${runtime.failures().length})`,
+      );
+    }
+    await runtime.settle(60_000);
+    const joinMs = performance.now() - joinStarted;
+
+    const send = (chat: (typeof chats)[number], count: number) =>
+      worker.call(
+        {
+          type: 'send',
+          httpUrl: runtime.httpUrl,
+          chatId: chat.chatId,
+          token: sender.token,
+          count,
+          expected: chat.size,
+          timeoutMs: options.deliveryTimeoutMs ?? 20_000,
+          contentBytes: options.contentBytes ?? 100,
+        },
+        'sent',
+      );
+
+    const smallest = chats.reduce((a, b) => (a.size <= b.size ? a : b));
+    log(`warm-up: ${options.warmupMessages ?? 3} message(s) to the room of ${smallest.size}`);
+    await send(smallest, options.warmupMessages ?? 3);
+    await runtime.settle(30_000);
+
+    const rooms: RoomResult[] = [];
+    for (const chat of chats) {
+      const roomRowBytes = (await queryRoom(runtime, roomOf.chat(chat.chatId))).reduce((sum, item) => sum + itemBytes(item), 0);
+      log(`room of ${chat.size}: sending ${chat.messages} message(s) one at a time`);
+      calls.reset();
+      const sent = await send(chat, chat.messages);
+      // Calls that finish after the last delivery (none expected) still count.
+      await runtime.settle(30_000);
+      const snapshot = calls.snapshot();
+      const deliveries = sent.samples.reduce((sum, sample) => sum + sample.deliveries, 0);
+      rooms.push({
+        size: chat.size,
+        messages: chat.messages,
+        samples: sent.samples,
+        incomplete: sent.samples.filter((sample) => !sample.complete).length,
+        deliveries,
+        wallMs: sent.wallMs,
+        deliveriesPerSecond: deliveries / (sent.wallMs / 1000),
+        calls: snapshot,
+        roomRowBytes,
+      });
+    }
+    const stats = await worker.call({ type: 'stats' }, 'stats');
+    return {
+      connections,
+      connectMs: connected.ms,
+      connectFailures: connected.failed,
+      joinMs,
+      rooms,
+      framesByEvent: stats.framesByEvent,
+      streamFailures: runtime.failures().length,
+    };
+  } finally {
+    // Stopping the runtime stops the pollers before the gateway closes the
+    // sockets, so the 1,000 $disconnects don't fan user:offline out to everyone.
+    log('stopping the runtime');
+    await runtime.stop();
+    await worker.terminate();
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * Turns benchmark results into the printed tables and the README snippet:
+ * the same rows, once as plain text and once as markdown.
+ */
+import type { OperationCount } from './aws-calls';
+import type { RoomResult } from './realtime';
+import type { BenchResults } from './run';
+import { fixed, grouped, kib, markdownTable, summarize, textTable, type Summary } from './stats';
+
+/** DynamoDB returns at most 1 MB of items per Query page. */
+const QUERY_PAGE_BYTES = 1024 * 1024;
+
+interface Table {
+  readonly title: string;
+  readonly header: readonly string[];
+  readonly rows: readonly (readonly string[])[];
+  readonly notes?: readonly string[];
+}
+
+export interface LatencyRow {
+  readonly size: number;
+  readonly messages: number;
+  readonly first: Summary;
+  readonly last: Summary;
+  readonly http: Summary;
+  readonly deliveriesPerSecond: number;
+  readonly incomplete: number;
+}
+
+export function latencyOf(room: RoomResult): LatencyRow {
+  const complete = room.samples.filter((sample) => sample.complete);
+  return {
+    size: room.size,
+    messages: room.messages,
+    first: summarize(room.samples.filter((s) => Number.isFinite(s.firstMs)).map((s) => s.firstMs)),
+    last: summarize(complete.map((s) => s.lastMs)),
+    http: summarize(room.samples.map((s) => s.httpMs)),
+    deliveriesPerSecond: room.deliveriesPerSecond,
+    incomplete: room.incomplete,
+  };
+}
+
+/** The design's lower bound per message: 1 write, 1 Query page per MB of room rows, N posts. */
+export function lowerBound(room: RoomResult, operation: string): number {
+  switch (operation) {
+    case 'PutItem':
+      return 1;
+    case 'Query':
+      return Math.max(1, Math.ceil(room.roomRowBytes / QUERY_PAGE_BYTES));
+    case 'PostToConnection':
+      return room.size;
+    default:
+      return 0;
+  }
+}
+
+function operationKey(op: Pick<OperationCount, 'service' | 'operation' | 'caller'>): string {
+  return `${op.service} ${op.operation}|${op.caller}`;
+}
+
+const CALLER_LABEL: Record<string, string> = { runtime: 'stream poller*' };
+
+function latencyTable(rows: readonly LatencyRow[]): Table {
+  return {
+    title: '1. Fan-out latency, HTTP POST → delivery (ms), and throughput',
+    header: ['room', 'msgs', 'first p50', 'first p95', 'first p99', 'last p50', 'last p95', 'last p99', 'HTTP 201 p50', 'deliveries/s', 'incomplete'],
+    rows: rows.map((r) => [
+      String(r.size),
+      String(r.messages),
+      fixed(r.first.p50),
+      fixed(r.first.p95),
+      fixed(r.first.p99),
+      fixed(r.last.p50),
+      fixed(r.last.p95),
+      fixed(r.last.p99),
+      fixed(r.http.p50),
+      grouped(r.deliveriesPerSecond),
+      String(r.incomplete),
+    ]),
+    notes: [
+      'first/last: until the first/last of the room\'s connections received message:new. Messages sent one at a time (next send after the last delivery).',
+      'deliveries/s: deliveries ÷ time from the first send to the last delivery. With fewer than 100 messages p99 is the slowest message.',
+    ],
+  };
+}
+
+function ratioTable(rows: readonly LatencyRow[], rooms: readonly RoomResult[]): Table | undefined {
+  const base = rows[0];
+  const baseRoom = rooms[0];
+  if (base === undefined || baseRoom === undefined || rows.length < 2) return undefined;
+  const posts = (room: RoomResult): number =>
+    room.calls.operations.filter((op) => op.operation === 'PostToConnection').reduce((sum, op) => sum + op.requests, 0) / room.messages;
+  return {
+    title: `Ratios against the room of ${base.size} (same run)`,
+    header: ['room', 'connections ×', 'last p50 ×', 'last p99 ×', 'first p50 ×', 'posts/msg ×', 'deliveries/s ×'],
+    rows: rows.slice(1).map((r, i) => {
+      const room = rooms[i + 1] as RoomResult;
+      return [
+        String(r.size),
+        fixed(r.size / base.size, 0),
+        fixed(r.last.p50 / base.last.p50, 2),
+        fixed(r.last.p99 / base.last.p99, 2),
+        fixed(r.first.p50 / base.first.p50, 2),
+        fixed(posts(room) / posts(baseRoom), 1),
+        fixed(r.deliveriesPerSecond / base.deliveriesPerSecond, 2),
+      ];
+    }),
+  };
+}
+
+function callsTable(rooms: readonly RoomResult[]): Table {
+  const keys = new Map<string, Pick<OperationCount, 'service' | 'operation' | 'caller'>>();
+  for (const room of rooms) for (const op of room.calls.operations) keys.set(operationKey(op), op);
+  const ordered = [...keys.values()].sort((a, b) => {
+    const rank = (op: typeof a): number => (op.caller === 'runtime' ? 1 : 0);
+    return rank(a) - rank(b) || a.service.localeCompare(b.service) || a.operation.localeCompare(b.operation) || a.caller.localeCompare(b.caller);
+  });
+  const perMessage = (room: RoomResult, key: string): number =>
+    room.calls.operations.filter((op) => operationKey(op) === key).reduce((sum, op) => sum + op.requests, 0) / room.messages;
+  const errors = (room: RoomResult): number => room.calls.operations.reduce((sum, op) => sum + op.errors, 0);
+
+  const rows: string[][] = ordered.map((op) => {
+    const key = operationKey(op);
+    const bound = op.caller === 'runtime' ? '—' : rooms.map((room) => String(lowerBound(room, op.operation))).join(' / ');
+    return [`${op.service} ${op.operation}`, CALLER_LABEL[op.caller] ?? op.caller, ...rooms.map((room) => fixed(perMessage(room, key), 2)), bound];
+  });
+  const functions = [...new Set(rooms.flatMap((room) => Object.keys(room.calls.invocations)))].sort();
+  for (const fn of functions) {
+    rows.push([`Lambda invocations`, fn, ...rooms.map((room) => fixed((room.calls.invocations[fn]?.count ?? 0) / room.messages, 2)), '']);
+  }
+  for (const fn of functions) {
+    rows.push([`handler ms (sum)`, fn, ...rooms.map((room) => fixed((room.calls.invocations[fn]?.totalMs ?? 0) / room.messages, 1)), '']);
+  }
+  rows.push(['request errors (total)', '', ...rooms.map((room) => String(errors(room))), '0']);
+  return {
+    title: '2. AWS requests per message, by operation and caller',
+    header: ['operation', 'by', ...rooms.map((room) => `room ${room.size}`), `lower bound (${rooms.map((room) => room.size).join(' / ')})`],
+    rows,
+    notes: [
+      'Counted at the SDK\'s HTTP handler (every request, retries included), from the HTTP send until the streams settled, ÷ messages sent.',
+      'Lower bound (DESIGN.md): 1 write, 1 Query page per ~1 MB of room rows, N PostToConnection; 0 for anything else.',
+      `Room rows: ${rooms.map((room) => `${room.size} rows ≈ ${kib(room.roomRowBytes)}`).join(', ')}.`,
+      '* The local stream poller standing in for Lambda\'s event source mapping (GetRecords is polled on a timer, not per message; not billed per call in AWS).',
+    ],
+  };
+}
+
+function lambdaTable(results: NonNullable<BenchResults['lambdas']>): Table {
+  return {
+    title: '3. Lambda bundles (ChatFunction\'s esbuild options) and cold init',
+    header: ['function', 'index.mjs', 'gzip', 'zip (+map)', 'init ms', 'init ms, no source maps'],
+    rows: results.bundles.map((b) => [b.name, kib(b.bytes), kib(b.gzipBytes), kib(b.zipBytes), fixed(b.initMs), fixed(b.initNoSourceMapsMs)]),
+    notes: [
+      `esbuild through the CDK construct: ESM, minify, target ${results.target}, platform node, external source map, AWS SDK bundled.`,
+      `init: time to import the bundle in a fresh \`node\` process (${process.version} here, Lambda runs ${results.target}), median of ${results.runs}, with the deployed NODE_OPTIONS=--enable-source-maps and without. Excludes the first network call.`,
+    ],
+  };
+}
+
+function clientTable(client: NonNullable<BenchResults['client']>): Table {
+  return {
+    title: '4. Client bundle (lettera-realtime/client, esbuild, minified)',
+    header: ['bundle', 'minified', 'minified + gzip'],
+    rows: [['dist/client/index.js', `${grouped(client.bytes)} B (${kib(client.bytes)})`, `${grouped(client.gzipBytes)} B (${kib(client.gzipBytes)})`]],
+  };
+}
+
+function setupNotes(results: BenchResults): string[] {
+  const realtime = results.realtime;
+  if (realtime === undefined) return [];
+  const frames = Object.entries(realtime.framesByEvent)
+    .map(([event, count]) => `${event} ${grouped(count)}`)
+    .join(', ');
+  return [
+    `${realtime.connections} ws clients (one user each, in a worker thread) connected in ${fixed(realtime.connectMs / 1000, 1)} s; joining the chats through the Memberships stream took ${fixed(realtime.joinMs / 1000, 1)} s.`,
+    `Frames received over the run: ${frames}. Stream batches discarded: ${realtime.streamFailures}.`,
+  ];
+}
+
+function machineLine(results: BenchResults): string {
+  const m = results.machine;
+  return `Node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.java}, ${m.date.slice(0, 10)}; load average ${fixed(m.loadAverage, 2)} at start; whole run ${fixed(results.durationMs / 1000, 0)} s.`;
+}
+
+/** The printed report and the README snippet. */
+export function renderReport(results: BenchResults): { text: string; markdown: string } {
+  const tables: Table[] = [];
+  if (results.realtime !== undefined) {
+    const rows = results.realtime.rooms.map(latencyOf);
+    tables.push(latencyTable(rows));
+    const ratios = ratioTable(rows, results.realtime.rooms);
+    if (ratios !== undefined) tables.push(ratios);
+    tables.push(callsTable(results.realtime.rooms));
+  }
+  if (results.lambdas !== undefined) tables.push(lambdaTable(results.lambdas));
+  if (results.client !== undefined) tables.push(clientTable(results.client));
+
+  const intro = [
+    'Local runtime in one process (DynamoDB Local in Java, API Gateway emulator, stream pollers every 200 ms), all on 127.0.0.1.',
+    ...setupNotes(results),
+  ];
+  const text = [
+    `lettera-realtime benchmark — ${machineLine(results)}`,
+    ...intro,
+    ...tables.map((t) => ['', t.title, textTable(t.header, t.rows), ...(t.notes ?? []).map((n) => `  ${n}`)].join('\n')),
+  ].join('\n');
+  const markdown = [
+    '### Benchmark (`npm run bench`)',
+    '',
+    `Machine: ${machineLine(results)}`,
+    '',
+    ...intro.map((line) => `${line}`),
+    ...tables.flatMap((t) => ['', `**${t.title}**`, '', markdownTable(t.header, t.rows), ...(t.notes !== undefined ? ['', ...t.notes.map((n) => `- ${n}`)] : [])]),
+    '',
+  ].join('\n');
+  return { text, markdown };
+}
