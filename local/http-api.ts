@@ -1,8 +1,8 @@
 /**
  * The HTTP API emulator: requests matching topology.httpRoutes become API
  * Gateway HTTP API payload 2.0 events for the httpApi handler; other GET
- * requests are served from web/ (the demo page). A development-only token
- * endpoint hands out tokens for the demo users.
+ * requests are served from web/ (the demo page), after the local-only
+ * extra handlers (dev token endpoints, client bundle).
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -26,8 +26,12 @@ export interface HttpApiOptions {
   readonly handler?: LambdaHandler;
   /** Directory of static files; none when absent. */
   readonly webRoot?: string;
-  /** Signs a token for `GET /_dev/token?userId=`; the endpoint exists only when given. */
-  readonly issueDevToken?: (userId: string) => Promise<string>;
+  /**
+   * Local-only handlers tried after the API routes and before web/ (the
+   * `/dev/*` endpoints, the client bundle); each returns false for paths it
+   * does not serve.
+   */
+  readonly extraHandlers?: readonly ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>)[];
   /** @default '127.0.0.1' */
   readonly host?: string;
   /** 0 picks a free port. @default 3000 */
@@ -225,11 +229,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       }
       return;
     }
-    if (req.method === 'GET' && url.pathname === '/_dev/token' && options.issueDevToken !== undefined) {
-      const userId = url.searchParams.get('userId') ?? url.searchParams.get('user');
-      if (userId === null || userId === '') return sendJson(res, 400, { error: { code: 'BAD_REQUEST', message: 'userId is required' } });
-      return sendJson(res, 200, { userId, token: await options.issueDevToken(userId) });
-    }
+    for (const extra of options.extraHandlers ?? []) if (await extra(req, res)) return;
     if ((req.method === 'GET' || req.method === 'HEAD') && options.webRoot !== undefined && (await serveStatic(options.webRoot, url.pathname, res))) return;
     // HTTP API's answer for a path no route matches.
     sendJson(res, 404, { message: 'Not Found' });

@@ -43,7 +43,7 @@ async function printBanner(runtime: LocalRuntime, dataDir: string | undefined, s
   }
   lines.push(
     `Demo users: ${DEMO_USERS.join(', ')}${seeded ? `; chat "${DEMO_CHAT.chatId}" has ${DEMO_CHAT.participants.join(' and ')}` : ''}`,
-    'Tokens:     npm run token -- alice      or  curl ' + `${runtime.httpUrl}/_dev/token?userId=alice`,
+    `Tokens:     npm run token -- alice      or  curl -X POST ${runtime.httpUrl}/dev/token -d '{"userId":"alice"}'`,
     '',
     'Try it with two clients:',
     `  npx wscat -c "${runtime.wsUrl}?token=$(npm run -s token -- alice)"`,

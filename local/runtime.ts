@@ -12,6 +12,8 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENV, optionalEnv } from '../lambdas/commons/env';
 import { ROUTE_SELECTION_EXPRESSION, httpRoutes, routesReturningResponse, streamMappings, webSocketRoutes } from '../lambdas/commons/topology';
+import { serveClientBundle } from './client-bundle';
+import { createDevEndpoints } from './dev-endpoints';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { startGateway, type Gateway } from './gateway/server';
 import { applyEnv, buildHandlerEnv } from './handler-env';
@@ -144,7 +146,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const httpApi = await startHttpApi({
       routes: httpRoutes,
       webRoot: options.webRoot ?? join(REPO_ROOT, 'web'),
-      issueDevToken,
+      extraHandlers: [createDevEndpoints({ secret, wsUrl: gateway.url }), serveClientBundle],
       host,
       port: options.httpPort ?? 3000,
       log: log('http'),
