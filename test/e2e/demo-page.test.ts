@@ -33,7 +33,7 @@ describe.skipIf(skipReason !== undefined)('Demo page in Chromium', () => {
   const tabs: Tab[] = [];
 
   const open = async (userId: string): Promise<Tab> => {
-    const tab = await openAs(browser, demo.baseUrl, userId, (context) => demo.prepare(context));
+    const tab = await openAs(browser, demo.baseUrl, userId);
     tabs.push(tab);
     return tab;
   };
@@ -180,7 +180,6 @@ describe.skipIf(skipReason !== undefined)('Demo page in Chromium', () => {
     // Prepare: the page gets a token that expired a minute ago.
     const expired = await signDevToken('alice', { secret: demo.runtime.jwtSecret, expiresIn: '-60s' });
     const tab = await openPage(browser, demo.baseUrl, async (context) => {
-      await demo.prepare(context);
       await context.route('**/dev/token', (route) =>
         route.fulfill({ json: { token: expired, userId: 'alice', expiresAt: Date.now() - 60_000 } }),
       );
