@@ -39,9 +39,22 @@ export interface InvocationStats {
   totalMs: number;
 }
 
+/** One handler invocation, in epoch ms (performance.timeOrigin + now(): comparable across worker threads). */
+export interface InvocationSpan {
+  readonly functionName: string;
+  readonly start: number;
+  readonly end: number;
+}
+
 export interface AwsCallSnapshot {
   readonly operations: OperationCount[];
   readonly invocations: Record<string, InvocationStats>;
+  readonly spans: InvocationSpan[];
+}
+
+/** Sub-millisecond epoch time shared by the main thread and the load worker. */
+export function epochNow(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 const callerStore = new AsyncLocalStorage<Caller>();
@@ -80,6 +93,7 @@ export interface AwsCallCounter {
 let installed: AwsCallCounter | undefined;
 const operations = new Map<string, OperationCount>();
 const invocations: Record<string, InvocationStats> = {};
+const spans: InvocationSpan[] = [];
 
 /** Wraps NodeHttpHandler.prototype.handle (once per process) and returns the counters. */
 export function installAwsCallCounter(): AwsCallCounter {
@@ -111,11 +125,13 @@ export function installAwsCallCounter(): AwsCallCounter {
     reset() {
       operations.clear();
       for (const key of Object.keys(invocations)) delete invocations[key];
+      spans.length = 0;
     },
     snapshot() {
       return {
         operations: [...operations.values()].map((entry) => ({ ...entry })),
         invocations: Object.fromEntries(Object.entries(invocations).map(([name, stats]) => [name, { ...stats }])),
+        spans: [...spans],
       };
     },
   };
@@ -136,11 +152,13 @@ export function countInvocations(functionName: string, load: () => Promise<Lambd
     const handler = await load();
     const stats = (invocations[functionName] ??= { count: 0, totalMs: 0 });
     stats.count += 1;
-    const started = performance.now();
+    const start = epochNow();
     try {
       return await callerStore.run(functionName, () => handler(event, context));
     } finally {
-      stats.totalMs += performance.now() - started;
+      const end = epochNow();
+      stats.totalMs += end - start;
+      spans.push({ functionName, start, end });
     }
   };
 }

@@ -26,12 +26,16 @@ export type WorkerRequest =
       readonly expected: number;
       readonly timeoutMs: number;
       readonly contentBytes: number;
+      /** Each send waits a random 0..jitterMs first, so sends don't phase-lock with the stream poll timer. */
+      readonly jitterMs: number;
     }
   | { readonly type: 'stats' };
 
 /** One message sent: times in ms from the start of its HTTP request. */
 export interface SendSample {
   readonly messageId: string;
+  /** Epoch ms (performance.timeOrigin + now()) when the HTTP request started. */
+  readonly startEpoch: number;
   /** HTTP 201 received. */
   readonly httpMs: number;
   readonly firstMs: number;
@@ -136,6 +140,7 @@ async function sendAll(request: Extract<WorkerRequest, { type: 'send' }>): Promi
   const wallStart = performance.now();
   for (let i = 0; i < request.count; i++) {
     const content = `bench ${i} `.padEnd(request.contentBytes, '.');
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * request.jitterMs));
     const started = performance.now();
     const response = await fetch(url, {
       method: 'POST',
@@ -150,6 +155,7 @@ async function sendAll(request: Extract<WorkerRequest, { type: 'send' }>): Promi
     const delivery = await deliveriesOf(body.messageId, request.expected, request.timeoutMs);
     samples.push({
       messageId: body.messageId,
+      startEpoch: performance.timeOrigin + started,
       httpMs: httpAt - started,
       firstMs: delivery === undefined ? Number.NaN : delivery.first - started,
       lastMs: delivery === undefined ? Number.NaN : delivery.last - started,

@@ -5,6 +5,9 @@
  * the HTTP API one at a time while every AWS request is counted.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -16,7 +19,7 @@ import { functions, type FunctionName } from '../lambdas/commons/topology';
 import type { MembershipRow } from '../lambdas/domain/memberships';
 import { loadHandlers, type FunctionHandlers } from '../local/handlers';
 import { startLocalRuntime, type LocalRuntime } from '../local/runtime';
-import { countInvocations, installAwsCallCounter, type AwsCallSnapshot } from './aws-calls';
+import { countInvocations, installAwsCallCounter, type AwsCallSnapshot, type InvocationSpan } from './aws-calls';
 import type { BenchUser, SendSample, WorkerRequest, WorkerResponse } from './load-worker';
 
 export interface RoomPlan {
@@ -36,18 +39,33 @@ export interface RealtimeOptions {
   readonly contentBytes?: number;
   /** Unmeasured messages sent first (warm handlers, sockets, JIT). @default 3 */
   readonly warmupMessages?: number;
+  /** The stream pollers' interval; each send also waits a random 0..this first. @default 200 */
+  readonly pollIntervalMs?: number;
+  /** Write a CPU profile of the main thread (runtime + handlers) during each room's sends here. */
+  readonly cpuProfileDir?: string;
   readonly log?: (line: string) => void;
+}
+
+/** Where one message's time went, from the fan-out invocation that carried it (ms). */
+export interface MessagePhases {
+  /** HTTP 201 → the fan-out invocation started (stream write, poll wait, GetRecords). */
+  readonly streamMs: number;
+  /** The fan-out invocation: Query the room, post to every connection. */
+  readonly fanOutMs: number;
 }
 
 export interface RoomResult {
   readonly size: number;
   readonly messages: number;
   readonly samples: readonly SendSample[];
+  /** Per message, when its fan-out invocation was found. */
+  readonly phases: readonly MessagePhases[];
   /** Messages whose deliveries did not all arrive in time. */
   readonly incomplete: number;
   readonly deliveries: number;
-  /** From the first HTTP send to the last delivery of the last message. */
+  /** From the first HTTP send to the last delivery of the last message, jitter pauses included. */
   readonly wallMs: number;
+  /** Deliveries ÷ the time messages were in flight (each send → its last delivery; the jitter pauses excluded). */
   readonly deliveriesPerSecond: number;
   /** AWS requests and invocations during this room's sends (until the streams settled). */
   readonly calls: AwsCallSnapshot;
@@ -119,6 +137,36 @@ export function itemBytes(item: Record<string, unknown>): number {
   return Object.entries(item).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + valueBytes(value), 0);
 }
 
+/**
+ * Pairs each message with the fan-out invocation that delivered it: sends
+ * are sequential, so it is the first fanOut invocation starting after the
+ * HTTP request did.
+ */
+function phasesOf(samples: readonly SendSample[], spans: readonly InvocationSpan[]): MessagePhases[] {
+  const fanOuts = spans.filter((span) => span.functionName === 'fanOut').sort((a, b) => a.start - b.start);
+  return samples.flatMap((sample) => {
+    const span = fanOuts.find((candidate) => candidate.start >= sample.startEpoch);
+    if (span === undefined) return [];
+    return [{ streamMs: span.start - (sample.startEpoch + sample.httpMs), fanOutMs: span.end - span.start }];
+  });
+}
+
+/** A V8 CPU profile of this thread, through the inspector. */
+async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await session.post('Profiler.stop');
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
 async function queryRoom(runtime: LocalRuntime, room: string): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
@@ -156,6 +204,7 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what:
  */
 export async function runRealtimeBench(options: RealtimeOptions): Promise<RealtimeResult> {
   const log = options.log ?? (() => undefined);
+  const pollIntervalMs = options.pollIntervalMs ?? 200;
   const calls = installAwsCallCounter();
   // Handler logs at WARN: per-invocation INFO lines to the terminal would cost more than the work measured.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
@@ -175,6 +224,7 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
     quiet: true,
     jwtSecret: randomBytes(32).toString('base64url'),
     handlers,
+    pollIntervalMs,
   });
   const worker = new LoadWorker();
   try {
@@ -232,6 +282,7 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
           expected: chat.size,
           timeoutMs: options.deliveryTimeoutMs ?? 20_000,
           contentBytes: options.contentBytes ?? 100,
+          jitterMs: pollIntervalMs,
         },
         'sent',
       );
@@ -246,19 +297,27 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
       const roomRowBytes = (await queryRoom(runtime, roomOf.chat(chat.chatId))).reduce((sum, item) => sum + itemBytes(item), 0);
       log(`room of ${chat.size}: sending ${chat.messages} message(s) one at a time`);
       calls.reset();
+      const profiler = options.cpuProfileDir === undefined ? undefined : await startProfiler();
       const sent = await send(chat, chat.messages);
       // Calls that finish after the last delivery (none expected) still count.
       await runtime.settle(30_000);
+      if (profiler !== undefined && options.cpuProfileDir !== undefined) {
+        const file = join(options.cpuProfileDir, `room-${chat.size}.cpuprofile`);
+        await profiler.stop(file);
+        log(`CPU profile written to ${file}`);
+      }
       const snapshot = calls.snapshot();
       const deliveries = sent.samples.reduce((sum, sample) => sum + sample.deliveries, 0);
+      const inFlightMs = sent.samples.reduce((sum, sample) => sum + (Number.isFinite(sample.lastMs) ? sample.lastMs : options.deliveryTimeoutMs ?? 20_000), 0);
       rooms.push({
         size: chat.size,
         messages: chat.messages,
         samples: sent.samples,
+        phases: phasesOf(sent.samples, snapshot.spans),
         incomplete: sent.samples.filter((sample) => !sample.complete).length,
         deliveries,
         wallMs: sent.wallMs,
-        deliveriesPerSecond: deliveries / (sent.wallMs / 1000),
+        deliveriesPerSecond: deliveries / (inFlightMs / 1000),
         calls: snapshot,
         roomRowBytes,
       });
