@@ -11,13 +11,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENV, optionalEnv } from '../lambdas/commons/env';
-import { ROUTE_SELECTION_EXPRESSION, httpRoutes, routesReturningResponse, streamMappings, webSocketRoutes } from '../lambdas/commons/topology';
+import { ROUTE_SELECTION_EXPRESSION, httpRoutes, routesReturningResponse, scheduledFunctions, streamMappings, webSocketRoutes, type FunctionName } from '../lambdas/commons/topology';
 import { serveClientBundle } from './client-bundle';
 import { createDevEndpoints } from './dev-endpoints';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { startGateway, type Gateway } from './gateway/server';
 import { applyEnv, buildHandlerEnv } from './handler-env';
 import { REPO_ROOT, loadHandlers, type FunctionHandlers } from './handlers';
+import { invokeHandler } from './lambda';
 import { startHttpApi, type HttpApi } from './http-api';
 import { seedDemoData } from './seed';
 import { FileCheckpointStore, MemoryCheckpointStore } from './streams/checkpoints';
@@ -56,6 +57,12 @@ export interface LocalRuntimeOptions {
   readonly retryDelayMs?: number;
   /** @default <repo>/web */
   readonly webRoot?: string;
+  /**
+   * Run the scheduled functions (topology `scheduledFunctions`, e.g. the
+   * Socket.IO heartbeat) on their timers. Tests turn this off and call
+   * `runScheduled` instead. @default true
+   */
+  readonly schedules?: boolean;
 }
 
 export interface LocalRuntime {
@@ -84,6 +91,8 @@ export interface LocalRuntime {
   settle(timeoutMs?: number): Promise<void>;
   /** Batches the pollers gave up on. */
   failures(): DiscardedBatch[];
+  /** Invokes a scheduled function once, as its schedule would, and resolves with its result. */
+  runScheduled(name: FunctionName): Promise<unknown>;
   /** Stops everything, DynamoDB Local last. */
   stop(): Promise<void>;
 }
@@ -199,6 +208,26 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // Stops run in reverse: pollers, HTTP, the gateway (its $disconnects
     // still reach DynamoDB), the SDK clients, and Java last.
 
+    // Scheduled functions, as EventBridge rules would invoke them (one run at a time per function).
+    const runScheduled = (name: FunctionName): Promise<unknown> =>
+      invokeHandler(handlers[name], { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }, { functionName: name, timeoutMs: 60_000 });
+    if (options.schedules ?? true) {
+      for (const schedule of scheduledFunctions) {
+        let running = false;
+        const timer = setInterval(() => {
+          if (running) return;
+          running = true;
+          runScheduled(schedule.function)
+            .catch((err: unknown) => log(`schedule:${schedule.function}`)('run failed', err))
+            .finally(() => {
+              running = false;
+            });
+        }, schedule.intervalMs);
+        timer.unref();
+        stops.push(async () => clearInterval(timer));
+      }
+    }
+
     return {
       wsUrl: gateway.url,
       callbackUrl: gateway.callbackUrl,
@@ -219,6 +248,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         await Promise.all(pollers.map((p) => p.settle(timeoutMs)));
       },
       failures: () => pollers.flatMap((p) => p.failures),
+      runScheduled,
       stop: stopAll,
     };
   } catch (err) {

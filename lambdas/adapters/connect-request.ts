@@ -56,3 +56,31 @@ export function acceptedResult(request: ConnectRequest): WebSocketResult {
     ? { statusCode: 200, headers: { 'Sec-WebSocket-Protocol': JSON_SUBPROTOCOL } }
     : { statusCode: 200 };
 }
+
+/** Engine.IO protocol version and transport this server speaks. */
+export const ENGINE_IO_VERSION = '4';
+export const ENGINE_IO_TRANSPORT = 'websocket';
+
+/** Which protocol a `$connect` asks for, by its query. */
+export type HandshakeKind = { kind: 'json' } | { kind: 'socket.io' } | { kind: 'refused'; reason: string };
+
+/**
+ * A request with `EIO` or `transport` in its query is an Engine.IO client:
+ * only `EIO=4&transport=websocket` is served (the Engine.IO spec requires
+ * refusing other versions; long-polling can't run over a WebSocket API).
+ * Anything else is the JSON protocol.
+ *
+ * @example
+ * socketIoHandshakeOf(parseConnectRequest(event)); // { kind: 'socket.io' } for ?EIO=4&transport=websocket
+ */
+export function socketIoHandshakeOf(request: Pick<ConnectRequest, 'query'>): HandshakeKind {
+  const { EIO, transport } = request.query;
+  if (EIO === undefined && transport === undefined) return { kind: 'json' };
+  if (EIO !== ENGINE_IO_VERSION) {
+    return { kind: 'refused', reason: `Unsupported Engine.IO protocol version ${JSON.stringify(EIO ?? null)}: only EIO=4 (socket.io-client v3 and v4)` };
+  }
+  if (transport !== ENGINE_IO_TRANSPORT) {
+    return { kind: 'refused', reason: `Unsupported transport ${JSON.stringify(transport ?? null)}: only websocket (set transports: ['websocket'])` };
+  }
+  return { kind: 'socket.io' };
+}

@@ -38,7 +38,12 @@ export interface TableDefinition {
 /**
  * `Connections`: one row per live WebSocket connection.
  * Attributes: userId, connectedAt (epoch ms), expiresAt (epoch s, TTL),
- * protocol ('lettera.v1' | 'socket.io'), rooms (string set of joined rooms).
+ * protocol ('lettera.v1' | 'socket.io'), rooms (string set of joined rooms);
+ * Socket.IO adds state ('pending' until its CONNECT, no userId yet; then
+ * 'open') and pid. Socket.IO recovery sessions live here too, keyed
+ * `session#{pid}`, with `sessionUserId` (not `userId`: they stay out of
+ * byUser) and a TTL. The stream (new images) tells the fan-out that a
+ * Socket.IO connection exists, so it can send the Engine.IO open packet.
  */
 export const connectionsTable = {
   name: 'Connections',
@@ -46,6 +51,7 @@ export const connectionsTable = {
   partitionKey: { name: 'connectionId', type: 'S' },
   globalIndexes: [{ indexName: 'byUser', partitionKey: { name: 'userId', type: 'S' }, sortKey: { name: 'connectionId', type: 'S' } }],
   timeToLiveAttribute: 'expiresAt',
+  stream: 'NEW_IMAGE',
 } as const satisfies TableDefinition;
 
 /**
@@ -107,7 +113,7 @@ export const presenceTable = {
 export const allTables = [connectionsTable, roomsTable, membershipsTable, messagesTable, presenceTable] as const;
 
 /** Tables whose stream drives the fan-out function. */
-export const fanOutSources = [messagesTable, presenceTable, membershipsTable] as const;
+export const fanOutSources = [messagesTable, presenceTable, membershipsTable, connectionsTable] as const;
 
 /** Names of the rooms a connection can be in. */
 export const roomOf = {

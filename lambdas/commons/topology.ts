@@ -3,6 +3,7 @@
  * stack and the local runtime both build from, so routes, handlers and
  * stream settings can't drift apart between AWS and a laptop.
  */
+import { pingScheduleExpression, resolveHeartbeatConfig, type HeartbeatConfig } from '../socketio/config';
 import { connectionsTable, membershipsTable, messagesTable, presenceTable, roomsTable, type TableDefinition } from './schema';
 
 /** The Lambda functions, by logical name, with their handler module (relative to the repo root). */
@@ -12,6 +13,7 @@ export const functions = {
   actions: { entry: 'lambdas/handlers/actions.ts' },
   httpApi: { entry: 'lambdas/handlers/http-api.ts' },
   fanOut: { entry: 'lambdas/handlers/fan-out.ts' },
+  heartbeat: { entry: 'lambdas/handlers/heartbeat.ts' },
 } as const;
 export type FunctionName = keyof typeof functions;
 
@@ -102,7 +104,48 @@ export const streamMappings: readonly StreamMapping[] = [
     // Joining and leaving only; typing-throttle updates are MODIFYs.
     filters: [{ eventName: ['INSERT', 'REMOVE'] }],
   },
+  {
+    ...fanOutDefaults,
+    table: connectionsTable,
+    // A new Socket.IO connection: the fan-out sends its Engine.IO open packet.
+    // An open packet more than a minute late is useless (the client gives up
+    // after 20 s), so few retries and the shortest record age Lambda allows.
+    batchSize: 10,
+    retryAttempts: 2,
+    maxRecordAgeSeconds: 60,
+    filters: [{ eventName: ['INSERT'], dynamodb: { NewImage: { protocol: { S: ['socket.io'] }, state: { S: ['pending'] } } } }],
+  },
 ];
+
+/**
+ * The Socket.IO heartbeat, resolved once from the environment
+ * (SOCKETIO_HEARTBEAT, SOCKETIO_PING_INTERVAL_MS, SOCKETIO_PING_TIMEOUT_MS;
+ * see socketio/config.ts). CDK passes the same values to the functions that
+ * announce or keep it (`heartbeatFunctions`), so they can't disagree.
+ */
+export const heartbeatConfig: HeartbeatConfig = resolveHeartbeatConfig();
+
+/** Functions that need the heartbeat settings: the open packet announces them, the sweep keeps them. */
+export const heartbeatFunctions: readonly FunctionName[] = ['fanOut', 'heartbeat'];
+
+/** A function run on a schedule (EventBridge rule in CDK, a timer locally). */
+export interface ScheduledFunction {
+  readonly function: FunctionName;
+  /** EventBridge `rate(...)` expression. */
+  readonly scheduleExpression: string;
+  /** The same period in ms, for the local runtime's timer. */
+  readonly intervalMs: number;
+}
+
+/**
+ * Scheduled functions. In `scheduled-ping` mode the heartbeat sweep pings
+ * every Socket.IO connection each `pingInterval` and drops connections that
+ * never sent their CONNECT; in `reconnect` mode there is no sweep.
+ */
+export const scheduledFunctions: readonly ScheduledFunction[] = ((): ScheduledFunction[] => {
+  const expression = pingScheduleExpression(heartbeatConfig);
+  return expression === undefined ? [] : [{ function: 'heartbeat', scheduleExpression: expression, intervalMs: heartbeatConfig.pingInterval }];
+})();
 
 /** Tables each function may touch, and how: least privilege in CDK, documentation locally. */
 export const tableAccess: Record<FunctionName, readonly { table: TableDefinition; access: 'read' | 'readWrite' }[]> = {
@@ -134,10 +177,15 @@ export const tableAccess: Record<FunctionName, readonly { table: TableDefinition
     { table: membershipsTable, access: 'read' },
     { table: presenceTable, access: 'readWrite' },
   ],
+  heartbeat: [
+    { table: connectionsTable, access: 'readWrite' },
+    { table: roomsTable, access: 'readWrite' },
+    { table: presenceTable, access: 'readWrite' },
+  ],
 };
 
 /** Functions that post to connections (execute-api:ManageConnections on the stage). */
-export const managesConnections: readonly FunctionName[] = ['actions', 'fanOut'];
+export const managesConnections: readonly FunctionName[] = ['actions', 'fanOut', 'heartbeat'];
 
 /** Functions that verify JWTs (get the secret or the JWKS URL). */
 export const verifiesTokens: readonly FunctionName[] = ['connect', 'actions', 'httpApi'];

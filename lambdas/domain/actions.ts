@@ -61,6 +61,27 @@ export const actions: { [A in ClientActionName]: ActionDefinition<A> } = {
   },
 };
 
+/**
+ * The JSON protocol's keepalive (`{"action":"ping","ackId":"ping:<n>"}`,
+ * sent by the client library every 5 minutes). Answered with an empty ack
+ * and no DynamoDB read: the frame's only job is inbound traffic for API
+ * Gateway's idle timer. Not a Socket.IO event (Engine.IO has its own ping).
+ */
+export const PING_ACTION = 'ping';
+
+/**
+ * Runs one client action for a known caller: validates `data` for the
+ * action, then runs it. Shared by both wire protocols, so a JSON ack and a
+ * Socket.IO ack carry the same result (or throw the same error).
+ *
+ * @example
+ * const message = await runAction(deps, caller, 'message:send', { chatId: 'c1', content: 'hi' });
+ */
+export async function runAction(deps: ActionDeps, caller: Caller, action: ClientActionName, data: unknown): Promise<unknown> {
+  const definition = actions[action] as ActionDefinition<ClientActionName>;
+  return definition.run(deps, caller, definition.parse(data));
+}
+
 const MAX_ACK_ID_LENGTH = 64;
 
 function isAckId(value: unknown): value is number | string {
@@ -72,7 +93,7 @@ function isAckId(value: unknown): value is number | string {
 
 /** A frame that passed the envelope checks, with its payload validated for its action. */
 interface ParsedFrame {
-  action: ClientActionName;
+  action: ClientActionName | typeof PING_ACTION;
   data: unknown;
   ackId?: number | string;
 }
@@ -99,8 +120,8 @@ export function parseFrame(body: string | undefined): ParsedFrame {
     const { action } = frame;
     if (typeof action !== 'string') throw new BadRequestError('frame.action must be a string');
     // Object.hasOwn: 'constructor' or '__proto__' must not reach the prototype.
-    if (!Object.hasOwn(actions, action)) throw new UnknownActionError(`Unknown action ${JSON.stringify(action.slice(0, 64))}`);
-    return { action: action as ClientActionName, data: frame.data, ...(ackId !== undefined && { ackId }) };
+    if (action !== PING_ACTION && !Object.hasOwn(actions, action)) throw new UnknownActionError(`Unknown action ${JSON.stringify(action.slice(0, 64))}`);
+    return { action: action as ParsedFrame['action'], data: frame.data, ...(ackId !== undefined && { ackId }) };
   } catch (err) {
     throw err instanceof ChatError ? withAck(err) : err;
   }
@@ -133,9 +154,10 @@ export async function handleFrame(deps: ActionDeps, connectionId: string, body: 
   } catch (err) {
     return replyToError(err, (err as { ackId?: number | string }).ackId);
   }
-  const { ackId } = frame;
+  const { ackId, action } = frame;
+  if (action === PING_ACTION) return ackId === undefined ? undefined : { event: 'ack', ackId, data: {} };
   try {
-    const definition = actions[frame.action] as ActionDefinition<ClientActionName>;
+    const definition = actions[action] as ActionDefinition<ClientActionName>;
     const data = definition.parse(frame.data);
     const caller = await deps.loadCaller(connectionId);
     const result = await definition.run(deps, caller, data);

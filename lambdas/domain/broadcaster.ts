@@ -192,7 +192,7 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
 
     const frames = createFrameCache(envelope);
     const outcomes = await Promise.all(
-      Array.from(unique.values(), (member) => this.#post(member.connectionId, frames.get(member.protocol))),
+      Array.from(unique.values(), (member) => this.#post(member, frames.get(member.protocol))),
     );
 
     const result: BroadcastResult = { recipients: unique.size, delivered: 0, gone: 0, failed: 0 };
@@ -203,14 +203,15 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
     return result;
   }
 
-  async #post(connectionId: string, data: Uint8Array): Promise<PostOutcome> {
+  async #post(member: RoomMember, data: Uint8Array): Promise<PostOutcome> {
+    const { connectionId } = member;
     for (let attempt = 1; ; attempt++) {
       try {
         // The slot is held for the call only, not during backoff sleeps.
         await this.#limit(() => this.#send(connectionId, data));
         return 'delivered';
       } catch (err) {
-        if (isGone(err)) return this.#removeGone(connectionId);
+        if (isGone(err)) return this.#removeGone(member);
         if (!isRetryable(err) || attempt >= this.#retry.maxAttempts) {
           logger.warn('post failed', { connectionId, error: errorName(err), attempts: attempt });
           return 'failed';
@@ -242,9 +243,11 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
     }
   }
 
-  async #removeGone(connectionId: string): Promise<PostOutcome> {
+  async #removeGone(member: RoomMember): Promise<PostOutcome> {
+    const { connectionId, userId } = member;
     try {
-      await this.#deps.removeConnection(connectionId);
+      // The room row's userId: presence is cleaned up even if the Connections row is already gone.
+      await this.#deps.removeConnection(connectionId, userId === '' ? undefined : { userId });
     } catch (err) {
       // The post's outcome is known; a failed cleanup is retried by the next
       // 410 for this connection, or its rows expire by TTL.

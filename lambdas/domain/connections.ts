@@ -4,7 +4,7 @@
  * $connect, $disconnect and the fan-out (which removes gone recipients).
  */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { batchWriteAll, queryAll, type WriteRequest } from '../adapters/dynamodb';
+import { batchWriteAll, isConditionFailure, queryAll, type WriteRequest } from '../adapters/dynamodb';
 import { UnauthorizedError } from '../commons/errors';
 import type { WireProtocol } from '../commons/protocol';
 import { roomOf } from '../commons/schema';
@@ -27,6 +27,21 @@ export interface ConnectionRow {
   tokenExpiresAt?: number;
   /** Socket.IO only: the connection waits for its CONNECT packet while 'pending'. */
   state?: 'pending' | 'open';
+  /** Socket.IO only: the recovery session id handed to the client (`40{"sid","pid"}`). */
+  pid?: string;
+}
+
+/**
+ * A Socket.IO connection between `$connect` and its CONNECT packet: no user
+ * yet (the token comes in the CONNECT), so no `userId` attribute and no entry
+ * in the byUser index, no rooms and no presence.
+ */
+export interface PendingConnectionRow {
+  connectionId: string;
+  connectedAt: number;
+  expiresAt: number;
+  protocol: 'socket.io';
+  state: 'pending';
 }
 
 export interface ConnectionTables {
@@ -48,6 +63,43 @@ export interface OpenConnectionRequest {
   connectedAt: number;
   /** The token's `exp`, epoch s. */
   tokenExpiresAt?: number;
+  /**
+   * Socket.IO: open the pending row written at `$connect` (state 'open',
+   * `pid`). The write is conditional on the row still being pending, so a
+   * connection removed meanwhile is not resurrected and a second CONNECT
+   * racing the first fails with ConnectionNotPendingError.
+   */
+  socketIo?: { pid: string };
+}
+
+/** A Socket.IO CONNECT for a connection that is gone or already open. */
+export class ConnectionNotPendingError extends Error {
+  constructor(connectionId: string, options?: ErrorOptions) {
+    super(`Connection ${connectionId} is not pending`, options);
+    this.name = 'ConnectionNotPendingError';
+  }
+}
+
+/**
+ * Records a Socket.IO connection at `$connect`, pending until its CONNECT
+ * packet. Its INSERT on the Connections stream is what makes the fan-out
+ * send the Engine.IO open packet (a post from `$connect` itself would fail).
+ *
+ * @example
+ * await recordPendingConnection({ documentClient, connectionsTable }, { connectionId, connectedAt: Date.now() });
+ */
+export async function recordPendingConnection(
+  deps: { documentClient: DynamoDBDocumentClient; connectionsTable: string },
+  request: { connectionId: string; connectedAt: number },
+): Promise<void> {
+  const row: PendingConnectionRow = {
+    connectionId: request.connectionId,
+    connectedAt: request.connectedAt,
+    expiresAt: Math.floor(request.connectedAt / 1000) + CONNECTION_TTL_SECONDS,
+    protocol: 'socket.io',
+    state: 'pending',
+  };
+  await deps.documentClient.send(new PutCommand({ TableName: deps.connectionsTable, Item: row }));
 }
 
 /** The chats a user participates in (Memberships GSI byUser, every page). */
@@ -93,8 +145,24 @@ export async function openConnection(deps: OpenConnectionDeps, request: OpenConn
     protocol,
     rooms: new Set(rooms),
     ...(request.tokenExpiresAt !== undefined && { tokenExpiresAt: request.tokenExpiresAt }),
+    ...(request.socketIo !== undefined && { state: 'open', pid: request.socketIo.pid }),
   };
-  await documentClient.send(new PutCommand({ TableName: deps.connectionsTable, Item: row }));
+  try {
+    await documentClient.send(
+      new PutCommand({
+        TableName: deps.connectionsTable,
+        Item: row,
+        ...(request.socketIo !== undefined && {
+          ConditionExpression: '#state = :pending',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':pending': 'pending' },
+        }),
+      }),
+    );
+  } catch (err) {
+    if (isConditionFailure(err)) throw new ConnectionNotPendingError(connectionId, { cause: err });
+    throw err;
+  }
   try {
     const roomRows: WriteRequest[] = rooms.map((room) => ({
       PutRequest: { Item: { room, connectionId, userId, protocol, expiresAt } },
@@ -123,11 +191,15 @@ export async function openConnection(deps: OpenConnectionDeps, request: OpenConn
  * (ALL_OLD), which catches rooms the fan-out added in the meantime.
  *
  * A connection whose Connections row is already gone (removed before, or
- * expired by TTL) is a no-op: its room rows expire by TTL too.
+ * expired by TTL) leaves only what the caller's `hint` names: with a userId
+ * (the fan-out knows it from the room row) the connection id is still taken
+ * out of that user's presence set, so the user can go offline; room rows
+ * expire by TTL. A pending Socket.IO row (no user yet) only has itself to delete.
  *
  * @example
  * const removeConnection = createConnectionRemover({ documentClient, connectionsTable, roomsTable, presenceTable });
  * await removeConnection('abc=');
+ * await removeConnection('abc=', { userId: 'alice' }); // from a room row
  */
 export function createConnectionRemover(deps: {
   documentClient: DynamoDBDocumentClient;
@@ -144,25 +216,32 @@ export function createConnectionRemover(deps: {
       [...rooms].map((room) => ({ DeleteRequest: { Key: { room, connectionId } } })),
     );
 
-  return async (connectionId) => {
+  const leavePresence = (connectionId: string, userId: string) =>
+    documentClient.send(
+      new UpdateCommand({
+        TableName: presenceTable,
+        Key: { userId },
+        UpdateExpression: 'DELETE connectionIds :ids SET updatedAt = :now',
+        ExpressionAttributeValues: { ':ids': new Set([connectionId]), ':now': Date.now() },
+      }),
+    );
+
+  return async (connectionId, hint) => {
     const { Item } = await documentClient.send(
       new GetCommand({ TableName: connectionsTable, Key: { connectionId }, ConsistentRead: true }),
     );
-    const row = Item as ConnectionRow | undefined;
-    if (row === undefined) return;
+    const row = Item as ConnectionRow | PendingConnectionRow | undefined;
+    if (row === undefined) {
+      if (hint?.userId !== undefined) await leavePresence(connectionId, hint.userId);
+      return;
+    }
+    if (!('userId' in row) || typeof row.userId !== 'string') {
+      await documentClient.send(new DeleteCommand({ TableName: connectionsTable, Key: { connectionId } }));
+      return;
+    }
     const rooms = new Set([roomOf.user(row.userId), ...(row.rooms ?? [])]);
 
-    await Promise.all([
-      deleteRooms(connectionId, rooms),
-      documentClient.send(
-        new UpdateCommand({
-          TableName: presenceTable,
-          Key: { userId: row.userId },
-          UpdateExpression: 'DELETE connectionIds :ids SET updatedAt = :now',
-          ExpressionAttributeValues: { ':ids': new Set([connectionId]), ':now': Date.now() },
-        }),
-      ),
-    ]);
+    await Promise.all([deleteRooms(connectionId, rooms), leavePresence(connectionId, row.userId)]);
 
     const { Attributes } = await documentClient.send(
       new DeleteCommand({ TableName: connectionsTable, Key: { connectionId }, ReturnValues: 'ALL_OLD' }),
@@ -189,12 +268,27 @@ export async function loadCaller(
   const { Item } = await deps.documentClient.send(
     new GetCommand({ TableName: deps.connectionsTable, Key: { connectionId }, ConsistentRead: true }),
   );
-  const row = Item as ConnectionRow | undefined;
-  if (row === undefined) throw new UnauthorizedError('Connection is not registered; reconnect');
-  if (row.state === 'pending') throw new UnauthorizedError('Connection is not open yet');
-  const nowSeconds = Math.floor((deps.now ?? Date.now)() / 1000);
-  if (row.tokenExpiresAt !== undefined && row.tokenExpiresAt < nowSeconds) {
-    throw new UnauthorizedError('Token expired; reconnect with a fresh token');
+  return callerOf(Item as ConnectionRow | PendingConnectionRow | undefined, (deps.now ?? Date.now)());
+}
+
+/** Thrown by callerOf when the connection's token has expired since it was verified. */
+export class TokenExpiredError extends UnauthorizedError {
+  constructor() {
+    super('Token expired; reconnect with a fresh token');
+    this.name = 'TokenExpiredError';
   }
+}
+
+/**
+ * loadCaller's checks on a row already read (the Socket.IO path reads the
+ * row once for its state and reuses it).
+ *
+ * @throws {UnauthorizedError} unknown or pending connection; {@link TokenExpiredError} past the token's `exp`.
+ */
+export function callerOf(row: ConnectionRow | PendingConnectionRow | undefined, nowMs: number = Date.now()): ConnectionRow {
+  if (row === undefined) throw new UnauthorizedError('Connection is not registered; reconnect');
+  if (row.state === 'pending' || !('userId' in row)) throw new UnauthorizedError('Connection is not open yet');
+  const nowSeconds = Math.floor(nowMs / 1000);
+  if (row.tokenExpiresAt !== undefined && row.tokenExpiresAt < nowSeconds) throw new TokenExpiredError();
   return row;
 }

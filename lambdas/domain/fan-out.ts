@@ -1,7 +1,8 @@
 /**
  * The stream fan-out: one batch of DynamoDB stream records (Messages,
- * Presence, Memberships) in Lambda's event shape → broadcasts and room
- * changes, with partial batch failures reported by sequence number.
+ * Presence, Memberships, and new Socket.IO connections from Connections) in
+ * Lambda's event shape → broadcasts, room changes and Engine.IO open
+ * packets, with partial batch failures reported by sequence number.
  *
  * Ordering: records are grouped by table and partition key (a chat's
  * messages, a user's presence); groups run concurrently, records inside a
@@ -13,12 +14,12 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { logger } from '../commons/logger';
-import { membershipsTable, messagesTable, presenceTable } from '../commons/schema';
+import { connectionsTable, membershipsTable, messagesTable, presenceTable } from '../commons/schema';
 import { mapWithConcurrency } from './fan-out/concurrency';
 import { fanOutMembership } from './fan-out/memberships';
 import { messageEventOf } from './fan-out/messages';
 import { fanOutPresence } from './fan-out/presence';
-import { MalformedRecordError, tableNameOfStreamArn } from './fan-out/records';
+import { imageOf, MalformedRecordError, requireString, tableNameOfStreamArn } from './fan-out/records';
 import type { BroadcastResult, RoomBroadcaster } from './ports';
 
 export { MalformedRecordError } from './fan-out/records';
@@ -32,6 +33,12 @@ export interface FanOutDeps {
   membershipsTable: string;
   messagesTable: string;
   presenceTable: string;
+  /**
+   * Sends the Engine.IO open packet to a new Socket.IO connection (retrying
+   * while API Gateway has not registered it yet) and removes it when it is
+   * gone for good. Required once the Connections stream is mapped.
+   */
+  openSocketIo?: (connectionId: string) => Promise<void>;
 }
 
 /** Groups (chats, users) processed at once; each may itself post to many connections. */
@@ -49,13 +56,14 @@ export class UndeliveredError extends Error {
   }
 }
 
-type Source = 'messages' | 'presence' | 'memberships';
+type Source = 'messages' | 'presence' | 'memberships' | 'connections';
 
 /** Partition key attribute per source: records sharing it are processed in order. */
 const partitionKeyOf: Record<Source, string> = {
   messages: messagesTable.partitionKey.name,
   presence: presenceTable.partitionKey.name,
   memberships: membershipsTable.partitionKey.name,
+  connections: connectionsTable.partitionKey.name,
 };
 
 /**
@@ -69,6 +77,7 @@ function sourceOf(deps: FanOutDeps, record: DynamoDBRecord): Source {
   if (table === deps.messagesTable) return 'messages';
   if (table === deps.presenceTable) return 'presence';
   if (table === deps.membershipsTable) return 'memberships';
+  if (table === deps.connectionsTable) return 'connections';
   throw new MalformedRecordError(`record from an unknown source: ${String(record.eventSourceARN)}`);
 }
 
@@ -86,6 +95,14 @@ async function processRecord(deps: FanOutDeps, source: Source, record: DynamoDBR
     case 'memberships':
       await fanOutMembership(deps, record);
       break;
+    case 'connections': {
+      // The mapping's filter passes only INSERTs of pending Socket.IO connections.
+      const image = imageOf(record.dynamodb?.NewImage) ?? imageOf(record.dynamodb?.Keys);
+      if (image === undefined) throw new MalformedRecordError('connection record without image or keys');
+      if (deps.openSocketIo === undefined) throw new MalformedRecordError('Connections record but no open-packet sender configured');
+      await deps.openSocketIo(requireString(image, 'connectionId'));
+      break;
+    }
   }
   // Gone recipients are done with (removed); only failed posts need a retry.
   if (result !== undefined && result.failed > 0) throw new UndeliveredError(result);

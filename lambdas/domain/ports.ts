@@ -38,6 +38,7 @@ export interface RoomBroadcaster {
  * Removes a connection everywhere: its Connections row, its room rows and its
  * presence entry. Idempotent: removing twice, or a connection whose rows are
  * already gone, is not an error. Used by $disconnect and by the fan-out on
- * GoneException.
+ * GoneException. `hint.userId` (known to the fan-out from the room row) lets
+ * the presence entry be removed even when the Connections row is gone.
  */
-export type ConnectionRemover = (connectionId: string) => Promise<void>;
+export type ConnectionRemover = (connectionId: string, hint?: { userId?: string }) => Promise<void>;

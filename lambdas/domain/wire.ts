@@ -4,10 +4,20 @@
  * protocol (never once per connection) and the other senders (acks, typing)
  * frame events the same way.
  */
-import type { EventEnvelope, WireProtocol } from '../commons/protocol';
+import type { EventEnvelope, ServerEventName, WireProtocol } from '../commons/protocol';
+import { encodeEvent } from '../socketio/codec';
 
-/** Socket.IO packet prefix: Engine.IO `4` (message) + Socket.IO `2` (EVENT) on the main namespace. */
-const SOCKET_IO_EVENT_PREFIX = '42';
+/**
+ * Events that are persisted (Messages table) and can be replayed on
+ * recovery: over Socket.IO they carry their envelope id (the change id) as
+ * the recovery offset. Typing and presence are volatile and carry none.
+ */
+const PERSISTED_EVENTS: ReadonlySet<ServerEventName> = new Set(['message:new', 'message:edited', 'message:deleted']);
+
+/** The Socket.IO recovery offset of an event, or undefined for volatile events. */
+export function recoveryOffsetOf(envelope: EventEnvelope): string | undefined {
+  return PERSISTED_EVENTS.has(envelope.event) ? envelope.id : undefined;
+}
 
 /**
  * Serializes an envelope into the text frame a connection of `protocol`
@@ -16,17 +26,22 @@ const SOCKET_IO_EVENT_PREFIX = '42';
  * - `lettera.v1`: the JSON envelope itself, `{"event","data","id","ts"}`.
  * - `socket.io`: an Engine.IO message carrying a Socket.IO EVENT packet,
  *   `42["<event>",<data>]`, which the official client emits as `event`.
+ *   Persisted events (`message:*`) append their id as the recovery offset,
+ *   `42["message:new",{...},"<changeId>"]`: the client keeps it and sends it
+ *   back when it reconnects; listeners see it as an extra last argument.
  *
  * @example
  * encodeEnvelope('lettera.v1', { event: 'user:online', data: { userId: 'u1', at }, id: 'x', ts: 1 });
  * // '{"event":"user:online","data":{"userId":"u1","at":"..."},"id":"x","ts":1}'
  * encodeEnvelope('socket.io', envelope);
  * // '42["user:online",{"userId":"u1","at":"..."}]'
+ * encodeEnvelope('socket.io', messageNewEnvelope);
+ * // '42["message:new",{"messageId":"01J…",...},"01J…"]'
  */
 export function encodeEnvelope(protocol: WireProtocol, envelope: EventEnvelope): string {
   switch (protocol) {
     case 'socket.io':
-      return SOCKET_IO_EVENT_PREFIX + JSON.stringify([envelope.event, envelope.data]);
+      return encodeEvent(envelope.event, envelope.data, { offset: recoveryOffsetOf(envelope) });
     case 'lettera.v1':
       return JSON.stringify(envelope);
   }

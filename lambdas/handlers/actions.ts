@@ -1,15 +1,20 @@
 /**
  * Every client action route (`user:typing`, `user:stop-typing`,
- * `message:send|edit|delete`) and `$default`. The route response carries the
- * ack or the error frame; the status is always 200 so the socket stays open.
+ * `message:send|edit|delete`) and `$default`, for both wire protocols: JSON
+ * frames and Socket.IO packets (which are not JSON, so they arrive on
+ * `$default`). The route response carries the ack, the error frame or the
+ * Socket.IO reply; the status is always 200 so the socket stays open.
  */
 import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway';
 import { createDocumentClient, createManagementClient } from '../commons/clients';
 import { ENV, requireEnv } from '../commons/env';
-import { handleFrame, type ActionDeps, type FrameReply } from '../domain/actions';
+import type { ActionDeps, FrameReply } from '../domain/actions';
 import { ManagementApiBroadcaster } from '../domain/broadcaster';
+import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
+import { createConnectionLink } from '../domain/connection-link';
 import { createConnectionRemover, loadCaller } from '../domain/connections';
 import { createMessageService } from '../domain/messages';
+import { handleIncomingFrame, type SocketIoDeps } from '../domain/socketio';
 
 const documentClient = createDocumentClient();
 const tables = {
@@ -20,9 +25,10 @@ const tables = {
   presenceTable: requireEnv(ENV.presenceTable),
 };
 const removeConnection = createConnectionRemover({ documentClient, ...tables });
+const managementClient = createManagementClient(requireEnv(ENV.callbackUrl));
 const broadcaster = new ManagementApiBroadcaster({
   documentClient,
-  managementClient: createManagementClient(requireEnv(ENV.callbackUrl)),
+  managementClient,
   roomsTable: tables.roomsTable,
   removeConnection,
 });
@@ -31,12 +37,21 @@ const deps: ActionDeps = {
   messages: createMessageService({ documentClient, ...tables }),
   loadCaller: (connectionId) => loadCaller({ documentClient, connectionsTable: tables.connectionsTable }, connectionId),
 };
+const socketIoDeps: SocketIoDeps = {
+  documentClient,
+  ...tables,
+  actions: deps,
+  verifyToken: createTokenVerifierFromEnv(),
+  link: createConnectionLink({ managementClient, removeConnection }),
+};
 
 /** The route response: the reply as the body, or no body for an ack-less success. */
 export function toResult(reply: FrameReply): WebSocketResult {
   return reply === undefined ? { statusCode: 200 } : { statusCode: 200, body: JSON.stringify(reply) };
 }
 
-export const handler = async (event: WebSocketEvent): Promise<WebSocketResult> =>
-  // A binary frame (base64-encoded) is not JSON text: it gets the same error frame as bad JSON.
-  toResult(await handleFrame(deps, event.requestContext.connectionId, event.isBase64Encoded ? undefined : event.body));
+export const handler = async (event: WebSocketEvent): Promise<WebSocketResult> => {
+  // A binary frame (base64-encoded) is neither protocol's text: an error frame (JSON) or a close (Socket.IO).
+  const body = await handleIncomingFrame(socketIoDeps, event.requestContext.connectionId, event.body, event.isBase64Encoded === true);
+  return body === undefined ? { statusCode: 200 } : { statusCode: 200, body };
+};

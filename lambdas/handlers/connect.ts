@@ -3,6 +3,10 @@
  * rooms, presence). Refuses with 401 and writes nothing when the token is
  * missing or not acceptable; never posts to the connection (it does not
  * exist until this returns).
+ *
+ * A Socket.IO client (`?EIO=4&transport=websocket`) authenticates later, in
+ * its CONNECT packet: its connection is recorded as pending, and the
+ * fan-out sends the Engine.IO open packet once the connection exists.
  */
 import { acceptedResult, isOriginAllowed, parseConnectRequest } from '../adapters/connect-request';
 import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway';
@@ -12,7 +16,8 @@ import { ENV, optionalEnv, requireEnv } from '../commons/env';
 import { ChatError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { JSON_SUBPROTOCOL } from '../commons/protocol';
-import { openConnection, type OpenConnectionDeps } from '../domain/connections';
+import { openConnection, recordPendingConnection, type OpenConnectionDeps } from '../domain/connections';
+import { socketIoHandshakeOf } from '../adapters/connect-request';
 
 const deps: OpenConnectionDeps = {
   documentClient: createDocumentClient(),
@@ -30,7 +35,20 @@ export const handler = async (event: WebSocketEvent): Promise<WebSocketResult> =
     logger.warn('connect refused: origin not allowed', { origin: request.origin });
     return { statusCode: 403 };
   }
-  // The Socket.IO branch (request.query.EIO === '4' && transport === 'websocket') goes here.
+  const socketIo = socketIoHandshakeOf(request);
+  if (socketIo.kind === 'refused') {
+    logger.info('connect refused: unsupported Engine.IO handshake', { reason: socketIo.reason });
+    return { statusCode: 400, body: socketIo.reason };
+  }
+  if (socketIo.kind === 'socket.io') {
+    try {
+      await recordPendingConnection(deps, { connectionId: request.connectionId, connectedAt: request.connectedAt });
+    } catch (err) {
+      logger.error('connect failed', { error: err as Error, connectionId: request.connectionId });
+      return { statusCode: 500 };
+    }
+    return { statusCode: 200 };
+  }
   if (request.token === undefined) {
     logger.info('connect refused: no token');
     return { statusCode: 401 };

@@ -1,6 +1,6 @@
 /**
- * Fan-out function: the Messages, Presence and Memberships streams'
- * event source mappings invoke it (ReportBatchItemFailures on). A thin
+ * Fan-out function: the Messages, Presence, Memberships and Connections
+ * streams' event source mappings invoke it (ReportBatchItemFailures on). A thin
  * adapter over processStreamBatch; configuration and clients are set up
  * once per execution environment, at module load.
  */
@@ -9,8 +9,11 @@ import { createDocumentClient, createManagementClient } from '../commons/clients
 import { ENV, requireEnv } from '../commons/env';
 import { logger } from '../commons/logger';
 import { ManagementApiBroadcaster } from '../domain/broadcaster';
+import { createConnectionLink } from '../domain/connection-link';
 import { createConnectionRemover } from '../domain/connections';
 import { processStreamBatch, type FanOutDeps } from '../domain/fan-out';
+import { createOpenPacketSender } from '../domain/heartbeat';
+import { resolveHeartbeatConfig } from '../socketio/config';
 
 const tables = {
   connectionsTable: requireEnv(ENV.connectionsTable),
@@ -21,6 +24,7 @@ const tables = {
 };
 const documentClient = createDocumentClient();
 const managementClient = createManagementClient(requireEnv(ENV.callbackUrl));
+const removeConnection = createConnectionRemover({ documentClient, ...tables });
 
 const deps: FanOutDeps = {
   ...tables,
@@ -29,7 +33,11 @@ const deps: FanOutDeps = {
     documentClient,
     managementClient,
     roomsTable: tables.roomsTable,
-    removeConnection: createConnectionRemover({ documentClient, ...tables }),
+    removeConnection,
+  }),
+  openSocketIo: createOpenPacketSender({
+    link: createConnectionLink({ managementClient, removeConnection }),
+    heartbeat: resolveHeartbeatConfig(),
   }),
 };
 

@@ -22,7 +22,7 @@ function changeTime(iso: string): number {
   return ms;
 }
 
-function messageNew(image: Image): RoomEvent {
+export function messageNew(image: Image): RoomEvent {
   const messageId = requireString(image, 'messageId');
   const chatId = requireString(image, 'chatId');
   // Passed through as stored, so it equals the `timestamp` the sender's ack carried.
@@ -39,7 +39,7 @@ function messageNew(image: Image): RoomEvent {
   };
 }
 
-function messageDeleted(image: Image, deletedAt: string): RoomEvent {
+export function messageDeleted(image: Image, deletedAt: string): RoomEvent {
   const chatId = requireString(image, 'chatId');
   return {
     room: roomOf.chat(chatId),
@@ -58,7 +58,7 @@ function messageDeleted(image: Image, deletedAt: string): RoomEvent {
   };
 }
 
-function messageEdited(image: Image): RoomEvent {
+export function messageEdited(image: Image): RoomEvent {
   const chatId = requireString(image, 'chatId');
   const editedAt = requireString(image, 'editedAt');
   return {

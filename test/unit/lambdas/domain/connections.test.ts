@@ -11,7 +11,14 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UnauthorizedError } from '../../../../lambdas/commons/errors';
-import { createConnectionRemover, loadCaller, openConnection } from '../../../../lambdas/domain/connections';
+import {
+  ConnectionNotPendingError,
+  createConnectionRemover,
+  loadCaller,
+  openConnection,
+  recordPendingConnection,
+  TokenExpiredError,
+} from '../../../../lambdas/domain/connections';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
@@ -166,6 +173,39 @@ describe('Function: createConnectionRemover', () => {
     expect(ddb).toReceiveCommandTimes(BatchWriteCommand, 0);
   });
 
+  it('still removes the presence entry of the hinted user when the row is already gone', async () => {
+    // Prepare
+    ddb.on(GetCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({});
+
+    // Act
+    await remove('conn-1=', { userId: 'bob' });
+
+    // Assess
+    expect(ddb).toReceiveCommandWith(UpdateCommand, {
+      TableName: 'Presence',
+      Key: { userId: 'bob' },
+      UpdateExpression: 'DELETE connectionIds :ids SET updatedAt = :now',
+      ExpressionAttributeValues: expect.objectContaining({ ':ids': new Set(['conn-1=']) }),
+    });
+    expect(ddb).toReceiveCommandTimes(DeleteCommand, 0);
+    expect(ddb).toReceiveCommandTimes(BatchWriteCommand, 0);
+  });
+
+  it('only deletes the row of a pending Socket.IO connection (no user, rooms or presence yet)', async () => {
+    // Prepare
+    ddb.on(GetCommand).resolves({ Item: { connectionId: 'conn-1=', protocol: 'socket.io', state: 'pending', connectedAt: CONNECTED_AT } });
+    ddb.on(DeleteCommand).resolves({});
+
+    // Act
+    await remove('conn-1=');
+
+    // Assess
+    expect(ddb).toReceiveCommandWith(DeleteCommand, { TableName: 'Connections', Key: { connectionId: 'conn-1=' } });
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 0);
+    expect(ddb).toReceiveCommandTimes(BatchWriteCommand, 0);
+  });
+
   it('keeps the row when a cleanup step fails, so running it again finishes the job', async () => {
     // Prepare
     ddb.on(GetCommand).resolves({ Item: { connectionId: 'conn-1=', userId: 'alice', rooms: new Set(['user:alice']) } });
@@ -175,6 +215,71 @@ describe('Function: createConnectionRemover', () => {
     // Act + Assess
     await expect(remove('conn-1=')).rejects.toThrow('throttled');
     expect(ddb).toReceiveCommandTimes(DeleteCommand, 0);
+  });
+});
+
+describe('Function: recordPendingConnection', () => {
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  it('writes a pending socket.io row without a userId (so it stays out of byUser), with the connection TTL', async () => {
+    // Prepare
+    ddb.on(PutCommand).resolves({});
+
+    // Act
+    await recordPendingConnection({ documentClient, connectionsTable: 'Connections' }, { connectionId: 'conn-1=', connectedAt: CONNECTED_AT });
+
+    // Assess
+    expect(ddb).toReceiveCommandWith(PutCommand, {
+      TableName: 'Connections',
+      Item: { connectionId: 'conn-1=', connectedAt: CONNECTED_AT, expiresAt: CONNECTED_AT / 1000 + 7800, protocol: 'socket.io', state: 'pending' },
+    });
+  });
+});
+
+describe('Function: openConnection (Socket.IO CONNECT)', () => {
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  it('opens the pending row (state, pid) on the condition that it is still pending', async () => {
+    // Prepare
+    ddb.on(QueryCommand).resolves({ Items: [{ chatId: 'c1' }] });
+    ddb.on(PutCommand).resolves({});
+    ddb.on(BatchWriteCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({});
+
+    // Act
+    const { rooms } = await openConnection(
+      { documentClient, ...tables },
+      { connectionId: 'conn-1=', userId: 'alice', protocol: 'socket.io', connectedAt: CONNECTED_AT, socketIo: { pid: 'p1' } },
+    );
+
+    // Assess
+    expect(rooms).toEqual(['user:alice', 'chat:c1']);
+    expect(ddb).toReceiveCommandWith(PutCommand, {
+      TableName: 'Connections',
+      Item: expect.objectContaining({ connectionId: 'conn-1=', userId: 'alice', protocol: 'socket.io', state: 'open', pid: 'p1' }),
+      ConditionExpression: '#state = :pending',
+    });
+  });
+
+  it('fails with ConnectionNotPendingError and writes no rooms when the row is not pending any more', async () => {
+    // Prepare
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(PutCommand).rejects(Object.assign(new Error('condition'), { name: 'ConditionalCheckFailedException' }));
+
+    // Act
+    const opening = openConnection(
+      { documentClient, ...tables },
+      { connectionId: 'conn-1=', userId: 'alice', protocol: 'socket.io', connectedAt: CONNECTED_AT, socketIo: { pid: 'p1' } },
+    );
+
+    // Assess
+    await expect(opening).rejects.toBeInstanceOf(ConnectionNotPendingError);
+    expect(ddb).toReceiveCommandTimes(BatchWriteCommand, 0);
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 0);
   });
 });
 
@@ -199,11 +304,30 @@ describe('Function: loadCaller', () => {
     ['unknown', undefined],
     ['pending (Socket.IO)', { connectionId: 'conn-1=', userId: 'alice', state: 'pending' }],
     ['past its token expiry', { connectionId: 'conn-1=', userId: 'alice', tokenExpiresAt: 1 }],
+    ['pending without a user yet', { connectionId: 'conn-1=', protocol: 'socket.io', state: 'pending' }],
   ])('refuses a connection that is %s', async (_name, item) => {
     // Prepare
     ddb.on(GetCommand).resolves({ Item: item });
 
     // Act + Assess
     await expect(loadCaller({ documentClient, connectionsTable: 'Connections' }, 'conn-1=')).rejects.toBeInstanceOf(UnauthorizedError);
+  });
+});
+
+describe('Function: loadCaller (token expiry)', () => {
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  it('raises TokenExpiredError, an UNAUTHORIZED error, once the token has expired', async () => {
+    // Prepare
+    ddb.on(GetCommand).resolves({ Item: { connectionId: 'conn-1=', userId: 'alice', tokenExpiresAt: 100 } });
+
+    // Act
+    const loading = loadCaller({ documentClient, connectionsTable: 'Connections', now: () => 101_000 }, 'conn-1=');
+
+    // Assess
+    await expect(loading).rejects.toBeInstanceOf(TokenExpiredError);
+    await expect(loading).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
   });
 });

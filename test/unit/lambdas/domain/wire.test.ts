@@ -18,13 +18,24 @@ describe('Function: encodeEnvelope', () => {
     expect(JSON.parse(frame)).toEqual(envelope);
   });
 
-  it('sends a Socket.IO EVENT packet on socket.io', () => {
+  it('sends a Socket.IO EVENT packet on socket.io, with the envelope id as recovery offset for message events', () => {
     // Act
     const frame = encodeEnvelope('socket.io', envelope);
 
     // Assess
     expect(frame.startsWith('42[')).toBe(true);
-    expect(JSON.parse(frame.slice(2))).toEqual(['message:new', envelope.data]);
+    expect(JSON.parse(frame.slice(2))).toEqual(['message:new', envelope.data, 'm1']);
+  });
+
+  it.each(['user:typing', 'user:online'] as const)('adds no offset to the volatile %s event', (event) => {
+    // Prepare
+    const volatile = { event, data: { userId: 'u1' }, id: 'random', ts: 1 } as unknown as EventEnvelope;
+
+    // Act
+    const frame = encodeEnvelope('socket.io', volatile);
+
+    // Assess
+    expect(JSON.parse(frame.slice(2))).toEqual([event, { userId: 'u1' }]);
   });
 });
 

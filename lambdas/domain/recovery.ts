@@ -1,0 +1,136 @@
+/**
+ * Socket.IO connection state recovery, kept in DynamoDB so it survives the
+ * connection (and API Gateway's 2-hour cutoff): a session row per recovery
+ * id (`pid`) in the Connections table, and a replay of the missed
+ * `message:*` events from the Messages table's `byChange` index.
+ *
+ * Offsets are change ids (ULIDs): every persisted broadcast carries its
+ * envelope id, which is the change id of the write, so "missed" means
+ * "changeId above the client's last offset" in each of the user's chats.
+ * Known gap: two writes to a chat that commit out of id order (concurrent
+ * senders, ids taken milliseconds apart) can leave the earlier id
+ * unreplayed if the client saw the later one before disconnecting; the
+ * message is still in the history (GET /chats/{id}/messages).
+ */
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { EventEnvelope } from '../commons/protocol';
+import { messageDeleted, messageEdited, messageNew } from './fan-out/messages';
+import type { MessageRow } from './messages';
+import { CONNECTION_TTL_SECONDS } from './connections';
+
+/**
+ * How long a recovery session outlives the CONNECT that created or renewed
+ * it: the 2-hour connection cap plus the slack of the connection rows, so a
+ * client cut off at the cap still finds its session when it reconnects.
+ */
+export const SESSION_TTL_SECONDS = CONNECTION_TTL_SECONDS;
+
+/**
+ * Most events one recovery replays. Beyond it the session is not recovered
+ * (`socket.recovered === false`), as Socket.IO does when its buffer no longer
+ * covers the offset: the app reloads history instead.
+ */
+export const MAX_REPLAY_EVENTS = 500;
+
+/** Partition keys of session rows: never a connection id (API Gateway's ids have no `#`). */
+export const SESSION_KEY_PREFIX = 'session#';
+
+/**
+ * A recovery session row. The user is in `sessionUserId`, not `userId`, so
+ * session rows stay out of the Connections byUser index (the Memberships
+ * fan-out would otherwise take them for live connections).
+ */
+export interface SessionRow {
+  connectionId: string;
+  sessionUserId: string;
+  /** Epoch s (TTL). */
+  expiresAt: number;
+}
+
+export interface RecoveryDeps {
+  documentClient: DynamoDBDocumentClient;
+  connectionsTable: string;
+  messagesTable: string;
+}
+
+/**
+ * Records (or renews) a recovery session for a user.
+ *
+ * @example
+ * await saveSession(deps, pid, 'alice', Date.now());
+ */
+export async function saveSession(deps: RecoveryDeps, pid: string, userId: string, nowMs: number): Promise<void> {
+  const row: SessionRow = {
+    connectionId: SESSION_KEY_PREFIX + pid,
+    sessionUserId: userId,
+    expiresAt: Math.floor(nowMs / 1000) + SESSION_TTL_SECONDS,
+  };
+  await deps.documentClient.send(new PutCommand({ TableName: deps.connectionsTable, Item: row }));
+}
+
+/**
+ * Whether `pid` is a live session of `userId`. Someone else's pid, an
+ * expired one (TTL deletes lag) or an unknown one is not.
+ */
+export async function isSessionOf(deps: RecoveryDeps, pid: string, userId: string, nowMs: number): Promise<boolean> {
+  const { Item } = await deps.documentClient.send(
+    new GetCommand({ TableName: deps.connectionsTable, Key: { connectionId: SESSION_KEY_PREFIX + pid } }),
+  );
+  const row = Item as Partial<SessionRow> | undefined;
+  return row?.sessionUserId === userId && typeof row.expiresAt === 'number' && row.expiresAt > Math.floor(nowMs / 1000);
+}
+
+/**
+ * The events a message row means to a client whose last offset is `offset`:
+ * created after it → `message:new` (current content), then
+ * `message:deleted` if deleted since; created before it → `message:deleted`
+ * or `message:edited`. Each event's id is its offset.
+ */
+export function missedEventsOf(row: MessageRow, offset: string): EventEnvelope[] {
+  const image = row as unknown as Record<string, unknown>;
+  const events: EventEnvelope[] = [];
+  if (row.messageId > offset) events.push(messageNew(image).envelope);
+  if (row.deletedAt !== undefined) events.push(messageDeleted(image, row.deletedAt).envelope);
+  else if (row.messageId <= offset && row.editedAt !== undefined) events.push(messageEdited(image).envelope);
+  return events;
+}
+
+/**
+ * The `message:*` events of `chatIds` after `offset`, merged in offset
+ * (change id) order, or undefined when there are more than `limit` (the
+ * session is then not recovered). One Query page per chat in the common case.
+ *
+ * @example
+ * const events = await missedEvents(deps, ['c1', 'c2'], '01JH3Q7Z8W9X0YZABCDEFGHJKM');
+ */
+export async function missedEvents(
+  deps: RecoveryDeps,
+  chatIds: readonly string[],
+  offset: string,
+  limit: number = MAX_REPLAY_EVENTS,
+): Promise<EventEnvelope[] | undefined> {
+  const events: EventEnvelope[] = [];
+  for (const chatId of chatIds) {
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await deps.documentClient.send(
+        new QueryCommand({
+          TableName: deps.messagesTable,
+          IndexName: 'byChange',
+          KeyConditionExpression: 'chatId = :chatId AND changeId > :offset',
+          ExpressionAttributeValues: { ':chatId': chatId, ':offset': offset },
+          Limit: limit + 1,
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const row = item as MessageRow;
+        // Only message rows carry a changeId, so the index holds nothing else; checked anyway.
+        if (row.kind === 'message') events.push(...missedEventsOf(row, offset));
+      }
+      if (events.length > limit) return undefined;
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey !== undefined);
+  }
+  return events.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}

@@ -1,0 +1,213 @@
+/**
+ * Socket.IO v5 over API Gateway: carries out the decisions of
+ * socketio/protocol-session.ts for one frame, on the same domain as the JSON
+ * protocol (openConnection for CONNECT, the action table for events), and
+ * routes each frame of the actions function to the protocol it belongs to.
+ *
+ * Single-frame answers (`40`, `43`, `44`) go back as the `$default` route
+ * response; several frames that must arrive in order (`40` then a recovery
+ * replay) are posted one by one.
+ */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ChatError, UnauthorizedError } from '../commons/errors';
+import { randomId } from '../commons/ids';
+import { logger } from '../commons/logger';
+import { roomOf } from '../commons/schema';
+import { encodeEngineIoPacket } from '../socketio/codec';
+import {
+  ackReply,
+  connectErrorReply,
+  connectReply,
+  decideFrame,
+  errorEvent,
+  type SessionDecision,
+} from '../socketio/protocol-session';
+import { handleFrame, runAction, type ActionDeps } from './actions';
+import type { TokenVerifier } from './auth';
+import type { ConnectionLink } from './connection-link';
+import {
+  callerOf,
+  ConnectionNotPendingError,
+  openConnection,
+  TokenExpiredError,
+  type ConnectionRow,
+  type OpenConnectionDeps,
+  type PendingConnectionRow,
+} from './connections';
+import { isSessionOf, missedEvents, saveSession } from './recovery';
+import { encodeEnvelope } from './wire';
+
+export interface SocketIoDeps extends OpenConnectionDeps {
+  /** The JSON protocol's action deps: events run through the same table. */
+  actions: ActionDeps;
+  messagesTable: string;
+  /** The verifier `$connect` uses for the JSON protocol. */
+  verifyToken: TokenVerifier;
+  link: ConnectionLink;
+  /** Injected for tests. @default Date.now */
+  now?: () => number;
+}
+
+/** The Engine.IO pong, the one frame answered without reading the connection (it is most of the traffic). */
+const PONG_FRAME = encodeEngineIoPacket('pong');
+
+type AnyConnectionRow = ConnectionRow | PendingConnectionRow;
+
+/**
+ * Handles one frame of the actions function (every custom route and
+ * `$default`) and returns the route response body, if any.
+ *
+ * A frame that starts with `{` is a JSON-protocol frame (a Socket.IO frame
+ * always starts with an Engine.IO type digit). Anything else is read in the
+ * light of the connection's row: a Socket.IO connection gets Socket.IO's
+ * behaviour, a JSON connection the JSON protocol's error frame, exactly as
+ * before. The only frame decided without that read is the Socket.IO pong
+ * `3` (a JSON client sending a bare `3` gets no error frame).
+ *
+ * @example
+ * const body = await handleIncomingFrame(deps, connectionId, event.body, event.isBase64Encoded);
+ * return body === undefined ? { statusCode: 200 } : { statusCode: 200, body };
+ */
+export async function handleIncomingFrame(
+  deps: SocketIoDeps,
+  connectionId: string,
+  body: string | undefined,
+  isBinary: boolean,
+): Promise<string | undefined> {
+  const text = isBinary ? undefined : body;
+  if (text === PONG_FRAME) return undefined;
+  const asJson = async (): Promise<string | undefined> => {
+    const reply = await handleFrame(deps.actions, connectionId, text);
+    return reply === undefined ? undefined : JSON.stringify(reply);
+  };
+  if (text?.startsWith('{')) return asJson();
+
+  const { Item } = await deps.documentClient.send(
+    new GetCommand({ TableName: deps.connectionsTable, Key: { connectionId }, ConsistentRead: true }),
+  );
+  const row = Item as AnyConnectionRow | undefined;
+  if (row?.protocol !== 'socket.io') return asJson();
+  return handleSocketIoFrame(deps, row, text);
+}
+
+/**
+ * Carries out what one frame of a Socket.IO connection means (`text`
+ * undefined: a binary frame). Returns the route response body, if any.
+ *
+ * @example
+ * await handleSocketIoFrame(deps, row, '40{"token":"eyJ…"}'); // '40{"sid":"abc=","pid":"…"}'
+ */
+export async function handleSocketIoFrame(
+  deps: SocketIoDeps,
+  row: AnyConnectionRow,
+  text: string | undefined,
+): Promise<string | undefined> {
+  const state = row.state === 'pending' ? 'pending' : 'open';
+  const decision: SessionDecision =
+    text === undefined ? { kind: 'close', reason: 'invalid packet format' } : decideFrame(state, text);
+  const { connectionId } = row;
+  switch (decision.kind) {
+    case 'ignore':
+      return undefined;
+    case 'reply':
+      if (decision.frames.length === 1) return decision.frames[0];
+      await deps.link.postInOrder(connectionId, decision.frames);
+      return undefined;
+    case 'close':
+      logger.info('socket.io connection closed', { connectionId, reason: decision.reason });
+      await deps.link.disconnect(connectionId, { notify: false });
+      return undefined;
+    case 'disconnect':
+      // The client left the only namespace; its engine closes next. Nothing to answer.
+      await deps.link.disconnect(connectionId, { notify: false });
+      return undefined;
+    case 'connect':
+      return connect(deps, row, decision);
+    case 'event':
+      return event(deps, row, decision);
+  }
+}
+
+async function connect(
+  deps: SocketIoDeps,
+  row: AnyConnectionRow,
+  intent: Extract<SessionDecision, { kind: 'connect' }>,
+): Promise<string | undefined> {
+  const { connectionId } = row;
+  const now = (deps.now ?? Date.now)();
+  const token = intent.auth.token;
+  let identity;
+  try {
+    if (typeof token !== 'string' || token === '') throw new UnauthorizedError('auth.token is required');
+    identity = await deps.verifyToken(token);
+  } catch (err) {
+    if (!(err instanceof ChatError)) logger.error('token verification failed', { error: err as Error });
+    // 44 only: the connection stays pending (the heartbeat removes it after the connect timeout).
+    return connectErrorReply(err);
+  }
+  const { userId } = identity;
+
+  const recovering =
+    intent.pid !== undefined && intent.offset !== undefined && (await isSessionOf(deps, intent.pid, userId, now));
+  let pid = recovering ? (intent.pid as string) : randomId();
+
+  let rooms: string[];
+  try {
+    ({ rooms } = await openConnection(deps, {
+      connectionId,
+      userId,
+      protocol: 'socket.io',
+      connectedAt: row.connectedAt,
+      tokenExpiresAt: identity.expiresAt,
+      socketIo: { pid },
+    }));
+  } catch (err) {
+    if (!(err instanceof ConnectionNotPendingError)) throw err;
+    // A second CONNECT raced the first, or the connection is gone: Socket.IO closes on "invalid state".
+    await deps.link.disconnect(connectionId, { notify: false });
+    return undefined;
+  }
+
+  // After the room rows exist, so nothing falls between the replay and live traffic (overlap is possible, gaps are not).
+  let replay = recovering
+    ? await missedEvents(deps, chatIdsOf(rooms), intent.offset as string)
+    : [];
+  if (replay === undefined) {
+    pid = randomId();
+    replay = [];
+  }
+  await saveSession(deps, pid, userId, now);
+
+  const reply = connectReply({ sid: connectionId, pid });
+  if (replay.length === 0) return reply;
+  await deps.link.postInOrder(connectionId, [reply, ...replay.map((envelope) => encodeEnvelope('socket.io', envelope))]);
+  return undefined;
+}
+
+function chatIdsOf(rooms: readonly string[]): string[] {
+  const prefix = roomOf.chat('');
+  return rooms.filter((room) => room.startsWith(prefix)).map((room) => room.slice(prefix.length));
+}
+
+async function event(
+  deps: SocketIoDeps,
+  row: AnyConnectionRow,
+  intent: Extract<SessionDecision, { kind: 'event' }>,
+): Promise<string | undefined> {
+  let caller: ConnectionRow;
+  try {
+    caller = callerOf(row, (deps.now ?? Date.now)());
+  } catch (err) {
+    if (!(err instanceof TokenExpiredError)) throw err;
+    // The token ran out mid-connection: `41` first, so the client does not reconnect in a loop with it.
+    await deps.link.disconnect(row.connectionId, { notify: true, userId: (row as ConnectionRow).userId });
+    return undefined;
+  }
+  try {
+    const data = await runAction(deps.actions, caller, intent.name, intent.data);
+    return intent.ackId === undefined ? undefined : ackReply(intent.ackId, { data });
+  } catch (err) {
+    if (!(err instanceof ChatError)) logger.error('action failed', { error: err as Error, action: intent.name });
+    return intent.ackId === undefined ? errorEvent(err) : ackReply(intent.ackId, { error: err });
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Heartbeat function: run on a schedule (an EventBridge rule in AWS, a
+ * timer in the local runtime) every `pingInterval` in `scheduled-ping` mode.
+ * Pings every open Socket.IO connection and drops the ones that never sent
+ * their CONNECT. A thin adapter over sweepSocketIoConnections.
+ */
+import { createDocumentClient, createManagementClient } from '../commons/clients';
+import { ENV, requireEnv } from '../commons/env';
+import { createConnectionLink } from '../domain/connection-link';
+import { createConnectionRemover } from '../domain/connections';
+import { sweepSocketIoConnections, type SweepDeps, type SweepResult } from '../domain/heartbeat';
+import { resolveHeartbeatConfig } from '../socketio/config';
+
+const documentClient = createDocumentClient();
+const tables = {
+  connectionsTable: requireEnv(ENV.connectionsTable),
+  roomsTable: requireEnv(ENV.roomsTable),
+  presenceTable: requireEnv(ENV.presenceTable),
+};
+const deps: SweepDeps = {
+  documentClient,
+  connectionsTable: tables.connectionsTable,
+  link: createConnectionLink({
+    managementClient: createManagementClient(requireEnv(ENV.callbackUrl)),
+    removeConnection: createConnectionRemover({ documentClient, ...tables }),
+  }),
+  ping: resolveHeartbeatConfig().mode === 'scheduled-ping',
+};
+
+/** Lambda entry point for the schedule; the event (EventBridge's) carries nothing it needs. */
+export const handler = async (): Promise<SweepResult> => sweepSocketIoConnections(deps);
