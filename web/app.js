@@ -8,6 +8,13 @@
  * local runtime). Sends, edits and deletes go over the socket with acks.
  *
  * Message content only ever reaches the DOM through textContent.
+ *
+ * Known limits of the demo:
+ * - presence: the API has no "who is online" query, so other users show as
+ *   "unknown" until a user:online / user:offline event names them;
+ * - history: the latest 100 messages of a chat (no "load older");
+ * - an expired token is noticed on the next reconnect or HTTP call, not at
+ *   the moment it expires (an open socket stays open, as on API Gateway).
  */
 import { connect } from '/lettera-client.js';
 
@@ -223,6 +230,10 @@ function setConnection(next, detail) {
   // While reconnecting the client buffers emits, so typing and sending stay on.
   els.input.disabled = !canWrite || state.current === null;
   els.send.disabled = els.input.disabled;
+  // After sign-in focus was on the (now hidden) login button: start in the composer.
+  if (!els.input.disabled && (document.activeElement === null || document.activeElement === document.body)) {
+    els.input.focus();
+  }
   if (state.me) {
     if (next === 'connected') state.presence.set(state.me.userId, 'online');
     else state.presence.delete(state.me.userId);

@@ -176,6 +176,29 @@ describe.skipIf(skipReason !== undefined)('Demo page in Chromium', () => {
     await screenshot(alice.page, 'reconnected');
   });
 
+  it('can be used with the keyboard alone', async () => {
+    // Prepare
+    const tab = await openPage(browser, demo.baseUrl);
+    tabs.push(tab);
+    const { page } = tab;
+    // The page starts with focus on the first user.
+    await waitUntil(page.locator('input[name="user"][value="alice"]:focus'));
+
+    // Act: arrow keys pick a user, Tab reaches Sign in, Enter submits.
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await waitForConnection(page, 'connected');
+    await waitUntil(page.locator('#composer-input:focus'));
+    await page.keyboard.type('typed without a mouse');
+    await page.keyboard.press('Enter');
+
+    // Assess
+    expect(await page.locator('#whoami-name').textContent()).toBe('Bob');
+    await waitUntil(messageItem(page, 'typed without a mouse').filter({ hasNot: page.locator('.status', { hasText: 'Sending' }) }));
+    expect(await messageItem(page, 'typed without a mouse').locator('.sender').textContent()).toBe('You');
+  });
+
   it('asks to pick a user again when the token is refused', async () => {
     // Prepare: the page gets a token that expired a minute ago.
     const expired = await signDevToken('alice', { secret: demo.runtime.jwtSecret, expiresIn: '-60s' });
