@@ -99,34 +99,37 @@ export async function measureLambdaBundles(runs: number, log: (line: string) => 
   try {
     const app = new App({ outdir });
     const stack = new Stack(app, 'LetteraBench');
-    const results: LambdaBundleResult[] = [];
-    for (const name of Object.keys(functions) as FunctionName[]) {
+    const bundles = (Object.keys(functions) as FunctionName[]).map((name) => {
       const entry = functions[name].entry;
       log(`bundling ${name} (${entry})`);
       const fn = new ChatFunction(stack, `${name}Function`, { entry: join(REPO_ROOT, entry), projectRoot: REPO_ROOT });
       const staging = fn.node.findAll().find((child): child is AssetStaging => child instanceof AssetStaging);
       if (staging === undefined) throw new Error(`No bundled asset for ${name}`);
-      const dir = staging.absoluteStagedPath;
-      const file = join(dir, 'index.mjs');
-      const code = readFileSync(file);
-      const withMaps: number[] = [];
-      const withoutMaps: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        withMaps.push(await importTime(file, functionEnv(true)));
-        withoutMaps.push(await importTime(file, functionEnv(false)));
+      return { name, entry, dir: staging.absoluteStagedPath, withMaps: [] as number[], withoutMaps: [] as number[] };
+    });
+    // Round-robin, so a burst of load elsewhere on the machine hits every function alike.
+    log(`cold init: ${runs} fresh node process(es) per function and mode`);
+    for (let i = 0; i < runs; i++) {
+      for (const bundle of bundles) {
+        const file = join(bundle.dir, 'index.mjs');
+        bundle.withMaps.push(await importTime(file, functionEnv(true)));
+        bundle.withoutMaps.push(await importTime(file, functionEnv(false)));
       }
-      results.push({
-        name,
-        entry,
+    }
+    const results: LambdaBundleResult[] = bundles.map((bundle) => {
+      const code = readFileSync(join(bundle.dir, 'index.mjs'));
+      return {
+        name: bundle.name,
+        entry: bundle.entry,
         bytes: code.length,
         gzipBytes: gzipSync(code, { level: 9 }).length,
-        zipBytes: zipSize(dir, outdir),
-        sourceMapBytes: statSync(join(dir, 'index.mjs.map')).size,
-        initMs: median(withMaps),
-        initNoSourceMapsMs: median(withoutMaps),
-        initSamplesMs: withMaps,
-      });
-    }
+        zipBytes: zipSize(bundle.dir, outdir),
+        sourceMapBytes: statSync(join(bundle.dir, 'index.mjs.map')).size,
+        initMs: median(bundle.withMaps),
+        initNoSourceMapsMs: median(bundle.withoutMaps),
+        initSamplesMs: bundle.withMaps,
+      };
+    });
     return results;
   } finally {
     rmSync(outdir, { recursive: true, force: true });
