@@ -1,15 +1,21 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
+import { HEARTBEAT_ENV } from '../lambdas/socketio/config';
 import { ENV } from '../lambdas/commons/env';
 import { allTables } from '../lambdas/commons/schema';
 import {
   functions,
+  heartbeatConfig,
+  heartbeatFunctions,
   httpRoutes,
   managesConnections,
   ROUTE_SELECTION_EXPRESSION,
   routesReturningResponse,
+  scheduledFunctions,
   streamMappings,
   tableAccess,
   verifiesTokens,
@@ -89,6 +95,12 @@ export class LetteraRealtimeStack extends Stack {
       }
       if (verifiesTokens.includes(name)) this.jwt.bind(fn);
       if (checksOrigin.includes(name)) fn.addEnvironment(ENV.frontendUrl, props.frontendUrl);
+      if (heartbeatFunctions.includes(name)) {
+        // The values resolved at synth, so the open packet and the sweep always agree.
+        fn.addEnvironment(HEARTBEAT_ENV.mode, heartbeatConfig.mode);
+        fn.addEnvironment(HEARTBEAT_ENV.pingInterval, String(heartbeatConfig.pingInterval));
+        fn.addEnvironment(HEARTBEAT_ENV.pingTimeout, String(heartbeatConfig.pingTimeout));
+      }
       fns[name] = fn;
     }
     this.functions = fns;
@@ -121,6 +133,14 @@ export class LetteraRealtimeStack extends Stack {
       handler: fns[[...fanOutFunctions][0]!],
       sources: streamMappings.map(({ table, function: _fn, ...settings }) => ({ table: this.tables.get(table).table, settings })),
     });
+
+    for (const scheduled of scheduledFunctions) {
+      new Rule(this, `${pascal(scheduled.function)}Schedule`, {
+        description: `Runs the ${scheduled.function} function (Socket.IO heartbeat sweep)`,
+        schedule: Schedule.expression(scheduled.scheduleExpression),
+        targets: [new LambdaFunction(fns[scheduled.function], { retryAttempts: 0 })],
+      });
+    }
 
     new CfnOutput(this, 'WebSocketUrl', { value: this.realtime.url, description: 'wss:// URL clients connect to' });
     new CfnOutput(this, 'HttpApiUrl', { value: this.httpApi.url, description: 'Base URL of the chats/messages HTTP API' });
