@@ -47,6 +47,9 @@ describe.skipIf(skipReason !== undefined)('Demo page in Chromium', () => {
     for (const [i, tab] of tabs.splice(0).entries()) {
       if (failed && !tab.page.isClosed()) await screenshot(tab.page, `FAILED-${ctx.task.name.replace(/\W+/g, '-')}-${i}`);
       if (failed && tab.errors.length > 0) console.error(`page errors (tab ${i}):\n${tab.errors.join('\n')}`);
+      if (failed && !tab.page.isClosed() && (await tab.page.locator('#alert').isVisible())) {
+        console.error(`error shown by the page (tab ${i}): ${await tab.page.locator('#alert-text').textContent()}`);
+      }
       await tab.context.close();
     }
   });
