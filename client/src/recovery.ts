@@ -108,10 +108,13 @@ export async function fetchMessagesAfter(request: HistoryRequest): Promise<Messa
   const headers: Record<string, string> = { accept: 'application/json' };
   if (request.token) headers.authorization = `Bearer ${request.token}`;
   const all: Message[] = [];
+  // Called unbound: a browser's fetch throws "Illegal invocation" when called
+  // as a method of any object other than window.
+  const { fetch: fetchUnbound } = request;
   let after = request.after;
   for (;;) {
     const url = `${base}/chats/${encodeURIComponent(request.chatId)}/messages?after=${encodeURIComponent(after)}`;
-    const res = await request.fetch(url, { headers });
+    const res = await fetchUnbound(url, { headers });
     const body = (await res.json().catch(() => ({}))) as {
       items?: Message[];
       next?: string;

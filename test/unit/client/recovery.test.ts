@@ -98,4 +98,20 @@ describe('Function: fetchMessagesAfter', () => {
     expect(items).toEqual([]);
     expect(fetchFn).toHaveBeenCalledTimes(1);
   });
+  it('calls fetch unbound, as a browser requires of window.fetch', async () => {
+    // Prepare: like a browser's fetch, refuse to run as a method of another object.
+    const receivers: unknown[] = [];
+    const fetchFn = function (this: unknown): Promise<Response> {
+      receivers.push(this);
+      if (this !== undefined && this !== globalThis) return Promise.reject(new TypeError('Illegal invocation'));
+      return Promise.resolve(new Response(JSON.stringify({ items: [] }), { status: 200 }));
+    };
+
+    // Act
+    const items = await fetchMessagesAfter({ httpUrl: 'http://h', chatId: 'c1', after: '01A', fetch: fetchFn });
+
+    // Assess
+    expect(items).toEqual([]);
+    expect(receivers).toEqual([undefined]);
+  });
 });
