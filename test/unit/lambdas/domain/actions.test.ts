@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ForbiddenError } from '../../../../lambdas/commons/errors';
 import { MAX_CONTENT_LENGTH } from '../../../../lambdas/commons/protocol';
-import { handleFrame, type ActionDeps } from '../../../../lambdas/domain/actions';
+import { handleFrame, runAction, type ActionDeps } from '../../../../lambdas/domain/actions';
 import type { MessageService } from '../../../../lambdas/domain/messages';
 
 const MESSAGE_ID = '01JH3Q7Z8W9X0YZABCDEFGHJKM';
@@ -170,5 +170,54 @@ describe('Function: handleFrame', () => {
     // Assess
     expect(withAck).toEqual({ event: 'ack', ackId: 1, error: { code: 'INTERNAL', message: 'Internal error' } });
     expect(withoutAck).toEqual({ event: 'error', data: { code: 'INTERNAL', message: 'Internal error' } });
+  });
+});
+
+describe('Function: handleFrame (ping keepalive)', () => {
+  it('answers ping with an empty ack and reads nothing', async () => {
+    // Prepare
+    const deps = fakeDeps();
+
+    // Act
+    const reply = await handleFrame(deps, 'conn-1=', '{"action":"ping","ackId":"ping:3"}');
+
+    // Assess
+    expect(reply).toEqual({ event: 'ack', ackId: 'ping:3', data: {} });
+    expect(deps.loadCaller).not.toHaveBeenCalled();
+  });
+
+  it('answers a ping without ackId with nothing', async () => {
+    // Prepare
+    const deps = fakeDeps();
+
+    // Act
+    const reply = await handleFrame(deps, 'conn-1=', '{"action":"ping"}');
+
+    // Assess
+    expect(reply).toBeUndefined();
+    expect(deps.loadCaller).not.toHaveBeenCalled();
+  });
+});
+
+describe('Function: runAction', () => {
+  it('validates the data of the action and runs it for the given caller', async () => {
+    // Prepare
+    const deps = fakeDeps();
+
+    // Act
+    const result = await runAction(deps, { userId: 'bob', connectionId: 'c' }, 'message:send', { chatId: 'c1', content: 'hi' });
+
+    // Assess
+    expect(result).toEqual(stored);
+    expect(deps.messages.send).toHaveBeenCalledWith('bob', { chatId: 'c1', content: 'hi' });
+  });
+
+  it('throws the validation error without running the action', async () => {
+    // Prepare
+    const deps = fakeDeps();
+
+    // Act + Assess
+    await expect(runAction(deps, { userId: 'bob', connectionId: 'c' }, 'message:send', { chatId: 'c1' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(deps.messages.send).not.toHaveBeenCalled();
   });
 });

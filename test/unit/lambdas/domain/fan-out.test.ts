@@ -32,7 +32,7 @@ const managementClient = new ApiGatewayManagementApiClient({ endpoint: 'https://
 const FUTURE = Math.floor(Date.now() / 1000) + 3600;
 const PAST = Math.floor(Date.now() / 1000) - 60;
 
-type Table = 'Messages' | 'Presence' | 'Memberships';
+type Table = 'Messages' | 'Presence' | 'Memberships' | 'Connections';
 
 let sequence = 1000;
 
@@ -596,6 +596,38 @@ describe('Function: processStreamBatch', () => {
 
       // Assess
       expect(response.batchItemFailures).toEqual([{ itemIdentifier: seq(record) }]);
+    });
+  });
+
+  describe('Connections stream (new socket.io connections)', () => {
+    const pendingInsert = () =>
+      streamRecord('Connections', 'INSERT', { connectionId: 'sio-1=' }, { newImage: { connectionId: 'sio-1=', protocol: 'socket.io', state: 'pending', connectedAt: 1 } });
+
+    it('hands the new connection to the open-packet sender', async () => {
+      // Prepare
+      const openSocketIo = vi.fn().mockResolvedValue(undefined);
+
+      // Act
+      const response = await processStreamBatch({ ...deps, openSocketIo }, batch(pendingInsert()));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(openSocketIo).toHaveBeenCalledWith('sio-1=');
+    });
+
+    it('reports the record when the open packet could not be sent, and when no sender is configured', async () => {
+      // Prepare
+      const failing = pendingInsert();
+      const unconfigured = pendingInsert();
+      const openSocketIo = vi.fn().mockRejectedValue(Object.assign(new Error('slow down'), { name: 'LimitExceededException' }));
+
+      // Act
+      const failed = await processStreamBatch({ ...deps, openSocketIo }, batch(failing));
+      const missing = await processStreamBatch(deps, batch(unconfigured));
+
+      // Assess
+      expect(failed.batchItemFailures).toEqual([{ itemIdentifier: seq(failing) }]);
+      expect(missing.batchItemFailures).toEqual([{ itemIdentifier: seq(unconfigured) }]);
     });
   });
 });

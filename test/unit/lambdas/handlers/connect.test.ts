@@ -95,4 +95,52 @@ describe('Function: connect handler', () => {
     // Assess
     expect(result).toEqual({ statusCode: 500 });
   });
+
+  it('records a socket.io connection (EIO=4, websocket) as pending without a token: no user, rooms or presence yet', async () => {
+    // Prepare
+    const event = createConnectEvent({ queryStringParameters: { EIO: '4', transport: 'websocket' } });
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 200 });
+    expect(ddb).toReceiveCommandWith(PutCommand, {
+      TableName: 'Connections',
+      Item: { connectionId: 'conn-1=', connectedAt: 1_764_204_000_000, expiresAt: 1_764_204_000 + 7800, protocol: 'socket.io', state: 'pending' },
+    });
+    expect(ddb).toReceiveCommandTimes(QueryCommand, 0);
+    expect(ddb).toReceiveCommandTimes(BatchWriteCommand, 0);
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 0);
+  });
+
+  it.each([
+    ['Engine.IO v3', { EIO: '3', transport: 'websocket' }, /version "3"/],
+    ['long-polling', { EIO: '4', transport: 'polling' }, /transport "polling"/],
+    ['a transport without EIO', { transport: 'websocket' }, /version null/],
+    ['EIO without a transport', { EIO: '4' }, /transport null/],
+  ])('refuses %s with 400 and a clear reason, writing nothing', async (_name, query, reason) => {
+    // Prepare
+    const event = createConnectEvent({ queryStringParameters: query });
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    expect(result.statusCode).toBe(400);
+    expect(result.body).toMatch(reason);
+    expect(ddb).toReceiveCommandTimes(PutCommand, 0);
+  });
+
+  it('returns 500 when the pending socket.io row cannot be written', async () => {
+    // Prepare
+    ddb.on(PutCommand).rejects(Object.assign(new Error('throughput exceeded'), { name: 'ProvisionedThroughputExceededException' }));
+    const event = createConnectEvent({ queryStringParameters: { EIO: '4', transport: 'websocket' } });
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 500 });
+  });
 });

@@ -1,0 +1,176 @@
+import { ApiGatewayManagementApiClient, DeleteConnectionCommand, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createConnectionLink } from '../../../../lambdas/domain/connection-link';
+import { createOpenPacketSender, sweepSocketIoConnections } from '../../../../lambdas/domain/heartbeat';
+import type { ConnectionRemover } from '../../../../lambdas/domain/ports';
+import { SCHEDULED_PING_DEFAULTS } from '../../../../lambdas/socketio/config';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const api = mockClient(ApiGatewayManagementApiClient);
+const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const managementClient = new ApiGatewayManagementApiClient({ endpoint: 'https://example.com/test', region: 'eu-west-1' });
+const NOW = 1_764_204_000_000;
+const gone = () => new GoneException({ message: 'gone', $metadata: {} });
+
+function createLink() {
+  const removeConnection = vi.fn<ConnectionRemover>().mockResolvedValue(undefined);
+  const link = createConnectionLink({ managementClient, removeConnection, sleep: async () => undefined });
+  return { link, removeConnection };
+}
+
+const postedTo = (connectionId: string): string[] =>
+  api
+    .commandCalls(PostToConnectionCommand)
+    .filter((call) => call.args[0].input.ConnectionId === connectionId)
+    .map((call) => Buffer.from(call.args[0].input.Data as Uint8Array).toString('utf8'));
+
+afterEach(() => {
+  ddb.reset();
+  api.reset();
+});
+
+describe('Function: sweepSocketIoConnections', () => {
+  it('pings open socket.io connections, removes gone ones and disconnects pending ones past the connect timeout with 41', async () => {
+    // Prepare
+    const { link, removeConnection } = createLink();
+    ddb
+      .on(ScanCommand)
+      .resolvesOnce({
+        Items: [
+          { connectionId: 'open-1', state: 'open', userId: 'alice', connectedAt: NOW - 600_000 },
+          { connectionId: 'gone-1', state: 'open', userId: 'bob', connectedAt: NOW - 600_000 },
+        ],
+        LastEvaluatedKey: { connectionId: 'gone-1' },
+      })
+      .resolvesOnce({
+        Items: [
+          { connectionId: 'stale-pending', state: 'pending', connectedAt: NOW - 46_000 },
+          { connectionId: 'fresh-pending', state: 'pending', connectedAt: NOW - 5_000 },
+        ],
+      });
+    api.on(PostToConnectionCommand).resolves({});
+    api.on(PostToConnectionCommand, { ConnectionId: 'gone-1' }).rejects(gone());
+    api.on(DeleteConnectionCommand).resolves({});
+
+    // Act
+    const result = await sweepSocketIoConnections({ documentClient, connectionsTable: 'Connections', link, ping: true, now: () => NOW });
+
+    // Assess
+    expect(result).toEqual({ pinged: 1, gone: 1, timedOut: 1, failed: 0 });
+    expect(ddb).toReceiveCommandWith(ScanCommand, {
+      TableName: 'Connections',
+      FilterExpression: '#protocol = :socketIo AND #expiresAt > :now',
+      ExpressionAttributeValues: { ':socketIo': 'socket.io', ':now': NOW / 1000 },
+    });
+    expect(ddb).toReceiveNthCommandWith(ScanCommand, 2, { ExclusiveStartKey: { connectionId: 'gone-1' } });
+    expect(postedTo('open-1')).toEqual(['2']);
+    expect(postedTo('stale-pending')).toEqual(['41']);
+    expect(postedTo('fresh-pending')).toEqual([]);
+    expect(api).toReceiveCommandWith(DeleteConnectionCommand, { ConnectionId: 'stale-pending' });
+    expect(removeConnection).toHaveBeenCalledWith('gone-1', { userId: 'bob' });
+    expect(removeConnection).toHaveBeenCalledWith('stale-pending', undefined);
+    expect(removeConnection).toHaveBeenCalledTimes(2);
+  });
+
+  it('only cleans up pending connections when pinging is off (reconnect mode)', async () => {
+    // Prepare
+    const { link } = createLink();
+    ddb.on(ScanCommand).resolves({ Items: [{ connectionId: 'open-1', state: 'open', userId: 'alice', connectedAt: NOW }] });
+
+    // Act
+    const result = await sweepSocketIoConnections({ documentClient, connectionsTable: 'Connections', link, ping: false, now: () => NOW });
+
+    // Assess
+    expect(result.pinged).toBe(0);
+    expect(api).toReceiveCommandTimes(PostToConnectionCommand, 0);
+  });
+
+  it('counts a failing post without stopping the sweep', async () => {
+    // Prepare
+    const { link } = createLink();
+    ddb.on(ScanCommand).resolves({ Items: [{ connectionId: 'a', state: 'open' }, { connectionId: 'b', state: 'open' }] });
+    api.on(PostToConnectionCommand, { ConnectionId: 'a' }).rejects(Object.assign(new Error('slow down'), { name: 'LimitExceededException' }));
+    api.on(PostToConnectionCommand, { ConnectionId: 'b' }).resolves({});
+
+    // Act
+    const result = await sweepSocketIoConnections({ documentClient, connectionsTable: 'Connections', link, ping: true, now: () => NOW });
+
+    // Assess
+    expect(result).toEqual({ pinged: 1, gone: 0, timedOut: 0, failed: 1 });
+  });
+});
+
+describe('Function: createOpenPacketSender', () => {
+  it('posts the Engine.IO open packet with the heartbeat values, retrying while the connection is not registered', async () => {
+    // Prepare
+    const { link, removeConnection } = createLink();
+    api.on(PostToConnectionCommand).rejectsOnce(gone()).rejectsOnce(gone()).resolves({});
+    const open = createOpenPacketSender({ link, heartbeat: SCHEDULED_PING_DEFAULTS });
+
+    // Act
+    await open('conn-1=');
+
+    // Assess
+    const frames = postedTo('conn-1=');
+    expect(frames).toHaveLength(3);
+    expect(frames[2]).toBe('0{"sid":"conn-1=","upgrades":[],"pingInterval":300000,"pingTimeout":60000,"maxPayload":32000}');
+    expect(removeConnection).not.toHaveBeenCalled();
+  });
+
+  it('removes the pending connection when it stays gone after every retry', async () => {
+    // Prepare
+    const { link, removeConnection } = createLink();
+    api.on(PostToConnectionCommand).rejects(gone());
+    api.on(DeleteConnectionCommand).rejects(gone());
+    const open = createOpenPacketSender({ link, heartbeat: SCHEDULED_PING_DEFAULTS });
+
+    // Act
+    await open('conn-1=');
+
+    // Assess
+    expect(api).toReceiveCommandTimes(PostToConnectionCommand, 7);
+    expect(removeConnection).toHaveBeenCalledWith('conn-1=', undefined);
+  });
+});
+
+describe('Function: createConnectionLink', () => {
+  it('disconnect: 41, then DeleteConnection, then the rows; tolerates a connection already gone', async () => {
+    // Prepare
+    const { link, removeConnection } = createLink();
+    api.on(PostToConnectionCommand).rejects(gone());
+    api.on(DeleteConnectionCommand).rejects(gone());
+
+    // Act
+    await link.disconnect('conn-1=', { notify: true, userId: 'alice' });
+
+    // Assess
+    expect(postedTo('conn-1=')).toEqual(['41']);
+    expect(api).toReceiveCommandWith(DeleteConnectionCommand, { ConnectionId: 'conn-1=' });
+    expect(removeConnection).toHaveBeenCalledWith('conn-1=', { userId: 'alice' });
+  });
+
+  it('postInOrder: posts one frame after the other and stops at a gone connection', async () => {
+    // Prepare
+    const { link } = createLink();
+    api.on(PostToConnectionCommand).resolvesOnce({}).rejects(gone());
+
+    // Act
+    const outcome = await link.postInOrder('conn-1=', ['40{}', '42["a"]', '42["b"]']);
+
+    // Assess
+    expect(outcome).toBe('gone');
+    expect(postedTo('conn-1=')).toEqual(['40{}', '42["a"]']);
+  });
+
+  it('post: rethrows errors other than GoneException', async () => {
+    // Prepare
+    const { link } = createLink();
+    api.on(PostToConnectionCommand).rejects(Object.assign(new Error('denied'), { name: 'ForbiddenException' }));
+
+    // Act + Assess
+    await expect(link.post('conn-1=', '2')).rejects.toThrow('denied');
+  });
+});

@@ -1,0 +1,340 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ForbiddenError, UnauthorizedError } from '../../../../lambdas/commons/errors';
+import type { ActionDeps } from '../../../../lambdas/domain/actions';
+import type { ConnectionLink } from '../../../../lambdas/domain/connection-link';
+import { handleIncomingFrame, type SocketIoDeps } from '../../../../lambdas/domain/socketio';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const NOW = 1_764_204_000_000;
+const FUTURE_EXP = NOW / 1000 + 3600;
+const PENDING = { connectionId: 'conn-1=', connectedAt: NOW - 1000, expiresAt: NOW / 1000 + 7800, protocol: 'socket.io', state: 'pending' };
+const OPEN = { ...PENDING, state: 'open', userId: 'alice', pid: 'pid-1', tokenExpiresAt: FUTURE_EXP, rooms: new Set(['user:alice', 'chat:c1']) };
+const STORED = { messageId: '01JH3Q7Z8W9X0YZABCDEFGHJKM', chatId: 'c1', senderId: 'alice', content: 'hi', timestamp: '2025-11-27T00:40:00.000Z' };
+
+function fakeLink(): { [K in keyof ConnectionLink]: ReturnType<typeof vi.fn> } {
+  return {
+    post: vi.fn().mockResolvedValue('delivered'),
+    postInOrder: vi.fn().mockResolvedValue('delivered'),
+    postWhenRegistered: vi.fn().mockResolvedValue('delivered'),
+    disconnect: vi.fn().mockResolvedValue(undefined),
+  };
+}
+
+function createDeps() {
+  const link = fakeLink();
+  const send = vi.fn().mockResolvedValue(STORED);
+  const loadCaller = vi.fn().mockResolvedValue({ userId: 'alice', connectionId: 'conn-1=' });
+  const actions = { typing: {}, messages: { send, edit: vi.fn(), remove: vi.fn(), list: vi.fn() }, loadCaller } as unknown as ActionDeps;
+  const verifyToken = vi.fn(async (token: string) => {
+    if (token !== 'good') throw new UnauthorizedError('Invalid token');
+    return { userId: 'alice', expiresAt: FUTURE_EXP };
+  });
+  const deps: SocketIoDeps = {
+    documentClient,
+    connectionsTable: 'Connections',
+    roomsTable: 'Rooms',
+    membershipsTable: 'Memberships',
+    presenceTable: 'Presence',
+    messagesTable: 'Messages',
+    actions,
+    verifyToken,
+    link: link as unknown as ConnectionLink,
+    now: () => NOW,
+  };
+  return { deps, link, send, loadCaller, verifyToken };
+}
+
+function givenRow(row: Record<string, unknown> | undefined): void {
+  ddb.on(GetCommand, { TableName: 'Connections', Key: { connectionId: 'conn-1=' } }).resolves({ Item: row });
+}
+
+beforeEach(() => {
+  ddb.on(QueryCommand, { TableName: 'Memberships' }).resolves({ Items: [{ chatId: 'c1' }, { chatId: 'c2' }] });
+  ddb.on(PutCommand).resolves({});
+  ddb.on(BatchWriteCommand).resolves({});
+  ddb.on(UpdateCommand).resolves({});
+});
+afterEach(() => {
+  ddb.reset();
+});
+
+describe('Function: handleIncomingFrame', () => {
+  describe('routing between the protocols', () => {
+    it('ignores the pong 3 without reading anything', async () => {
+      // Prepare
+      const { deps } = createDeps();
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', '3', false);
+
+      // Assess
+      expect(body).toBeUndefined();
+      expect(ddb).toReceiveCommandTimes(GetCommand, 0);
+    });
+
+    it('serves a frame starting with { through the JSON protocol without reading the row first', async () => {
+      // Prepare
+      const { deps, loadCaller } = createDeps();
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', JSON.stringify({ action: 'message:send', data: { chatId: 'c1', content: 'hi' }, ackId: 1 }), false);
+
+      // Assess
+      expect(JSON.parse(body as string)).toEqual({ event: 'ack', ackId: 1, data: STORED });
+      expect(loadCaller).toHaveBeenCalledWith('conn-1=');
+      expect(ddb).toReceiveCommandTimes(GetCommand, 0);
+    });
+
+    it('answers a non-JSON frame of a JSON connection with the JSON error frame, as before', async () => {
+      // Prepare
+      const { deps, link } = createDeps();
+      givenRow({ connectionId: 'conn-1=', userId: 'alice', protocol: 'lettera.v1' });
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', '42["message:send",{}]', false);
+
+      // Assess
+      expect(JSON.parse(body as string)).toEqual({ event: 'error', data: { code: 'BAD_REQUEST', message: 'Frame is not valid JSON' } });
+      expect(link.disconnect).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('protocol violations (Socket.IO closes the connection)', () => {
+    it.each([
+      ['a binary frame', OPEN, undefined, true],
+      ['a malformed packet', OPEN, '42{"not":"an array"}', false],
+      ['an unknown Engine.IO type', OPEN, '9', false],
+      ['a client ping (wrong heartbeat direction)', OPEN, '2', false],
+      ['a binary attachment packet', OPEN, '451-["x",{"_placeholder":true,"num":0}]', false],
+      ['an event before CONNECT', PENDING, '42["message:send",{}]', false],
+      ['a second CONNECT', OPEN, '40{"token":"good"}', false],
+      ['a client DISCONNECT', OPEN, '41', false],
+    ])('deletes the connection on %s, without a 41 and without a reply', async (_name, row, frame, binary) => {
+      // Prepare
+      const { deps, link } = createDeps();
+      givenRow(row);
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', frame, binary);
+
+      // Assess
+      expect(body).toBeUndefined();
+      expect(link.disconnect).toHaveBeenCalledWith('conn-1=', { notify: false });
+      expect(ddb).toReceiveCommandTimes(PutCommand, 0);
+    });
+
+    it('refuses a CONNECT to another namespace with 44 and keeps the connection', async () => {
+      // Prepare
+      const { deps, link } = createDeps();
+      givenRow(PENDING);
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', '40/admin,{"token":"good"}', false);
+
+      // Assess
+      expect(body).toBe('44/admin,{"message":"Invalid namespace"}');
+      expect(link.disconnect).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('CONNECT', () => {
+    it('verifies auth.token, opens the connection (rooms, presence) and answers 40 with sid and a new pid', async () => {
+      // Prepare
+      const { deps, verifyToken } = createDeps();
+      givenRow(PENDING);
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', '40{"token":"good"}', false);
+
+      // Assess
+      expect(verifyToken).toHaveBeenCalledWith('good');
+      const reply = JSON.parse((body as string).slice(2));
+      expect(body?.startsWith('40{')).toBe(true);
+      expect(reply).toEqual({ sid: 'conn-1=', pid: expect.any(String) });
+      expect(ddb).toReceiveCommandWith(PutCommand, {
+        TableName: 'Connections',
+        Item: expect.objectContaining({ connectionId: 'conn-1=', userId: 'alice', state: 'open', pid: reply.pid, tokenExpiresAt: FUTURE_EXP }),
+        ConditionExpression: '#state = :pending',
+      });
+      expect(ddb).toReceiveCommandWith(PutCommand, {
+        TableName: 'Connections',
+        Item: { connectionId: `session#${reply.pid}`, sessionUserId: 'alice', expiresAt: NOW / 1000 + 7800 },
+      });
+      expect(ddb).toReceiveCommandWith(UpdateCommand, { TableName: 'Presence', Key: { userId: 'alice' } });
+      expect(ddb).toReceiveCommandTimes(BatchWriteCommand, 1);
+    });
+
+    it.each([
+      ['a bad token', '40{"token":"bad"}', 'Invalid token'],
+      ['no token', '40', 'auth.token is required'],
+      ['a non-string token', '40{"token":42}', 'auth.token is required'],
+    ])('answers %s with 44 and writes nothing', async (_name, frame, message) => {
+      // Prepare
+      const { deps, link } = createDeps();
+      givenRow(PENDING);
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', frame, false);
+
+      // Assess
+      expect(body).toBe(`44${JSON.stringify({ message, data: { code: 'UNAUTHORIZED' } })}`);
+      expect(ddb).toReceiveCommandTimes(PutCommand, 0);
+      expect(link.disconnect).not.toHaveBeenCalled();
+    });
+
+    it('answers 44 INTERNAL (no details) when the verifier itself fails', async () => {
+      // Prepare
+      const { deps, verifyToken } = createDeps();
+      verifyToken.mockRejectedValueOnce(new Error('JWKS endpoint down'));
+      givenRow(PENDING);
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', '40{"token":"good"}', false);
+
+      // Assess
+      expect(body).toBe('44{"message":"Internal error","data":{"code":"INTERNAL"}}');
+    });
+
+    it('closes when the row stopped being pending meanwhile (a racing CONNECT or a removal)', async () => {
+      // Prepare
+      const { deps, link } = createDeps();
+      givenRow(PENDING);
+      ddb.on(PutCommand).rejects(Object.assign(new Error('condition'), { name: 'ConditionalCheckFailedException' }));
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', '40{"token":"good"}', false);
+
+      // Assess
+      expect(body).toBeUndefined();
+      expect(link.disconnect).toHaveBeenCalledWith('conn-1=', { notify: false });
+      expect(ddb).toReceiveCommandTimes(BatchWriteCommand, 0);
+    });
+
+    it('recovers a session of the same user: 40 with the same pid, then the missed events in change order, posted in order', async () => {
+      // Prepare
+      const { deps, link } = createDeps();
+      givenRow(PENDING);
+      ddb.on(GetCommand, { TableName: 'Connections', Key: { connectionId: 'session#pid-1' } }).resolves({
+        Item: { connectionId: 'session#pid-1', sessionUserId: 'alice', expiresAt: NOW / 1000 + 60 },
+      });
+      const row = (chatId: string, messageId: string, extra: Record<string, unknown> = {}) => ({
+        chatId, messageId, changeId: messageId, kind: 'message', senderId: 'bob', content: `m ${messageId}`, createdAt: '2025-11-27T00:40:00.000Z', ...extra,
+      });
+      ddb.on(QueryCommand, { TableName: 'Messages', ExpressionAttributeValues: { ':chatId': 'c1', ':offset': '01OFFSET' } }).resolves({ Items: [row('c1', '01P'), row('c1', '01R')] });
+      ddb.on(QueryCommand, { TableName: 'Messages', ExpressionAttributeValues: { ':chatId': 'c2', ':offset': '01OFFSET' } }).resolves({ Items: [row('c2', '01Q')] });
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', '40{"token":"good","pid":"pid-1","offset":"01OFFSET"}', false);
+
+      // Assess
+      expect(body).toBeUndefined();
+      expect(ddb).toReceiveCommandWith(QueryCommand, { TableName: 'Messages', IndexName: 'byChange', KeyConditionExpression: 'chatId = :chatId AND changeId > :offset' });
+      const [connectionId, frames] = link.postInOrder.mock.calls[0] as [string, string[]];
+      expect(connectionId).toBe('conn-1=');
+      expect(frames[0]).toBe('40{"sid":"conn-1=","pid":"pid-1"}');
+      expect(frames.slice(1).map((frame) => JSON.parse(frame.slice(2)))).toEqual([
+        ['message:new', expect.objectContaining({ messageId: '01P', chatId: 'c1' }), '01P'],
+        ['message:new', expect.objectContaining({ messageId: '01Q', chatId: 'c2' }), '01Q'],
+        ['message:new', expect.objectContaining({ messageId: '01R', chatId: 'c1' }), '01R'],
+      ]);
+    });
+
+    it.each([
+      ['another user', { sessionUserId: 'mallory', expiresAt: NOW / 1000 + 60 }],
+      ['an expired session', { sessionUserId: 'alice', expiresAt: NOW / 1000 - 1 }],
+      ['an unknown pid', undefined],
+    ])('does not recover the session of %s: a new pid and no replay', async (_name, session) => {
+      // Prepare
+      const { deps, link } = createDeps();
+      givenRow(PENDING);
+      ddb.on(GetCommand, { TableName: 'Connections', Key: { connectionId: 'session#pid-1' } }).resolves({ Item: session && { connectionId: 'session#pid-1', ...session } });
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', '40{"token":"good","pid":"pid-1","offset":"01OFFSET"}', false);
+
+      // Assess
+      expect(JSON.parse((body as string).slice(2)).pid).not.toBe('pid-1');
+      expect(link.postInOrder).not.toHaveBeenCalled();
+      expect(ddb).toReceiveCommandTimes(QueryCommand, 1);
+    });
+  });
+
+  describe('events', () => {
+    it('runs an acked event through the action table and answers 43 with the JSON ack body', async () => {
+      // Prepare
+      const { deps, send } = createDeps();
+      givenRow(OPEN);
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', '427["message:send",{"chatId":"c1","content":"hi"}]', false);
+
+      // Assess
+      expect(body).toBe(`437[${JSON.stringify({ data: STORED })}]`);
+      expect(send).toHaveBeenCalledWith('alice', { chatId: 'c1', content: 'hi' });
+    });
+
+    it('answers a failed acked event with 43 carrying the error, never internals', async () => {
+      // Prepare
+      const { deps, send } = createDeps();
+      send.mockRejectedValueOnce(new ForbiddenError('Not a participant of this chat'));
+      givenRow(OPEN);
+
+      // Act
+      const forbidden = await handleIncomingFrame(deps, 'conn-1=', '421["message:send",{"chatId":"c9","content":"hi"}]', false);
+      send.mockRejectedValueOnce(new Error('DynamoDB exploded'));
+      const internal = await handleIncomingFrame(deps, 'conn-1=', '422["message:send",{"chatId":"c9","content":"hi"}]', false);
+      const invalid = await handleIncomingFrame(deps, 'conn-1=', '423["message:send",{"chatId":"c9"}]', false);
+
+      // Assess
+      expect(forbidden).toBe('431[{"error":{"code":"FORBIDDEN","message":"Not a participant of this chat"}}]');
+      expect(internal).toBe('432[{"error":{"code":"INTERNAL","message":"Internal error"}}]');
+      expect(JSON.parse((invalid as string).slice(3))).toEqual([{ error: { code: 'BAD_REQUEST', message: expect.any(String) } }]);
+    });
+
+    it('sends an error event for a failed event without ack, and nothing for a success', async () => {
+      // Prepare
+      const { deps } = createDeps();
+      givenRow(OPEN);
+
+      // Act
+      const failed = await handleIncomingFrame(deps, 'conn-1=', '42["message:send",{"chatId":"c1"}]', false);
+      const succeeded = await handleIncomingFrame(deps, 'conn-1=', '42["message:send",{"chatId":"c1","content":"hi"}]', false);
+
+      // Assess
+      expect(JSON.parse((failed as string).slice(2))).toEqual(['error', { code: 'BAD_REQUEST', message: expect.any(String) }]);
+      expect(succeeded).toBeUndefined();
+    });
+
+    it('disconnects with 41 first when the token has expired since CONNECT', async () => {
+      // Prepare
+      const { deps, link, send } = createDeps();
+      givenRow({ ...OPEN, tokenExpiresAt: NOW / 1000 - 1 });
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', '421["message:send",{"chatId":"c1","content":"hi"}]', false);
+
+      // Assess
+      expect(body).toBeUndefined();
+      expect(link.disconnect).toHaveBeenCalledWith('conn-1=', { notify: true, userId: 'alice' });
+      expect(send).not.toHaveBeenCalled();
+    });
+
+    it('answers an unknown event with an ack id with an UNKNOWN_ACTION error ack, and ignores it without', async () => {
+      // Prepare
+      const { deps } = createDeps();
+      givenRow(OPEN);
+
+      // Act
+      const acked = await handleIncomingFrame(deps, 'conn-1=', '425["room:join",{}]', false);
+      const plain = await handleIncomingFrame(deps, 'conn-1=', '42["room:join",{}]', false);
+
+      // Assess
+      expect(JSON.parse((acked as string).slice(3))).toEqual([{ error: { code: 'UNKNOWN_ACTION', message: expect.any(String) } }]);
+      expect(plain).toBeUndefined();
+    });
+  });
+});
