@@ -97,6 +97,22 @@ describe.skipIf(skipReason !== undefined)('Demo page in Chromium', () => {
     expect(await alice.page.locator('#typing').textContent()).toBe('');
   });
 
+  it('expires a typing indicator by itself when the typist vanishes without stopping', async () => {
+    // Prepare
+    const alice = await open('alice');
+    const bob = await open('bob');
+    const indicator = alice.page.locator('#typing', { hasText: 'Bob is typing…' });
+    await composer(bob.page).pressSequentially('Hold on', { delay: 20 });
+    await waitUntil(indicator);
+
+    // Act: Bob's tab goes away mid-typing, so no user:stop-typing is ever sent.
+    await bob.context.close();
+
+    // Assess: Alice's client expires the indicator after expiresInMs (3 s).
+    await waitUntil(indicator, 'hidden');
+    expect(await alice.page.locator('#typing').textContent()).toBe('');
+  });
+
   it('turns the online dot off when the other tab closes', async () => {
     // Prepare: Alice first, so she sees Bob arrive (there is no presence query).
     const alice = await open('alice');
