@@ -6,6 +6,7 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type AttributeDefinition,
   type CreateTableCommandInput,
@@ -82,7 +83,9 @@ export async function createTables(
         await client.send(new CreateTableCommand(toCreateTableInput(table, tableName)));
       } catch (err) {
         if (!(err instanceof ResourceInUseException)) throw err;
-        return; // Already there from a previous run with --data.
+        // Already there from a previous run with --data; a stream the schema gained since is switched on.
+        await enableMissingStream(client, table, tableName);
+        return;
       }
       if (table.timeToLiveAttribute !== undefined) {
         await client.send(
@@ -92,6 +95,14 @@ export async function createTables(
     }),
   );
   return names;
+}
+
+/** Turns on the schema's stream for a table created (by an older schema) without one. */
+async function enableMissingStream(client: DynamoDBClient, table: TableDefinition, tableName: string): Promise<void> {
+  if (table.stream === undefined) return;
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  if (Table?.StreamSpecification?.StreamEnabled === true) return;
+  await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: true, StreamViewType: table.stream } }));
 }
 
 /** The stream ARN of a table (DynamoDB Local's `ddblocal` form), or undefined without a stream. */
