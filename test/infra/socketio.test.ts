@@ -26,7 +26,9 @@ describe('Socket.IO support in the stack', () => {
   it('gives the fan-out and the heartbeat the same heartbeat settings', () => {
     // THEN
     for (const fn of [stack.functions.fanOut, stack.functions.heartbeat]) {
-      const properties = resourcesOfType(template, 'AWS::Lambda::Function')[logicalIdOf(stack, fn)]?.Properties;
+      const properties = resourcesOfType(template, 'AWS::Lambda::Function')[logicalIdOf(stack, fn)]?.Properties as
+        | { Environment?: { Variables?: Record<string, string> } }
+        | undefined;
       expect(properties?.Environment?.Variables).toMatchObject({
         [HEARTBEAT_ENV.mode]: 'scheduled-ping',
         [HEARTBEAT_ENV.pingInterval]: String(SCHEDULED_PING_DEFAULTS.pingInterval),
