@@ -41,6 +41,12 @@ export interface RealtimeOptions {
   readonly warmupMessages?: number;
   /** The stream pollers' interval; each send also waits a random 0..this first. @default 200 */
   readonly pollIntervalMs?: number;
+  /**
+   * Also connect this many users who already share one chat, to count what
+   * a connect costs (each one's user:online goes to every co-member
+   * connected before it). 0 skips it. @default 0
+   */
+  readonly connectStormSize?: number;
   /** Write a CPU profile of the main thread (runtime + handlers) during each room's sends here. */
   readonly cpuProfileDir?: string;
   readonly log?: (line: string) => void;
@@ -73,6 +79,18 @@ export interface RoomResult {
   readonly roomRowBytes: number;
 }
 
+/** Connecting `size` users who are already participants of one chat. */
+export interface ConnectStormResult {
+  readonly size: number;
+  /** From the first connect until the streams settled. */
+  readonly ms: number;
+  readonly calls: AwsCallSnapshot;
+  /** user:online frames the connecting clients received. */
+  readonly onlineFrames: number;
+  /** The chat's Rooms rows once settled: fewer than `size` means a connection was dropped from its room. */
+  readonly roomRowsAfter: number;
+}
+
 export interface RealtimeResult {
   readonly connections: number;
   readonly connectMs: number;
@@ -80,6 +98,7 @@ export interface RealtimeResult {
   /** Memberships written → every connection's room row in place. */
   readonly joinMs: number;
   readonly rooms: readonly RoomResult[];
+  readonly connectStorm?: ConnectStormResult;
   /** Frames the clients received over the whole run, by event. */
   readonly framesByEvent: Record<string, number>;
   /** Stream batches the pollers gave up on (should be none). */
@@ -149,6 +168,49 @@ function phasesOf(samples: readonly SendSample[], spans: readonly InvocationSpan
     if (span === undefined) return [];
     return [{ streamMs: span.start - (sample.startEpoch + sample.httpMs), fanOutMs: span.end - span.start }];
   });
+}
+
+/**
+ * Connects `size` new users who already share a chat (the morning-login
+ * case) and counts every AWS request until the streams settle.
+ */
+async function measureConnectStorm(runtime: LocalRuntime, worker: LoadWorker, size: number, batchSize: number, log: (line: string) => void): Promise<ConnectStormResult> {
+  const calls = installAwsCallCounter();
+  const users: BenchUser[] = await Promise.all(
+    Array.from({ length: size }, async (_, i) => {
+      const userId = `storm${String(i).padStart(4, '0')}`;
+      return { userId, token: await runtime.token(userId) };
+    }),
+  );
+  const chatId = sortableId();
+  const addedAt = new Date().toISOString();
+  await batchWriteAll(
+    runtime.documentClient,
+    runtime.tableNames[ENV.membershipsTable] as string,
+    users.map(({ userId }) => ({
+      PutRequest: { Item: { chatId, userId, title: `storm ${size}`, addedAt, addedBy: (users[0] as BenchUser).userId } satisfies MembershipRow },
+    })),
+  );
+  await runtime.settle(60_000);
+  const before = (await worker.call({ type: 'stats' }, 'stats')).framesByEvent['user:online'] ?? 0;
+  log(`connect storm: ${size} users who share one chat connect in batches of ${batchSize}`);
+  calls.reset();
+  const started = performance.now();
+  const connected = await worker.call({ type: 'connect', wsUrl: runtime.wsUrl, users, batchSize }, 'connected');
+  if (connected.failed > 0) throw new Error(`${connected.failed} connection(s) failed: ${connected.errors.join('; ')}`);
+  await runtime.settle(120_000);
+  const ms = performance.now() - started;
+  const snapshot = calls.snapshot();
+  // The last frames may still be in the worker's sockets when the streams settle.
+  const onlineFrames = async (): Promise<number> => (await worker.call({ type: 'stats' }, 'stats')).framesByEvent['user:online'] ?? 0;
+  let after = await onlineFrames();
+  for (let previous = -1; after !== previous; ) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    previous = after;
+    after = await onlineFrames();
+  }
+  const roomRowsAfter = (await queryRoom(runtime, roomOf.chat(chatId))).length;
+  return { size, ms, calls: snapshot, onlineFrames: after - before, roomRowsAfter };
 }
 
 /** A V8 CPU profile of this thread, through the inspector. */
@@ -322,6 +384,7 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
         roomRowBytes,
       });
     }
+    const connectStorm = options.connectStormSize ? await measureConnectStorm(runtime, worker, options.connectStormSize, options.connectBatch ?? 50, log) : undefined;
     const stats = await worker.call({ type: 'stats' }, 'stats');
     return {
       connections,
@@ -329,6 +392,7 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
       connectFailures: connected.failed,
       joinMs,
       rooms,
+      ...(connectStorm !== undefined ? { connectStorm } : {}),
       framesByEvent: stats.framesByEvent,
       streamFailures: runtime.failures().length,
     };

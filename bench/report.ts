@@ -3,7 +3,7 @@
  * the same rows, once as plain text and once as markdown.
  */
 import type { OperationCount } from './aws-calls';
-import type { RoomResult } from './realtime';
+import type { ConnectStormResult, RoomResult } from './realtime';
 import type { BenchResults } from './run';
 import { fixed, grouped, kib, markdownTable, summarize, textTable, type Summary } from './stats';
 
@@ -172,6 +172,32 @@ function callsTable(rooms: readonly RoomResult[]): Table {
   };
 }
 
+function connectStormTable(storm: ConnectStormResult): Table {
+  const ordered = [...storm.calls.operations].sort(
+    (a, b) => Number(a.caller === 'runtime') - Number(b.caller === 'runtime') || a.service.localeCompare(b.service) || a.operation.localeCompare(b.operation) || a.caller.localeCompare(b.caller),
+  );
+  const rows: string[][] = ordered.map((op) => [
+    `${op.service} ${op.operation}`,
+    CALLER_LABEL[op.caller] ?? op.caller,
+    grouped(op.requests),
+    fixed(op.requests / storm.size, 2),
+    op.errors > 0 ? grouped(op.errors) : '',
+  ]);
+  for (const [fn, stats] of Object.entries(storm.calls.invocations).sort()) {
+    rows.push(['Lambda invocations', fn, grouped(stats.count), fixed(stats.count / storm.size, 2), '']);
+  }
+  const half = (storm.size * (storm.size - 1)) / 2;
+  return {
+    title: `Connecting ${storm.size} users who already share a chat (AWS requests)`,
+    header: ['operation', 'by', 'total', 'per connection', 'errors'],
+    rows,
+    notes: [
+      `${grouped(storm.onlineFrames)} user:online frames delivered, between N(N−1)/2 = ${grouped(half)} and N(N−1) = ${grouped(2 * half)}: each connect is announced to every co-member connected by the time its Presence record is fanned out, so a room's login burst costs O(N²) posts. ${fixed(storm.ms / 1000, 1)} s until the streams settled.`,
+      `Room rows of the chat afterwards: ${storm.roomRowsAfter} of ${storm.size}${storm.roomRowsAfter < storm.size ? ' (connections were removed from the room while connecting)' : ''}.`,
+    ],
+  };
+}
+
 function lambdaTable(results: NonNullable<BenchResults['lambdas']>): Table {
   return {
     title: '3. Lambda bundles (ChatFunction\'s esbuild options) and cold init',
@@ -219,6 +245,7 @@ export function renderReport(results: BenchResults): { text: string; markdown: s
     const ratios = ratioTable(rows, results.realtime.rooms);
     if (ratios !== undefined) tables.push(ratios);
     tables.push(callsTable(results.realtime.rooms));
+    if (results.realtime.connectStorm !== undefined) tables.push(connectStormTable(results.realtime.connectStorm));
   }
   if (results.lambdas !== undefined) tables.push(lambdaTable(results.lambdas));
   if (results.client !== undefined) tables.push(clientTable(results.client));

@@ -9,6 +9,7 @@
  *
  * Options: --sizes 10,100,1000  --messages 30,30,10  --runs 5 (cold init runs)
  *          --skip-realtime  --skip-bundles  --no-write
+ *          --connect-storm 100 (users sharing a chat who connect; 0 skips)
  *          --cpu-profile DIR (V8 profile of the runtime's thread during each room's sends)
  */
 import { execFileSync } from 'node:child_process';
@@ -87,12 +88,15 @@ async function main(): Promise<void> {
       'skip-bundles': { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
       'cpu-profile': { type: 'string' },
+      'connect-storm': { type: 'string' },
     },
   });
   const sizes = listOf(values.sizes, [10, 100, 1000]);
   const messages = listOf(values.messages, sizes.map((size) => (size >= 1000 ? 10 : 30)));
   if (messages.length !== sizes.length) throw new Error('--messages needs one count per size');
   const runs = listOf(values.runs, [5])[0] as number;
+  const stormSize = Number(values['connect-storm'] ?? 100);
+  if (!Number.isInteger(stormSize) || stormSize < 0) throw new Error(`--connect-storm needs a count: ${values['connect-storm']}`);
   const log = (line: string): void => console.error(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${line}`);
 
   const machine = machineInfo();
@@ -100,6 +104,7 @@ async function main(): Promise<void> {
   if (!values['skip-realtime']) {
     realtime = await runRealtimeBench({
       rooms: sizes.map((size, i) => ({ size, messages: messages[i] as number })),
+      connectStormSize: stormSize,
       ...(values['cpu-profile'] !== undefined ? { cpuProfileDir: values['cpu-profile'] } : {}),
       log,
     });
