@@ -19,6 +19,21 @@ export function optionalEnv(key: string, env: NodeJS.ProcessEnv = process.env): 
   return value === undefined || value === '' ? undefined : value;
 }
 
+/** The table-name keys of ENV, as domain deps name them. */
+export type TableNameKey = 'connectionsTable' | 'roomsTable' | 'membershipsTable' | 'messagesTable' | 'presenceTable';
+
+/**
+ * Reads the physical names of the given tables. Each function is deployed
+ * with only its own tables' variables, so it asks for exactly those.
+ *
+ * @example
+ * const tables = requireTableNames('connectionsTable', 'roomsTable');
+ * // { connectionsTable: 'Connections-abc', roomsTable: 'Rooms-def' }
+ */
+export function requireTableNames<K extends TableNameKey>(...keys: K[]): Record<K, string> {
+  return Object.fromEntries(keys.map((key) => [key, requireEnv(ENV[key])])) as Record<K, string>;
+}
+
 /** Environment variable names shared by CDK, the local runtime and the handlers. */
 export const ENV = {
   connectionsTable: 'CONNECTIONS_TABLE',

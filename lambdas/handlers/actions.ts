@@ -7,7 +7,7 @@
  */
 import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway';
 import { createDocumentClient, createManagementClient } from '../commons/clients';
-import { ENV, requireEnv } from '../commons/env';
+import { ENV, requireEnv, requireTableNames } from '../commons/env';
 import type { ActionDeps, FrameReply } from '../domain/actions';
 import { ManagementApiBroadcaster } from '../domain/broadcaster';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
@@ -17,13 +17,7 @@ import { createMessageService } from '../domain/messages';
 import { handleIncomingFrame, type SocketIoDeps } from '../domain/socketio';
 
 const documentClient = createDocumentClient();
-const tables = {
-  connectionsTable: requireEnv(ENV.connectionsTable),
-  roomsTable: requireEnv(ENV.roomsTable),
-  membershipsTable: requireEnv(ENV.membershipsTable),
-  messagesTable: requireEnv(ENV.messagesTable),
-  presenceTable: requireEnv(ENV.presenceTable),
-};
+const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable');
 const removeConnection = createConnectionRemover({ documentClient, ...tables });
 const managementClient = createManagementClient(requireEnv(ENV.callbackUrl));
 const broadcaster = new ManagementApiBroadcaster({

@@ -12,7 +12,7 @@ import { acceptedResult, isOriginAllowed, parseConnectRequest } from '../adapter
 import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createDocumentClient } from '../commons/clients';
-import { ENV, optionalEnv, requireEnv } from '../commons/env';
+import { ENV, optionalEnv, requireTableNames } from '../commons/env';
 import { ChatError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { JSON_SUBPROTOCOL } from '../commons/protocol';
@@ -21,10 +21,7 @@ import { socketIoHandshakeOf } from '../adapters/connect-request';
 
 const deps: OpenConnectionDeps = {
   documentClient: createDocumentClient(),
-  connectionsTable: requireEnv(ENV.connectionsTable),
-  roomsTable: requireEnv(ENV.roomsTable),
-  membershipsTable: requireEnv(ENV.membershipsTable),
-  presenceTable: requireEnv(ENV.presenceTable),
+  ...requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'presenceTable'),
 };
 const verifyToken = createTokenVerifierFromEnv();
 const frontendUrl = optionalEnv(ENV.frontendUrl);

@@ -5,15 +5,13 @@
  */
 import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway';
 import { createDocumentClient } from '../commons/clients';
-import { ENV, requireEnv } from '../commons/env';
+import { requireTableNames } from '../commons/env';
 import { logger } from '../commons/logger';
 import { createConnectionRemover } from '../domain/connections';
 
 const removeConnection = createConnectionRemover({
   documentClient: createDocumentClient(),
-  connectionsTable: requireEnv(ENV.connectionsTable),
-  roomsTable: requireEnv(ENV.roomsTable),
-  presenceTable: requireEnv(ENV.presenceTable),
+  ...requireTableNames('connectionsTable', 'roomsTable', 'presenceTable'),
 });
 
 export const handler = async (event: WebSocketEvent): Promise<WebSocketResult> => {

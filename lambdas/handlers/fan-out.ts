@@ -6,7 +6,7 @@
  */
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { createDocumentClient, createManagementClient } from '../commons/clients';
-import { ENV, requireEnv } from '../commons/env';
+import { ENV, requireEnv, requireTableNames } from '../commons/env';
 import { logger } from '../commons/logger';
 import { ManagementApiBroadcaster } from '../domain/broadcaster';
 import { createConnectionLink } from '../domain/connection-link';
@@ -15,13 +15,7 @@ import { processStreamBatch, type FanOutDeps } from '../domain/fan-out';
 import { createOpenPacketSender } from '../domain/heartbeat';
 import { resolveHeartbeatConfig } from '../socketio/config';
 
-const tables = {
-  connectionsTable: requireEnv(ENV.connectionsTable),
-  roomsTable: requireEnv(ENV.roomsTable),
-  membershipsTable: requireEnv(ENV.membershipsTable),
-  messagesTable: requireEnv(ENV.messagesTable),
-  presenceTable: requireEnv(ENV.presenceTable),
-};
+const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable');
 const documentClient = createDocumentClient();
 const managementClient = createManagementClient(requireEnv(ENV.callbackUrl));
 const removeConnection = createConnectionRemover({ documentClient, ...tables });

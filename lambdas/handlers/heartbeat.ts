@@ -5,18 +5,14 @@
  * their CONNECT. A thin adapter over sweepSocketIoConnections.
  */
 import { createDocumentClient, createManagementClient } from '../commons/clients';
-import { ENV, requireEnv } from '../commons/env';
+import { ENV, requireEnv, requireTableNames } from '../commons/env';
 import { createConnectionLink } from '../domain/connection-link';
 import { createConnectionRemover } from '../domain/connections';
 import { sweepSocketIoConnections, type SweepDeps, type SweepResult } from '../domain/heartbeat';
 import { resolveHeartbeatConfig } from '../socketio/config';
 
 const documentClient = createDocumentClient();
-const tables = {
-  connectionsTable: requireEnv(ENV.connectionsTable),
-  roomsTable: requireEnv(ENV.roomsTable),
-  presenceTable: requireEnv(ENV.presenceTable),
-};
+const tables = requireTableNames('connectionsTable', 'roomsTable', 'presenceTable');
 const deps: SweepDeps = {
   documentClient,
   connectionsTable: tables.connectionsTable,

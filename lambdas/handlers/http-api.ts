@@ -6,7 +6,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createDocumentClient } from '../commons/clients';
-import { ENV, optionalEnv, requireEnv } from '../commons/env';
+import { ENV, optionalEnv, requireTableNames } from '../commons/env';
 import { BadRequestError, ChatError, NotFoundError, toClientError, UnauthorizedError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { bearerToken } from '../domain/auth';
@@ -202,11 +202,11 @@ export async function routeHttpRequest(deps: HttpApiDeps, event: APIGatewayProxy
 }
 
 const documentClient = createDocumentClient();
-const membershipsTable = requireEnv(ENV.membershipsTable);
+const tables = requireTableNames('membershipsTable', 'messagesTable');
 const frontendUrl = optionalEnv(ENV.frontendUrl);
 const deps: HttpApiDeps = {
-  chats: createChatService({ documentClient, membershipsTable }),
-  messages: createMessageService({ documentClient, membershipsTable, messagesTable: requireEnv(ENV.messagesTable) }),
+  chats: createChatService({ documentClient, membershipsTable: tables.membershipsTable }),
+  messages: createMessageService({ documentClient, ...tables }),
   verifyToken: createTokenVerifierFromEnv(),
   ...(frontendUrl !== undefined && { frontendUrl }),
 };
