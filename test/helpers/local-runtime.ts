@@ -191,3 +191,32 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5_000,
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** An HTTP API response: status and parsed JSON body (undefined when empty). */
+export interface ApiResponse {
+  status: number;
+  json: any;
+}
+
+/**
+ * Calls the runtime's HTTP API as a user (a fresh dev token each time).
+ *
+ * @example
+ * const { status, json } = await callHttpApi(runtime, 'alice', 'GET', '/chats');
+ */
+export async function callHttpApi(runtime: LocalRuntime, userId: string, method: string, path: string, body?: unknown): Promise<ApiResponse> {
+  const response = await fetch(`${runtime.httpUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${await runtime.token(userId)}`, 'content-type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, json: text === '' ? undefined : JSON.parse(text) };
+}
+
+/** Creates a chat through the HTTP API and returns its id; throws unless the API answers 201. */
+export async function createChat(runtime: LocalRuntime, owner: string, participants: string[], title = 'test'): Promise<string> {
+  const { status, json } = await callHttpApi(runtime, owner, 'POST', '/chats', { title, participants });
+  if (status !== 201) throw new Error(`POST /chats answered ${status}: ${JSON.stringify(json)}`);
+  return json.chatId as string;
+}

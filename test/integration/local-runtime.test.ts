@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectWebSocket, isEvent, startTestRuntime, upgradeStatus, waitFor, type LocalRuntime, type TestSocket } from '../helpers/local-runtime';
+import { connectWebSocket, isEvent, startTestRuntime, upgradeStatus, waitFor, type LocalRuntime, type TestSocket, callHttpApi, createChat as createTestChat, type ApiResponse } from '../helpers/local-runtime';
 
 let runtime: LocalRuntime;
 const sockets: TestSocket[] = [];
@@ -29,21 +29,9 @@ async function connect(userId: string): Promise<TestSocket> {
   return socket;
 }
 
-async function api(userId: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const response = await fetch(`${runtime.httpUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${await runtime.token(userId)}`, 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text === '' ? undefined : JSON.parse(text) };
-}
-
-async function createChat(owner: string, participants: string[]): Promise<string> {
-  const { status, json } = await api(owner, 'POST', '/chats', { title: 'e2e', participants });
-  expect(status).toBe(201);
-  return json.chatId as string;
-}
+const api = (userId: string, method: string, path: string, body?: unknown): Promise<ApiResponse> =>
+  callHttpApi(runtime, userId, method, path, body);
+const createChat = (owner: string, participants: string[]): Promise<string> => createTestChat(runtime, owner, participants, 'e2e');
 
 async function connectionIdsOf(userId: string): Promise<string[]> {
   const { Items } = await runtime.documentClient.send(

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectWebSocket, isEvent, startTestRuntime, waitFor, type LocalRuntime, type TestSocket } from '../helpers/local-runtime';
+import { connectWebSocket, isEvent, startTestRuntime, waitFor, type LocalRuntime, type TestSocket, callHttpApi, createChat as createTestChat, type ApiResponse } from '../helpers/local-runtime';
 
 let runtime: LocalRuntime;
 const sockets: Socket[] = [];
@@ -61,21 +61,9 @@ function nextEvent<T = any>(socket: Socket, name: string, where: (...args: any[]
   });
 }
 
-async function api(userId: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const response = await fetch(`${runtime.httpUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${await runtime.token(userId)}`, 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text === '' ? undefined : JSON.parse(text) };
-}
-
-async function createChat(owner: string, participants: string[]): Promise<string> {
-  const { status, json } = await api(owner, 'POST', '/chats', { title: 'socket.io', participants });
-  expect(status).toBe(201);
-  return json.chatId as string;
-}
+const api = (userId: string, method: string, path: string, body?: unknown): Promise<ApiResponse> =>
+  callHttpApi(runtime, userId, method, path, body);
+const createChat = (owner: string, participants: string[]): Promise<string> => createTestChat(runtime, owner, participants, 'socket.io');
 
 describe('socket.io-client on the local runtime', () => {
   it('connects with auth.token: open packet, then 40 with sid and pid', async () => {
