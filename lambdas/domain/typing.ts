@@ -33,7 +33,8 @@ export interface Caller {
  * the chat's other users. Throws FORBIDDEN when this connection is not in
  * the chat's room. A typing event inside the throttle window is dropped and
  * acked `{delivered: false}`; stop-typing is never throttled, so an
- * indicator always stops promptly.
+ * indicator always stops promptly, and it reopens the throttle window so the
+ * user's next keystroke (say, right after sending) shows at once.
  *
  * @example
  * await setTyping(deps, { userId: 'alice', connectionId: 'abc=' }, 'c1', true); // { delivered: true }
@@ -49,7 +50,9 @@ export async function setTyping(deps: TypingDeps, caller: Caller, chatId: string
   );
   if (Item === undefined) throw new ForbiddenError('Not a participant of this chat');
 
-  if (isTyping) {
+  if (!isTyping) {
+    await clearTypingThrottle(deps, caller.userId, chatId);
+  } else {
     try {
       await documentClient.send(
         new UpdateCommand({
@@ -77,4 +80,20 @@ export async function setTyping(deps: TypingDeps, caller: Caller, chatId: string
   };
   await deps.broadcaster.toRoom(room, envelope, { exceptUserId: caller.userId });
   return { delivered: true };
+}
+
+/** Forgets the last typing broadcast; a membership removed meanwhile is left alone. */
+async function clearTypingThrottle(deps: TypingDeps, userId: string, chatId: string): Promise<void> {
+  try {
+    await deps.documentClient.send(
+      new UpdateCommand({
+        TableName: deps.membershipsTable,
+        Key: { chatId, userId },
+        UpdateExpression: 'REMOVE typingAt',
+        ConditionExpression: 'attribute_exists(userId)',
+      }),
+    );
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+  }
 }

@@ -72,22 +72,43 @@ describe('Function: setTyping', () => {
     expect(broadcaster.toRoom).not.toHaveBeenCalled();
   });
 
-  it('never throttles stop-typing', async () => {
+  it('never throttles stop-typing, and reopens the throttle window for the next keystroke', async () => {
     // Prepare
     const broadcaster = fakeBroadcaster();
     ddb.on(GetCommand).resolves({ Item: { room: 'chat:c1', connectionId: 'conn-1=' } });
+    ddb.on(UpdateCommand).resolves({});
 
     // Act
     const result = await setTyping(depsWith(broadcaster), caller, 'c1', false);
 
     // Assess
     expect(result).toEqual({ delivered: true });
-    expect(ddb).toReceiveCommandTimes(UpdateCommand, 0);
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 1);
+    expect(ddb).toReceiveCommandWith(UpdateCommand, {
+      TableName: 'Memberships',
+      Key: { chatId: 'c1', userId: 'alice' },
+      UpdateExpression: 'REMOVE typingAt',
+      ConditionExpression: 'attribute_exists(userId)',
+    });
     expect(broadcaster.toRoom).toHaveBeenCalledWith(
       'chat:c1',
       expect.objectContaining({ event: 'user:stop-typing', data: expect.objectContaining({ isTyping: false }) }),
       { exceptUserId: 'alice' },
     );
+  });
+
+  it('still stops typing when the membership was removed meanwhile', async () => {
+    // Prepare
+    const broadcaster = fakeBroadcaster();
+    ddb.on(GetCommand).resolves({ Item: { room: 'chat:c1', connectionId: 'conn-1=' } });
+    ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'failed', $metadata: {} }));
+
+    // Act
+    const result = await setTyping(depsWith(broadcaster), caller, 'c1', false);
+
+    // Assess
+    expect(result).toEqual({ delivered: true });
+    expect(broadcaster.toRoom).toHaveBeenCalledTimes(1);
   });
 
   it('refuses a chat the connection is not in (no room row)', async () => {
