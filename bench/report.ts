@@ -188,7 +188,7 @@ function connectStormTable(storm: ConnectStormResult): Table {
   }
   const half = (storm.size * (storm.size - 1)) / 2;
   return {
-    title: `Connecting ${storm.size} users who already share a chat (AWS requests)`,
+    title: `2b. Connecting ${storm.size} users who already share a chat: AWS requests`,
     header: ['operation', 'by', 'total', 'per connection', 'errors'],
     rows,
     notes: [
