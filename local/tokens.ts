@@ -23,7 +23,10 @@ export function resolveJwtSecret(env: NodeJS.ProcessEnv = process.env): Resolved
 
 export interface DevTokenOptions {
   readonly secret: string;
-  /** jose duration or seconds. @default '12h' */
+  /**
+   * A jose duration such as '12h' or '3600s', or a number, which jose reads
+   * as an absolute `exp` (epoch seconds), not as a duration. @default '12h'
+   */
   readonly expiresIn?: string | number;
   /** Added when set (the handlers then require them). */
   readonly issuer?: string;
