@@ -264,7 +264,8 @@ export function renderReport(results: BenchResults): { text: string; markdown: s
     '',
     `Machine: ${machineLine(results)}`,
     '',
-    ...intro.map((line) => `${line}`),
+    // One paragraph per line: consecutive lines would run together in markdown.
+    ...intro.flatMap((line, i) => (i === 0 ? [line] : ['', line])),
     ...tables.flatMap((t) => ['', `**${t.title}**`, '', markdownTable(t.header, t.rows), ...(t.notes !== undefined ? ['', ...t.notes.map((n) => `- ${n}`)] : [])]),
     '',
   ].join('\n');
