@@ -247,7 +247,7 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
     const { connectionId, userId } = member;
     try {
       // The room row's userId: presence is cleaned up even if the Connections row is already gone.
-      await this.#deps.removeConnection(connectionId, userId === '' ? undefined : { userId });
+      await this.#deps.removeConnection(connectionId, { ...(userId !== '' && { userId }), reason: 'gone' });
     } catch (err) {
       // The post's outcome is known; a failed cleanup is retried by the next
       // 410 for this connection, or its rows expire by TTL.

@@ -8,7 +8,7 @@ import { batchWriteAll, isConditionFailure, queryAll, type WriteRequest } from '
 import { UnauthorizedError } from '../commons/errors';
 import type { WireProtocol } from '../commons/protocol';
 import { roomOf } from '../commons/schema';
-import type { ConnectionRemover } from './ports';
+import { CONNECT_GRACE_MS, type ConnectionRemover } from './ports';
 
 /** API Gateway closes a connection after 2 h; rows outlive it by some slack, then TTL removes them. */
 export const CONNECTION_TTL_SECONDS = 2 * 60 * 60 + 10 * 60;
@@ -235,6 +235,8 @@ export function createConnectionRemover(deps: {
       if (hint?.userId !== undefined) await leavePresence(connectionId, hint.userId);
       return;
     }
+    // A 410 during the handshake: the rows were written by a $connect that has not returned yet.
+    if (hint?.reason === 'gone' && row.connectedAt > Date.now() - CONNECT_GRACE_MS) return;
     if (!('userId' in row) || typeof row.userId !== 'string') {
       await documentClient.send(new DeleteCommand({ TableName: connectionsTable, Key: { connectionId } }));
       return;

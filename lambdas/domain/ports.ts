@@ -40,5 +40,14 @@ export interface RoomBroadcaster {
  * already gone, is not an error. Used by $disconnect and by the fan-out on
  * GoneException. `hint.userId` (known to the fan-out from the room row) lets
  * the presence entry be removed even when the Connections row is gone.
+ * `hint.reason: 'gone'` (a post answered 410) spares a connection younger
+ * than CONNECT_GRACE_MS: API Gateway answers 410 while a connection's
+ * $connect is still running, and such a connection is about to be live.
  */
-export type ConnectionRemover = (connectionId: string, hint?: { userId?: string }) => Promise<void>;
+export type ConnectionRemover = (connectionId: string, hint?: { userId?: string; reason?: 'gone' }) => Promise<void>;
+
+/**
+ * How long after connectedAt a 410 may only mean "$connect has not returned
+ * yet": API Gateway's 29 s integration timeout, plus a second.
+ */
+export const CONNECT_GRACE_MS = 30_000;

@@ -4,7 +4,7 @@
  * of reference/local-emulation.md §6).
  */
 import { randomUUID } from 'node:crypto';
-import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWebSocket, isEvent, startTestRuntime, upgradeStatus, waitFor, type LocalRuntime, type TestSocket, callHttpApi, createChat as createTestChat, type ApiResponse } from '../helpers/local-runtime';
@@ -140,6 +140,16 @@ describe('Local runtime: end to end', () => {
     await connect(alice);
     await connect(bob);
     const [bobConnection] = await connectionIdsOf(bob);
+    // Established for a minute: a 410 within 30 s of connecting may only mean
+    // $connect has not returned yet, and such a connection is spared.
+    await runtime.documentClient.send(
+      new UpdateCommand({
+        TableName: runtime.tableNames.CONNECTIONS_TABLE,
+        Key: { connectionId: bobConnection },
+        UpdateExpression: 'SET connectedAt = :minuteAgo',
+        ExpressionAttributeValues: { ':minuteAgo': Date.now() - 60_000 },
+      }),
+    );
     runtime.gateway.pool.vanish(bobConnection as string); // No close frame, no $disconnect.
 
     // Act

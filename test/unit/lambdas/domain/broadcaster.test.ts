@@ -192,7 +192,7 @@ describe('Class: ManagementApiBroadcaster', () => {
       // Assess
       expect(result).toEqual({ recipients: 4, delivered: 3, gone: 1, failed: 0 });
       expect(removeConnection).toHaveBeenCalledTimes(1);
-      expect(removeConnection).toHaveBeenCalledWith('r2', { userId: 'user-r2' });
+      expect(removeConnection).toHaveBeenCalledWith('r2', { userId: 'user-r2', reason: 'gone' });
       expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 4);
     });
 
@@ -208,7 +208,7 @@ describe('Class: ManagementApiBroadcaster', () => {
 
       // Assess
       expect(result.gone).toBe(1);
-      expect(removeConnection).toHaveBeenCalledWith('r1', { userId: 'user-r1' });
+      expect(removeConnection).toHaveBeenCalledWith('r1', { userId: 'user-r1', reason: 'gone' });
     });
 
     it('does not treat an error that only carries a 410 status code as gone', async () => {

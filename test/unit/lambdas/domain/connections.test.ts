@@ -145,6 +145,35 @@ describe('Function: createConnectionRemover', () => {
     expect(ddb).toReceiveCommandWith(DeleteCommand, { TableName: 'Connections', Key: { connectionId: 'conn-1=' }, ReturnValues: 'ALL_OLD' });
   });
 
+  it('spares a connection whose $connect may still be running when a post answered 410', async () => {
+    // Prepare: connected 5 s ago; API Gateway answers 410 until $connect returns.
+    ddb.on(GetCommand).resolves({ Item: { connectionId: 'conn-1=', userId: 'alice', connectedAt: Date.now() - 5_000, rooms: new Set(['chat:c1']) } });
+
+    // Act
+    await remove('conn-1=', { userId: 'alice', reason: 'gone' });
+
+    // Assess
+    expect(ddb).toReceiveCommandTimes(BatchWriteCommand, 0);
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 0);
+    expect(ddb).toReceiveCommandTimes(DeleteCommand, 0);
+  });
+
+  it('removes a gone connection once it is older than the $connect grace period', async () => {
+    // Prepare
+    const row = { connectionId: 'conn-1=', userId: 'alice', connectedAt: Date.now() - 31_000, rooms: new Set(['chat:c1']) };
+    ddb.on(GetCommand).resolves({ Item: row });
+    ddb.on(BatchWriteCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({});
+    ddb.on(DeleteCommand).resolves({ Attributes: row });
+
+    // Act
+    await remove('conn-1=', { userId: 'alice', reason: 'gone' });
+
+    // Assess
+    expect(ddb).toReceiveCommandWith(DeleteCommand, { TableName: 'Connections', Key: { connectionId: 'conn-1=' } });
+    expect(ddb).toReceiveCommandTimes(BatchWriteCommand, 1);
+  });
+
   it('also removes rooms joined between its read and its delete', async () => {
     // Prepare
     ddb.on(GetCommand).resolves({ Item: { connectionId: 'conn-1=', userId: 'alice', rooms: new Set(['user:alice']) } });

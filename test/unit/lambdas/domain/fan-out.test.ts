@@ -270,7 +270,7 @@ describe('Function: processStreamBatch', () => {
       // Assess
       expect(response.batchItemFailures).toEqual([]);
       expect(removeConnection).toHaveBeenCalledTimes(1);
-      expect(removeConnection).toHaveBeenCalledWith('bob-tab', { userId: 'bob' });
+      expect(removeConnection).toHaveBeenCalledWith('bob-tab', { userId: 'bob', reason: 'gone' });
       expect(posts().map((post) => post.connectionId).sort()).toEqual(['alice-tab', 'bob-tab', 'carol-tab']);
     });
 
