@@ -27,6 +27,8 @@ export interface Message {
   timestamp: string;
   editedAt?: string;
   deletedAt?: string;
+  /** Change id of the message's latest write (= messageId until edited or deleted); the `changedAfter` cursor. */
+  changeId?: string;
 }
 
 export interface Chat {

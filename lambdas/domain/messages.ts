@@ -79,10 +79,12 @@ export interface ListInput {
   before?: string;
   /** Only messages newer than this messageId. */
   after?: string;
+  /** Only messages written (created, edited, deleted) after this changeId, oldest change first. */
+  changedAfter?: string;
 }
 export interface MessagePage {
   items: Message[];
-  /** Pass as `after` (forward pages) or `before` (with `before`) to get the next page. */
+  /** Pass as `after` (forward pages), `before` (with `before`) or `changedAfter` (with `changedAfter`) to get the next page. */
   next?: string;
 }
 
@@ -103,7 +105,45 @@ export function toMessage(row: MessageRow): Message {
     timestamp: row.createdAt,
     ...(row.editedAt !== undefined && { editedAt: row.editedAt }),
     ...(row.deletedAt !== undefined && { deletedAt: row.deletedAt }),
+    ...(row.changeId !== undefined && { changeId: row.changeId }),
   };
+}
+
+export interface ChangesPage {
+  /** Message rows, oldest change first. */
+  rows: MessageRow[];
+  /** Where the next page starts; undefined on the last page. */
+  lastKey?: Record<string, unknown>;
+}
+
+/**
+ * One page of a chat's message rows written after `changeId`, oldest change
+ * first, from the `byChange` index. Idempotency markers have no changeId, so
+ * the (sparse) index never holds them; they are filtered out anyway. Shared
+ * by the HTTP API's `changedAfter` and the Socket.IO recovery.
+ *
+ * @example
+ * const { rows, lastKey } = await changesAfter({ documentClient, messagesTable }, 'c1', lastChangeId, 51);
+ */
+export async function changesAfter(
+  deps: { documentClient: DynamoDBDocumentClient; messagesTable: string },
+  chatId: string,
+  changeId: string,
+  limit: number,
+  startKey?: Record<string, unknown>,
+): Promise<ChangesPage> {
+  const { Items = [], LastEvaluatedKey } = await deps.documentClient.send(
+    new QueryCommand({
+      TableName: deps.messagesTable,
+      IndexName: 'byChange',
+      KeyConditionExpression: 'chatId = :chatId AND changeId > :offset',
+      ExpressionAttributeValues: { ':chatId': chatId, ':offset': changeId },
+      Limit: limit,
+      ...(startKey !== undefined && { ExclusiveStartKey: startKey }),
+    }),
+  );
+  const rows = (Items as Record<string, unknown>[]).filter((item) => item.kind === 'message') as unknown as MessageRow[];
+  return { rows, ...(LastEvaluatedKey !== undefined && { lastKey: LastEvaluatedKey }) };
 }
 
 const hashOf = (content: string): string => createHash('sha256').update(content).digest('base64url');
@@ -284,11 +324,17 @@ export function createMessageService(deps: MessageServiceDeps): MessageService {
     },
 
     async list(userId, input) {
-      if (input.before !== undefined && input.after !== undefined) {
-        throw new BadRequestError('Use either before or after, not both');
-      }
+      const cursors = [input.before, input.after, input.changedAfter].filter((c) => c !== undefined).length;
+      if (cursors > 1) throw new BadRequestError('Use one of before, after and changedAfter, not several');
       await requireParticipant(deps, input.chatId, userId);
       const limit = input.limit ?? DEFAULT_PAGE_SIZE;
+      if (input.changedAfter !== undefined) {
+        // One extra row tells whether another page exists.
+        const { rows } = await changesAfter(deps, input.chatId, input.changedAfter, limit + 1);
+        const items = rows.slice(0, limit).map(toMessage);
+        const next = items[items.length - 1]?.changeId;
+        return { items, ...(rows.length > limit && next !== undefined && { next }) };
+      }
       const backwards = input.before !== undefined;
       let keyCondition = 'chatId = :chatId AND messageId < :bound';
       const values: Record<string, unknown> = { ':chatId': input.chatId, ':bound': input.before ?? MARKER_PREFIX };

@@ -12,10 +12,10 @@
  * unreplayed if the client saw the later one before disconnecting; the
  * message is still in the history (GET /chats/{id}/messages).
  */
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EventEnvelope } from '../commons/protocol';
 import { messageDeleted, messageEdited, messageNew } from './fan-out/messages';
-import type { MessageRow } from './messages';
+import { changesAfter, type MessageRow } from './messages';
 import { CONNECTION_TTL_SECONDS } from './connections';
 
 /**
@@ -111,26 +111,13 @@ export async function missedEvents(
 ): Promise<EventEnvelope[] | undefined> {
   const events: EventEnvelope[] = [];
   for (const chatId of chatIds) {
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await deps.documentClient.send(
-        new QueryCommand({
-          TableName: deps.messagesTable,
-          IndexName: 'byChange',
-          KeyConditionExpression: 'chatId = :chatId AND changeId > :offset',
-          ExpressionAttributeValues: { ':chatId': chatId, ':offset': offset },
-          Limit: limit + 1,
-          ExclusiveStartKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const row = item as MessageRow;
-        // Only message rows carry a changeId, so the index holds nothing else; checked anyway.
-        if (row.kind === 'message') events.push(...missedEventsOf(row, offset));
-      }
+      const page = await changesAfter(deps, chatId, offset, limit + 1, startKey);
+      for (const row of page.rows) events.push(...missedEventsOf(row, offset));
       if (events.length > limit) return undefined;
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey !== undefined);
+      startKey = page.lastKey;
+    } while (startKey !== undefined);
   }
   return events.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

@@ -109,6 +109,7 @@ const routes: readonly { method: string; pattern: RegExp; run: RouteHandler }[] 
         ...(limit !== undefined && { limit }),
         ...(query.before !== undefined && { before: messageIdOf(query.before, 'before') }),
         ...(query.after !== undefined && { after: messageIdOf(query.after, 'after') }),
+        ...(query.changedAfter !== undefined && { changedAfter: messageIdOf(query.changedAfter, 'changedAfter') }),
       });
       return { statusCode: 200, body: page };
     },

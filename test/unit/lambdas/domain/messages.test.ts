@@ -59,6 +59,7 @@ describe('Function: messageService.send', () => {
       senderId: 'alice',
       content: 'hello',
       timestamp: new Date(NOW).toISOString(),
+      changeId: message.messageId,
     });
     expect(ddb).toReceiveCommandWith(PutCommand, {
       TableName: 'Messages',
@@ -300,6 +301,61 @@ describe('Function: messageService.list', () => {
 
     // Act + Assess
     await expect(service.list('mallory', { chatId: 'c1' })).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(service.list('mallory', { chatId: 'c1', changedAfter: ids[0] })).rejects.toBeInstanceOf(ForbiddenError);
     expect(ddb).toReceiveCommandTimes(QueryCommand, 0);
+  });
+
+  it('lists changes after changedAfter from the byChange index, oldest change first, with the changeId as next', async () => {
+    // Prepare: an old message edited, a new one, and a deleted old one, in change order.
+    const changes = ['01JH3Q7Z8W9X0YZABCDEFGHJK5', '01JH3Q7Z8W9X0YZABCDEFGHJK6', '01JH3Q7Z8W9X0YZABCDEFGHJK7'];
+    ddb.on(QueryCommand).resolves({
+      Items: [
+        storedRow({ messageId: ids[0]!, content: 'fixed', editedAt: '2025-11-27T00:39:30.000Z', changeId: changes[0]! }),
+        storedRow({ messageId: changes[1]!, changeId: changes[1]! }),
+        storedRow({ messageId: ids[1]!, content: '', deletedAt: '2025-11-27T00:39:40.000Z', deletedBy: 'alice', changeId: changes[2]! }),
+      ],
+    });
+
+    // Act
+    const page = await service.list('alice', { chatId: 'c1', limit: 2, changedAfter: ids[2] });
+
+    // Assess
+    expect(page).toEqual({
+      items: [
+        expect.objectContaining({ messageId: ids[0], content: 'fixed', editedAt: '2025-11-27T00:39:30.000Z', changeId: changes[0] }),
+        expect.objectContaining({ messageId: changes[1], changeId: changes[1] }),
+      ],
+      next: changes[1],
+    });
+    expect(ddb).toReceiveCommandWith(QueryCommand, {
+      TableName: 'Messages',
+      IndexName: 'byChange',
+      KeyConditionExpression: 'chatId = :chatId AND changeId > :offset',
+      ExpressionAttributeValues: { ':chatId': 'c1', ':offset': ids[2] },
+      Limit: 3,
+    });
+  });
+
+  it('never returns idempotency marker rows for changedAfter and ends without next', async () => {
+    // Prepare: markers have no changeId so the index leaves them out; a stray one must still not leak.
+    ddb.on(QueryCommand).resolves({
+      Items: [storedRow({ messageId: ids[2]!, changeId: ids[2]! }), { chatId: 'c1', messageId: 'idem#alice#k', kind: 'idempotency', targetMessageId: ids[2] }],
+    });
+
+    // Act
+    const page = await service.list('alice', { chatId: 'c1', changedAfter: ids[1] });
+
+    // Assess
+    expect(page).toEqual({ items: [expect.objectContaining({ messageId: ids[2], changeId: ids[2] })] });
+  });
+
+  it.each([
+    ['before', { before: '01JH3Q7Z8W9X0YZABCDEFGHJK9' }],
+    ['after', { after: '01JH3Q7Z8W9X0YZABCDEFGHJK9' }],
+  ])('refuses changedAfter together with %s, reading nothing', async (_name, cursor) => {
+    // Act + Assess
+    await expect(service.list('alice', { chatId: 'c1', changedAfter: ids[0], ...cursor })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(ddb).toReceiveCommandTimes(QueryCommand, 0);
+    expect(ddb).toReceiveCommandTimes(GetCommand, 0);
   });
 });

@@ -108,6 +108,50 @@ describe('Function: http-api handler', () => {
     expect(res.json).toEqual({ items: [expect.objectContaining({ messageId: '01JH3Q7Z8W9X0YZABCDEFGHJK1', timestamp: '2025-11-27T00:00:00.000Z' })], next: '01JH3Q7Z8W9X0YZABCDEFGHJK1' });
   });
 
+  it('GET /chats/{chatId}/messages?changedAfter= lists changes in change order with changeId and a next cursor', async () => {
+    // Prepare: an edit of a message older than the cursor, then a new message.
+    const row = (messageId: string, changeId: string, extra: object = {}) => ({ chatId: 'c1', messageId, kind: 'message', senderId: 'bob', content: 'x', createdAt: '2025-11-27T00:00:00.000Z', changeId, ...extra });
+    ddb.on(QueryCommand, { IndexName: 'byChange' }).resolves({
+      Items: [
+        row('01JH3Q7Z8W9X0YZABCDEFGHJK0', '01JH3Q7Z8W9X0YZABCDEFGHJK3', { content: 'fixed', editedAt: '2025-11-27T00:01:00.000Z' }),
+        row('01JH3Q7Z8W9X0YZABCDEFGHJK4', '01JH3Q7Z8W9X0YZABCDEFGHJK4'),
+        row('01JH3Q7Z8W9X0YZABCDEFGHJK5', '01JH3Q7Z8W9X0YZABCDEFGHJK5'),
+      ],
+    });
+
+    // Act
+    const res = await call({ method: 'GET', path: '/chats/c1/messages', queryStringParameters: { limit: '2', changedAfter: '01JH3Q7Z8W9X0YZABCDEFGHJK2' } });
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(res.json).toEqual({
+      items: [
+        { messageId: '01JH3Q7Z8W9X0YZABCDEFGHJK0', chatId: 'c1', senderId: 'bob', content: 'fixed', timestamp: '2025-11-27T00:00:00.000Z', editedAt: '2025-11-27T00:01:00.000Z', changeId: '01JH3Q7Z8W9X0YZABCDEFGHJK3' },
+        expect.objectContaining({ messageId: '01JH3Q7Z8W9X0YZABCDEFGHJK4', changeId: '01JH3Q7Z8W9X0YZABCDEFGHJK4' }),
+      ],
+      next: '01JH3Q7Z8W9X0YZABCDEFGHJK4',
+    });
+    expect(ddb).toReceiveCommandWith(QueryCommand, {
+      TableName: 'Messages',
+      IndexName: 'byChange',
+      ExpressionAttributeValues: { ':chatId': 'c1', ':offset': '01JH3Q7Z8W9X0YZABCDEFGHJK2' },
+      Limit: 3,
+    });
+  });
+
+  it('GET ?changedAfter= refuses a caller who is not a participant (403) without reading messages', async () => {
+    // Prepare
+    ddb.on(GetCommand, { TableName: 'Memberships' }).resolves({});
+
+    // Act
+    const res = await call({ method: 'GET', path: '/chats/c9/messages', queryStringParameters: { changedAfter: MESSAGE_ID } });
+
+    // Assess
+    expect(res.statusCode).toBe(403);
+    expect(res.json).toEqual({ error: { code: 'FORBIDDEN', message: expect.any(String) } });
+    expect(ddb).toReceiveCommandTimes(QueryCommand, 0);
+  });
+
   it('PATCH edits (200) and DELETE deletes (204) a message', async () => {
     // Prepare
     ddb.on(UpdateCommand).resolves({ Attributes: { chatId: 'c1', messageId: MESSAGE_ID, kind: 'message', senderId: 'alice', content: 'new', createdAt: 't', changeId: 'x', editedAt: 'u' } });
@@ -140,6 +184,11 @@ describe('Function: http-api handler', () => {
     ['a non-numeric limit', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { limit: '1e2' } }, 400, 'BAD_REQUEST'],
     ['a malformed cursor', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { before: 'idem#alice#k' } }, 400, 'BAD_REQUEST'],
     ['both cursors', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { before: MESSAGE_ID, after: MESSAGE_ID } }, 400, 'BAD_REQUEST'],
+    ['a malformed changedAfter', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { changedAfter: 'idem#alice#k' } }, 400, 'BAD_REQUEST'],
+    ['a lowercase changedAfter', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { changedAfter: MESSAGE_ID.toLowerCase() } }, 400, 'BAD_REQUEST'],
+    ['changedAfter with after', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { changedAfter: MESSAGE_ID, after: MESSAGE_ID } }, 400, 'BAD_REQUEST'],
+    ['changedAfter with before', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { changedAfter: MESSAGE_ID, before: MESSAGE_ID } }, 400, 'BAD_REQUEST'],
+    ['changedAfter with a limit above the maximum', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { changedAfter: MESSAGE_ID, limit: '101' } }, 400, 'BAD_REQUEST'],
     ['a bad message id in the path', { method: 'PATCH', path: '/chats/c1/messages/nope', body: { content: 'x' } }, 400, 'BAD_REQUEST'],
   ] as const)('refuses %s', async (_name, options, status, code) => {
     // Act
