@@ -77,7 +77,8 @@ export function isServiceChange(record: DynamoDBRecord): boolean {
  * in Presence and ISO in Messages; events always carry ISO.
  */
 export function toIsoTime(value: unknown): string | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return new Date(value).toISOString();
-  if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) return new Date(value).toISOString();
-  return undefined;
+  if (typeof value !== 'number' && typeof value !== 'string') return undefined;
+  // A finite number past ±8.64e15 ms is still an Invalid Date, whose toISOString throws a RangeError.
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
