@@ -1,7 +1,8 @@
 /**
  * Catch-up after a reconnect: what a chat missed comes from the HTTP history
- * API (`GET /chats/{chatId}/messages?after=`), turned back into the events
- * the socket would have delivered.
+ * API (`GET /chats/{chatId}/messages?changedAfter=`, or `?after=` from a
+ * server that predates it), turned back into the events the socket would
+ * have delivered.
  */
 import type {
   Message,
@@ -40,25 +41,27 @@ export function ulidFloor(ms: number): string {
 
 /**
  * De-duplication keys of edits and deletes that do not depend on the change
- * id: a history item does not carry it, so live events and recovered ones
- * must agree on a key made of what both have.
+ * id: a history item carries only its latest change id, so live events and
+ * recovered ones must agree on a key made of what both have.
  */
 export const editKey = (messageId: string, editedAt: string): string => `edit:${messageId}:${editedAt}`;
 export const deleteKey = (messageId: string): string => `delete:${messageId}`;
 
 /**
  * The events a history item stands for, in order: `message:new` (id =
- * messageId) unless it is deleted, `message:edited` if edited, and
+ * messageId) unless it is deleted or is not newer than `seen` (a message the
+ * client already had, changed since), `message:edited` if edited, and
  * `message:deleted` if deleted. Edits and deletes get the keys above as ids.
  *
  * @example
  * for (const e of eventsOfMessage(item)) deliver(e);
+ * for (const e of eventsOfMessage(change, lastChangeId)) deliver(e); // a `changedAfter` item
  */
-export function eventsOfMessage(m: Message): RecoveredEvent[] {
+export function eventsOfMessage(m: Message, seen = ''): RecoveredEvent[] {
   const { messageId, chatId, senderId, content } = m;
   const events: RecoveredEvent[] = [];
   if (!m.deletedAt) {
-    events.push({
+    if (messageId > seen) events.push({
       event: 'message:new',
       id: messageId,
       ts: Date.parse(m.timestamp),
@@ -89,16 +92,21 @@ export interface HistoryRequest {
   /** Base URL of the HTTP API, e.g. `https://api.example.com`. */
   httpUrl: string;
   chatId: string;
-  /** Only messages with a larger messageId are returned. */
+  /** Only messages with a larger messageId (with `changes`: a larger changeId) are returned. */
   after: string;
+  /** Ask for changes (`changedAfter`, pages chained by changeId) instead of new messages (`after`). */
+  changes?: boolean;
   token?: string;
   fetch: typeof fetch;
 }
 
 /**
- * Every message of a chat after a cursor, oldest first, following `next`
- * until the last page. Pages are chained by passing the last messageId as
- * the next `after`, which works whatever the server's cursor looks like.
+ * Every message of a chat after a cursor, oldest first (with `changes`:
+ * every message written after it, oldest change first), following `next`
+ * until the last page. Pages are chained by passing the last messageId (or
+ * changeId) as the next cursor, which works whatever the server's cursor
+ * looks like. A server without `changedAfter` ignores it and answers items
+ * without changeId: the chain stops after one page and the caller can tell.
  *
  * @example
  * const missed = await fetchMessagesAfter({ httpUrl, chatId: 'c1', after: lastId, token, fetch });
@@ -111,9 +119,10 @@ export async function fetchMessagesAfter(request: HistoryRequest): Promise<Messa
   // Called unbound: a browser's fetch throws "Illegal invocation" when called
   // as a method of any object other than window.
   const { fetch: fetchUnbound } = request;
+  const key = request.changes ? 'changeId' : 'messageId';
   let after = request.after;
   for (;;) {
-    const url = `${base}/chats/${encodeURIComponent(request.chatId)}/messages?after=${encodeURIComponent(after)}`;
+    const url = `${base}/chats/${encodeURIComponent(request.chatId)}/messages?${request.changes ? 'changedAfter' : 'after'}=${encodeURIComponent(after)}`;
     const res = await fetchUnbound(url, { headers });
     const body = (await res.json().catch(() => ({}))) as {
       items?: Message[];
@@ -125,8 +134,8 @@ export async function fetchMessagesAfter(request: HistoryRequest): Promise<Messa
     }
     const items = body.items ?? [];
     all.push(...items);
-    const last = items.at(-1);
-    if (!body.next || !last || last.messageId <= after) return all;
-    after = last.messageId;
+    const last = items.at(-1)?.[key];
+    if (!body.next || !last || last <= after) return all;
+    after = last;
   }
 }

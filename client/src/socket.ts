@@ -51,6 +51,10 @@ interface Envelope {
 }
 
 const MESSAGE_EVENTS = new Set<string>(['message:new', 'message:edited', 'message:deleted']);
+/** Event ids of message events are change ids (ULIDs); only those move the change cursor. */
+const CHANGE_ID = /^[0-9A-Z]{26}$/;
+/** The larger of two sortable ids (ULIDs sort by time). */
+const newer = (a?: string, b?: string): string | undefined => (b !== undefined && (a === undefined || b > a) ? b : a);
 
 /**
  * The emit side of `socket.timeout(ms)`: the ack fails with `TIMEOUT` after `ms`.
@@ -104,8 +108,12 @@ export class ChatSocket<
   readonly #seen: SeenIds;
   readonly #typingSender: TypingSender;
   readonly #typingTracker: TypingTracker;
-  /** chatId → newest messageId seen (the recovery cursor), if any. */
+  /** chatId → newest messageId seen (the `after` cursor), if any. */
   readonly #chats = new Map<string, string | undefined>();
+  /** chatId → newest change id seen (the `changedAfter` cursor). */
+  readonly #changes = new Map<string, string>();
+  /** The HTTP API answered a `changedAfter` request without change ids: it predates it. */
+  #noChanges = false;
   readonly #acks = new Map<number | string, PendingAck>();
   #buffer: { text: string; ackId?: number }[] = [];
   #nextAckId = 1;
@@ -322,7 +330,8 @@ export class ChatSocket<
    * socket.trackChat(chatId, page.items.at(-1)?.messageId);
    */
   trackChat(chatId: string, lastMessageId?: string): void {
-    this.#advanceCursor(chatId, lastMessageId);
+    // A message's id is also the change id of its creation: a valid change cursor.
+    this.#advanceCursor(chatId, lastMessageId, lastMessageId);
   }
 
   /**
@@ -333,6 +342,7 @@ export class ChatSocket<
    */
   untrackChat(chatId: string): void {
     this.#chats.delete(chatId);
+    this.#changes.delete(chatId);
   }
 
   // ---- sending -------------------------------------------------------------
@@ -634,7 +644,12 @@ export class ChatSocket<
     for (const k of keys) this.#seen.add(k);
     if (typeof data.chatId === 'string') {
       // Recovered deletes move the cursor too: the history returned them in order.
-      this.#advanceCursor(data.chatId, frame.event === 'message:new' || recovered ? data.messageId : undefined);
+      // Live message events' ids are change ids; recovery moves the change cursor itself.
+      this.#advanceCursor(
+        data.chatId,
+        frame.event === 'message:new' || recovered ? data.messageId : undefined,
+        !recovered && MESSAGE_EVENTS.has(frame.event) && CHANGE_ID.test(frame.id ?? '') ? frame.id : undefined,
+      );
     }
     if (frame.event === 'user:typing') this.#typingTracker.refresh(data as unknown as TypingData);
     if (frame.event === 'user:stop-typing') this.#typingTracker.cancel(data as unknown as TypingData);
@@ -648,10 +663,10 @@ export class ChatSocket<
     this.emitLocal('user:stop-typing', data, meta);
   }
 
-  #advanceCursor(chatId: string, messageId: string | undefined): void {
-    const current = this.#chats.get(chatId);
-    // ULIDs sort by time, so the larger id is the newer message.
-    this.#chats.set(chatId, messageId !== undefined && (current === undefined || messageId > current) ? messageId : current);
+  #advanceCursor(chatId: string, messageId?: string, changeId?: string): void {
+    this.#chats.set(chatId, newer(this.#chats.get(chatId), messageId));
+    const change = newer(this.#changes.get(chatId), changeId);
+    if (change !== undefined) this.#changes.set(chatId, change);
   }
 
   // ---- recovery ------------------------------------------------------------
@@ -673,10 +688,16 @@ export class ChatSocket<
         for (const [chatId, cursor] of [...this.#chats]) {
           if (!this.#active) return;
           try {
-            const items = await fetchMessagesAfter({ httpUrl, chatId, after: cursor ?? floor, token: this.#token, fetch: fetchFn });
+            const request = { httpUrl, chatId, after: cursor ?? floor, token: this.#token, fetch: fetchFn };
+            // Changes (edits and deletes of older messages too) where the server has them.
+            const since = this.#changes.get(chatId) ?? request.after;
+            let items = this.#noChanges ? [] : await fetchMessagesAfter({ ...request, after: since, changes: true });
+            if (items[0] && !items[0].changeId) this.#noChanges = true;
+            if (this.#noChanges) items = await fetchMessagesAfter(request);
             debug('recovered %d messages of %s', items.length, chatId);
             for (const item of items) {
-              for (const event of eventsOfMessage(item)) this.#deliver(event, true);
+              for (const event of eventsOfMessage(item, item.changeId && since)) this.#deliver(event, true);
+              this.#advanceCursor(chatId, undefined, item.changeId);
             }
           } catch (err) {
             this.emitLocal('recovery_error', toError(err, 'recovery failed'), chatId);

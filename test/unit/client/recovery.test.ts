@@ -115,3 +115,56 @@ describe('Function: fetchMessagesAfter', () => {
     expect(receivers).toEqual([undefined]);
   });
 });
+
+describe('Function: eventsOfMessage with a change cursor', () => {
+  it('gives only message:edited for an edit of a message not newer than the cursor', () => {
+    // Act
+    const events = eventsOfMessage({ ...base, content: 'fixed', editedAt: '2026-01-01T00:01:00.000Z', changeId: '01Q' }, '01P');
+
+    // Assess
+    expect(events.map((e) => [e.event, e.id])).toEqual([['message:edited', 'edit:01M:2026-01-01T00:01:00.000Z']]);
+  });
+
+  it('gives message:new for a message newer than the cursor and message:deleted for a deleted one', () => {
+    // Act
+    const created = eventsOfMessage({ ...base, messageId: '01R', changeId: '01R' }, '01P');
+    const deleted = eventsOfMessage({ ...base, content: '', deletedAt: '2026-01-01T00:02:00.000Z', changeId: '01S' }, '01P');
+
+    // Assess
+    expect(created.map((e) => [e.event, e.id])).toEqual([['message:new', '01R']]);
+    expect(deleted.map((e) => [e.event, e.id])).toEqual([['message:deleted', 'delete:01M']]);
+  });
+});
+
+describe('Function: fetchMessagesAfter with changes', () => {
+  it('asks with changedAfter and chains pages by the last changeId', async () => {
+    // Prepare: the second page starts after the first page's last change, not its last message.
+    const pages = [
+      { items: [{ ...base, messageId: '01A', changeId: '01X' }], next: 'opaque' },
+      { items: [{ ...base, messageId: '01Y', changeId: '01Y' }] },
+    ];
+    const fetchFn = vi.fn(async () => new Response(JSON.stringify(pages.shift()), { status: 200 }));
+
+    // Act
+    const items = await fetchMessagesAfter({ httpUrl: 'http://h', chatId: 'c1', after: '01P', changes: true, fetch: fetchFn });
+
+    // Assess
+    expect(items.map((m) => m.changeId)).toEqual(['01X', '01Y']);
+    expect(fetchFn.mock.calls.map((call) => (call as unknown[])[0])).toEqual([
+      'http://h/chats/c1/messages?changedAfter=01P',
+      'http://h/chats/c1/messages?changedAfter=01X',
+    ]);
+  });
+
+  it('stops after one page when the server answers without change ids (it predates changedAfter)', async () => {
+    // Prepare
+    const fetchFn = vi.fn(async () => new Response(JSON.stringify({ items: [base], next: 'x' }), { status: 200 }));
+
+    // Act
+    const items = await fetchMessagesAfter({ httpUrl: 'http://h', chatId: 'c1', after: '01P', changes: true, fetch: fetchFn });
+
+    // Assess
+    expect(items).toEqual([base]);
+    expect(fetchFn).toHaveBeenCalledTimes(1);
+  });
+});

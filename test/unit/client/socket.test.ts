@@ -646,8 +646,12 @@ describe('Method: recovery', () => {
   let http: Server;
   let httpUrl: string;
   let history: Message[];
+  /** false: a server that predates `changedAfter` (ignores it, items without changeId). */
+  let changesSupported: boolean;
   const requests: { url: string; authorization?: string }[] = [];
   const PAGE = 2;
+  /** A 26-character (ULID-shaped) id that sorts like `prefix`. */
+  const U = (prefix: string): string => prefix.padEnd(26, '0');
 
   const message = (id: string, extra: Partial<Message> = {}): Message => ({
     messageId: id,
@@ -661,7 +665,8 @@ describe('Method: recovery', () => {
   beforeEach(async () => {
     requests.length = 0;
     history = [];
-    // A tiny history endpoint: GET /chats/{chatId}/messages?after=, pages of PAGE with `next`.
+    changesSupported = true;
+    // A tiny history endpoint: GET /chats/{chatId}/messages?after= or ?changedAfter=, pages of PAGE with `next`.
     http = createServer((req, res) => {
       requests.push({ url: req.url ?? '', authorization: req.headers.authorization });
       const url = new URL(req.url ?? '/', 'http://x');
@@ -674,8 +679,13 @@ describe('Method: recovery', () => {
         res.writeHead(403, { 'content-type': 'application/json' }).end('{"error":{"code":"FORBIDDEN","message":"not a participant"}}');
         return;
       }
+      const changedAfter = url.searchParams.get('changedAfter');
       const after = url.searchParams.get('after') ?? '';
-      const rest = history.filter((m) => m.chatId === match[1] && m.messageId > after);
+      const chat = history.filter((m) => m.chatId === match[1]).map((m) => ({ ...m, changeId: m.changeId ?? m.messageId }));
+      const rest =
+        changesSupported && changedAfter !== null
+          ? chat.filter((m) => m.changeId > changedAfter).sort((a, b) => (a.changeId < b.changeId ? -1 : 1))
+          : chat.filter((m) => m.messageId > after).map((m) => (changesSupported ? m : { ...m, changeId: undefined }));
       const items = rest.slice(0, PAGE);
       const body = rest.length > PAGE ? { items, next: 'opaque-cursor' } : { items };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -688,8 +698,9 @@ describe('Method: recovery', () => {
     await new Promise<void>((resolve) => http.close(() => resolve()));
   });
 
-  it('fetches what a chat missed after a reconnect and delivers it in order, once', async () => {
+  it('fetches what a chat missed from a server without changedAfter and delivers it in order, once', async () => {
     // Prepare
+    changesSupported = false;
     const socket = open({ httpUrl, auth: { token: 'jwt-1' } });
     await connected(socket);
     const first = await server.connection(0);
@@ -731,8 +742,80 @@ describe('Method: recovery', () => {
       'new 01E',
     ]);
     expect(recoveredFlags).toEqual([false, true, true, false]);
-    expect(requests.map((r) => r.url)).toEqual(['/chats/c1/messages?after=01A', '/chats/c1/messages?after=01C']);
+    // The changedAfter probe is answered without change ids: the client falls back to after.
+    expect(requests.map((r) => r.url)).toEqual([
+      '/chats/c1/messages?changedAfter=01A',
+      '/chats/c1/messages?after=01A',
+      '/chats/c1/messages?after=01C',
+    ]);
     expect(requests.every((r) => r.authorization === 'Bearer jwt-1')).toBe(true);
+  });
+
+  it('delivers edits and deletes of older messages made while offline, in change order, once', async () => {
+    // Prepare: three messages seen live, then offline.
+    const socket = open({ httpUrl });
+    await connected(socket);
+    const first = await server.connection(0);
+    const events: string[] = [];
+    const recoveredFlags: boolean[] = [];
+    socket.on('message:new', (m, meta) => {
+      events.push(`new ${m.messageId}`);
+      recoveredFlags.push(meta.recovered ?? false);
+    });
+    socket.on('message:edited', (m, meta) => {
+      events.push(`edited ${m.messageId} ${m.content}`);
+      recoveredFlags.push(meta.recovered ?? false);
+    });
+    socket.on('message:deleted', (m, meta) => {
+      events.push(`deleted ${m.messageId}`);
+      recoveredFlags.push(meta.recovered ?? false);
+    });
+    for (const id of [U('01A'), U('01B'), U('01C')]) first.event('message:new', message(id), id);
+    await vi.waitFor(() => expect(events).toHaveLength(3));
+    const dropped = new Promise<void>((resolve) => socket.once('disconnect', () => resolve()));
+    first.ws.terminate();
+    await dropped;
+    // While offline: 01A edited (change 01D), 01E sent, 01B deleted (change 01F).
+    const editedAt = '2026-01-01T00:01:00.000Z';
+    const deletedAt = '2026-01-01T00:02:00.000Z';
+    history = [
+      message(U('01A'), { content: 'fixed', editedAt, changeId: U('01D') }),
+      message(U('01B'), { content: '', deletedAt, changeId: U('01F') }),
+      message(U('01C')),
+      message(U('01E')),
+    ];
+
+    // Act
+    const second = await server.connection(1);
+    await vi.waitFor(() => expect(events).toHaveLength(6));
+    // The at-least-once repeats of the same edit and delete, then something new.
+    second.event('message:edited', { ...message(U('01A'), { content: 'fixed' }), editedAt }, U('01D'));
+    second.event('message:deleted', { messageId: U('01B'), chatId: 'c1', deletedBy: 'u2', deletedAt }, U('01F'));
+    second.event('message:edited', { ...message(U('01C'), { content: 'later' }), editedAt: '2026-01-01T00:03:00.000Z' }, U('01G'));
+    await vi.waitFor(() => expect(events).toHaveLength(7));
+
+    // Assess
+    expect(events).toEqual([
+      `new ${U('01A')}`,
+      `new ${U('01B')}`,
+      `new ${U('01C')}`,
+      `edited ${U('01A')} fixed`,
+      `new ${U('01E')}`,
+      `deleted ${U('01B')}`,
+      `edited ${U('01C')} later`,
+    ]);
+    expect(recoveredFlags).toEqual([false, false, false, true, true, true, false]);
+    // Pages chained by the last item's changeId.
+    expect(requests.map((r) => r.url)).toEqual([`/chats/c1/messages?changedAfter=${U('01C')}`, `/chats/c1/messages?changedAfter=${U('01E')}`]);
+
+    // Act: offline again; the cursor is now the live edit's change id.
+    requests.length = 0;
+    second.ws.terminate();
+    await server.connection(2);
+    await vi.waitFor(() => expect(requests).toHaveLength(1));
+
+    // Assess
+    expect(requests[0]?.url).toBe(`/chats/c1/messages?changedAfter=${U('01G')}`);
   });
 
   it('holds live message events until the recovered ones are delivered', async () => {
