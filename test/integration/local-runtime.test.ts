@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { connect as connectClient, type ChatSocket } from '../../client/src/index';
 import { connectWebSocket, isEvent, startTestRuntime, upgradeStatus, waitFor, type LocalRuntime, type TestSocket, callHttpApi, createChat as createTestChat, type ApiResponse } from '../helpers/local-runtime';
 
 let runtime: LocalRuntime;
@@ -187,5 +189,50 @@ describe('Local runtime: end to end', () => {
       new ScanCommand({ TableName: runtime.tableNames.ROOMS_TABLE, FilterExpression: 'userId = :u', ExpressionAttributeValues: { ':u': mallory } }),
     );
     expect(Items).toEqual([]);
+  });
+
+  it('recovers edits and deletes of older messages made while a client library socket was offline', async () => {
+    // Prepare: bob's client library socket sees three messages live (sent idempotently, so marker rows exist).
+    const [alice, bob] = [user('alice'), user('bob')];
+    const chatId = await createChat(alice, [bob]);
+    const send = async (content: string): Promise<string> =>
+      (await api(alice, 'POST', `/chats/${chatId}/messages`, { content, clientMessageId: randomUUID() })).json.messageId as string;
+    const client: ChatSocket = connectClient(runtime.wsUrl, {
+      WebSocket,
+      auth: async () => ({ token: await runtime.token(bob) }),
+      httpUrl: runtime.httpUrl,
+    });
+    const events: string[] = [];
+    try {
+      client.on('message:new', (m, meta) => events.push(`new ${m.content}${meta.recovered ? ' (recovered)' : ''}`));
+      client.on('message:edited', (m, meta) => events.push(`edited ${m.content}${meta.recovered ? ' (recovered)' : ''}`));
+      client.on('message:deleted', (m, meta) => events.push(`deleted ${m.messageId}${meta.recovered ? ' (recovered)' : ''}`));
+      await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+      const [first, second, third] = [await send('one'), await send('two'), await send('three')];
+      await waitFor(() => events.length === 3);
+      client.disconnect();
+
+      // Act: while bob is offline, alice edits the first, deletes the second and sends a fourth; bob comes back.
+      await api(alice, 'PATCH', `/chats/${chatId}/messages/${first}`, { content: 'one, edited' });
+      await api(alice, 'DELETE', `/chats/${chatId}/messages/${second}`);
+      await send('four');
+      await runtime.settle();
+      client.connect();
+      await waitFor(() => events.length === 6);
+      const changes = await api(bob, 'GET', `/chats/${chatId}/messages?changedAfter=${third}&limit=2`);
+      const rest = await api(bob, 'GET', `/chats/${chatId}/messages?changedAfter=${changes.json.next as string}`);
+
+      // Assess: in change order, once each, and the HTTP pages hold message rows only.
+      expect(events).toEqual(['new one', 'new two', 'new three', 'edited one, edited (recovered)', `deleted ${second} (recovered)`, 'new four (recovered)']);
+      expect(changes.status).toBe(200);
+      expect(changes.json.items.map((m: { messageId: string }) => m.messageId)).toEqual([first, second]);
+      expect(changes.json.items[0]).toMatchObject({ content: 'one, edited', changeId: expect.stringMatching(/^[0-9A-Z]{26}$/) });
+      expect(changes.json.items[1]).toMatchObject({ content: '', deletedAt: expect.any(String) });
+      expect(changes.json.next).toBe(changes.json.items[1].changeId);
+      expect(rest.json).toEqual({ items: [expect.objectContaining({ content: 'four' })] });
+      expect(rest.json.items[0].changeId).toBe(rest.json.items[0].messageId);
+    } finally {
+      client.disconnect();
+    }
   });
 });
