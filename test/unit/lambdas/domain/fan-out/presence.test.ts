@@ -1,0 +1,213 @@
+/**
+ * The batch-level presence cases (0→1 online to co-members, 1→0 offline,
+ * 1→2 / 2→1 silent) are in domain/fan-out.test.ts; this file pins the
+ * transition table, the event time and the recipient set directly.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { coMemberConnections, fanOutPresence, presenceTransitionOf, type PresenceFanOutDeps } from '../../../../../lambdas/domain/fan-out/presence';
+import { MalformedRecordError } from '../../../../../lambdas/domain/fan-out/records';
+import type { BroadcastResult, RoomBroadcaster } from '../../../../../lambdas/domain/ports';
+import { createStreamRecord } from '../../../../helpers/stream-records';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const FUTURE = Math.floor(Date.now() / 1000) + 3600;
+const RECORD_TIME_S = 1_764_201_600;
+
+function createDeps() {
+  const toMembers = vi.fn<RoomBroadcaster['toMembers']>(async (members): Promise<BroadcastResult> => ({
+    recipients: members.length,
+    delivered: members.length,
+    gone: 0,
+    failed: 0,
+  }));
+  const broadcaster: RoomBroadcaster = { toRoom: vi.fn(), toMembers };
+  const deps: PresenceFanOutDeps = { documentClient, broadcaster, membershipsTable: 'Memberships', roomsTable: 'Rooms' };
+  return { deps, toMembers };
+}
+
+const row = (connectionIds: string[] | undefined, extra: Record<string, unknown> = {}) => ({
+  userId: 'alice',
+  ...(connectionIds !== undefined && connectionIds.length > 0 && { connectionIds: new Set(connectionIds) }),
+  ...extra,
+});
+
+const member = (connectionId: string, userId: string) => ({ connectionId, userId, protocol: 'lettera.v1', expiresAt: FUTURE });
+
+function aliceSharesChats(rooms: Record<string, ReturnType<typeof member>[]>) {
+  ddb.on(QueryCommand, { TableName: 'Memberships' }).resolves({ Items: Object.keys(rooms).map((chatId) => ({ chatId })) });
+  for (const [chatId, items] of Object.entries(rooms)) {
+    ddb.on(QueryCommand, { TableName: 'Rooms', ExpressionAttributeValues: { ':room': `chat:${chatId}` } }).resolves({ Items: items });
+  }
+}
+
+describe('Function: presenceTransitionOf', () => {
+  it.each([
+    ['INSERT 0→1', 'INSERT', undefined, ['a'], 'user:online'],
+    ['MODIFY attribute absent→1', 'MODIFY', [], ['a'], 'user:online'],
+    ['MODIFY 1→attribute absent', 'MODIFY', ['a'], [], 'user:offline'],
+    ['REMOVE of a row with connections', 'REMOVE', ['a', 'b'], undefined, 'user:offline'],
+    ['MODIFY 1→2', 'MODIFY', ['a'], ['a', 'b'], undefined],
+    ['MODIFY 2→1', 'MODIFY', ['a', 'b'], ['b'], undefined],
+    ['MODIFY 0→0 (updatedAt only)', 'MODIFY', [], [], undefined],
+    ['REMOVE of an already empty row', 'REMOVE', [], undefined, undefined],
+  ] as const)('%s → %s', (_label, eventName, before, after, expected) => {
+    // Prepare
+    const record = createStreamRecord(eventName, {
+      keys: { userId: 'alice' },
+      ...(before !== undefined && { oldImage: row([...before]) }),
+      ...(after !== undefined && { newImage: row([...after]) }),
+    });
+
+    // Act + Assess
+    expect(presenceTransitionOf(record)).toBe(expected);
+  });
+
+  it('counts only a set of connection ids, not a number some writer left there', () => {
+    // Prepare
+    const record = createStreamRecord('MODIFY', { keys: { userId: 'alice' }, oldImage: row([]), newImage: { userId: 'alice', connectionIds: 3 } });
+
+    // Act + Assess
+    expect(presenceTransitionOf(record)).toBeUndefined();
+  });
+});
+
+describe('Function: coMemberConnections', () => {
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  it('returns each co-member connection once across shared chats, never the user\'s own', async () => {
+    // Prepare
+    const { deps } = createDeps();
+    aliceSharesChats({
+      c1: [member('alice-1', 'alice'), member('bob-1', 'bob'), member('carol-1', 'carol')],
+      c2: [member('bob-1', 'bob'), member('alice-2', 'alice')],
+    });
+
+    // Act
+    const recipients = await coMemberConnections(deps, 'alice');
+
+    // Assess
+    expect(recipients.map((r) => r.connectionId).sort()).toEqual(['bob-1', 'carol-1']);
+  });
+
+  it('reads no room for a user in no chat', async () => {
+    // Prepare
+    const { deps } = createDeps();
+    aliceSharesChats({});
+
+    // Act
+    const recipients = await coMemberConnections(deps, 'alice');
+
+    // Assess
+    expect(recipients).toEqual([]);
+    expect(ddb).toReceiveCommandTimes(QueryCommand, 1);
+  });
+});
+
+describe('Function: fanOutPresence', () => {
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  it('sends user:online stamped with the row\'s updatedAt to the co-members', async () => {
+    // Prepare
+    const { deps, toMembers } = createDeps();
+    aliceSharesChats({ c1: [member('bob-1', 'bob')] });
+    const record = createStreamRecord('INSERT', { keys: { userId: 'alice' }, newImage: row(['alice-1'], { updatedAt: 1_764_205_200_000 }) });
+
+    // Act
+    const result = await fanOutPresence(deps, record);
+
+    // Assess
+    expect(result).toEqual({ recipients: 1, delivered: 1, gone: 0, failed: 0 });
+    expect(toMembers).toHaveBeenCalledWith([expect.objectContaining({ connectionId: 'bob-1' })], {
+      event: 'user:online',
+      data: { userId: 'alice', at: '2025-11-27T01:00:00.000Z' },
+      id: expect.any(String),
+      ts: 1_764_205_200_000,
+    });
+  });
+
+  it('stamps user:offline of a removed row with the record time, not the old row\'s updatedAt', async () => {
+    // Prepare
+    const { deps, toMembers } = createDeps();
+    aliceSharesChats({ c1: [member('bob-1', 'bob')] });
+    const record = createStreamRecord('REMOVE', {
+      keys: { userId: 'alice' },
+      oldImage: row(['alice-1'], { updatedAt: 1_000 }),
+      approximateCreationDateTime: RECORD_TIME_S,
+    });
+
+    // Act
+    await fanOutPresence(deps, record);
+
+    // Assess
+    expect(toMembers.mock.calls[0]?.[1]).toMatchObject({
+      event: 'user:offline',
+      data: { userId: 'alice', at: new Date(RECORD_TIME_S * 1000).toISOString() },
+      ts: RECORD_TIME_S * 1000,
+    });
+  });
+
+  it('falls back to the record time when the stored updatedAt is not a usable time', async () => {
+    // Prepare
+    const { deps, toMembers } = createDeps();
+    aliceSharesChats({ c1: [member('bob-1', 'bob')] });
+    const record = createStreamRecord('INSERT', {
+      keys: { userId: 'alice' },
+      newImage: row(['alice-1'], { updatedAt: 9e15 }),
+      approximateCreationDateTime: RECORD_TIME_S,
+    });
+
+    // Act
+    await fanOutPresence(deps, record);
+
+    // Assess
+    expect(toMembers.mock.calls[0]?.[1]).toMatchObject({ data: { at: new Date(RECORD_TIME_S * 1000).toISOString() } });
+  });
+
+  it('gives every event its own id, so clients do not drop a later online as a duplicate', async () => {
+    // Prepare
+    const { deps, toMembers } = createDeps();
+    aliceSharesChats({ c1: [member('bob-1', 'bob')] });
+    const online = () => createStreamRecord('INSERT', { keys: { userId: 'alice' }, newImage: row(['alice-1'], { updatedAt: 1 }) });
+
+    // Act
+    await fanOutPresence(deps, online());
+    await fanOutPresence(deps, online());
+
+    // Assess
+    const ids = toMembers.mock.calls.map(([, envelope]) => envelope.id);
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).not.toBe(ids[1]);
+  });
+
+  it('does nothing, reading nothing, when there is no transition', async () => {
+    // Prepare
+    const { deps, toMembers } = createDeps();
+    const record = createStreamRecord('MODIFY', { keys: { userId: 'alice' }, oldImage: row(['a']), newImage: row(['a', 'b']) });
+
+    // Act
+    const result = await fanOutPresence(deps, record);
+
+    // Assess
+    expect(result).toBeUndefined();
+    expect(toMembers).not.toHaveBeenCalled();
+    expect(ddb).toReceiveCommandTimes(QueryCommand, 0);
+  });
+
+  it('throws MalformedRecordError for a transition without a user id', async () => {
+    // Prepare
+    const { deps, toMembers } = createDeps();
+    const record = createStreamRecord('INSERT', { newImage: { connectionIds: new Set(['a']) } });
+
+    // Act + Assess
+    await expect(fanOutPresence(deps, record)).rejects.toBeInstanceOf(MalformedRecordError);
+    expect(toMembers).not.toHaveBeenCalled();
+  });
+});
