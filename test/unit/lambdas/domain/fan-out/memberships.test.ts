@@ -1,0 +1,162 @@
+/**
+ * The batch-level membership cases (join, join racing a disconnect, leave,
+ * MODIFY ignored, failed room write reported) are in domain/fan-out.test.ts;
+ * this file pins how records are read and the failure paths of join/leave.
+ */
+import { ConditionalCheckFailedException, DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fanOutMembership, membershipChangeOf } from '../../../../../lambdas/domain/fan-out/memberships';
+import { MalformedRecordError } from '../../../../../lambdas/domain/fan-out/records';
+import { createStreamRecord } from '../../../../helpers/stream-records';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const deps = { documentClient: DynamoDBDocumentClient.from(new DynamoDBClient({})), connectionsTable: 'Connections', roomsTable: 'Rooms' };
+const FUTURE = Math.floor(Date.now() / 1000) + 3600;
+const keys = { chatId: 'c9', userId: 'erin' };
+const membership = { ...keys, title: 'Team', addedAt: '2026-11-27T00:00:00.000Z', addedBy: 'alice' };
+const throttled = () => new ProvisionedThroughputExceededException({ message: 'throttled', $metadata: {} });
+const conditionFailed = () => new ConditionalCheckFailedException({ message: 'gone', $metadata: {} });
+
+describe('Function: membershipChangeOf', () => {
+  it('reads an INSERT as a join and a REMOVE as a leave', () => {
+    // Act
+    const join = membershipChangeOf(createStreamRecord('INSERT', { keys, newImage: membership }));
+    const leave = membershipChangeOf(createStreamRecord('REMOVE', { keys, oldImage: membership }));
+
+    // Assess
+    expect(join).toEqual({ kind: 'join', chatId: 'c9', userId: 'erin' });
+    expect(leave).toEqual({ kind: 'leave', chatId: 'c9', userId: 'erin' });
+  });
+
+  it('falls back to the keys when the record carries no image', () => {
+    // Act
+    const leave = membershipChangeOf(createStreamRecord('REMOVE', { keys }));
+
+    // Assess
+    expect(leave).toEqual({ kind: 'leave', chatId: 'c9', userId: 'erin' });
+  });
+
+  it('ignores MODIFYs and changes DynamoDB made itself', () => {
+    // Act + Assess
+    expect(membershipChangeOf(createStreamRecord('MODIFY', { keys, oldImage: membership, newImage: { ...membership, typingAt: 1 } }))).toBeUndefined();
+    expect(
+      membershipChangeOf(createStreamRecord('REMOVE', { keys, oldImage: membership, userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' } })),
+    ).toBeUndefined();
+  });
+
+  it('throws MalformedRecordError for a record with neither image nor keys', () => {
+    // Act + Assess
+    expect(() => membershipChangeOf(createStreamRecord('INSERT'))).toThrow(
+      new MalformedRecordError('INSERT membership record without image or keys'),
+    );
+  });
+
+  it('throws MalformedRecordError for an image without userId', () => {
+    // Act + Assess
+    expect(() => membershipChangeOf(createStreamRecord('INSERT', { newImage: { chatId: 'c9' } }))).toThrow(MalformedRecordError);
+  });
+});
+
+describe('Function: fanOutMembership', () => {
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  function erinHas(...connections: Record<string, unknown>[]) {
+    ddb.on(QueryCommand, { TableName: 'Connections', IndexName: 'byUser' }).resolves({ Items: connections });
+  }
+
+  it('joins only unexpired connections, treating an unknown protocol as lettera.v1', async () => {
+    // Prepare
+    erinHas(
+      { connectionId: 'erin-1', expiresAt: FUTURE },
+      { connectionId: 'erin-expired', protocol: 'socket.io', expiresAt: Math.floor(Date.now() / 1000) - 1 },
+      { connectionId: 'erin-no-ttl', protocol: 'socket.io' },
+      { protocol: 'socket.io', expiresAt: FUTURE },
+    );
+    ddb.on(PutCommand).resolves({}).on(UpdateCommand).resolves({});
+
+    // Act
+    await fanOutMembership(deps, createStreamRecord('INSERT', { keys, newImage: membership }));
+
+    // Assess
+    expect(ddb).toReceiveCommandTimes(PutCommand, 1);
+    expect(ddb).toReceiveCommandWith(PutCommand, {
+      TableName: 'Rooms',
+      Item: { room: 'chat:c9', connectionId: 'erin-1', userId: 'erin', protocol: 'lettera.v1', expiresAt: FUTURE },
+    });
+  });
+
+  it('writes nothing for a user with no live connection', async () => {
+    // Prepare
+    erinHas();
+
+    // Act
+    await fanOutMembership(deps, createStreamRecord('INSERT', { keys, newImage: membership }));
+
+    // Assess
+    expect(ddb).toReceiveCommandTimes(PutCommand, 0);
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 0);
+  });
+
+  it('fails the join, keeping the room row for the retry, when the rooms-set update fails for another reason', async () => {
+    // Prepare
+    erinHas({ connectionId: 'erin-1', protocol: 'lettera.v1', expiresAt: FUTURE });
+    ddb.on(PutCommand).resolves({}).on(UpdateCommand).rejects(throttled());
+
+    // Act
+    const attempt = fanOutMembership(deps, createStreamRecord('INSERT', { keys, newImage: membership }));
+
+    // Assess
+    await expect(attempt).rejects.toThrow('throttled');
+    expect(ddb).toReceiveCommandTimes(DeleteCommand, 0);
+  });
+
+  it('leaves a connection that vanished meanwhile without error', async () => {
+    // Prepare
+    erinHas({ connectionId: 'erin-1', protocol: 'lettera.v1', expiresAt: FUTURE });
+    ddb.on(DeleteCommand).resolves({}).on(UpdateCommand).rejects(conditionFailed());
+
+    // Act
+    await fanOutMembership(deps, createStreamRecord('REMOVE', { keys, oldImage: membership }));
+
+    // Assess
+    expect(ddb).toReceiveCommandWith(DeleteCommand, { TableName: 'Rooms', Key: { room: 'chat:c9', connectionId: 'erin-1' } });
+    expect(ddb).toReceiveCommandWith(UpdateCommand, { ConditionExpression: 'attribute_exists(connectionId)', UpdateExpression: 'DELETE #rooms :room' });
+  });
+
+  it('fails the leave when the rooms-set update fails for another reason', async () => {
+    // Prepare
+    erinHas({ connectionId: 'erin-1', protocol: 'lettera.v1', expiresAt: FUTURE });
+    ddb.on(DeleteCommand).resolves({}).on(UpdateCommand).rejects(throttled());
+
+    // Act + Assess
+    await expect(fanOutMembership(deps, createStreamRecord('REMOVE', { keys, oldImage: membership }))).rejects.toThrow('throttled');
+  });
+
+  it('reads every page of the user\'s connections', async () => {
+    // Prepare
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [{ connectionId: 'erin-1', expiresAt: FUTURE }], LastEvaluatedKey: { userId: 'erin', connectionId: 'erin-1' } })
+      .resolvesOnce({ Items: [{ connectionId: 'erin-2', expiresAt: FUTURE }] });
+    ddb.on(DeleteCommand).resolves({}).on(UpdateCommand).resolves({});
+
+    // Act
+    await fanOutMembership(deps, createStreamRecord('REMOVE', { keys }));
+
+    // Assess
+    expect(ddb).toReceiveCommandTimes(QueryCommand, 2);
+    expect(ddb).toReceiveCommandTimes(DeleteCommand, 2);
+  });
+
+  it('reads nothing for a MODIFY', async () => {
+    // Act
+    await fanOutMembership(deps, createStreamRecord('MODIFY', { keys, oldImage: membership, newImage: { ...membership, typingAt: 5 } }));
+
+    // Assess
+    expect(ddb).toReceiveCommandTimes(QueryCommand, 0);
+  });
+});
