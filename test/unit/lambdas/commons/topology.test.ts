@@ -1,0 +1,183 @@
+/**
+ * Consistency of the one routing/stream description CDK and the local
+ * runtime both build from. The synthesized template is checked in
+ * test/infra; here the description itself is checked against the code it
+ * names (handler files, the action registry) and its stream filters are
+ * run against real record shapes with the local filter engine.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { ClientActionName } from '../../../../lambdas/commons/protocol';
+import { connectionsTable, fanOutSources, membershipsTable, messagesTable, presenceTable, type TableDefinition } from '../../../../lambdas/commons/schema';
+import {
+  functions,
+  heartbeatConfig,
+  heartbeatFunctions,
+  httpRoutes,
+  managesConnections,
+  routesReturningResponse,
+  scheduledFunctions,
+  streamMappings,
+  tableAccess,
+  verifiesTokens,
+  webSocketRoutes,
+  type WebSocketRouteKey,
+} from '../../../../lambdas/commons/topology';
+import { actions } from '../../../../lambdas/domain/actions';
+import { matchesFilters } from '../../../../local/streams/filters';
+import { createStreamRecord } from '../../../helpers/stream-records';
+
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+const functionNames = Object.keys(functions);
+
+function mappingOf(table: TableDefinition) {
+  const mapping = streamMappings.find((candidate) => candidate.table === table);
+  if (mapping === undefined) throw new Error(`no stream mapping for ${table.name}`);
+  return mapping;
+}
+
+describe('Constant: functions', () => {
+  it.each(Object.entries(functions))('%s points at an existing handler module', (_name, { entry }) => {
+    // Act + Assess
+    expect(existsSync(`${repoRoot}${entry}`)).toBe(true);
+  });
+});
+
+describe('Constant: webSocketRoutes', () => {
+  it('routes every client action of the registry, and $default, to the actions function', () => {
+    // Prepare
+    const registered = Object.keys(actions);
+
+    // Assess
+    expectTypeOf<ClientActionName>().toExtend<WebSocketRouteKey>();
+    for (const action of registered) expect(webSocketRoutes).toHaveProperty([action], 'actions');
+    expect(webSocketRoutes.$default).toBe('actions');
+  });
+
+  it('routes $connect and $disconnect to their own functions', () => {
+    // Assess
+    expect(webSocketRoutes.$connect).toBe('connect');
+    expect(webSocketRoutes.$disconnect).toBe('disconnect');
+  });
+
+  it('returns responses on the action routes only, never on $connect or $disconnect', () => {
+    // Assess
+    expect(routesReturningResponse).not.toContain('$connect');
+    expect(routesReturningResponse).not.toContain('$disconnect');
+    expect([...routesReturningResponse].sort()).toEqual(
+      Object.keys(webSocketRoutes)
+        .filter((key) => webSocketRoutes[key as WebSocketRouteKey] === 'actions')
+        .sort(),
+    );
+  });
+});
+
+describe('Constant: httpRoutes', () => {
+  it('lists each method and path once', () => {
+    // Prepare
+    const keys = httpRoutes.map((route) => `${route.method} ${route.path}`);
+
+    // Assess
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+});
+
+describe('Constant: streamMappings', () => {
+  it('maps every fan-out source table exactly once, to the fan-out function', () => {
+    // Assess
+    expect(streamMappings.map((mapping) => mapping.table.name).sort()).toEqual(fanOutSources.map((table) => table.name).sort());
+    expect(new Set(streamMappings.map((mapping) => mapping.function))).toEqual(new Set(['fanOut']));
+  });
+
+  it('bisects, reports item failures and gives up after finite retries and record age (within Lambda limits)', () => {
+    // Assess
+    for (const mapping of streamMappings) {
+      expect(mapping.bisectBatchOnError).toBe(true);
+      expect(mapping.reportBatchItemFailures).toBe(true);
+      expect(mapping.retryAttempts).toBeGreaterThanOrEqual(0);
+      expect(mapping.retryAttempts).toBeLessThanOrEqual(10_000);
+      expect(mapping.maxRecordAgeSeconds).toBeGreaterThanOrEqual(60);
+      expect(mapping.maxRecordAgeSeconds).toBeLessThanOrEqual(604_800);
+    }
+  });
+
+  it('lets message inserts and edits through, and drops idempotency markers and TTL deletes', () => {
+    // Prepare
+    const { filters } = mappingOf(messagesTable);
+    const message = { chatId: 'c1', messageId: 'm1', kind: 'message', content: 'hi' };
+    const marker = { chatId: 'c1', messageId: 'idem#alice#k1', kind: 'idempotency' };
+
+    // Act
+    const verdicts = {
+      insert: matchesFilters(createStreamRecord('INSERT', { newImage: message }), filters),
+      edit: matchesFilters(createStreamRecord('MODIFY', { oldImage: message, newImage: { ...message, content: 'v2' } }), filters),
+      markerInsert: matchesFilters(createStreamRecord('INSERT', { newImage: marker }), filters),
+      markerTtlDelete: matchesFilters(createStreamRecord('REMOVE', { oldImage: marker, userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' } }), filters),
+    };
+
+    // Assess
+    expect(verdicts).toEqual({ insert: true, edit: true, markerInsert: false, markerTtlDelete: false });
+  });
+
+  it('lets membership joins and leaves through, and drops typing-throttle MODIFYs', () => {
+    // Prepare
+    const { filters } = mappingOf(membershipsTable);
+    const row = { chatId: 'c1', userId: 'bob' };
+
+    // Assess
+    expect(matchesFilters(createStreamRecord('INSERT', { newImage: row }), filters)).toBe(true);
+    expect(matchesFilters(createStreamRecord('REMOVE', { oldImage: row }), filters)).toBe(true);
+    expect(matchesFilters(createStreamRecord('MODIFY', { oldImage: row, newImage: { ...row, typingAt: 1 } }), filters)).toBe(false);
+  });
+
+  it('lets every presence change through (the fan-out decides what is a transition)', () => {
+    // Prepare
+    const { filters } = mappingOf(presenceTable);
+
+    // Assess
+    for (const eventName of ['INSERT', 'MODIFY', 'REMOVE'] as const) {
+      expect(matchesFilters(createStreamRecord(eventName, { newImage: { userId: 'alice' } }), filters)).toBe(true);
+    }
+  });
+
+  it('passes only the INSERT of a pending socket.io connection from the Connections stream, with a short record age', () => {
+    // Prepare
+    const mapping = mappingOf(connectionsTable);
+    const pending = { connectionId: 'c1', protocol: 'socket.io', state: 'pending' };
+
+    // Assess
+    expect(matchesFilters(createStreamRecord('INSERT', { newImage: pending }), mapping.filters)).toBe(true);
+    expect(matchesFilters(createStreamRecord('INSERT', { newImage: { connectionId: 'c2', protocol: 'lettera.v1', userId: 'a' } }), mapping.filters)).toBe(false);
+    expect(matchesFilters(createStreamRecord('MODIFY', { oldImage: pending, newImage: { ...pending, state: 'open' } }), mapping.filters)).toBe(false);
+    expect(mapping.maxRecordAgeSeconds).toBe(60);
+  });
+});
+
+describe('Constant: scheduledFunctions', () => {
+  it('runs the heartbeat sweep every pingInterval in the default scheduled-ping mode', () => {
+    // Assess
+    expect(heartbeatConfig.mode).toBe('scheduled-ping');
+    expect(scheduledFunctions).toEqual([
+      { function: 'heartbeat', scheduleExpression: expect.stringMatching(/^rate\(\d+ minutes?\)$/), intervalMs: heartbeatConfig.pingInterval },
+    ]);
+  });
+});
+
+describe('Constant: tableAccess', () => {
+  it('describes every function, and only functions that exist', () => {
+    // Assess
+    expect(Object.keys(tableAccess).sort()).toEqual([...functionNames].sort());
+  });
+
+  it('names only known functions in the permission lists', () => {
+    // Assess
+    for (const name of [...managesConnections, ...verifiesTokens, ...heartbeatFunctions]) expect(functionNames).toContain(name);
+  });
+
+  it('never lets the HTTP API function touch connections (it does not post)', () => {
+    // Assess
+    expect(tableAccess.httpApi.map((entry) => entry.table.name)).not.toContain('Connections');
+    expect(managesConnections).not.toContain('httpApi');
+  });
+});
