@@ -8,7 +8,6 @@ import {
   SCHEDULED_PING_DEFAULTS,
   validateHeartbeatConfig,
 } from '../../../../lambdas/socketio/config';
-import { estimateHeartbeatCost, PING_COST, reconnectCost } from '../../../../lambdas/socketio/heartbeat-cost';
 
 describe('Function: resolveHeartbeatConfig', () => {
   it('defaults to a scheduled ping every 5 minutes, well inside the idle timeout', () => {
@@ -93,49 +92,5 @@ describe('Function: pingScheduleExpression', () => {
 
     // Assess
     expect(expression).toBe(expected);
-  });
-});
-
-describe('Function: estimateHeartbeatCost', () => {
-  // These are the figures docs/socketio-heartbeat.md and config.ts state.
-  it('prices a ping at $2.20 and a reconnect at $15.49 per million', () => {
-    // Assess
-    expect(PING_COST * 1e6).toBeCloseTo(2.2, 6);
-    expect(reconnectCost(5) * 1e6).toBeCloseTo(15.4875, 6);
-  });
-
-  it('costs $190.35 a month for 10,000 connections pinged every 5 minutes', () => {
-    // Act
-    const cost = estimateHeartbeatCost(SCHEDULED_PING_DEFAULTS, { connections: 10_000 });
-
-    // Assess
-    expect(cost.counts).toMatchObject({ pings: 86_400_000, sweeps: 8_640, reconnects: 3_600_000 });
-    expect(cost.heartbeat).toBeCloseTo(190.35, 2);
-    expect(cost.connectionMinutes).toBeCloseTo(108, 6);
-    expect(cost.capReconnects).toBeCloseTo(55.76, 2);
-    expect(cost.total).toBeCloseTo(354.1, 1);
-  });
-
-  it('costs $613.31 a month for 10,000 idle connections left to reconnect, and nothing for busy ones', () => {
-    // Act
-    const idle = estimateHeartbeatCost(RECONNECT_DEFAULTS, { connections: 10_000 });
-    const busy = estimateHeartbeatCost(RECONNECT_DEFAULTS, { connections: 10_000, idleShare: 0 });
-
-    // Assess
-    expect(idle.heartbeat).toBeCloseTo(613.31, 2);
-    expect(busy.heartbeat).toBe(0);
-  });
-
-  it('breaks even when about 31% of the 10-minute windows are idle', () => {
-    // Prepare
-    const pinged = estimateHeartbeatCost(SCHEDULED_PING_DEFAULTS, { connections: 10_000 }).heartbeat;
-
-    // Act
-    const at30 = estimateHeartbeatCost(RECONNECT_DEFAULTS, { connections: 10_000, idleShare: 0.3 }).heartbeat;
-    const at32 = estimateHeartbeatCost(RECONNECT_DEFAULTS, { connections: 10_000, idleShare: 0.32 }).heartbeat;
-
-    // Assess
-    expect(at30).toBeLessThan(pinged);
-    expect(at32).toBeGreaterThan(pinged);
   });
 });
