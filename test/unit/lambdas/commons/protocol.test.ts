@@ -1,0 +1,67 @@
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import {
+  JSON_SUBPROTOCOL,
+  MAX_CONTENT_LENGTH,
+  TYPING_EXPIRES_IN_MS,
+  TYPING_THROTTLE_MS,
+  type ClientActionName,
+  type EventEnvelope,
+  type ServerEventName,
+} from '../../../../lambdas/commons/protocol';
+import { API_GATEWAY_FRAME_LIMIT_BYTES } from '../../../../lambdas/socketio/config';
+
+describe('Constant: MAX_CONTENT_LENGTH', () => {
+  it('keeps the largest message:new frame under the 32 KB frame limit even when every character is JSON-escaped', () => {
+    // Prepare: \u0001 is escaped as six bytes, the worst case for one UTF-16 unit.
+    const envelope: EventEnvelope<'message:new'> = {
+      event: 'message:new',
+      data: {
+        messageId: '01JH0000000000000000000001',
+        chatId: 'c'.repeat(64),
+        senderId: 's'.repeat(128),
+        content: '\u0001'.repeat(MAX_CONTENT_LENGTH),
+        timestamp: '2026-11-27T00:00:00.000Z',
+      },
+      id: '01JH0000000000000000000001',
+      ts: 1_764_201_600_000,
+    };
+
+    // Act
+    const bytes = Buffer.byteLength(JSON.stringify(envelope), 'utf8');
+
+    // Assess
+    expect(bytes).toBeLessThan(API_GATEWAY_FRAME_LIMIT_BYTES);
+  });
+});
+
+describe('Constant: typing timings', () => {
+  it('throttles typing broadcasts more often than a receiver lets an indicator expire', () => {
+    // Assess
+    expect(TYPING_THROTTLE_MS).toBeLessThan(TYPING_EXPIRES_IN_MS);
+  });
+});
+
+describe('Constant: JSON_SUBPROTOCOL', () => {
+  it('is a versioned token (valid as a Sec-WebSocket-Protocol value)', () => {
+    // Assess
+    expect(JSON_SUBPROTOCOL).toBe('lettera.v1');
+    expect(JSON_SUBPROTOCOL).toMatch(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/);
+  });
+});
+
+describe('Type: EventEnvelope', () => {
+  it('ties each event name to its data shape', () => {
+    // Assess
+    expectTypeOf<EventEnvelope<'user:online'>['data']>().toEqualTypeOf<{ userId: string; at: string }>();
+    expectTypeOf<EventEnvelope<'message:deleted'>['data']>().toHaveProperty('deletedBy');
+    expectTypeOf<'message:send'>().toExtend<ClientActionName>();
+    expectTypeOf<'message:send'>().not.toExtend<ServerEventName>();
+    const envelope: EventEnvelope<'user:typing'> = {
+      event: 'user:typing',
+      data: { chatId: 'c1', userId: 'alice', isTyping: true, expiresInMs: TYPING_EXPIRES_IN_MS },
+      id: 'x',
+      ts: 0,
+    };
+    expect(envelope.data.expiresInMs).toBe(TYPING_EXPIRES_IN_MS);
+  });
+});
