@@ -1,0 +1,50 @@
+import { Agent as HttpsAgent } from 'node:https';
+import { describe, expect, it } from 'vitest';
+import { createDocumentClient, createManagementClient, POST_CONCURRENCY } from '../../../../lambdas/commons/clients';
+
+describe('Function: createManagementClient', () => {
+  it('targets the given callback URL', async () => {
+    // Act
+    const client = createManagementClient('https://abc.execute-api.eu-west-1.amazonaws.com/prod');
+
+    // Assess
+    const endpoint = await client.config.endpoint?.();
+    expect(endpoint).toMatchObject({ protocol: 'https:', hostname: 'abc.execute-api.eu-west-1.amazonaws.com', path: '/prod' });
+  });
+
+  it('makes one attempt per post: the broadcaster does its own retries', async () => {
+    // Act
+    const client = createManagementClient('https://example.com/test');
+
+    // Assess
+    expect(await client.config.maxAttempts()).toBe(1);
+  });
+
+  it('keeps connections alive with enough sockets for POST_CONCURRENCY posts in flight', async () => {
+    // Prepare
+    const client = createManagementClient('https://example.com/test');
+
+    // Act
+    const handlerConfig = (await (client.config.requestHandler as unknown as { configProvider: Promise<Record<string, unknown>> }).configProvider) as {
+      httpsAgent: HttpsAgent;
+      connectionTimeout: number;
+      requestTimeout: number;
+    };
+
+    // Assess
+    expect(handlerConfig.httpsAgent.maxSockets).toBe(POST_CONCURRENCY);
+    expect((handlerConfig.httpsAgent as HttpsAgent & { keepAlive: boolean }).keepAlive).toBe(true);
+    expect(handlerConfig.connectionTimeout).toBe(3_000);
+    expect(handlerConfig.requestTimeout).toBe(5_000);
+  });
+});
+
+describe('Function: createDocumentClient', () => {
+  it('drops undefined attributes instead of failing the write', () => {
+    // Act
+    const client = createDocumentClient();
+
+    // Assess
+    expect(client.config.translateConfig?.marshallOptions?.removeUndefinedValues).toBe(true);
+  });
+});
