@@ -177,7 +177,13 @@ const CONTENT_TYPES: Record<string, string> = {
 
 async function serveStatic(webRoot: string, path: string, res: ServerResponse): Promise<boolean> {
   const root = resolve(webRoot);
-  let file = normalize(join(root, decodeURIComponent(path)));
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    return false; // A malformed %-escape names no file.
+  }
+  let file = normalize(join(root, decoded));
   if (file !== root && !file.startsWith(root + sep)) return false; // No escaping web/.
   try {
     if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
@@ -217,7 +223,14 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const matched = matchRoute(routes, req.method ?? 'GET', url.pathname);
+    let matched: ReturnType<typeof matchRoute>;
+    try {
+      matched = matchRoute(routes, req.method ?? 'GET', url.pathname);
+    } catch (err) {
+      // A malformed %-escape in a path parameter is the client's mistake, not a crash.
+      if (err instanceof URIError) return sendJson(res, 400, { message: 'Bad Request' });
+      throw err;
+    }
     if (matched !== undefined) {
       if (handler === undefined) return sendJson(res, 503, { message: 'Service Unavailable' });
       const event = toHttpEvent(req, await readBody(req), matched.route.routeKey, matched.pathParameters, domainName);

@@ -146,6 +146,25 @@ describe('Function: startHttpApi', () => {
     expect(log).toHaveBeenCalledWith('GET /chats failed', expect.any(Error));
   });
 
+  it('answers 400 for a malformed %-escape in a path parameter, without invoking the handler', async () => {
+    // Act
+    const response = await fetch(`${api.url}/chats/%E0%A4%A/messages`, { method: 'POST', body: '{}' });
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect(handler).not.toHaveBeenCalled();
+    expect(log).not.toHaveBeenCalled();
+  });
+
+  it('answers 404 for a malformed %-escape in a static path', async () => {
+    // Act
+    const response = await fetch(`${api.url}/%E0%A4%A.html`);
+
+    // Assess
+    expect(response.status).toBe(404);
+    expect(log).not.toHaveBeenCalled();
+  });
+
   it('does not match a route on another method', async () => {
     // Act
     const response = await fetch(`${api.url}/chats`, { method: 'PATCH' });
