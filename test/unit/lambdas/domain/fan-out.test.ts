@@ -16,13 +16,13 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
-import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ManagementApiBroadcaster } from '../../../../lambdas/domain/broadcaster';
 import { processStreamBatch, type FanOutDeps } from '../../../../lambdas/domain/fan-out';
 import type { ConnectionRemover } from '../../../../lambdas/domain/ports';
+import { createStreamRecord } from '../../../helpers/stream-records';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const apiMock = mockClient(ApiGatewayManagementApiClient);
@@ -34,17 +34,7 @@ const PAST = Math.floor(Date.now() / 1000) - 60;
 
 type Table = 'Messages' | 'Presence' | 'Memberships' | 'Connections';
 
-let sequence = 1000;
-
-function streamArn(table: string): string {
-  return `arn:aws:dynamodb:eu-west-1:123456789012:table/${table}/stream/2026-11-27T00:00:00.000`;
-}
-
-function image(item: Record<string, unknown> | undefined): Record<string, AttributeValue> | undefined {
-  return item === undefined ? undefined : (marshall(item, { removeUndefinedValues: true }) as Record<string, AttributeValue>);
-}
-
-/** A stream record in Lambda's shape. */
+/** A stream record of one of the fan-out's tables, in Lambda's shape. */
 function streamRecord(
   table: Table,
   eventName: 'INSERT' | 'MODIFY' | 'REMOVE',
@@ -52,25 +42,7 @@ function streamRecord(
   images: { newImage?: Record<string, unknown>; oldImage?: Record<string, unknown> } = {},
   extra: Partial<DynamoDBRecord> = {},
 ): DynamoDBRecord {
-  sequence += 1;
-  return {
-    eventID: `event-${sequence}`,
-    eventName,
-    eventSource: 'aws:dynamodb',
-    eventVersion: '1.1',
-    awsRegion: 'eu-west-1',
-    eventSourceARN: streamArn(table),
-    dynamodb: {
-      ApproximateCreationDateTime: 1_764_201_600,
-      Keys: image(keys),
-      NewImage: image(images.newImage),
-      OldImage: image(images.oldImage),
-      SequenceNumber: String(sequence).padStart(21, '0'),
-      SizeBytes: 100,
-      StreamViewType: 'NEW_AND_OLD_IMAGES',
-    },
-    ...extra,
-  };
+  return { ...createStreamRecord(eventName, { table, keys, ...images }), ...extra };
 }
 
 function message(chatId: string, messageId: string, extra: Record<string, unknown> = {}) {
@@ -384,7 +356,8 @@ describe('Function: processStreamBatch', () => {
 
     it('reports a record from an unknown stream instead of dropping it', async () => {
       // Prepare
-      const stray = { ...messageInsert('c1', 'm1'), eventSourceARN: streamArn('SomethingElse') };
+      const record = messageInsert('c1', 'm1');
+      const stray = { ...record, eventSourceARN: record.eventSourceARN?.replace('/Messages/', '/SomethingElse/') };
 
       // Act
       const response = await processStreamBatch(deps, batch(stray));
