@@ -42,8 +42,14 @@ export interface TableDefinition {
  * Socket.IO adds state ('pending' until its CONNECT, no userId yet; then
  * 'open') and pid. Socket.IO recovery sessions live here too, keyed
  * `session#{pid}`, with `sessionUserId` (not `userId`: they stay out of
- * byUser) and a TTL. The stream (new images) tells the fan-out that a
- * Socket.IO connection exists, so it can send the Engine.IO open packet.
+ * byUser) and a TTL. The stream tells the fan-out that a Socket.IO
+ * connection exists (new image: it sends the Engine.IO open packet) and that
+ * TTL removed a connection whose `$disconnect` was lost (old image: its
+ * userId, so the connection id leaves that user's presence set).
+ *
+ * Changing a table's StreamViewType replaces its stream (CloudFormation
+ * disables the old one and enables a new one with a new ARN; records not yet
+ * read are lost); NEW_AND_OLD_IMAGES was set before the first deployment.
  */
 export const connectionsTable = {
   name: 'Connections',
@@ -51,7 +57,7 @@ export const connectionsTable = {
   partitionKey: { name: 'connectionId', type: 'S' },
   globalIndexes: [{ indexName: 'byUser', partitionKey: { name: 'userId', type: 'S' }, sortKey: { name: 'connectionId', type: 'S' } }],
   timeToLiveAttribute: 'expiresAt',
-  stream: 'NEW_IMAGE',
+  stream: 'NEW_AND_OLD_IMAGES',
 } as const satisfies TableDefinition;
 
 /**

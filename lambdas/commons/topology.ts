@@ -110,10 +110,23 @@ export const streamMappings: readonly StreamMapping[] = [
     // A new Socket.IO connection: the fan-out sends its Engine.IO open packet.
     // An open packet more than a minute late is useless (the client gives up
     // after 20 s), so few retries and the shortest record age Lambda allows.
+    //
+    // A connection removed by TTL (its $disconnect was lost): the fan-out
+    // takes it out of the user's presence set, so the user can go offline.
+    // User deletes ($disconnect, a 410) are dropped here: the remover has
+    // already cleaned presence. This cleanup shares the open packet's 60 s /
+    // 2 retries, on purpose: a second mapping would be the stream's second
+    // (and last) reader, and both paths are a GetItem and an UpdateItem or
+    // one post. The price: a cleanup that fails 3 times within 60 s, or that
+    // waits over 60 s behind a lagging fan-out, goes to the on-failure queue
+    // and the user stays online until the records are replayed from it.
     batchSize: 10,
     retryAttempts: 2,
     maxRecordAgeSeconds: 60,
-    filters: [{ eventName: ['INSERT'], dynamodb: { NewImage: { protocol: { S: ['socket.io'] }, state: { S: ['pending'] } } } }],
+    filters: [
+      { eventName: ['INSERT'], dynamodb: { NewImage: { protocol: { S: ['socket.io'] }, state: { S: ['pending'] } } } },
+      { eventName: ['REMOVE'], userIdentity: { type: ['Service'] } },
+    ],
   },
 ];
 

@@ -1,8 +1,9 @@
 /**
  * The stream fan-out: one batch of DynamoDB stream records (Messages,
- * Presence, Memberships, and new Socket.IO connections from Connections) in
- * Lambda's event shape → broadcasts, room changes and Engine.IO open
- * packets, with partial batch failures reported by sequence number.
+ * Presence, Memberships, and from Connections new Socket.IO connections and
+ * TTL deletes) in Lambda's event shape → broadcasts, room changes, Engine.IO
+ * open packets and presence cleanup, with partial batch failures reported by
+ * sequence number.
  *
  * Ordering: records are grouped by table and partition key (a chat's
  * messages, a user's presence); groups run concurrently, records inside a
@@ -19,8 +20,8 @@ import { mapWithConcurrency } from './fan-out/concurrency';
 import { fanOutMembership } from './fan-out/memberships';
 import { messageEventOf } from './fan-out/messages';
 import { fanOutPresence } from './fan-out/presence';
-import { imageOf, MalformedRecordError, requireString, tableNameOfStreamArn } from './fan-out/records';
-import type { BroadcastResult, RoomBroadcaster } from './ports';
+import { imageOf, isServiceChange, MalformedRecordError, optionalString, requireString, tableNameOfStreamArn } from './fan-out/records';
+import type { BroadcastResult, ConnectionRemover, RoomBroadcaster } from './ports';
 
 export { MalformedRecordError } from './fan-out/records';
 
@@ -39,6 +40,13 @@ export interface FanOutDeps {
    * gone for good. Required once the Connections stream is mapped.
    */
   openSocketIo?: (connectionId: string) => Promise<void>;
+  /**
+   * Removes a connection (createConnectionRemover). The fan-out calls it for
+   * a Connections row that TTL deleted, with the row's userId: the row is
+   * gone, so the remover only takes the connection id out of that user's
+   * presence set. Required once the Connections stream is mapped.
+   */
+  removeConnection?: ConnectionRemover;
 }
 
 /** Groups (chats, users) processed at once; each may itself post to many connections. */
@@ -95,17 +103,43 @@ async function processRecord(deps: FanOutDeps, source: Source, record: DynamoDBR
     case 'memberships':
       await fanOutMembership(deps, record);
       break;
-    case 'connections': {
-      // The mapping's filter passes only INSERTs of pending Socket.IO connections.
-      const image = imageOf(record.dynamodb?.NewImage) ?? imageOf(record.dynamodb?.Keys);
-      if (image === undefined) throw new MalformedRecordError('connection record without image or keys');
-      if (deps.openSocketIo === undefined) throw new MalformedRecordError('Connections record but no open-packet sender configured');
-      await deps.openSocketIo(requireString(image, 'connectionId'));
+    case 'connections':
+      if (record.eventName === 'REMOVE') await removeExpiredConnection(deps, record);
+      else await openSocketIoConnection(deps, record);
       break;
-    }
   }
   // Gone recipients are done with (removed); only failed posts need a retry.
   if (result !== undefined && result.failed > 0) throw new UndeliveredError(result);
+}
+
+/** The mapping's filter passes INSERTs of pending Socket.IO connections here. */
+async function openSocketIoConnection(deps: FanOutDeps, record: DynamoDBRecord): Promise<void> {
+  const image = imageOf(record.dynamodb?.NewImage) ?? imageOf(record.dynamodb?.Keys);
+  if (image === undefined) throw new MalformedRecordError('connection record without image or keys');
+  if (deps.openSocketIo === undefined) throw new MalformedRecordError('Connections record but no open-packet sender configured');
+  await deps.openSocketIo(requireString(image, 'connectionId'));
+}
+
+/**
+ * A Connections row removed by TTL: its `$disconnect` was lost and no post
+ * ever got a 410, so the connection id is still in the user's presence set
+ * (room rows expire by their own TTL). The remover, given the old image's
+ * userId and finding no row, takes it out of the set; the Presence stream
+ * then sends `user:offline` if the set is empty. A user delete (not
+ * DynamoDB's) comes from the remover itself, which has already done this;
+ * a row without userId (a pending Socket.IO connection, a recovery session)
+ * was never in a presence set.
+ */
+async function removeExpiredConnection(deps: FanOutDeps, record: DynamoDBRecord): Promise<void> {
+  if (!isServiceChange(record)) return;
+  const oldImage = imageOf(record.dynamodb?.OldImage);
+  // The stream must carry old images (schema.ts); without one the user is unknown.
+  if (oldImage === undefined) throw new MalformedRecordError('Connections REMOVE without an old image');
+  const userId = optionalString(oldImage, 'userId');
+  if (userId === undefined) return;
+  const connectionId = requireString(imageOf(record.dynamodb?.Keys) ?? oldImage, 'connectionId');
+  if (deps.removeConnection === undefined) throw new MalformedRecordError('Connections REMOVE but no connection remover configured');
+  await deps.removeConnection(connectionId, { userId });
 }
 
 /** Records processed in order; `unusable` when the source could not be determined. */

@@ -33,6 +33,7 @@ const deps: FanOutDeps = {
     link: createConnectionLink({ managementClient, removeConnection }),
     heartbeat: resolveHeartbeatConfig(),
   }),
+  removeConnection,
 };
 
 /**

@@ -4,7 +4,7 @@ import { AttributeType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { StreamFanOut } from '../../lib/constructs/stream-fan-out';
-import { messagesTable, type TableDefinition } from '../../lambdas/commons/schema';
+import { connectionsTable, messagesTable, type TableDefinition } from '../../lambdas/commons/schema';
 import { streamMappings } from '../../lambdas/commons/topology';
 import { logicalIdOf, resourcesOfType, synthesize } from './helpers';
 
@@ -80,6 +80,18 @@ describe('Construct: StreamFanOut', () => {
     const filters = (mappingOf(messagesTable).FilterCriteria as { Filters: { Pattern: string }[] }).Filters.map((f) => JSON.parse(f.Pattern));
     // THEN
     expect(filters).toEqual([expect.objectContaining({ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { kind: { S: ['message'] } } } })]);
+  });
+
+  it('passes pending socket.io INSERTs and TTL deletes from the Connections stream, with a 60 s record age and 2 retries', () => {
+    // WHEN
+    const props = mappingOf(connectionsTable);
+    const filters = (props.FilterCriteria as { Filters: { Pattern: string }[] }).Filters.map((f) => JSON.parse(f.Pattern));
+    // THEN
+    expect(filters).toEqual([
+      { eventName: ['INSERT'], dynamodb: { NewImage: { protocol: { S: ['socket.io'] }, state: { S: ['pending'] } } } },
+      { eventName: ['REMOVE'], userIdentity: { type: ['Service'] } },
+    ]);
+    expect(props).toMatchObject({ MaximumRecordAgeInSeconds: 60, MaximumRetryAttempts: 2 });
   });
 
   it('encrypts the on-failure queue and keeps messages 14 days', () => {

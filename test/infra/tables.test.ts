@@ -91,6 +91,15 @@ describe('Construct: ChatTables', () => {
     });
   });
 
+  it('carries new and old images on the Connections stream (open packet: new; TTL cleanup: old userId)', () => {
+    // THEN
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [Match.objectLike({ AttributeName: 'connectionId' })],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    });
+  });
+
   it('refuses a local index on another partition key, and a table defined twice', () => {
     // GIVEN
     const bad: TableDefinition = {

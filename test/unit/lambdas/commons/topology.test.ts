@@ -152,6 +152,24 @@ describe('Constant: streamMappings', () => {
     expect(matchesFilters(createStreamRecord('MODIFY', { oldImage: pending, newImage: { ...pending, state: 'open' } }), mapping.filters)).toBe(false);
     expect(mapping.maxRecordAgeSeconds).toBe(60);
   });
+
+  it('passes TTL deletes from the Connections stream and drops deletes made by users', () => {
+    // Prepare
+    const { filters } = mappingOf(connectionsTable);
+    const row = { connectionId: 'c1', userId: 'alice', protocol: 'lettera.v1', expiresAt: 1 };
+    const keys = { connectionId: 'c1' };
+
+    // Act
+    const verdicts = {
+      ttlDelete: matchesFilters(createStreamRecord('REMOVE', { keys, oldImage: row, userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' } }), filters),
+      disconnect: matchesFilters(createStreamRecord('REMOVE', { keys, oldImage: row }), filters),
+      otherIdentity: matchesFilters(createStreamRecord('REMOVE', { keys, oldImage: row, userIdentity: { type: 'User', principalId: 'AROAEXAMPLE' } }), filters),
+      ttlModify: matchesFilters(createStreamRecord('MODIFY', { keys, oldImage: row, newImage: row, userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' } }), filters),
+    };
+
+    // Assess
+    expect(verdicts).toEqual({ ttlDelete: true, disconnect: false, otherIdentity: false, ttlModify: false });
+  });
 });
 
 describe('Constant: scheduledFunctions', () => {

@@ -10,8 +10,10 @@ import {
   ProvisionedThroughputExceededException,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BatchWriteCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
@@ -20,6 +22,7 @@ import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ManagementApiBroadcaster } from '../../../../lambdas/domain/broadcaster';
+import { createConnectionRemover } from '../../../../lambdas/domain/connections';
 import { processStreamBatch, type FanOutDeps } from '../../../../lambdas/domain/fan-out';
 import type { ConnectionRemover } from '../../../../lambdas/domain/ports';
 import { createStreamRecord } from '../../../helpers/stream-records';
@@ -601,6 +604,84 @@ describe('Function: processStreamBatch', () => {
       // Assess
       expect(failed.batchItemFailures).toEqual([{ itemIdentifier: seq(failing) }]);
       expect(missing.batchItemFailures).toEqual([{ itemIdentifier: seq(unconfigured) }]);
+    });
+  });
+
+  describe('Connections stream (connections removed by TTL)', () => {
+    const TTL = { type: 'Service', principalId: 'dynamodb.amazonaws.com' };
+    const openRow = { connectionId: 'c1=', userId: 'alice', protocol: 'lettera.v1', connectedAt: 1, expiresAt: PAST, rooms: new Set(['user:alice', 'chat:c1']) };
+    const removal = (oldImage: Record<string, unknown> | undefined, userIdentity?: DynamoDBRecord['userIdentity']) =>
+      streamRecord('Connections', 'REMOVE', { connectionId: String(oldImage?.connectionId ?? 'c1=') }, oldImage === undefined ? {} : { oldImage }, userIdentity === undefined ? {} : { userIdentity });
+
+    it("takes a TTL-deleted connection out of its user's presence set, and nothing else", async () => {
+      // Prepare: the real remover; the Connections row is gone (TTL deleted it).
+      ddbMock.on(GetCommand).resolves({});
+      const remover = createConnectionRemover({ documentClient, connectionsTable: 'Connections', roomsTable: 'Rooms', presenceTable: 'Presence' });
+
+      // Act
+      const response = await processStreamBatch({ ...deps, removeConnection: remover }, batch(removal(openRow, TTL)));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(ddbMock).toReceiveCommandWith(GetCommand, { TableName: 'Connections', Key: { connectionId: 'c1=' }, ConsistentRead: true });
+      expect(ddbMock).toReceiveCommandWith(UpdateCommand, {
+        TableName: 'Presence',
+        Key: { userId: 'alice' },
+        UpdateExpression: 'DELETE connectionIds :ids SET updatedAt = :now',
+        ExpressionAttributeValues: { ':ids': new Set(['c1=']), ':now': expect.any(Number) },
+      });
+      expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(1);
+      expect(ddbMock.commandCalls(DeleteCommand)).toHaveLength(0);
+      expect(ddbMock.commandCalls(BatchWriteCommand)).toHaveLength(0);
+      expect(apiMock.commandCalls(PostToConnectionCommand)).toHaveLength(0);
+    });
+
+    it('hands the connection id and the old image’s userId to the remover', async () => {
+      // Act
+      const response = await processStreamBatch({ ...deps, removeConnection }, batch(removal(openRow, TTL)));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(removeConnection).toHaveBeenCalledExactlyOnceWith('c1=', { userId: 'alice' });
+    });
+
+    it('ignores a delete made by a user ($disconnect or a 410 already cleaned presence)', async () => {
+      // Act
+      const response = await processStreamBatch({ ...deps, removeConnection }, batch(removal(openRow), removal({ ...openRow, connectionId: 'c2=' }, { type: 'User', principalId: 'AROAEXAMPLE' })));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(removeConnection).not.toHaveBeenCalled();
+      expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(0);
+    });
+
+    it('ignores TTL deletes of rows without a userId (pending socket.io connections, recovery sessions)', async () => {
+      // Prepare
+      const pending = { connectionId: 'sio-1=', protocol: 'socket.io', state: 'pending', connectedAt: 1, expiresAt: PAST };
+      const session = { connectionId: 'session#pid-1', sessionUserId: 'alice', expiresAt: PAST };
+
+      // Act
+      const response = await processStreamBatch({ ...deps, removeConnection }, batch(removal(pending, TTL), removal(session, TTL)));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(removeConnection).not.toHaveBeenCalled();
+    });
+
+    it('reports a TTL delete without an old image, or whose presence update fails, or with no remover configured', async () => {
+      // Prepare
+      const noImage = removal(undefined, TTL);
+      const failing = removal(openRow, TTL);
+      const unconfigured = removal({ ...openRow, connectionId: 'c3=' }, TTL);
+      removeConnection.mockRejectedValueOnce(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
+
+      // Act
+      const first = await processStreamBatch({ ...deps, removeConnection }, batch(noImage, failing));
+      const second = await processStreamBatch(deps, batch(unconfigured));
+
+      // Assess
+      expect(first.batchItemFailures).toEqual([{ itemIdentifier: seq(noImage) }, { itemIdentifier: seq(failing) }]);
+      expect(second.batchItemFailures).toEqual([{ itemIdentifier: seq(unconfigured) }]);
     });
   });
 });
