@@ -38,7 +38,21 @@ export interface RecordContext {
 }
 
 /**
- * Converts one record.
+ * What DynamoDB Local (2026-01-16) streams for a TTL delete: the old image
+ * as a REMOVE would carry it, but no userIdentity and, on the wire, the
+ * eventName `UNKNOWN_TO_SDK_VERSION` (its own SDK's placeholder for an
+ * unknown enum value). AWS streams the same delete as a REMOVE with
+ * userIdentity `{ type: 'Service', principalId: 'dynamodb.amazonaws.com' }`.
+ */
+const DDB_LOCAL_TTL_EVENT_NAME = 'UNKNOWN_TO_SDK_VERSION';
+
+/** The userIdentity AWS puts on a TTL delete. */
+export const TTL_USER_IDENTITY = { type: 'Service', principalId: 'dynamodb.amazonaws.com' } as const;
+
+/**
+ * Converts one record. A TTL delete from DynamoDB Local becomes a REMOVE
+ * with the service identity, as AWS delivers it; a userIdentity DynamoDB
+ * Local does provide is passed on.
  *
  * @example
  * const lambdaRecord = toLambdaRecord(sdkRecord, { eventSourceARN, region: 'eu-west-1' });
@@ -56,14 +70,18 @@ export function toLambdaRecord(record: StreamRecord, context: RecordContext): Dy
     ...(stream.SizeBytes !== undefined ? { SizeBytes: stream.SizeBytes } : {}),
     ...(stream.StreamViewType !== undefined ? { StreamViewType: stream.StreamViewType } : {}),
   };
+  const ttlDelete = (record.eventName as string | undefined) === DDB_LOCAL_TTL_EVENT_NAME && stream.NewImage === undefined;
+  const eventName = ttlDelete ? 'REMOVE' : record.eventName;
+  const userIdentity =
+    record.userIdentity !== undefined ? { type: record.userIdentity.Type, principalId: record.userIdentity.PrincipalId } : ttlDelete ? { ...TTL_USER_IDENTITY } : undefined;
   return {
     ...(record.eventID !== undefined ? { eventID: record.eventID } : {}),
-    ...(record.eventName !== undefined ? { eventName: record.eventName } : {}),
+    ...(eventName !== undefined ? { eventName } : {}),
     eventVersion: record.eventVersion ?? '1.1',
     eventSource: 'aws:dynamodb',
     awsRegion: context.region,
     dynamodb,
     eventSourceARN: context.eventSourceARN,
-    ...(record.userIdentity !== undefined ? { userIdentity: { type: record.userIdentity.Type, principalId: record.userIdentity.PrincipalId } } : {}),
+    ...(userIdentity !== undefined ? { userIdentity } : {}),
   };
 }

@@ -4,7 +4,7 @@
  * streams read by the real SDK client, fake handlers recording batches.
  */
 import { randomUUID } from 'node:crypto';
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamCommand,
   DynamoDBStreamsClient,
@@ -15,6 +15,8 @@ import {
 import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connectionsTable } from '../../lambdas/commons/schema';
+import { streamMappings } from '../../lambdas/commons/topology';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
 import type { LambdaHandler } from '../../local/lambda';
 import { MemoryCheckpointStore } from '../../local/streams/checkpoints';
@@ -291,6 +293,32 @@ describe('Class: StreamPoller', () => {
 
     // Assess
     expect(second.numbers()).toEqual([[2]]);
+  });
+});
+
+describe('Class: StreamPoller (TTL deletes)', () => {
+  it('delivers a DynamoDB Local TTL delete as a REMOVE by the DynamoDB service, through the Connections mapping filter', async () => {
+    // Prepare: DynamoDB Local runs TTL itself (an item already expired goes within seconds).
+    const { tableName, streamArn } = await createTable();
+    await ddb.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: 'expiresAt' } }));
+    const filters = streamMappings.find((mapping) => mapping.table === connectionsTable)?.filters ?? [];
+    const { batches, poller } = await startPoller(streamArn, { filters });
+
+    // Act: one row expires, another is deleted by a user.
+    await put(tableName, 1, { userId: { S: 'alice' }, expiresAt: { N: String(Math.floor(Date.now() / 1000) - 60) } });
+    await put(tableName, 2, { userId: { S: 'bob' } });
+    await ddb.send(new DeleteItemCommand({ TableName: tableName, Key: { p: { S: 'p' }, n: { N: '2' } } }));
+    await waitFor(() => batches.length > 0, 30_000);
+    await poller.settle();
+
+    // Assess
+    const delivered = batches.flat();
+    expect(delivered.map(numberOf)).toEqual([1]);
+    expect(delivered[0]).toMatchObject({
+      eventName: 'REMOVE',
+      userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
+      dynamodb: { OldImage: { userId: { S: 'alice' } } },
+    });
   });
 });
 

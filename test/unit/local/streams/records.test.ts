@@ -40,4 +40,36 @@ describe('Function: toLambdaRecord', () => {
       },
     });
   });
+
+  it('turns a DynamoDB Local TTL delete into a REMOVE by the DynamoDB service, as AWS delivers it', () => {
+    // Prepare: DynamoDB Local's own shape (no userIdentity, a placeholder eventName).
+    const arn = 'arn:aws:dynamodb:ddblocal:000000000000:table/Connections/stream/2026-01-01T00:00:00.000';
+    const raw = {
+      eventID: 'e2',
+      eventName: 'UNKNOWN_TO_SDK_VERSION' as 'REMOVE',
+      dynamodb: { Keys: { connectionId: { S: 'c1' } }, OldImage: { connectionId: { S: 'c1' }, userId: { S: 'alice' } }, SequenceNumber: '200' },
+    };
+
+    // Act
+    const record = toLambdaRecord(raw, { eventSourceARN: toLambdaStreamArn(arn, 'eu-west-1'), region: 'eu-west-1' });
+
+    // Assess
+    expect(record).toMatchObject({ eventName: 'REMOVE', userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' } });
+    expect(record.dynamodb?.OldImage).toEqual({ connectionId: { S: 'c1' }, userId: { S: 'alice' } });
+  });
+
+  it('passes on a userIdentity DynamoDB Local provides, and adds none to user deletes', () => {
+    // Prepare
+    const context = { eventSourceARN: 'arn:aws:dynamodb:eu-west-1:000000000000:table/T/stream/x', region: 'eu-west-1' };
+    const base = { eventID: 'e3', dynamodb: { Keys: { p: { S: 'a' } }, SequenceNumber: '300' } };
+
+    // Act
+    const withIdentity = toLambdaRecord({ ...base, eventName: 'REMOVE', userIdentity: { Type: 'Service', PrincipalId: 'dynamodb.amazonaws.com' } }, context);
+    const userDelete = toLambdaRecord({ ...base, eventName: 'REMOVE' }, context);
+
+    // Assess
+    expect(withIdentity.userIdentity).toEqual({ type: 'Service', principalId: 'dynamodb.amazonaws.com' });
+    expect(userDelete).not.toHaveProperty('userIdentity');
+    expect(userDelete.eventName).toBe('REMOVE');
+  });
 });
