@@ -168,6 +168,36 @@ describe('Local runtime: end to end', () => {
     expect(Items).toEqual([]);
   }, 30_000);
 
+  it('sends user:offline for a client whose $disconnect was lost once TTL removes its connection row', async () => {
+    // Prepare: bob is online, then vanishes (no $disconnect) and nobody ever posts to him.
+    const [alice, bob] = [user('alice'), user('bob')];
+    await createChat(alice, [bob]);
+    const aliceWs = await connect(alice);
+    await connect(bob);
+    await aliceWs.nextEvent(isEvent('user:online', (d) => d.userId === bob));
+    const [bobConnection] = await connectionIdsOf(bob);
+    runtime.gateway.pool.vanish(bobConnection as string);
+
+    // Act: two hours later, as far as TTL is concerned (DynamoDB Local runs TTL itself).
+    await runtime.documentClient.send(
+      new UpdateCommand({
+        TableName: runtime.tableNames.CONNECTIONS_TABLE,
+        Key: { connectionId: bobConnection },
+        UpdateExpression: 'SET expiresAt = :past',
+        ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 60 },
+      }),
+    );
+    const offline = await aliceWs.nextEvent(isEvent('user:offline', (d) => d.userId === bob), 20_000);
+
+    // Assess
+    expect(offline.data).toMatchObject({ userId: bob });
+    expect(await connectionIdsOf(bob)).toEqual([]);
+    const { Items } = await runtime.documentClient.send(
+      new QueryCommand({ TableName: runtime.tableNames.PRESENCE_TABLE, KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': bob } }),
+    );
+    expect(Items?.[0]?.connectionIds).toBeUndefined();
+  }, 30_000);
+
   it('refuses bad tokens at the upgrade with 401 and leaves no rows', async () => {
     // Prepare
     const mallory = user('mallory');
