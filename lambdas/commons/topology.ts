@@ -116,10 +116,11 @@ export const streamMappings: readonly StreamMapping[] = [
     // User deletes ($disconnect, a 410) are dropped here: the remover has
     // already cleaned presence. This cleanup shares the open packet's 60 s /
     // 2 retries, on purpose: a second mapping would be the stream's second
-    // (and last) reader, and both paths are a GetItem and an UpdateItem or
-    // one post. The price: a cleanup that fails 3 times within 60 s, or that
-    // waits over 60 s behind a lagging fan-out, goes to the on-failure queue
-    // and the user stays online until the records are replayed from it.
+    // (and last) reader, and a cleanup is only a GetItem and an UpdateItem,
+    // so a burst of TTL deletes delays open packets little. The price: a
+    // cleanup that fails 3 times within 60 s, or waits over 60 s behind a
+    // lagging fan-out, goes to the on-failure queue, and the user looks
+    // online until the record is replayed from it.
     batchSize: 10,
     retryAttempts: 2,
     maxRecordAgeSeconds: 60,
