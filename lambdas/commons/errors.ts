@@ -79,10 +79,27 @@ export class UnknownActionError extends ChatError {
   }
 }
 
+/** Options of a RateLimitedError: how long the caller should wait, when known. */
+export interface RateLimitedErrorOptions extends ErrorOptions {
+  /** Ms until the limit lets the caller through again; the HTTP API sends it as `retry-after` (seconds). */
+  retryAfterMs?: number;
+}
+
 export class RateLimitedError extends ChatError {
-  constructor(message: string, options?: ErrorOptions) {
+  readonly retryAfterMs?: number;
+
+  constructor(message: string, options?: RateLimitedErrorOptions) {
     super('RATE_LIMITED', 429, message, options);
     this.name = 'RateLimitedError';
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** `$connect` (or a Socket.IO CONNECT) of a user who already has the most connections allowed. */
+export class TooManyConnectionsError extends RateLimitedError {
+  constructor(message: string, options?: RateLimitedErrorOptions) {
+    super(message, options);
+    this.name = 'TooManyConnectionsError';
   }
 }
 

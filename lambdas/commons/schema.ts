@@ -75,8 +75,10 @@ export const roomsTable = {
 
 /**
  * `Memberships`: who participates in which chat. Attributes: title, addedAt,
- * addedBy, typingAt (typing throttle; changes to it are filtered out of the
- * fan-out). The stream joins or removes live connections to/from the room.
+ * addedBy, typingAt (typing throttle), sendWindow and sendCount (flood limit
+ * on sends and edits, see admitMessage); changes to those three are MODIFYs,
+ * filtered out of the fan-out. The stream joins or removes live connections
+ * to/from the room.
  */
 export const membershipsTable = {
   name: 'Memberships',

@@ -101,7 +101,7 @@ export const streamMappings: readonly StreamMapping[] = [
   {
     ...fanOutDefaults,
     table: membershipsTable,
-    // Joining and leaving only; typing-throttle updates are MODIFYs.
+    // Joining and leaving only; typing-throttle and flood-limit updates are MODIFYs.
     filters: [{ eventName: ['INSERT', 'REMOVE'] }],
   },
   {

@@ -12,10 +12,10 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure, itemOfConditionFailure } from '../adapters/dynamodb';
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../commons/errors';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, RateLimitedError } from '../commons/errors';
 import { sortableId } from '../commons/ids';
 import type { Message } from '../commons/protocol';
-import { requireParticipant } from './memberships';
+import { admitMessage, requireParticipant, type MessageRateLimit } from './memberships';
 
 /** Marker rows of clientMessageId live this long (TTL), far beyond any client retry. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
@@ -56,6 +56,8 @@ export interface MessageServiceDeps {
   messagesTable: string;
   /** Injected for tests. @default Date.now */
   now?: () => number;
+  /** The flood limit on sends and edits. @default MESSAGE_RATE_LIMIT per MESSAGE_RATE_WINDOW_MS */
+  rateLimit?: MessageRateLimit;
 }
 
 export interface SendInput {
@@ -148,6 +150,9 @@ export async function changesAfter(
 
 const hashOf = (content: string): string => createHash('sha256').update(content).digest('base64url');
 
+/** Sort key of the idempotency marker of (sender, clientMessageId). */
+const markerIdOf = (senderId: string, clientMessageId: string): string => `${MARKER_PREFIX}${senderId}#${clientMessageId}`;
+
 /**
  * Creates the message service over the Memberships and Messages tables.
  *
@@ -187,7 +192,7 @@ export function createMessageService(deps: MessageServiceDeps): MessageService {
   const sendIdempotent = async (row: MessageRow, clientMessageId: string): Promise<Message> => {
     const marker: MarkerRow = {
       chatId: row.chatId,
-      messageId: `${MARKER_PREFIX}${row.senderId}#${clientMessageId}`,
+      messageId: markerIdOf(row.senderId, clientMessageId),
       kind: 'idempotency',
       targetMessageId: row.messageId,
       createdAt: row.createdAt,
@@ -219,7 +224,15 @@ export function createMessageService(deps: MessageServiceDeps): MessageService {
       await putMessage(row);
       return toMessage(row);
     }
-    if (existing.contentHash !== marker.contentHash) {
+    return answerRetry(row, existing);
+  };
+
+  /**
+   * A send whose marker already exists is a retry: it returns the message the
+   * marker points at, writing it if the first attempt died before it did.
+   */
+  const answerRetry = async (row: MessageRow, existing: MarkerRow): Promise<Message> => {
+    if (existing.contentHash !== hashOf(row.content)) {
       throw new ConflictError('clientMessageId was already used for different content');
     }
     const stored = await getMessageRow(row.chatId, existing.targetMessageId);
@@ -239,9 +252,22 @@ export function createMessageService(deps: MessageServiceDeps): MessageService {
     return new ConflictError('Message was deleted');
   };
 
+  /**
+   * A send refused by the flood limit that is the retry of a send already
+   * accepted (its marker exists) is answered as any retry, not refused: the
+   * first attempt may have been stored and broadcast with its ack lost, and a
+   * refusal would tell the client it was not. It writes no new message, so
+   * the limit holds. Costs one read, on the refusal path only.
+   */
+  const acceptedRetry = async (row: MessageRow, clientMessageId: string): Promise<Message | undefined> => {
+    const { Item } = await documentClient.send(
+      new GetCommand({ TableName: messagesTable, Key: { chatId: row.chatId, messageId: markerIdOf(row.senderId, clientMessageId) }, ConsistentRead: true }),
+    );
+    return Item?.kind === 'idempotency' ? answerRetry(row, Item as MarkerRow) : undefined;
+  };
+
   return {
     async send(senderId, input) {
-      await requireParticipant(deps, input.chatId, senderId);
       const at = now();
       const messageId = sortableId(at);
       const row: MessageRow = {
@@ -254,6 +280,15 @@ export function createMessageService(deps: MessageServiceDeps): MessageService {
         changeId: messageId,
         ...(input.clientMessageId !== undefined && { clientMessageId: input.clientMessageId }),
       };
+      try {
+        // Authorizes and counts against the flood limit in one write (no read).
+        await admitMessage(deps, input.chatId, senderId, at, deps.rateLimit);
+      } catch (err) {
+        if (!(err instanceof RateLimitedError) || input.clientMessageId === undefined) throw err;
+        const retried = await acceptedRetry(row, input.clientMessageId);
+        if (retried === undefined) throw err;
+        return retried;
+      }
       if (input.clientMessageId !== undefined) return sendIdempotent(row, input.clientMessageId);
       await documentClient.send(
         new PutCommand({ TableName: messagesTable, Item: row, ConditionExpression: 'attribute_not_exists(messageId)' }),
@@ -262,8 +297,9 @@ export function createMessageService(deps: MessageServiceDeps): MessageService {
     },
 
     async edit(userId, input) {
-      await requireParticipant(deps, input.chatId, userId);
+      // Edits count against the flood limit: each is broadcast to the whole room, like a send.
       const at = now();
+      await admitMessage(deps, input.chatId, userId, at, deps.rateLimit);
       try {
         const { Attributes } = await documentClient.send(
           new UpdateCommand({
@@ -290,6 +326,8 @@ export function createMessageService(deps: MessageServiceDeps): MessageService {
     },
 
     async remove(userId, input) {
+      // Deletes are not counted: a message is deleted once at most, so deletes never outnumber
+      // the (limited) sends, and cleaning up after a burst must not be refused.
       await requireParticipant(deps, input.chatId, userId);
       const at = now();
       const deletedAt = new Date(at).toISOString();

@@ -7,7 +7,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createDocumentClient } from '../commons/clients';
 import { ENV, optionalEnv, requireTableNames } from '../commons/env';
-import { BadRequestError, ChatError, NotFoundError, toClientError, UnauthorizedError } from '../commons/errors';
+import { BadRequestError, ChatError, NotFoundError, RateLimitedError, toClientError, UnauthorizedError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { bearerToken } from '../domain/auth';
 import { createChatService, type ChatService } from '../domain/chats';
@@ -166,8 +166,19 @@ function corsHeaders(frontendUrl: string | undefined): Record<string, string> {
     'access-control-allow-headers': 'authorization,content-type',
     'access-control-allow-methods': 'GET,POST,PATCH,DELETE,OPTIONS',
     'access-control-max-age': '600',
+    // Lets a browser read how long a 429 asks it to wait.
+    'access-control-expose-headers': 'retry-after',
     vary: 'Origin',
   };
+}
+
+/** `www-authenticate` on a 401; `retry-after` (whole seconds, rounded up) when a rate limit says when to come back. */
+function errorHeaders(err: unknown, status: number): Record<string, string> {
+  if (status === 401) return { 'www-authenticate': 'Bearer' };
+  if (err instanceof RateLimitedError && err.retryAfterMs !== undefined) {
+    return { 'retry-after': String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))) };
+  }
+  return {};
 }
 
 /**
@@ -198,7 +209,7 @@ export async function routeHttpRequest(deps: HttpApiDeps, event: APIGatewayProxy
   } catch (err) {
     if (!(err instanceof ChatError)) logger.error('http request failed', { error: err as Error, method, path });
     const status = err instanceof ChatError ? err.statusCode : 500;
-    return respond(status, { error: toClientError(err) }, status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+    return respond(status, { error: toClientError(err) }, errorHeaders(err, status));
   }
 }
 

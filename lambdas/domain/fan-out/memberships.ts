@@ -31,7 +31,7 @@ function isConditionalCheckFailed(err: unknown): boolean {
 
 /**
  * The room change a Memberships record means: INSERT joins, REMOVE leaves,
- * MODIFY (typing-throttle updates) means nothing.
+ * MODIFY (typing-throttle and flood-limit updates) means nothing.
  */
 export function membershipChangeOf(record: DynamoDBRecord): MembershipChange | undefined {
   if (isServiceChange(record)) return undefined;

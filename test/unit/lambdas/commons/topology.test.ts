@@ -120,7 +120,7 @@ describe('Constant: streamMappings', () => {
     expect(verdicts).toEqual({ insert: true, edit: true, markerInsert: false, markerTtlDelete: false });
   });
 
-  it('lets membership joins and leaves through, and drops typing-throttle MODIFYs', () => {
+  it('lets membership joins and leaves through, and drops typing-throttle and flood-limit MODIFYs', () => {
     // Prepare
     const { filters } = mappingOf(membershipsTable);
     const row = { chatId: 'c1', userId: 'bob' };
@@ -129,6 +129,9 @@ describe('Constant: streamMappings', () => {
     expect(matchesFilters(createStreamRecord('INSERT', { newImage: row }), filters)).toBe(true);
     expect(matchesFilters(createStreamRecord('REMOVE', { oldImage: row }), filters)).toBe(true);
     expect(matchesFilters(createStreamRecord('MODIFY', { oldImage: row, newImage: { ...row, typingAt: 1 } }), filters)).toBe(false);
+    expect(
+      matchesFilters(createStreamRecord('MODIFY', { oldImage: { ...row, sendWindow: 1, sendCount: 4 }, newImage: { ...row, sendWindow: 1, sendCount: 5 } }), filters),
+    ).toBe(false);
   });
 
   it('lets every presence change through (the fan-out decides what is a transition)', () => {

@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCom
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConflictError, ForbiddenError, NotFoundError } from '../../../../lambdas/commons/errors';
+import { ConflictError, ForbiddenError, NotFoundError, RateLimitedError } from '../../../../lambdas/commons/errors';
 import { createMessageService, type MessageRow } from '../../../../lambdas/domain/messages';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -15,6 +15,12 @@ const service = createMessageService({
   now: () => NOW,
 });
 const MESSAGE_ID = '01JH3Q7Z8W9X0YZABCDEFGHJKM';
+const MEMBERSHIP = { chatId: 'c1', userId: 'alice', title: 't', addedAt: '2025-11-27T00:00:00.000Z', addedBy: 'alice' };
+
+/** The membership row as the flood limit's counting update returns it (ALL_NEW). */
+function admitted(sendCount = 1): { Attributes: Record<string, unknown> } {
+  return { Attributes: { ...MEMBERSHIP, sendWindow: NOW, sendCount } };
+}
 
 function conditionFailed(old?: object): ConditionalCheckFailedException {
   return new ConditionalCheckFailedException({
@@ -39,7 +45,7 @@ function storedRow(overrides: Partial<MessageRow> = {}): MessageRow {
 
 describe('Function: messageService.send', () => {
   beforeEach(() => {
-    ddb.on(GetCommand, { TableName: 'Memberships' }).resolves({ Item: { chatId: 'c1', userId: 'alice', title: 't' } });
+    ddb.on(UpdateCommand, { TableName: 'Memberships' }).resolves(admitted());
   });
   afterEach(() => {
     ddb.reset();
@@ -66,16 +72,116 @@ describe('Function: messageService.send', () => {
       Item: expect.objectContaining({ kind: 'message', senderId: 'alice', changeId: message.messageId }),
       ConditionExpression: 'attribute_not_exists(messageId)',
     });
-    expect(ddb).toReceiveCommandWith(GetCommand, { TableName: 'Memberships', Key: { chatId: 'c1', userId: 'alice' }, ConsistentRead: true });
+    expect(ddb).toReceiveCommandWith(UpdateCommand, {
+      TableName: 'Memberships',
+      Key: { chatId: 'c1', userId: 'alice' },
+      ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(sendCount) OR sendCount < :limit)',
+      ExpressionAttributeValues: expect.objectContaining({ ':limit': 20, ':now': NOW }),
+      ReturnValues: 'ALL_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+    // One write authorizes and counts: no membership read on the hot path.
+    expect(ddb).toReceiveCommandTimes(GetCommand, 0);
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 1);
   });
 
   it('refuses a sender who is not a participant, writing nothing', async () => {
-    // Prepare
-    ddb.on(GetCommand, { TableName: 'Memberships' }).resolves({});
+    // Prepare: no membership row, so the condition fails with no old item.
+    ddb.on(UpdateCommand, { TableName: 'Memberships' }).rejects(conditionFailed());
 
     // Act + Assess
     await expect(service.send('mallory', { chatId: 'c1', content: 'hi' })).rejects.toBeInstanceOf(ForbiddenError);
     expect(ddb).toReceiveCommandTimes(PutCommand, 0);
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 1);
+  });
+
+  it('refuses a sender over the flood limit with RATE_LIMITED (429), writing nothing', async () => {
+    // Prepare: the window opened 4 s ago and is full.
+    ddb.on(UpdateCommand, { TableName: 'Memberships' }).rejects(conditionFailed({ ...MEMBERSHIP, sendWindow: NOW - 4000, sendCount: 20 }));
+
+    // Act
+    const attempt = service.send('alice', { chatId: 'c1', content: 'hi' });
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(RateLimitedError);
+    await expect(attempt).rejects.toMatchObject({ code: 'RATE_LIMITED', statusCode: 429, retryAfterMs: 6000 });
+    expect(ddb).toReceiveCommandTimes(PutCommand, 0);
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 1);
+  });
+
+  it('opens a new window when the full one is over, and sends', async () => {
+    // Prepare: full, but opened 11 s ago.
+    ddb.on(UpdateCommand, { TableName: 'Memberships', UpdateExpression: 'SET sendCount = :one, sendWindow = :now' }).resolves(admitted(1));
+    ddb
+      .on(UpdateCommand, { TableName: 'Memberships', ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(sendCount) OR sendCount < :limit)' })
+      .rejects(conditionFailed({ ...MEMBERSHIP, sendWindow: NOW - 11_000, sendCount: 20 }));
+    ddb.on(PutCommand).resolves({});
+
+    // Act
+    const message = await service.send('alice', { chatId: 'c1', content: 'hello' });
+
+    // Assess
+    expect(message.content).toBe('hello');
+    expect(ddb).toReceiveNthCommandWith(UpdateCommand, 2, {
+      UpdateExpression: 'SET sendCount = :one, sendWindow = :now',
+      ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(sendWindow) OR sendWindow <= :expired)',
+      ExpressionAttributeValues: { ':one': 1, ':now': NOW, ':expired': NOW - 10_000 },
+    });
+    expect(ddb).toReceiveCommandTimes(PutCommand, 1);
+  });
+
+  it('counts the message in the new window when a concurrent send opened it first', async () => {
+    // Prepare: full and over on the first count; the reopen loses the race; the recount succeeds.
+    ddb
+      .on(UpdateCommand, { TableName: 'Memberships', UpdateExpression: 'SET sendCount = :one, sendWindow = :now' })
+      .rejects(conditionFailed({ ...MEMBERSHIP, sendWindow: NOW - 5, sendCount: 1 }));
+    ddb
+      .on(UpdateCommand, { TableName: 'Memberships', ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(sendCount) OR sendCount < :limit)' })
+      .rejectsOnce(conditionFailed({ ...MEMBERSHIP, sendWindow: NOW - 11_000, sendCount: 20 }))
+      .resolves(admitted(2));
+    ddb.on(PutCommand).resolves({});
+
+    // Act
+    await service.send('alice', { chatId: 'c1', content: 'hello' });
+
+    // Assess
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 3);
+    expect(ddb).toReceiveCommandTimes(PutCommand, 1);
+  });
+
+  it('answers a retry of an accepted send even over the limit, writing no new message', async () => {
+    // Prepare: the first attempt was stored (its ack was lost); the retry finds the window full.
+    const first = storedRow({ clientMessageId: 'k-1' });
+    ddb.on(UpdateCommand, { TableName: 'Memberships' }).rejects(conditionFailed({ ...MEMBERSHIP, sendWindow: NOW - 1000, sendCount: 20 }));
+    ddb.on(GetCommand, { TableName: 'Messages', Key: { chatId: 'c1', messageId: 'idem#alice#k-1' } }).resolves({ Item: await createMarkerFor(first) });
+    ddb.on(GetCommand, { TableName: 'Messages', Key: { chatId: 'c1', messageId: MESSAGE_ID } }).resolves({ Item: first });
+
+    // Act
+    const message = await service.send('alice', { chatId: 'c1', content: 'hello', clientMessageId: 'k-1' });
+
+    // Assess
+    expect(message).toMatchObject({ messageId: MESSAGE_ID, timestamp: first.createdAt });
+    expect(ddb).toReceiveCommandWith(GetCommand, { Key: { chatId: 'c1', messageId: 'idem#alice#k-1' }, ConsistentRead: true });
+    expect(ddb).toReceiveCommandTimes(PutCommand, 0);
+  });
+
+  it('refuses a send over the limit whose clientMessageId was never accepted, writing nothing', async () => {
+    // Prepare
+    ddb.on(UpdateCommand, { TableName: 'Memberships' }).rejects(conditionFailed({ ...MEMBERSHIP, sendWindow: NOW - 1000, sendCount: 20 }));
+    ddb.on(GetCommand, { TableName: 'Messages' }).resolves({});
+
+    // Act + Assess
+    await expect(service.send('alice', { chatId: 'c1', content: 'hello', clientMessageId: 'k-2' })).rejects.toBeInstanceOf(RateLimitedError);
+    expect(ddb).toReceiveCommandTimes(PutCommand, 0);
+  });
+
+  it('does not look for a marker when a non-participant sends with a clientMessageId', async () => {
+    // Prepare
+    ddb.on(UpdateCommand, { TableName: 'Memberships' }).rejects(conditionFailed());
+
+    // Act + Assess
+    await expect(service.send('mallory', { chatId: 'c1', content: 'hi', clientMessageId: 'k-1' })).rejects.toBeInstanceOf(ForbiddenError);
+    expect(ddb).toReceiveCommandTimes(GetCommand, 0);
   });
 
   it('writes the idempotency marker first, then the message', async () => {
@@ -166,7 +272,7 @@ async function createMarkerFor(row: MessageRow): Promise<Record<string, unknown>
 
 describe('Function: messageService.edit', () => {
   beforeEach(() => {
-    ddb.on(GetCommand, { TableName: 'Memberships' }).resolves({ Item: { chatId: 'c1', userId: 'alice', title: 't' } });
+    ddb.on(UpdateCommand, { TableName: 'Memberships' }).resolves(admitted());
   });
   afterEach(() => {
     ddb.reset();
@@ -174,7 +280,7 @@ describe('Function: messageService.edit', () => {
 
   it('updates content, editedAt and changeId for the sender and returns the message', async () => {
     // Prepare
-    ddb.on(UpdateCommand).resolves({ Attributes: storedRow({ content: 'edited', editedAt: new Date(NOW).toISOString(), changeId: 'X' }) });
+    ddb.on(UpdateCommand, { TableName: 'Messages' }).resolves({ Attributes: storedRow({ content: 'edited', editedAt: new Date(NOW).toISOString(), changeId: 'X' }) });
 
     // Act
     const message = await service.edit('alice', { chatId: 'c1', messageId: MESSAGE_ID, content: 'edited' });
@@ -185,6 +291,17 @@ describe('Function: messageService.edit', () => {
       Key: { chatId: 'c1', messageId: MESSAGE_ID },
       ConditionExpression: 'kind = :message AND senderId = :userId AND attribute_not_exists(deletedAt)',
     });
+    // Edits count against the flood limit (each is broadcast like a send).
+    expect(ddb).toReceiveNthCommandWith(UpdateCommand, 1, { TableName: 'Memberships', Key: { chatId: 'c1', userId: 'alice' } });
+  });
+
+  it('refuses an edit over the flood limit, writing nothing to the message', async () => {
+    // Prepare
+    ddb.on(UpdateCommand, { TableName: 'Memberships' }).rejects(conditionFailed({ ...MEMBERSHIP, sendWindow: NOW - 1000, sendCount: 20 }));
+
+    // Act + Assess
+    await expect(service.edit('alice', { chatId: 'c1', messageId: MESSAGE_ID, content: 'x' })).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    expect(ddb).not.toReceiveCommandWith(UpdateCommand, { TableName: 'Messages' });
   });
 
   it.each([
@@ -193,7 +310,7 @@ describe('Function: messageService.edit', () => {
     ['a missing message', undefined, NotFoundError],
   ])('refuses to edit %s', async (_name, old, errorClass) => {
     // Prepare
-    ddb.on(UpdateCommand).rejects(conditionFailed(old));
+    ddb.on(UpdateCommand, { TableName: 'Messages' }).rejects(conditionFailed(old));
 
     // Act + Assess
     await expect(service.edit('alice', { chatId: 'c1', messageId: MESSAGE_ID, content: 'x' })).rejects.toBeInstanceOf(errorClass);
@@ -240,6 +357,18 @@ describe('Function: messageService.remove', () => {
 
     // Act + Assess
     await expect(service.remove('alice', { chatId: 'c1', messageId: MESSAGE_ID })).rejects.toBeInstanceOf(ForbiddenError);
+  });
+
+  it('is not counted against the flood limit: a strongly consistent membership read, no membership write', async () => {
+    // Prepare
+    ddb.on(UpdateCommand).resolves({});
+
+    // Act
+    await service.remove('alice', { chatId: 'c1', messageId: MESSAGE_ID });
+
+    // Assess
+    expect(ddb).toReceiveCommandWith(GetCommand, { TableName: 'Memberships', Key: { chatId: 'c1', userId: 'alice' }, ConsistentRead: true });
+    expect(ddb).not.toReceiveCommandWith(UpdateCommand, { TableName: 'Memberships' });
   });
 });
 

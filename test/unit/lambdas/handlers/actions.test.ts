@@ -1,5 +1,6 @@
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../../lambdas/handlers/actions';
@@ -26,6 +27,7 @@ describe('Function: actions handler', () => {
 
   it('sends a message: writes to DynamoDB only and acks the stored message', async () => {
     // Prepare
+    ddb.on(UpdateCommand, { TableName: 'Memberships' }).resolves({ Attributes: { chatId: 'c1', userId: 'alice', title: 'T', sendCount: 1, sendWindow: 0 } });
     ddb.on(PutCommand).resolves({});
     const event = createActionEvent({ action: 'message:send', data: { chatId: 'c1', content: 'hello' }, ackId: 7 });
 
@@ -36,6 +38,23 @@ describe('Function: actions handler', () => {
     expect(result.statusCode).toBe(200);
     expect(bodyOf(result)).toEqual({ event: 'ack', ackId: 7, data: expect.objectContaining({ chatId: 'c1', senderId: 'alice', content: 'hello' }) });
     expect(api).toReceiveCommandTimes(PostToConnectionCommand, 0);
+  });
+
+  it('acks a send over the flood limit with RATE_LIMITED and writes no message', async () => {
+    // Prepare: the window is full and still open.
+    const full = { chatId: 'c1', userId: 'alice', title: 'T', sendWindow: Date.now(), sendCount: 20 };
+    ddb.on(UpdateCommand, { TableName: 'Memberships' }).rejects(
+      Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException', Item: marshall(full) }),
+    );
+    const event = createActionEvent({ action: 'message:send', data: { chatId: 'c1', content: 'hello' }, ackId: 8 });
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf(result)).toEqual({ event: 'ack', ackId: 8, error: { code: 'RATE_LIMITED', message: expect.stringMatching(/20 messages per 10 s/) } });
+    expect(ddb).toReceiveCommandTimes(PutCommand, 0);
   });
 
   it('broadcasts typing to the other users of the room through the real broadcaster', async () => {

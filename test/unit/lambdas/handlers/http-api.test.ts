@@ -1,4 +1,5 @@
 import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler, routeHttpRequest, type HttpApiDeps } from '../../../../lambdas/handlers/http-api';
@@ -18,6 +19,7 @@ async function call(options: Omit<HttpEventOptions, 'headers'> & { token?: strin
 describe('Function: http-api handler', () => {
   beforeEach(() => {
     ddb.on(GetCommand, { TableName: 'Memberships' }).resolves({ Item: { chatId: 'c1', userId: 'alice', title: 'Team' } });
+    ddb.on(UpdateCommand, { TableName: 'Memberships' }).resolves({ Attributes: { chatId: 'c1', userId: 'alice', title: 'Team', sendCount: 1, sendWindow: 0 } });
   });
   afterEach(() => {
     ddb.reset();
@@ -95,6 +97,24 @@ describe('Function: http-api handler', () => {
     expect(res.json).toMatchObject({ chatId: 'c1', senderId: 'alice', content: 'hello' });
   });
 
+  it('POST /chats/{chatId}/messages over the flood limit is a 429 RATE_LIMITED with retry-after, writing nothing', async () => {
+    // Prepare: the window opened 2.5 s ago and is full.
+    const full = { chatId: 'c1', userId: 'alice', title: 'Team', sendWindow: Date.now() - 2500, sendCount: 20 };
+    ddb.on(UpdateCommand, { TableName: 'Memberships' }).rejects(
+      Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException', Item: marshall(full) }),
+    );
+
+    // Act
+    const res = await call({ method: 'POST', path: '/chats/c1/messages', body: { content: 'hello' } });
+
+    // Assess
+    expect(res.statusCode).toBe(429);
+    expect(res.json).toEqual({ error: { code: 'RATE_LIMITED', message: expect.any(String) } });
+    expect(Number(res.headers?.['retry-after'])).toBeGreaterThanOrEqual(7);
+    expect(Number(res.headers?.['retry-after'])).toBeLessThanOrEqual(8);
+    expect(ddb).toReceiveCommandTimes(PutCommand, 0);
+  });
+
   it('GET /chats/{chatId}/messages lists with limit and a next cursor', async () => {
     // Prepare
     const row = (messageId: string) => ({ chatId: 'c1', messageId, kind: 'message', senderId: 'bob', content: 'x', createdAt: '2025-11-27T00:00:00.000Z', changeId: messageId });
@@ -154,7 +174,7 @@ describe('Function: http-api handler', () => {
 
   it('PATCH edits (200) and DELETE deletes (204) a message', async () => {
     // Prepare
-    ddb.on(UpdateCommand).resolves({ Attributes: { chatId: 'c1', messageId: MESSAGE_ID, kind: 'message', senderId: 'alice', content: 'new', createdAt: 't', changeId: 'x', editedAt: 'u' } });
+    ddb.on(UpdateCommand, { TableName: 'Messages' }).resolves({ Attributes: { chatId: 'c1', messageId: MESSAGE_ID, kind: 'message', senderId: 'alice', content: 'new', createdAt: 't', changeId: 'x', editedAt: 'u' } });
 
     // Act
     const edited = await call({ method: 'PATCH', path: `/chats/c1/messages/${MESSAGE_ID}`, body: { content: 'new' } });
