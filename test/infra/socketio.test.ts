@@ -37,12 +37,15 @@ describe('Socket.IO support in the stack', () => {
     }
   });
 
-  it('maps the Connections stream to the fan-out, filtered to INSERTs of pending socket.io connections', () => {
+  it('maps the Connections stream to the fan-out, filtered to INSERTs of pending socket.io connections (and TTL deletes)', () => {
     // GIVEN
     const tableId = logicalIdOf(stack, stack.tables.get(connectionsTable).table);
 
     // THEN
-    template.hasResourceProperties('AWS::DynamoDB::Table', { StreamSpecification: { StreamViewType: 'NEW_IMAGE' } });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'connectionId', KeyType: 'HASH' }],
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [tableId, 'StreamArn'] },
       FunctionName: { Ref: logicalIdOf(stack, stack.functions.fanOut) },
@@ -52,6 +55,7 @@ describe('Socket.IO support in the stack', () => {
           {
             Pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { NewImage: { protocol: { S: ['socket.io'] }, state: { S: ['pending'] } } } }),
           },
+          { Pattern: JSON.stringify({ eventName: ['REMOVE'], userIdentity: { type: ['Service'] } }) },
         ],
       },
     });
