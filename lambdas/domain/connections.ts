@@ -5,8 +5,8 @@
  */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll, isConditionFailure, queryAll, type WriteRequest } from '../adapters/dynamodb';
-import { UnauthorizedError } from '../commons/errors';
-import type { WireProtocol } from '../commons/protocol';
+import { TooManyConnectionsError, UnauthorizedError } from '../commons/errors';
+import { MAX_CONNECTIONS_PER_USER, type WireProtocol } from '../commons/protocol';
 import { roomOf } from '../commons/schema';
 import { CONNECT_GRACE_MS, type ConnectionRemover } from './ports';
 
@@ -53,6 +53,8 @@ export interface ConnectionTables {
 
 export interface OpenConnectionDeps extends ConnectionTables {
   membershipsTable: string;
+  /** Most open connections per user; one more is refused. @default MAX_CONNECTIONS_PER_USER */
+  maxConnectionsPerUser?: number;
 }
 
 export interface OpenConnectionRequest {
@@ -127,8 +129,16 @@ export async function chatIdsOfUser(
  * caught up by the Memberships stream only if the Connections row is
  * already visible then; the window is the duration of this call.
  *
+ * The presence update returns the set it leaves (UPDATED_NEW), which is how
+ * the cap on connections per user (reliability C2) costs no extra call: a
+ * connection that takes the user over the cap is undone like any failure
+ * and refused with TooManyConnectionsError (RATE_LIMITED; `$connect` answers
+ * 429). Two connects racing at the cap may both be refused; neither stays.
+ *
  * @example
  * const { rooms } = await openConnection(deps, { connectionId, userId: 'alice', protocol: 'lettera.v1', connectedAt: Date.now() });
+ * @throws {TooManyConnectionsError} the user already has `maxConnectionsPerUser` connections (nothing stays written).
+ * @throws {ConnectionNotPendingError} Socket.IO: the connection is gone or already open.
  */
 export async function openConnection(deps: OpenConnectionDeps, request: OpenConnectionRequest): Promise<{ rooms: string[] }> {
   const { documentClient } = deps;
@@ -168,14 +178,18 @@ export async function openConnection(deps: OpenConnectionDeps, request: OpenConn
       PutRequest: { Item: { room, connectionId, userId, protocol, expiresAt } },
     }));
     await batchWriteAll(documentClient, deps.roomsTable, roomRows);
-    await documentClient.send(
+    const { Attributes } = await documentClient.send(
       new UpdateCommand({
         TableName: deps.presenceTable,
         Key: { userId },
         UpdateExpression: 'ADD connectionIds :ids SET updatedAt = :now',
         ExpressionAttributeValues: { ':ids': new Set([connectionId]), ':now': connectedAt },
+        ReturnValues: 'UPDATED_NEW',
       }),
     );
+    const cap = deps.maxConnectionsPerUser ?? MAX_CONNECTIONS_PER_USER;
+    const open = (Attributes?.connectionIds as Set<string> | undefined)?.size ?? 1;
+    if (open > cap) throw new TooManyConnectionsError(`At most ${cap} connections per user; close one first`);
   } catch (err) {
     await createConnectionRemover(deps)(connectionId).catch(() => undefined);
     throw err;

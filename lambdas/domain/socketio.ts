@@ -9,7 +9,7 @@
  * replay) are posted one by one.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { ChatError, UnauthorizedError } from '../commons/errors';
+import { ChatError, TooManyConnectionsError, UnauthorizedError } from '../commons/errors';
 import { randomId } from '../commons/ids';
 import { logger } from '../commons/logger';
 import { roomOf } from '../commons/schema';
@@ -162,6 +162,9 @@ async function connect(
       socketIo: { pid },
     }));
   } catch (err) {
+    // Over the cap of connections per user: openConnection undid its writes; the client gets
+    // `44` with code RATE_LIMITED (socket.io-client then closes the connection itself).
+    if (err instanceof TooManyConnectionsError) return connectErrorReply(err);
     if (!(err instanceof ConnectionNotPendingError)) throw err;
     // A second CONNECT raced the first, or the connection is gone: Socket.IO closes on "invalid state".
     await deps.link.disconnect(connectionId, { notify: false });

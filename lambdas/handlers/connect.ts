@@ -1,8 +1,9 @@
 /**
  * `$connect`: authenticate the upgrade, then register the connection (row,
  * rooms, presence). Refuses with 401 and writes nothing when the token is
- * missing or not acceptable; never posts to the connection (it does not
- * exist until this returns).
+ * missing or not acceptable, and with 429 (leaving nothing written) when the
+ * user already has the most connections allowed; never posts to the
+ * connection (it does not exist until this returns).
  *
  * A Socket.IO client (`?EIO=4&transport=websocket`) authenticates later, in
  * its CONNECT packet: its connection is recorded as pending, and the
@@ -13,7 +14,7 @@ import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createDocumentClient } from '../commons/clients';
 import { ENV, optionalEnv, requireTableNames } from '../commons/env';
-import { ChatError } from '../commons/errors';
+import { ChatError, TooManyConnectionsError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { JSON_SUBPROTOCOL } from '../commons/protocol';
 import { openConnection, recordPendingConnection, type OpenConnectionDeps } from '../domain/connections';
@@ -70,6 +71,10 @@ export const handler = async (event: WebSocketEvent): Promise<WebSocketResult> =
       tokenExpiresAt: identity.expiresAt,
     });
   } catch (err) {
+    if (err instanceof TooManyConnectionsError) {
+      logger.info('connect refused: too many connections', { userId: identity.userId });
+      return { statusCode: 429 };
+    }
     logger.error('connect failed', { error: err as Error, connectionId: request.connectionId });
     return { statusCode: 500 };
   }

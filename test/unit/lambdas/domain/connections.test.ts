@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UnauthorizedError } from '../../../../lambdas/commons/errors';
+import { RateLimitedError, TooManyConnectionsError, UnauthorizedError } from '../../../../lambdas/commons/errors';
 import {
   ConnectionNotPendingError,
   createConnectionRemover,
@@ -71,7 +71,58 @@ describe('Function: openConnection', () => {
       TableName: 'Presence',
       Key: { userId: 'alice' },
       UpdateExpression: 'ADD connectionIds :ids SET updatedAt = :now',
+      ReturnValues: 'UPDATED_NEW',
     });
+  });
+
+  it('accepts a connection that brings the user exactly to the cap, with no extra call', async () => {
+    // Prepare
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(PutCommand).resolves({});
+    ddb.on(BatchWriteCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({ Attributes: { connectionIds: new Set(['a', 'b', 'conn-1=']), updatedAt: CONNECTED_AT } });
+
+    // Act
+    await openConnection({ documentClient, ...tables, maxConnectionsPerUser: 3 }, { connectionId: 'conn-1=', userId: 'alice', protocol: 'lettera.v1', connectedAt: CONNECTED_AT });
+
+    // Assess
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 1);
+    expect(ddb).toReceiveCommandTimes(GetCommand, 0);
+    expect(ddb).toReceiveCommandTimes(DeleteCommand, 0);
+  });
+
+  it('refuses a connection over the cap with RATE_LIMITED and undoes everything it wrote', async () => {
+    // Prepare: the presence set the ADD leaves holds 21 ids, this one included.
+    const ids = new Set([...Array.from({ length: 20 }, (_, i) => `other-${i}=`), 'conn-1=']);
+    ddb.on(QueryCommand).resolves({ Items: [{ chatId: 'c1' }] });
+    ddb.on(PutCommand).resolves({});
+    ddb.on(BatchWriteCommand).resolves({});
+    ddb.on(UpdateCommand, { UpdateExpression: 'ADD connectionIds :ids SET updatedAt = :now' }).resolves({ Attributes: { connectionIds: ids } });
+    ddb.on(UpdateCommand, { UpdateExpression: 'DELETE connectionIds :ids SET updatedAt = :now' }).resolves({});
+    ddb.on(GetCommand).resolves({ Item: { connectionId: 'conn-1=', userId: 'alice', rooms: new Set(['user:alice', 'chat:c1']) } });
+    ddb.on(DeleteCommand).resolves({});
+
+    // Act
+    const opening = openConnection({ documentClient, ...tables }, { connectionId: 'conn-1=', userId: 'alice', protocol: 'lettera.v1', connectedAt: CONNECTED_AT });
+
+    // Assess
+    await expect(opening).rejects.toBeInstanceOf(TooManyConnectionsError);
+    await expect(opening).rejects.toBeInstanceOf(RateLimitedError);
+    await expect(opening).rejects.toMatchObject({ code: 'RATE_LIMITED', statusCode: 429, message: 'At most 20 connections per user; close one first' });
+    expect(ddb).toReceiveCommandWith(BatchWriteCommand, {
+      RequestItems: {
+        Rooms: expect.arrayContaining([
+          { DeleteRequest: { Key: { room: 'user:alice', connectionId: 'conn-1=' } } },
+          { DeleteRequest: { Key: { room: 'chat:c1', connectionId: 'conn-1=' } } },
+        ]),
+      },
+    });
+    expect(ddb).toReceiveCommandWith(UpdateCommand, {
+      TableName: 'Presence',
+      UpdateExpression: 'DELETE connectionIds :ids SET updatedAt = :now',
+      ExpressionAttributeValues: expect.objectContaining({ ':ids': new Set(['conn-1=']) }),
+    });
+    expect(ddb).toReceiveCommandWith(DeleteCommand, { TableName: 'Connections', Key: { connectionId: 'conn-1=' } });
   });
 
   it('retries unprocessed room rows until they are written', async () => {

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ForbiddenError, UnauthorizedError } from '../../../../lambdas/commons/errors';
@@ -197,6 +197,27 @@ describe('Function: handleIncomingFrame', () => {
 
       // Assess
       expect(body).toBe('44{"message":"Internal error","data":{"code":"INTERNAL"}}');
+    });
+
+    it('answers 44 RATE_LIMITED over the connection cap, undoing the rows, rooms and presence entry it wrote', async () => {
+      // Prepare: pending when the frame arrives, open (as just written) when the rollback reads it.
+      const { deps, link } = createDeps();
+      ddb.on(GetCommand, { TableName: 'Connections', Key: { connectionId: 'conn-1=' } }).resolvesOnce({ Item: PENDING }).resolves({ Item: OPEN });
+      ddb.on(UpdateCommand, { TableName: 'Presence', UpdateExpression: 'ADD connectionIds :ids SET updatedAt = :now' }).resolves({
+        Attributes: { connectionIds: new Set(['conn-1=', 'a=', 'b=']) },
+      });
+      ddb.on(DeleteCommand).resolves({});
+
+      // Act
+      const body = await handleIncomingFrame({ ...deps, maxConnectionsPerUser: 2 }, 'conn-1=', '40{"token":"good"}', false);
+
+      // Assess
+      expect(body).toBe('44{"message":"At most 2 connections per user; close one first","data":{"code":"RATE_LIMITED"}}');
+      expect(ddb).toReceiveCommandWith(UpdateCommand, { TableName: 'Presence', UpdateExpression: 'DELETE connectionIds :ids SET updatedAt = :now' });
+      expect(ddb).toReceiveCommandWith(DeleteCommand, { TableName: 'Connections', Key: { connectionId: 'conn-1=' } });
+      // No recovery session is saved for a refused CONNECT.
+      expect(ddb).not.toReceiveCommandWith(PutCommand, { Item: expect.objectContaining({ sessionUserId: 'alice' }) });
+      expect(link.disconnect).not.toHaveBeenCalled();
     });
 
     it('closes when the row stopped being pending meanwhile (a racing CONNECT or a removal)', async () => {

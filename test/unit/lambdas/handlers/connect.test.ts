@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, BatchWriteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../../lambdas/handlers/connect';
@@ -82,6 +82,23 @@ describe('Function: connect handler', () => {
 
     // Assess
     expect(result.statusCode).toBe(200);
+  });
+
+  it('refuses a user over the connection cap with 429 and leaves nothing written', async () => {
+    // Prepare: the presence set after the ADD holds 21 connections.
+    const ids = new Set(Array.from({ length: 21 }, (_, i) => (i === 0 ? 'conn-1=' : `other-${i}=`)));
+    ddb.on(UpdateCommand, { TableName: 'Presence', UpdateExpression: 'ADD connectionIds :ids SET updatedAt = :now' }).resolves({ Attributes: { connectionIds: ids } });
+    ddb.on(GetCommand, { TableName: 'Connections' }).resolves({ Item: { connectionId: 'conn-1=', userId: 'alice', rooms: new Set(['user:alice', 'chat:c1']) } });
+    ddb.on(DeleteCommand).resolves({});
+    const event = createConnectEvent({ queryStringParameters: { token: await signToken('alice') } });
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 429 });
+    expect(ddb).toReceiveCommandWith(UpdateCommand, { TableName: 'Presence', UpdateExpression: 'DELETE connectionIds :ids SET updatedAt = :now' });
+    expect(ddb).toReceiveCommandWith(DeleteCommand, { TableName: 'Connections', Key: { connectionId: 'conn-1=' } });
   });
 
   it('returns 500 (not 200) when DynamoDB throttles the registration', async () => {
