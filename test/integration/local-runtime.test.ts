@@ -9,7 +9,8 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connect as connectClient, type ChatSocket } from '../../client/src/index';
-import { connectWebSocket, isEvent, startTestRuntime, upgradeStatus, waitFor, type LocalRuntime, type TestSocket, callHttpApi, createChat as createTestChat, type ApiResponse } from '../helpers/local-runtime';
+import { MAX_CONNECTIONS_PER_USER, MESSAGE_RATE_LIMIT, MESSAGE_RATE_WINDOW_MS } from '../../lambdas/commons/protocol';
+import { connectWebSocket, isEvent, startTestRuntime, upgradeStatus, waitFor, type Frame, type LocalRuntime, type TestSocket, callHttpApi, createChat as createTestChat, type ApiResponse } from '../helpers/local-runtime';
 
 let runtime: LocalRuntime;
 const sockets: TestSocket[] = [];
@@ -265,5 +266,62 @@ describe('Local runtime: end to end', () => {
     } finally {
       client.disconnect();
     }
+  });
+});
+
+describe('Local runtime: abuse guards', () => {
+  it('refuses a flooding sender with 429 after the limit, over HTTP and the WebSocket, and leaves another participant unaffected', async () => {
+    // Prepare
+    const [alice, bob] = [user('alice'), user('bob')];
+    const chatId = await createChat(alice, [bob]);
+    const [aliceWs, bobWs] = [await connect(alice), await connect(bob)];
+
+    // Act: the whole limit at once, then one more over HTTP and one over the WebSocket.
+    const accepted: ApiResponse[] = [];
+    for (let i = 0; i < MESSAGE_RATE_LIMIT; i++) accepted.push(await api(alice, 'POST', `/chats/${chatId}/messages`, { content: `flood ${i}` }));
+    const refused = await fetch(`${runtime.httpUrl}/chats/${chatId}/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await runtime.token(alice)}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ content: 'one too many' }),
+    });
+    aliceWs.send({ action: 'message:send', data: { chatId, content: 'one too many, again' }, ackId: 'flood' });
+    const refusedAck = await aliceWs.nextEvent((frame: Frame) => frame?.event === 'ack' && frame.ackId === 'flood');
+    const fromBob = await api(bob, 'POST', `/chats/${chatId}/messages`, { content: 'still heard' });
+    const bobHears = await bobWs.nextEvent(isEvent('message:new', (d) => d.messageId === fromBob.json?.messageId));
+    const history = await api(bob, 'GET', `/chats/${chatId}/messages?limit=100`);
+
+    // Assess
+    expect(accepted.map((res) => res.status)).toEqual(Array.from({ length: MESSAGE_RATE_LIMIT }, () => 201));
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toEqual({ error: { code: 'RATE_LIMITED', message: expect.any(String) } });
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(MESSAGE_RATE_WINDOW_MS / 1000);
+    expect(refusedAck).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+    expect(fromBob.status).toBe(201);
+    expect(bobHears.data).toMatchObject({ senderId: bob, content: 'still heard' });
+    const contents = (history.json.items as { content: string }[]).map((m) => m.content);
+    expect(contents).toHaveLength(MESSAGE_RATE_LIMIT + 1);
+    expect(contents).not.toContain('one too many');
+    expect(contents).not.toContain('one too many, again');
+  });
+
+  it('refuses the connection over the per-user cap with 429 at the upgrade, leaving no rows, and lets it in once one closes', async () => {
+    // Prepare
+    const alice = user('alice');
+    const token = await runtime.token(alice);
+    const open: TestSocket[] = [];
+    for (let i = 0; i < MAX_CONNECTIONS_PER_USER; i++) open.push(await connect(alice));
+
+    // Act
+    const refusedStatus = await upgradeStatus(runtime.wsUrl, { token });
+    const idsAtCap = await connectionIdsOf(alice);
+    await open[0]!.close();
+    await waitFor(async () => (await connectionIdsOf(alice)).length === MAX_CONNECTIONS_PER_USER - 1);
+    const again = await connect(alice);
+
+    // Assess
+    expect(refusedStatus).toBe(429);
+    expect(idsAtCap).toHaveLength(MAX_CONNECTIONS_PER_USER);
+    expect(again.ws.readyState).toBe(WebSocket.OPEN);
   });
 });
