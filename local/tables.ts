@@ -12,6 +12,7 @@ import {
   type CreateTableCommandInput,
   type DynamoDBClient,
   type KeySchemaElement,
+  type Projection,
 } from '@aws-sdk/client-dynamodb';
 import { allTables, type IndexDefinition, type KeyAttribute, type TableDefinition } from '../lambdas/commons/schema';
 
@@ -43,7 +44,11 @@ export function toCreateTableInput(table: TableDefinition, tableName: string): C
     list?.map((index) => {
       declare(index.partitionKey);
       declare(index.sortKey);
-      return { IndexName: index.indexName, KeySchema: keySchema(index.partitionKey, index.sortKey), Projection: { ProjectionType: 'ALL' as const } };
+      const projection: Projection =
+        index.projectedAttributes !== undefined
+          ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projectedAttributes] }
+          : { ProjectionType: 'ALL' };
+      return { IndexName: index.indexName, KeySchema: keySchema(index.partitionKey, index.sortKey), Projection: projection };
     });
   declare(table.partitionKey);
   declare(table.sortKey);

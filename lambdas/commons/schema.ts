@@ -16,6 +16,13 @@ export interface IndexDefinition {
   readonly indexName: string;
   readonly partitionKey: KeyAttribute;
   readonly sortKey?: KeyAttribute;
+  /**
+   * Non-key attributes copied into the index. An update that changes none
+   * of them writes nothing to the index, so frequently updated attributes
+   * (typing throttle, send counter, joined rooms) stay out.
+   * @default - all attributes
+   */
+  readonly projectedAttributes?: readonly string[];
 }
 
 /** What a table's stream carries, when it has one. */
@@ -55,7 +62,14 @@ export const connectionsTable = {
   name: 'Connections',
   envVar: 'CONNECTIONS_TABLE',
   partitionKey: { name: 'connectionId', type: 'S' },
-  globalIndexes: [{ indexName: 'byUser', partitionKey: { name: 'userId', type: 'S' }, sortKey: { name: 'connectionId', type: 'S' } }],
+  globalIndexes: [
+    {
+      indexName: 'byUser',
+      partitionKey: { name: 'userId', type: 'S' },
+      sortKey: { name: 'connectionId', type: 'S' },
+      projectedAttributes: ['protocol', 'expiresAt'],
+    },
+  ],
   timeToLiveAttribute: 'expiresAt',
   stream: 'NEW_AND_OLD_IMAGES',
 } as const satisfies TableDefinition;
@@ -85,7 +99,9 @@ export const membershipsTable = {
   envVar: 'MEMBERSHIPS_TABLE',
   partitionKey: { name: 'chatId', type: 'S' },
   sortKey: { name: 'userId', type: 'S' },
-  globalIndexes: [{ indexName: 'byUser', partitionKey: { name: 'userId', type: 'S' }, sortKey: { name: 'chatId', type: 'S' } }],
+  globalIndexes: [
+    { indexName: 'byUser', partitionKey: { name: 'userId', type: 'S' }, sortKey: { name: 'chatId', type: 'S' }, projectedAttributes: ['title'] },
+  ],
   stream: 'NEW_AND_OLD_IMAGES',
 } as const satisfies TableDefinition;
 

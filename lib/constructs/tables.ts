@@ -68,7 +68,9 @@ export class ChatTable extends Construct {
         indexName: index.indexName,
         partitionKey: toAttribute(index.partitionKey),
         sortKey: index.sortKey ? toAttribute(index.sortKey) : undefined,
-        projectionType: ProjectionType.ALL,
+        ...(index.projectedAttributes !== undefined
+          ? { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...index.projectedAttributes] }
+          : { projectionType: ProjectionType.ALL }),
       });
     }
     for (const index of definition.localIndexes ?? []) {

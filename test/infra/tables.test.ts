@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ChatTable, ChatTables } from '../../lib/constructs/tables';
-import { allTables, type TableDefinition } from '../../lambdas/commons/schema';
+import { allTables, type IndexDefinition, type TableDefinition } from '../../lambdas/commons/schema';
 import { logicalIdOf, resourcesOfType, synthesize } from './helpers';
 
 const { stack, template } = synthesize();
@@ -58,14 +58,17 @@ describe('Construct: ChatTables', () => {
       expect(stream).toEqual(definition.stream ? { StreamViewType: definition.stream } : undefined);
     });
 
-    it('has the schema GSIs and LSIs, projecting all attributes', () => {
+    it('has the schema GSIs (projecting what the schema names) and LSIs (projecting all attributes)', () => {
       // WHEN
       const props = tableProps(definition);
       // THEN
-      const gsis = (definition.globalIndexes ?? []).map((index) => ({
+      const gsis = (definition.globalIndexes ?? []).map((index: IndexDefinition) => ({
         IndexName: index.indexName,
         KeySchema: keySchema(index.partitionKey, index.sortKey),
-        Projection: { ProjectionType: 'ALL' },
+        Projection:
+          index.projectedAttributes !== undefined
+            ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projectedAttributes] }
+            : { ProjectionType: 'ALL' },
       }));
       const lsis = (definition.localIndexes ?? []).map((index) => ({
         IndexName: index.indexName,
@@ -80,6 +83,20 @@ describe('Construct: ChatTables', () => {
       // THEN
       const id = logicalIdOf(stack, stack.tables.get(definition).table);
       expect(resourcesOfType(template, 'AWS::DynamoDB::Table')[id]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    });
+  });
+
+  it('keeps frequently updated attributes out of the byUser indexes, so their updates write no index', () => {
+    // THEN
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [Match.objectLike({ AttributeName: 'chatId' }), Match.objectLike({ AttributeName: 'userId' })],
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byUser', Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['title'] } })],
+    });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'connectionId', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        Match.objectLike({ IndexName: 'byUser', Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['protocol', 'expiresAt'] } }),
+      ],
     });
   });
 
