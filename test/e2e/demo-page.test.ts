@@ -272,10 +272,14 @@ describe.skipIf(skipReason !== undefined)('Demo page in Chromium', () => {
   });
 });
 
-// Without Chromium the suite above is skipped; this names the reason in the report too.
+// Why a skip can happen: the browser tests need Debian's Chromium at
+// /usr/bin/chromium (.ci/run installs it, so CI always runs them). On a
+// machine without it the suite above is skipped, and this placeholder puts
+// the reason and the install command into the test report instead of
+// letting the suite vanish silently.
 const reason = skipReason;
 if (reason !== undefined) {
   describe('Demo page in Chromium', () => {
-    it.skip(reason, () => undefined);
+    it.skip(reason, () => undefined); // Skipped only when Chromium is missing; `reason` says how to install it.
   });
 }
