@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../../lambdas/commons/errors';
+import type { ErrorCode } from '../../protocol';
 
 /** Codes a client error can carry: the server's codes plus the client's own. */
 export type ClientErrorCode = ErrorCode | 'TIMEOUT' | 'DISCONNECTED' | 'HTTP_ERROR';

@@ -37,7 +37,7 @@ export function connect<Listen extends EventsMap = ServerListenEvents, Emit exte
 /** Alias of {@link connect}, for code written against socket.io-client's `io()`. */
 export const io = connect;
 
-export { ChatSocket, KEEPALIVE_ACTION, type TimeoutOperator } from './socket';
+export { ChatSocket, type TimeoutOperator } from './socket';
 export { Backoff, type BackoffOptions } from './backoff';
 export { ClientError, AckTimeoutError, DisconnectedError, type ClientErrorCode } from './errors';
 export { DEFAULTS, type AuthData, type AuthOption, type SocketOptions, type WebSocketConstructor } from './options';
@@ -55,6 +55,7 @@ export {
   type ServerErrorData,
   type ServerListenEvents,
 } from './typed-events';
+export { KEEPALIVE_ACTION } from '../../protocol';
 export type {
   AckResults,
   Chat,
@@ -68,4 +69,4 @@ export type {
   ServerEventName,
   ServerEvents,
   TypingData,
-} from '../../lambdas/commons/protocol';
+} from '../../protocol';

@@ -9,7 +9,7 @@ import type {
   MessageDeletedData,
   MessageEditedData,
   MessageNewData,
-} from '../../lambdas/commons/protocol';
+} from '../../protocol';
 import { ClientError } from './errors';
 
 /** A message event rebuilt from history, keyed for de-duplication. */

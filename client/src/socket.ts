@@ -3,7 +3,8 @@ import {
   type ClientFrame,
   type Message,
   type TypingData,
-} from '../../lambdas/commons/protocol';
+  KEEPALIVE_ACTION,
+} from '../../protocol';
 import { Backoff } from './backoff';
 import { createDebug } from './debug';
 import { AckTimeoutError, ClientError, DisconnectedError } from './errors';
@@ -26,8 +27,6 @@ import { TypingSender, TypingTracker } from './typing';
 
 const debug = createDebug('lettera:socket');
 
-/** Frame the keepalive sends; the server answers it cheaply (an ack, or a `pong` event). */
-export const KEEPALIVE_ACTION = 'ping';
 const KEEPALIVE_ACK_PREFIX = 'ping:';
 const OPEN = 1;
 

@@ -9,7 +9,7 @@ import type {
   ClientActions,
   ServerEventName,
   ServerEvents,
-} from '../../lambdas/commons/protocol';
+} from '../../protocol';
 import type { ClientError } from './errors';
 
 /** A map of event name → listener signature. */

@@ -1,4 +1,4 @@
-import { TYPING_EXPIRES_IN_MS, type TypingData } from '../../lambdas/commons/protocol';
+import { TYPING_EXPIRES_IN_MS, type TypingData } from '../../protocol';
 
 type Timer = ReturnType<typeof setTimeout>;
 

@@ -5,7 +5,7 @@
  */
 import { extractToken, headerOf } from '../domain/auth';
 import type { WebSocketEvent, WebSocketResult } from './api-gateway';
-import { JSON_SUBPROTOCOL } from '../commons/protocol';
+import { JSON_SUBPROTOCOL } from '../../protocol';
 
 export interface ConnectRequest {
   connectionId: string;

@@ -1,14 +1,6 @@
-/** Error codes that reach clients in ack, error frames and HTTP bodies. */
-export type ErrorCode =
-  | 'BAD_REQUEST'
-  | 'UNAUTHORIZED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNKNOWN_ACTION'
-  | 'RATE_LIMITED'
-  | 'INTERNAL';
+import type { ErrorCode } from '../../protocol';
+
+export type { ErrorCode } from '../../protocol';
 
 /**
  * Base of every error the domain raises on purpose. It carries the code the

@@ -5,7 +5,7 @@
  * from the connection's row, never from the frame.
  */
 import { BadRequestError, ChatError, toClientError, UnknownActionError } from '../commons/errors';
-import type { AckFrame, ClientActionName, ClientActions, ErrorFrame } from '../commons/protocol';
+import { KEEPALIVE_ACTION, type AckFrame, type ClientActionName, type ClientActions, type ErrorFrame } from '../../protocol';
 import { logger } from '../commons/logger';
 import type { Caller } from './typing';
 import { setTyping, type TypingDeps } from './typing';
@@ -61,13 +61,6 @@ export const actions: { [A in ClientActionName]: ActionDefinition<A> } = {
   },
 };
 
-/**
- * The JSON protocol's keepalive (`{"action":"ping","ackId":"ping:<n>"}`,
- * sent by the client library every 5 minutes). Answered with an empty ack
- * and no DynamoDB read: the frame's only job is inbound traffic for API
- * Gateway's idle timer. Not a Socket.IO event (Engine.IO has its own ping).
- */
-export const PING_ACTION = 'ping';
 
 /**
  * Runs one client action for a known caller: validates `data` for the
@@ -93,7 +86,7 @@ function isAckId(value: unknown): value is number | string {
 
 /** A frame that passed the envelope checks, with its payload validated for its action. */
 interface ParsedFrame {
-  action: ClientActionName | typeof PING_ACTION;
+  action: ClientActionName | typeof KEEPALIVE_ACTION;
   data: unknown;
   ackId?: number | string;
 }
@@ -120,7 +113,7 @@ export function parseFrame(body: string | undefined): ParsedFrame {
     const { action } = frame;
     if (typeof action !== 'string') throw new BadRequestError('frame.action must be a string');
     // Object.hasOwn: 'constructor' or '__proto__' must not reach the prototype.
-    if (action !== PING_ACTION && !Object.hasOwn(actions, action)) throw new UnknownActionError(`Unknown action ${JSON.stringify(action.slice(0, 64))}`);
+    if (action !== KEEPALIVE_ACTION && !Object.hasOwn(actions, action)) throw new UnknownActionError(`Unknown action ${JSON.stringify(action.slice(0, 64))}`);
     return { action: action as ParsedFrame['action'], data: frame.data, ...(ackId !== undefined && { ackId }) };
   } catch (err) {
     throw err instanceof ChatError ? withAck(err) : err;
@@ -155,7 +148,7 @@ export async function handleFrame(deps: ActionDeps, connectionId: string, body: 
     return replyToError(err, (err as { ackId?: number | string }).ackId);
   }
   const { ackId, action } = frame;
-  if (action === PING_ACTION) return ackId === undefined ? undefined : { event: 'ack', ackId, data: {} };
+  if (action === KEEPALIVE_ACTION) return ackId === undefined ? undefined : { event: 'ack', ackId, data: {} };
   try {
     const definition = actions[action] as ActionDefinition<ClientActionName>;
     const data = definition.parse(frame.data);

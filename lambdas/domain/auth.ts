@@ -6,7 +6,7 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ENV, optionalEnv } from '../commons/env';
 import { UnauthorizedError } from '../commons/errors';
-import { JSON_SUBPROTOCOL } from '../commons/protocol';
+import { JSON_SUBPROTOCOL } from '../../protocol';
 
 /** Where the verification key comes from: exactly one per deployment. */
 export type KeySource =

@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay, queryAll } from '../adapters/dynamodb';
 import { POST_CONCURRENCY } from '../commons/clients';
 import { logger } from '../commons/logger';
-import type { EventEnvelope, WireProtocol } from '../commons/protocol';
+import type { EventEnvelope, WireProtocol } from '../../protocol';
 import { createLimiter, type Limiter } from './fan-out/concurrency';
 import type { BroadcastOptions, BroadcastResult, ConnectionRemover, RoomBroadcaster, RoomMember } from './ports';
 import { createFrameCache } from './wire';

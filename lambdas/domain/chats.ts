@@ -7,7 +7,7 @@ import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } 
 import { batchWriteAll, isConditionFailure, queryAll } from '../adapters/dynamodb';
 import { BadRequestError, ConflictError } from '../commons/errors';
 import { sortableId } from '../commons/ids';
-import type { Chat } from '../commons/protocol';
+import type { Chat } from '../../protocol';
 import { requireParticipant, type MembershipRow } from './memberships';
 
 /** Most participants per chat; bounds every fan-out and membership query. */

@@ -6,7 +6,7 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll, isConditionFailure, queryAll, type WriteRequest } from '../adapters/dynamodb';
 import { TooManyConnectionsError, UnauthorizedError } from '../commons/errors';
-import { MAX_CONNECTIONS_PER_USER, type WireProtocol } from '../commons/protocol';
+import { MAX_CONNECTIONS_PER_USER, type WireProtocol } from '../../protocol';
 import { roomOf } from '../commons/schema';
 import { CONNECT_GRACE_MS, type ConnectionRemover } from './ports';
 

@@ -5,7 +5,7 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure, itemOfConditionFailure } from '../adapters/dynamodb';
 import { ForbiddenError, RateLimitedError } from '../commons/errors';
-import { MESSAGE_RATE_LIMIT, MESSAGE_RATE_WINDOW_MS } from '../commons/protocol';
+import { MESSAGE_RATE_LIMIT, MESSAGE_RATE_WINDOW_MS } from '../../protocol';
 
 /** A Memberships row as stored (the chat title is denormalised onto it). */
 export interface MembershipRow {

@@ -14,7 +14,7 @@ import {
 import { isConditionFailure, itemOfConditionFailure } from '../adapters/dynamodb';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, RateLimitedError } from '../commons/errors';
 import { sortableId } from '../commons/ids';
-import type { Message } from '../commons/protocol';
+import type { Message } from '../../protocol';
 import { admitMessage, requireParticipant, type MessageRateLimit } from './memberships';
 
 /** Marker rows of clientMessageId live this long (TTL), far beyond any client retry. */

@@ -2,7 +2,7 @@
  * Interfaces between the parts of the domain, so each part can be built and
  * tested with the others faked.
  */
-import type { EventEnvelope, WireProtocol } from '../commons/protocol';
+import type { EventEnvelope, WireProtocol } from '../../protocol';
 
 /** One recipient as a room row describes it. */
 export interface RoomMember {

@@ -13,7 +13,7 @@
  * message is still in the history (GET /chats/{id}/messages).
  */
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { EventEnvelope } from '../commons/protocol';
+import type { EventEnvelope } from '../../protocol';
 import { messageDeleted, messageEdited, messageNew } from './fan-out/messages';
 import { changesAfter, type MessageRow } from './messages';
 import { CONNECTION_TTL_SECONDS } from './connections';

@@ -7,7 +7,7 @@ import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import { isConditionFailure, itemOfConditionFailure } from '../adapters/dynamodb';
 import { ForbiddenError } from '../commons/errors';
 import { randomId } from '../commons/ids';
-import { TYPING_EXPIRES_IN_MS, TYPING_THROTTLE_MS, type EventEnvelope } from '../commons/protocol';
+import { TYPING_EXPIRES_IN_MS, TYPING_THROTTLE_MS, type EventEnvelope } from '../../protocol';
 import { roomOf } from '../commons/schema';
 import type { RoomBroadcaster } from './ports';
 

@@ -4,7 +4,7 @@
  * slip through), strings typed and bounded, before any DynamoDB call.
  */
 import { BadRequestError, PayloadTooLargeError } from '../commons/errors';
-import { MAX_CONTENT_LENGTH } from '../commons/protocol';
+import { MAX_CONTENT_LENGTH } from '../../protocol';
 import { isValidUserId } from './auth';
 
 /** Message ids are ULIDs (see commons/ids.ts); markers ('idem#…') never match. */

@@ -4,7 +4,7 @@
  * protocol (never once per connection) and the other senders (acks, typing)
  * frame events the same way.
  */
-import type { EventEnvelope, ServerEventName, WireProtocol } from '../commons/protocol';
+import type { EventEnvelope, ServerEventName, WireProtocol } from '../../protocol';
 import { encodeEvent } from '../socketio/codec';
 
 /**

@@ -16,7 +16,7 @@ import { createDocumentClient } from '../commons/clients';
 import { ENV, optionalEnv, requireTableNames } from '../commons/env';
 import { ChatError, TooManyConnectionsError } from '../commons/errors';
 import { logger } from '../commons/logger';
-import { JSON_SUBPROTOCOL } from '../commons/protocol';
+import { JSON_SUBPROTOCOL } from '../../protocol';
 import { openConnection, recordPendingConnection, type OpenConnectionDeps } from '../domain/connections';
 import { socketIoHandshakeOf } from '../adapters/connect-request';
 

@@ -33,7 +33,7 @@
  * forever (or until its own `timeout()`); the error ack carries the same
  * answer the JSON protocol gives an unknown action, at no cost.
  */
-import type { ClientActionName } from '../commons/protocol';
+import type { ClientActionName } from '../../protocol';
 import { toClientError, UnknownActionError } from '../commons/errors';
 import {
   decodeEngineIoPacket,

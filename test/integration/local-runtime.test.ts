@@ -9,7 +9,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connect as connectClient, type ChatSocket } from '../../client/src/index';
-import { MAX_CONNECTIONS_PER_USER, MESSAGE_RATE_LIMIT, MESSAGE_RATE_WINDOW_MS } from '../../lambdas/commons/protocol';
+import { MAX_CONNECTIONS_PER_USER, MESSAGE_RATE_LIMIT, MESSAGE_RATE_WINDOW_MS } from '../../protocol';
 import { connectWebSocket, isEvent, startTestRuntime, upgradeStatus, waitFor, type Frame, type LocalRuntime, type TestSocket, callHttpApi, createChat as createTestChat, type ApiResponse } from '../helpers/local-runtime';
 
 let runtime: LocalRuntime;

@@ -6,7 +6,7 @@
 import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { queryAll } from '../../adapters/dynamodb';
-import type { WireProtocol } from '../../commons/protocol';
+import type { WireProtocol } from '../../../protocol';
 import { roomOf } from '../../commons/schema';
 import { imageOf, isServiceChange, MalformedRecordError, requireString } from './records';
 

@@ -3,7 +3,7 @@
  * broadcasts the result to `chat:{chatId}`.
  */
 import type { DynamoDBRecord } from 'aws-lambda';
-import type { EventEnvelope } from '../../commons/protocol';
+import type { EventEnvelope } from '../../../protocol';
 import { roomOf } from '../../commons/schema';
 import { imageOf, isServiceChange, MalformedRecordError, optionalString, requireString, requireText, type Image } from './records';
 

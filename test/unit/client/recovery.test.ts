@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { sortableId } from '../../../lambdas/commons/ids';
-import type { Message } from '../../../lambdas/commons/protocol';
+import type { Message } from '../../../protocol';
 import { eventsOfMessage, fetchMessagesAfter, ulidFloor } from '../../../client/src/recovery';
 
 const base: Message = {

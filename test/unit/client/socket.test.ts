@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { ChatSocket, ClientError, connect, type SocketOptions } from '../../../client/src/index';
-import type { Message } from '../../../lambdas/commons/protocol';
+import type { Message } from '../../../protocol';
 import { ScriptedServer } from './scripted-server';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

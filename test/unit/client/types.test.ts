@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { ChatSocket, type ClientError, type DisconnectReason, type EventMeta } from '../../../client/src/index';
-import type { Message, MessageNewData, TypingData } from '../../../lambdas/commons/protocol';
+import type { Message, MessageNewData, TypingData } from '../../../protocol';
 
 // Compile-time checks: `npx tsc --noEmit` fails if the typed maps regress.
 // The socket never connects; emits just wait in its buffer.

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type { ClientActionName } from '../../../../lambdas/commons/protocol';
+import type { ClientActionName } from '../../../../protocol';
 import { connectionsTable, fanOutSources, membershipsTable, messagesTable, presenceTable, type TableDefinition } from '../../../../lambdas/commons/schema';
 import {
   functions,

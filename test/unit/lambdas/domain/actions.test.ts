@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ForbiddenError } from '../../../../lambdas/commons/errors';
-import { MAX_CONTENT_LENGTH } from '../../../../lambdas/commons/protocol';
+import { MAX_CONTENT_LENGTH } from '../../../../protocol';
 import { handleFrame, runAction, type ActionDeps } from '../../../../lambdas/domain/actions';
 import type { MessageService } from '../../../../lambdas/domain/messages';
 

@@ -11,7 +11,7 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { POST_CONCURRENCY } from '../../../../lambdas/commons/clients';
-import type { EventEnvelope, WireProtocol } from '../../../../lambdas/commons/protocol';
+import type { EventEnvelope, WireProtocol } from '../../../../protocol';
 import {
   ManagementApiBroadcaster,
   listRoomMembers,

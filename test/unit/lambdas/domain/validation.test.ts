@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BadRequestError, PayloadTooLargeError } from '../../../../lambdas/commons/errors';
 import { sortableId } from '../../../../lambdas/commons/ids';
-import { MAX_CONTENT_LENGTH } from '../../../../lambdas/commons/protocol';
+import { MAX_CONTENT_LENGTH } from '../../../../protocol';
 import {
   chatIdOf,
   clientMessageIdOf,

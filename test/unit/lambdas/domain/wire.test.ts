@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { EventEnvelope } from '../../../../lambdas/commons/protocol';
+import type { EventEnvelope } from '../../../../protocol';
 import { createFrameCache, encodeEnvelope } from '../../../../lambdas/domain/wire';
 
 const envelope: EventEnvelope<'message:new'> = {

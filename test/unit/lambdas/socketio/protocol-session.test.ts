@@ -1,7 +1,7 @@
 import { Decoder } from 'socket.io-parser';
 import { describe, expect, it } from 'vitest';
 import { ForbiddenError, UnauthorizedError } from '../../../../lambdas/commons/errors';
-import type { ClientActionName } from '../../../../lambdas/commons/protocol';
+import type { ClientActionName } from '../../../../protocol';
 import {
   ackReply,
   connectErrorReply,

@@ -7,8 +7,8 @@ import {
   type ClientActionName,
   type EventEnvelope,
   type ServerEventName,
-} from '../../../../lambdas/commons/protocol';
-import { API_GATEWAY_FRAME_LIMIT_BYTES } from '../../../../lambdas/socketio/config';
+} from '../../../protocol';
+import { API_GATEWAY_FRAME_LIMIT_BYTES } from '../../../lambdas/socketio/config';
 
 describe('Constant: MAX_CONTENT_LENGTH', () => {
   it('keeps the largest message:new frame under the 32 KB frame limit even when every character is JSON-escaped', () => {

@@ -1,0 +1,17 @@
+/** Error codes that reach clients in acks, error frames and HTTP bodies. */
+export type ErrorCode =
+  | 'BAD_REQUEST'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNKNOWN_ACTION'
+  | 'RATE_LIMITED'
+  | 'INTERNAL';
+
+/** What a refused request or action carries, whichever the transport. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+}
