@@ -14,8 +14,8 @@ import { gzipSync } from 'node:zlib';
 import { App, AssetStaging, Stack } from 'aws-cdk-lib';
 import { CHAT_FUNCTION_RUNTIME, ChatFunction } from '../lib/constructs/chat-function';
 import { ENV } from '../lambdas/commons/env';
-import { allTables } from '../lambdas/commons/schema';
-import { functions, type FunctionName } from '../lambdas/commons/topology';
+import { allTables } from '../lambdas/system/schema';
+import { functions, type FunctionName } from '../lambdas/system/topology';
 import { REPO_ROOT } from '../local/handlers';
 import { median } from './stats';
 

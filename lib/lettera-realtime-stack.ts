@@ -4,9 +4,9 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
-import { HEARTBEAT_ENV } from '../lambdas/socketio/config';
+import { HEARTBEAT_ENV } from '../lambdas/system/heartbeat';
 import { ENV } from '../lambdas/commons/env';
-import { allTables } from '../lambdas/commons/schema';
+import { allTables } from '../lambdas/system/schema';
 import {
   functions,
   heartbeatConfig,
@@ -21,7 +21,7 @@ import {
   verifiesTokens,
   webSocketRoutes,
   type FunctionName,
-} from '../lambdas/commons/topology';
+} from '../lambdas/system/topology';
 import { ChatFunction, type ChatFunctionProps } from './constructs/chat-function';
 import { ChatHttpApi } from './constructs/http-api';
 import { JwtVerification } from './constructs/jwt-secret';

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { functions, type FunctionName } from '../lambdas/commons/topology';
+import { functions, type FunctionName } from '../lambdas/system/topology';
 import type { LambdaHandler } from './lambda';
 
 /** The repository root (where package.json and lambdas/ live). */

@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { HttpMethod } from '../lambdas/commons/topology';
+import type { HttpMethod } from '../lambdas/system/topology';
 import { invokeHandler, type LambdaHandler } from './lambda';
 import { formatRequestTime } from './gateway/request-format';
 

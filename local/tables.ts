@@ -1,5 +1,5 @@
 /**
- * Creates the tables in DynamoDB Local from lambdas/commons/schema.ts, the
+ * Creates the tables in DynamoDB Local from lambdas/system/schema.ts, the
  * definitions the CDK stack builds from: there is no second schema.
  */
 import {
@@ -14,7 +14,7 @@ import {
   type KeySchemaElement,
   type Projection,
 } from '@aws-sdk/client-dynamodb';
-import { allTables, type IndexDefinition, type KeyAttribute, type TableDefinition } from '../lambdas/commons/schema';
+import { allTables, type IndexDefinition, type KeyAttribute, type TableDefinition } from '../lambdas/system/schema';
 
 /** Physical table name for a definition; locally the logical name, optionally prefixed. */
 export type TableNamer = (table: TableDefinition) => string;

@@ -7,7 +7,7 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocu
 import { batchWriteAll, isConditionFailure, queryAll, type WriteRequest } from '../adapters/dynamodb';
 import { TooManyConnectionsError, UnauthorizedError } from '../commons/errors';
 import { MAX_CONNECTIONS_PER_USER, type WireProtocol } from '../../protocol';
-import { roomOf } from '../commons/schema';
+import { roomOf } from '../system/schema';
 import { CONNECT_GRACE_MS, type ConnectionRemover } from './ports';
 
 /** API Gateway closes a connection after 2 h; rows outlive it by some slack, then TTL removes them. */

@@ -15,7 +15,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { logger } from '../commons/logger';
-import { connectionsTable, membershipsTable, messagesTable, presenceTable } from '../commons/schema';
+import { connectionsTable, membershipsTable, messagesTable, presenceTable } from '../system/schema';
 import { mapWithConcurrency } from './fan-out/concurrency';
 import { fanOutMembership } from './fan-out/memberships';
 import { messageEventOf } from './fan-out/messages';

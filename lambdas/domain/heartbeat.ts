@@ -8,7 +8,7 @@ import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { POST_CONCURRENCY } from '../commons/clients';
 import { logger } from '../commons/logger';
 import { encodeOpenPacket, PING_FRAME } from '../socketio/codec';
-import type { HeartbeatConfig } from '../socketio/config';
+import type { HeartbeatConfig } from '../system/heartbeat';
 import type { ConnectionLink } from './connection-link';
 import { mapWithConcurrency } from './fan-out/concurrency';
 

@@ -12,7 +12,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ChatError, TooManyConnectionsError, UnauthorizedError } from '../commons/errors';
 import { randomId } from '../commons/ids';
 import { logger } from '../commons/logger';
-import { roomOf } from '../commons/schema';
+import { roomOf } from '../system/schema';
 import { encodeEngineIoPacket } from '../socketio/codec';
 import {
   ackReply,

@@ -8,7 +8,7 @@ import { isConditionFailure, itemOfConditionFailure } from '../adapters/dynamodb
 import { ForbiddenError } from '../commons/errors';
 import { randomId } from '../commons/ids';
 import { TYPING_EXPIRES_IN_MS, TYPING_THROTTLE_MS, type EventEnvelope } from '../../protocol';
-import { roomOf } from '../commons/schema';
+import { roomOf } from '../system/schema';
 import type { RoomBroadcaster } from './ports';
 
 export interface TypingDeps {

@@ -13,7 +13,7 @@ import { createConnectionLink } from '../domain/connection-link';
 import { createConnectionRemover } from '../domain/connections';
 import { processStreamBatch, type FanOutDeps } from '../domain/fan-out';
 import { createOpenPacketSender } from '../domain/heartbeat';
-import { resolveHeartbeatConfig } from '../socketio/config';
+import { resolveHeartbeatConfig } from '../system/heartbeat';
 
 const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable');
 const documentClient = createDocumentClient();

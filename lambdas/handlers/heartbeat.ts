@@ -9,7 +9,7 @@ import { ENV, requireEnv, requireTableNames } from '../commons/env';
 import { createConnectionLink } from '../domain/connection-link';
 import { createConnectionRemover } from '../domain/connections';
 import { sweepSocketIoConnections, type SweepDeps, type SweepResult } from '../domain/heartbeat';
-import { resolveHeartbeatConfig } from '../socketio/config';
+import { resolveHeartbeatConfig } from '../system/heartbeat';
 
 const documentClient = createDocumentClient();
 const tables = requireTableNames('connectionsTable', 'roomsTable', 'presenceTable');

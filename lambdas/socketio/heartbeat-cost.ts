@@ -5,7 +5,7 @@
  * prices or assumptions change. Lambda duration is left out: limits.md has
  * no duration price, and a warm pong handler runs for a few milliseconds.
  */
-import { API_GATEWAY_IDLE_TIMEOUT_MS, API_GATEWAY_MAX_CONNECTION_MS, type HeartbeatConfig } from './config';
+import { API_GATEWAY_IDLE_TIMEOUT_MS, API_GATEWAY_MAX_CONNECTION_MS, type HeartbeatConfig } from '../system/heartbeat';
 
 /** Prices in dollars per unit, from reference/limits.md. */
 export const PRICES = Object.freeze({

@@ -4,7 +4,7 @@ import { FilterCriteria, StartingPosition, type IFunction } from 'aws-cdk-lib/aw
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { StreamMapping } from '../../lambdas/commons/topology';
+import type { StreamMapping } from '../../lambdas/system/topology';
 
 /** A table stream and the event-source-mapping settings for it (`topology.streamMappings`). */
 export interface FanOutSource {

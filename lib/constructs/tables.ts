@@ -3,7 +3,7 @@ import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardResource } from './nag';
-import type { KeyAttribute, KeyType, StreamView, TableDefinition } from '../../lambdas/commons/schema';
+import type { KeyAttribute, KeyType, StreamView, TableDefinition } from '../../lambdas/system/schema';
 
 /** How a function may use a table: the same two levels as `topology.tableAccess`. */
 export type TableAccess = 'read' | 'readWrite';
@@ -23,7 +23,7 @@ const streamViews: Record<StreamView, StreamViewType> = {
 const toAttribute = (key: KeyAttribute) => ({ name: key.name, type: attributeTypes[key.type] });
 
 export interface ChatTableProps {
-  /** The table as `lambdas/commons/schema.ts` describes it. */
+  /** The table as `lambdas/system/schema.ts` describes it. */
   readonly definition: TableDefinition;
   /**
    * What happens to the table (and its data) when it leaves the stack.

@@ -16,7 +16,7 @@ import {
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import type { StreamMapping } from '../../lambdas/commons/topology';
+import type { StreamMapping } from '../../lambdas/system/topology';
 import { invokeHandler, type LambdaHandler } from '../lambda';
 import { MemoryCheckpointStore, type CheckpointStore } from './checkpoints';
 import { matchesFilters } from './filters';

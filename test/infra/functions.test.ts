@@ -2,7 +2,7 @@ import { Runtime, RuntimeFamily } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { CHAT_FUNCTION_RUNTIME } from '../../lib/constructs/chat-function';
 import { ENV } from '../../lambdas/commons/env';
-import { functions, managesConnections, tableAccess, verifiesTokens, type FunctionName } from '../../lambdas/commons/topology';
+import { functions, managesConnections, tableAccess, verifiesTokens, type FunctionName } from '../../lambdas/system/topology';
 import { FRONTEND_URL, logicalIdOf, resourcesOfType, synthesize } from './helpers';
 
 const { stack, template } = synthesize();

@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { ChatHttpApi } from '../../lib/constructs/http-api';
-import { httpRoutes } from '../../lambdas/commons/topology';
+import { httpRoutes } from '../../lambdas/system/topology';
 import { FRONTEND_URL, logicalIdOf, resourcesOfType, synthesize } from './helpers';
 
 const { stack, template } = synthesize();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { allTables } from '../../lambdas/commons/schema';
-import { functions, managesConnections, tableAccess, type FunctionName } from '../../lambdas/commons/topology';
+import { allTables } from '../../lambdas/system/schema';
+import { functions, managesConnections, tableAccess, type FunctionName } from '../../lambdas/system/topology';
 import { actionsOf, logicalIdOf, referencedIds, resourcesOfType, statementsOfRole, synthesize, type PolicyStatement } from './helpers';
 
 const { stack, template } = synthesize();

@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { JwtVerification } from '../../lib/constructs/jwt-secret';
 import { ENV } from '../../lambdas/commons/env';
-import { functions, verifiesTokens, type FunctionName } from '../../lambdas/commons/topology';
+import { functions, verifiesTokens, type FunctionName } from '../../lambdas/system/topology';
 import { actionsOf, logicalIdOf, resourcesOfType, statementsOfRole, synthesize, type Synthesized } from './helpers';
 
 const functionNames = Object.keys(functions) as FunctionName[];

@@ -4,7 +4,7 @@ import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambd
 import { describe, expect, it } from 'vitest';
 import { TOKEN_BEARING_CONTEXT_VARIABLE, tokenFreeAccessLogFormat } from '../../lib/constructs/access-log';
 import { RealtimeApi } from '../../lib/constructs/realtime-api';
-import { ROUTE_SELECTION_EXPRESSION, routesReturningResponse, webSocketRoutes } from '../../lambdas/commons/topology';
+import { ROUTE_SELECTION_EXPRESSION, routesReturningResponse, webSocketRoutes } from '../../lambdas/system/topology';
 import { logicalIdOf, resourcesOfType, synthesize } from './helpers';
 
 const { stack, template } = synthesize();

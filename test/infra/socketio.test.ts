@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { connectionsTable } from '../../lambdas/commons/schema';
-import { HEARTBEAT_ENV, SCHEDULED_PING_DEFAULTS } from '../../lambdas/socketio/config';
+import { connectionsTable } from '../../lambdas/system/schema';
+import { HEARTBEAT_ENV, SCHEDULED_PING_DEFAULTS } from '../../lambdas/system/heartbeat';
 import { logicalIdOf, resourcesOfType, synthesize } from './helpers';
 
 const { stack, template } = synthesize();

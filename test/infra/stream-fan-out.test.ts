@@ -4,8 +4,8 @@ import { AttributeType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { StreamFanOut } from '../../lib/constructs/stream-fan-out';
-import { connectionsTable, messagesTable, type TableDefinition } from '../../lambdas/commons/schema';
-import { streamMappings } from '../../lambdas/commons/topology';
+import { connectionsTable, messagesTable, type TableDefinition } from '../../lambdas/system/schema';
+import { streamMappings } from '../../lambdas/system/topology';
 import { logicalIdOf, resourcesOfType, synthesize } from './helpers';
 
 const { stack, template } = synthesize();

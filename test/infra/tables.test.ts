@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ChatTable, ChatTables } from '../../lib/constructs/tables';
-import { allTables, type IndexDefinition, type TableDefinition } from '../../lambdas/commons/schema';
+import { allTables, type IndexDefinition, type TableDefinition } from '../../lambdas/system/schema';
 import { logicalIdOf, resourcesOfType, synthesize } from './helpers';
 
 const { stack, template } = synthesize();

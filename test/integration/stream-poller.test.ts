@@ -15,8 +15,8 @@ import {
 import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectionsTable } from '../../lambdas/commons/schema';
-import { streamMappings } from '../../lambdas/commons/topology';
+import { connectionsTable } from '../../lambdas/system/schema';
+import { streamMappings } from '../../lambdas/system/topology';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
 import type { LambdaHandler } from '../../local/lambda';
 import { MemoryCheckpointStore } from '../../local/streams/checkpoints';

@@ -7,7 +7,7 @@ import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient }
 import type { DynamoDBRecord } from 'aws-lambda';
 import { queryAll } from '../../adapters/dynamodb';
 import type { WireProtocol } from '../../../protocol';
-import { roomOf } from '../../commons/schema';
+import { roomOf } from '../../system/schema';
 import { imageOf, isServiceChange, MalformedRecordError, requireString } from './records';
 
 export interface MembershipFanOutDeps {

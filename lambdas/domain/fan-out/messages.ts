@@ -4,7 +4,7 @@
  */
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { EventEnvelope } from '../../../protocol';
-import { roomOf } from '../../commons/schema';
+import { roomOf } from '../../system/schema';
 import { imageOf, isServiceChange, MalformedRecordError, optionalString, requireString, requireText, type Image } from './records';
 
 /** What to send, and to which room. */

@@ -6,7 +6,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { randomId } from '../../commons/ids';
 import type { EventEnvelope } from '../../../protocol';
-import { roomOf } from '../../commons/schema';
+import { roomOf } from '../../system/schema';
 import { listRoomMembers } from '../broadcaster';
 import { chatIdsOfUser } from '../connections';
 import type { BroadcastResult, RoomBroadcaster, RoomMember } from '../ports';

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { functions, type FunctionName } from '../../../lambdas/commons/topology';
+import { functions, type FunctionName } from '../../../lambdas/system/topology';
 import { handlerModulesPresent, loadHandlers, REPO_ROOT } from '../../../local/handlers';
 
 const names = Object.keys(functions) as FunctionName[];

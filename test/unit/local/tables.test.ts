@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { messagesTable, presenceTable } from '../../../lambdas/commons/schema';
+import { messagesTable, presenceTable } from '../../../lambdas/system/schema';
 import { toCreateTableInput } from '../../../local/tables';
 
 describe('Function: toCreateTableInput', () => {

@@ -8,7 +8,7 @@ import {
   type EventEnvelope,
   type ServerEventName,
 } from '../../../protocol';
-import { API_GATEWAY_FRAME_LIMIT_BYTES } from '../../../lambdas/socketio/config';
+import { API_GATEWAY_FRAME_LIMIT_BYTES } from '../../../lambdas/system/heartbeat';
 
 describe('Constant: MAX_CONTENT_LENGTH', () => {
   it('keeps the largest message:new frame under the 32 KB frame limit even when every character is JSON-escaped', () => {

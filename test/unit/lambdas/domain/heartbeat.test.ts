@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createConnectionLink } from '../../../../lambdas/domain/connection-link';
 import { createOpenPacketSender, sweepSocketIoConnections } from '../../../../lambdas/domain/heartbeat';
 import type { ConnectionRemover } from '../../../../lambdas/domain/ports';
-import { SCHEDULED_PING_DEFAULTS } from '../../../../lambdas/socketio/config';
+import { SCHEDULED_PING_DEFAULTS } from '../../../../lambdas/system/heartbeat';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const api = mockClient(ApiGatewayManagementApiClient);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RECONNECT_DEFAULTS, SCHEDULED_PING_DEFAULTS } from '../../../../lambdas/socketio/config';
+import { RECONNECT_DEFAULTS, SCHEDULED_PING_DEFAULTS } from '../../../../lambdas/system/heartbeat';
 import { estimateHeartbeatCost, PING_COST, PRICES, reconnectCost } from '../../../../lambdas/socketio/heartbeat-cost';
 
 describe('Function: reconnectCost', () => {

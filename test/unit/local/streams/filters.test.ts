@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { streamMappings } from '../../../../lambdas/commons/topology';
+import { streamMappings } from '../../../../lambdas/system/topology';
 import { matchesFilters, matchesPattern } from '../../../../local/streams/filters';
 
 const message = (eventName: string, kind: string) => ({ eventName, dynamodb: { NewImage: { kind: { S: kind } } } });

@@ -9,7 +9,7 @@ import {
   presenceTable,
   roomOf,
   roomsTable,
-} from '../../../../lambdas/commons/schema';
+} from '../../../../lambdas/system/schema';
 
 describe('Constant: roomOf', () => {
   it('names chat and user rooms with distinct prefixes', () => {

@@ -7,7 +7,7 @@ import {
   resolveHeartbeatConfig,
   SCHEDULED_PING_DEFAULTS,
   validateHeartbeatConfig,
-} from '../../../../lambdas/socketio/config';
+} from '../../../../lambdas/system/heartbeat';
 
 describe('Function: resolveHeartbeatConfig', () => {
   it('defaults to a scheduled ping every 5 minutes, well inside the idle timeout', () => {

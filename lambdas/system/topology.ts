@@ -3,7 +3,7 @@
  * stack and the local runtime both build from, so routes, handlers and
  * stream settings can't drift apart between AWS and a laptop.
  */
-import { pingScheduleExpression, resolveHeartbeatConfig, type HeartbeatConfig } from '../socketio/config';
+import { pingScheduleExpression, resolveHeartbeatConfig, type HeartbeatConfig } from './heartbeat';
 import { connectionsTable, membershipsTable, messagesTable, presenceTable, roomsTable, type TableDefinition } from './schema';
 
 /** The Lambda functions, by logical name, with their handler module (relative to the repo root). */
@@ -134,7 +134,7 @@ export const streamMappings: readonly StreamMapping[] = [
 /**
  * The Socket.IO heartbeat, resolved once from the environment
  * (SOCKETIO_HEARTBEAT, SOCKETIO_PING_INTERVAL_MS, SOCKETIO_PING_TIMEOUT_MS;
- * see socketio/config.ts). CDK passes the same values to the functions that
+ * see system/heartbeat.ts). CDK passes the same values to the functions that
  * announce or keep it (`heartbeatFunctions`), so they can't disagree.
  */
 export const heartbeatConfig: HeartbeatConfig = resolveHeartbeatConfig();

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { ClientActionName } from '../../../../protocol';
-import { connectionsTable, fanOutSources, membershipsTable, messagesTable, presenceTable, type TableDefinition } from '../../../../lambdas/commons/schema';
+import { connectionsTable, fanOutSources, membershipsTable, messagesTable, presenceTable, type TableDefinition } from '../../../../lambdas/system/schema';
 import {
   functions,
   heartbeatConfig,
@@ -23,7 +23,7 @@ import {
   verifiesTokens,
   webSocketRoutes,
   type WebSocketRouteKey,
-} from '../../../../lambdas/commons/topology';
+} from '../../../../lambdas/system/topology';
 import { actions } from '../../../../lambdas/domain/actions';
 import { matchesFilters } from '../../../../local/streams/filters';
 import { createStreamRecord } from '../../../helpers/stream-records';
