@@ -4,6 +4,8 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
+import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { HEARTBEAT_ENV } from '../lambdas/system/heartbeat';
 import { ENV } from '../lambdas/commons/env';
 import { allTables } from '../lambdas/system/schema';
@@ -25,6 +27,7 @@ import {
 import { ChatFunction, type ChatFunctionProps } from './constructs/chat-function';
 import { ChatHttpApi } from './constructs/http-api';
 import { JwtVerification } from './constructs/jwt-secret';
+import { Monitoring, type MonitoringThresholds } from './constructs/monitoring';
 import { RealtimeApi, type RealtimeRoute } from './constructs/realtime-api';
 import { StreamFanOut } from './constructs/stream-fan-out';
 import { ChatTables } from './constructs/tables';
@@ -53,6 +56,23 @@ export interface LetteraRealtimeStackProps extends StackProps {
    * @default 'prod'
    */
   readonly stageName?: string;
+  /**
+   * X-Ray tracing (Powertools Tracer) on every function.
+   * @default false
+   */
+  readonly tracing?: boolean;
+  /**
+   * SNS topic every alarm notifies.
+   * @default - a topic is created when `alarmEmail` is given, else alarms have no action
+   */
+  readonly alarmTopic?: ITopic;
+  /**
+   * Email address subscribed to a new alarm topic (ignored when `alarmTopic` is given).
+   * @default - no subscription
+   */
+  readonly alarmEmail?: string;
+  /** @default - the defaults of MonitoringThresholds */
+  readonly alarmThresholds?: MonitoringThresholds;
 }
 
 /** Sizing per function: the fan-out posts to hundreds of connections at once, so it gets more CPU (memory) and time. */
@@ -75,6 +95,7 @@ export class LetteraRealtimeStack extends Stack {
   public readonly httpApi: ChatHttpApi;
   public readonly fanOut: StreamFanOut;
   public readonly jwt: JwtVerification;
+  public readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: LetteraRealtimeStackProps) {
     super(scope, id, props);
@@ -89,7 +110,12 @@ export class LetteraRealtimeStack extends Stack {
 
     const fns = {} as Record<FunctionName, ChatFunction>;
     for (const [name, { entry }] of Object.entries(functions) as [FunctionName, { entry: string }][]) {
-      const fn = new ChatFunction(this, `${pascal(name)}Function`, { entry: resolve(repoRoot, entry), projectRoot: repoRoot, ...sizing[name] });
+      const fn = new ChatFunction(this, `${pascal(name)}Function`, {
+        entry: resolve(repoRoot, entry),
+        projectRoot: repoRoot,
+        tracing: props.tracing,
+        ...sizing[name],
+      });
       for (const { table, access } of tableAccess[name]) {
         fn.bindTable(this.tables.get(table), access);
       }
@@ -142,6 +168,18 @@ export class LetteraRealtimeStack extends Stack {
       });
     }
 
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      functions: fns,
+      fanOutFunction: fns.fanOut,
+      onFailureQueue: this.fanOut.onFailureQueue,
+      webSocketApi: this.realtime.api,
+      webSocketStageName: this.realtime.stage.stageName,
+      httpApi: this.httpApi.api,
+      tables: allTables.map((definition) => this.tables.get(definition).table),
+      alarmTopic: props.alarmTopic ?? (props.alarmEmail === undefined ? undefined : this.createAlarmTopic(props.alarmEmail)),
+      thresholds: props.alarmThresholds,
+    });
+
     new CfnOutput(this, 'WebSocketUrl', { value: this.realtime.url, description: 'wss:// URL clients connect to' });
     new CfnOutput(this, 'HttpApiUrl', { value: this.httpApi.url, description: 'Base URL of the chats/messages HTTP API' });
     if (this.jwt.secretId) {
@@ -149,6 +187,12 @@ export class LetteraRealtimeStack extends Stack {
     }
     new CfnOutput(this, 'OnFailureQueueUrl', { value: this.fanOut.onFailureQueue.queueUrl, description: 'Stream records the fan-out gave up on' });
 
+  }
+
+  private createAlarmTopic(email: string): ITopic {
+    const topic = new Topic(this, 'AlarmTopic', { displayName: 'lettera-realtime alarms', enforceSSL: true });
+    topic.addSubscription(new EmailSubscription(email));
+    return topic;
   }
 }
 

@@ -5,6 +5,7 @@ import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-l
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/commons/metric-names';
 import type { ChatTable, TableAccess } from './tables';
 
 /**
@@ -43,6 +44,13 @@ export interface ChatFunctionProps {
    */
   readonly logRetention?: RetentionDays;
   /**
+   * X-Ray active tracing, with Powertools Tracer segments around AWS calls.
+   * Off by default: traces cost per segment and most teams turn them on to
+   * investigate, not all the time.
+   * @default false
+   */
+  readonly tracing?: boolean;
+  /**
    * Extra environment variables; table names are added with `bindTable`.
    * @default - none
    */
@@ -51,7 +59,7 @@ export interface ChatFunctionProps {
 
 /**
  * A `NodejsFunction` with this project's defaults in one place: the newest
- * Node.js runtime, arm64, X-Ray tracing, JSON logs into its own log group
+ * Node.js runtime, arm64, X-Ray tracing when asked for, JSON logs into its own log group
  * with a retention, and an esbuild ESM bundle (minified, source maps, the AWS
  * SDK bundled so versions are pinned and tree-shaken).
  *
@@ -79,7 +87,7 @@ export class ChatFunction extends NodejsFunction {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Only actions without resource-level permissions get "*": xray:PutTraceSegments/PutTelemetryRecords (active tracing) and, on the fan-out, dynamodb:ListStreams (stream event source). Infra tests pin this list.',
+        'Only actions without resource-level permissions get "*": xray:PutTraceSegments/PutTelemetryRecords (with tracing on) and, on the fan-out, dynamodb:ListStreams (stream event source). Infra tests pin this list.',
     });
 
     super(scope, id, {
@@ -91,13 +99,16 @@ export class ChatFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
-      tracing: Tracing.ACTIVE,
+      tracing: props.tracing === true ? Tracing.ACTIVE : Tracing.DISABLED,
       role,
       logGroup,
       loggingFormat: LoggingFormat.JSON,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'lettera-realtime',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        // Without active tracing there is no trace header to attach segments to.
+        POWERTOOLS_TRACE_ENABLED: String(props.tracing === true),
         ...props.environment,
       },
       bundling: {

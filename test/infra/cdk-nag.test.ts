@@ -24,6 +24,7 @@ describe.each([
   ['a generated JWT secret', {}],
   ['an existing JWT secret', { jwtSecretName: 'lettera/jwt' }],
   ['a JWKS URL', { jwksUrl: 'https://idp.example.com/.well-known/jwks.json' }],
+  ['tracing on and an alarm email', { tracing: true, alarmEmail: 'ops@example.com' }],
 ])('cdk-nag AwsSolutions, GIVEN %s', (_label, props) => {
   const { app } = synthesize(props);
 

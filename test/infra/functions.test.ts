@@ -2,6 +2,7 @@ import { Runtime, RuntimeFamily } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { CHAT_FUNCTION_RUNTIME } from '../../lib/constructs/chat-function';
 import { ENV } from '../../lambdas/commons/env';
+import { METRICS_NAMESPACE } from '../../lambdas/commons/metric-names';
 import { functions, managesConnections, tableAccess, verifiesTokens, type FunctionName } from '../../lambdas/system/topology';
 import { FRONTEND_URL, logicalIdOf, resourcesOfType, synthesize } from './helpers';
 
@@ -33,14 +34,27 @@ describe('Construct: ChatFunction', () => {
   });
 
   describe.each(functionNames)('function %s', (name) => {
-    it('runs on that runtime, arm64, with active tracing and JSON logs', () => {
+    it('runs on that runtime, arm64, with JSON logs and no tracing by default', () => {
       // THEN
       expect(propsOf(name)).toMatchObject({
         Runtime: CHAT_FUNCTION_RUNTIME.name,
         Architectures: ['arm64'],
-        TracingConfig: { Mode: 'Active' },
         LoggingConfig: { LogFormat: 'JSON' },
         Handler: 'index.handler',
+      });
+      expect((propsOf(name).TracingConfig as { Mode?: string } | undefined)?.Mode).not.toBe('Active');
+      expect(envOf(name)).toMatchObject({ POWERTOOLS_TRACE_ENABLED: 'false', POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE });
+    });
+
+    it('traces actively, with the Tracer on, when the stack is given tracing: true', () => {
+      // GIVEN
+      const traced = synthesize({ tracing: true });
+      // WHEN
+      const resource = resourcesOfType(traced.template, 'AWS::Lambda::Function')[logicalIdOf(traced.stack, traced.stack.functions[name])];
+      // THEN
+      expect(resource?.Properties).toMatchObject({
+        TracingConfig: { Mode: 'Active' },
+        Environment: { Variables: { POWERTOOLS_TRACE_ENABLED: 'true' } },
       });
     });
 
