@@ -221,10 +221,12 @@ describe.skipIf(skipReason !== undefined)('Demo page in Chromium', () => {
   it('asks to pick a user again when the token is refused', async () => {
     // Prepare: the page gets a token that expired a minute ago.
     const expired = await signDevToken('alice', { secret: demo.runtime.jwtSecret, expiresIn: '-60s' });
-    const tab = await openPage(browser, demo.baseUrl, async (context) => {
-      await context.route('**/dev/token', (route) =>
-        route.fulfill({ json: { token: expired, userId: 'alice', expiresAt: Date.now() - 60_000 } }),
-      );
+    const tab = await openPage(browser, demo.baseUrl, {
+      prepare: async (context) => {
+        await context.route('**/dev/token', (route) =>
+          route.fulfill({ json: { token: expired, userId: 'alice', expiresAt: Date.now() - 60_000 } }),
+        );
+      },
     });
     tabs.push(tab);
 

@@ -59,13 +59,14 @@ export function initMessageScrolling() {
  */
 export function renderMessages({ keep }) {
   const chatId = state.current;
+  // Measured before anything changes (the Load older button may go away too).
+  const anchor = keep === 'place' ? els.messages.querySelector('[data-message-id]') : null;
+  const anchorTop = anchor?.getBoundingClientRect().top ?? 0;
   renderLoadOlder();
   if (!chatId) {
     els.messages.replaceChildren();
     return;
   }
-  const anchor = keep === 'place' ? els.messages.querySelector('[data-message-id]') : null;
-  const anchorTop = anchor?.getBoundingClientRect().top ?? 0;
   const nodes = sortedMessages(chatId).map(messageNode);
   for (const out of state.outgoing.values()) if (out.chatId === chatId) nodes.push(outgoingNode(out));
   if (nodes.length === 0 && historyOf(chatId).loaded) nodes.push(h('li', 'empty subtle', 'No messages yet. Say hello!'));
