@@ -3,13 +3,15 @@
  * (DynamoDB Local, the gateway emulator, stream pollers, real handlers):
  * two browser contexts are two users chatting in the seeded demo chat.
  */
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signDevToken } from '../../local/tokens';
 import {
+  chatButton,
   composer,
+  isShown,
   launchBrowser,
   messageItem,
   openAs,
@@ -18,8 +20,10 @@ import {
   signIn,
   skipReason,
   typeAndSend,
+  VIEWPORTS,
   waitForConnection,
   waitUntil,
+  type OpenOptions,
   type Tab,
 } from './browser';
 import { startDemoRuntime, type DemoRuntime } from './demo-runtime';
@@ -32,8 +36,8 @@ describe.skipIf(skipReason !== undefined)('Demo page in Chromium', () => {
   let browser: Browser;
   const tabs: Tab[] = [];
 
-  const open = async (userId: string): Promise<Tab> => {
-    const tab = await openAs(browser, demo.baseUrl, userId);
+  const open = async (userId: string, options?: OpenOptions): Promise<Tab> => {
+    const tab = await openAs(browser, demo.baseUrl, userId, options);
     tabs.push(tab);
     return tab;
   };
@@ -240,36 +244,49 @@ describe.skipIf(skipReason !== undefined)('Demo page in Chromium', () => {
     await screenshot(tab.page, 'session-expired');
   });
 
-  it('renders a conversation (the README screenshot)', async () => {
+  it('renders a conversation on a laptop and a phone (the README screenshots)', async () => {
     // Prepare: a chat of its own, so the other tests' messages stay out of the picture.
     await demo.createChat('alice', 'Release 2.4', ['alice', 'bob']);
-    const alice = await open('alice');
-    const bob = await open('bob');
-    for (const tab of [alice, bob]) await tab.page.getByRole('button', { name: /^Release 2\.4/ }).click();
+    const alice = await open('alice', { viewport: VIEWPORTS.desktop });
+    const bob = await open('bob', { viewport: VIEWPORTS.phone });
+    for (const tab of [alice, bob]) await chatButton(tab.page, 'Release 2.4').click();
+    const conversation: [Tab, Tab, string][] = [
+      [alice, bob, 'Morning Bob! Did the fan-out change go out?'],
+      [bob, alice, 'Yes, it went out this morning. Both tabs update instantly here.'],
+      [alice, bob, 'Nice. Any GoneExceptions?'],
+      [bob, alice, 'A few stale connections, all cleaned up by the next fan-out.'],
+      [alice, bob, 'And the phone layout? The composer used to fall off the screen.'],
+      [bob, alice, 'Fixed: only the messages scroll now. Older ones load on request.'],
+      [alice, bob, 'Perfect. Ship it!'],
+    ];
 
     // Act
-    await typeAndSend(alice.page, 'Morning Bob! Did the fan-out change go out?');
-    await waitUntil(messageItem(bob.page, 'Did the fan-out change go out?'));
-    await typeAndSend(bob.page, 'Yes, it went out this morning. Both tabs update instantly here.');
-    await waitUntil(messageItem(alice.page, 'Both tabs update instantly'));
-    await typeAndSend(alice.page, 'Nice. Any GoneExceptions?');
-    await waitUntil(messageItem(bob.page, 'Any GoneExceptions?'));
-    await typeAndSend(bob.page, 'A few stale connections, all cleaned up by the next fan-out.');
-    await waitUntil(messageItem(alice.page, 'all cleaned up'));
+    for (const [from, to, text] of conversation) {
+      await typeAndSend(from.page, text);
+      await waitUntil(messageItem(to.page, text));
+    }
     // Typed at a human pace: right after a send the server throttles a new
     // user:typing (1 s per user and chat), and the client repeats it after 2 s.
     await composer(bob.page).pressSequentially('Checking the stream logs now', { delay: 120 });
     await waitUntil(alice.page.locator('#typing', { hasText: 'Bob is typing…' }));
     await alice.page.mouse.move(0, 0);
-    const shot = await screenshot(alice.page, 'demo');
+    const desktopShot = await screenshot(alice.page, 'demo');
+    await composer(alice.page).pressSequentially('Thanks!', { delay: 120 });
+    await waitUntil(bob.page.locator('#typing', { hasText: 'Alice is typing…' }));
+    const phoneShot = await screenshot(bob.page, 'demo-phone');
 
     // Assess
-    expect(existsSync(shot)).toBe(true);
-    expect(alice.errors).toEqual([]);
-    // docs/demo.png is committed; refresh it on purpose only.
+    for (const tab of [alice, bob]) {
+      expect(await isShown(messageItem(tab.page, 'Perfect. Ship it'))).toBe(true);
+      expect(await isShown(composer(tab.page))).toBe(true);
+      expect(await isShown(tab.page.locator('#typing'))).toBe(true);
+      expect(tab.errors).toEqual([]);
+    }
+    // docs/demo.png and docs/demo-phone.png are committed; refresh them on purpose only.
     if (process.env.UPDATE_DEMO_SCREENSHOT === '1') {
       mkdirSync('docs', { recursive: true });
-      copyFileSync(shot, join('docs', 'demo.png'));
+      copyFileSync(desktopShot, join('docs', 'demo.png'));
+      copyFileSync(phoneShot, join('docs', 'demo-phone.png'));
     }
   });
 });
