@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { describe, it } from 'vitest';
 
 /** Where the Debian package installs Chromium (`apt-get install chromium`). */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -148,4 +149,37 @@ export function isShown(locator: Locator): Promise<boolean> {
 /** The chat's button in the sidebar, by its title. */
 export function chatButton(page: Page, title: string): Locator {
   return page.locator('#chat-list .chat-button').filter({ has: page.locator('.chat-name', { hasText: title }) });
+}
+
+/**
+ * Closes the tabs a test opened (and empties the list). After a failed
+ * test it first saves each tab's screenshot and prints its page errors and
+ * the error the page showed, for the report.
+ */
+export async function closeTabs(tabs: Tab[], testName: string, failed: boolean): Promise<void> {
+  for (const [i, tab] of tabs.splice(0).entries()) {
+    if (failed && !tab.page.isClosed()) {
+      await screenshot(tab.page, `FAILED-${testName.replace(/\W+/g, '-')}-${i}`);
+      if (await tab.page.locator('#alert').isVisible()) {
+        console.error(`error shown by the page (tab ${i}): ${await tab.page.locator('#alert-text').textContent()}`);
+      }
+    }
+    if (failed && tab.errors.length > 0) console.error(`page errors (tab ${i}):\n${tab.errors.join('\n')}`);
+    await tab.context.close();
+  }
+}
+
+/**
+ * Why a skip can happen: the browser tests need Debian's Chromium at
+ * /usr/bin/chromium (.ci/run installs it, so CI always runs them). On a
+ * machine without it a suite is skipped, and this placeholder puts the
+ * reason and the install command into the test report instead of letting
+ * the suite vanish silently.
+ */
+export function reportSkippedSuite(suite: string): void {
+  const reason = skipReason;
+  if (reason === undefined) return;
+  describe(suite, () => {
+    it.skip(reason, () => undefined); // Skipped only when Chromium is missing; `reason` says how to install it.
+  });
 }

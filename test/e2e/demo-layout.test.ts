@@ -5,24 +5,21 @@
  * down, older history loads on request, and a user can create and leave
  * chats. Its own runtime, so carol starts in no chat at all.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   chatButton,
   composer,
   isShown,
-  launchBrowser,
   messageItem,
-  openAs,
+  reportSkippedSuite,
   screenshot,
   skipReason,
   typeAndSend,
   VIEWPORTS,
   waitUntil,
-  type OpenOptions,
-  type Tab,
 } from './browser';
-import { startDemoRuntime, type DemoRuntime } from './demo-runtime';
+import { useDemoSuite } from './demo-suite';
 
 /** The page's history page size (web/src/chats.js HISTORY_PAGE): the newest 30 show first. */
 const HISTORY_PAGE = 30;
@@ -31,48 +28,22 @@ const HISTORY_PAGE = 30;
 const line = (i: number): string => `Line ${String(i).padStart(2, '0')} of the thread`;
 
 describe.skipIf(skipReason !== undefined)('Demo page layout and chat management in Chromium', () => {
-  let demo: DemoRuntime;
-  let browser: Browser;
-  const tabs: Tab[] = [];
-
-  const open = async (userId: string, options?: OpenOptions): Promise<Tab> => {
-    const tab = await openAs(browser, demo.baseUrl, userId, options);
-    tabs.push(tab);
-    return tab;
-  };
+  const suite = useDemoSuite();
 
   /**
    * Writes `count` messages over the HTTP API, taking turns among the
    * senders so none of them reaches the flood limit (20 per 10 s per chat).
    */
   const fill = async (chatId: string, count: number, senders: readonly string[]): Promise<void> => {
-    for (let i = 1; i <= count; i += 1) await demo.sendOverHttp(senders[i % senders.length] as string, chatId, line(i));
+    for (let i = 1; i <= count; i += 1) await suite.demo.sendOverHttp(senders[i % senders.length] as string, chatId, line(i));
   };
 
   const scroller = (page: Page) => page.locator('#message-scroller');
 
-  beforeAll(async () => {
-    [demo, browser] = await Promise.all([startDemoRuntime(), launchBrowser()]);
-  });
-
-  afterEach(async (ctx) => {
-    const failed = ctx.task.result?.state === 'fail';
-    for (const [i, tab] of tabs.splice(0).entries()) {
-      if (failed && !tab.page.isClosed()) await screenshot(tab.page, `FAILED-${ctx.task.name.replace(/\W+/g, '-')}-${i}`);
-      if (failed && tab.errors.length > 0) console.error(`page errors (tab ${i}):\n${tab.errors.join('\n')}`);
-      await tab.context.close();
-    }
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await demo?.stop();
-  });
-
   it('lets carol, in no chat yet, create one that alice then sees', async () => {
     // Prepare
-    const alice = await open('alice');
-    const carol = await open('carol');
+    const alice = await suite.open('alice');
+    const carol = await suite.open('carol');
     await waitUntil(carol.page.getByText('No chats yet.'));
     expect(await composer(carol.page).isDisabled()).toBe(true);
 
@@ -88,7 +59,7 @@ describe.skipIf(skipReason !== undefined)('Demo page layout and chat management 
     await waitUntil(chatButton(carol.page, "Carol's corner").and(carol.page.locator('[aria-current="true"]')));
     expect(await carol.page.locator('#chat-title').textContent()).toBe("Carol's corner");
     await waitUntil(carol.page.locator('#composer-input:focus'));
-    const created = (await demo.chatsOf('carol')).find((chat) => chat.title === "Carol's corner");
+    const created = (await suite.demo.chatsOf('carol')).find((chat) => chat.title === "Carol's corner");
     expect(created?.participants.sort()).toEqual(['alice', 'carol']);
 
     // Act: the first message tells alice's page about the chat.
@@ -103,9 +74,9 @@ describe.skipIf(skipReason !== undefined)('Demo page layout and chat management 
   for (const [name, viewport] of Object.entries(VIEWPORTS)) {
     it(`keeps the composer, the newest message and the typing line on a ${name} screen (${viewport.width}×${viewport.height}) after 50 messages`, async () => {
       // Prepare
-      const { chatId } = await demo.createChat('bob', `Busy day (${name})`, ['alice', 'bob', 'carol']);
-      const alice = await open('alice', { viewport });
-      const bob = await open('bob');
+      const { chatId } = await suite.demo.createChat('bob', `Busy day (${name})`, ['alice', 'bob', 'carol']);
+      const alice = await suite.open('alice', { viewport });
+      const bob = await suite.open('bob');
       for (const tab of [alice, bob]) await chatButton(tab.page, `Busy day (${name})`).click();
       await waitUntil(alice.page.getByText('No messages yet. Say hello!'));
 
@@ -132,9 +103,9 @@ describe.skipIf(skipReason !== undefined)('Demo page layout and chat management 
 
   it('leaves a reader of older messages where they are and offers a "New messages" pill', async () => {
     // Prepare: alice reads the start of a conversation that does not fit.
-    const { chatId } = await demo.createChat('alice', 'Long read', ['alice', 'bob', 'carol']);
+    const { chatId } = await suite.demo.createChat('alice', 'Long read', ['alice', 'bob', 'carol']);
     await fill(chatId, 25, ['bob', 'carol']);
-    const alice = await open('alice', { viewport: VIEWPORTS.desktop });
+    const alice = await suite.open('alice', { viewport: VIEWPORTS.desktop });
     await chatButton(alice.page, 'Long read').click();
     await waitUntil(messageItem(alice.page, line(25)));
     expect(await isShown(messageItem(alice.page, line(25)))).toBe(true);
@@ -147,7 +118,7 @@ describe.skipIf(skipReason !== undefined)('Demo page layout and chat management 
     );
 
     // Act
-    await demo.sendOverHttp('bob', chatId, 'Breaking: the build is green');
+    await suite.demo.sendOverHttp('bob', chatId, 'Breaking: the build is green');
 
     // Assess: the message is in the list, the reader stays at the top, the pill shows.
     const fresh = messageItem(alice.page, 'Breaking: the build is green');
@@ -172,9 +143,9 @@ describe.skipIf(skipReason !== undefined)('Demo page layout and chat management 
 
   it('loads older messages above the ones shown, with the keyboard, keeping the place', async () => {
     // Prepare: more history than one page.
-    const { chatId } = await demo.createChat('carol', 'Archive', ['alice', 'bob', 'carol']);
+    const { chatId } = await suite.demo.createChat('carol', 'Archive', ['alice', 'bob', 'carol']);
     await fill(chatId, 50, ['alice', 'bob', 'carol']);
-    const alice = await open('alice', { viewport: VIEWPORTS.desktop });
+    const alice = await suite.open('alice', { viewport: VIEWPORTS.desktop });
     await chatButton(alice.page, 'Archive').click();
     await waitUntil(messageItem(alice.page, line(50)));
     const firstShown = line(50 - HISTORY_PAGE + 1);
@@ -201,8 +172,8 @@ describe.skipIf(skipReason !== undefined)('Demo page layout and chat management 
 
   it('leaves a chat: it goes from the list and the server, and the next chat opens', async () => {
     // Prepare
-    await demo.createChat('bob', 'Leaving soon', ['alice', 'bob']);
-    const alice = await open('alice');
+    await suite.demo.createChat('bob', 'Leaving soon', ['alice', 'bob']);
+    const alice = await suite.open('alice');
     await chatButton(alice.page, 'Leaving soon').click();
     await waitUntil(alice.page.locator('#chat-title', { hasText: 'Leaving soon' }));
     alice.page.once('dialog', (dialog) => void dialog.accept());
@@ -214,16 +185,9 @@ describe.skipIf(skipReason !== undefined)('Demo page layout and chat management 
     await waitUntil(chatButton(alice.page, 'Leaving soon'), 'detached');
     expect(await alice.page.locator('#chat-title').textContent()).not.toBe('Leaving soon');
     expect(await composer(alice.page).isEnabled()).toBe(true);
-    expect((await demo.chatsOf('alice')).map((chat) => chat.title)).not.toContain('Leaving soon');
-    expect((await demo.chatsOf('bob')).find((chat) => chat.title === 'Leaving soon')?.participants).toEqual(['bob']);
+    expect((await suite.demo.chatsOf('alice')).map((chat) => chat.title)).not.toContain('Leaving soon');
+    expect((await suite.demo.chatsOf('bob')).find((chat) => chat.title === 'Leaving soon')?.participants).toEqual(['bob']);
   });
 });
 
-// The suite above is skipped only when Chromium is missing (see browser.ts);
-// this placeholder puts the reason and the install command into the report.
-const reason = skipReason;
-if (reason !== undefined) {
-  describe('Demo page layout and chat management in Chromium', () => {
-    it.skip(reason, () => undefined); // Skipped only when Chromium is missing; `reason` says how to install it.
-  });
-}
+reportSkippedSuite('Demo page layout and chat management in Chromium');
