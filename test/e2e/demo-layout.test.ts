@@ -24,6 +24,12 @@ import { useDemoSuite } from './demo-suite';
 /** The page's history page size (web/src/chats.js HISTORY_PAGE): the newest 30 show first. */
 const HISTORY_PAGE = 30;
 
+/**
+ * Tests that write 50 messages take ~10 s alone and twice that on a busy
+ * two-core machine: room above the 20 s default (a stuck test still ends).
+ */
+const FILL_TIMEOUT_MS = 60_000;
+
 /** The text of the i-th message of a filled chat; zero-padded so no text contains another. */
 const line = (i: number): string => `Line ${String(i).padStart(2, '0')} of the thread`;
 
@@ -98,7 +104,7 @@ describe.skipIf(skipReason !== undefined)('Demo page layout and chat management 
       // Only the message list scrolls, never the page.
       expect(await alice.page.evaluate(() => document.documentElement.scrollHeight <= window.innerHeight)).toBe(true);
       expect(alice.errors).toEqual([]);
-    });
+    }, FILL_TIMEOUT_MS);
   }
 
   it('leaves a reader of older messages where they are and offers a "New messages" pill', async () => {
@@ -139,18 +145,19 @@ describe.skipIf(skipReason !== undefined)('Demo page layout and chat management 
     await waitUntil(pill, 'hidden');
     expect(await isShown(fresh)).toBe(true);
     expect(await isShown(composer(alice.page))).toBe(true);
-  });
+  }, FILL_TIMEOUT_MS);
 
   it('loads older messages above the ones shown, with the keyboard, keeping the place', async () => {
     // Prepare: more history than one page.
+    const total = HISTORY_PAGE + 10;
     const { chatId } = await suite.demo.createChat('carol', 'Archive', ['alice', 'bob', 'carol']);
-    await fill(chatId, 50, ['alice', 'bob', 'carol']);
+    await fill(chatId, total, ['alice', 'bob', 'carol']);
     const alice = await suite.open('alice', { viewport: VIEWPORTS.desktop });
     await chatButton(alice.page, 'Archive').click();
-    await waitUntil(messageItem(alice.page, line(50)));
-    const firstShown = line(50 - HISTORY_PAGE + 1);
+    await waitUntil(messageItem(alice.page, line(total)));
+    const firstShown = line(total - HISTORY_PAGE + 1);
     expect(await alice.page.locator('#messages li[data-message-id]').count()).toBe(HISTORY_PAGE);
-    expect(await messageItem(alice.page, line(50 - HISTORY_PAGE)).count()).toBe(0);
+    expect(await messageItem(alice.page, line(total - HISTORY_PAGE)).count()).toBe(0);
     const loadOlder = alice.page.getByRole('button', { name: 'Load older messages' });
     await loadOlder.scrollIntoViewIfNeeded();
     const before = await messageItem(alice.page, firstShown).evaluate((el) => el.getBoundingClientRect().top);
@@ -159,16 +166,16 @@ describe.skipIf(skipReason !== undefined)('Demo page layout and chat management 
     await loadOlder.focus();
     await alice.page.keyboard.press('Enter');
 
-    // Assess: all 50 in order, nothing older to load, the first message read stays put.
+    // Assess: all of them in order, nothing older to load, the first message read stays put.
     await waitUntil(messageItem(alice.page, line(1)), 'attached');
     await waitUntil(loadOlder, 'hidden');
     const shown = await alice.page.locator('#messages li[data-message-id] .content').allTextContents();
-    expect(shown).toEqual(Array.from({ length: 50 }, (_, i) => line(i + 1)));
+    expect(shown).toEqual(Array.from({ length: total }, (_, i) => line(i + 1)));
     const after = await messageItem(alice.page, firstShown).evaluate((el) => el.getBoundingClientRect().top);
     expect(Math.abs(after - before)).toBeLessThanOrEqual(1);
     expect(await isShown(messageItem(alice.page, line(1)))).toBe(false);
     expect(await isShown(composer(alice.page))).toBe(true);
-  });
+  }, FILL_TIMEOUT_MS);
 
   it('leaves a chat: it goes from the list and the server, and the next chat opens', async () => {
     // Prepare
