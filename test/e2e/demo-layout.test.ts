@@ -58,6 +58,7 @@ describe.skipIf(skipReason !== undefined)('Demo page layout and chat management 
     const dialog = carol.page.getByRole('dialog', { name: 'New chat' });
     await dialog.getByLabel('Title').fill("Carol's corner");
     await dialog.getByLabel('Alice').check();
+    await screenshot(carol.page, 'new-chat-dialog');
     await dialog.getByRole('button', { name: 'Create chat' }).click();
 
     // Assess: the chat is open for carol, with the composer ready.
