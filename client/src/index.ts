@@ -56,6 +56,7 @@ export {
   type ServerListenEvents,
 } from './typed-events';
 export { KEEPALIVE_ACTION } from '../../protocol';
+export { MAX_CONTENT_LENGTH, TYPING_EXPIRES_IN_MS } from '../../protocol';
 export type {
   AckResults,
   Chat,

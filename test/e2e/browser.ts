@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { describe, it } from 'vitest';
 
 /** Where the Debian package installs Chromium (`apt-get install chromium`). */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -56,14 +57,23 @@ export interface Tab {
   readonly errors: string[];
 }
 
+/** Screen sizes the layout is tested at: a common laptop and a phone. */
+export const VIEWPORTS = {
+  desktop: { width: 1366, height: 768 },
+  phone: { width: 390, height: 760 },
+} as const;
+
+export interface OpenOptions {
+  /** Called with the new context before the page loads (e.g. to route requests). */
+  readonly prepare?: (context: BrowserContext) => Promise<void>;
+  /** @default { width: 1200, height: 760 } */
+  readonly viewport?: { readonly width: number; readonly height: number };
+}
+
 /** Opens the demo page in a fresh browser context. */
-export async function openPage(
-  browser: Browser,
-  baseUrl: string,
-  prepare: (context: BrowserContext) => Promise<void> = async () => undefined,
-): Promise<Tab> {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 760 } });
-  await prepare(context);
+export async function openPage(browser: Browser, baseUrl: string, options: OpenOptions = {}): Promise<Tab> {
+  const context = await browser.newContext({ viewport: options.viewport ?? { width: 1200, height: 760 } });
+  await options.prepare?.(context);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
@@ -87,13 +97,8 @@ export async function waitForConnection(page: Page, state: 'connecting' | 'conne
 }
 
 /** Opens the page as a user and waits until its socket is connected. */
-export async function openAs(
-  browser: Browser,
-  baseUrl: string,
-  userId: string,
-  prepare?: (context: BrowserContext) => Promise<void>,
-): Promise<Tab> {
-  const tab = await openPage(browser, baseUrl, prepare);
+export async function openAs(browser: Browser, baseUrl: string, userId: string, options?: OpenOptions): Promise<Tab> {
+  const tab = await openPage(browser, baseUrl, options);
   await signIn(tab.page, userId);
   await waitForConnection(tab.page, 'connected');
   return tab;
@@ -104,8 +109,8 @@ export function messageItem(page: Page, text: string): Locator {
   return page.locator('#messages li').filter({ has: page.locator('.content', { hasText: text }) });
 }
 
-/** Waits until a locator is visible (or, with state 'detached' / 'hidden', gone). */
-export async function waitUntil(locator: Locator, state: 'visible' | 'hidden' | 'detached' = 'visible', timeout = UI_TIMEOUT_MS): Promise<void> {
+/** Waits until a locator is visible (or in the DOM, possibly scrolled away: 'attached'; or, with 'detached' / 'hidden', gone). */
+export async function waitUntil(locator: Locator, state: 'visible' | 'attached' | 'hidden' | 'detached' = 'visible', timeout = UI_TIMEOUT_MS): Promise<void> {
   await locator.waitFor({ state, timeout });
 }
 
@@ -119,4 +124,62 @@ export async function typeAndSend(page: Page, text: string): Promise<void> {
   const box = composer(page);
   await box.fill(text);
   await box.press('Enter');
+}
+
+/**
+ * Whether an element is wholly on screen: inside the viewport and inside
+ * every scrolling ancestor's visible box (a message scrolled out of its list
+ * is not shown even though the list itself is in the viewport).
+ */
+export function isShown(locator: Locator): Promise<boolean> {
+  return locator.evaluate((el) => {
+    const box = el.getBoundingClientRect();
+    // 1 px of slack for sub-pixel layout.
+    const within = (o: { top: number; bottom: number; left: number; right: number }): boolean =>
+      box.top >= o.top - 1 && box.bottom <= o.bottom + 1 && box.left >= o.left - 1 && box.right <= o.right + 1;
+    if (box.height === 0 || !within({ top: 0, left: 0, bottom: window.innerHeight, right: window.innerWidth })) return false;
+    for (let parent = el.parentElement; parent; parent = parent.parentElement) {
+      const style = getComputedStyle(parent);
+      if (/auto|scroll|hidden/.test(`${style.overflowX} ${style.overflowY}`) && !within(parent.getBoundingClientRect())) return false;
+    }
+    return true;
+  });
+}
+
+/** The chat's button in the sidebar, by its title. */
+export function chatButton(page: Page, title: string): Locator {
+  return page.locator('#chat-list .chat-button').filter({ has: page.locator('.chat-name', { hasText: title }) });
+}
+
+/**
+ * Closes the tabs a test opened (and empties the list). After a failed
+ * test it first saves each tab's screenshot and prints its page errors and
+ * the error the page showed, for the report.
+ */
+export async function closeTabs(tabs: Tab[], testName: string, failed: boolean): Promise<void> {
+  for (const [i, tab] of tabs.splice(0).entries()) {
+    if (failed && !tab.page.isClosed()) {
+      await screenshot(tab.page, `FAILED-${testName.replace(/\W+/g, '-')}-${i}`);
+      if (await tab.page.locator('#alert').isVisible()) {
+        console.error(`error shown by the page (tab ${i}): ${await tab.page.locator('#alert-text').textContent()}`);
+      }
+    }
+    if (failed && tab.errors.length > 0) console.error(`page errors (tab ${i}):\n${tab.errors.join('\n')}`);
+    await tab.context.close();
+  }
+}
+
+/**
+ * Why a skip can happen: the browser tests need Debian's Chromium at
+ * /usr/bin/chromium (.ci/run installs it, so CI always runs them). On a
+ * machine without it a suite is skipped, and this placeholder puts the
+ * reason and the install command into the test report instead of letting
+ * the suite vanish silently.
+ */
+export function reportSkippedSuite(suite: string): void {
+  const reason = skipReason;
+  if (reason === undefined) return;
+  describe(suite, () => {
+    it.skip(reason, () => undefined); // Skipped only when Chromium is missing; `reason` says how to install it.
+  });
 }

@@ -3,66 +3,38 @@
  * (DynamoDB Local, the gateway emulator, stream pollers, real handlers):
  * two browser contexts are two users chatting in the seeded demo chat.
  */
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signDevToken } from '../../local/tokens';
 import {
+  chatButton,
   composer,
-  launchBrowser,
+  isShown,
   messageItem,
-  openAs,
   openPage,
+  reportSkippedSuite,
   screenshot,
   signIn,
   skipReason,
   typeAndSend,
+  VIEWPORTS,
   waitForConnection,
   waitUntil,
   type Tab,
 } from './browser';
-import { startDemoRuntime, type DemoRuntime } from './demo-runtime';
+import { useDemoSuite } from './demo-suite';
 
 /** The seeded chat alice and bob share (local/seed.ts). */
 const CHAT_ID = 'demo';
 
 describe.skipIf(skipReason !== undefined)('Demo page in Chromium', () => {
-  let demo: DemoRuntime;
-  let browser: Browser;
-  const tabs: Tab[] = [];
-
-  const open = async (userId: string): Promise<Tab> => {
-    const tab = await openAs(browser, demo.baseUrl, userId);
-    tabs.push(tab);
-    return tab;
-  };
-
-  beforeAll(async () => {
-    [demo, browser] = await Promise.all([startDemoRuntime(), launchBrowser()]);
-  });
-
-  afterEach(async (ctx) => {
-    const failed = ctx.task.result?.state === 'fail';
-    for (const [i, tab] of tabs.splice(0).entries()) {
-      if (failed && !tab.page.isClosed()) await screenshot(tab.page, `FAILED-${ctx.task.name.replace(/\W+/g, '-')}-${i}`);
-      if (failed && tab.errors.length > 0) console.error(`page errors (tab ${i}):\n${tab.errors.join('\n')}`);
-      if (failed && !tab.page.isClosed() && (await tab.page.locator('#alert').isVisible())) {
-        console.error(`error shown by the page (tab ${i}): ${await tab.page.locator('#alert-text').textContent()}`);
-      }
-      await tab.context.close();
-    }
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await demo?.stop();
-  });
+  const suite = useDemoSuite();
 
   it('delivers a message sent by one user to the other, as text', async () => {
     // Prepare
-    const alice = await open('alice');
-    const bob = await open('bob');
+    const alice = await suite.open('alice');
+    const bob = await suite.open('bob');
     const hostile = '<img src=x onerror="window.__pwned=1"> hello from alice';
 
     // Act
@@ -80,8 +52,8 @@ describe.skipIf(skipReason !== undefined)('Demo page in Chromium', () => {
 
   it('shows typing and hides it again when the typist stops', async () => {
     // Prepare
-    const alice = await open('alice');
-    const bob = await open('bob');
+    const alice = await suite.open('alice');
+    const bob = await suite.open('bob');
     const indicator = alice.page.locator('#typing', { hasText: 'Bob is typing…' });
 
     // Act
@@ -99,8 +71,8 @@ describe.skipIf(skipReason !== undefined)('Demo page in Chromium', () => {
 
   it('expires a typing indicator by itself when the typist vanishes without stopping', async () => {
     // Prepare
-    const alice = await open('alice');
-    const bob = await open('bob');
+    const alice = await suite.open('alice');
+    const bob = await suite.open('bob');
     const indicator = alice.page.locator('#typing', { hasText: 'Bob is typing…' });
     await composer(bob.page).pressSequentially('Hold on', { delay: 20 });
     await waitUntil(indicator);
@@ -115,9 +87,9 @@ describe.skipIf(skipReason !== undefined)('Demo page in Chromium', () => {
 
   it('turns the online dot off when the other tab closes', async () => {
     // Prepare: Alice first, so she sees Bob arrive (there is no presence query).
-    const alice = await open('alice');
+    const alice = await suite.open('alice');
     const bobDot = alice.page.locator('.participant[data-user-id="bob"]');
-    const bob = await open('bob');
+    const bob = await suite.open('bob');
     await waitUntil(alice.page.locator('.participant[data-user-id="bob"][data-presence="online"]'));
     await screenshot(alice.page, 'presence-online');
 
@@ -133,8 +105,8 @@ describe.skipIf(skipReason !== undefined)('Demo page in Chromium', () => {
 
   it('propagates an edit made with the keyboard and a delete', async () => {
     // Prepare
-    const alice = await open('alice');
-    const bob = await open('bob');
+    const alice = await suite.open('alice');
+    const bob = await suite.open('bob');
     await typeAndSend(alice.page, 'Meet at 12?');
     await waitUntil(messageItem(bob.page, 'Meet at 12?'));
 
@@ -169,19 +141,19 @@ describe.skipIf(skipReason !== undefined)('Demo page in Chromium', () => {
 
   it('loses nothing when the server drops the socket and the page reconnects', async () => {
     // Prepare
-    const alice = await open('alice');
-    await open('bob');
+    const alice = await suite.open('alice');
+    await suite.open('bob');
     await typeAndSend(alice.page, 'before the drop');
     await waitUntil(messageItem(alice.page, 'before the drop').filter({ hasNot: alice.page.locator('.status', { hasText: 'Sending' }) }));
 
     // Act: drop Alice's socket, keep her offline while Bob writes over HTTP.
-    const dropped = await demo.dropConnections('alice');
+    const dropped = await suite.demo.dropConnections('alice');
     await alice.context.setOffline(true);
     await waitForConnection(alice.page, 'reconnecting');
     await screenshot(alice.page, 'reconnecting');
     const missed = ['missed one', 'missed two', 'missed three'];
-    for (const content of missed) await demo.sendOverHttp('bob', CHAT_ID, content);
-    await demo.runtime.settle();
+    for (const content of missed) await suite.demo.sendOverHttp('bob', CHAT_ID, content);
+    await suite.demo.runtime.settle();
     await alice.context.setOffline(false);
     await waitForConnection(alice.page, 'connected');
 
@@ -197,8 +169,8 @@ describe.skipIf(skipReason !== undefined)('Demo page in Chromium', () => {
 
   it('can be used with the keyboard alone', async () => {
     // Prepare
-    const tab = await openPage(browser, demo.baseUrl);
-    tabs.push(tab);
+    const tab = await openPage(suite.browser, suite.demo.baseUrl);
+    suite.track(tab);
     const { page } = tab;
     // The page starts with focus on the first user.
     await waitUntil(page.locator('input[name="user"][value="alice"]:focus'));
@@ -220,13 +192,15 @@ describe.skipIf(skipReason !== undefined)('Demo page in Chromium', () => {
 
   it('asks to pick a user again when the token is refused', async () => {
     // Prepare: the page gets a token that expired a minute ago.
-    const expired = await signDevToken('alice', { secret: demo.runtime.jwtSecret, expiresIn: '-60s' });
-    const tab = await openPage(browser, demo.baseUrl, async (context) => {
-      await context.route('**/dev/token', (route) =>
-        route.fulfill({ json: { token: expired, userId: 'alice', expiresAt: Date.now() - 60_000 } }),
-      );
+    const expired = await signDevToken('alice', { secret: suite.demo.runtime.jwtSecret, expiresIn: '-60s' });
+    const tab = await openPage(suite.browser, suite.demo.baseUrl, {
+      prepare: async (context) => {
+        await context.route('**/dev/token', (route) =>
+          route.fulfill({ json: { token: expired, userId: 'alice', expiresAt: Date.now() - 60_000 } }),
+        );
+      },
     });
-    tabs.push(tab);
+    suite.track(tab);
 
     // Act
     await signIn(tab.page, 'alice');
@@ -238,48 +212,51 @@ describe.skipIf(skipReason !== undefined)('Demo page in Chromium', () => {
     await screenshot(tab.page, 'session-expired');
   });
 
-  it('renders a conversation (the README screenshot)', async () => {
+  it('renders a conversation on a laptop and a phone (the README screenshots)', async () => {
     // Prepare: a chat of its own, so the other tests' messages stay out of the picture.
-    await demo.createChat('alice', 'Release 2.4', ['alice', 'bob']);
-    const alice = await open('alice');
-    const bob = await open('bob');
-    for (const tab of [alice, bob]) await tab.page.getByRole('button', { name: /^Release 2\.4/ }).click();
+    await suite.demo.createChat('alice', 'Release 2.4', ['alice', 'bob']);
+    const alice = await suite.open('alice', { viewport: VIEWPORTS.desktop });
+    const bob = await suite.open('bob', { viewport: VIEWPORTS.phone });
+    for (const tab of [alice, bob]) await chatButton(tab.page, 'Release 2.4').click();
+    const conversation: [Tab, Tab, string][] = [
+      [alice, bob, 'Morning Bob! Did the fan-out change go out?'],
+      [bob, alice, 'Yes, it went out this morning. Both tabs update instantly here.'],
+      [alice, bob, 'Nice. Any GoneExceptions?'],
+      [bob, alice, 'A few stale connections, all cleaned up by the next fan-out.'],
+      [alice, bob, 'And the phone layout? The composer used to fall off the screen.'],
+      [bob, alice, 'Fixed: only the messages scroll now. Older ones load on request.'],
+      [alice, bob, 'Perfect. Ship it!'],
+    ];
 
     // Act
-    await typeAndSend(alice.page, 'Morning Bob! Did the fan-out change go out?');
-    await waitUntil(messageItem(bob.page, 'Did the fan-out change go out?'));
-    await typeAndSend(bob.page, 'Yes, it went out this morning. Both tabs update instantly here.');
-    await waitUntil(messageItem(alice.page, 'Both tabs update instantly'));
-    await typeAndSend(alice.page, 'Nice. Any GoneExceptions?');
-    await waitUntil(messageItem(bob.page, 'Any GoneExceptions?'));
-    await typeAndSend(bob.page, 'A few stale connections, all cleaned up by the next fan-out.');
-    await waitUntil(messageItem(alice.page, 'all cleaned up'));
+    for (const [from, to, text] of conversation) {
+      await typeAndSend(from.page, text);
+      await waitUntil(messageItem(to.page, text));
+    }
     // Typed at a human pace: right after a send the server throttles a new
     // user:typing (1 s per user and chat), and the client repeats it after 2 s.
     await composer(bob.page).pressSequentially('Checking the stream logs now', { delay: 120 });
     await waitUntil(alice.page.locator('#typing', { hasText: 'Bob is typing…' }));
     await alice.page.mouse.move(0, 0);
-    const shot = await screenshot(alice.page, 'demo');
+    const desktopShot = await screenshot(alice.page, 'demo');
+    await composer(alice.page).pressSequentially('Thanks!', { delay: 120 });
+    await waitUntil(bob.page.locator('#typing', { hasText: 'Alice is typing…' }));
+    const phoneShot = await screenshot(bob.page, 'demo-phone');
 
     // Assess
-    expect(existsSync(shot)).toBe(true);
-    expect(alice.errors).toEqual([]);
-    // docs/demo.png is committed; refresh it on purpose only.
+    for (const tab of [alice, bob]) {
+      expect(await isShown(messageItem(tab.page, 'Perfect. Ship it'))).toBe(true);
+      expect(await isShown(composer(tab.page))).toBe(true);
+      expect(await isShown(tab.page.locator('#typing'))).toBe(true);
+      expect(tab.errors).toEqual([]);
+    }
+    // docs/suite.demo.png and docs/demo-phone.png are committed; refresh them on purpose only.
     if (process.env.UPDATE_DEMO_SCREENSHOT === '1') {
       mkdirSync('docs', { recursive: true });
-      copyFileSync(shot, join('docs', 'demo.png'));
+      copyFileSync(desktopShot, join('docs', 'suite.demo.png'));
+      copyFileSync(phoneShot, join('docs', 'demo-phone.png'));
     }
   });
 });
 
-// Why a skip can happen: the browser tests need Debian's Chromium at
-// /usr/bin/chromium (.ci/run installs it, so CI always runs them). On a
-// machine without it the suite above is skipped, and this placeholder puts
-// the reason and the install command into the test report instead of
-// letting the suite vanish silently.
-const reason = skipReason;
-if (reason !== undefined) {
-  describe('Demo page in Chromium', () => {
-    it.skip(reason, () => undefined); // Skipped only when Chromium is missing; `reason` says how to install it.
-  });
-}
+reportSkippedSuite('Demo page in Chromium');

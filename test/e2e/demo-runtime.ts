@@ -19,6 +19,8 @@ export interface DemoRuntime {
   dropConnections(userId: string): Promise<number>;
   /** Creates a chat over the HTTP API as `userId` (who is always a participant). */
   createChat(userId: string, title: string, participants: string[]): Promise<{ chatId: string }>;
+  /** The chats a user is in, from the HTTP API. */
+  chatsOf(userId: string): Promise<{ chatId: string; title: string; participants: string[] }[]>;
   /** Sends a message over the HTTP API as a user. */
   sendOverHttp(userId: string, chatId: string, content: string): Promise<{ messageId: string }>;
   stop(): Promise<void>;
@@ -69,6 +71,11 @@ export async function startDemoRuntime(): Promise<DemoRuntime> {
         const ids = await connectionsOf(userId);
         for (const id of ids) await management.send(new DeleteConnectionCommand({ ConnectionId: id }));
         return ids.length;
+      },
+      async chatsOf(userId) {
+        const res = await fetch(`${runtime.httpUrl}/chats`, { headers: { authorization: `Bearer ${await runtime.token(userId)}` } });
+        if (res.status !== 200) throw new Error(`GET /chats as ${userId}: ${res.status} ${await res.text()}`);
+        return ((await res.json()) as { items: { chatId: string; title: string; participants: string[] }[] }).items;
       },
       createChat: (userId, title, participants) => post(userId, '/chats', { title, participants }),
       sendOverHttp: (userId, chatId, content) => post(userId, `/chats/${encodeURIComponent(chatId)}/messages`, { content }),

@@ -1,0 +1,165 @@
+// @ts-check
+/**
+ * Chats: list them, open one (its newest page of history first, older
+ * pages on request), create one, leave one.
+ */
+import * as api from './api.js';
+import { els, focusComposerIfIdle } from './dom.js';
+import { isUnauthorized, messageOf } from './errors.js';
+import { forgetChat, historyOf, messagesOf, sortedChats, state } from './store.js';
+import { announce, showError } from './views/banner.js';
+import { renderChatHeader, renderChatList, titleOf } from './views/chat-list.js';
+import { syncComposer } from './views/composer.js';
+import { closeNewChatDialog, readNewChatForm, setNewChatBusy, showNewChatError } from './views/new-chat.js';
+import { renderParticipants } from './views/presence.js';
+import { renderLoadOlder, renderMessages } from './views/messages.js';
+import { renderTyping } from './views/typing.js';
+
+/** Messages per history page: a screenful or two; older ones come with "Load older messages". */
+export const HISTORY_PAGE = 30;
+
+/** Reloads the chat list (after sign-in, a reconnect, or a message in an unknown chat). */
+export async function refreshChats() {
+  const generation = state.generation;
+  /** @type {{ items: import('./store.js').Chat[] }} */
+  let result;
+  try {
+    result = await api.listChats();
+  } catch (err) {
+    if (!isUnauthorized(err)) showError(`Could not load chats: ${messageOf(err)}`);
+    return;
+  }
+  if (generation !== state.generation) return;
+  state.chats = new Map(result.items.map((c) => [c.chatId, c]));
+  // Tracked chats are the ones the client recovers after a reconnect.
+  for (const chat of result.items) state.socket?.trackChat(chat.chatId);
+  if (state.current !== null && !state.chats.has(state.current)) forgetChat(state.current);
+  renderChatList();
+  const first = sortedChats()[0];
+  if (state.current === null && first) await selectChat(first.chatId, { focus: false });
+  else if (state.current === null) renderOpenChat();
+  else {
+    // After a reconnect: the client delivers what it missed as events.
+    renderChatHeader();
+    renderParticipants();
+  }
+}
+
+/** Draws everything about the open chat (or the empty state when none is open). */
+function renderOpenChat() {
+  renderChatList();
+  renderChatHeader();
+  renderParticipants();
+  renderTyping();
+  syncComposer();
+  renderMessages({ keep: 'end' });
+}
+
+/** @param {string} chatId @param {{ focus: boolean }} opts */
+export async function selectChat(chatId, opts) {
+  if (state.current && state.current !== chatId) state.socket?.stopTyping(state.current);
+  state.current = chatId;
+  state.editing = null;
+  state.unread.delete(chatId);
+  renderOpenChat();
+  if (opts.focus) els.input.focus();
+  else focusComposerIfIdle();
+  if (!historyOf(chatId).loaded) await loadLatest(chatId);
+}
+
+/**
+ * Loads the newest page of a chat once.
+ * @param {string} chatId
+ */
+async function loadLatest(chatId) {
+  const generation = state.generation;
+  try {
+    const page = await api.listMessages(chatId, { limit: HISTORY_PAGE });
+    if (generation !== state.generation || !state.chats.has(chatId)) return;
+    // Live events that raced the request win: they are newer than the page.
+    const known = messagesOf(chatId);
+    for (const m of page.items) if (!known.has(m.messageId)) known.set(m.messageId, m);
+    const history = historyOf(chatId);
+    history.loaded = true;
+    history.olderCursor = page.next ?? null;
+    state.socket?.trackChat(chatId, page.items.at(-1)?.messageId);
+    if (state.current === chatId) renderMessages({ keep: 'end' });
+  } catch (err) {
+    if (!isUnauthorized(err)) showError(`Could not load messages: ${messageOf(err)}`);
+  }
+}
+
+/** Loads the page before the oldest message shown, keeping the reader's place. */
+export async function loadOlder() {
+  const chatId = state.current;
+  if (!chatId) return;
+  const history = historyOf(chatId);
+  if (history.loadingOlder || history.olderCursor === null) return;
+  const generation = state.generation;
+  history.loadingOlder = true;
+  renderLoadOlder();
+  try {
+    const page = await api.listMessages(chatId, { limit: HISTORY_PAGE, before: history.olderCursor });
+    if (generation !== state.generation) return;
+    const known = messagesOf(chatId);
+    for (const m of page.items) if (!known.has(m.messageId)) known.set(m.messageId, m);
+    history.olderCursor = page.next ?? null;
+    announce(page.items.length === 1 ? '1 older message loaded' : `${page.items.length} older messages loaded`);
+  } catch (err) {
+    if (!isUnauthorized(err)) showError(`Could not load older messages: ${messageOf(err)}`);
+  } finally {
+    history.loadingOlder = false;
+  }
+  if (state.current !== chatId) return;
+  const hadFocus = document.activeElement === els.loadOlder;
+  renderMessages({ keep: 'place' });
+  // The button is gone at the start of the conversation: keep focus in the list.
+  if (hadFocus && els.loadOlder.hidden) els.scroller.focus();
+}
+
+/** Creates a chat from the "New chat" dialog and opens it. */
+export async function createChatFromDialog() {
+  const { title, participants } = readNewChatForm();
+  if (title === '') {
+    showNewChatError('Give the chat a title.');
+    return;
+  }
+  setNewChatBusy(true);
+  try {
+    const chat = await api.createChat(title, participants);
+    state.chats.set(chat.chatId, chat);
+    state.socket?.trackChat(chat.chatId);
+    closeNewChatDialog();
+    announce(`Chat ${titleOf(chat)} created`);
+    await selectChat(chat.chatId, { focus: true });
+  } catch (err) {
+    if (!isUnauthorized(err)) showNewChatError(`Could not create the chat: ${messageOf(err)}`);
+  } finally {
+    setNewChatBusy(false);
+  }
+}
+
+/** Leaves the open chat, after asking, and opens the next one. */
+export async function leaveOpenChat() {
+  const chatId = state.current;
+  const me = state.me;
+  if (!chatId || !me) return;
+  const title = titleOf(state.chats.get(chatId));
+  if (!confirm(`Leave "${title}"? You will stop receiving its messages.`)) return;
+  try {
+    await api.removeParticipant(chatId, me.userId);
+  } catch (err) {
+    if (!isUnauthorized(err)) showError(`Could not leave ${title}: ${messageOf(err)}`);
+    return;
+  }
+  state.socket?.stopTyping(chatId);
+  state.socket?.untrackChat(chatId);
+  forgetChat(chatId);
+  announce(`You left ${title}`);
+  const next = sortedChats()[0];
+  if (next) await selectChat(next.chatId, { focus: true });
+  else {
+    renderOpenChat();
+    els.newChat.focus();
+  }
+}

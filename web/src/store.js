@@ -1,0 +1,127 @@
+// @ts-check
+/**
+ * The page's one source of truth: who is signed in, the chats, their
+ * messages, typing and presence. Views read it; controllers (session,
+ * chats, conversation) change it and then ask the views to render.
+ */
+
+/**
+ * @typedef {import('/lettera-client.js').Chat} Chat
+ * @typedef {import('/lettera-client.js').Message} Message
+ * @typedef {import('/lettera-client.js').ChatSocket} ChatSocket
+ * @typedef {{ userId: string, name: string }} DemoUser
+ * @typedef {{ userId: string, name: string, token: string, expiresAt: number }} Session
+ * @typedef {{ clientMessageId: string, chatId: string, content: string,
+ *   status: 'sending' | 'failed', error?: string }} Outgoing
+ * @typedef {'idle' | 'connecting' | 'connected' | 'reconnecting' | 'expired'} ConnectionState
+ * @typedef {{ wsUrl: string, httpUrl: string }} PageConfig
+ * @typedef {{ loaded: boolean, loadingOlder: boolean, olderCursor: string | null }} HistoryState
+ */
+
+export const state = {
+  /** @type {DemoUser[]} */ users: [],
+  /** @type {Session | null} */ me: null,
+  /** @type {ChatSocket | null} */ socket: null,
+  /** @type {PageConfig | null} */ config: null,
+  /** @type {Map<string, Chat>} */ chats: new Map(),
+  /** @type {Map<string, number>} */ unread: new Map(),
+  /** chatId → messageId → message. @type {Map<string, Map<string, Message>>} */ messages: new Map(),
+  /**
+   * chatId → how far its history is loaded: `olderCursor` is the API's
+   * `next` (pass as `before` for the page before), null when the oldest
+   * message is shown. @type {Map<string, HistoryState>}
+   */
+  history: new Map(),
+  /** @type {Map<string, Outgoing>} */ outgoing: new Map(),
+  /** @type {string | null} */ current: null,
+  /** chatId → user ids typing there. @type {Map<string, Set<string>>} */ typing: new Map(),
+  /**
+   * userId → presence. There is no presence query in the API: a user is
+   * "unknown" until a user:online / user:offline event names them (self is
+   * online while connected). Users already online before this page connected
+   * therefore show as unknown until their next change.
+   * @type {Map<string, 'online' | 'offline'>}
+   */
+  presence: new Map(),
+  /** @type {string | null} */ editing: null,
+  /** @type {ConnectionState} */ connection: 'idle',
+  /** Bumped on every sign-in so late callbacks of an old session are ignored. */
+  generation: 0,
+};
+
+/** Forgets everything of the signed-in user (the demo user list and config stay). */
+export function resetUserState() {
+  state.me = null;
+  state.socket = null;
+  state.chats.clear();
+  state.unread.clear();
+  state.messages.clear();
+  state.history.clear();
+  state.outgoing.clear();
+  state.typing.clear();
+  state.presence.clear();
+  state.current = null;
+  state.editing = null;
+}
+
+/** Forgets one chat (the user left it). @param {string} chatId */
+export function forgetChat(chatId) {
+  state.chats.delete(chatId);
+  state.unread.delete(chatId);
+  state.messages.delete(chatId);
+  state.history.delete(chatId);
+  state.typing.delete(chatId);
+  for (const [id, out] of state.outgoing) if (out.chatId === chatId) state.outgoing.delete(id);
+  if (state.current === chatId) {
+    state.current = null;
+    state.editing = null;
+  }
+}
+
+/** @param {string} userId */
+export function nameOf(userId) {
+  return state.users.find((u) => u.userId === userId)?.name ?? userId;
+}
+
+/** @param {string} userId */
+export function isMe(userId) {
+  return userId === state.me?.userId;
+}
+
+/** The messages of a chat by id, created empty on first use. @param {string} chatId */
+export function messagesOf(chatId) {
+  let map = state.messages.get(chatId);
+  if (!map) {
+    map = new Map();
+    state.messages.set(chatId, map);
+  }
+  return map;
+}
+
+/** A chat's messages oldest first (message ids sort by time). @param {string} chatId */
+export function sortedMessages(chatId) {
+  return [...messagesOf(chatId).values()].sort((a, b) => (a.messageId < b.messageId ? -1 : 1));
+}
+
+/** @param {string} chatId @returns {HistoryState} */
+export function historyOf(chatId) {
+  let history = state.history.get(chatId);
+  if (!history) {
+    history = { loaded: false, loadingOlder: false, olderCursor: null };
+    state.history.set(chatId, history);
+  }
+  return history;
+}
+
+export function sortedChats() {
+  return [...state.chats.values()].sort((a, b) => a.title.localeCompare(b.title));
+}
+
+/** @param {string} chatId */
+export function typistsIn(chatId) {
+  return [...(state.typing.get(chatId) ?? [])];
+}
+
+export function tokenExpired() {
+  return state.me !== null && Date.now() >= state.me.expiresAt;
+}
