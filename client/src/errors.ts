@@ -40,3 +40,15 @@ export class DisconnectedError extends ClientError {
     this.name = 'DisconnectedError';
   }
 }
+
+/**
+ * A caught value as an Error: WebSocket error events and auth functions may
+ * hand over anything.
+ *
+ * @example
+ * ws.onerror = (ev) => report(toError(ev.error, 'WebSocket error'));
+ */
+export function toError(value: unknown, fallback: string): Error {
+  if (value instanceof Error) return value;
+  return new Error(typeof value === 'string' && value ? value : fallback);
+}

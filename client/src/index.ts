@@ -38,6 +38,7 @@ export function connect<Listen extends EventsMap = ServerListenEvents, Emit exte
 export const io = connect;
 
 export { ChatSocket, type TimeoutOperator } from './socket';
+export type { ConnectionStateName } from './connection-state';
 export { Backoff, type BackoffOptions } from './backoff';
 export { ClientError, AckTimeoutError, DisconnectedError, type ClientErrorCode } from './errors';
 export { DEFAULTS, type AuthData, type AuthOption, type SocketOptions, type WebSocketConstructor } from './options';
