@@ -1,9 +1,9 @@
 /**
- * lettera-realtime/client: a socket.io-client-shaped client for the
+ * lettera-realtime-client: a socket.io-client-shaped client for the
  * lettera-realtime JSON protocol (v1), for browsers and Node.js 20/22.
  *
  * @example
- * import { connect } from 'lettera-realtime/client';
+ * import { connect } from 'lettera-realtime-client';
  *
  * const socket = connect('wss://ws.example.com/prod', {
  *   auth: async () => ({ token: await getFreshToken() }),
