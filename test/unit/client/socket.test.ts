@@ -74,3 +74,44 @@ describe('Method: on', () => {
     expect(listener).toHaveBeenCalledTimes(1);
   });
 });
+
+describe('Property: state', () => {
+  it('goes idle, opening, open, waiting, open and idle again through a drop and a disconnect', async () => {
+    // Prepare
+    const socket = open({ autoConnect: false });
+    const seen: string[] = [socket.state];
+    socket.on('connect', () => seen.push(socket.state));
+    socket.on('disconnect', () => seen.push(socket.state));
+
+    // Act
+    socket.connect();
+    seen.push(socket.state);
+    await connected(socket);
+    (await server.connection(0)).ws.terminate();
+    await server.connection(1);
+    await vi.waitFor(() => expect(seen).toHaveLength(5));
+    socket.disconnect();
+
+    // Assess
+    expect(seen).toEqual(['idle', 'opening', 'open', 'waiting', 'open', 'idle']);
+    expect(socket.connected).toBe(false);
+    expect(socket.active).toBe(false);
+  });
+
+  it('is idle, not active, in the disconnect listener when reconnection is off', async () => {
+    // Prepare
+    const socket = open({ reconnection: false });
+    await connected(socket);
+    const during: unknown[] = [];
+    socket.on('disconnect', (reason) => during.push([reason, socket.state, socket.active, socket.id]));
+
+    // Act
+    (await server.connection(0)).ws.close(1001, 'Going away');
+    await vi.waitFor(() => expect(during).toHaveLength(1));
+    await sleep(60); // several reconnectionDelays
+
+    // Assess
+    expect(during).toEqual([['io server disconnect', 'idle', false, undefined]]);
+    expect(server.handshakes).toHaveLength(1);
+  });
+});
