@@ -142,35 +142,40 @@ export class Transport {
   async #attempt(): Promise<void> {
     const attempt: ConnectionState = { name: 'opening' };
     this.#enter(attempt);
-    let ws: WebSocket;
-    let token: string | undefined;
-    try {
-      token = (await resolveAuth(this.#auth())).token;
-      // disconnect() (and maybe connect() again) happened while the auth function ran.
-      if (this.#state !== attempt) return;
-      ws = this.#newWebSocket(token);
-    } catch (err) {
-      if (this.#state === attempt) this.#failed(toError(err, 'auth function failed'));
-      return;
-    }
-    attempt.ws = ws;
-    this.#watch(ws, false, () => this.#opened(ws, token));
+    await this.#dial(attempt, (err) => this.#failed(err), (ws, token) => {
+      attempt.ws = ws;
+      this.#watch(ws, false, () => this.#opened(ws, token));
+    });
   }
 
   async #renew(): Promise<void> {
-    const current = this.#state;
+    await this.#dial(this.#state, (err) => this.#renewFailed(err), (ws, token) => {
+      this.#renewing = ws;
+      this.#watch(ws, true, () => this.#swap(ws, token));
+    });
+  }
+
+  /**
+   * Calls the auth function, then creates a WebSocket with its token and
+   * hands it to `use`, unless the state moved on from `from` meanwhile
+   * (`disconnect()`, a lost connection); a failure goes to `fail`.
+   */
+  async #dial(
+    from: ConnectionState,
+    fail: (err: Error) => void,
+    use: (ws: WebSocket, token: string | undefined) => void,
+  ): Promise<void> {
     let ws: WebSocket;
     let token: string | undefined;
     try {
       token = (await resolveAuth(this.#auth())).token;
-      if (this.#state !== current) return;
+      if (this.#state !== from) return;
       ws = this.#newWebSocket(token);
     } catch (err) {
-      if (this.#state === current) this.#renewFailed(toError(err, 'auth function failed'));
+      if (this.#state === from) fail(toError(err, 'auth function failed'));
       return;
     }
-    this.#renewing = ws;
-    this.#watch(ws, true, () => this.#swap(ws, token));
+    use(ws, token);
   }
 
   #newWebSocket(token: string | undefined): WebSocket {
