@@ -46,7 +46,11 @@ export class DisconnectedError extends ClientError {
  * hand over anything.
  *
  * @example
- * ws.onerror = (ev) => report(toError(ev.error, 'WebSocket error'));
+ * try {
+ *   await resolveAuth(auth);
+ * } catch (err) {
+ *   report(toError(err, 'auth function failed')); // an Error, whatever was thrown
+ * }
  */
 export function toError(value: unknown, fallback: string): Error {
   if (value instanceof Error) return value;

@@ -213,7 +213,7 @@ export class ChatSocket<
    * @example
    * socket.emit('message:send', { chatId, content: 'hi' }, (err, message) => {
    *   if (err) return showError(err.code);
-   *   markSent(message.messageId);
+   *   if (message) markSent(message.messageId);
    * });
    */
   emit<A extends keyof Emit & string>(action: A, data: Emit[A]['data'], ack?: AckCallback<Emit[A]['ack']>): this {
