@@ -116,6 +116,18 @@ describe('Example: frontend', () => {
     }
   });
 
+  it("keeps the root package's lettera-realtime/client export pointing at the same build", () => {
+    // Act: packing built client/dist in place; the root package imports itself by name.
+    const printed = execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', "const m = await import('lettera-realtime/client'); console.log(typeof m.connect, typeof m.ChatSocket);"],
+      { cwd: root, encoding: 'utf8' },
+    );
+
+    // Assess
+    expect(printed.trim()).toBe('function function');
+  });
+
   it('type-checks an app against the installed declarations with nodenext resolution', () => {
     // Prepare: wrong payloads must be errors, so the types cannot have fallen back to any.
     writeFileSync(
