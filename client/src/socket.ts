@@ -39,6 +39,11 @@ export interface TimeoutOperator<Emit extends ActionsMap> {
  * replacement before API Gateway's 2-hour cap, recovery of missed messages
  * and de-duplication by event id.
  *
+ * A facade: the connection lives in {@link Transport} (one explicit
+ * state), outgoing frames and their acks in {@link Outbox}, received events
+ * and catch-up in {@link Recovery}, typing in {@link TypingSender} and
+ * {@link TypingTracker}.
+ *
  * @example
  * const socket = connect('wss://ws.example.com/prod', { auth: { token } });
  * socket.on('message:new', (msg) => render(msg));
@@ -83,7 +88,7 @@ export class ChatSocket<
     this.auth = options.auth;
     this.#now = options.now ?? Date.now;
     this.#transport = new Transport(url, options, () => this.auth, {
-      open: (_ws, reconnected) => {
+      open: (reconnected) => {
         this.#outbox.flush();
         this.emitLocal('connect');
         if (reconnected) void this.#recovery.recover();

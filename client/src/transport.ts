@@ -22,8 +22,8 @@ const IDLE: ConnectionState = { name: 'idle' };
 
 /** What the transport reports, in the order it happens. */
 export interface TransportEvents {
-  /** Connected on `ws`; `reconnected` is false for the socket's first connection only. */
-  open(ws: WebSocket, reconnected: boolean): void;
+  /** Connected; `reconnected` is false for the socket's first connection only. */
+  open(reconnected: boolean): void;
   /** A replacement connection became current before the age cap; events may have been missed in between. */
   renewed(): void;
   /** A data frame arrived (on the current connection or the one being replaced). */
@@ -238,7 +238,7 @@ export class Transport {
     debug('connected as %s', id);
     const reconnected = this.#connectedBefore;
     this.#connectedBefore = true;
-    this.#on.open(ws, reconnected);
+    this.#on.open(reconnected);
   }
 
   /** Makes the replacement current and closes the old connection after the overlap. */
