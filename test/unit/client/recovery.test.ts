@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ChatSocket, ClientError, EventMeta } from '../../../client/src/index';
+import { ulidFloor } from '../../../client/src/history';
+import { Recovery } from '../../../client/src/recovery';
 import type { Message } from '../../../protocol';
 import { connected, open, server, useScriptedServer } from './harness';
 
@@ -207,5 +209,58 @@ describe('Method: recovery', () => {
     // Assess
     await vi.waitFor(() => expect(ids).toEqual(['01Z']));
     expect(failures).toEqual([['FORBIDDEN', 'forbidden']]);
+  });
+});
+
+describe('Class: Recovery', () => {
+  const U = (prefix: string): string => prefix.padEnd(26, '0');
+  const lostAt = Date.UTC(2026, 0, 1);
+
+  /** A Recovery over a history API that answers every request with no items, recording the URLs. */
+  function recoveryWithRecordedRequests(): { recovery: Recovery; requests: string[] } {
+    const requests: string[] = [];
+    const fetchFn = async (url: string | URL | Request) => {
+      requests.push(String(url));
+      return new Response(JSON.stringify({ items: [] }), { status: 200 });
+    };
+    const recovery = new Recovery(
+      { httpUrl: 'http://h', fetch: fetchFn as typeof fetch, recoveryWindow: 0 },
+      { lostAt, token: 't', active: true },
+      () => {},
+      () => {},
+    );
+    return { recovery, requests };
+  }
+
+  it('learns chats from any event of theirs and asks from the newest change id it delivered', async () => {
+    // Prepare
+    const { recovery, requests } = recoveryWithRecordedRequests();
+    recovery.receive({ event: 'user:typing', data: { chatId: 'a', userId: 'u2' }, id: 'typing-1' });
+    recovery.receive({ event: 'message:new', data: { chatId: 'b', messageId: U('01A') }, id: U('01A') });
+    recovery.receive({ event: 'message:edited', data: { chatId: 'b', messageId: U('01A'), editedAt: 't' }, id: U('01C') });
+    recovery.receive({ event: 'message:deleted', data: { chatId: 'b', messageId: U('01A') }, id: 'not-a-change-id' });
+
+    // Act
+    await recovery.recover();
+
+    // Assess: chat a from the recovery window's floor, chat b from the edit's change id.
+    expect(requests).toEqual([
+      `http://h/chats/a/messages?changedAfter=${ulidFloor(lostAt)}`,
+      `http://h/chats/b/messages?changedAfter=${U('01C')}`,
+    ]);
+  });
+
+  it('asks nothing for a chat it was told to forget', async () => {
+    // Prepare
+    const { recovery, requests } = recoveryWithRecordedRequests();
+    recovery.track('a', U('01A'));
+    recovery.track('b', U('01B'));
+
+    // Act
+    recovery.untrack('a');
+    await recovery.recover();
+
+    // Assess
+    expect(requests).toEqual([`http://h/chats/b/messages?changedAfter=${U('01B')}`]);
   });
 });
