@@ -40,3 +40,19 @@ export class DisconnectedError extends ClientError {
     this.name = 'DisconnectedError';
   }
 }
+
+/**
+ * A caught value as an Error: WebSocket error events and auth functions may
+ * hand over anything.
+ *
+ * @example
+ * try {
+ *   await resolveAuth(auth);
+ * } catch (err) {
+ *   report(toError(err, 'auth function failed')); // an Error, whatever was thrown
+ * }
+ */
+export function toError(value: unknown, fallback: string): Error {
+  if (value instanceof Error) return value;
+  return new Error(typeof value === 'string' && value ? value : fallback);
+}

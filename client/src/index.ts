@@ -1,9 +1,9 @@
 /**
- * lettera-realtime/client: a socket.io-client-shaped client for the
+ * lettera-realtime-client: a socket.io-client-shaped client for the
  * lettera-realtime JSON protocol (v1), for browsers and Node.js 20/22.
  *
  * @example
- * import { connect } from 'lettera-realtime/client';
+ * import { connect } from 'lettera-realtime-client';
  *
  * const socket = connect('wss://ws.example.com/prod', {
  *   auth: async () => ({ token: await getFreshToken() }),
@@ -38,6 +38,7 @@ export function connect<Listen extends EventsMap = ServerListenEvents, Emit exte
 export const io = connect;
 
 export { ChatSocket, type TimeoutOperator } from './socket';
+export type { ConnectionStateName } from './connection-state';
 export { Backoff, type BackoffOptions } from './backoff';
 export { ClientError, AckTimeoutError, DisconnectedError, type ClientErrorCode } from './errors';
 export { DEFAULTS, type AuthData, type AuthOption, type SocketOptions, type WebSocketConstructor } from './options';

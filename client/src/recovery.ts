@@ -1,141 +1,165 @@
 /**
- * Catch-up after a reconnect: what a chat missed comes from the HTTP history
- * API (`GET /chats/{chatId}/messages?changedAfter=`, or `?after=` from a
- * server that predates it), turned back into the events the socket would
- * have delivered.
+ * The receiving side of a socket: server events are delivered once (an
+ * event repeated by at-least-once delivery or by two overlapping
+ * connections is dropped by id), each chat's change cursor follows what was
+ * delivered, and after a reconnect what a chat missed is fetched from the
+ * history API and delivered, in order, before the live events that arrived
+ * meanwhile.
  */
-import type {
-  Message,
-  MessageDeletedData,
-  MessageEditedData,
-  MessageNewData,
-} from '../../protocol';
-import { ClientError } from './errors';
+import { toError } from './errors';
+import { createDebug } from './debug';
+import { deleteKey, editKey, eventsOfMessage, fetchChanges, ulidFloor } from './history';
+import { DEFAULTS, type SocketOptions } from './options';
+import { SeenIds } from './seen';
 
-/** A message event rebuilt from history, keyed for de-duplication. */
-export type RecoveredEvent =
-  | { event: 'message:new'; data: MessageNewData; id: string; ts: number }
-  | { event: 'message:edited'; data: MessageEditedData; id: string; ts: number }
-  | { event: 'message:deleted'; data: MessageDeletedData; id: string; ts: number };
+const debug = createDebug('lettera:recovery');
 
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** A server event as parsed from a frame (nothing checked yet but `event`). */
+export interface IncomingEvent {
+  event: string;
+  data?: unknown;
+  id?: string;
+  ts?: number;
+}
+
+/** What recovery needs to know about the connection. */
+export interface RecoveryContext {
+  /** When the previous connection was lost or replaced, ms since the epoch. */
+  readonly lostAt: number;
+  /** The token of the latest connection, sent to the history API. */
+  readonly token: string | undefined;
+  /** False once the socket was disconnected for good: stop fetching. */
+  readonly active: boolean;
+}
+
+const MESSAGE_EVENTS = new Set<string>(['message:new', 'message:edited', 'message:deleted']);
+/** Event ids of message events are change ids (ULIDs); only those move the change cursor. */
+const CHANGE_ID = /^[0-9A-Z]{26}$/;
+/** The larger of two sortable ids (ULIDs sort by time). */
+const newer = (a?: string, b?: string): string | undefined => (b !== undefined && (a === undefined || b > a) ? b : a);
 
 /**
- * The smallest ULID of a millisecond: a history cursor for "everything since
- * this time" when no message of a chat was seen yet. Message ids are ULIDs
- * (lambdas/commons/ids.ts), whose first 10 characters encode the time; that
- * module imports node:crypto, so the browser bundle keeps its own encoder.
- *
  * @example
- * ulidFloor(Date.now() - 30_000); // '01JH3Q7Z8W0000000000000000'
+ * const recovery = new Recovery(
+ *   { httpUrl: 'https://api.example.com' },
+ *   transport,
+ *   (event, recovered) => console.log(event.event, event.id, recovered),
+ *   (err, chatId) => console.warn(`could not recover ${chatId}: ${err.message}`),
+ * );
+ * recovery.track('c1', lastMessageIdShown);
+ * recovery.receive({ event: 'message:new', data: message, id: message.messageId }); // delivered once
+ * void recovery.recover();                                                          // after a reconnect
  */
-export function ulidFloor(ms: number): string {
-  let out = '';
-  let rest = Math.max(0, Math.floor(ms));
-  for (let i = 0; i < 10; i++) {
-    out = CROCKFORD[rest % 32] + out;
-    rest = Math.floor(rest / 32);
+export class Recovery {
+  readonly #opts: SocketOptions;
+  readonly #context: RecoveryContext;
+  readonly #deliver: (event: IncomingEvent, recovered: boolean) => void;
+  readonly #onError: (err: Error, chatId: string) => void;
+  readonly #seen: SeenIds;
+  /** chatId → newest change id delivered (the `changedAfter` cursor), undefined until one is known. */
+  readonly #cursors = new Map<string, string | undefined>();
+  #recovering = false;
+  #recoverAgain = false;
+  /** Live message events that arrived during a recovery pass. */
+  #held: IncomingEvent[] = [];
+
+  constructor(
+    options: SocketOptions,
+    context: RecoveryContext,
+    deliver: (event: IncomingEvent, recovered: boolean) => void,
+    onError: (err: Error, chatId: string) => void,
+  ) {
+    this.#opts = options;
+    this.#context = context;
+    this.#deliver = deliver;
+    this.#onError = onError;
+    this.#seen = new SeenIds(options.dedupeCapacity ?? DEFAULTS.dedupeCapacity);
+    for (const chatId of options.chats ?? []) this.#cursors.set(chatId, undefined);
   }
-  return out + '0'.repeat(16);
-}
 
-/**
- * De-duplication keys of edits and deletes that do not depend on the change
- * id: a history item carries only its latest change id, so live events and
- * recovered ones must agree on a key made of what both have.
- */
-export const editKey = (messageId: string, editedAt: string): string => `edit:${messageId}:${editedAt}`;
-export const deleteKey = (messageId: string): string => `delete:${messageId}`;
-
-/**
- * The events a history item stands for, in order: `message:new` (id =
- * messageId) unless it is deleted or is not newer than `seen` (a message the
- * client already had, changed since), `message:edited` if edited, and
- * `message:deleted` if deleted. Edits and deletes get the keys above as ids.
- *
- * @example
- * for (const e of eventsOfMessage(item)) deliver(e);
- * for (const e of eventsOfMessage(change, lastChangeId)) deliver(e); // a `changedAfter` item
- */
-export function eventsOfMessage(m: Message, seen = ''): RecoveredEvent[] {
-  const { messageId, chatId, senderId, content } = m;
-  const events: RecoveredEvent[] = [];
-  if (!m.deletedAt) {
-    if (messageId > seen) events.push({
-      event: 'message:new',
-      id: messageId,
-      ts: Date.parse(m.timestamp),
-      data: { messageId, chatId, senderId, content, timestamp: m.timestamp },
-    });
-    if (m.editedAt) {
-      events.push({
-        event: 'message:edited',
-        id: editKey(messageId, m.editedAt),
-        ts: Date.parse(m.editedAt),
-        data: { messageId, chatId, senderId, content, editedAt: m.editedAt },
-      });
-    }
-  } else {
-    // Only the sender deletes, so the sender is who deleted it.
-    events.push({
-      event: 'message:deleted',
-      id: deleteKey(messageId),
-      ts: Date.parse(m.deletedAt),
-      data: { messageId, chatId, deletedBy: senderId, deletedAt: m.deletedAt },
-    });
+  /** Recovers a chat from now on, from `lastMessageId` when given (a message's id is the change id of its creation). */
+  track(chatId: string, lastMessageId?: string): void {
+    this.#advance(chatId, lastMessageId);
   }
-  return events;
-}
 
-/** Where and how to fetch history. */
-export interface HistoryRequest {
-  /** Base URL of the HTTP API, e.g. `https://api.example.com`. */
-  httpUrl: string;
-  chatId: string;
-  /** Only messages with a larger messageId (with `changes`: a larger changeId) are returned. */
-  after: string;
-  /** Ask for changes (`changedAfter`, pages chained by changeId) instead of new messages (`after`). */
-  changes?: boolean;
-  token?: string;
-  fetch: typeof fetch;
-}
+  untrack(chatId: string): void {
+    this.#cursors.delete(chatId);
+  }
 
-/**
- * Every message of a chat after a cursor, oldest first (with `changes`:
- * every message written after it, oldest change first), following `next`
- * until the last page. Pages are chained by passing the last messageId (or
- * changeId) as the next cursor, which works whatever the server's cursor
- * looks like. A server without `changedAfter` ignores it and answers items
- * without changeId: the chain stops after one page and the caller can tell.
- *
- * @example
- * const missed = await fetchMessagesAfter({ httpUrl, chatId: 'c1', after: lastId, token, fetch });
- */
-export async function fetchMessagesAfter(request: HistoryRequest): Promise<Message[]> {
-  const base = request.httpUrl.replace(/\/+$/, '');
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (request.token) headers.authorization = `Bearer ${request.token}`;
-  const all: Message[] = [];
-  // Called unbound: a browser's fetch throws "Illegal invocation" when called
-  // as a method of any object other than window.
-  const { fetch: fetchUnbound } = request;
-  const key = request.changes ? 'changeId' : 'messageId';
-  let after = request.after;
-  for (;;) {
-    const url = `${base}/chats/${encodeURIComponent(request.chatId)}/messages?${request.changes ? 'changedAfter' : 'after'}=${encodeURIComponent(after)}`;
-    const res = await fetchUnbound(url, { headers });
-    const body = (await res.json().catch(() => ({}))) as {
-      items?: Message[];
-      next?: string;
-      error?: { code: string; message: string };
-    };
-    if (!res.ok) {
-      throw new ClientError(body.error?.code ?? 'HTTP_ERROR', body.error?.message ?? `history request failed: HTTP ${res.status}`);
+  /** A live server event: delivered now, or after the recovery pass running now (message events). */
+  receive(event: IncomingEvent): void {
+    // Delivered after the recovered ones, so a chat's order holds.
+    if (this.#recovering && MESSAGE_EVENTS.has(event.event)) this.#held.push(event);
+    else this.#accept(event, false);
+  }
+
+  /** Fetches what each known chat missed and delivers it in order, then the held live events. */
+  async recover(): Promise<void> {
+    const httpUrl = this.#opts.httpUrl;
+    const fetchFn = this.#opts.fetch ?? globalThis.fetch;
+    if (!httpUrl || !fetchFn || this.#cursors.size === 0) return;
+    if (this.#recovering) {
+      this.#recoverAgain = true;
+      return;
     }
-    const items = body.items ?? [];
-    all.push(...items);
-    const last = items.at(-1)?.[key];
-    if (!body.next || !last || last <= after) return all;
-    after = last;
+    this.#recovering = true;
+    try {
+      do {
+        this.#recoverAgain = false;
+        const floor = ulidFloor(this.#context.lostAt - (this.#opts.recoveryWindow ?? DEFAULTS.recoveryWindow));
+        for (const [chatId, cursor] of [...this.#cursors]) {
+          if (!this.#context.active) return;
+          const since = cursor ?? floor;
+          try {
+            const items = await fetchChanges({ httpUrl, chatId, changedAfter: since, token: this.#context.token, fetch: fetchFn });
+            debug('recovered %d messages of %s', items.length, chatId);
+            for (const item of items) {
+              for (const event of eventsOfMessage(item, since)) this.#accept(event, true);
+              this.#advance(chatId, item.changeId);
+            }
+          } catch (err) {
+            this.#onError(toError(err, 'recovery failed'), chatId);
+          }
+        }
+      } while (this.#recoverAgain);
+    } finally {
+      this.#recovering = false;
+      const held = this.#held;
+      this.#held = [];
+      for (const event of held) this.#accept(event, false);
+    }
+  }
+
+  /** Delivers an event unless its id (or the edit/delete it stands for) was seen. */
+  #accept(event: IncomingEvent, recovered: boolean): void {
+    const data = (event.data ?? {}) as { chatId?: unknown; messageId?: unknown; editedAt?: unknown };
+    const keys: string[] = [];
+    if (typeof event.id === 'string') keys.push(event.id);
+    if (!recovered && typeof data.messageId === 'string') {
+      if (event.event === 'message:edited' && typeof data.editedAt === 'string') keys.push(editKey(data.messageId, data.editedAt));
+      if (event.event === 'message:deleted') keys.push(deleteKey(data.messageId));
+    }
+    if (keys.some((k) => this.#seen.has(k))) {
+      debug('dropping duplicate %s %s', event.event, event.id);
+      return;
+    }
+    for (const k of keys) this.#seen.add(k);
+    // Any event of a chat makes it known. A new message's id is the change id
+    // of its creation; an edit's or delete's event id is its change id.
+    // Recovery moves the cursor itself, by each item's changeId.
+    if (!recovered && typeof data.chatId === 'string') {
+      const changeId =
+        event.event === 'message:new' && typeof data.messageId === 'string'
+          ? data.messageId
+          : MESSAGE_EVENTS.has(event.event) && CHANGE_ID.test(event.id ?? '')
+            ? event.id
+            : undefined;
+      this.#advance(data.chatId, changeId);
+    }
+    this.#deliver(event, recovered);
+  }
+
+  #advance(chatId: string, changeId?: string): void {
+    this.#cursors.set(chatId, newer(this.#cursors.get(chatId), changeId));
   }
 }

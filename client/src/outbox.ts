@@ -1,0 +1,119 @@
+/**
+ * The sending side of a socket: frames go out at once when connected or
+ * wait in order until the next connection, and each frame with an ack
+ * callback gets an ack id and waits for the server's ack, its timeout, or
+ * the loss of the connection it went out on.
+ */
+import type { ClientFrame } from '../../protocol';
+import { createDebug } from './debug';
+import { AckTimeoutError, ClientError, DisconnectedError } from './errors';
+
+const debug = createDebug('lettera:outbox');
+
+/** `(err, data)`: err is null on success. */
+export type AnyAck = (err: ClientError | null, data?: unknown) => void;
+
+/** An ack frame from the server, as parsed (nothing checked yet). */
+export interface AckFrameIn {
+  ackId?: number | string;
+  data?: unknown;
+  error?: { code: string; message: string };
+}
+
+interface PendingAck {
+  callback: AnyAck;
+  timer?: ReturnType<typeof setTimeout>;
+  /** The connection the frame went out on; undefined while buffered. */
+  ws?: WebSocket;
+}
+
+/**
+ * Frames waiting to go out and acks waiting to come back.
+ *
+ * @example
+ * const outbox = new Outbox((text) => transport.send(text));
+ * outbox.push('message:send', { chatId: 'c1', content: 'hi' }, (err, message) => console.log(err?.code ?? message), 5000);
+ * outbox.flush();                                       // on connect: buffered frames go out in order
+ * outbox.settle({ ackId: 1, data: { messageId: 'M1' } }); // an ack frame arrived: the callback runs
+ */
+export class Outbox {
+  readonly #send: (text: string) => WebSocket | undefined;
+  readonly #acks = new Map<number | string, PendingAck>();
+  #buffer: { text: string; ackId?: number }[] = [];
+  #nextAckId = 1;
+
+  /** `send` sends on the current connection and returns it, or returns undefined when disconnected. */
+  constructor(send: (text: string) => WebSocket | undefined) {
+    this.#send = send;
+  }
+
+  /** Sends (or buffers) an action; with `ack`, awaits its ack for at most `timeoutMs` when given. */
+  push(action: string, data: unknown, ack?: AnyAck, timeoutMs?: number): void {
+    const frame: ClientFrame = { action, data };
+    let ackId: number | undefined;
+    if (ack) {
+      const id = (ackId = frame.ackId = this.#nextAckId++);
+      const pending: PendingAck = { callback: ack };
+      if (timeoutMs !== undefined) {
+        pending.timer = setTimeout(() => {
+          this.#acks.delete(id);
+          // A frame whose answer is no longer awaited must not go out later.
+          this.#buffer = this.#buffer.filter((b) => b.ackId !== id);
+          debug('ack %s timed out after %d ms', id, timeoutMs);
+          ack(new AckTimeoutError(timeoutMs));
+        }, timeoutMs);
+      }
+      this.#acks.set(id, pending);
+    }
+    const text = JSON.stringify(frame);
+    if (!this.#sendNow(text, ackId)) {
+      debug('buffering %s', action);
+      this.#buffer.push({ text, ackId });
+    }
+  }
+
+  /** Sends the buffered frames in order (the socket just connected). */
+  flush(): void {
+    const buffered = this.#buffer;
+    this.#buffer = [];
+    for (const entry of buffered) if (!this.#sendNow(entry.text, entry.ackId)) this.#buffer.push(entry);
+  }
+
+  /** Delivers an ack to its callback; unknown ids (keepalive answers, timed-out acks) are ignored. */
+  settle(frame: AckFrameIn): void {
+    const pending = frame.ackId === undefined ? undefined : this.#acks.get(frame.ackId);
+    if (!pending) return;
+    this.#acks.delete(frame.ackId!);
+    clearTimeout(pending.timer);
+    if (frame.error) pending.callback(new ClientError(frame.error.code, frame.error.message));
+    else pending.callback(null, frame.data);
+  }
+
+  /** Fails the acks awaited on a connection that closed: they can never come. */
+  failSentOn(ws: WebSocket): void {
+    this.#fail((pending) => pending.ws === ws);
+  }
+
+  /** Drops the buffered frames and fails every awaited ack with `DISCONNECTED` (the socket was closed for good). */
+  clear(): void {
+    this.#buffer = [];
+    this.#fail(() => true);
+  }
+
+  #sendNow(text: string, ackId: number | undefined): boolean {
+    const ws = this.#send(text);
+    if (!ws) return false;
+    const pending = ackId === undefined ? undefined : this.#acks.get(ackId);
+    if (pending) pending.ws = ws;
+    return true;
+  }
+
+  #fail(which: (pending: PendingAck) => boolean): void {
+    for (const [ackId, pending] of this.#acks) {
+      if (!which(pending)) continue;
+      this.#acks.delete(ackId);
+      clearTimeout(pending.timer);
+      pending.callback(new DisconnectedError());
+    }
+  }
+}
