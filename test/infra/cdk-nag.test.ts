@@ -57,6 +57,7 @@ describe.each([
     expect(new Set(acks.map((ack) => ack.id.replace(/\[.*$/, '')))).toEqual(
       new Set([
         'AwsSolutions-APIG4',
+        'AwsSolutions-IAM4', // API Gateway's account-level logging role (its documented managed policy)
         'AwsSolutions-IAM5',
         'AwsSolutions-SQS3',
         ...('jwksUrl' in props || 'jwtSecretName' in props ? [] : ['AwsSolutions-SMG4']),
