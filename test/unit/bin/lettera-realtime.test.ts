@@ -36,7 +36,7 @@ describe('CDK app: bin/lettera-realtime.ts', () => {
     expect(result.stderr.startsWith(message)).toBe(true);
     expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(result.stderr).not.toMatch(/\n\s+at /);
-  });
+  }, 60_000);
 
   it('synthesizes with frontendUrl (cdk-nag included) and puts it into CORS', () => {
     // Act
@@ -49,5 +49,6 @@ describe('CDK app: bin/lettera-realtime.ts', () => {
     };
     const apis = Object.values(template.Resources).filter((resource) => resource.Properties?.CorsConfiguration !== undefined);
     expect(apis.map((api) => api.Properties?.CorsConfiguration?.AllowOrigins)).toEqual([['https://app.example.com']]);
-  });
+  }, 120_000); // a whole synth in a child process (with cdk-nag): slow on a loaded machine
+
 });
