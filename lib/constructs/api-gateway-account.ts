@@ -29,6 +29,11 @@ export interface ApiGatewayAccountLoggingProps {
  * There is one such setting per account and region: the last stack to set it
  * wins, so create this in at most one stack per region.
  *
+ * Not `RestApi`'s `cloudWatchRole` option: that sets the same thing as a side
+ * effect of a REST API (this app has none), and CDK's recommended flag
+ * `@aws-cdk/aws-apigateway:disableCloudWatchRole` turns it off by default
+ * because every API doing so overwrites the others' setting.
+ *
  * @example
  * const logging = new ApiGatewayAccountLogging(this, 'ApiGatewayAccount');
  * stage.node.addDependency(logging);
