@@ -170,7 +170,7 @@ function callsTable(rooms: readonly RoomResult[]): Table {
     rows,
     notes: [
       'Counted at the SDK\'s HTTP handler (every request, retries included), from the HTTP send until the streams settled, ÷ messages sent.',
-      'Lower bound (DESIGN.md): 1 write, 1 membership UpdateItem (authorization and flood limit), 1 Query page per ~1 MB of room rows, N PostToConnection; 0 for anything else.',
+      'Lower bound (the design\'s minimum): 1 write, 1 membership UpdateItem (authorization and flood limit), 1 Query page per ~1 MB of room rows, N PostToConnection; 0 for anything else.',
       `Room rows: ${rooms.map((room) => `${room.size} rows ≈ ${kib(room.roomRowBytes)}`).join(', ')}.`,
       '* The local stream poller standing in for Lambda\'s event source mapping (GetRecords is polled on a timer, not per message; not billed per call in AWS).',
     ],

@@ -24,6 +24,7 @@ import {
   webSocketRoutes,
   type FunctionName,
 } from '../lambdas/system/topology';
+import { ApiGatewayAccountLogging } from './constructs/api-gateway-account';
 import { ChatFunction, type ChatFunctionProps } from './constructs/chat-function';
 import { ChatHttpApi } from './constructs/http-api';
 import { JwtVerification } from './constructs/jwt-secret';
@@ -42,6 +43,12 @@ export interface LetteraRealtimeStackProps extends StackProps {
    * @default - a generated secret
    */
   readonly jwtSecretName?: string;
+  /**
+   * ARN of the customer-managed KMS key that encrypts `jwtSecretName`; the
+   * token-verifying functions get kms:Decrypt on it (through Secrets Manager only).
+   * @default - the secret uses the AWS managed key `aws/secretsmanager`
+   */
+  readonly jwtSecretKmsKeyArn?: string;
   /**
    * JWKS URL for RS256/ES256 tokens instead of a shared secret.
    * @default - HS256 with a Secrets Manager secret
@@ -73,6 +80,13 @@ export interface LetteraRealtimeStackProps extends StackProps {
   readonly alarmEmail?: string;
   /** @default - the defaults of MonitoringThresholds */
   readonly alarmThresholds?: MonitoringThresholds;
+  /**
+   * Set API Gateway's account-level CloudWatch Logs role, which the WebSocket
+   * stage's access logs need. One setting per account and region: turn this
+   * off where another stack or the console already manages it.
+   * @default true
+   */
+  readonly apiGatewayAccountRole?: boolean;
 }
 
 /** Sizing per function: the fan-out posts to hundreds of connections at once, so it gets more CPU (memory) and time. */
@@ -96,6 +110,8 @@ export class LetteraRealtimeStack extends Stack {
   public readonly fanOut: StreamFanOut;
   public readonly jwt: JwtVerification;
   public readonly monitoring: Monitoring;
+  /** API Gateway's account-level logging role, unless `apiGatewayAccountRole` is false. */
+  public readonly apiGatewayAccount?: ApiGatewayAccountLogging;
 
   constructor(scope: Construct, id: string, props: LetteraRealtimeStackProps) {
     super(scope, id, props);
@@ -103,6 +119,7 @@ export class LetteraRealtimeStack extends Stack {
     this.tables = new ChatTables(this, 'Tables', { definitions: allTables });
     this.jwt = new JwtVerification(this, 'Jwt', {
       existingSecretName: props.jwtSecretName,
+      existingSecretKmsKeyArn: props.jwtSecretKmsKeyArn,
       jwksUrl: props.jwksUrl,
       issuer: props.jwtIssuer,
       audience: props.jwtAudience,
@@ -140,6 +157,11 @@ export class LetteraRealtimeStack extends Stack {
       routeSelectionExpression: ROUTE_SELECTION_EXPRESSION,
       stageName: props.stageName,
     });
+    if (props.apiGatewayAccountRole ?? true) {
+      this.apiGatewayAccount = new ApiGatewayAccountLogging(this, 'ApiGatewayAccount');
+      // The stage's access logging is refused until the account setting exists.
+      this.realtime.stage.node.addDependency(this.apiGatewayAccount);
+    }
     for (const name of managesConnections) {
       fns[name].addEnvironment(ENV.callbackUrl, this.realtime.callbackUrl);
       this.realtime.grantPostToConnections(fns[name]);

@@ -4,7 +4,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { TokenFreeAccessLog, httpAccessLogFields } from './access-log';
+import { TokenFreeAccessLog, VENDED_LOGS_PREFIX, httpAccessLogFields } from './access-log';
 
 /** A route as `topology.httpRoutes` lists it. */
 export interface ChatHttpRoute {
@@ -62,8 +62,9 @@ export class ChatHttpApi extends Construct {
     }
 
     const methods = [...new Set(props.routes.map((route) => route.method))];
+    const apiName = props.apiName ?? `${Stack.of(this).stackName}-http`;
     this.api = new HttpApi(this, 'Resource', {
-      apiName: props.apiName ?? `${Stack.of(this).stackName}-http`,
+      apiName,
       description: 'lettera-realtime chats and messages',
       createDefaultStage: false,
       corsPreflight: {
@@ -88,6 +89,8 @@ export class ChatHttpApi extends Construct {
     this.accessLog = new TokenFreeAccessLog(this, 'AccessLog', {
       fields: httpAccessLogFields,
       retention: props.accessLogRetention,
+      // Under /aws/vendedlogs/ so the account's CloudWatch Logs resource policy does not grow per API.
+      logGroupName: `${VENDED_LOGS_PREFIX}apigateway/${apiName.replace(/[^A-Za-z0-9_.#-]/g, '-')}/access`,
     });
     this.stage = this.api.addStage('DefaultStage', {
       stageName: '$default',

@@ -1,4 +1,5 @@
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
@@ -11,6 +12,14 @@ export interface JwtVerificationProps {
    * @default - a new secret with a generated 64-character value
    */
   readonly existingSecretName?: string;
+  /**
+   * ARN of the customer-managed KMS key that encrypts `existingSecretName`.
+   * Bound functions get `kms:Decrypt` on it, only through Secrets Manager
+   * (`kms:ViaService`). The key policy must let the account's IAM policies
+   * grant its use (the default key policy does).
+   * @default - the secret is encrypted with the AWS managed key `aws/secretsmanager`
+   */
+  readonly existingSecretKmsKeyArn?: string;
   /**
    * JWKS URL (RS256/ES256, e.g. a Cognito user pool's
    * `https://cognito-idp.{region}.amazonaws.com/{poolId}/.well-known/jwks.json`).
@@ -38,18 +47,24 @@ export interface JwtVerificationProps {
  * @example
  * const jwt = new JwtVerification(this, 'Jwt', { existingSecretName: 'lettera/jwt-access-secret' });
  * jwt.bind(connectFn); // JWT_SECRET_ARN + secretsmanager:GetSecretValue on that secret
+ * // a secret encrypted with your own KMS key: pass existingSecretKmsKeyArn too (kms:Decrypt via Secrets Manager)
  */
 export class JwtVerification extends Construct {
   /** The secret, unless a JWKS URL is used. */
   public readonly secret?: ISecret;
   /** The value functions get in `JWT_SECRET_ARN` (ARN of a created secret, name of an existing one). */
   public readonly secretId?: string;
+  /** The customer-managed key of an existing secret, if any. */
+  public readonly kmsKeyArn?: string;
   private readonly environment: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: JwtVerificationProps = {}) {
     super(scope, id);
     if (props.jwksUrl !== undefined && props.existingSecretName !== undefined) {
       throw new Error(`Provide either jwksUrl or existingSecretName, not both; got jwksUrl ${JSON.stringify(props.jwksUrl)} and existingSecretName ${JSON.stringify(props.existingSecretName)}`);
+    }
+    if (props.existingSecretKmsKeyArn !== undefined && props.existingSecretName === undefined) {
+      throw new Error(`existingSecretKmsKeyArn applies to an existing secret only; got ${JSON.stringify(props.existingSecretKmsKeyArn)} without existingSecretName`);
     }
     const claims: Record<string, string> = {};
     if (props.issuer) claims[ENV.jwtIssuer] = props.issuer;
@@ -70,6 +85,7 @@ export class JwtVerification extends Construct {
       this.secret = Secret.fromSecretNameV2(this, 'Resource', props.existingSecretName);
       // A name-only import has no full ARN; GetSecretValue accepts the name.
       this.secretId = props.existingSecretName;
+      this.kmsKeyArn = props.existingSecretKmsKeyArn;
     } else {
       this.secret = new Secret(this, 'Resource', {
         description: 'HS256 secret for lettera-realtime access tokens; share it with the token issuer',
@@ -98,6 +114,15 @@ export class JwtVerification extends Construct {
       fn.addEnvironment(key, value);
     }
     this.secret?.grantRead(fn);
+    if (this.kmsKeyArn !== undefined) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [this.kmsKeyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+        }),
+      );
+    }
   }
 }
 

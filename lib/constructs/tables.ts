@@ -27,7 +27,10 @@ export interface ChatTableProps {
   readonly definition: TableDefinition;
   /**
    * What happens to the table (and its data) when it leaves the stack.
-   * @default RemovalPolicy.RETAIN
+   * The default keeps the data when the table is replaced or the stack is
+   * deleted, but removes a table that a failed first deploy just created
+   * (CloudFormation's `RetainExceptOnCreate`), so a retry starts clean.
+   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
    */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -60,7 +63,7 @@ export class ChatTable extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: definition.timeToLiveAttribute,
       stream: definition.stream ? streamViews[definition.stream] : undefined,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
 
     for (const index of definition.globalIndexes ?? []) {
@@ -120,7 +123,7 @@ export interface ChatTablesProps {
   /** Table definitions, usually `allTables` from the schema. */
   readonly definitions: readonly TableDefinition[];
   /**
-   * @default RemovalPolicy.RETAIN
+   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
    */
   readonly removalPolicy?: RemovalPolicy;
 }

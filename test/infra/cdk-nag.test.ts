@@ -25,6 +25,8 @@ describe.each([
   ['an existing JWT secret', { jwtSecretName: 'lettera/jwt' }],
   ['a JWKS URL', { jwksUrl: 'https://idp.example.com/.well-known/jwks.json' }],
   ['tracing on and an alarm email', { tracing: true, alarmEmail: 'ops@example.com' }],
+  ['an existing JWT secret with a customer-managed KMS key', { jwtSecretName: 'lettera/jwt', jwtSecretKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' }],
+  ['no API Gateway account setting', { apiGatewayAccountRole: false }],
 ])('cdk-nag AwsSolutions, GIVEN %s', (_label, props) => {
   const { app } = synthesize(props);
 
@@ -58,6 +60,8 @@ describe.each([
     expect(new Set(acks.map((ack) => ack.id.replace(/\[.*$/, '')))).toEqual(
       new Set([
         'AwsSolutions-APIG4',
+        // API Gateway's account-level logging role (its documented managed policy)
+        ...('apiGatewayAccountRole' in props ? [] : ['AwsSolutions-IAM4']),
         'AwsSolutions-IAM5',
         'AwsSolutions-SQS3',
         ...('jwksUrl' in props || 'jwtSecretName' in props ? [] : ['AwsSolutions-SMG4']),

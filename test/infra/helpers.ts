@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { App, CfnElement, type Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -11,12 +12,18 @@ export interface Synthesized {
   readonly template: Template;
 }
 
+/** cdk.json's context: the feature flags `cdk synth` runs with, so the tests see the same template. */
+export const CDK_JSON_CONTEXT: Readonly<Record<string, unknown>> = (
+  JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }
+).context;
+
 /**
- * Builds the stack as bin/ does, without bundling the Lambdas (esbuild is
- * slow and the template doesn't depend on the bundle's content).
+ * Builds the stack as bin/ does (with cdk.json's feature flags), without
+ * bundling the Lambdas (esbuild is slow and the template doesn't depend on
+ * the bundle's content).
  */
 export function synthesize(props: Partial<LetteraRealtimeStackProps> = {}): Synthesized {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
   const stack = new LetteraRealtimeStack(app, 'LetteraRealtime', { frontendUrl: FRONTEND_URL, ...props });
   return { app, stack, template: Template.fromStack(stack) };
 }

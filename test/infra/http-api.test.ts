@@ -65,6 +65,18 @@ describe('Construct: ChatHttpApi', () => {
     }
   });
 
+  it('writes its access logs to a log group under /aws/vendedlogs/ (the account\'s CloudWatch Logs resource policy does not grow)', () => {
+    // WHEN
+    const logGroupId = logicalIdOf(stack, stack.httpApi.accessLog.logGroup);
+    const logGroup = resourcesOfType(template, 'AWS::Logs::LogGroup')[logGroupId];
+    const [stage] = Object.values(template.findResources('AWS::ApiGatewayV2::Stage', { Properties: { ApiId: { Ref: apiId } } })) as {
+      Properties: { AccessLogSettings: { DestinationArn: unknown } };
+    }[];
+    // THEN
+    expect(logGroup?.Properties?.LogGroupName).toBe('/aws/vendedlogs/apigateway/LetteraRealtime-http/access');
+    expect(JSON.stringify(stage!.Properties.AccessLogSettings.DestinationArn)).toContain(logGroupId);
+  });
+
   it.each(['*', 'https://app.example.com/', 'app.example.com', 'https://*.example.com/x'])('refuses the CORS origin %j', (origin) => {
     // THEN
     expect(() => tryOrigin(origin)).toThrow(/Allowed origin must be a scheme and host/);

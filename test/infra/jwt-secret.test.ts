@@ -68,6 +68,47 @@ describe('Construct: JwtVerification', () => {
     });
   });
 
+  describe('GIVEN context jwtSecretName and jwtSecretKmsKeyArn (a customer-managed key)', () => {
+    const keyArn = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const synth = synthesize({ jwtSecretName: 'lettera/jwt-access-secret', jwtSecretKmsKeyArn: keyArn });
+
+    function decryptors({ stack, template }: Synthesized): FunctionName[] {
+      return functionNames.filter((name) =>
+        statementsOfRole(template, logicalIdOf(stack, stack.functions[name].role)).some((statement) => actionsOf(statement).includes('kms:Decrypt')),
+      );
+    }
+
+    it('grants kms:Decrypt on that key, through Secrets Manager only, to the token-verifying functions only', () => {
+      // WHEN
+      const statements = statementsOfRole(synth.template, logicalIdOf(synth.stack, synth.stack.functions.connect.role)).filter((statement) =>
+        actionsOf(statement).includes('kms:Decrypt'),
+      );
+      // THEN
+      expect(statements).toEqual([
+        expect.objectContaining({
+          Action: 'kms:Decrypt',
+          Effect: 'Allow',
+          Resource: keyArn,
+          Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } },
+        }),
+      ]);
+      expect(decryptors(synth).sort()).toEqual([...verifiesTokens].sort());
+    });
+
+    it('grants no kms:Decrypt without the context', () => {
+      // THEN
+      expect(decryptors(synthesize({ jwtSecretName: 'lettera/jwt-access-secret' }))).toEqual([]);
+      expect(decryptors(synthesize())).toEqual([]);
+    });
+
+    it('refuses a key without an existing secret', () => {
+      // WHEN
+      const stack = new Stack(new App(), 'S');
+      // THEN
+      expect(() => new JwtVerification(stack, 'Jwt', { existingSecretKmsKeyArn: keyArn })).toThrow(/applies to an existing secret only/);
+    });
+  });
+
   describe('GIVEN context jwksUrl (RS256/ES256)', () => {
     const jwksUrl = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc/.well-known/jwks.json';
     const synth = synthesize({ jwksUrl, jwtIssuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc', jwtAudience: 'lettera' });

@@ -1,6 +1,9 @@
+import { createRequire } from 'node:module';
 import { Token } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { logicalIdOf, synthesize } from './helpers';
+import { CDK_JSON_CONTEXT, logicalIdOf, synthesize } from './helpers';
+
+const require = createRequire(import.meta.url);
 
 const { stack, template } = synthesize();
 
@@ -37,5 +40,20 @@ describe('Stack: LetteraRealtimeStack', () => {
     // THEN
     custom.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { StageName: 'v1' });
     expect(JSON.stringify(custom.template.findOutputs('WebSocketUrl').WebSocketUrl?.Value)).toContain('"/v1"');
+  });
+
+  it('runs with every feature flag aws-cdk-lib recommends, at the recommended value (cdk.json)', () => {
+    // GIVEN
+    const recommended = require('aws-cdk-lib/recommended-feature-flags.json') as Record<string, unknown>;
+    // THEN
+    expect(Object.keys(recommended).length).toBeGreaterThan(80);
+    for (const [flag, value] of Object.entries(recommended)) {
+      expect(CDK_JSON_CONTEXT[flag], flag).toEqual(value);
+    }
+  });
+
+  it('keeps configuration out of cdk.json: frontendUrl and friends are given on the command line', () => {
+    // THEN
+    expect(Object.keys(CDK_JSON_CONTEXT).filter((key) => !key.startsWith('@aws-cdk'))).toEqual([]);
   });
 });

@@ -79,10 +79,13 @@ describe('Construct: ChatTables', () => {
       expect(props.LocalSecondaryIndexes).toEqual(lsis.length ? lsis : undefined);
     });
 
-    it('keeps its data when removed from the stack', () => {
+    it('keeps its data when replaced or when the stack is deleted, but not after a failed first create', () => {
       // THEN
       const id = logicalIdOf(stack, stack.tables.get(definition).table);
-      expect(resourcesOfType(template, 'AWS::DynamoDB::Table')[id]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+      expect(resourcesOfType(template, 'AWS::DynamoDB::Table')[id]).toMatchObject({
+        DeletionPolicy: 'RetainExceptOnCreate',
+        UpdateReplacePolicy: 'Retain',
+      });
     });
   });
 

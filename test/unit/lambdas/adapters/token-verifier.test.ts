@@ -1,12 +1,22 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SECRET_MIN_REFRESH_INTERVAL_MS, SECRET_TTL_MS } from '../../../../lambdas/adapters/secrets';
 import { createTokenVerifierFromEnv } from '../../../../lambdas/adapters/token-verifier';
 import { UnauthorizedError } from '../../../../lambdas/commons/errors';
 import { signToken, TEST_SECRET } from '../tokens';
 
 const secretsManager = mockClient(SecretsManagerClient);
 const STORED_SECRET = 'a-secret-kept-in-secrets-manager-32-bytes-or-more';
+const NEW_SECRET = 'the-secret-put-after-deploying-also-32-bytes-long';
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jwt';
+
+/** A verifier over JWT_SECRET_ARN with a clock the test moves by hand. */
+function verifierWithClock() {
+  let time = 1_000_000;
+  const verify = createTokenVerifierFromEnv({ JWT_SECRET_ARN: SECRET_ARN }, { secretCache: { now: () => time } });
+  return { verify, advance: (ms: number) => void (time += ms) };
+}
 
 describe('Function: createTokenVerifierFromEnv', () => {
   afterEach(() => {
@@ -25,7 +35,7 @@ describe('Function: createTokenVerifierFromEnv', () => {
     expect(secretsManager).toReceiveCommandTimes(GetSecretValueCommand, 0);
   });
 
-  it('loads the secret named by JWT_SECRET_ARN once per cold start', async () => {
+  it('reads the secret named by JWT_SECRET_ARN once, not per token', async () => {
     // Prepare
     secretsManager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ secret: STORED_SECRET }) });
     const verify = createTokenVerifierFromEnv({ JWT_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jwt' });
@@ -38,6 +48,86 @@ describe('Function: createTokenVerifierFromEnv', () => {
     expect([first.userId, second.userId]).toEqual(['alice', 'bob']);
     expect(secretsManager).toReceiveCommandTimes(GetSecretValueCommand, 1);
     expect(secretsManager).toReceiveCommandWith(GetSecretValueCommand, { SecretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jwt' });
+  });
+
+  it('reads the secret again once its cache time has passed', async () => {
+    // Prepare
+    secretsManager.on(GetSecretValueCommand).resolvesOnce({ SecretString: STORED_SECRET }).resolves({ SecretString: NEW_SECRET });
+    const { verify, advance } = verifierWithClock();
+    await verify(await signToken('alice', {}, STORED_SECRET));
+
+    // Act
+    advance(SECRET_TTL_MS);
+    const identity = await verify(await signToken('bob', {}, NEW_SECRET));
+
+    // Assess
+    expect(identity.userId).toBe('bob');
+    expect(secretsManager).toReceiveCommandTimes(GetSecretValueCommand, 2);
+  });
+
+  it('accepts a token signed with a secret put after the instance started, after one re-read', async () => {
+    // Prepare: the instance read the generated value; the user then puts the issuer's secret
+    secretsManager.on(GetSecretValueCommand).resolvesOnce({ SecretString: STORED_SECRET }).resolves({ SecretString: NEW_SECRET });
+    const { verify, advance } = verifierWithClock();
+    await verify(await signToken('alice', {}, STORED_SECRET));
+    advance(SECRET_MIN_REFRESH_INTERVAL_MS);
+
+    // Act
+    const identity = await verify(await signToken('bob', {}, NEW_SECRET));
+    const again = await verify(await signToken('carol', {}, NEW_SECRET));
+
+    // Assess
+    expect([identity.userId, again.userId]).toEqual(['bob', 'carol']);
+    expect(secretsManager).toReceiveCommandTimes(GetSecretValueCommand, 2);
+  });
+
+  it('re-reads at most once per refresh interval however many badly signed tokens arrive', async () => {
+    // Prepare
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: STORED_SECRET });
+    const { verify, advance } = verifierWithClock();
+    await verify(await signToken('alice', {}, STORED_SECRET));
+    advance(SECRET_MIN_REFRESH_INTERVAL_MS);
+    const forged = await signToken('mallory', {}, 'a-forged-secret-that-is-long-enough-for-hs256');
+
+    // Act
+    const outcomes = [];
+    for (let i = 0; i < 50; i++) outcomes.push(await verify(forged).catch((err: unknown) => err));
+    advance(SECRET_MIN_REFRESH_INTERVAL_MS);
+    outcomes.push(await verify(forged).catch((err: unknown) => err));
+
+    // Assess
+    expect(outcomes.every((outcome) => outcome instanceof UnauthorizedError)).toBe(true);
+    expect(secretsManager).toReceiveCommandTimes(GetSecretValueCommand, 3);
+  });
+
+  it('does not re-read the secret for a token refused for another reason than its signature', async () => {
+    // Prepare
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: STORED_SECRET });
+    const { verify, advance } = verifierWithClock();
+    await verify(await signToken('alice', {}, STORED_SECRET));
+    advance(SECRET_MIN_REFRESH_INTERVAL_MS);
+
+    // Act
+    const expired = verify(await signToken('alice', { exp: Math.floor(Date.now() / 1000) - 3600 }, STORED_SECRET));
+
+    // Assess
+    await expect(expired).rejects.toThrow('Token expired');
+    expect(secretsManager).toReceiveCommandTimes(GetSecretValueCommand, 1);
+  });
+
+  it('refuses the token with its own error when the re-read fails, and keeps verifying with the cached secret', async () => {
+    // Prepare
+    secretsManager.on(GetSecretValueCommand).resolvesOnce({ SecretString: STORED_SECRET }).rejects(new Error('AccessDeniedException'));
+    const { verify, advance } = verifierWithClock();
+    await verify(await signToken('alice', {}, STORED_SECRET));
+    advance(SECRET_MIN_REFRESH_INTERVAL_MS);
+
+    // Act
+    const refused = verify(await signToken('bob', {}, NEW_SECRET));
+
+    // Assess
+    await expect(refused).rejects.toThrow(new UnauthorizedError('Invalid token'));
+    await expect(verify(await signToken('carol', {}, STORED_SECRET))).resolves.toMatchObject({ userId: 'carol' });
   });
 
   it('rejects a token signed with another secret than the stored one', async () => {
