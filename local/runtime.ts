@@ -11,7 +11,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENV, optionalEnv } from '../lambdas/commons/env';
-import { ROUTE_SELECTION_EXPRESSION, httpRoutes, routesReturningResponse, scheduledFunctions, streamMappings, webSocketRoutes, type FunctionName } from '../lambdas/system/topology';
+import { ROUTE_SELECTION_EXPRESSION, httpCors, httpRoutes, routesReturningResponse, scheduledFunctions, streamMappings, webSocketRoutes, type FunctionName } from '../lambdas/system/topology';
 import { serveClientBundle } from './client-bundle';
 import { createDevEndpoints } from './dev-endpoints';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
@@ -20,6 +20,7 @@ import { applyEnv, buildHandlerEnv } from './handler-env';
 import { REPO_ROOT, loadHandlers, type FunctionHandlers } from './handlers';
 import { invokeHandler } from './lambda';
 import { startHttpApi, type HttpApi } from './http-api';
+import { ownOrigins, parseOrigins } from './origins';
 import { seedDemoData } from './seed';
 import { FileCheckpointStore, MemoryCheckpointStore } from './streams/checkpoints';
 import { StreamPoller, type DiscardedBatch } from './streams/poller';
@@ -58,6 +59,12 @@ export interface LocalRuntimeOptions {
   /** @default <repo>/web */
   readonly webRoot?: string;
   /**
+   * Browser origins allowed besides the runtime's own page (a frontend's dev
+   * server): the WebSocket's Origin check and the HTTP API's CORS let them in.
+   * @default the comma-separated origins of FRONTEND_URL, else none
+   */
+  readonly origins?: readonly string[];
+  /**
    * Run the scheduled functions (topology `scheduledFunctions`, e.g. the
    * Socket.IO heartbeat) on their timers. Tests turn this off and call
    * `runScheduled` instead. @default true
@@ -71,6 +78,8 @@ export interface LocalRuntime {
   /** The @connections endpoint (WS_CALLBACK_URL). */
   readonly callbackUrl: string;
   readonly httpUrl: string;
+  /** Every origin a browser page may use it from: the runtime's own, then `origins`. */
+  readonly allowedOrigins: readonly string[];
   readonly dynamoEndpoint: string;
   readonly region: string;
   readonly stage: string;
@@ -114,6 +123,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const log = (scope: string) => (message: string, error?: unknown) => {
     if (!debug) console.error(`[${scope}] ${message}`, error ?? '');
   };
+  const extraOrigins = parseOrigins(options.origins ?? [optionalEnv(ENV.frontendUrl) ?? '']);
   const { secret, isDevelopmentDefault } = options.jwtSecret !== undefined ? { secret: options.jwtSecret, isDevelopmentDefault: false } : resolveJwtSecret();
 
   const stops: (() => Promise<void>)[] = [];
@@ -156,19 +166,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       routes: httpRoutes,
       webRoot: options.webRoot ?? join(REPO_ROOT, 'web'),
       extraHandlers: [createDevEndpoints({ secret, wsUrl: gateway.url }), serveClientBundle],
+      // The page's own origin needs no CORS; a dev server's does, as from an API Gateway configured for it.
+      cors: { allowOrigins: extraOrigins, settings: httpCors },
       host,
       port: options.httpPort ?? 3000,
       log: log('http'),
     });
     stops.push(() => httpApi.close());
 
+    const allowedOrigins = [...new Set([...ownOrigins(httpApi.url), ...extraOrigins])];
     const env = buildHandlerEnv({
       region,
       dynamoEndpoint: dynamo.endpoint,
       tableNames,
       callbackUrl: gateway.callbackUrl,
       jwtSecret: secret,
-      frontendUrl: optionalEnv(ENV.frontendUrl) ?? httpApi.url,
+      frontendUrl: allowedOrigins.join(','),
     });
     applyEnv(env);
     const handlers = await loadHandlers(options.handlers);
@@ -232,6 +245,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       wsUrl: gateway.url,
       callbackUrl: gateway.callbackUrl,
       httpUrl: httpApi.url,
+      allowedOrigins,
       dynamoEndpoint: dynamo.endpoint,
       region,
       stage,
