@@ -16,8 +16,9 @@ import { serveClientBundle } from './client-bundle';
 import { createDevEndpoints } from './dev-endpoints';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { startGateway, type Gateway } from './gateway/server';
-import { applyEnv, buildHandlerEnv } from './handler-env';
-import { REPO_ROOT, loadHandlers, type FunctionHandlers } from './handlers';
+import { buildHandlerEnv } from './handler-env';
+import { startHandlerHost, type HandlerHost } from './handler-host';
+import { REPO_ROOT, type FunctionHandlers } from './handlers';
 import { invokeHandler } from './lambda';
 import { startHttpApi, type HttpApi } from './http-api';
 import { ownOrigins, parseOrigins } from './origins';
@@ -85,7 +86,7 @@ export interface LocalRuntime {
   readonly stage: string;
   /** Physical table name by env var (CONNECTIONS_TABLE → 'Connections'). */
   readonly tableNames: Readonly<Record<string, string>>;
-  /** What the handlers were given. */
+  /** What the handlers were given (their worker's process.env on top of this process's). */
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly jwtSecret: string;
   readonly usesDevelopmentSecret: boolean;
@@ -148,6 +149,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     const documentClient = DynamoDBDocumentClient.from(dynamoClient, { marshallOptions: { removeUndefinedValues: true } });
     const tableNames = await createTables(dynamoClient);
+    // The handlers stop after the gateway, whose closing $disconnects still run them.
+    let handlerHost: HandlerHost | undefined;
+    stops.push(async () => handlerHost?.close());
 
     // Listen first: the callback URL and the page origin need the real ports.
     const gateway = await startGateway({
@@ -183,8 +187,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       jwtSecret: secret,
       frontendUrl: allowedOrigins.join(','),
     });
-    applyEnv(env);
-    const handlers = await loadHandlers(options.handlers);
+    // The handler modules run in a worker with this env as its process.env: this process's env is left alone.
+    handlerHost = await startHandlerHost({ env, ...(options.handlers !== undefined && { overrides: options.handlers }), log: log('handlers') });
+    const { handlers } = handlerHost;
     gateway.setRoutes(Object.fromEntries(Object.entries(webSocketRoutes).map(([routeKey, fn]) => [routeKey, handlers[fn]])));
     httpApi.setHandler(handlers.httpApi);
 
