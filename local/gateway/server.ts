@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { handleConnectionsApi } from './connections-api';
 import { ConnectionPool } from './pool';
-import type { GatewayState, RouteHandlers } from './state';
+import type { GatewayMetrics, GatewayState, RouteHandlers } from './state';
+import { track } from './connection';
 import { handleUpgrade } from './upgrade';
 
 export type { RouteHandlers } from './state';
@@ -48,6 +49,10 @@ export interface Gateway {
   readonly port: number;
   readonly stage: string;
   readonly pool: ConnectionPool;
+  /** `$connect`s accepted and `$disconnect`s fired so far. */
+  readonly metrics: Readonly<GatewayMetrics>;
+  /** Resolves once no upgrade, route or `$disconnect` invocation is running. */
+  idle(): Promise<void>;
   /** Swaps the route table (handlers are loaded after the port is known). */
   setRoutes(routes: RouteHandlers): void;
   /** Closes every connection (firing `$disconnect`), waits for running handlers, stops listening. */
@@ -93,9 +98,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     maxLifetimeMs: options.maxLifetimeMs ?? 7_200_000,
     acceptedProtocols,
     inflight: new Set(),
+    metrics: { connectsAccepted: 0, disconnectsFired: 0 },
     log: options.log ?? defaultLog,
   };
-  server.on('upgrade', (req, socket, head) => void handleUpgrade(state, req, socket, head));
+  // Tracked: close() and idle() wait for a $connect still running.
+  server.on('upgrade', (req, socket, head) => track(state, handleUpgrade(state, req, socket, head)));
   server.on('request', (req, res) => {
     handleConnectionsApi(state, req, res)
       .then((handled) => {
@@ -118,6 +125,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     port,
     stage,
     pool: state.pool,
+    metrics: state.metrics,
+    async idle() {
+      while (state.inflight.size > 0) await Promise.allSettled([...state.inflight]);
+    },
     setRoutes(routes) {
       state.routes = routes;
     },

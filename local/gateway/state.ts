@@ -10,6 +10,14 @@ import type { ApiInfo } from './request-format';
 /** Route key (`$connect`, `$disconnect`, `$default` or a custom key) → handler. */
 export type RouteHandlers = Readonly<Record<string, LambdaHandler>>;
 
+/** What the gateway has done so far. */
+export interface GatewayMetrics {
+  /** `$connect` invocations that accepted the connection (2xx, or no `$connect` route). */
+  connectsAccepted: number;
+  /** `$disconnect` invocations started (one per accepted connection, whatever the timing). */
+  disconnectsFired: number;
+}
+
 export interface GatewayState {
   readonly api: ApiInfo;
   readonly pool: ConnectionPool;
@@ -24,6 +32,8 @@ export interface GatewayState {
   readonly acceptedProtocols: WeakMap<object, string>;
   /** Handler invocations still running; close() waits for them. */
   readonly inflight: Set<Promise<unknown>>;
+  /** Counts for tests and tools, like API Gateway's ConnectCount metric. */
+  readonly metrics: GatewayMetrics;
   /** Where handler failures and gateway notices go. */
   readonly log: (message: string, error?: unknown) => void;
 }

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type Gateway, type RouteHandlers } from '../../local/gateway/server';
 import type { LambdaHandler } from '../../local/lambda';
 import type { WebSocketEvent } from '../../local/gateway/request-format';
-import { connectWebSocket, upgradeStatus, waitFor } from '../helpers/local-runtime';
+import { abortedUpgrade, connectWebSocket, openAndCloseAfter, upgradeStatus, waitFor } from '../helpers/local-runtime';
 import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 
 /** Records every event per route and answers with a per-route reply (default: 200). */
@@ -51,7 +51,49 @@ function useRoutes(keys = ALL_ROUTES) {
   gateway.setRoutes(recorder.routes(keys));
 }
 
+/** Waits until the gateway runs nothing and every accepted $connect has had its $disconnect. */
+async function settledPairs(): Promise<{ connected: string[]; disconnected: string[] }> {
+  const ids = (routeKey: string) => recorder.of(routeKey).map((e) => e.requestContext.connectionId).sort();
+  await waitFor(async () => {
+    await gateway.idle();
+    return gateway.metrics.connectsAccepted === gateway.metrics.disconnectsFired;
+  }, 10_000);
+  return { connected: ids('$connect'), disconnected: ids('$disconnect') };
+}
+
 describe('Function: handleUpgrade', () => {
+  it('fires $disconnect for each of five upgrades whose TCP connection closes right after the request (FIN or reset)', async () => {
+    // Prepare
+    useRoutes();
+    const before = { ...gateway.metrics };
+
+    // Act
+    await Promise.all([
+      ...Array.from({ length: 3 }, () => abortedUpgrade(gateway.url, { token: 't' })),
+      ...Array.from({ length: 2 }, () => abortedUpgrade(gateway.url, { token: 't', reset: true })),
+    ]);
+    const { connected, disconnected } = await settledPairs();
+
+    // Assess: $connect ran for the requests that arrived, and each got its $disconnect.
+    expect(gateway.metrics.connectsAccepted - before.connectsAccepted).toBe(connected.length);
+    expect(connected.length).toBeGreaterThanOrEqual(3); // The FIN-closed ones always arrive whole.
+    expect(disconnected).toEqual(connected);
+    expect(gateway.pool.size).toBe(0);
+  });
+
+  it('fires $disconnect for every accepted $connect of clients closed 0-20 ms after opening', async () => {
+    // Prepare
+    useRoutes();
+
+    // Act
+    await Promise.all([0, 0, 1, 2, 5, 8, 10, 15, 20, 20].map((ms) => openAndCloseAfter(gateway.url, ms)));
+    const { connected, disconnected } = await settledPairs();
+
+    // Assess
+    expect(disconnected).toEqual(connected);
+    expect(gateway.pool.size).toBe(0);
+  });
+
   it('sends a CONNECT event in API Gateway shape with a stable connectedAt', async () => {
     // Prepare
     useRoutes();

@@ -48,6 +48,7 @@ function createState(routes: RouteHandlers, returnResponse: string[] = []) {
     maxLifetimeMs: 7_200_000,
     acceptedProtocols: new WeakMap(),
     inflight: new Set(),
+    metrics: { connectsAccepted: 0, disconnectsFired: 0 },
     log,
   };
   return { state, log };
