@@ -48,6 +48,8 @@ export interface HttpApiOptions {
   readonly extraHandlers?: readonly ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>)[];
   /** No CORS (no preflight answers, no headers) when absent. */
   readonly cors?: HttpApiCors;
+  /** Hold requests until open() is called (the handler and the pollers behind it start later). @default false */
+  readonly paused?: boolean;
   /** @default MAX_REQUEST_BODY_BYTES */
   readonly maxBodyBytes?: number;
   /** @default '127.0.0.1' */
@@ -63,6 +65,8 @@ export interface HttpApi {
   readonly url: string;
   readonly port: number;
   setHandler(handler: LambdaHandler): void;
+  /** Starts answering requests (those that waited go on). */
+  open(): void;
   close(): Promise<void>;
 }
 
@@ -296,7 +300,11 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const { port } = server.address() as AddressInfo;
   const domainName = `localhost:${port}`;
 
+  let open = (): void => undefined;
+  const accepting = options.paused === true ? new Promise<void>((resolve) => (open = resolve)) : Promise.resolve();
+
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    await accepting;
     const url = new URL(req.url ?? '/', 'http://localhost');
     const origin = req.headers.origin;
     if (cors !== undefined && req.method === 'OPTIONS' && origin !== undefined && req.headers['access-control-request-method'] !== undefined) {
@@ -354,7 +362,9 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     setHandler(next) {
       handler = next;
     },
+    open: () => open(),
     async close() {
+      open();
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));
     },

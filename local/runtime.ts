@@ -162,6 +162,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       routeSelectionExpression: ROUTE_SELECTION_EXPRESSION,
       ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
       ...(options.maxLifetimeMs !== undefined ? { maxLifetimeMs: options.maxLifetimeMs } : {}),
+      // Listening gives the ports the handlers' env needs; clients wait until everything behind runs.
+      paused: true,
       log: log('gateway'),
     });
     stops.push(() => gateway.close());
@@ -174,6 +176,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       cors: { allowOrigins: extraOrigins, settings: httpCors },
       host,
       port: options.httpPort ?? 3000,
+      paused: true,
       log: log('http'),
     });
     stops.push(() => httpApi.close());
@@ -245,6 +248,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         stops.push(async () => clearInterval(timer));
       }
     }
+
+    // Only now: a socket accepted before the pollers ran never got its Socket.IO open packet.
+    gateway.open();
+    httpApi.open();
 
     return {
       wsUrl: gateway.url,

@@ -39,6 +39,11 @@ export interface GatewayOptions {
   readonly maxLifetimeMs?: number;
   /** @default console.error */
   readonly log?: (message: string, error?: unknown) => void;
+  /**
+   * Hold upgrades until open() is called (the port is known before the
+   * handlers behind it run). @default false
+   */
+  readonly paused?: boolean;
 }
 
 export interface Gateway {
@@ -53,6 +58,8 @@ export interface Gateway {
   readonly metrics: Readonly<GatewayMetrics>;
   /** Resolves once no upgrade, route or `$disconnect` invocation is running. */
   idle(): Promise<void>;
+  /** Starts accepting upgrades (those that waited go on). */
+  open(): void;
   /** Swaps the route table (handlers are loaded after the port is known). */
   setRoutes(routes: RouteHandlers): void;
   /** Closes every connection (firing `$disconnect`), waits for running handlers, stops listening. */
@@ -86,6 +93,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     server.listen(options.port ?? 3001, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  let open = (): void => undefined;
+  const accepting = options.paused === true ? new Promise<void>((resolve) => (open = resolve)) : Promise.resolve();
   const state: GatewayState = {
     api: { stage, domainName: `localhost:${port}`, apiId: randomBytes(5).toString('hex') },
     pool: new ConnectionPool(),
@@ -98,6 +107,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     maxLifetimeMs: options.maxLifetimeMs ?? 7_200_000,
     acceptedProtocols,
     inflight: new Set(),
+    accepting,
+    closing: false,
     metrics: { connectsAccepted: 0, disconnectsFired: 0 },
     log: options.log ?? defaultLog,
   };
@@ -129,10 +140,13 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     async idle() {
       while (state.inflight.size > 0) await Promise.allSettled([...state.inflight]);
     },
+    open: () => open(),
     setRoutes(routes) {
       state.routes = routes;
     },
     async close() {
+      state.closing = true;
+      open(); // Upgrades still waiting are refused (503).
       const closed = state.pool.ids().map((id) => {
         const connection = state.pool.get(id);
         return new Promise<void>((resolve) => {

@@ -32,6 +32,13 @@ export interface GatewayState {
   readonly acceptedProtocols: WeakMap<object, string>;
   /** Handler invocations still running; close() waits for them. */
   readonly inflight: Set<Promise<unknown>>;
+  /**
+   * Resolves when the gateway starts accepting (Gateway.open()): an upgrade
+   * arriving earlier waits, so no client connects before the handlers and
+   * stream pollers behind it run. `closing` is then set when it never will.
+   */
+  readonly accepting: Promise<void>;
+  closing: boolean;
   /** Counts for tests and tools, like API Gateway's ConnectCount metric. */
   readonly metrics: GatewayMetrics;
   /** Where handler failures and gateway notices go. */

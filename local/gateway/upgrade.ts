@@ -66,6 +66,11 @@ async function runConnect(state: GatewayState, req: IncomingMessage, info: Conne
  */
 export async function handleUpgrade(state: GatewayState, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   socket.on('error', () => socket.destroy());
+  await state.accepting;
+  if (state.closing) {
+    refuse(socket, 503, JSON.stringify({ message: 'Service Unavailable' }));
+    return;
+  }
   const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '');
   if (path !== `/${state.api.stage}`) {
     refuse(socket, 403, JSON.stringify({ message: 'Forbidden' }));

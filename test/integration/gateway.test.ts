@@ -3,7 +3,7 @@
  * behaviour (reference/local-emulation.md §6, cases 1-9), with fake
  * handlers injected as routes and real `ws` clients.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startGateway, type Gateway, type RouteHandlers } from '../../local/gateway/server';
 import type { LambdaHandler } from '../../local/lambda';
 import type { WebSocketEvent } from '../../local/gateway/request-format';
@@ -352,5 +352,43 @@ describe('Function: attachConnection', () => {
     expect(recorder.of('$disconnect')[0]?.requestContext.disconnectStatusCode).toBe(1001);
     expect(busy.ws.readyState).toBe(busy.ws.OPEN);
     await busy.close();
+  });
+});
+
+describe('Function: startGateway (paused)', () => {
+  it('holds an upgrade until open(), then runs $connect and accepts it', async () => {
+    // Prepare
+    let opened = false;
+    const seenOpen: boolean[] = [];
+    const paused = await startGateway({ port: 0, paused: true, log: () => undefined });
+    paused.setRoutes({ $connect: async () => (seenOpen.push(opened), { statusCode: 200 }) });
+
+    // Act: the client starts connecting before open(); whenever its request arrives, it must wait.
+    const connecting = connectWebSocket(paused.url);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    opened = true;
+    paused.open();
+    const client = await connecting;
+    await client.close();
+    await paused.close();
+
+    // Assess
+    expect(seenOpen).toEqual([true]);
+  });
+
+  it('refuses upgrades still waiting when it closes without opening (503)', async () => {
+    // Prepare
+    const paused = await startGateway({ port: 0, paused: true, log: () => undefined });
+    const $connect = vi.fn<LambdaHandler>(async () => ({ statusCode: 200 }));
+    paused.setRoutes({ $connect });
+
+    // Act
+    const status = upgradeStatus(paused.url);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await paused.close();
+
+    // Assess
+    expect(await status).toBe(503);
+    expect($connect).not.toHaveBeenCalled();
   });
 });

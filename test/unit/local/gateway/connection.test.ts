@@ -48,6 +48,8 @@ function createState(routes: RouteHandlers, returnResponse: string[] = []) {
     maxLifetimeMs: 7_200_000,
     acceptedProtocols: new WeakMap(),
     inflight: new Set(),
+    accepting: Promise.resolve(),
+    closing: false,
     metrics: { connectsAccepted: 0, disconnectsFired: 0 },
     log,
   };

@@ -43,6 +43,8 @@ function createState(routes: RouteHandlers) {
     maxLifetimeMs: 7_200_000,
     acceptedProtocols: new WeakMap<object, string>(),
     inflight: new Set<Promise<unknown>>(),
+    accepting: Promise.resolve(),
+    closing: false,
     metrics: { connectsAccepted: 0, disconnectsFired: 0 },
     log,
   } satisfies GatewayState;
