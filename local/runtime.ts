@@ -22,11 +22,27 @@ import { REPO_ROOT, type FunctionHandlers } from './handlers';
 import { invokeHandler } from './lambda';
 import { startHttpApi, type HttpApi } from './http-api';
 import { ownOrigins, parseOrigins } from './origins';
+import { parsePostFaults, type PostFaults } from './gateway/faults';
 import { seedDemoData } from './seed';
 import { FileCheckpointStore, MemoryCheckpointStore } from './streams/checkpoints';
 import { StreamPoller, type DiscardedBatch } from './streams/poller';
 import { createTables, latestStreamArn } from './tables';
 import { resolveJwtSecret, signDevToken } from './tokens';
+
+/** Local-only settings read from the environment (never by the handlers). */
+export const LOCAL_ENV = {
+  /** JSON: connection id (or `*`) → "429" | "500" | "slow:<ms>". */
+  postFaults: 'LOCAL_POST_FAULTS',
+  /** A shorter idle timeout than API Gateway's 10 minutes, in ms. */
+  idleTimeoutMs: 'LOCAL_IDLE_TIMEOUT_MS',
+} as const;
+
+function positiveIntegerEnv(name: string): number | undefined {
+  const value = optionalEnv(name);
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new Error(`${name} must be a positive integer (milliseconds), got ${JSON.stringify(value)}`);
+  return Number(value);
+}
 
 export interface LocalRuntimeOptions {
   /** @default 3001 (0 picks a free port) */
@@ -49,8 +65,13 @@ export interface LocalRuntimeOptions {
   readonly jwtSecret?: string;
   /** Handlers to use instead of the modules in topology.ts (fakes in tests). */
   readonly handlers?: Partial<FunctionHandlers>;
-  /** @default 600000 */
+  /** @default LOCAL_IDLE_TIMEOUT_MS, else 600000 (API Gateway's 10 minutes) */
   readonly idleTimeoutMs?: number;
+  /**
+   * PostToConnection faults to inject (tests, demos; see gateway/faults.ts).
+   * @default LOCAL_POST_FAULTS, else none
+   */
+  readonly postFaults?: PostFaults;
   /** @default 7200000 */
   readonly maxLifetimeMs?: number;
   /** @default 200 */
@@ -124,6 +145,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const log = (scope: string) => (message: string, error?: unknown) => {
     if (!debug) console.error(`[${scope}] ${message}`, error ?? '');
   };
+  // Configuration errors surface before anything starts.
+  const postFaults = options.postFaults ?? parsePostFaults(optionalEnv(LOCAL_ENV.postFaults));
+  const idleTimeoutMs = options.idleTimeoutMs ?? positiveIntegerEnv(LOCAL_ENV.idleTimeoutMs);
   const extraOrigins = parseOrigins(options.origins ?? [optionalEnv(ENV.frontendUrl) ?? '']);
   const { secret, isDevelopmentDefault } = options.jwtSecret !== undefined ? { secret: options.jwtSecret, isDevelopmentDefault: false } : resolveJwtSecret();
 
@@ -160,7 +184,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       stage,
       returnResponseRoutes: routesReturningResponse,
       routeSelectionExpression: ROUTE_SELECTION_EXPRESSION,
-      ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+      ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}),
+      postFaults,
       ...(options.maxLifetimeMs !== undefined ? { maxLifetimeMs: options.maxLifetimeMs } : {}),
       // Listening gives the ports the handlers' env needs; clients wait until everything behind runs.
       paused: true,

@@ -8,6 +8,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { closeConnection, sendToConnection } from './connection';
+import { FAULT_ERROR_TYPES, faultFor } from './faults';
 import { newRequestId } from './request-format';
 import type { GatewayState } from './state';
 
@@ -76,6 +77,18 @@ export async function handleConnectionsApi(state: GatewayState, req: IncomingMes
       if (connection === undefined || connection.socket.readyState !== connection.socket.OPEN) {
         sendError(res, 410, 'GoneException');
         return true;
+      }
+      const fault = faultFor(state.postFaults, connection.connectionId);
+      if (fault?.kind === 'status') {
+        sendError(res, fault.status, FAULT_ERROR_TYPES[fault.status], `Injected fault (LOCAL_POST_FAULTS): ${fault.status}`);
+        return true;
+      }
+      if (fault?.kind === 'slow') {
+        await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+        if (connection.socket.readyState !== connection.socket.OPEN) {
+          sendError(res, 410, 'GoneException');
+          return true;
+        }
       }
       // Text when the bytes are UTF-8 (every JSON payload), binary otherwise.
       sendToConnection(connection, body, !isUtf8(body));

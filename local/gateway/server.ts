@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { handleConnectionsApi } from './connections-api';
+import { handleFaultsEndpoint, type PostFaults } from './faults';
 import { ConnectionPool } from './pool';
 import type { GatewayMetrics, GatewayState, RouteHandlers } from './state';
 import { track } from './connection';
@@ -39,6 +40,8 @@ export interface GatewayOptions {
   readonly maxLifetimeMs?: number;
   /** @default console.error */
   readonly log?: (message: string, error?: unknown) => void;
+  /** PostToConnection faults to inject (see faults.ts). @default none */
+  readonly postFaults?: PostFaults;
   /**
    * Hold upgrades until open() is called (the port is known before the
    * handlers behind it run). @default false
@@ -109,13 +112,18 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     inflight: new Set(),
     accepting,
     closing: false,
+    postFaults: options.postFaults ?? new Map(),
     metrics: { connectsAccepted: 0, disconnectsFired: 0 },
     log: options.log ?? defaultLog,
   };
   // Tracked: close() and idle() wait for a $connect still running.
   server.on('upgrade', (req, socket, head) => track(state, handleUpgrade(state, req, socket, head)));
+  const replaceFaults = (faults: PostFaults): void => {
+    state.postFaults = faults;
+  };
   server.on('request', (req, res) => {
     handleConnectionsApi(state, req, res)
+      .then(async (handled) => handled || handleFaultsEndpoint(req, res, () => state.postFaults, replaceFaults))
       .then((handled) => {
         if (!handled) {
           res.writeHead(404, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': 'NotFoundException' });

@@ -4,6 +4,7 @@
  */
 import type { WebSocketServer } from 'ws';
 import type { LambdaHandler } from '../lambda';
+import type { PostFaults } from './faults';
 import type { ConnectionPool } from './pool';
 import type { ApiInfo } from './request-format';
 
@@ -39,6 +40,8 @@ export interface GatewayState {
    */
   readonly accepting: Promise<void>;
   closing: boolean;
+  /** Injected PostToConnection faults (tests and demos; empty by default). */
+  postFaults: PostFaults;
   /** Counts for tests and tools, like API Gateway's ConnectCount metric. */
   readonly metrics: GatewayMetrics;
   /** Where handler failures and gateway notices go. */

@@ -50,6 +50,7 @@ function createState(routes: RouteHandlers, returnResponse: string[] = []) {
     inflight: new Set(),
     accepting: Promise.resolve(),
     closing: false,
+    postFaults: new Map(),
     metrics: { connectsAccepted: 0, disconnectsFired: 0 },
     log,
   };

@@ -45,6 +45,7 @@ function createState(routes: RouteHandlers) {
     inflight: new Set<Promise<unknown>>(),
     accepting: Promise.resolve(),
     closing: false,
+    postFaults: new Map(),
     metrics: { connectsAccepted: 0, disconnectsFired: 0 },
     log,
   } satisfies GatewayState;
