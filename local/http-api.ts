@@ -16,6 +16,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { HttpCorsSettings } from '../lambdas/system/topology';
 import { invokeHandler, type LambdaHandler } from './lambda';
 import { formatRequestTime } from './gateway/request-format';
+import { readBodyUpTo } from './read-body';
 
 /** A route as topology lists it: the route key is `${method} ${path}`. */
 export interface HttpRoute {
@@ -258,27 +259,6 @@ async function serveStatic(webRoot: string, path: string, res: ServerResponse): 
   }
 }
 
-/** Raised when a request body passes the payload quota. */
-export class PayloadTooLargeError extends Error {
-  constructor(readonly limit: number) {
-    super(`Request body over ${limit} bytes`);
-    this.name = 'PayloadTooLargeError';
-  }
-}
-
-/** Reads a body, refusing (before reading it) a declared length over the limit, and stopping once more arrives. */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  if (Number(req.headers['content-length'] ?? 0) > limit) throw new PayloadTooLargeError(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new PayloadTooLargeError(limit);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
 /**
  * Starts the HTTP API and resolves once it listens.
  *
@@ -324,11 +304,8 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     }
     if (matched !== undefined) {
       if (handler === undefined) return sendJson(res, 503, { message: 'Service Unavailable' });
-      let body: Buffer;
-      try {
-        body = await readBody(req, maxBodyBytes);
-      } catch (err) {
-        if (!(err instanceof PayloadTooLargeError)) throw err;
+      const body = await readBodyUpTo(req, maxBodyBytes);
+      if (body === undefined) {
         // Stop reading what is left: the connection closes after the answer.
         res.setHeader('connection', 'close');
         res.once('finish', () => req.destroy());

@@ -11,6 +11,7 @@
  * A connection's own entry wins over `*`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBodyUpTo } from '../read-body';
 
 /** What happens to a post: refused with a status, or delivered after a delay. */
 export type PostFault = { readonly kind: 'status'; readonly status: 429 | 500 } | { readonly kind: 'slow'; readonly delayMs: number };
@@ -93,18 +94,13 @@ export async function handleFaultsEndpoint(
     reply(405, { message: `Method ${req.method ?? ''} not allowed` });
     return true;
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > 64 * 1024) {
-      reply(413, { message: 'Fault specification too large' });
-      return true;
-    }
-    chunks.push(chunk);
+  const body = await readBodyUpTo(req, 64 * 1024);
+  if (body === undefined) {
+    reply(413, { message: 'Fault specification too large' });
+    return true;
   }
   try {
-    const faults = parsePostFaults(Buffer.concat(chunks).toString('utf8') || '{}');
+    const faults = parsePostFaults(body.toString('utf8') || '{}');
     replace(faults);
     reply(200, describe(faults));
   } catch (err) {
