@@ -224,14 +224,16 @@ export async function createChat(runtime: LocalRuntime, owner: string, participa
 }
 
 /**
- * Sends a WebSocket upgrade request over a raw TCP socket and closes it at
- * once (a FIN, or a reset with `reset: true`), as a client that gives up
- * mid-handshake does. Resolves once the server has closed its side.
+ * Sends a WebSocket upgrade request over a raw TCP socket and closes it
+ * `closeAfterMs` later (0: at once), with a FIN, or a reset with `reset:
+ * true`, as a client that gives up mid-handshake does. Resolves once the
+ * socket closed; after a FIN that is when the server closed its side, so
+ * the server has handled the request by then (a reset gives no such order).
  *
  * @example
  * await Promise.all(Array.from({ length: 5 }, () => abortedUpgrade(runtime.wsUrl, { token })));
  */
-export function abortedUpgrade(wsUrl: string, options: { token?: string; reset?: boolean } = {}): Promise<void> {
+export function abortedUpgrade(wsUrl: string, options: { token?: string; reset?: boolean; closeAfterMs?: number } = {}): Promise<void> {
   const url = new URL(wsUrl);
   if (options.token !== undefined) url.searchParams.set('token', options.token);
   return new Promise((resolve, reject) => {
@@ -240,8 +242,9 @@ export function abortedUpgrade(wsUrl: string, options: { token?: string; reset?:
         `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
           `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
       );
-      if (options.reset === true) socket.resetAndDestroy();
-      else socket.end();
+      const close = (): void => void (options.reset === true ? socket.resetAndDestroy() : socket.end());
+      if ((options.closeAfterMs ?? 0) === 0) close();
+      else setTimeout(close, options.closeAfterMs);
     });
     socket.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : reject(err)));
     socket.resume(); // Read (and drop) whatever the server answers, so its FIN arrives.
@@ -250,15 +253,19 @@ export function abortedUpgrade(wsUrl: string, options: { token?: string; reset?:
 }
 
 /**
- * Opens a `ws` client and closes it after `delayMs` (0: while still
- * connecting), whatever stage the handshake reached. Resolves once it closed.
+ * Opens a `ws` client and closes it `delayMs` after it was created (`from:
+ * 'start'`, so possibly while still connecting) or after it opened (`from:
+ * 'open'`). Resolves once it closed. Only with 'open' has the server surely
+ * seen the request by then.
  *
  * @example
- * await Promise.all([0, 5, 10, 20].map((ms) => openAndCloseAfter(runtime.wsUrl, ms, { token })));
+ * await Promise.all([0, 5, 10, 20].map((ms) => openAndCloseAfter(runtime.wsUrl, ms, 'open', { token })));
  */
-export function openAndCloseAfter(wsUrl: string, delayMs: number, options: ConnectOptions = {}): Promise<void> {
+export function openAndCloseAfter(wsUrl: string, delayMs: number, from: 'start' | 'open', options: ConnectOptions = {}): Promise<void> {
   const ws = new WebSocket(withQuery(wsUrl, options), options.protocols ?? [], { headers: options.headers ?? {} });
   ws.on('error', () => undefined); // Closing while connecting is an error for ws; here it is the point.
-  setTimeout(() => ws.close(), delayMs);
+  const close = (): void => void setTimeout(() => ws.close(), delayMs);
+  if (from === 'start') close();
+  else ws.once('open', close);
   return new Promise((resolve) => ws.once('close', () => resolve()));
 }
