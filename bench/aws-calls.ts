@@ -141,8 +141,8 @@ export function installAwsCallCounter(): AwsCallCounter {
 /**
  * Wraps a handler so its invocations are counted and timed, and every AWS
  * request it sends is attributed to `functionName`. `load` resolves the real
- * handler lazily: the runtime sets the handlers' environment before the
- * first invocation, so the modules must not be imported earlier.
+ * handler lazily: the modules read their environment at import, so the
+ * caller applies the runtime's env before the first invocation.
  *
  * @example
  * const handler = countInvocations('fanOut', async () => (await loadHandlers()).fanOut);

@@ -17,6 +17,7 @@ import { sortableId } from '../lambdas/commons/ids';
 import { roomOf } from '../lambdas/system/schema';
 import { functions, type FunctionName } from '../lambdas/system/topology';
 import type { MembershipRow } from '../lambdas/domain/memberships';
+import { applyEnv } from '../local/handler-env';
 import { loadHandlers, type FunctionHandlers } from '../local/handlers';
 import { startLocalRuntime, type LocalRuntime } from '../local/runtime';
 import { countInvocations, installAwsCallCounter, type AwsCallSnapshot, type InvocationSpan } from './aws-calls';
@@ -278,7 +279,8 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 
   let real: Promise<FunctionHandlers> | undefined;
-  // The real modules, imported on first use: the runtime sets their environment first.
+  // The real modules, in this thread so their AWS calls can be counted, imported
+  // on first use: their environment is the runtime's, applied below once it is known.
   const loadReal = (): Promise<FunctionHandlers> => (real ??= loadHandlers());
   const handlers = Object.fromEntries(
     (Object.keys(functions) as FunctionName[]).map((name) => [name, countInvocations(name, async () => (await loadReal())[name])]),
@@ -294,6 +296,9 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
     handlers,
     pollIntervalMs,
   });
+  // Every function is overridden, so the runtime starts no handler worker; the
+  // modules load here and read this process's env (one runtime per bench process).
+  applyEnv(runtime.env);
   const worker = new LoadWorker();
   try {
     await loadReal();

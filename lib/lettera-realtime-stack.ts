@@ -13,6 +13,7 @@ import {
   functions,
   heartbeatConfig,
   heartbeatFunctions,
+  httpCors,
   httpRoutes,
   managesConnections,
   ROUTE_SELECTION_EXPRESSION,
@@ -94,8 +95,8 @@ const sizing: Partial<Record<FunctionName, Pick<ChatFunctionProps, 'memorySize' 
   fanOut: { memorySize: 1024, timeout: Duration.seconds(60) },
 };
 
-/** Functions that serve browsers directly and check the Origin against FRONTEND_URL. */
-const checksOrigin: readonly FunctionName[] = ['connect', 'httpApi'];
+/** Functions that check a browser's Origin against FRONTEND_URL (the HTTP API's CORS is the gateway's). */
+const checksOrigin: readonly FunctionName[] = ['connect'];
 
 /**
  * lettera-realtime: WebSocket API, HTTP API, the five tables and the stream
@@ -170,6 +171,7 @@ export class LetteraRealtimeStack extends Stack {
     this.httpApi = new ChatHttpApi(this, 'HttpApi', {
       handler: fns.httpApi,
       routes: httpRoutes,
+      cors: httpCors,
       allowedOrigins: [props.frontendUrl],
     });
 

@@ -21,7 +21,7 @@ export interface HandlerEnvInput {
  * variable to remove (JWT_SECRET_ARN would send the handlers to Secrets Manager).
  *
  * @example
- * applyEnv(buildHandlerEnv({ region: 'eu-west-1', dynamoEndpoint, tableNames, callbackUrl, jwtSecret, frontendUrl }));
+ * const env = buildHandlerEnv({ region: 'eu-west-1', dynamoEndpoint, tableNames, callbackUrl, jwtSecret, frontendUrl });
  */
 export function buildHandlerEnv(input: HandlerEnvInput): Record<string, string | undefined> {
   return {
@@ -41,7 +41,10 @@ export function buildHandlerEnv(input: HandlerEnvInput): Record<string, string |
   };
 }
 
-/** Writes the variables into process.env (before the handler modules are imported). */
+/**
+ * Writes the variables into an environment: a handler worker's (handler-host.ts),
+ * or this process's when a tool imports the modules in its own thread (the bench).
+ */
 export function applyEnv(vars: Record<string, string | undefined>, env: NodeJS.ProcessEnv = process.env): void {
   for (const [key, value] of Object.entries(vars)) {
     if (value === undefined) delete env[key];

@@ -1,6 +1,6 @@
 /**
- * Loads the handler modules CDK bundles (topology.ts `functions`), by
- * dynamic import, so they read the environment the runtime set up first.
+ * Loads the handler modules CDK bundles (topology.ts `functions`) by
+ * dynamic import, so they read the environment of the thread importing them.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,26 +27,34 @@ export function handlerModulesPresent(names: readonly FunctionName[] = Object.ke
 }
 
 /**
- * Imports each function's module and returns its `handler`; functions in
- * `overrides` are taken from there instead (tests inject fakes this way).
- * Call only after the handlers' environment is in process.env.
+ * Imports one function's module and returns its `handler`. Its clients and
+ * settings come from the process.env of the thread that imports it.
  *
  * @example
- * applyEnv(env);
+ * const fanOut = await importHandler('fanOut');
+ */
+export async function importHandler(name: FunctionName): Promise<LambdaHandler> {
+  const entry = functions[name].entry;
+  const path = join(REPO_ROOT, entry);
+  if (!existsSync(path)) throw new HandlerModuleError(`Handler module ${entry} (function ${name}) does not exist`);
+  const module = (await import(pathToFileURL(path).href)) as { handler?: unknown };
+  if (typeof module.handler !== 'function') throw new HandlerModuleError(`${entry} does not export a handler function`);
+  return module.handler as LambdaHandler;
+}
+
+/**
+ * Imports each function's module in this thread and returns its `handler`;
+ * functions in `overrides` are taken from there instead (tests inject fakes
+ * this way). The modules read process.env once, so one set per process: the
+ * local runtime loads them in a worker of its own instead (handler-host.ts).
+ *
+ * @example
+ * applyEnv(runtime.env);
  * const handlers = await loadHandlers();
  */
 export async function loadHandlers(overrides: Partial<FunctionHandlers> = {}): Promise<FunctionHandlers> {
   const entries = await Promise.all(
-    (Object.keys(functions) as FunctionName[]).map(async (name) => {
-      const override = overrides[name];
-      if (override !== undefined) return [name, override] as const;
-      const entry = functions[name].entry;
-      const path = join(REPO_ROOT, entry);
-      if (!existsSync(path)) throw new HandlerModuleError(`Handler module ${entry} (function ${name}) does not exist`);
-      const module = (await import(pathToFileURL(path).href)) as { handler?: unknown };
-      if (typeof module.handler !== 'function') throw new HandlerModuleError(`${entry} does not export a handler function`);
-      return [name, module.handler as LambdaHandler] as const;
-    }),
+    (Object.keys(functions) as FunctionName[]).map(async (name) => [name, overrides[name] ?? (await importHandler(name))] as const),
   );
   return Object.fromEntries(entries) as FunctionHandlers;
 }

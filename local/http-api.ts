@@ -1,8 +1,10 @@
 /**
- * The HTTP API emulator: requests matching topology.httpRoutes become API
- * Gateway HTTP API payload 2.0 events for the httpApi handler; other GET
- * requests are served from web/ (the demo page), after the local-only
- * extra handlers (dev token endpoints, client bundle).
+ * The HTTP API emulator: requests matching a topology route key become API
+ * Gateway HTTP API payload 2.0 events (with `routeKey` and `pathParameters`)
+ * for the httpApi handler; other GET requests are served from web/ (the demo
+ * page), after the local-only extra handlers (dev token endpoints, client
+ * bundle). CORS is the gateway's, as in AWS: preflights are answered here,
+ * never by the function, and allowed origins get the headers on every response.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -11,14 +13,27 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { HttpMethod } from '../lambdas/system/topology';
+import type { HttpCorsSettings } from '../lambdas/system/topology';
 import { invokeHandler, type LambdaHandler } from './lambda';
 import { formatRequestTime } from './gateway/request-format';
+import { readBodyUpTo } from './read-body';
 
+/** A route as topology lists it: the route key is `${method} ${path}`. */
 export interface HttpRoute {
-  readonly method: HttpMethod;
+  readonly method: string;
+  /** Path template, `{name}` for a parameter. */
   readonly path: string;
 }
+
+/** The gateway's CORS configuration: topology's settings plus the deployment's origins. */
+export interface HttpApiCors {
+  /** Exact origins (`scheme://host[:port]`) allowed to call. */
+  readonly allowOrigins: readonly string[];
+  readonly settings: HttpCorsSettings;
+}
+
+/** HTTP API's payload quota (10 MB); a larger request gets 413 and never reaches the function. */
+export const MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024;
 
 export interface HttpApiOptions {
   readonly routes: readonly HttpRoute[];
@@ -32,6 +47,12 @@ export interface HttpApiOptions {
    * does not serve.
    */
   readonly extraHandlers?: readonly ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>)[];
+  /** No CORS (no preflight answers, no headers) when absent. */
+  readonly cors?: HttpApiCors;
+  /** Hold requests until open() is called (the handler and the pollers behind it start later). @default false */
+  readonly paused?: boolean;
+  /** @default MAX_REQUEST_BODY_BYTES */
+  readonly maxBodyBytes?: number;
   /** @default '127.0.0.1' */
   readonly host?: string;
   /** 0 picks a free port. @default 3000 */
@@ -45,17 +66,20 @@ export interface HttpApi {
   readonly url: string;
   readonly port: number;
   setHandler(handler: LambdaHandler): void;
+  /** Starts answering requests (those that waited go on). */
+  open(): void;
   close(): Promise<void>;
 }
 
-interface CompiledRoute {
+export interface CompiledRoute {
   readonly routeKey: string;
   readonly method: string;
   readonly pattern: RegExp;
   readonly names: string[];
 }
 
-function compile(route: HttpRoute): CompiledRoute {
+/** Turns a route's path template into a matcher (`{name}` matches one non-empty segment). */
+export function compileRoute(route: HttpRoute): CompiledRoute {
   const names: string[] = [];
   const source = route.path
     .split('/')
@@ -69,8 +93,15 @@ function compile(route: HttpRoute): CompiledRoute {
   return { routeKey: `${route.method} ${route.path}`, method: route.method, pattern: new RegExp(`^${source}$`), names };
 }
 
-/** Finds the route a method and path match, with decoded path parameters. */
-export function matchRoute(routes: readonly CompiledRoute[], method: string, path: string) {
+/**
+ * Finds the route a method and path match, with decoded path parameters, as
+ * API Gateway selects one. Throws URIError for a malformed %-escape in a parameter.
+ *
+ * @example
+ * matchRoute(httpRoutes.map(compileRoute), 'POST', '/chats/c1/messages');
+ * // { route: { routeKey: 'POST /chats/{chatId}/messages', … }, pathParameters: { chatId: 'c1' } }
+ */
+export function matchRoute(routes: readonly CompiledRoute[], method: string, path: string): { route: CompiledRoute; pathParameters: Record<string, string> } | undefined {
   for (const route of routes) {
     if (route.method !== method) continue;
     const match = route.pattern.exec(path);
@@ -79,6 +110,30 @@ export function matchRoute(routes: readonly CompiledRoute[], method: string, pat
     return { route, pathParameters };
   }
   return undefined;
+}
+
+/** The CORS headers a request from an allowed origin gets on its response; none for any other. */
+export function corsResponseHeaders(cors: HttpApiCors | undefined, origin: string | undefined): Record<string, string> {
+  if (cors === undefined || origin === undefined || !cors.allowOrigins.includes(origin)) return {};
+  return {
+    'access-control-allow-origin': origin,
+    ...(cors.settings.exposeHeaders.length > 0 && { 'access-control-expose-headers': cors.settings.exposeHeaders.join(',') }),
+  };
+}
+
+/**
+ * The gateway's answer to a preflight (OPTIONS with Origin and
+ * Access-Control-Request-Method): 204, with the configured headers only
+ * when the origin is allowed.
+ */
+export function preflightHeaders(cors: HttpApiCors, origin: string): Record<string, string> {
+  if (!cors.allowOrigins.includes(origin)) return {};
+  return {
+    'access-control-allow-origin': origin,
+    'access-control-allow-methods': cors.settings.allowMethods.join(','),
+    'access-control-allow-headers': cors.settings.allowHeaders.join(','),
+    'access-control-max-age': String(cors.settings.maxAgeSeconds),
+  };
 }
 
 const TEXT_TYPES = /^(text\/|application\/(json|javascript|xml|x-www-form-urlencoded)|[^;]*\+json)/i;
@@ -141,8 +196,12 @@ interface HandlerResponse {
   cookies?: string[];
 }
 
-/** Writes a handler result the way payload 2.0 interprets it (objects without statusCode are JSON bodies). */
-function writeResult(res: ServerResponse, result: unknown): void {
+/**
+ * Writes a handler result the way payload 2.0 interprets it (objects without
+ * statusCode are JSON bodies). With CORS configured, the gateway ignores the
+ * function's own CORS headers, as API Gateway does.
+ */
+function writeResult(res: ServerResponse, result: unknown, gatewayOwnsCors: boolean): void {
   const looksLikeResponse = typeof result === 'object' && result !== null && 'statusCode' in result;
   if (!looksLikeResponse) {
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -151,7 +210,11 @@ function writeResult(res: ServerResponse, result: unknown): void {
   }
   const response = result as HandlerResponse;
   const headers: Record<string, string | string[]> = { 'content-type': 'application/json' };
-  for (const [name, value] of Object.entries(response.headers ?? {})) headers[name.toLowerCase()] = String(value);
+  for (const [name, value] of Object.entries(response.headers ?? {})) {
+    const lower = name.toLowerCase();
+    if (gatewayOwnsCors && lower.startsWith('access-control-')) continue;
+    headers[lower] = String(value);
+  }
   if (response.cookies !== undefined) headers['set-cookie'] = response.cookies;
   res.writeHead(response.statusCode ?? 200, headers);
   const body = response.body ?? '';
@@ -196,12 +259,6 @@ async function serveStatic(webRoot: string, path: string, res: ServerResponse): 
   }
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
-
 /**
  * Starts the HTTP API and resolves once it listens.
  *
@@ -210,7 +267,9 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
  * await fetch(`${api.url}/chats`, { headers: { authorization: `Bearer ${token}` } });
  */
 export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
-  const routes = options.routes.map(compile);
+  const routes = options.routes.map(compileRoute);
+  const { cors } = options;
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES;
   let handler = options.handler;
   const log = options.log ?? ((message: string, error?: unknown) => console.error(`[http] ${message}`, error ?? ''));
   const server: Server = createServer();
@@ -221,8 +280,20 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const { port } = server.address() as AddressInfo;
   const domainName = `localhost:${port}`;
 
+  let open = (): void => undefined;
+  const accepting = options.paused === true ? new Promise<void>((resolve) => (open = resolve)) : Promise.resolve();
+
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    await accepting;
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const origin = req.headers.origin;
+    if (cors !== undefined && req.method === 'OPTIONS' && origin !== undefined && req.headers['access-control-request-method'] !== undefined) {
+      // A preflight: the gateway answers it for any path, the function never sees it.
+      res.writeHead(204, preflightHeaders(cors, origin));
+      res.end();
+      return;
+    }
+    for (const [name, value] of Object.entries(corsResponseHeaders(cors, origin))) res.setHeader(name, value);
     let matched: ReturnType<typeof matchRoute>;
     try {
       matched = matchRoute(routes, req.method ?? 'GET', url.pathname);
@@ -233,9 +304,16 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     }
     if (matched !== undefined) {
       if (handler === undefined) return sendJson(res, 503, { message: 'Service Unavailable' });
-      const event = toHttpEvent(req, await readBody(req), matched.route.routeKey, matched.pathParameters, domainName);
+      const body = await readBodyUpTo(req, maxBodyBytes);
+      if (body === undefined) {
+        // Stop reading what is left: the connection closes after the answer.
+        res.setHeader('connection', 'close');
+        res.once('finish', () => req.destroy());
+        return sendJson(res, 413, { message: 'Request Entity Too Large' });
+      }
+      const event = toHttpEvent(req, body, matched.route.routeKey, matched.pathParameters, domainName);
       try {
-        writeResult(res, await invokeHandler(handler, event, { functionName: 'httpApi', timeoutMs: options.timeoutMs ?? 30_000 }));
+        writeResult(res, await invokeHandler(handler, event, { functionName: 'httpApi', timeoutMs: options.timeoutMs ?? 30_000 }), cors !== undefined);
       } catch (err) {
         log(`${matched.route.routeKey} failed`, err);
         sendJson(res, 500, { message: 'Internal Server Error' });
@@ -261,10 +339,11 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     setHandler(next) {
       handler = next;
     },
+    open: () => open(),
     async close() {
+      open();
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));
     },
   };
 }
-

@@ -1,18 +1,27 @@
 /**
  * `npm start`: the whole system on this machine. Flags: `--data DIR`
  * (persist DynamoDB Local, checkpoints and the stream failure log),
- * `--no-seed` (no demo chat). Ports: WS_PORT (3001), PORT (3000); STAGE.
- * Ctrl-C stops everything, DynamoDB Local's Java process included.
+ * `--no-seed` (no demo chat), `--origin URL` (a frontend dev server allowed
+ * besides the demo page; repeatable, or FRONTEND_URL). Ports: WS_PORT
+ * (3001), PORT (3000); STAGE. Ctrl-C stops everything, DynamoDB Local's
+ * Java process included. The line containing "is running locally" is
+ * printed once everything runs: tools wait for it.
  */
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { JavaMissingError } from './dynamodb-local';
+import { InvalidOriginError } from './origins';
 import { startLocalRuntime, type LocalRuntime } from './runtime';
 import { DEMO_CHAT, DEMO_USERS } from './seed';
 
-const USAGE = `Usage: npm start -- [--data DIR] [--no-seed]
-  --data DIR   keep DynamoDB Local's data (and stream checkpoints) in DIR; in memory otherwise
-  --no-seed    do not create the demo chat
-Environment: PORT (HTTP, 3000), WS_PORT (WebSocket, 3001), STAGE (local), JWT_ACCESS_SECRET`;
+const USAGE = `Usage: npm start -- [--data DIR] [--no-seed] [--origin URL]...
+  --data DIR     keep DynamoDB Local's data (and stream checkpoints) in DIR; in memory otherwise
+  --no-seed      do not create the demo chat
+  --origin URL   let a page served from URL (e.g. http://localhost:5173) open the WebSocket and call
+                 the HTTP API with CORS, besides the demo page; repeatable
+Environment: PORT (HTTP, 3000), WS_PORT (WebSocket, 3001), STAGE (local), JWT_ACCESS_SECRET,
+             FRONTEND_URL (origins as --origin, comma-separated; --origin wins),
+             LOCAL_POST_FAULTS, LOCAL_IDLE_TIMEOUT_MS (fault injection, see local/README.md)`;
 
 function port(name: string, fallback: number): number {
   const value = process.env[name];
@@ -22,14 +31,20 @@ function port(name: string, fallback: number): number {
   return parsed;
 }
 
-async function printBanner(runtime: LocalRuntime, dataDir: string | undefined, seeded: boolean): Promise<void> {
-  const alice = await runtime.token('alice');
+/**
+ * The ready banner. A ready-made token is printed only with the development
+ * secret: with the user's JWT_ACCESS_SECRET, a valid token in the terminal
+ * (and its scrollback, CI logs) would be a credential of theirs.
+ */
+export async function bannerLines(runtime: LocalRuntime, dataDir: string | undefined, seeded: boolean): Promise<string[]> {
+  const alice = runtime.usesDevelopmentSecret ? await runtime.token('alice') : '$(npm run -s token -- alice)';
   const lines = [
     '',
     'lettera-realtime is running locally',
     `  WebSocket    ${runtime.wsUrl}`,
     `  @connections ${runtime.callbackUrl}/@connections/{connectionId}`,
     `  HTTP API     ${runtime.httpUrl}   (demo page: ${runtime.httpUrl}/)`,
+    `  Origins      ${runtime.allowedOrigins.join(', ')}   (may connect and call the API from a browser)`,
     `  DynamoDB     ${runtime.dynamoEndpoint}   (${dataDir !== undefined ? `data in ${dataDir}` : 'in memory'})`,
     '',
   ];
@@ -53,12 +68,17 @@ async function printBanner(runtime: LocalRuntime, dataDir: string | undefined, s
     '',
     'Ctrl-C stops everything.',
   );
-  console.log(lines.join('\n'));
+  return lines;
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { data: { type: 'string' }, 'no-seed': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    options: {
+      data: { type: 'string' },
+      'no-seed': { type: 'boolean', default: false },
+      origin: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
     strict: true,
   });
   if (values.help === true) {
@@ -71,9 +91,10 @@ async function main(): Promise<void> {
     wsPort: port('WS_PORT', 3001),
     ...(process.env.STAGE !== undefined && process.env.STAGE !== '' ? { stage: process.env.STAGE } : {}),
     ...(values.data !== undefined ? { dataDir: values.data } : {}),
+    ...(values.origin !== undefined ? { origins: values.origin } : {}),
     seed,
   });
-  await printBanner(runtime, values.data, seed);
+  console.log((await bannerLines(runtime, values.data, seed)).join('\n'));
 
   let stopping = false;
   const shutdown = (signal: string): void => {
@@ -94,8 +115,11 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof JavaMissingError) console.error(`\n${err.message}\n`);
-  else console.error(err);
-  process.exit(1);
-});
+// Only when run (npm start), not when a test imports bannerLines.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    if (err instanceof JavaMissingError || err instanceof InvalidOriginError) console.error(`\n${err.message}\n`);
+    else console.error(err);
+    process.exit(err instanceof InvalidOriginError ? 2 : 1);
+  });
+}

@@ -11,20 +11,38 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENV, optionalEnv } from '../lambdas/commons/env';
-import { ROUTE_SELECTION_EXPRESSION, httpRoutes, routesReturningResponse, scheduledFunctions, streamMappings, webSocketRoutes, type FunctionName } from '../lambdas/system/topology';
+import { ROUTE_SELECTION_EXPRESSION, httpCors, httpRoutes, routesReturningResponse, scheduledFunctions, streamMappings, webSocketRoutes, type FunctionName } from '../lambdas/system/topology';
 import { serveClientBundle } from './client-bundle';
 import { createDevEndpoints } from './dev-endpoints';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { startGateway, type Gateway } from './gateway/server';
-import { applyEnv, buildHandlerEnv } from './handler-env';
-import { REPO_ROOT, loadHandlers, type FunctionHandlers } from './handlers';
+import { buildHandlerEnv } from './handler-env';
+import { startHandlerHost, type HandlerHost } from './handler-host';
+import { REPO_ROOT, type FunctionHandlers } from './handlers';
 import { invokeHandler } from './lambda';
 import { startHttpApi, type HttpApi } from './http-api';
+import { ownOrigins, parseOrigins } from './origins';
+import { parsePostFaults, type PostFaults } from './gateway/faults';
 import { seedDemoData } from './seed';
 import { FileCheckpointStore, MemoryCheckpointStore } from './streams/checkpoints';
 import { StreamPoller, type DiscardedBatch } from './streams/poller';
 import { createTables, latestStreamArn } from './tables';
 import { resolveJwtSecret, signDevToken } from './tokens';
+
+/** Local-only settings read from the environment (never by the handlers). */
+export const LOCAL_ENV = {
+  /** JSON: connection id (or `*`) → "429" | "500" | "slow:<ms>". */
+  postFaults: 'LOCAL_POST_FAULTS',
+  /** A shorter idle timeout than API Gateway's 10 minutes, in ms. */
+  idleTimeoutMs: 'LOCAL_IDLE_TIMEOUT_MS',
+} as const;
+
+function positiveIntegerEnv(name: string): number | undefined {
+  const value = optionalEnv(name);
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new Error(`${name} must be a positive integer (milliseconds), got ${JSON.stringify(value)}`);
+  return Number(value);
+}
 
 export interface LocalRuntimeOptions {
   /** @default 3001 (0 picks a free port) */
@@ -47,8 +65,13 @@ export interface LocalRuntimeOptions {
   readonly jwtSecret?: string;
   /** Handlers to use instead of the modules in topology.ts (fakes in tests). */
   readonly handlers?: Partial<FunctionHandlers>;
-  /** @default 600000 */
+  /** @default LOCAL_IDLE_TIMEOUT_MS, else 600000 (API Gateway's 10 minutes) */
   readonly idleTimeoutMs?: number;
+  /**
+   * PostToConnection faults to inject (tests, demos; see gateway/faults.ts).
+   * @default LOCAL_POST_FAULTS, else none
+   */
+  readonly postFaults?: PostFaults;
   /** @default 7200000 */
   readonly maxLifetimeMs?: number;
   /** @default 200 */
@@ -57,6 +80,12 @@ export interface LocalRuntimeOptions {
   readonly retryDelayMs?: number;
   /** @default <repo>/web */
   readonly webRoot?: string;
+  /**
+   * Browser origins allowed besides the runtime's own page (a frontend's dev
+   * server): the WebSocket's Origin check and the HTTP API's CORS let them in.
+   * @default the comma-separated origins of FRONTEND_URL, else none
+   */
+  readonly origins?: readonly string[];
   /**
    * Run the scheduled functions (topology `scheduledFunctions`, e.g. the
    * Socket.IO heartbeat) on their timers. Tests turn this off and call
@@ -71,12 +100,14 @@ export interface LocalRuntime {
   /** The @connections endpoint (WS_CALLBACK_URL). */
   readonly callbackUrl: string;
   readonly httpUrl: string;
+  /** Every origin a browser page may use it from: the runtime's own, then `origins`. */
+  readonly allowedOrigins: readonly string[];
   readonly dynamoEndpoint: string;
   readonly region: string;
   readonly stage: string;
   /** Physical table name by env var (CONNECTIONS_TABLE → 'Connections'). */
   readonly tableNames: Readonly<Record<string, string>>;
-  /** What the handlers were given. */
+  /** What the handlers were given (their worker's process.env on top of this process's). */
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly jwtSecret: string;
   readonly usesDevelopmentSecret: boolean;
@@ -114,6 +145,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const log = (scope: string) => (message: string, error?: unknown) => {
     if (!debug) console.error(`[${scope}] ${message}`, error ?? '');
   };
+  // Configuration errors surface before anything starts.
+  const postFaults = options.postFaults ?? parsePostFaults(optionalEnv(LOCAL_ENV.postFaults));
+  const idleTimeoutMs = options.idleTimeoutMs ?? positiveIntegerEnv(LOCAL_ENV.idleTimeoutMs);
+  const extraOrigins = parseOrigins(options.origins ?? [optionalEnv(ENV.frontendUrl) ?? '']);
   const { secret, isDevelopmentDefault } = options.jwtSecret !== undefined ? { secret: options.jwtSecret, isDevelopmentDefault: false } : resolveJwtSecret();
 
   const stops: (() => Promise<void>)[] = [];
@@ -138,6 +173,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     const documentClient = DynamoDBDocumentClient.from(dynamoClient, { marshallOptions: { removeUndefinedValues: true } });
     const tableNames = await createTables(dynamoClient);
+    // The handlers stop after the gateway, whose closing $disconnects still run them.
+    let handlerHost: HandlerHost | undefined;
+    stops.push(async () => handlerHost?.close());
 
     // Listen first: the callback URL and the page origin need the real ports.
     const gateway = await startGateway({
@@ -146,8 +184,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       stage,
       returnResponseRoutes: routesReturningResponse,
       routeSelectionExpression: ROUTE_SELECTION_EXPRESSION,
-      ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+      ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}),
+      postFaults,
       ...(options.maxLifetimeMs !== undefined ? { maxLifetimeMs: options.maxLifetimeMs } : {}),
+      // Listening gives the ports the handlers' env needs; clients wait until everything behind runs.
+      paused: true,
       log: log('gateway'),
     });
     stops.push(() => gateway.close());
@@ -156,22 +197,27 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       routes: httpRoutes,
       webRoot: options.webRoot ?? join(REPO_ROOT, 'web'),
       extraHandlers: [createDevEndpoints({ secret, wsUrl: gateway.url }), serveClientBundle],
+      // The page's own origin needs no CORS; a dev server's does, as from an API Gateway configured for it.
+      cors: { allowOrigins: extraOrigins, settings: httpCors },
       host,
       port: options.httpPort ?? 3000,
+      paused: true,
       log: log('http'),
     });
     stops.push(() => httpApi.close());
 
+    const allowedOrigins = [...new Set([...ownOrigins(httpApi.url), ...extraOrigins])];
     const env = buildHandlerEnv({
       region,
       dynamoEndpoint: dynamo.endpoint,
       tableNames,
       callbackUrl: gateway.callbackUrl,
       jwtSecret: secret,
-      frontendUrl: optionalEnv(ENV.frontendUrl) ?? httpApi.url,
+      frontendUrl: allowedOrigins.join(','),
     });
-    applyEnv(env);
-    const handlers = await loadHandlers(options.handlers);
+    // The handler modules run in a worker with this env as its process.env: this process's env is left alone.
+    handlerHost = await startHandlerHost({ env, ...(options.handlers !== undefined && { overrides: options.handlers }), log: log('handlers') });
+    const { handlers } = handlerHost;
     gateway.setRoutes(Object.fromEntries(Object.entries(webSocketRoutes).map(([routeKey, fn]) => [routeKey, handlers[fn]])));
     httpApi.setHandler(handlers.httpApi);
 
@@ -228,10 +274,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       }
     }
 
+    // Only now: a socket accepted before the pollers ran never got its Socket.IO open packet.
+    gateway.open();
+    httpApi.open();
+
     return {
       wsUrl: gateway.url,
       callbackUrl: gateway.callbackUrl,
       httpUrl: httpApi.url,
+      allowedOrigins,
       dynamoEndpoint: dynamo.endpoint,
       region,
       stage,

@@ -44,10 +44,12 @@ export function parseConnectRequest(event: WebSocketEvent): ConnectRequest {
  * Browsers send Origin and can be held to the allowlist (exact match, so
  * `https://app.example.com.evil.com` fails); a request with no Origin is a
  * non-browser client, which an Origin check could not stop anyway.
+ * `allowedOrigins` is FRONTEND_URL: one origin, or several separated by
+ * commas (the local runtime allows its own page and a dev server's).
  */
-export function isOriginAllowed(origin: string | undefined, allowedOrigin: string | undefined): boolean {
-  if (allowedOrigin === undefined || origin === undefined) return true;
-  return origin === allowedOrigin.replace(/\/+$/, '');
+export function isOriginAllowed(origin: string | undefined, allowedOrigins: string | undefined): boolean {
+  if (allowedOrigins === undefined || origin === undefined) return true;
+  return allowedOrigins.split(',').some((allowed) => origin === allowed.trim().replace(/\/+$/, ''));
 }
 
 /** The `$connect` success result: echo `lettera.v1` only when the client offered it. */

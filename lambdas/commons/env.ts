@@ -51,6 +51,10 @@ export const ENV = {
   jwksUrl: 'JWT_JWKS_URL',
   jwtIssuer: 'JWT_ISSUER',
   jwtAudience: 'JWT_AUDIENCE',
-  /** Allowed browser origin (exact match) for the HTTP API and WebSocket $connect. */
+  /**
+   * Browser origin(s) allowed at WebSocket $connect (exact match; several
+   * comma-separated, as the local runtime sets it). The HTTP API's CORS is
+   * API Gateway's, configured from the same value in CDK.
+   */
   frontendUrl: 'FRONTEND_URL',
 } as const;

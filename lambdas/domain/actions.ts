@@ -19,14 +19,18 @@ export interface ActionDeps {
   loadCaller: (connectionId: string) => Promise<Caller>;
 }
 
-/** One action: validates its `data` (synchronously, before any I/O) and returns the work to run. */
+/**
+ * One action: validates its `data` (synchronously, before any I/O) and
+ * returns the work to run. `what` names the payload in error messages (the
+ * HTTP API parses its message routes with the same definitions: 'body').
+ */
 interface ActionDefinition<A extends ClientActionName> {
-  parse(data: unknown): ClientActions[A];
+  parse(data: unknown, what?: string): ClientActions[A];
   run(deps: ActionDeps, caller: Caller, data: ClientActions[A]): Promise<unknown>;
 }
 
 const typingAction = <A extends 'user:typing' | 'user:stop-typing'>(isTyping: boolean): ActionDefinition<A> => ({
-  parse: (data) => ({ chatId: chatIdOf(expectFields(data, ['chatId'], ['chatId']).chatId) }),
+  parse: (data, what) => ({ chatId: chatIdOf(expectFields(data, ['chatId'], ['chatId'], what).chatId) }),
   run: (deps, caller, { chatId }) => setTyping(deps.typing, caller, chatId, isTyping),
 });
 
@@ -35,8 +39,8 @@ export const actions: { [A in ClientActionName]: ActionDefinition<A> } = {
   'user:typing': typingAction<'user:typing'>(true),
   'user:stop-typing': typingAction<'user:stop-typing'>(false),
   'message:send': {
-    parse(data) {
-      const fields = expectFields(data, ['chatId', 'content', 'clientMessageId'], ['chatId', 'content']);
+    parse(data, what) {
+      const fields = expectFields(data, ['chatId', 'content', 'clientMessageId'], ['chatId', 'content'], what);
       return {
         chatId: chatIdOf(fields.chatId),
         content: contentOf(fields.content),
@@ -46,15 +50,15 @@ export const actions: { [A in ClientActionName]: ActionDefinition<A> } = {
     run: (deps, caller, data) => deps.messages.send(caller.userId, data),
   },
   'message:edit': {
-    parse(data) {
-      const fields = expectFields(data, ['chatId', 'messageId', 'content'], ['chatId', 'messageId', 'content']);
+    parse(data, what) {
+      const fields = expectFields(data, ['chatId', 'messageId', 'content'], ['chatId', 'messageId', 'content'], what);
       return { chatId: chatIdOf(fields.chatId), messageId: messageIdOf(fields.messageId), content: contentOf(fields.content) };
     },
     run: (deps, caller, data) => deps.messages.edit(caller.userId, data),
   },
   'message:delete': {
-    parse(data) {
-      const fields = expectFields(data, ['chatId', 'messageId'], ['chatId', 'messageId']);
+    parse(data, what) {
+      const fields = expectFields(data, ['chatId', 'messageId'], ['chatId', 'messageId'], what);
       return { chatId: chatIdOf(fields.chatId), messageId: messageIdOf(fields.messageId) };
     },
     run: (deps, caller, data) => deps.messages.remove(caller.userId, data),

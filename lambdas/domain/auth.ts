@@ -201,9 +201,3 @@ export function extractToken(
   const token = fromProtocol ?? (fromQuery !== undefined && fromQuery !== '' ? fromQuery : undefined);
   return { ...(token !== undefined && { token }), offeredSubprotocol };
 }
-
-/** The token of an `Authorization: Bearer <jwt>` header, if well formed. */
-export function bearerToken(headers: Record<string, string | undefined> | null | undefined): string | undefined {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(headerOf(headers, 'authorization') ?? '');
-  return match?.[1];
-}

@@ -1,38 +1,32 @@
 /**
  * The HTTP API (payload format 2.0): chats and messages over the same domain
- * services as the WebSocket actions. Errors are `{"error": {code, message}}`
- * with the status their class carries.
+ * services as the WebSocket actions. API Gateway matches the request to one
+ * of topology's route keys and answers CORS preflights itself; this function
+ * dispatches on the event's `routeKey` and reads `pathParameters`. Errors
+ * are `{"error": {code, message}}` with the status their class carries.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createDocumentClient } from '../commons/clients';
-import { ENV, optionalEnv, requireTableNames } from '../commons/env';
+import { requireTableNames } from '../commons/env';
 import { BadRequestError, ChatError, NotFoundError, RateLimitedError, toClientError, UnauthorizedError } from '../commons/errors';
 import { logger } from '../commons/logger';
-import { bearerToken } from '../domain/auth';
+import { actions } from '../domain/actions';
 import { createChatService, type ChatService } from '../domain/chats';
 import { createMessageService, MAX_PAGE_SIZE, type MessageService } from '../domain/messages';
-import {
-  chatIdOf,
-  clientMessageIdOf,
-  contentOf,
-  expectFields,
-  messageIdOf,
-  titleOf,
-  userIdOf,
-} from '../domain/validation';
+import { chatIdOf, expectFields, isPlainObject, messageIdOf, titleOf, userIdOf } from '../domain/validation';
+import type { HttpRouteKey } from '../system/topology';
 
 export interface HttpApiDeps {
   chats: ChatService;
   messages: MessageService;
   verifyToken: (token: string) => Promise<{ userId: string }>;
-  /** Allowed browser origin for CORS; unset: no CORS headers. */
-  frontendUrl?: string;
 }
 
 interface RouteRequest {
   userId: string;
-  params: Record<string, string>;
+  /** Path parameters as API Gateway decoded them. */
+  params: Record<string, string | undefined>;
   query: Record<string, string | undefined>;
   /** The parsed JSON body (undefined when there is none). */
   body: unknown;
@@ -52,90 +46,64 @@ function pageSizeOf(value: string | undefined): number | undefined {
   return size;
 }
 
-/** Route table: method, path pattern (named groups become params), handler. */
-const routes: readonly { method: string; pattern: RegExp; run: RouteHandler }[] = [
-  {
-    method: 'POST',
-    pattern: /^\/chats$/,
-    async run(deps, { userId, body }) {
-      const fields = expectFields(body, ['title', 'participants'], ['participants'], 'body');
-      if (!Array.isArray(fields.participants)) throw new BadRequestError('body.participants must be an array of user ids');
-      const participants = fields.participants.map((id, i) => userIdOf(id, `participants[${i}]`));
-      return { statusCode: 201, body: await deps.chats.create(userId, { title: titleOf(fields.title), participants }) };
-    },
+/**
+ * A message route's payload is its WebSocket action's `data`: the ids from
+ * the path, the rest from the body, parsed by the action itself. The body
+ * may not carry a field the path already gives.
+ */
+function actionData(body: unknown, fromPath: Record<string, string | undefined>): unknown {
+  if (!isPlainObject(body)) return body; // The action's parser refuses it with "body must be an object".
+  const clash = Object.keys(fromPath).filter((key) => Object.hasOwn(body, key));
+  if (clash.length > 0) throw new BadRequestError(`body has unknown field(s): ${clash.join(', ')}`);
+  return { ...body, ...fromPath };
+}
+
+/** The dispatch table: one handler per topology route key (the compiler checks none is missing or extra). */
+export const routes: { readonly [K in HttpRouteKey]: RouteHandler } = {
+  async 'POST /chats'(deps, { userId, body }) {
+    const fields = expectFields(body, ['title', 'participants'], ['participants'], 'body');
+    if (!Array.isArray(fields.participants)) throw new BadRequestError('body.participants must be an array of user ids');
+    const participants = fields.participants.map((id, i) => userIdOf(id, `participants[${i}]`));
+    return { statusCode: 201, body: await deps.chats.create(userId, { title: titleOf(fields.title), participants }) };
   },
-  {
-    method: 'GET',
-    pattern: /^\/chats$/,
-    run: async (deps, { userId }) => ({ statusCode: 200, body: { items: await deps.chats.listForUser(userId) } }),
+  'GET /chats': async (deps, { userId }) => ({ statusCode: 200, body: { items: await deps.chats.listForUser(userId) } }),
+  async 'POST /chats/{chatId}/participants'(deps, { userId, params, body }) {
+    const fields = expectFields(body, ['userId'], ['userId'], 'body');
+    return { statusCode: 201, body: await deps.chats.addParticipant(userId, chatIdOf(params.chatId), userIdOf(fields.userId)) };
   },
-  {
-    method: 'POST',
-    pattern: /^\/chats\/(?<chatId>[^/]+)\/participants$/,
-    async run(deps, { userId, params, body }) {
-      const fields = expectFields(body, ['userId'], ['userId'], 'body');
-      const added = await deps.chats.addParticipant(userId, chatIdOf(params.chatId), userIdOf(fields.userId));
-      return { statusCode: 201, body: added };
-    },
+  async 'DELETE /chats/{chatId}/participants/{userId}'(deps, { userId, params }) {
+    await deps.chats.removeParticipant(userId, chatIdOf(params.chatId), userIdOf(params.userId));
+    return { statusCode: 204 };
   },
-  {
-    method: 'DELETE',
-    pattern: /^\/chats\/(?<chatId>[^/]+)\/participants\/(?<userId>[^/]+)$/,
-    async run(deps, { userId, params }) {
-      await deps.chats.removeParticipant(userId, chatIdOf(params.chatId), userIdOf(params.userId));
-      return { statusCode: 204 };
-    },
+  async 'POST /chats/{chatId}/messages'(deps, { userId, params, body }) {
+    const data = actions['message:send'].parse(actionData(body, { chatId: params.chatId }), 'body');
+    return { statusCode: 201, body: await deps.messages.send(userId, data) };
   },
-  {
-    method: 'POST',
-    pattern: /^\/chats\/(?<chatId>[^/]+)\/messages$/,
-    async run(deps, { userId, params, body }) {
-      const fields = expectFields(body, ['content', 'clientMessageId'], ['content'], 'body');
-      const message = await deps.messages.send(userId, {
-        chatId: chatIdOf(params.chatId),
-        content: contentOf(fields.content),
-        ...(fields.clientMessageId !== undefined && { clientMessageId: clientMessageIdOf(fields.clientMessageId) }),
-      });
-      return { statusCode: 201, body: message };
-    },
+  async 'GET /chats/{chatId}/messages'(deps, { userId, params, query }) {
+    const limit = pageSizeOf(query.limit);
+    const page = await deps.messages.list(userId, {
+      chatId: chatIdOf(params.chatId),
+      ...(limit !== undefined && { limit }),
+      ...(query.before !== undefined && { before: messageIdOf(query.before, 'before') }),
+      ...(query.after !== undefined && { after: messageIdOf(query.after, 'after') }),
+      ...(query.changedAfter !== undefined && { changedAfter: messageIdOf(query.changedAfter, 'changedAfter') }),
+    });
+    return { statusCode: 200, body: page };
   },
-  {
-    method: 'GET',
-    pattern: /^\/chats\/(?<chatId>[^/]+)\/messages$/,
-    async run(deps, { userId, params, query }) {
-      const limit = pageSizeOf(query.limit);
-      const page = await deps.messages.list(userId, {
-        chatId: chatIdOf(params.chatId),
-        ...(limit !== undefined && { limit }),
-        ...(query.before !== undefined && { before: messageIdOf(query.before, 'before') }),
-        ...(query.after !== undefined && { after: messageIdOf(query.after, 'after') }),
-        ...(query.changedAfter !== undefined && { changedAfter: messageIdOf(query.changedAfter, 'changedAfter') }),
-      });
-      return { statusCode: 200, body: page };
-    },
+  async 'PATCH /chats/{chatId}/messages/{messageId}'(deps, { userId, params, body }) {
+    const data = actions['message:edit'].parse(actionData(body, { chatId: params.chatId, messageId: params.messageId }), 'body');
+    return { statusCode: 200, body: await deps.messages.edit(userId, data) };
   },
-  {
-    method: 'PATCH',
-    pattern: /^\/chats\/(?<chatId>[^/]+)\/messages\/(?<messageId>[^/]+)$/,
-    async run(deps, { userId, params, body }) {
-      const fields = expectFields(body, ['content'], ['content'], 'body');
-      const message = await deps.messages.edit(userId, {
-        chatId: chatIdOf(params.chatId),
-        messageId: messageIdOf(params.messageId),
-        content: contentOf(fields.content),
-      });
-      return { statusCode: 200, body: message };
-    },
+  async 'DELETE /chats/{chatId}/messages/{messageId}'(deps, { userId, params }) {
+    await deps.messages.remove(userId, actions['message:delete'].parse({ chatId: params.chatId, messageId: params.messageId }, 'path'));
+    return { statusCode: 204 };
   },
-  {
-    method: 'DELETE',
-    pattern: /^\/chats\/(?<chatId>[^/]+)\/messages\/(?<messageId>[^/]+)$/,
-    async run(deps, { userId, params }) {
-      await deps.messages.remove(userId, { chatId: chatIdOf(params.chatId), messageId: messageIdOf(params.messageId) });
-      return { statusCode: 204 };
-    },
-  },
-];
+};
+
+/** The token of an `Authorization: Bearer <jwt>` header (payload 2.0 lowercases header names). */
+export function bearerToken(headers: APIGatewayProxyEventV2['headers'] | undefined): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(headers?.authorization ?? '')?.[1];
+}
 
 function parseBody(event: APIGatewayProxyEventV2): unknown {
   if (event.body === undefined || event.body === '') return undefined;
@@ -145,31 +113,6 @@ function parseBody(event: APIGatewayProxyEventV2): unknown {
   } catch (err) {
     throw new BadRequestError('Body is not valid JSON', { cause: err });
   }
-}
-
-function decodeParams(groups: Record<string, string> | undefined): Record<string, string> {
-  const params: Record<string, string> = {};
-  for (const [key, value] of Object.entries(groups ?? {})) {
-    try {
-      params[key] = decodeURIComponent(value);
-    } catch (err) {
-      throw new BadRequestError(`Path parameter ${key} is not valid`, { cause: err });
-    }
-  }
-  return params;
-}
-
-function corsHeaders(frontendUrl: string | undefined): Record<string, string> {
-  if (frontendUrl === undefined) return {};
-  return {
-    'access-control-allow-origin': frontendUrl.replace(/\/+$/, ''),
-    'access-control-allow-headers': 'authorization,content-type',
-    'access-control-allow-methods': 'GET,POST,PATCH,DELETE,OPTIONS',
-    'access-control-max-age': '600',
-    // Lets a browser read how long a 429 asks it to wait.
-    'access-control-expose-headers': 'retry-after',
-    vary: 'Origin',
-  };
 }
 
 /** `www-authenticate` on a 401; `retry-after` (whole seconds, rounded up) when a rate limit says when to come back. */
@@ -182,32 +125,29 @@ function errorHeaders(err: unknown, status: number): Record<string, string> {
 }
 
 /**
- * Routes one HTTP API event. Exported for tests and for the local runtime's
- * HTTP adapter, which can pass its own deps.
+ * Runs one HTTP API event: the route its `routeKey` names, after the bearer
+ * token is verified. Exported for tests.
  *
  * @example
  * const result = await routeHttpRequest(deps, event); // { statusCode: 201, body: '{"chatId":…}' }
  */
 export async function routeHttpRequest(deps: HttpApiDeps, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  const cors = corsHeaders(deps.frontendUrl);
-  const method = event.requestContext.http.method.toUpperCase();
-  const path = event.rawPath.replace(/\/+$/, '') || '/';
-  if (method === 'OPTIONS') return { statusCode: 204, headers: cors };
+  const { routeKey } = event;
   const respond = (statusCode: number, body?: unknown, extra: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 =>
     body === undefined
-      ? { statusCode, headers: { ...cors, ...extra } }
-      : { statusCode, headers: { 'content-type': 'application/json', ...cors, ...extra }, body: JSON.stringify(body) };
+      ? { statusCode, ...(Object.keys(extra).length > 0 && { headers: extra }) }
+      : { statusCode, headers: { 'content-type': 'application/json', ...extra }, body: JSON.stringify(body) };
   try {
-    const route = routes.find((candidate) => candidate.method === method && candidate.pattern.test(path));
-    if (route === undefined) throw new NotFoundError(`No route ${method} ${path}`);
+    // Object.hasOwn: a route key like 'constructor' must not reach the prototype.
+    const route = Object.hasOwn(routes, routeKey) ? routes[routeKey as HttpRouteKey] : undefined;
+    if (route === undefined) throw new NotFoundError(`No route ${routeKey}`);
     const token = bearerToken(event.headers);
     if (token === undefined) throw new UnauthorizedError('Authorization: Bearer <token> is required');
     const { userId } = await deps.verifyToken(token);
-    const params = decodeParams(route.pattern.exec(path)?.groups);
-    const result = await route.run(deps, { userId, params, query: event.queryStringParameters ?? {}, body: parseBody(event) });
+    const result = await route(deps, { userId, params: event.pathParameters ?? {}, query: event.queryStringParameters ?? {}, body: parseBody(event) });
     return respond(result.statusCode, result.body);
   } catch (err) {
-    if (!(err instanceof ChatError)) logger.error('http request failed', { error: err as Error, method, path });
+    if (!(err instanceof ChatError)) logger.error('http request failed', { error: err as Error, routeKey });
     const status = err instanceof ChatError ? err.statusCode : 500;
     return respond(status, { error: toClientError(err) }, errorHeaders(err, status));
   }
@@ -215,12 +155,10 @@ export async function routeHttpRequest(deps: HttpApiDeps, event: APIGatewayProxy
 
 const documentClient = createDocumentClient();
 const tables = requireTableNames('membershipsTable', 'messagesTable');
-const frontendUrl = optionalEnv(ENV.frontendUrl);
 const deps: HttpApiDeps = {
   chats: createChatService({ documentClient, membershipsTable: tables.membershipsTable }),
   messages: createMessageService({ documentClient, ...tables }),
   verifyToken: createTokenVerifierFromEnv(),
-  ...(frontendUrl !== undefined && { frontendUrl }),
 };
 
 export const handler = (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => routeHttpRequest(deps, event);

@@ -42,19 +42,56 @@ export const routesReturningResponse: readonly WebSocketRouteKey[] = [
 
 export const ROUTE_SELECTION_EXPRESSION = '$request.body.action';
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+/**
+ * HTTP API routes, all served by the httpApi function, written once as API
+ * Gateway route keys (`METHOD /path/{param}`): CDK creates exactly these,
+ * the local HTTP API matches requests against them, and the handler
+ * dispatches on the `routeKey` of the event (payload format 2.0).
+ */
+export const httpRouteKeys = [
+  'POST /chats',
+  'GET /chats',
+  'POST /chats/{chatId}/participants',
+  'DELETE /chats/{chatId}/participants/{userId}',
+  'POST /chats/{chatId}/messages',
+  'GET /chats/{chatId}/messages',
+  'PATCH /chats/{chatId}/messages/{messageId}',
+  'DELETE /chats/{chatId}/messages/{messageId}',
+] as const;
+export type HttpRouteKey = (typeof httpRouteKeys)[number];
+export type HttpMethod = HttpRouteKey extends `${infer M} ${string}` ? M : never;
 
-/** HTTP API routes, all served by the httpApi function. */
-export const httpRoutes: readonly { method: HttpMethod; path: string }[] = [
-  { method: 'POST', path: '/chats' },
-  { method: 'GET', path: '/chats' },
-  { method: 'POST', path: '/chats/{chatId}/participants' },
-  { method: 'DELETE', path: '/chats/{chatId}/participants/{userId}' },
-  { method: 'POST', path: '/chats/{chatId}/messages' },
-  { method: 'GET', path: '/chats/{chatId}/messages' },
-  { method: 'PATCH', path: '/chats/{chatId}/messages/{messageId}' },
-  { method: 'DELETE', path: '/chats/{chatId}/messages/{messageId}' },
-];
+/** A route key split into its method and path template. */
+export interface HttpRoute {
+  readonly routeKey: HttpRouteKey;
+  readonly method: HttpMethod;
+  readonly path: string;
+}
+
+export const httpRoutes: readonly HttpRoute[] = httpRouteKeys.map((routeKey) => {
+  const [method, path] = routeKey.split(' ') as [HttpMethod, string];
+  return { routeKey, method, path };
+});
+
+/**
+ * The HTTP API's CORS settings (API Gateway answers preflights and adds the
+ * headers; the function never sees an OPTIONS request). CDK's corsPreflight
+ * and the local HTTP API both read this; the allowed origins come from the
+ * deployment (FRONTEND_URL).
+ */
+export const httpCors = {
+  allowMethods: [...new Set(httpRoutes.map((route) => route.method))],
+  allowHeaders: ['authorization', 'content-type'],
+  /** Lets a browser read how long a 429 asks it to wait. */
+  exposeHeaders: ['retry-after'],
+  maxAgeSeconds: 3600,
+} as const satisfies {
+  allowMethods: readonly HttpMethod[];
+  allowHeaders: readonly string[];
+  exposeHeaders: readonly string[];
+  maxAgeSeconds: number;
+};
+export type HttpCorsSettings = typeof httpCors;
 
 /**
  * A stream → function mapping, with the settings of a Lambda event source

@@ -12,10 +12,20 @@ export interface ChatHttpRoute {
   readonly path: string;
 }
 
+/** CORS settings as `topology.httpCors` gives them (the local HTTP API reads the same). */
+export interface ChatHttpCors {
+  readonly allowMethods: readonly (keyof typeof CorsHttpMethod)[];
+  readonly allowHeaders: readonly string[];
+  readonly exposeHeaders: readonly string[];
+  readonly maxAgeSeconds: number;
+}
+
 export interface ChatHttpApiProps {
   /** The one function that serves every route (it verifies the JWT itself). */
   readonly handler: IFunction;
   readonly routes: readonly ChatHttpRoute[];
+  /** API Gateway answers preflights and adds these headers; the function's own CORS headers would be ignored. */
+  readonly cors: ChatHttpCors;
   /** Browser origins allowed by CORS, exact match (the frontend's URL). */
   readonly allowedOrigins: readonly string[];
   /**
@@ -43,7 +53,7 @@ export interface ChatHttpApiProps {
  * would run the same verification in a second cold-startable function.
  *
  * @example
- * const http = new ChatHttpApi(this, 'HttpApi', { handler, routes: httpRoutes, allowedOrigins: ['https://app.example'] });
+ * const http = new ChatHttpApi(this, 'HttpApi', { handler, routes: httpRoutes, cors: httpCors, allowedOrigins: ['https://app.example'] });
  */
 export class ChatHttpApi extends Construct {
   public readonly api: HttpApi;
@@ -61,7 +71,6 @@ export class ChatHttpApi extends Construct {
       }
     }
 
-    const methods = [...new Set(props.routes.map((route) => route.method))];
     const apiName = props.apiName ?? `${Stack.of(this).stackName}-http`;
     this.api = new HttpApi(this, 'Resource', {
       apiName,
@@ -69,9 +78,10 @@ export class ChatHttpApi extends Construct {
       createDefaultStage: false,
       corsPreflight: {
         allowOrigins: [...props.allowedOrigins],
-        allowMethods: methods.map((method) => CorsHttpMethod[method]),
-        allowHeaders: ['authorization', 'content-type'],
-        maxAge: Duration.hours(1),
+        allowMethods: props.cors.allowMethods.map((method) => CorsHttpMethod[method]),
+        allowHeaders: [...props.cors.allowHeaders],
+        exposeHeaders: [...props.cors.exposeHeaders],
+        maxAge: Duration.seconds(props.cors.maxAgeSeconds),
       },
     });
 

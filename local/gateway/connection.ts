@@ -125,6 +125,7 @@ export function closeConnection(connection: GatewayConnection, code = 1000, reas
 async function fireDisconnect(state: GatewayState, info: ConnectionInfo, code: number, reason: string): Promise<void> {
   const handler = state.routes.$disconnect;
   if (handler === undefined) return;
+  state.metrics.disconnectsFired += 1;
   try {
     await invokeHandler(handler, disconnectEvent(state.api, info, code, reason), { functionName: '$disconnect', timeoutMs: state.integrationTimeoutMs });
   } catch (err) {

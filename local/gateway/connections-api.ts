@@ -7,7 +7,9 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBodyUpTo } from '../read-body';
 import { closeConnection, sendToConnection } from './connection';
+import { FAULT_ERROR_TYPES, faultFor } from './faults';
 import { newRequestId } from './request-format';
 import type { GatewayState } from './state';
 
@@ -38,18 +40,6 @@ function sendError(res: ServerResponse, status: number, errorType: string, messa
   res.end(message === undefined ? '' : JSON.stringify({ message }));
 }
 
-/** Reads the body, stopping at limit + 1 bytes; undefined when it is larger than the limit. */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
 /**
  * Serves one management API request; returns false when the path is not
  * an `@connections` path so the caller can answer it otherwise.
@@ -67,7 +57,7 @@ export async function handleConnectionsApi(state: GatewayState, req: IncomingMes
   const connection = state.pool.get(target.connectionId);
   switch (req.method) {
     case 'POST': {
-      const body = await readBody(req, MAX_POST_BYTES);
+      const body = await readBodyUpTo(req, MAX_POST_BYTES);
       if (body === undefined) {
         sendError(res, 413, 'PayloadTooLargeException', `Message too long. Max allowed size is ${MAX_POST_BYTES} bytes`);
         req.resume();
@@ -76,6 +66,18 @@ export async function handleConnectionsApi(state: GatewayState, req: IncomingMes
       if (connection === undefined || connection.socket.readyState !== connection.socket.OPEN) {
         sendError(res, 410, 'GoneException');
         return true;
+      }
+      const fault = faultFor(state.postFaults, connection.connectionId);
+      if (fault?.kind === 'status') {
+        sendError(res, fault.status, FAULT_ERROR_TYPES[fault.status], `Injected fault (LOCAL_POST_FAULTS): ${fault.status}`);
+        return true;
+      }
+      if (fault?.kind === 'slow') {
+        await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+        if (connection.socket.readyState !== connection.socket.OPEN) {
+          sendError(res, 410, 'GoneException');
+          return true;
+        }
       }
       // Text when the bytes are UTF-8 (every JSON payload), binary otherwise.
       sendToConnection(connection, body, !isUtf8(body));

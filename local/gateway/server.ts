@@ -8,8 +8,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { handleConnectionsApi } from './connections-api';
+import { handleFaultsEndpoint, type PostFaults } from './faults';
 import { ConnectionPool } from './pool';
-import type { GatewayState, RouteHandlers } from './state';
+import type { GatewayMetrics, GatewayState, RouteHandlers } from './state';
+import { track } from './connection';
 import { handleUpgrade } from './upgrade';
 
 export type { RouteHandlers } from './state';
@@ -38,6 +40,13 @@ export interface GatewayOptions {
   readonly maxLifetimeMs?: number;
   /** @default console.error */
   readonly log?: (message: string, error?: unknown) => void;
+  /** PostToConnection faults to inject (see faults.ts). @default none */
+  readonly postFaults?: PostFaults;
+  /**
+   * Hold upgrades until open() is called (the port is known before the
+   * handlers behind it run). @default false
+   */
+  readonly paused?: boolean;
 }
 
 export interface Gateway {
@@ -48,6 +57,12 @@ export interface Gateway {
   readonly port: number;
   readonly stage: string;
   readonly pool: ConnectionPool;
+  /** `$connect`s accepted and `$disconnect`s fired so far. */
+  readonly metrics: Readonly<GatewayMetrics>;
+  /** Resolves once no upgrade, route or `$disconnect` invocation is running. */
+  idle(): Promise<void>;
+  /** Starts accepting upgrades (those that waited go on). */
+  open(): void;
   /** Swaps the route table (handlers are loaded after the port is known). */
   setRoutes(routes: RouteHandlers): void;
   /** Closes every connection (firing `$disconnect`), waits for running handlers, stops listening. */
@@ -81,6 +96,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     server.listen(options.port ?? 3001, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  let open = (): void => undefined;
+  const accepting = options.paused === true ? new Promise<void>((resolve) => (open = resolve)) : Promise.resolve();
   const state: GatewayState = {
     api: { stage, domainName: `localhost:${port}`, apiId: randomBytes(5).toString('hex') },
     pool: new ConnectionPool(),
@@ -93,11 +110,20 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     maxLifetimeMs: options.maxLifetimeMs ?? 7_200_000,
     acceptedProtocols,
     inflight: new Set(),
+    accepting,
+    closing: false,
+    postFaults: options.postFaults ?? new Map(),
+    metrics: { connectsAccepted: 0, disconnectsFired: 0 },
     log: options.log ?? defaultLog,
   };
-  server.on('upgrade', (req, socket, head) => void handleUpgrade(state, req, socket, head));
+  // Tracked: close() and idle() wait for a $connect still running.
+  server.on('upgrade', (req, socket, head) => track(state, handleUpgrade(state, req, socket, head)));
+  const replaceFaults = (faults: PostFaults): void => {
+    state.postFaults = faults;
+  };
   server.on('request', (req, res) => {
     handleConnectionsApi(state, req, res)
+      .then(async (handled) => handled || handleFaultsEndpoint(req, res, () => state.postFaults, replaceFaults))
       .then((handled) => {
         if (!handled) {
           res.writeHead(404, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': 'NotFoundException' });
@@ -118,10 +144,17 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     port,
     stage,
     pool: state.pool,
+    metrics: state.metrics,
+    async idle() {
+      while (state.inflight.size > 0) await Promise.allSettled([...state.inflight]);
+    },
+    open: () => open(),
     setRoutes(routes) {
       state.routes = routes;
     },
     async close() {
+      state.closing = true;
+      open(); // Upgrades still waiting are refused (503).
       const closed = state.pool.ids().map((id) => {
         const connection = state.pool.get(id);
         return new Promise<void>((resolve) => {

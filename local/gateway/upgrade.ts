@@ -66,6 +66,11 @@ async function runConnect(state: GatewayState, req: IncomingMessage, info: Conne
  */
 export async function handleUpgrade(state: GatewayState, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   socket.on('error', () => socket.destroy());
+  await state.accepting;
+  if (state.closing) {
+    refuse(socket, 503, JSON.stringify({ message: 'Service Unavailable' }));
+    return;
+  }
   const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '');
   if (path !== `/${state.api.stage}`) {
     refuse(socket, 403, JSON.stringify({ message: 'Forbidden' }));
@@ -85,20 +90,34 @@ export async function handleUpgrade(state: GatewayState, req: IncomingMessage, s
     refuse(socket, status, typeof result?.body === 'string' ? result.body : '');
     return;
   }
-  if (socket.destroyed) {
-    // The client left while $connect ran. $connect succeeded, so whatever it
+  state.metrics.connectsAccepted += 1;
+  // From here on, every path ends in exactly one $disconnect: API Gateway
+  // calls it for every connection $connect accepted, whatever the timing.
+  if (socket.destroyed || !socket.readable || !socket.writable) {
+    // The client left while $connect ran (a reset, or a FIN: the server keeps
+    // half-open sockets, so a FIN alone does not destroy it). Whatever $connect
     // stored must be cleaned up: report the abnormal close.
+    socket.destroy();
     await notifyLostConnection(state, info);
     return;
   }
   const protocol = headerValue(result?.headers, 'sec-websocket-protocol');
   if (protocol !== undefined) state.acceptedProtocols.set(req, protocol);
-  state.wss.handleUpgrade(req, socket, head, (ws) => attachConnection(state, ws, info));
+  let attached = false;
+  // ws calls back synchronously (no verifyClient), or not at all when it
+  // refuses the handshake itself (a socket that closed meanwhile, a bad
+  // Sec-WebSocket-Version): then the connection never opened.
+  state.wss.handleUpgrade(req, socket, head, (ws) => {
+    attached = true;
+    attachConnection(state, ws, info);
+  });
+  if (!attached) await notifyLostConnection(state, info);
 }
 
 async function notifyLostConnection(state: GatewayState, info: ConnectionInfo): Promise<void> {
   const handler = state.routes.$disconnect;
   if (handler === undefined) return;
+  state.metrics.disconnectsFired += 1;
   try {
     await invokeHandler(handler, disconnectEvent(state.api, info, 1006, 'Connection lost during $connect'), {
       functionName: '$disconnect',

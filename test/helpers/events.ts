@@ -6,6 +6,10 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { WebSocketEvent } from '../../lambdas/adapters/api-gateway';
+import { httpRoutes } from '../../lambdas/system/topology';
+import { compileRoute, matchRoute } from '../../local/http-api';
+
+const compiledHttpRoutes = httpRoutes.map(compileRoute);
 
 export interface WsEventOptions {
   routeKey?: string;
@@ -99,8 +103,13 @@ export interface HttpEventOptions {
   method: string;
   /** The concrete path, e.g. `/chats/c1/messages`. */
   path: string;
-  /** The route template, e.g. `/chats/{chatId}/messages`; defaults to the path. */
-  route?: string;
+  /**
+   * The route key, e.g. `POST /chats/{chatId}/messages`; by default the
+   * topology route the method and path match, as API Gateway selects it
+   * (`$default` when none does).
+   */
+  routeKey?: string;
+  /** @default the matched route's parameters */
   pathParameters?: Record<string, string>;
   queryStringParameters?: Record<string, string>;
   headers?: Record<string, string>;
@@ -116,13 +125,15 @@ export interface HttpEventOptions {
  * const event = createHttpEvent({ method: 'POST', path: '/chats', body: { participants: ['bob'] }, headers: { authorization: `Bearer ${token}` } });
  */
 export function createHttpEvent(options: HttpEventOptions): APIGatewayProxyEventV2 {
-  const route = options.route ?? options.path;
+  const matched = options.routeKey === undefined ? matchRoute(compiledHttpRoutes, options.method, options.path) : undefined;
+  const routeKey = options.routeKey ?? matched?.route.routeKey ?? '$default';
+  const pathParameters = options.pathParameters ?? matched?.pathParameters;
   const query = options.queryStringParameters;
   const requestId = `http-${++requestCounter}`;
   const headers = Object.fromEntries(Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const event: APIGatewayProxyEventV2 = {
     version: '2.0',
-    routeKey: `${options.method} ${route}`,
+    routeKey,
     rawPath: options.path,
     rawQueryString: query ? new URLSearchParams(query).toString() : '',
     headers: { host: 'api.example.com', ...headers },
@@ -133,14 +144,14 @@ export function createHttpEvent(options: HttpEventOptions): APIGatewayProxyEvent
       domainPrefix: 'api',
       http: { method: options.method, path: options.path, protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'vitest' },
       requestId,
-      routeKey: `${options.method} ${route}`,
+      routeKey,
       stage: '$default',
       time: '27/Nov/2025:00:40:00 +0000',
       timeEpoch: 1_764_204_000_000,
     },
     isBase64Encoded: options.isBase64Encoded ?? false,
   };
-  if (options.pathParameters !== undefined) event.pathParameters = options.pathParameters;
+  if (pathParameters !== undefined && Object.keys(pathParameters).length > 0) event.pathParameters = pathParameters;
   if (query !== undefined) event.queryStringParameters = query;
   if (options.body !== undefined) {
     event.body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);

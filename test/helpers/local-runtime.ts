@@ -4,7 +4,9 @@
  * read their frames one event at a time (architect's connectWebSocket() /
  * nextEvent()). Reused by integration and e2e suites.
  */
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { connect as connectTcp } from 'node:net';
 import WebSocket from 'ws';
 import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime';
 
@@ -219,4 +221,51 @@ export async function createChat(runtime: LocalRuntime, owner: string, participa
   const { status, json } = await callHttpApi(runtime, owner, 'POST', '/chats', { title, participants });
   if (status !== 201) throw new Error(`POST /chats answered ${status}: ${JSON.stringify(json)}`);
   return json.chatId as string;
+}
+
+/**
+ * Sends a WebSocket upgrade request over a raw TCP socket and closes it
+ * `closeAfterMs` later (0: at once), with a FIN, or a reset with `reset:
+ * true`, as a client that gives up mid-handshake does. Resolves once the
+ * socket closed; after a FIN that is when the server closed its side, so
+ * the server has handled the request by then (a reset gives no such order).
+ *
+ * @example
+ * await Promise.all(Array.from({ length: 5 }, () => abortedUpgrade(runtime.wsUrl, { token })));
+ */
+export function abortedUpgrade(wsUrl: string, options: { token?: string; reset?: boolean; closeAfterMs?: number } = {}): Promise<void> {
+  const url = new URL(wsUrl);
+  if (options.token !== undefined) url.searchParams.set('token', options.token);
+  return new Promise((resolve, reject) => {
+    const socket = connectTcp(Number(url.port), url.hostname, () => {
+      socket.write(
+        `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+      const close = (): void => void (options.reset === true ? socket.resetAndDestroy() : socket.end());
+      if ((options.closeAfterMs ?? 0) === 0) close();
+      else setTimeout(close, options.closeAfterMs);
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : reject(err)));
+    socket.resume(); // Read (and drop) whatever the server answers, so its FIN arrives.
+    socket.on('close', () => resolve());
+  });
+}
+
+/**
+ * Opens a `ws` client and closes it `delayMs` after it was created (`from:
+ * 'start'`, so possibly while still connecting) or after it opened (`from:
+ * 'open'`). Resolves once it closed. Only with 'open' has the server surely
+ * seen the request by then.
+ *
+ * @example
+ * await Promise.all([0, 5, 10, 20].map((ms) => openAndCloseAfter(runtime.wsUrl, ms, 'open', { token })));
+ */
+export function openAndCloseAfter(wsUrl: string, delayMs: number, from: 'start' | 'open', options: ConnectOptions = {}): Promise<void> {
+  const ws = new WebSocket(withQuery(wsUrl, options), options.protocols ?? [], { headers: options.headers ?? {} });
+  ws.on('error', () => undefined); // Closing while connecting is an error for ws; here it is the point.
+  const close = (): void => void setTimeout(() => ws.close(), delayMs);
+  if (from === 'start') close();
+  else ws.once('open', close);
+  return new Promise((resolve) => ws.once('close', () => resolve()));
 }

@@ -104,10 +104,10 @@ describe('Construct: ChatFunction', () => {
     });
   });
 
-  it('tells the browser-facing functions the frontend origin', () => {
+  it('tells $connect the frontend origin; the HTTP API function needs none (its CORS is the gateway\'s)', () => {
     // THEN
     expect(envOf('connect')[ENV.frontendUrl]).toBe(FRONTEND_URL);
-    expect(envOf('httpApi')[ENV.frontendUrl]).toBe(FRONTEND_URL);
+    expect(envOf('httpApi')[ENV.frontendUrl]).toBeUndefined();
   });
 
   it('gives the fan-out more memory and time than the request handlers', () => {

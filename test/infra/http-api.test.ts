@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { ChatHttpApi } from '../../lib/constructs/http-api';
-import { httpRoutes } from '../../lambdas/system/topology';
+import { httpCors, httpRouteKeys, httpRoutes } from '../../lambdas/system/topology';
 import { FRONTEND_URL, logicalIdOf, resourcesOfType, synthesize } from './helpers';
 
 const { stack, template } = synthesize();
@@ -17,13 +17,13 @@ function httpRouteResources() {
 function tryOrigin(origin: string): void {
   const scope = new Stack(new App(), 'Bare');
   const handler = new LambdaFunction(scope, 'Fn', { runtime: Runtime.NODEJS_24_X, handler: 'index.handler', code: Code.fromInline('exports.handler=()=>{}') });
-  new ChatHttpApi(scope, 'Http', { handler, routes: httpRoutes, allowedOrigins: [origin] });
+  new ChatHttpApi(scope, 'Http', { handler, routes: httpRoutes, cors: httpCors, allowedOrigins: [origin] });
 }
 
 describe('Construct: ChatHttpApi', () => {
   it('has exactly the topology routes', () => {
     // THEN
-    expect(httpRouteResources().map((route) => route.Properties?.RouteKey).sort()).toEqual(httpRoutes.map((r) => `${r.method} ${r.path}`).sort());
+    expect(httpRouteResources().map((route) => route.Properties?.RouteKey).sort()).toEqual([...httpRouteKeys].sort());
   });
 
   it('sends every route to the httpApi function through one integration', () => {
@@ -41,11 +41,17 @@ describe('Construct: ChatHttpApi', () => {
     expect(JSON.stringify(integrations[0]!.Properties?.IntegrationUri)).toContain(fnId);
   });
 
-  it('allows CORS from the frontend origin only, with the Authorization header', () => {
+  it('allows CORS from the frontend origin only, with topology\'s CORS settings (the ones the local HTTP API uses)', () => {
     // THEN
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       ProtocolType: 'HTTP',
-      CorsConfiguration: { AllowOrigins: [FRONTEND_URL], AllowHeaders: ['authorization', 'content-type'] },
+      CorsConfiguration: {
+        AllowOrigins: [FRONTEND_URL],
+        AllowMethods: [...httpCors.allowMethods],
+        AllowHeaders: ['authorization', 'content-type'],
+        ExposeHeaders: ['retry-after'],
+        MaxAge: httpCors.maxAgeSeconds,
+      },
     });
   });
 

@@ -3,11 +3,11 @@
  * behaviour (reference/local-emulation.md §6, cases 1-9), with fake
  * handlers injected as routes and real `ws` clients.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startGateway, type Gateway, type RouteHandlers } from '../../local/gateway/server';
 import type { LambdaHandler } from '../../local/lambda';
 import type { WebSocketEvent } from '../../local/gateway/request-format';
-import { connectWebSocket, upgradeStatus, waitFor } from '../helpers/local-runtime';
+import { abortedUpgrade, connectWebSocket, openAndCloseAfter, upgradeStatus, waitFor } from '../helpers/local-runtime';
 import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 
 /** Records every event per route and answers with a per-route reply (default: 200). */
@@ -51,7 +51,52 @@ function useRoutes(keys = ALL_ROUTES) {
   gateway.setRoutes(recorder.routes(keys));
 }
 
+/**
+ * Runs `act` against a gateway of its own (so late requests can't reach
+ * other tests), closes it, and returns the connection ids $connect accepted
+ * and those $disconnect was called for.
+ */
+async function pairsOnOwnGateway(act: (url: string) => Promise<unknown>): Promise<{ connected: string[]; disconnected: string[] }> {
+  const own = createRecorder();
+  const isolated = await startGateway({ port: 0, routes: own.routes(['$connect', '$disconnect']), log: () => undefined });
+  await act(isolated.url);
+  await waitFor(async () => {
+    await isolated.idle();
+    return isolated.metrics.connectsAccepted === isolated.metrics.disconnectsFired;
+  }, 10_000);
+  await isolated.close(); // Whatever arrived late is closed too, and must get its $disconnect.
+  const ids = (routeKey: string) => own.of(routeKey).map((e) => e.requestContext.connectionId).sort();
+  expect(isolated.metrics.connectsAccepted).toBe(isolated.metrics.disconnectsFired);
+  return { connected: ids('$connect'), disconnected: ids('$disconnect') };
+}
+
 describe('Function: handleUpgrade', () => {
+  it('fires $disconnect for each of five upgrades whose TCP connection closes right after the request', async () => {
+    // Act
+    const { connected, disconnected } = await pairsOnOwnGateway((url) =>
+      Promise.all(Array.from({ length: 5 }, () => abortedUpgrade(url, { token: 't' }))),
+    );
+
+    // Assess: all five reached $connect (a FIN comes after the whole request), and each got its $disconnect.
+    expect(connected).toHaveLength(5);
+    expect(disconnected).toEqual(connected);
+  });
+
+  it('fires $disconnect for every accepted $connect of TCP resets and ws clients closed 0-20 ms into the handshake or after opening', async () => {
+    // Act
+    const { connected, disconnected } = await pairsOnOwnGateway((url) =>
+      Promise.all([
+        ...[0, 1, 5].map((ms) => abortedUpgrade(url, { token: 't', reset: true, closeAfterMs: ms })),
+        ...[0, 0, 1, 2, 5, 8, 10, 15, 20, 20].map((ms) => openAndCloseAfter(url, ms, 'start')),
+        ...[0, 1, 5, 10, 20].map((ms) => openAndCloseAfter(url, ms, 'open')),
+      ]),
+    );
+
+    // Assess
+    expect(connected.length).toBeGreaterThanOrEqual(5); // At least those that opened.
+    expect(disconnected).toEqual(connected);
+  });
+
   it('sends a CONNECT event in API Gateway shape with a stable connectedAt', async () => {
     // Prepare
     useRoutes();
@@ -310,5 +355,43 @@ describe('Function: attachConnection', () => {
     expect(recorder.of('$disconnect')[0]?.requestContext.disconnectStatusCode).toBe(1001);
     expect(busy.ws.readyState).toBe(busy.ws.OPEN);
     await busy.close();
+  });
+});
+
+describe('Function: startGateway (paused)', () => {
+  it('holds an upgrade until open(), then runs $connect and accepts it', async () => {
+    // Prepare
+    let opened = false;
+    const seenOpen: boolean[] = [];
+    const paused = await startGateway({ port: 0, paused: true, log: () => undefined });
+    paused.setRoutes({ $connect: async () => (seenOpen.push(opened), { statusCode: 200 }) });
+
+    // Act: the client starts connecting before open(); whenever its request arrives, it must wait.
+    const connecting = connectWebSocket(paused.url);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    opened = true;
+    paused.open();
+    const client = await connecting;
+    await client.close();
+    await paused.close();
+
+    // Assess
+    expect(seenOpen).toEqual([true]);
+  });
+
+  it('refuses upgrades still waiting when it closes without opening (503)', async () => {
+    // Prepare
+    const paused = await startGateway({ port: 0, paused: true, log: () => undefined });
+    const $connect = vi.fn<LambdaHandler>(async () => ({ statusCode: 200 }));
+    paused.setRoutes({ $connect });
+
+    // Act
+    const status = upgradeStatus(paused.url);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await paused.close();
+
+    // Assess
+    expect(await status).toBe(503);
+    expect($connect).not.toHaveBeenCalled();
   });
 });

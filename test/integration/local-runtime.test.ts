@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connect as connectClient, type ChatSocket } from '../../client/src/index';
 import { MAX_CONNECTIONS_PER_USER, MESSAGE_RATE_LIMIT, MESSAGE_RATE_WINDOW_MS } from '../../protocol';
-import { connectWebSocket, isEvent, startTestRuntime, upgradeStatus, waitFor, type Frame, type LocalRuntime, type TestSocket, callHttpApi, createChat as createTestChat, type ApiResponse } from '../helpers/local-runtime';
+import { abortedUpgrade, openAndCloseAfter, connectWebSocket, isEvent, startTestRuntime, upgradeStatus, waitFor, type Frame, type LocalRuntime, type TestSocket, callHttpApi, createChat as createTestChat, type ApiResponse } from '../helpers/local-runtime';
 
 let runtime: LocalRuntime;
 const sockets: TestSocket[] = [];
@@ -323,5 +323,40 @@ describe('Local runtime: abuse guards', () => {
     expect(refusedStatus).toBe(429);
     expect(idsAtCap).toHaveLength(MAX_CONNECTIONS_PER_USER);
     expect(again.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('leaves no connection rows behind upgrades aborted right after the request or clients closed 0-20 ms after opening', async () => {
+    // Prepare
+    const alice = user('alice');
+    const token = await runtime.token(alice);
+    const { gateway } = runtime;
+    const acceptedBefore = gateway.metrics.connectsAccepted;
+    // Connections without a $disconnect that are not open: the earlier tests' vanished clients lose theirs on purpose.
+    const unpaired = (): number => gateway.metrics.connectsAccepted - gateway.metrics.disconnectsFired - gateway.pool.size;
+    const unpairedBefore = unpaired();
+
+    // Act
+    // A FIN after the request, or a close after opening: the server has seen every request once these resolve.
+    await Promise.all([
+      ...Array.from({ length: 5 }, () => abortedUpgrade(runtime.wsUrl, { token })),
+      ...[1, 2, 5, 10, 20].map((ms) => abortedUpgrade(runtime.wsUrl, { token, closeAfterMs: ms })),
+      ...[0, 1, 2, 5, 10, 15, 20].map((ms) => openAndCloseAfter(runtime.wsUrl, ms, 'open', { token })),
+    ]);
+    // Every connection accepted here and no longer open has had its $disconnect.
+    await waitFor(async () => {
+      await gateway.idle();
+      return unpaired() === unpairedBefore;
+    }, 15_000);
+    const accepted = gateway.metrics.connectsAccepted - acceptedBefore;
+    await runtime.settle();
+    const rows = await connectionIdsOf(alice);
+    const open: TestSocket[] = [];
+    for (let i = 0; i < MAX_CONNECTIONS_PER_USER; i++) open.push(await connect(alice));
+
+    // Assess: every request reached $connect and was accepted, each was cleaned up, and the cap counts none of them.
+    expect(accepted).toBe(17);
+    expect(rows).toEqual([]);
+    expect(open.every((socket) => socket.ws.readyState === WebSocket.OPEN)).toBe(true);
+    await Promise.all(open.map((socket) => socket.close()));
   });
 });

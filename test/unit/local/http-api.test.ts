@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startHttpApi, type HttpApi } from '../../../local/http-api';
+import { httpCors, httpRoutes } from '../../../lambdas/system/topology';
+import { compileRoute, matchRoute, startHttpApi, type HttpApi } from '../../../local/http-api';
 import type { LambdaHandler } from '../../../local/lambda';
 
 const routes = [
@@ -211,5 +212,154 @@ describe('Function: startHttpApi', () => {
 
     // Assess
     expect(response.status).toBe(503);
+  });
+
+  it('answers 404 {"message":"Not Found"} for a path no route, extra handler or file serves, without invoking the handler', async () => {
+    // Act
+    const response = await fetch(`${api.url}/chats/c1/unknown`, { method: 'POST', body: '{}' });
+
+    // Assess
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ message: 'Not Found' });
+    expect(handler).not.toHaveBeenCalled();
+  });
+});
+
+describe('Function: matchRoute', () => {
+  const compiled = httpRoutes.map(compileRoute);
+
+  it('selects every topology route by its key, with its path parameters', () => {
+    // Act
+    const sent = matchRoute(compiled, 'POST', '/chats/c1/messages');
+    const edited = matchRoute(compiled, 'PATCH', '/chats/c1/messages/m%2F1');
+
+    // Assess
+    expect(sent).toEqual({ route: expect.objectContaining({ routeKey: 'POST /chats/{chatId}/messages' }), pathParameters: { chatId: 'c1' } });
+    expect(edited?.pathParameters).toEqual({ chatId: 'c1', messageId: 'm/1' });
+    for (const route of httpRoutes) {
+      const concrete = route.path.replace(/\{(\w+)\}/g, 'x');
+      expect(matchRoute(compiled, route.method, concrete)?.route.routeKey).toBe(route.routeKey);
+    }
+  });
+
+  it('matches no empty segment, no extra segment and no other method', () => {
+    // Act + Assess
+    expect(matchRoute(compiled, 'POST', '/chats//messages')).toBeUndefined();
+    expect(matchRoute(compiled, 'GET', '/chats/c1/messages/m1/x')).toBeUndefined();
+    expect(matchRoute(compiled, 'PUT', '/chats')).toBeUndefined();
+  });
+});
+
+describe('Function: startHttpApi (CORS and the payload quota)', () => {
+  const ALLOWED = 'http://localhost:5173';
+  let api: HttpApi;
+  const handler = vi.fn<LambdaHandler>();
+
+  beforeAll(async () => {
+    api = await startHttpApi({
+      routes: httpRoutes,
+      handler,
+      port: 0,
+      log: () => undefined,
+      cors: { allowOrigins: [ALLOWED], settings: httpCors },
+      maxBodyBytes: 1024,
+      extraHandlers: [
+        async (req, res) => {
+          if (req.url !== '/lettera-client.js') return false;
+          res.writeHead(200, { 'content-type': 'text/javascript' }).end('export {}');
+          return true;
+        },
+      ],
+    });
+  });
+  afterAll(() => api.close());
+  afterEach(() => handler.mockReset());
+
+  const preflight = (origin: string, path = '/chats/c1/messages') =>
+    fetch(`${api.url}${path}`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
+
+  it('answers a preflight from an allowed origin itself (204, methods, headers, max-age), never invoking the function', async () => {
+    // Act
+    const response = await preflight(ALLOWED);
+
+    // Assess
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+    expect(response.headers.get('access-control-allow-methods')).toBe(httpCors.allowMethods.join(','));
+    expect(response.headers.get('access-control-allow-headers')).toBe('authorization,content-type');
+    expect(response.headers.get('access-control-max-age')).toBe(String(httpCors.maxAgeSeconds));
+    expect(handler).not.toHaveBeenCalled();
+  });
+
+  it('answers a preflight from another origin with no CORS headers', async () => {
+    // Act
+    const response = await preflight('http://evil.example');
+
+    // Assess
+    expect(response.status).toBe(204);
+    expect([...response.headers.keys()].filter((name) => name.startsWith('access-control-'))).toEqual([]);
+    expect(handler).not.toHaveBeenCalled();
+  });
+
+  it('treats an OPTIONS request without Access-Control-Request-Method as a request (no OPTIONS route: 404)', async () => {
+    // Act
+    const response = await fetch(`${api.url}/chats`, { method: 'OPTIONS', headers: { origin: ALLOWED } });
+
+    // Assess
+    expect(response.status).toBe(404);
+  });
+
+  it('gives an allowed origin allow-origin and expose-headers on responses, replacing the function\'s own CORS headers', async () => {
+    // Prepare
+    handler.mockResolvedValue({ statusCode: 429, headers: { 'retry-after': '3', 'access-control-allow-origin': '*' }, body: '{}' });
+
+    // Act
+    const api429 = await fetch(`${api.url}/chats`, { headers: { origin: ALLOWED } });
+    const bundle = await fetch(`${api.url}/lettera-client.js`, { headers: { origin: ALLOWED } });
+    const other = await fetch(`${api.url}/chats`, { headers: { origin: 'http://evil.example' } });
+
+    // Assess
+    expect(api429.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+    expect(api429.headers.get('access-control-expose-headers')).toBe('retry-after');
+    expect(api429.headers.get('retry-after')).toBe('3');
+    expect(bundle.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('refuses a body over the quota with 413 without invoking the function, and accepts one at the quota', async () => {
+    // Prepare
+    handler.mockResolvedValue({ statusCode: 201, body: '{}' });
+
+    // Act
+    const over = await fetch(`${api.url}/chats`, { method: 'POST', body: 'x'.repeat(1025) });
+    const overBody = await over.json();
+    const calledAfterOver = handler.mock.calls.length;
+    const at = await fetch(`${api.url}/chats`, { method: 'POST', body: 'x'.repeat(1024) });
+
+    // Assess
+    expect(over.status).toBe(413);
+    expect(overBody).toEqual({ message: 'Request Entity Too Large' });
+    expect(calledAfterOver).toBe(0);
+    expect(at.status).toBe(201);
+  });
+
+  it('refuses a chunked body (no content-length) once it passes the quota', async () => {
+    // Prepare
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 4; i += 1) controller.enqueue(new Uint8Array(512).fill(120));
+        controller.close();
+      },
+    });
+
+    // Act
+    const response = await fetch(`${api.url}/chats`, { method: 'POST', body: chunks, duplex: 'half' } as RequestInit);
+
+    // Assess
+    expect(response.status).toBe(413);
+    expect(handler).not.toHaveBeenCalled();
   });
 });

@@ -28,4 +28,15 @@ describe('Function: isOriginAllowed', () => {
     expect(isOriginAllowed(undefined, 'https://app.example.com')).toBe(true);
     expect(isOriginAllowed('https://any.example', undefined)).toBe(true);
   });
+
+  it('accepts any origin of a comma-separated list, exactly', () => {
+    // Prepare
+    const allowed = 'http://127.0.0.1:3000, http://localhost:5173/';
+
+    // Act + Assess
+    expect(isOriginAllowed('http://localhost:5173', allowed)).toBe(true);
+    expect(isOriginAllowed('http://127.0.0.1:3000', allowed)).toBe(true);
+    expect(isOriginAllowed('http://localhost:5174', allowed)).toBe(false);
+    expect(isOriginAllowed('http://localhost', allowed)).toBe(false);
+  });
 });

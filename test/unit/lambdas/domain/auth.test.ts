@@ -3,7 +3,6 @@ import { createLocalJWKSet, exportJWK, exportSPKI, generateKeyPair, SignJWT } fr
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UnauthorizedError } from '../../../../lambdas/commons/errors';
 import {
-  bearerToken,
   createTokenVerifier,
   extractToken,
   readAuthConfig,
@@ -309,12 +308,3 @@ describe('Function: extractToken', () => {
   });
 });
 
-describe('Function: bearerToken', () => {
-  it('reads Authorization: Bearer in any case and refuses other schemes', () => {
-    // Act + Assess
-    expect(bearerToken({ authorization: 'Bearer abc.def.ghi' })).toBe('abc.def.ghi');
-    expect(bearerToken({ Authorization: 'bearer abc' })).toBe('abc');
-    expect(bearerToken({ authorization: 'Basic YWxpY2U6cHc=' })).toBeUndefined();
-    expect(bearerToken({})).toBeUndefined();
-  });
-});

@@ -2,7 +2,7 @@ import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, P
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { handler, routeHttpRequest, type HttpApiDeps } from '../../../../lambdas/handlers/http-api';
+import { bearerToken, handler, routeHttpRequest, type HttpApiDeps } from '../../../../lambdas/handlers/http-api';
 import { createHttpEvent, type HttpEventOptions } from '../../../helpers/events';
 import { signToken } from '../tokens';
 
@@ -235,23 +235,88 @@ describe('Function: http-api handler', () => {
 });
 
 describe('Function: routeHttpRequest', () => {
-  it('adds CORS headers for FRONTEND_URL and answers preflight without auth', async () => {
-    // Prepare
-    const deps = {
+  const fakeDeps = () =>
+    ({
       chats: { listForUser: vi.fn().mockResolvedValue([]) },
-      messages: {},
+      messages: { remove: vi.fn().mockResolvedValue(undefined), send: vi.fn() },
       verifyToken: vi.fn().mockResolvedValue({ userId: 'alice' }),
-      frontendUrl: 'https://app.example.com/',
-    } as unknown as HttpApiDeps;
+    }) as unknown as HttpApiDeps & { messages: { remove: ReturnType<typeof vi.fn>; send: ReturnType<typeof vi.fn> } };
+
+  it('dispatches on routeKey and reads pathParameters, not rawPath', async () => {
+    // Prepare: a rawPath that would match no route; API Gateway already selected it.
+    const deps = fakeDeps();
+    const event = createHttpEvent({
+      method: 'DELETE',
+      path: '/v1/anything',
+      routeKey: 'DELETE /chats/{chatId}/messages/{messageId}',
+      pathParameters: { chatId: 'c1', messageId: MESSAGE_ID },
+      headers: { authorization: 'Bearer t' },
+    });
 
     // Act
-    const preflight = await routeHttpRequest(deps, createHttpEvent({ method: 'OPTIONS', path: '/chats' }));
-    const list = await routeHttpRequest(deps, createHttpEvent({ method: 'GET', path: '/chats', headers: { authorization: 'Bearer t' } }));
+    const result = await routeHttpRequest(deps, event);
 
     // Assess
-    expect(preflight.statusCode).toBe(204);
-    expect(preflight.headers).toMatchObject({ 'access-control-allow-origin': 'https://app.example.com' });
-    expect(list.headers).toMatchObject({ 'access-control-allow-origin': 'https://app.example.com', vary: 'Origin' });
-    expect(deps.verifyToken).toHaveBeenCalledTimes(1);
+    expect(result.statusCode).toBe(204);
+    expect(deps.messages.remove).toHaveBeenCalledWith('alice', { chatId: 'c1', messageId: MESSAGE_ID });
+  });
+
+  it('answers 404 NOT_FOUND for a route key it has no handler for, before verifying any token', async () => {
+    // Prepare
+    const deps = fakeDeps();
+
+    // Act
+    const results = await Promise.all(
+      ['$default', 'OPTIONS /chats', 'constructor'].map((routeKey) =>
+        routeHttpRequest(deps, createHttpEvent({ method: 'GET', path: '/chats', routeKey, headers: { authorization: 'Bearer t' } })),
+      ),
+    );
+
+    // Assess
+    for (const result of results) {
+      expect(result.statusCode).toBe(404);
+      expect(JSON.parse(result.body as string)).toEqual({ error: { code: 'NOT_FOUND', message: expect.any(String) } });
+    }
+    expect(deps.verifyToken).not.toHaveBeenCalled();
+  });
+
+  it('parses a message body with the message:send action, refusing a chatId the path already gives', async () => {
+    // Prepare
+    const deps = fakeDeps();
+    const send = (body: unknown) =>
+      routeHttpRequest(deps, createHttpEvent({ method: 'POST', path: '/chats/c1/messages', body, headers: { authorization: 'Bearer t' } }));
+
+    // Act
+    const clash = await send({ content: 'hi', chatId: 'c2' });
+    const missing = await send({});
+    const notObject = await send([1]);
+
+    // Assess
+    expect(clash.statusCode).toBe(400);
+    expect(JSON.parse(clash.body as string).error.message).toBe('body has unknown field(s): chatId');
+    expect(JSON.parse(missing.body as string).error.message).toBe('body.content is required');
+    expect(JSON.parse(notObject.body as string).error.message).toBe('body must be an object');
+    expect(deps.messages.send).not.toHaveBeenCalled();
+  });
+
+  it('sets no CORS headers: API Gateway owns CORS', async () => {
+    // Act
+    const result = await routeHttpRequest(fakeDeps(), createHttpEvent({ method: 'GET', path: '/chats', headers: { authorization: 'Bearer t', origin: 'https://app.example.com' } }));
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(Object.keys(result.headers ?? {}).filter((name) => name.startsWith('access-control-'))).toEqual([]);
+  });
+});
+
+describe('Function: bearerToken', () => {
+  it('reads Authorization: Bearer in any scheme case and refuses other schemes', () => {
+    // Act + Assess
+    expect(bearerToken({ authorization: 'Bearer abc.def.ghi' })).toBe('abc.def.ghi');
+    expect(bearerToken({ authorization: 'bearer abc' })).toBe('abc');
+    expect(bearerToken({ authorization: 'Basic YWxpY2U6cHc=' })).toBeUndefined();
+    expect(bearerToken({ authorization: 'Bearer a b' })).toBeUndefined();
+    expect(bearerToken({})).toBeUndefined();
+    expect(bearerToken(undefined)).toBeUndefined();
   });
 });

@@ -14,6 +14,7 @@ import {
   functions,
   heartbeatConfig,
   heartbeatFunctions,
+  httpCors,
   httpRoutes,
   managesConnections,
   routesReturningResponse,
@@ -74,12 +75,20 @@ describe('Constant: webSocketRoutes', () => {
 });
 
 describe('Constant: httpRoutes', () => {
-  it('lists each method and path once', () => {
+  it('lists each route key once, split into the method and path API Gateway matches', () => {
     // Prepare
     const keys = httpRoutes.map((route) => `${route.method} ${route.path}`);
 
     // Assess
     expect(new Set(keys).size).toBe(keys.length);
+    expect(httpRoutes.map((route) => route.routeKey)).toEqual(keys);
+  });
+});
+
+describe('Constant: httpCors', () => {
+  it('allows exactly the methods the routes use', () => {
+    // Assess
+    expect([...httpCors.allowMethods].sort()).toEqual([...new Set(httpRoutes.map((route) => route.method))].sort());
   });
 });
 

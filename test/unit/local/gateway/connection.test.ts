@@ -48,6 +48,10 @@ function createState(routes: RouteHandlers, returnResponse: string[] = []) {
     maxLifetimeMs: 7_200_000,
     acceptedProtocols: new WeakMap(),
     inflight: new Set(),
+    accepting: Promise.resolve(),
+    closing: false,
+    postFaults: new Map(),
+    metrics: { connectsAccepted: 0, disconnectsFired: 0 },
     log,
   };
   return { state, log };

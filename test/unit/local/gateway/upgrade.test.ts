@@ -17,6 +17,8 @@ import type { LambdaHandler } from '../../../../local/lambda';
 
 class FakeSocket extends EventEmitter {
   destroyed = false;
+  readable = true;
+  writable = true;
   written = '';
   end(text: string): void {
     this.written += text;
@@ -41,6 +43,10 @@ function createState(routes: RouteHandlers) {
     maxLifetimeMs: 7_200_000,
     acceptedProtocols: new WeakMap<object, string>(),
     inflight: new Set<Promise<unknown>>(),
+    accepting: Promise.resolve(),
+    closing: false,
+    postFaults: new Map(),
+    metrics: { connectsAccepted: 0, disconnectsFired: 0 },
     log,
   } satisfies GatewayState;
   return { state, handleUpgradeSpy, log };
@@ -181,6 +187,55 @@ describe('Function: handleUpgrade', () => {
     expect($disconnect.mock.calls[0]?.[0]).toMatchObject({
       requestContext: { routeKey: '$disconnect', disconnectStatusCode: 1006, disconnectReason: 'Connection lost during $connect' },
     });
+  });
+
+  it('reports a client that half-closed (FIN) while $connect ran: the socket is not destroyed but no longer readable', async () => {
+    // Prepare
+    const socket = new FakeSocket();
+    const $disconnect = vi.fn<LambdaHandler>(async () => ({ statusCode: 200 }));
+    const { state, handleUpgradeSpy } = createState({
+      $connect: vi.fn(async () => {
+        socket.readable = false;
+        return { statusCode: 200 };
+      }),
+      $disconnect,
+    });
+
+    // Act
+    await handleUpgrade(state, upgradeRequest(), socket as unknown as Duplex, Buffer.alloc(0));
+
+    // Assess
+    expect(handleUpgradeSpy).not.toHaveBeenCalled();
+    expect(socket.destroyed).toBe(true);
+    expect($disconnect).toHaveBeenCalledTimes(1);
+    expect(state.metrics).toEqual({ connectsAccepted: 1, disconnectsFired: 1 });
+  });
+
+  it('reports a connection ws declined to upgrade after $connect accepted it', async () => {
+    // Prepare: ws refuses (a socket that closed meanwhile, a bad version) by never calling back.
+    const $disconnect = vi.fn<LambdaHandler>(async () => ({ statusCode: 200 }));
+    const { state, handleUpgradeSpy } = createState({ $connect: vi.fn(async () => ({ statusCode: 200 })), $disconnect });
+
+    // Act
+    await handleUpgrade(state, upgradeRequest(), new FakeSocket() as unknown as Duplex, Buffer.alloc(0));
+
+    // Assess
+    expect(handleUpgradeSpy).toHaveBeenCalledTimes(1);
+    expect($disconnect.mock.calls[0]?.[0]).toMatchObject({ requestContext: { routeKey: '$disconnect', disconnectStatusCode: 1006 } });
+    expect(state.metrics).toEqual({ connectsAccepted: 1, disconnectsFired: 1 });
+  });
+
+  it('counts no $connect and fires no $disconnect for a refused upgrade', async () => {
+    // Prepare
+    const $disconnect = vi.fn<LambdaHandler>();
+    const { state } = createState({ $connect: vi.fn(async () => ({ statusCode: 401 })), $disconnect });
+
+    // Act
+    await handleUpgrade(state, upgradeRequest(), new FakeSocket() as unknown as Duplex, Buffer.alloc(0));
+
+    // Assess
+    expect($disconnect).not.toHaveBeenCalled();
+    expect(state.metrics).toEqual({ connectsAccepted: 0, disconnectsFired: 0 });
   });
 
   it('upgrades without $connect, which is optional', async () => {
