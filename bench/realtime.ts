@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { batchWriteAll } from '../lambdas/adapters/dynamodb';
+import { batchWriteAll } from '../lambdas/adapters/dynamodb/commands';
 import { ENV } from '../lambdas/commons/env';
 import { sortableId } from '../lambdas/commons/ids';
 import { roomOf } from '../lambdas/system/schema';

@@ -6,7 +6,8 @@
  * verify tokens don't bundle the Secrets Manager SDK.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createTokenVerifier, readAuthConfig, type TokenVerifier } from '../domain/auth';
+import type { TokenVerifier } from '../domain/ports';
+import { createTokenVerifier, readAuthConfig } from './jwt-verifier';
 import { createSecretLoader } from './secrets';
 
 /**

@@ -4,7 +4,7 @@
  * carrying the title.
  */
 import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { batchWriteAll, isConditionFailure, queryAll } from '../adapters/dynamodb';
+import { batchWriteAll, isConditionFailure, queryAll } from '../adapters/dynamodb/commands';
 import { BadRequestError, ConflictError } from '../commons/errors';
 import { sortableId } from '../commons/ids';
 import type { Chat } from '../../protocol';

@@ -4,7 +4,7 @@
  * $connect, $disconnect and the fan-out (which removes gone recipients).
  */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { batchWriteAll, isConditionFailure, queryAll, type WriteRequest } from '../adapters/dynamodb';
+import { batchWriteAll, isConditionFailure, queryAll, type WriteRequest } from '../adapters/dynamodb/commands';
 import { TooManyConnectionsError, UnauthorizedError } from '../commons/errors';
 import { MAX_CONNECTIONS_PER_USER, type WireProtocol } from '../../protocol';
 import { roomOf } from '../system/schema';

@@ -9,8 +9,8 @@ import { POST_CONCURRENCY } from '../commons/clients';
 import { logger } from '../commons/logger';
 import { encodeOpenPacket, PING_FRAME } from '../socketio/codec';
 import type { HeartbeatConfig } from '../system/heartbeat';
-import type { ConnectionLink } from './connection-link';
-import { mapWithConcurrency } from './fan-out/concurrency';
+import type { ConnectionLink } from './ports';
+import { mapWithConcurrency } from '../commons/concurrency';
 
 /**
  * How long a connection may stay pending (no Socket.IO CONNECT) before the

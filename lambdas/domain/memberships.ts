@@ -3,7 +3,7 @@
  * chat and message services.
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure, itemOfConditionFailure } from '../adapters/dynamodb';
+import { isConditionFailure, itemOfConditionFailure } from '../adapters/dynamodb/commands';
 import { ForbiddenError, RateLimitedError } from '../commons/errors';
 import { MESSAGE_RATE_LIMIT, MESSAGE_RATE_WINDOW_MS } from '../../protocol';
 

@@ -11,7 +11,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure, itemOfConditionFailure } from '../adapters/dynamodb';
+import { isConditionFailure, itemOfConditionFailure } from '../adapters/dynamodb/commands';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, RateLimitedError } from '../commons/errors';
 import { sortableId } from '../commons/ids';
 import type { Message } from '../../protocol';

@@ -51,3 +51,36 @@ export type ConnectionRemover = (connectionId: string, hint?: { userId?: string;
  * yet": API Gateway's 29 s integration timeout, plus a second.
  */
 export const CONNECT_GRACE_MS = 30_000;
+
+/** What a verified token says about its bearer. */
+export interface Identity {
+  userId: string;
+  /** The token's `exp`, epoch seconds. */
+  expiresAt: number;
+}
+
+/** Verifies a bearer token; throws UnauthorizedError when it is not acceptable. */
+export type TokenVerifier = (token: string) => Promise<Identity>;
+
+/**
+ * Posts to one connection outside a broadcast (open packet, ordered replies,
+ * heartbeat pings, server-side disconnects); PostToConnection behind it.
+ */
+/** What a post did: `gone` means API Gateway does not know the connection (410). */
+export type LinkOutcome = 'delivered' | 'gone';
+
+export interface ConnectionLink {
+  /** Posts one text frame; GoneException is an outcome, anything else throws. */
+  post(connectionId: string, frame: string): Promise<LinkOutcome>;
+  /** Posts frames one after the other (each waits for the previous), stopping at `gone`. */
+  postInOrder(connectionId: string, frames: readonly string[]): Promise<LinkOutcome>;
+  /** Posts a frame to a connection that may not be registered yet, retrying GoneException for a few seconds. */
+  postWhenRegistered(connectionId: string, frame: string): Promise<LinkOutcome>;
+  /**
+   * Ends a connection from the server side: with `notify`, the Socket.IO
+   * DISCONNECT `41` first (so socket.io-client fires 'io server disconnect'
+   * and does not reconnect), then DeleteConnection, then the rows. A
+   * connection already gone is fine at every step.
+   */
+  disconnect(connectionId: string, options: { notify: boolean; userId?: string }): Promise<void>;
+}

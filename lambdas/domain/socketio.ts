@@ -23,8 +23,7 @@ import {
   type SessionDecision,
 } from '../socketio/protocol-session';
 import { handleFrame, runAction, type ActionDeps } from './actions';
-import type { TokenVerifier } from './auth';
-import type { ConnectionLink } from './connection-link';
+import type { ConnectionLink, TokenVerifier } from './ports';
 import {
   callerOf,
   ConnectionNotPendingError,

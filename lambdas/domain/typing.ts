@@ -4,7 +4,7 @@
  * chat, sent to the room's other users only.
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure, itemOfConditionFailure } from '../adapters/dynamodb';
+import { isConditionFailure, itemOfConditionFailure } from '../adapters/dynamodb/commands';
 import { ForbiddenError } from '../commons/errors';
 import { randomId } from '../commons/ids';
 import { TYPING_EXPIRES_IN_MS, TYPING_THROTTLE_MS, type EventEnvelope } from '../../protocol';

@@ -5,13 +5,13 @@
  * `$default`). The route response carries the ack, the error frame or the
  * Socket.IO reply; the status is always 200 so the socket stays open.
  */
-import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway';
+import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway/events';
 import { createDocumentClient, createManagementClient } from '../commons/clients';
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
 import type { ActionDeps, FrameReply } from '../domain/actions';
-import { ManagementApiBroadcaster } from '../domain/broadcaster';
+import { ManagementApiBroadcaster } from '../adapters/api-gateway/broadcaster';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
-import { createConnectionLink } from '../domain/connection-link';
+import { createConnectionLink } from '../adapters/api-gateway/connection-link';
 import { createConnectionRemover, loadCaller } from '../domain/connections';
 import { createMessageService } from '../domain/messages';
 import { handleIncomingFrame, type SocketIoDeps } from '../domain/socketio';

@@ -9,8 +9,8 @@
  * its CONNECT packet: its connection is recorded as pending, and the
  * fan-out sends the Engine.IO open packet once the connection exists.
  */
-import { acceptedResult, isOriginAllowed, parseConnectRequest } from '../adapters/connect-request';
-import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway';
+import { acceptedResult, isOriginAllowed, parseConnectRequest } from '../adapters/api-gateway/connect-request';
+import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway/events';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createDocumentClient } from '../commons/clients';
 import { ENV, optionalEnv, requireTableNames } from '../commons/env';
@@ -18,7 +18,7 @@ import { ChatError, TooManyConnectionsError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { JSON_SUBPROTOCOL } from '../../protocol';
 import { openConnection, recordPendingConnection, type OpenConnectionDeps } from '../domain/connections';
-import { socketIoHandshakeOf } from '../adapters/connect-request';
+import { socketIoHandshakeOf } from '../adapters/api-gateway/connect-request';
 
 const deps: OpenConnectionDeps = {
   documentClient: createDocumentClient(),

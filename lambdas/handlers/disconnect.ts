@@ -3,7 +3,7 @@
  * row, room rows and presence entry. Idempotent; a connection already
  * removed (by a GoneException in the fan-out, or TTL) is a no-op.
  */
-import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway';
+import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway/events';
 import { createDocumentClient } from '../commons/clients';
 import { requireTableNames } from '../commons/env';
 import { logger } from '../commons/logger';

@@ -8,10 +8,10 @@ import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-la
 import { createDocumentClient, createManagementClient } from '../commons/clients';
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
 import { logger } from '../commons/logger';
-import { ManagementApiBroadcaster } from '../domain/broadcaster';
-import { createConnectionLink } from '../domain/connection-link';
+import { ManagementApiBroadcaster } from '../adapters/api-gateway/broadcaster';
+import { createConnectionLink } from '../adapters/api-gateway/connection-link';
 import { createConnectionRemover } from '../domain/connections';
-import { processStreamBatch, type FanOutDeps } from '../domain/fan-out';
+import { processStreamBatch, type FanOutDeps } from '../domain/fan-out/stream-batch';
 import { createOpenPacketSender } from '../domain/heartbeat';
 import { resolveHeartbeatConfig } from '../system/heartbeat';
 

@@ -6,7 +6,7 @@
  */
 import { createDocumentClient, createManagementClient } from '../commons/clients';
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
-import { createConnectionLink } from '../domain/connection-link';
+import { createConnectionLink } from '../adapters/api-gateway/connection-link';
 import { createConnectionRemover } from '../domain/connections';
 import { sweepSocketIoConnections, type SweepDeps, type SweepResult } from '../domain/heartbeat';
 import { resolveHeartbeatConfig } from '../system/heartbeat';

@@ -9,7 +9,7 @@ import { createDocumentClient } from '../commons/clients';
 import { ENV, optionalEnv, requireTableNames } from '../commons/env';
 import { BadRequestError, ChatError, NotFoundError, RateLimitedError, toClientError, UnauthorizedError } from '../commons/errors';
 import { logger } from '../commons/logger';
-import { bearerToken } from '../domain/auth';
+import { bearerToken } from '../adapters/api-gateway/http-headers';
 import { createChatService, type ChatService } from '../domain/chats';
 import { createMessageService, MAX_PAGE_SIZE, type MessageService } from '../domain/messages';
 import {

@@ -5,7 +5,7 @@
  * Every field can be overridden; defaults are harmless and realistic.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { WebSocketEvent } from '../../lambdas/adapters/api-gateway';
+import type { WebSocketEvent } from '../../lambdas/adapters/api-gateway/events';
 
 export interface WsEventOptions {
   routeKey?: string;

@@ -5,7 +5,7 @@
  */
 import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { queryAll } from '../../adapters/dynamodb';
+import { queryAll } from '../../adapters/dynamodb/commands';
 import type { WireProtocol } from '../../../protocol';
 import { roomOf } from '../../system/schema';
 import { imageOf, isServiceChange, MalformedRecordError, requireString } from './records';

@@ -7,10 +7,10 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { randomId } from '../../commons/ids';
 import type { EventEnvelope } from '../../../protocol';
 import { roomOf } from '../../system/schema';
-import { listRoomMembers } from '../broadcaster';
+import { listRoomMembers } from '../../adapters/api-gateway/broadcaster';
 import { chatIdsOfUser } from '../connections';
 import type { BroadcastResult, RoomBroadcaster, RoomMember } from '../ports';
-import { mapWithConcurrency } from './concurrency';
+import { mapWithConcurrency } from '../../commons/concurrency';
 import { imageOf, requireString, toIsoTime, type Image } from './records';
 
 export interface PresenceFanOutDeps {

@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createConnectionLink } from '../../../../lambdas/domain/connection-link';
+import { createConnectionLink } from '../../../../lambdas/adapters/api-gateway/connection-link';
 import { createOpenPacketSender, sweepSocketIoConnections } from '../../../../lambdas/domain/heartbeat';
 import type { ConnectionRemover } from '../../../../lambdas/domain/ports';
 import { SCHEDULED_PING_DEFAULTS } from '../../../../lambdas/system/heartbeat';

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ForbiddenError, UnauthorizedError } from '../../../../lambdas/commons/errors';
 import type { ActionDeps } from '../../../../lambdas/domain/actions';
-import type { ConnectionLink } from '../../../../lambdas/domain/connection-link';
+import type { ConnectionLink } from '../../../../lambdas/domain/ports';
 import { handleIncomingFrame, type SocketIoDeps } from '../../../../lambdas/domain/socketio';
 
 const ddb = mockClient(DynamoDBDocumentClient);

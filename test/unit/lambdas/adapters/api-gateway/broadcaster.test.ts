@@ -10,15 +10,15 @@ import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { POST_CONCURRENCY } from '../../../../lambdas/commons/clients';
-import type { EventEnvelope, WireProtocol } from '../../../../protocol';
+import { POST_CONCURRENCY } from '../../../../../lambdas/commons/clients';
+import type { EventEnvelope, WireProtocol } from '../../../../../protocol';
 import {
   ManagementApiBroadcaster,
   listRoomMembers,
   type ManagementApiBroadcasterDeps,
-} from '../../../../lambdas/domain/broadcaster';
-import type { ConnectionRemover } from '../../../../lambdas/domain/ports';
-import { encodeEnvelope } from '../../../../lambdas/domain/wire';
+} from '../../../../../lambdas/adapters/api-gateway/broadcaster';
+import type { ConnectionRemover } from '../../../../../lambdas/domain/ports';
+import { encodeEnvelope } from '../../../../../lambdas/domain/wire';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const apiMock = mockClient(ApiGatewayManagementApiClient);

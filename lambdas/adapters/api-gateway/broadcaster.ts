@@ -13,13 +13,13 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay, queryAll } from '../adapters/dynamodb';
-import { POST_CONCURRENCY } from '../commons/clients';
-import { logger } from '../commons/logger';
-import type { EventEnvelope, WireProtocol } from '../../protocol';
-import { createLimiter, type Limiter } from './fan-out/concurrency';
-import type { BroadcastOptions, BroadcastResult, ConnectionRemover, RoomBroadcaster, RoomMember } from './ports';
-import { createFrameCache } from './wire';
+import { backoffDelay, queryAll } from '../dynamodb/commands';
+import { POST_CONCURRENCY } from '../../commons/clients';
+import { logger } from '../../commons/logger';
+import type { EventEnvelope, WireProtocol } from '../../../protocol';
+import { createLimiter, type Limiter } from '../../commons/concurrency';
+import type { BroadcastOptions, BroadcastResult, ConnectionRemover, RoomBroadcaster, RoomMember } from '../../domain/ports';
+import { createFrameCache } from '../../domain/wire';
 
 /**
  * Time one PostToConnection attempt may take. The SDK's own requestTimeout

@@ -21,11 +21,11 @@ import {
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ManagementApiBroadcaster } from '../../../../lambdas/domain/broadcaster';
-import { createConnectionRemover } from '../../../../lambdas/domain/connections';
-import { processStreamBatch, type FanOutDeps } from '../../../../lambdas/domain/fan-out';
-import type { ConnectionRemover } from '../../../../lambdas/domain/ports';
-import { createStreamRecord } from '../../../helpers/stream-records';
+import { ManagementApiBroadcaster } from '../../../../../lambdas/adapters/api-gateway/broadcaster';
+import { createConnectionRemover } from '../../../../../lambdas/domain/connections';
+import { processStreamBatch, type FanOutDeps } from '../../../../../lambdas/domain/fan-out/stream-batch';
+import type { ConnectionRemover } from '../../../../../lambdas/domain/ports';
+import { createStreamRecord } from '../../../../helpers/stream-records';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const apiMock = mockClient(ApiGatewayManagementApiClient);

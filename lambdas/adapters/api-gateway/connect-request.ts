@@ -3,9 +3,9 @@
  * Socket.IO branch (query `EIO=4&transport=websocket`) reads the same
  * request and decides differently; nothing here assumes the JSON protocol.
  */
-import { extractToken, headerOf } from '../domain/auth';
-import type { WebSocketEvent, WebSocketResult } from './api-gateway';
-import { JSON_SUBPROTOCOL } from '../../protocol';
+import { extractToken, headerOf } from './http-headers';
+import type { WebSocketEvent, WebSocketResult } from './events';
+import { JSON_SUBPROTOCOL } from '../../../protocol';
 
 export interface ConnectRequest {
   connectionId: string;

@@ -6,8 +6,8 @@
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
-import type { WebSocketEvent, WebSocketResult } from '../../../../lambdas/adapters/api-gateway';
-import { createWsEvent } from '../../../helpers/events';
+import type { WebSocketEvent, WebSocketResult } from '../../../../../lambdas/adapters/api-gateway/events';
+import { createWsEvent } from '../../../../helpers/events';
 
 describe('Type: WebSocketEvent', () => {
   it('is the proxy WebSocket event plus optional $connect headers', () => {
