@@ -16,7 +16,7 @@ import { ENV } from '../lambdas/commons/env';
 import { sortableId } from '../lambdas/commons/ids';
 import { roomOf } from '../lambdas/system/schema';
 import { functions, type FunctionName } from '../lambdas/system/topology';
-import type { MembershipRow } from '../lambdas/domain/memberships';
+import type { MembershipRow } from '../lambdas/domain/ports';
 import { loadHandlers, type FunctionHandlers } from '../local/handlers';
 import { startLocalRuntime, type LocalRuntime } from '../local/runtime';
 import { countInvocations, installAwsCallCounter, type AwsCallSnapshot, type InvocationSpan } from './aws-calls';

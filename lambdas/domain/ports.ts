@@ -84,3 +84,126 @@ export interface ConnectionLink {
    */
   disconnect(connectionId: string, options: { notify: boolean; userId?: string }): Promise<void>;
 }
+
+// ---------------------------------------------------------------------------
+// Storage ports. The DynamoDB stores in adapters/dynamodb/ implement them;
+// each method is one request (or one paginated query) the domain asks for,
+// so the domain decides and the store only reads and writes.
+// ---------------------------------------------------------------------------
+
+/** A Memberships row as stored (the chat title is denormalised onto it). */
+export interface MembershipRow {
+  chatId: string;
+  userId: string;
+  title: string;
+  addedAt: string;
+  addedBy: string;
+  /** Epoch ms of the last typing broadcast (throttle). */
+  typingAt?: number;
+  /** Epoch ms when the flood limit's current window opened (see admitMessage). */
+  sendWindow?: number;
+  /** Messages counted in that window. */
+  sendCount?: number;
+}
+
+/**
+ * What a conditional write on a membership row did: `written` returns the
+ * row as updated; `refused` returns the row as it was (the condition
+ * failed on an existing row); `absent` means there is no such row.
+ */
+export type MembershipWrite =
+  | { outcome: 'written'; row: MembershipRow }
+  | { outcome: 'refused'; old: MembershipRow }
+  | { outcome: 'absent' };
+
+/** Who participates in which chat, and the per-member counters kept on that row. */
+export interface MembershipStore {
+  /** One membership row, read strongly consistently. */
+  get(chatId: string, userId: string): Promise<MembershipRow | undefined>;
+  /** Counts a message in the open window: refused when the count is at `limit`. */
+  countMessage(chatId: string, userId: string, nowMs: number, limit: number): Promise<MembershipWrite>;
+  /** Opens a new window with this message: refused when a window opened after `nowMs - windowMs` exists. */
+  reopenWindow(chatId: string, userId: string, nowMs: number, windowMs: number): Promise<MembershipWrite>;
+  /** Stamps `typingAt = nowMs` unless one at or after `nowMs - throttleMs` exists. */
+  markTyping(chatId: string, userId: string, nowMs: number, throttleMs: number): Promise<MembershipWrite['outcome']>;
+  /** Clears `typingAt`; a row gone meanwhile is not an error (and not recreated). */
+  clearTyping(chatId: string, userId: string): Promise<void>;
+  /** The chat ids of a user (the byUser index, every page). */
+  chatIdsOfUser(userId: string): Promise<string[]>;
+  /** The membership rows of a user (the byUser index, every page). */
+  rowsOfUser(userId: string): Promise<MembershipRow[]>;
+  /** The user ids of a chat, every page. */
+  participantsOf(chatId: string): Promise<string[]>;
+  /** How many participants a chat has (a COUNT query). */
+  countParticipants(chatId: string): Promise<number>;
+  /** Writes new rows (a new chat), in batches, never dropping one. */
+  putAll(rows: readonly MembershipRow[]): Promise<void>;
+  /** Writes a row unless the user is already in the chat (then does nothing). */
+  putIfAbsent(row: MembershipRow): Promise<void>;
+  delete(chatId: string, userId: string): Promise<void>;
+}
+
+/** A Messages row of kind 'message'. */
+export interface MessageRow {
+  chatId: string;
+  messageId: string;
+  kind: 'message';
+  senderId: string;
+  content: string;
+  createdAt: string;
+  changeId: string;
+  editedAt?: string;
+  deletedAt?: string;
+  deletedBy?: string;
+  clientMessageId?: string;
+}
+
+/** A Messages row of kind 'idempotency': points a (sender, clientMessageId) at its message. */
+export interface MarkerRow {
+  chatId: string;
+  messageId: string;
+  kind: 'idempotency';
+  targetMessageId: string;
+  createdAt: string;
+  contentHash: string;
+  expiresAt: number;
+}
+
+/**
+ * What a conditional change of a message did: `written` (with the row as
+ * updated, when the store returns it) or `refused`, with the row as it was
+ * (undefined when there was none) so the domain can say why.
+ */
+export type MessageChange =
+  | { outcome: 'written'; row?: MessageRow }
+  | { outcome: 'refused'; old?: Record<string, unknown> };
+
+export interface ChangesPage {
+  /** Message rows, oldest change first. */
+  rows: MessageRow[];
+  /** Where the next page starts; undefined on the last page. */
+  lastKey?: Record<string, unknown>;
+}
+
+/** The Messages table: message rows and the idempotency markers beside them. */
+export interface MessageStore {
+  /** A message row (a marker is not one), read strongly consistently. */
+  getMessage(chatId: string, messageId: string): Promise<MessageRow | undefined>;
+  /** Puts a new message row; false when its id is taken. */
+  putMessage(row: MessageRow): Promise<boolean>;
+  /** Puts a new marker; when its id is taken, `taken` with the marker found there (if the store returned it). */
+  putMarker(marker: MarkerRow): Promise<{ outcome: 'written' } | { outcome: 'taken'; existing?: MarkerRow }>;
+  /** The row under a marker's id, read strongly consistently. */
+  getMarker(chatId: string, markerId: string): Promise<MarkerRow | undefined>;
+  /** Replaces the content of a message the user sent and has not deleted. */
+  edit(key: { chatId: string; messageId: string }, userId: string, change: { content: string; editedAt: string; changeId: string }): Promise<MessageChange>;
+  /** Clears the content of a message the user sent and has not deleted, marking it deleted. */
+  softDelete(key: { chatId: string; messageId: string }, userId: string, change: { deletedAt: string; changeId: string }): Promise<MessageChange>;
+  /**
+   * Up to `limit` message rows of a chat by messageId: older than `before`
+   * (newest first), newer than `after`, or from the oldest.
+   */
+  listByMessageId(chatId: string, cursor: { before?: string; after?: string }, limit: number): Promise<MessageRow[]>;
+  /** One page of a chat's message rows written after `changeId`, oldest change first. */
+  changesAfter(chatId: string, changeId: string, limit: number, startKey?: Record<string, unknown>): Promise<ChangesPage>;
+}

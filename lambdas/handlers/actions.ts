@@ -10,6 +10,8 @@ import { createDocumentClient, createManagementClient } from '../commons/clients
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
 import type { ActionDeps, FrameReply } from '../domain/actions';
 import { ManagementApiBroadcaster } from '../adapters/api-gateway/broadcaster';
+import { createMembershipStore } from '../adapters/dynamodb/membership-store';
+import { createMessageStore } from '../adapters/dynamodb/message-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createConnectionLink } from '../adapters/api-gateway/connection-link';
 import { createConnectionRemover, loadCaller } from '../domain/connections';
@@ -26,9 +28,10 @@ const broadcaster = new ManagementApiBroadcaster({
   roomsTable: tables.roomsTable,
   removeConnection,
 });
+const memberships = createMembershipStore({ documentClient, membershipsTable: tables.membershipsTable });
 const deps: ActionDeps = {
   typing: { documentClient, roomsTable: tables.roomsTable, membershipsTable: tables.membershipsTable, broadcaster },
-  messages: createMessageService({ documentClient, ...tables }),
+  messages: createMessageService({ messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable }), memberships }),
   loadCaller: (connectionId) => loadCaller({ documentClient, connectionsTable: tables.connectionsTable }, connectionId),
 };
 const socketIoDeps: SocketIoDeps = {

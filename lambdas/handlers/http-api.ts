@@ -4,6 +4,8 @@
  * with the status their class carries.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createMembershipStore } from '../adapters/dynamodb/membership-store';
+import { createMessageStore } from '../adapters/dynamodb/message-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createDocumentClient } from '../commons/clients';
 import { ENV, optionalEnv, requireTableNames } from '../commons/env';
@@ -216,9 +218,10 @@ export async function routeHttpRequest(deps: HttpApiDeps, event: APIGatewayProxy
 const documentClient = createDocumentClient();
 const tables = requireTableNames('membershipsTable', 'messagesTable');
 const frontendUrl = optionalEnv(ENV.frontendUrl);
+const memberships = createMembershipStore({ documentClient, membershipsTable: tables.membershipsTable });
 const deps: HttpApiDeps = {
-  chats: createChatService({ documentClient, membershipsTable: tables.membershipsTable }),
-  messages: createMessageService({ documentClient, ...tables }),
+  chats: createChatService({ memberships }),
+  messages: createMessageService({ messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable }), memberships }),
   verifyToken: createTokenVerifierFromEnv(),
   ...(frontendUrl !== undefined && { frontendUrl }),
 };

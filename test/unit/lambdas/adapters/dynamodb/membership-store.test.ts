@@ -3,11 +3,12 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ForbiddenError, RateLimitedError } from '../../../../lambdas/commons/errors';
-import { admitMessage, requireParticipant } from '../../../../lambdas/domain/memberships';
+import { ForbiddenError, RateLimitedError } from '../../../../../lambdas/commons/errors';
+import { createMembershipStore } from '../../../../../lambdas/adapters/dynamodb/membership-store';
+import { admitMessage, requireParticipant } from '../../../../../lambdas/domain/memberships';
 
 const ddb = mockClient(DynamoDBDocumentClient);
-const deps = { documentClient: DynamoDBDocumentClient.from(new DynamoDBClient({})), membershipsTable: 'Memberships' };
+const deps = createMembershipStore({ documentClient: DynamoDBDocumentClient.from(new DynamoDBClient({})), membershipsTable: 'Memberships' });
 
 describe('Function: requireParticipant', () => {
   afterEach(() => {

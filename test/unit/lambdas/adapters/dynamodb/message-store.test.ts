@@ -3,15 +3,18 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCom
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConflictError, ForbiddenError, NotFoundError, RateLimitedError } from '../../../../lambdas/commons/errors';
-import { createMessageService, type MessageRow } from '../../../../lambdas/domain/messages';
+import { ConflictError, ForbiddenError, NotFoundError, RateLimitedError } from '../../../../../lambdas/commons/errors';
+import { createMembershipStore } from '../../../../../lambdas/adapters/dynamodb/membership-store';
+import { createMessageStore } from '../../../../../lambdas/adapters/dynamodb/message-store';
+import { createMessageService } from '../../../../../lambdas/domain/messages';
+import type { MessageRow } from '../../../../../lambdas/domain/ports';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const NOW = Date.UTC(2025, 10, 27, 0, 40);
+const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 const service = createMessageService({
-  documentClient: DynamoDBDocumentClient.from(new DynamoDBClient({})),
-  membershipsTable: 'Memberships',
-  messagesTable: 'Messages',
+  messages: createMessageStore({ documentClient, messagesTable: 'Messages' }),
+  memberships: createMembershipStore({ documentClient, membershipsTable: 'Memberships' }),
   now: () => NOW,
 });
 const MESSAGE_ID = '01JH3Q7Z8W9X0YZABCDEFGHJKM';

@@ -2,14 +2,15 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BadRequestError, ConflictError, ForbiddenError } from '../../../../lambdas/commons/errors';
-import { timeOfSortableId } from '../../../../lambdas/commons/ids';
-import { createChatService, MAX_PARTICIPANTS } from '../../../../lambdas/domain/chats';
+import { BadRequestError, ConflictError, ForbiddenError } from '../../../../../lambdas/commons/errors';
+import { timeOfSortableId } from '../../../../../lambdas/commons/ids';
+import { createMembershipStore } from '../../../../../lambdas/adapters/dynamodb/membership-store';
+import { createChatService, MAX_PARTICIPANTS } from '../../../../../lambdas/domain/chats';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 const NOW = 1_764_204_000_000;
-const chats = createChatService({ documentClient, membershipsTable: 'Memberships', now: () => NOW });
+const chats = createChatService({ memberships: createMembershipStore({ documentClient, membershipsTable: 'Memberships' }), now: () => NOW });
 
 const aliceRow = { chatId: 'c1', userId: 'alice', title: 'Team', addedAt: '2025-11-27T00:00:00.000Z', addedBy: 'alice' };
 
