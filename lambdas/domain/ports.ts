@@ -207,3 +207,115 @@ export interface MessageStore {
   /** One page of a chat's message rows written after `changeId`, oldest change first. */
   changesAfter(chatId: string, changeId: string, limit: number, startKey?: Record<string, unknown>): Promise<ChangesPage>;
 }
+
+/** API Gateway closes a connection after 2 h; rows outlive it by some slack, then TTL removes them. */
+export const CONNECTION_TTL_SECONDS = 2 * 60 * 60 + 10 * 60;
+
+/** A Connections row as stored. */
+export interface ConnectionRow {
+  connectionId: string;
+  userId: string;
+  /** Epoch ms. */
+  connectedAt: number;
+  /** Epoch s (TTL). */
+  expiresAt: number;
+  protocol: WireProtocol;
+  rooms?: Set<string>;
+  /** The token's `exp` (epoch s): actions after it are refused. */
+  tokenExpiresAt?: number;
+  /** Socket.IO only: the connection waits for its CONNECT packet while 'pending'. */
+  state?: 'pending' | 'open';
+  /** Socket.IO only: the recovery session id handed to the client (`40{"sid","pid"}`). */
+  pid?: string;
+}
+
+/** The Connections row of a Socket.IO connection between `$connect` and its CONNECT packet. */
+export interface PendingConnectionRow {
+  connectionId: string;
+  connectedAt: number;
+  expiresAt: number;
+  protocol: 'socket.io';
+  state: 'pending';
+}
+
+/**
+ * A Socket.IO recovery session, kept in the Connections table under
+ * `session#{pid}`. The user is in `sessionUserId`, not `userId`, so
+ * session rows stay out of the Connections byUser index (the Memberships
+ * fan-out would otherwise take them for live connections).
+ */
+export interface SessionRow {
+  connectionId: string;
+  sessionUserId: string;
+  /** Epoch s (TTL). */
+  expiresAt: number;
+}
+
+/** The fields of a Connections row the heartbeat sweep reads, unvalidated. */
+export interface SweptRow {
+  connectionId?: unknown;
+  state?: unknown;
+  connectedAt?: unknown;
+  userId?: unknown;
+}
+
+/** The Connections table: one row per connection, and the recovery sessions. */
+export interface ConnectionStore {
+  /** A connection's row, read strongly consistently. */
+  get(connectionId: string): Promise<ConnectionRow | PendingConnectionRow | undefined>;
+  putPending(row: PendingConnectionRow): Promise<void>;
+  /** Writes the row; with `ifPending`, only over a pending row (false when there is none). */
+  put(row: ConnectionRow, options: { ifPending: boolean }): Promise<boolean>;
+  delete(connectionId: string): Promise<void>;
+  /** Deletes the row and returns it as it was. */
+  deleteReturningOld(connectionId: string): Promise<ConnectionRow | undefined>;
+  /** Adds a room to a connection's row; false when the connection is gone (nothing written). */
+  addRoom(connectionId: string, room: string): Promise<boolean>;
+  /** Takes a room out of a connection's row; a connection gone meanwhile is fine. */
+  removeRoom(connectionId: string, room: string): Promise<void>;
+  /** A user's connections (the byUser index, every page): id, protocol and expiry, unvalidated. */
+  ofUser(userId: string): Promise<Array<{ connectionId?: unknown; protocol?: unknown; expiresAt?: unknown }>>;
+  /** One page of the Socket.IO connections not expired at `nowSeconds`. */
+  scanSocketIo(nowSeconds: number, startKey?: Record<string, unknown>): Promise<{ rows: SweptRow[]; lastKey?: Record<string, unknown> }>;
+  putSession(row: SessionRow): Promise<void>;
+  /** A session row by its key (eventually consistent: the session was written by an earlier connection). */
+  getSession(key: string): Promise<Partial<SessionRow> | undefined>;
+}
+
+/** A Rooms row: one per (room, connection). */
+export interface RoomRow {
+  room: string;
+  connectionId: string;
+  userId: string;
+  protocol: WireProtocol;
+  /** Epoch s (TTL). */
+  expiresAt: number;
+}
+
+/** The Rooms table: who is connected in which room. */
+export interface RoomStore {
+  /** The live connections of a room (every page; rows past their expiresAt left out). */
+  members(room: string, nowMs?: number): Promise<RoomMember[]>;
+  /** Whether this connection joined this room. */
+  has(room: string, connectionId: string): Promise<boolean>;
+  put(row: RoomRow): Promise<void>;
+  putAll(rows: readonly RoomRow[]): Promise<void>;
+  delete(room: string, connectionId: string): Promise<void>;
+  deleteAll(connectionId: string, rooms: Iterable<string>): Promise<void>;
+}
+
+/** The Presence table: the set of open connection ids per user. */
+export interface PresenceStore {
+  /** Adds a connection to the user's set and returns the set's size after. */
+  addConnection(userId: string, connectionId: string, nowMs: number): Promise<number>;
+  removeConnection(userId: string, connectionId: string, nowMs: number): Promise<void>;
+}
+
+/** Every store, as a handler wires them; each domain function asks for the ones it uses. */
+export interface Stores {
+  connections: ConnectionStore;
+  rooms: RoomStore;
+  presence: PresenceStore;
+  memberships: MembershipStore;
+  messages: MessageStore;
+}

@@ -12,11 +12,11 @@
  * unreplayed if the client saw the later one before disconnecting; the
  * message is still in the history (GET /chats/{id}/messages).
  */
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EventEnvelope } from '../../protocol';
 import { messageDeleted, messageEdited, messageNew } from './fan-out/messages';
-import { changesAfter, type MessageRow } from './messages';
-import { CONNECTION_TTL_SECONDS } from './connections';
+import { CONNECTION_TTL_SECONDS, type MessageRow, type SessionRow, type Stores } from './ports';
+
+export type { SessionRow } from './ports';
 
 /**
  * How long a recovery session outlives the CONNECT that created or renewed
@@ -35,29 +35,10 @@ export const MAX_REPLAY_EVENTS = 500;
 /** Partition keys of session rows: never a connection id (API Gateway's ids have no `#`). */
 export const SESSION_KEY_PREFIX = 'session#';
 
-/**
- * A recovery session row. The user is in `sessionUserId`, not `userId`, so
- * session rows stay out of the Connections byUser index (the Memberships
- * fan-out would otherwise take them for live connections).
- */
-export interface SessionRow {
-  connectionId: string;
-  sessionUserId: string;
-  /** Epoch s (TTL). */
-  expiresAt: number;
-}
-
-export interface RecoveryDeps {
-  documentClient: DynamoDBDocumentClient;
-  connectionsTable: string;
-  messagesTable: string;
-}
+export type RecoveryDeps = Pick<Stores, 'connections' | 'messages'>;
 
 /**
  * Records (or renews) a recovery session for a user.
- *
- * @example
- * await saveSession(deps, pid, 'alice', Date.now());
  */
 export async function saveSession(deps: RecoveryDeps, pid: string, userId: string, nowMs: number): Promise<void> {
   const row: SessionRow = {
@@ -65,7 +46,7 @@ export async function saveSession(deps: RecoveryDeps, pid: string, userId: strin
     sessionUserId: userId,
     expiresAt: Math.floor(nowMs / 1000) + SESSION_TTL_SECONDS,
   };
-  await deps.documentClient.send(new PutCommand({ TableName: deps.connectionsTable, Item: row }));
+  await deps.connections.putSession(row);
 }
 
 /**
@@ -73,10 +54,7 @@ export async function saveSession(deps: RecoveryDeps, pid: string, userId: strin
  * expired one (TTL deletes lag) or an unknown one is not.
  */
 export async function isSessionOf(deps: RecoveryDeps, pid: string, userId: string, nowMs: number): Promise<boolean> {
-  const { Item } = await deps.documentClient.send(
-    new GetCommand({ TableName: deps.connectionsTable, Key: { connectionId: SESSION_KEY_PREFIX + pid } }),
-  );
-  const row = Item as Partial<SessionRow> | undefined;
+  const row = await deps.connections.getSession(SESSION_KEY_PREFIX + pid);
   return row?.sessionUserId === userId && typeof row.expiresAt === 'number' && row.expiresAt > Math.floor(nowMs / 1000);
 }
 
@@ -113,7 +91,7 @@ export async function missedEvents(
   for (const chatId of chatIds) {
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await changesAfter(deps, chatId, offset, limit + 1, startKey);
+      const page = await deps.messages.changesAfter(chatId, offset, limit + 1, startKey);
       for (const row of page.rows) events.push(...missedEventsOf(row, offset));
       if (events.length > limit) return undefined;
       startKey = page.lastKey;

@@ -8,7 +8,6 @@
  * response; several frames that must arrive in order (`40` then a recovery
  * replay) are posted one by one.
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ChatError, TooManyConnectionsError, UnauthorizedError } from '../commons/errors';
 import { randomId } from '../commons/ids';
 import { logger } from '../commons/logger';
@@ -23,7 +22,7 @@ import {
   type SessionDecision,
 } from '../socketio/protocol-session';
 import { handleFrame, runAction, type ActionDeps } from './actions';
-import type { ConnectionLink, TokenVerifier } from './ports';
+import type { ConnectionLink, Stores, TokenVerifier } from './ports';
 import {
   callerOf,
   ConnectionNotPendingError,
@@ -36,10 +35,9 @@ import {
 import { isSessionOf, missedEvents, saveSession } from './recovery';
 import { encodeEnvelope } from './wire';
 
-export interface SocketIoDeps extends OpenConnectionDeps {
+export interface SocketIoDeps extends OpenConnectionDeps, Pick<Stores, 'messages'> {
   /** The JSON protocol's action deps: events run through the same table. */
   actions: ActionDeps;
-  messagesTable: string;
   /** The verifier `$connect` uses for the JSON protocol. */
   verifyToken: TokenVerifier;
   link: ConnectionLink;
@@ -81,10 +79,7 @@ export async function handleIncomingFrame(
   };
   if (text?.startsWith('{')) return asJson();
 
-  const { Item } = await deps.documentClient.send(
-    new GetCommand({ TableName: deps.connectionsTable, Key: { connectionId }, ConsistentRead: true }),
-  );
-  const row = Item as AnyConnectionRow | undefined;
+  const row = await deps.connections.get(connectionId);
   if (row?.protocol !== 'socket.io') return asJson();
   return handleSocketIoFrame(deps, row, text);
 }

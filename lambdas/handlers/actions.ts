@@ -8,10 +8,9 @@
 import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway/events';
 import { createDocumentClient, createManagementClient } from '../commons/clients';
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
-import type { ActionDeps, FrameReply } from '../domain/actions';
+import type { ActionDeps } from '../domain/actions';
 import { ManagementApiBroadcaster } from '../adapters/api-gateway/broadcaster';
-import { createMembershipStore } from '../adapters/dynamodb/membership-store';
-import { createMessageStore } from '../adapters/dynamodb/message-store';
+import { createDynamoStores } from '../adapters/dynamodb/stores';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createConnectionLink } from '../adapters/api-gateway/connection-link';
 import { createConnectionRemover, loadCaller } from '../domain/connections';
@@ -19,33 +18,24 @@ import { createMessageService } from '../domain/messages';
 import { handleIncomingFrame, type SocketIoDeps } from '../domain/socketio';
 
 const documentClient = createDocumentClient();
-const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable');
-const removeConnection = createConnectionRemover({ documentClient, ...tables });
-const managementClient = createManagementClient(requireEnv(ENV.callbackUrl));
-const broadcaster = new ManagementApiBroadcaster({
+const stores = createDynamoStores(
   documentClient,
-  managementClient,
-  roomsTable: tables.roomsTable,
-  removeConnection,
-});
-const memberships = createMembershipStore({ documentClient, membershipsTable: tables.membershipsTable });
+  requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable'),
+);
+const removeConnection = createConnectionRemover(stores);
+const managementClient = createManagementClient(requireEnv(ENV.callbackUrl));
+const broadcaster = new ManagementApiBroadcaster({ managementClient, rooms: stores.rooms, removeConnection });
 const deps: ActionDeps = {
-  typing: { documentClient, roomsTable: tables.roomsTable, membershipsTable: tables.membershipsTable, broadcaster },
-  messages: createMessageService({ messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable }), memberships }),
-  loadCaller: (connectionId) => loadCaller({ documentClient, connectionsTable: tables.connectionsTable }, connectionId),
+  typing: { rooms: stores.rooms, memberships: stores.memberships, broadcaster },
+  messages: createMessageService(stores),
+  loadCaller: (connectionId) => loadCaller(stores, connectionId),
 };
 const socketIoDeps: SocketIoDeps = {
-  documentClient,
-  ...tables,
+  ...stores,
   actions: deps,
   verifyToken: createTokenVerifierFromEnv(),
   link: createConnectionLink({ managementClient, removeConnection }),
 };
-
-/** The route response: the reply as the body, or no body for an ack-less success. */
-export function toResult(reply: FrameReply): WebSocketResult {
-  return reply === undefined ? { statusCode: 200 } : { statusCode: 200, body: JSON.stringify(reply) };
-}
 
 export const handler = async (event: WebSocketEvent): Promise<WebSocketResult> => {
   // A binary frame (base64-encoded) is neither protocol's text: an error frame (JSON) or a close (Socket.IO).

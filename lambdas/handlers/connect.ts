@@ -11,6 +11,10 @@
  */
 import { acceptedResult, isOriginAllowed, parseConnectRequest } from '../adapters/api-gateway/connect-request';
 import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway/events';
+import { createConnectionStore } from '../adapters/dynamodb/connection-store';
+import { createMembershipStore } from '../adapters/dynamodb/membership-store';
+import { createPresenceStore } from '../adapters/dynamodb/presence-store';
+import { createRoomStore } from '../adapters/dynamodb/room-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createDocumentClient } from '../commons/clients';
 import { ENV, optionalEnv, requireTableNames } from '../commons/env';
@@ -20,9 +24,13 @@ import { JSON_SUBPROTOCOL } from '../../protocol';
 import { openConnection, recordPendingConnection, type OpenConnectionDeps } from '../domain/connections';
 import { socketIoHandshakeOf } from '../adapters/api-gateway/connect-request';
 
+const documentClient = createDocumentClient();
+const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'presenceTable');
 const deps: OpenConnectionDeps = {
-  documentClient: createDocumentClient(),
-  ...requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'presenceTable'),
+  connections: createConnectionStore({ documentClient, connectionsTable: tables.connectionsTable }),
+  rooms: createRoomStore({ documentClient, roomsTable: tables.roomsTable }),
+  presence: createPresenceStore({ documentClient, presenceTable: tables.presenceTable }),
+  memberships: createMembershipStore({ documentClient, membershipsTable: tables.membershipsTable }),
 };
 const verifyToken = createTokenVerifierFromEnv();
 const frontendUrl = optionalEnv(ENV.frontendUrl);

@@ -4,14 +4,20 @@
  * removed (by a GoneException in the fan-out, or TTL) is a no-op.
  */
 import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway/events';
+import { createConnectionStore } from '../adapters/dynamodb/connection-store';
+import { createPresenceStore } from '../adapters/dynamodb/presence-store';
+import { createRoomStore } from '../adapters/dynamodb/room-store';
 import { createDocumentClient } from '../commons/clients';
 import { requireTableNames } from '../commons/env';
 import { logger } from '../commons/logger';
 import { createConnectionRemover } from '../domain/connections';
 
+const documentClient = createDocumentClient();
+const tables = requireTableNames('connectionsTable', 'roomsTable', 'presenceTable');
 const removeConnection = createConnectionRemover({
-  documentClient: createDocumentClient(),
-  ...requireTableNames('connectionsTable', 'roomsTable', 'presenceTable'),
+  connections: createConnectionStore({ documentClient, connectionsTable: tables.connectionsTable }),
+  rooms: createRoomStore({ documentClient, roomsTable: tables.roomsTable }),
+  presence: createPresenceStore({ documentClient, presenceTable: tables.presenceTable }),
 });
 
 export const handler = async (event: WebSocketEvent): Promise<WebSocketResult> => {

@@ -5,6 +5,10 @@
  * once per execution environment, at module load.
  */
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { createConnectionStore } from '../adapters/dynamodb/connection-store';
+import { createMembershipStore } from '../adapters/dynamodb/membership-store';
+import { createPresenceStore } from '../adapters/dynamodb/presence-store';
+import { createRoomStore } from '../adapters/dynamodb/room-store';
 import { createDocumentClient, createManagementClient } from '../commons/clients';
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
 import { logger } from '../commons/logger';
@@ -18,17 +22,18 @@ import { resolveHeartbeatConfig } from '../system/heartbeat';
 const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable');
 const documentClient = createDocumentClient();
 const managementClient = createManagementClient(requireEnv(ENV.callbackUrl));
-const removeConnection = createConnectionRemover({ documentClient, ...tables });
+const connections = createConnectionStore({ documentClient, connectionsTable: tables.connectionsTable });
+const rooms = createRoomStore({ documentClient, roomsTable: tables.roomsTable });
+const presence = createPresenceStore({ documentClient, presenceTable: tables.presenceTable });
+const memberships = createMembershipStore({ documentClient, membershipsTable: tables.membershipsTable });
+const removeConnection = createConnectionRemover({ connections, rooms, presence });
 
 const deps: FanOutDeps = {
   ...tables,
-  documentClient,
-  broadcaster: new ManagementApiBroadcaster({
-    documentClient,
-    managementClient,
-    roomsTable: tables.roomsTable,
-    removeConnection,
-  }),
+  connections,
+  rooms,
+  memberships,
+  broadcaster: new ManagementApiBroadcaster({ managementClient, rooms, removeConnection }),
   openSocketIo: createOpenPacketSender({
     link: createConnectionLink({ managementClient, removeConnection }),
     heartbeat: resolveHeartbeatConfig(),

@@ -4,6 +4,9 @@
  * Pings every open Socket.IO connection and drops the ones that never sent
  * their CONNECT. A thin adapter over sweepSocketIoConnections.
  */
+import { createConnectionStore } from '../adapters/dynamodb/connection-store';
+import { createPresenceStore } from '../adapters/dynamodb/presence-store';
+import { createRoomStore } from '../adapters/dynamodb/room-store';
 import { createDocumentClient, createManagementClient } from '../commons/clients';
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
 import { createConnectionLink } from '../adapters/api-gateway/connection-link';
@@ -13,12 +16,16 @@ import { resolveHeartbeatConfig } from '../system/heartbeat';
 
 const documentClient = createDocumentClient();
 const tables = requireTableNames('connectionsTable', 'roomsTable', 'presenceTable');
+const connections = createConnectionStore({ documentClient, connectionsTable: tables.connectionsTable });
 const deps: SweepDeps = {
-  documentClient,
-  connectionsTable: tables.connectionsTable,
+  connections,
   link: createConnectionLink({
     managementClient: createManagementClient(requireEnv(ENV.callbackUrl)),
-    removeConnection: createConnectionRemover({ documentClient, ...tables }),
+    removeConnection: createConnectionRemover({
+      connections,
+      rooms: createRoomStore({ documentClient, roomsTable: tables.roomsTable }),
+      presence: createPresenceStore({ documentClient, presenceTable: tables.presenceTable }),
+    }),
   }),
   ping: resolveHeartbeatConfig().mode === 'scheduled-ping',
 };

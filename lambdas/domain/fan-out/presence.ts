@@ -2,22 +2,16 @@
  * Presence stream → `user:online` / `user:offline` for the users who share
  * a chat with the user, and only them.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { randomId } from '../../commons/ids';
 import type { EventEnvelope } from '../../../protocol';
 import { roomOf } from '../../system/schema';
-import { listRoomMembers } from '../../adapters/api-gateway/broadcaster';
-import { chatIdsOfUser } from '../connections';
-import type { BroadcastResult, RoomBroadcaster, RoomMember } from '../ports';
+import type { BroadcastResult, RoomBroadcaster, RoomMember, Stores } from '../ports';
 import { mapWithConcurrency } from '../../commons/concurrency';
 import { imageOf, requireString, toIsoTime, type Image } from './records';
 
-export interface PresenceFanOutDeps {
-  documentClient: DynamoDBDocumentClient;
+export interface PresenceFanOutDeps extends Pick<Stores, 'memberships' | 'rooms'> {
   broadcaster: RoomBroadcaster;
-  membershipsTable: string;
-  roomsTable: string;
 }
 
 /** Room Queries in flight at once while collecting a user's co-members. */
@@ -56,9 +50,9 @@ export function presenceTransitionOf(record: DynamoDBRecord): PresenceTransition
  * chat of the user (all pages).
  */
 export async function coMemberConnections(deps: PresenceFanOutDeps, userId: string): Promise<RoomMember[]> {
-  const chatIds = await chatIdsOfUser(deps, userId);
+  const chatIds = await deps.memberships.chatIdsOfUser(userId);
   const rooms = await mapWithConcurrency([...new Set(chatIds)], ROOM_QUERY_CONCURRENCY, (chatId) =>
-    listRoomMembers(deps.documentClient, deps.roomsTable, roomOf.chat(chatId)),
+    deps.rooms.members(roomOf.chat(chatId)),
   );
   const recipients = new Map<string, RoomMember>();
   for (const member of rooms.flat()) {

@@ -12,7 +12,6 @@
  * resumes from the lowest failed sequence number anyway, and skipping them
  * keeps an edit from overtaking the message it edits.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { logger } from '../../commons/logger';
 import { connectionsTable, membershipsTable, messagesTable, presenceTable } from '../../system/schema';
@@ -21,12 +20,11 @@ import { fanOutMembership } from './memberships';
 import { messageEventOf } from './messages';
 import { fanOutPresence } from './presence';
 import { imageOf, isServiceChange, MalformedRecordError, optionalString, requireString, tableNameOfStreamArn } from './records';
-import type { BroadcastResult, ConnectionRemover, RoomBroadcaster } from '../ports';
+import type { BroadcastResult, ConnectionRemover, RoomBroadcaster, Stores } from '../ports';
 
 export { MalformedRecordError } from './records';
 
-export interface FanOutDeps {
-  documentClient: DynamoDBDocumentClient;
+export interface FanOutDeps extends Pick<Stores, 'connections' | 'rooms' | 'memberships'> {
   broadcaster: RoomBroadcaster;
   /** Physical table names, as the functions' environment carries them. */
   connectionsTable: string;
