@@ -36,9 +36,6 @@ const MIN_SECRET_BYTES = 32;
  * Reads the auth configuration from the environment. Exactly one of
  * JWT_ACCESS_SECRET, JWT_SECRET_ARN and JWT_JWKS_URL must be set; anything
  * else throws at cold start with the names involved.
- *
- * @example
- * const authConfig = readAuthConfig(); // at module scope of a handler
  */
 export function readAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   const secret = optionalEnv(ENV.jwtSecret, env);

@@ -32,11 +32,7 @@ export interface ChatService {
   removeParticipant(callerId: string, chatId: string, userId: string): Promise<void>;
 }
 
-/**
- * @example
- * const chats = createChatService({ memberships: createMembershipStore({ documentClient, membershipsTable }) });
- * const chat = await chats.create('alice', { title: 'Team', participants: ['bob'] });
- */
+/** Creates the chat service over the membership store. */
 export function createChatService(deps: ChatServiceDeps): ChatService {
   const { memberships } = deps;
   const now = deps.now ?? Date.now;

@@ -23,10 +23,6 @@ export const CONNECT_TIMEOUT_MS = 45_000;
  * new connection. The connection id is the `sid`. A connection that is still
  * gone after the registration retries is removed (the client went away
  * during the handshake).
- *
- * @example
- * const openSocketIo = createOpenPacketSender({ link, heartbeat: resolveHeartbeatConfig() });
- * await openSocketIo('abc=');
  */
 export function createOpenPacketSender(deps: { link: ConnectionLink; heartbeat: HeartbeatConfig }): (connectionId: string) => Promise<void> {
   const { pingInterval, pingTimeout, maxPayload } = deps.heartbeat;

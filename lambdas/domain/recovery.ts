@@ -77,9 +77,6 @@ export function missedEventsOf(row: MessageRow, offset: string): EventEnvelope[]
  * The `message:*` events of `chatIds` after `offset`, merged in offset
  * (change id) order, or undefined when there are more than `limit` (the
  * session is then not recovered). One Query page per chat in the common case.
- *
- * @example
- * const events = await missedEvents(deps, ['c1', 'c2'], '01JH3Q7Z8W9X0YZABCDEFGHJKM');
  */
 export async function missedEvents(
   deps: RecoveryDeps,

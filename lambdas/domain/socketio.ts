@@ -57,8 +57,8 @@ type AnyConnectionRow = ConnectionRow | PendingConnectionRow;
  * A frame that starts with `{` is a JSON-protocol frame (a Socket.IO frame
  * always starts with an Engine.IO type digit). Anything else is read in the
  * light of the connection's row: a Socket.IO connection gets Socket.IO's
- * behaviour, a JSON connection the JSON protocol's error frame, exactly as
- * before. The only frame decided without that read is the Socket.IO pong
+ * behaviour, a JSON connection the JSON protocol's error frame (the same
+ * one any unparseable JSON frame gets). The only frame decided without that read is the Socket.IO pong
  * `3` (a JSON client sending a bare `3` gets no error frame).
  *
  * @example

@@ -5,7 +5,7 @@
  * `$default`). The route response carries the ack, the error frame or the
  * Socket.IO reply; the status is always 200 so the socket stays open.
  */
-import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway/events';
+import type { WebSocketRouteEvent, WebSocketResult } from '../adapters/api-gateway/events';
 import { createDocumentClient, createManagementClient } from '../commons/clients';
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
 import type { ActionDeps } from '../domain/actions';
@@ -37,7 +37,7 @@ const socketIoDeps: SocketIoDeps = {
   link: createConnectionLink({ managementClient, removeConnection }),
 };
 
-export const handler = async (event: WebSocketEvent): Promise<WebSocketResult> => {
+export const handler = async (event: WebSocketRouteEvent): Promise<WebSocketResult> => {
   // A binary frame (base64-encoded) is neither protocol's text: an error frame (JSON) or a close (Socket.IO).
   const body = await handleIncomingFrame(socketIoDeps, event.requestContext.connectionId, event.body, event.isBase64Encoded === true);
   return body === undefined ? { statusCode: 200 } : { statusCode: 200, body };

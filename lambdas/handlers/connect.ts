@@ -10,7 +10,7 @@
  * fan-out sends the Engine.IO open packet once the connection exists.
  */
 import { acceptedResult, isOriginAllowed, parseConnectRequest } from '../adapters/api-gateway/connect-request';
-import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway/events';
+import type { WebSocketRouteEvent, WebSocketResult } from '../adapters/api-gateway/events';
 import { createConnectionStore } from '../adapters/dynamodb/connection-store';
 import { createMembershipStore } from '../adapters/dynamodb/membership-store';
 import { createPresenceStore } from '../adapters/dynamodb/presence-store';
@@ -35,7 +35,7 @@ const deps: OpenConnectionDeps = {
 const verifyToken = createTokenVerifierFromEnv();
 const frontendUrl = optionalEnv(ENV.frontendUrl);
 
-export const handler = async (event: WebSocketEvent): Promise<WebSocketResult> => {
+export const handler = async (event: WebSocketRouteEvent): Promise<WebSocketResult> => {
   const request = parseConnectRequest(event);
   if (!isOriginAllowed(request.origin, frontendUrl)) {
     logger.warn('connect refused: origin not allowed', { origin: request.origin });

@@ -3,7 +3,7 @@
  * row, room rows and presence entry. Idempotent; a connection already
  * removed (by a GoneException in the fan-out, or TTL) is a no-op.
  */
-import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway/events';
+import type { WebSocketRouteEvent, WebSocketResult } from '../adapters/api-gateway/events';
 import { createConnectionStore } from '../adapters/dynamodb/connection-store';
 import { createPresenceStore } from '../adapters/dynamodb/presence-store';
 import { createRoomStore } from '../adapters/dynamodb/room-store';
@@ -20,7 +20,7 @@ const removeConnection = createConnectionRemover({
   presence: createPresenceStore({ documentClient, presenceTable: tables.presenceTable }),
 });
 
-export const handler = async (event: WebSocketEvent): Promise<WebSocketResult> => {
+export const handler = async (event: WebSocketRouteEvent): Promise<WebSocketResult> => {
   const { connectionId } = event.requestContext;
   try {
     await removeConnection(connectionId);

@@ -43,10 +43,6 @@ const deps: FanOutDeps = {
 
 /**
  * Lambda entry point for the stream event source mappings.
- *
- * @example
- * // Local poller, as Lambda would call it:
- * const { batchItemFailures } = await handler({ Records: records }, context);
  */
 export const handler = async (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> => {
   if (context !== undefined) logger.addContext(context);

@@ -29,9 +29,6 @@ function connectionCount(image: Image | undefined): number {
  * from empty (or absent) to non-empty is `user:online`, from non-empty to
  * empty (or the row removed) is `user:offline`; anything else (a second tab
  * opening, 1→2) is no transition.
- *
- * @example
- * presenceTransitionOf(record); // 'user:online' | 'user:offline' | undefined
  */
 export function presenceTransitionOf(record: DynamoDBRecord): PresenceTransition | undefined {
   const before = connectionCount(imageOf(record.dynamodb?.OldImage));
@@ -63,9 +60,6 @@ export async function coMemberConnections(deps: PresenceFanOutDeps, userId: stri
 
 /**
  * Sends the presence event a Presence record means, if any.
- *
- * @example
- * const result = await fanOutPresence(deps, record); // undefined when 1→2 etc.
  */
 export async function fanOutPresence(deps: PresenceFanOutDeps, record: DynamoDBRecord): Promise<BroadcastResult | undefined> {
   const transition = presenceTransitionOf(record);
