@@ -35,7 +35,7 @@ export function createOpenPacketSender(deps: { link: ConnectionLink; heartbeat: 
   };
 }
 
-export interface SweepDeps extends Pick<Stores, 'connections'> {
+export interface SweepDeps extends Pick<Stores, 'sweep'> {
   link: ConnectionLink;
   /** Post `2` to open connections (`scheduled-ping`); false only cleans up. */
   ping: boolean;
@@ -73,7 +73,7 @@ export async function sweepSocketIoConnections(deps: SweepDeps): Promise<SweepRe
   const result: SweepResult = { pinged: 0, gone: 0, timedOut: 0, failed: 0 };
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await deps.connections.scanSocketIo(Math.floor(now / 1000), startKey);
+    const page = await deps.sweep.socketIoPage(Math.floor(now / 1000), startKey);
     const { rows } = page;
     await mapWithConcurrency(rows, deps.concurrency ?? POST_CONCURRENCY, async (row) => {
       if (typeof row.connectionId !== 'string') return;

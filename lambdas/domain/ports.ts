@@ -259,7 +259,7 @@ export interface SweptRow {
   userId?: unknown;
 }
 
-/** The Connections table: one row per connection, and the recovery sessions. */
+/** The Connections table: one row per connection. */
 export interface ConnectionStore {
   /** A connection's row, read strongly consistently. */
   get(connectionId: string): Promise<ConnectionRow | PendingConnectionRow | undefined>;
@@ -275,11 +275,19 @@ export interface ConnectionStore {
   removeRoom(connectionId: string, room: string): Promise<void>;
   /** A user's connections (the byUser index, every page): id, protocol and expiry, unvalidated. */
   ofUser(userId: string): Promise<Array<{ connectionId?: unknown; protocol?: unknown; expiresAt?: unknown }>>;
+}
+
+/** The Connections table as the heartbeat sweep reads it (apart, so only the heartbeat function carries a Scan). */
+export interface SweepStore {
   /** One page of the Socket.IO connections not expired at `nowSeconds`. */
-  scanSocketIo(nowSeconds: number, startKey?: Record<string, unknown>): Promise<{ rows: SweptRow[]; lastKey?: Record<string, unknown> }>;
-  putSession(row: SessionRow): Promise<void>;
+  socketIoPage(nowSeconds: number, startKey?: Record<string, unknown>): Promise<{ rows: SweptRow[]; lastKey?: Record<string, unknown> }>;
+}
+
+/** The recovery sessions, kept in the Connections table beside the connections. */
+export interface SessionStore {
+  put(row: SessionRow): Promise<void>;
   /** A session row by its key (eventually consistent: the session was written by an earlier connection). */
-  getSession(key: string): Promise<Partial<SessionRow> | undefined>;
+  get(key: string): Promise<Partial<SessionRow> | undefined>;
 }
 
 /** A Rooms row: one per (room, connection). */
@@ -314,6 +322,8 @@ export interface PresenceStore {
 /** Every store, as a handler wires them; each domain function asks for the ones it uses. */
 export interface Stores {
   connections: ConnectionStore;
+  sessions: SessionStore;
+  sweep: SweepStore;
   rooms: RoomStore;
   presence: PresenceStore;
   memberships: MembershipStore;

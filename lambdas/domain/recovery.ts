@@ -35,7 +35,7 @@ export const MAX_REPLAY_EVENTS = 500;
 /** Partition keys of session rows: never a connection id (API Gateway's ids have no `#`). */
 export const SESSION_KEY_PREFIX = 'session#';
 
-export type RecoveryDeps = Pick<Stores, 'connections' | 'messages'>;
+export type RecoveryDeps = Pick<Stores, 'sessions' | 'messages'>;
 
 /**
  * Records (or renews) a recovery session for a user.
@@ -46,7 +46,7 @@ export async function saveSession(deps: RecoveryDeps, pid: string, userId: strin
     sessionUserId: userId,
     expiresAt: Math.floor(nowMs / 1000) + SESSION_TTL_SECONDS,
   };
-  await deps.connections.putSession(row);
+  await deps.sessions.put(row);
 }
 
 /**
@@ -54,7 +54,7 @@ export async function saveSession(deps: RecoveryDeps, pid: string, userId: strin
  * expired one (TTL deletes lag) or an unknown one is not.
  */
 export async function isSessionOf(deps: RecoveryDeps, pid: string, userId: string, nowMs: number): Promise<boolean> {
-  const row = await deps.connections.getSession(SESSION_KEY_PREFIX + pid);
+  const row = await deps.sessions.get(SESSION_KEY_PREFIX + pid);
   return row?.sessionUserId === userId && typeof row.expiresAt === 'number' && row.expiresAt > Math.floor(nowMs / 1000);
 }
 

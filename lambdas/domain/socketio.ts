@@ -35,7 +35,7 @@ import {
 import { isSessionOf, missedEvents, saveSession } from './recovery';
 import { encodeEnvelope } from './wire';
 
-export interface SocketIoDeps extends OpenConnectionDeps, Pick<Stores, 'messages'> {
+export interface SocketIoDeps extends OpenConnectionDeps, Pick<Stores, 'messages' | 'sessions'> {
   /** The JSON protocol's action deps: events run through the same table. */
   actions: ActionDeps;
   /** The verifier `$connect` uses for the JSON protocol. */

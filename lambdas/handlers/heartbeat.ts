@@ -7,6 +7,7 @@
 import { createConnectionStore } from '../adapters/dynamodb/connection-store';
 import { createPresenceStore } from '../adapters/dynamodb/presence-store';
 import { createRoomStore } from '../adapters/dynamodb/room-store';
+import { createSweepStore } from '../adapters/dynamodb/sweep-store';
 import { createDocumentClient, createManagementClient } from '../commons/clients';
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
 import { createConnectionLink } from '../adapters/api-gateway/connection-link';
@@ -16,13 +17,12 @@ import { resolveHeartbeatConfig } from '../system/heartbeat';
 
 const documentClient = createDocumentClient();
 const tables = requireTableNames('connectionsTable', 'roomsTable', 'presenceTable');
-const connections = createConnectionStore({ documentClient, connectionsTable: tables.connectionsTable });
 const deps: SweepDeps = {
-  connections,
+  sweep: createSweepStore({ documentClient, connectionsTable: tables.connectionsTable }),
   link: createConnectionLink({
     managementClient: createManagementClient(requireEnv(ENV.callbackUrl)),
     removeConnection: createConnectionRemover({
-      connections,
+      connections: createConnectionStore({ documentClient, connectionsTable: tables.connectionsTable }),
       rooms: createRoomStore({ documentClient, roomsTable: tables.roomsTable }),
       presence: createPresenceStore({ documentClient, presenceTable: tables.presenceTable }),
     }),

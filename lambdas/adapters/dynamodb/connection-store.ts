@@ -1,17 +1,9 @@
 /**
  * The Connections table behind the ConnectionStore port: one row per
- * connection (pending, then open), and the Socket.IO recovery sessions
- * under `session#{pid}`.
+ * connection, pending (Socket.IO, until its CONNECT packet) then open.
  */
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  ScanCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
-import type { ConnectionRow, ConnectionStore, PendingConnectionRow, SessionRow, SweptRow } from '../../domain/ports';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ConnectionRow, ConnectionStore, PendingConnectionRow } from '../../domain/ports';
 import { isConditionFailure, queryAll } from './commands';
 
 export interface ConnectionStoreDeps {
@@ -99,28 +91,5 @@ export function createConnectionStore(deps: ConnectionStoreDeps): ConnectionStor
         ProjectionExpression: 'connectionId, protocol, expiresAt',
         ExpressionAttributeValues: { ':userId': userId },
       }),
-
-    async scanSocketIo(nowSeconds, startKey) {
-      const page = await documentClient.send(
-        new ScanCommand({
-          TableName: connectionsTable,
-          FilterExpression: '#protocol = :socketIo AND #expiresAt > :now',
-          ProjectionExpression: 'connectionId, #state, connectedAt, userId',
-          ExpressionAttributeNames: { '#protocol': 'protocol', '#state': 'state', '#expiresAt': 'expiresAt' },
-          ExpressionAttributeValues: { ':socketIo': 'socket.io', ':now': nowSeconds },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      return { rows: (page.Items ?? []) as SweptRow[], ...(page.LastEvaluatedKey !== undefined && { lastKey: page.LastEvaluatedKey }) };
-    },
-
-    async putSession(row) {
-      await documentClient.send(new PutCommand({ TableName: connectionsTable, Item: row }));
-    },
-
-    async getSession(key) {
-      const { Item } = await documentClient.send(new GetCommand({ TableName: connectionsTable, Key: { connectionId: key } }));
-      return Item as Partial<SessionRow> | undefined;
-    },
   };
 }

@@ -10,6 +10,8 @@ import { createMembershipStore } from './membership-store';
 import { createMessageStore } from './message-store';
 import { createPresenceStore } from './presence-store';
 import { createRoomStore } from './room-store';
+import { createSessionStore } from './session-store';
+import { createSweepStore } from './sweep-store';
 
 export interface StoreTables {
   connectionsTable?: string;
@@ -30,6 +32,8 @@ export function createDynamoStores(documentClient: DynamoDBDocumentClient, table
   const { connectionsTable, roomsTable, presenceTable, membershipsTable, messagesTable } = tables;
   return {
     connections: connectionsTable === undefined ? missingStore('connectionsTable') : createConnectionStore({ documentClient, connectionsTable }),
+    sessions: connectionsTable === undefined ? missingStore('connectionsTable') : createSessionStore({ documentClient, connectionsTable }),
+    sweep: connectionsTable === undefined ? missingStore('connectionsTable') : createSweepStore({ documentClient, connectionsTable }),
     rooms: roomsTable === undefined ? missingStore('roomsTable') : createRoomStore({ documentClient, roomsTable }),
     presence: presenceTable === undefined ? missingStore('presenceTable') : createPresenceStore({ documentClient, presenceTable }),
     memberships: membershipsTable === undefined ? missingStore('membershipsTable') : createMembershipStore({ documentClient, membershipsTable }),
