@@ -10,7 +10,12 @@ import { createDocumentClient, createManagementClient } from '../commons/clients
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
 import type { ActionDeps } from '../domain/actions';
 import { ManagementApiBroadcaster } from '../adapters/api-gateway/broadcaster';
-import { createDynamoStores } from '../adapters/dynamodb/stores';
+import { createConnectionStore } from '../adapters/dynamodb/connection-store';
+import { createMembershipStore } from '../adapters/dynamodb/membership-store';
+import { createMessageStore } from '../adapters/dynamodb/message-store';
+import { createPresenceStore } from '../adapters/dynamodb/presence-store';
+import { createRoomStore } from '../adapters/dynamodb/room-store';
+import { createSessionStore } from '../adapters/dynamodb/session-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createConnectionLink } from '../adapters/api-gateway/connection-link';
 import { createConnectionRemover, loadCaller } from '../domain/connections';
@@ -18,10 +23,15 @@ import { createMessageService } from '../domain/messages';
 import { handleIncomingFrame, type SocketIoDeps } from '../domain/socketio';
 
 const documentClient = createDocumentClient();
-const stores = createDynamoStores(
-  documentClient,
-  requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable'),
-);
+const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable');
+const stores = {
+  connections: createConnectionStore({ documentClient, connectionsTable: tables.connectionsTable }),
+  sessions: createSessionStore({ documentClient, connectionsTable: tables.connectionsTable }),
+  rooms: createRoomStore({ documentClient, roomsTable: tables.roomsTable }),
+  presence: createPresenceStore({ documentClient, presenceTable: tables.presenceTable }),
+  memberships: createMembershipStore({ documentClient, membershipsTable: tables.membershipsTable }),
+  messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable }),
+};
 const removeConnection = createConnectionRemover(stores);
 const managementClient = createManagementClient(requireEnv(ENV.callbackUrl));
 const broadcaster = new ManagementApiBroadcaster({ managementClient, rooms: stores.rooms, removeConnection });

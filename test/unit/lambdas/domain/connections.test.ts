@@ -19,7 +19,7 @@ import {
   recordPendingConnection,
   TokenExpiredError,
 } from '../../../../lambdas/domain/connections';
-import { createDynamoStores } from '../../../../lambdas/adapters/dynamodb/stores';
+import { createDynamoStores } from '../../../helpers/dynamo-stores';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));

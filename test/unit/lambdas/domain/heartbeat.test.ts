@@ -7,7 +7,7 @@ import { createConnectionLink } from '../../../../lambdas/adapters/api-gateway/c
 import { createOpenPacketSender, sweepSocketIoConnections } from '../../../../lambdas/domain/heartbeat';
 import type { ConnectionRemover } from '../../../../lambdas/domain/ports';
 import { SCHEDULED_PING_DEFAULTS } from '../../../../lambdas/system/heartbeat';
-import { createDynamoStores } from '../../../../lambdas/adapters/dynamodb/stores';
+import { createDynamoStores } from '../../../helpers/dynamo-stores';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const api = mockClient(ApiGatewayManagementApiClient);

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MessageRow } from '../../../../lambdas/domain/ports';
 import { missedEvents, missedEventsOf } from '../../../../lambdas/domain/recovery';
-import { createDynamoStores } from '../../../../lambdas/adapters/dynamodb/stores';
+import { createDynamoStores } from '../../../helpers/dynamo-stores';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));

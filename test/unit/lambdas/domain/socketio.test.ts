@@ -6,7 +6,7 @@ import { ForbiddenError, UnauthorizedError } from '../../../../lambdas/commons/e
 import type { ActionDeps } from '../../../../lambdas/domain/actions';
 import type { ConnectionLink } from '../../../../lambdas/domain/ports';
 import { handleIncomingFrame, type SocketIoDeps } from '../../../../lambdas/domain/socketio';
-import { createDynamoStores } from '../../../../lambdas/adapters/dynamodb/stores';
+import { createDynamoStores } from '../../../helpers/dynamo-stores';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));

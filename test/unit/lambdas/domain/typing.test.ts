@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ForbiddenError } from '../../../../lambdas/commons/errors';
 import type { RoomBroadcaster } from '../../../../lambdas/domain/ports';
 import { setTyping, type TypingDeps } from '../../../../lambdas/domain/typing';
-import { createDynamoStores } from '../../../../lambdas/adapters/dynamodb/stores';
+import { createDynamoStores } from '../../../helpers/dynamo-stores';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const NOW = 1_764_204_000_000;

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fanOutMembership, membershipChangeOf } from '../../../../../lambdas/domain/fan-out/memberships';
 import { MalformedRecordError } from '../../../../../lambdas/domain/fan-out/records';
 import { createStreamRecord } from '../../../../helpers/stream-records';
-import { createDynamoStores } from '../../../../../lambdas/adapters/dynamodb/stores';
+import { createDynamoStores } from '../../../../helpers/dynamo-stores';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const deps = createDynamoStores(DynamoDBDocumentClient.from(new DynamoDBClient({})), { connectionsTable: 'Connections', roomsTable: 'Rooms' });

@@ -11,7 +11,7 @@ import { coMemberConnections, fanOutPresence, presenceTransitionOf, type Presenc
 import { MalformedRecordError } from '../../../../../lambdas/domain/fan-out/records';
 import type { BroadcastResult, RoomBroadcaster } from '../../../../../lambdas/domain/ports';
 import { createStreamRecord } from '../../../../helpers/stream-records';
-import { createDynamoStores } from '../../../../../lambdas/adapters/dynamodb/stores';
+import { createDynamoStores } from '../../../../helpers/dynamo-stores';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));

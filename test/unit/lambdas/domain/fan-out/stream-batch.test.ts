@@ -26,7 +26,7 @@ import { createConnectionRemover } from '../../../../../lambdas/domain/connectio
 import { processStreamBatch, type FanOutDeps } from '../../../../../lambdas/domain/fan-out/stream-batch';
 import type { ConnectionRemover } from '../../../../../lambdas/domain/ports';
 import { createStreamRecord } from '../../../../helpers/stream-records';
-import { createDynamoStores } from '../../../../../lambdas/adapters/dynamodb/stores';
+import { createDynamoStores } from '../../../../helpers/dynamo-stores';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const apiMock = mockClient(ApiGatewayManagementApiClient);

@@ -1,17 +1,18 @@
 /**
- * Every DynamoDB store over one document client, for handlers (and tests)
- * that wire several. A store whose table was not given rejects every call,
+ * Every DynamoDB store over one document client, for tests that run domain
+ * code over the real stores and a mocked SDK (handlers wire only the stores
+ * they use, so their bundles carry no other). A store whose table was not given rejects every call,
  * naming the table, rather than sending requests without a TableName.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Stores } from '../../domain/ports';
-import { createConnectionStore } from './connection-store';
-import { createMembershipStore } from './membership-store';
-import { createMessageStore } from './message-store';
-import { createPresenceStore } from './presence-store';
-import { createRoomStore } from './room-store';
-import { createSessionStore } from './session-store';
-import { createSweepStore } from './sweep-store';
+import type { Stores } from '../../lambdas/domain/ports';
+import { createConnectionStore } from '../../lambdas/adapters/dynamodb/connection-store';
+import { createMembershipStore } from '../../lambdas/adapters/dynamodb/membership-store';
+import { createMessageStore } from '../../lambdas/adapters/dynamodb/message-store';
+import { createPresenceStore } from '../../lambdas/adapters/dynamodb/presence-store';
+import { createRoomStore } from '../../lambdas/adapters/dynamodb/room-store';
+import { createSessionStore } from '../../lambdas/adapters/dynamodb/session-store';
+import { createSweepStore } from '../../lambdas/adapters/dynamodb/sweep-store';
 
 export interface StoreTables {
   connectionsTable?: string;
