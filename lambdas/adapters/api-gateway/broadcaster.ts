@@ -12,7 +12,7 @@ import {
   type ApiGatewayManagementApiClient,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay } from '../dynamodb/commands';
+import { backoffDelay } from '../../commons/backoff';
 import { POST_CONCURRENCY } from '../../commons/clients';
 import { logger } from '../../commons/logger';
 import type { EventEnvelope, WireProtocol } from '../../../protocol';
