@@ -12,16 +12,28 @@ import {
   type ConnectionRemover,
   type ConnectionRow,
   type PendingConnectionRow,
+  type ConnectionStore,
+  type MembershipStore,
+  type PresenceStore,
   type RoomRow,
-  type Stores,
+  type RoomStore,
 } from './ports';
 
 export { CONNECTION_TTL_SECONDS, type ConnectionRow, type PendingConnectionRow } from './ports';
 
-/** What a connection's life touches: its row, its room rows, its presence entry, and the user's chats. */
-export type ConnectionStores = Pick<Stores, 'connections' | 'rooms' | 'presence'>;
+/** What removing a connection touches: its row, its room rows, its presence entry. */
+export interface RemoverStores {
+  connections: Pick<ConnectionStore, 'get' | 'delete' | 'deleteReturningOld'>;
+  rooms: Pick<RoomStore, 'deleteAll'>;
+  presence: Pick<PresenceStore, 'removeConnection'>;
+}
 
-export interface OpenConnectionDeps extends ConnectionStores, Pick<Stores, 'memberships'> {
+/** What opening a connection touches: the same, written, and the user's chats; a failure part-way removes it. */
+export interface OpenConnectionDeps extends RemoverStores {
+  connections: RemoverStores['connections'] & Pick<ConnectionStore, 'put'>;
+  rooms: RemoverStores['rooms'] & Pick<RoomStore, 'putAll'>;
+  presence: RemoverStores['presence'] & Pick<PresenceStore, 'addConnection'>;
+  memberships: Pick<MembershipStore, 'chatIdsOfUser'>;
   /** Most open connections per user; one more is refused. @default MAX_CONNECTIONS_PER_USER */
   maxConnectionsPerUser?: number;
 }
@@ -57,7 +69,7 @@ export class ConnectionNotPendingError extends Error {
  * send the Engine.IO open packet (a post from `$connect` itself would fail).
  */
 export async function recordPendingConnection(
-  deps: Pick<Stores, 'connections'>,
+  deps: { connections: Pick<ConnectionStore, 'putPending'> },
   request: { connectionId: string; connectedAt: number },
 ): Promise<void> {
   const row: PendingConnectionRow = {
@@ -141,7 +153,7 @@ export async function openConnection(deps: OpenConnectionDeps, request: OpenConn
  * await removeConnection('abc=');
  * await removeConnection('abc=', { userId: 'alice' }); // from a room row
  */
-export function createConnectionRemover(deps: ConnectionStores): ConnectionRemover {
+export function createConnectionRemover(deps: RemoverStores): ConnectionRemover {
   const { connections, rooms: roomRows, presence } = deps;
 
   return async (connectionId, hint) => {
@@ -174,7 +186,7 @@ export function createConnectionRemover(deps: ConnectionStores): ConnectionRemov
  * $connect (API Gateway only authenticates the upgrade).
  */
 export async function loadCaller(
-  deps: Pick<Stores, 'connections'> & { now?: () => number },
+  deps: { connections: Pick<ConnectionStore, 'get'>; now?: () => number },
   connectionId: string,
 ): Promise<ConnectionRow> {
   // Strongly consistent: the first frame can follow $connect within milliseconds.

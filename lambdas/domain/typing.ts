@@ -7,9 +7,11 @@ import { ForbiddenError } from '../commons/errors';
 import { randomId } from '../commons/ids';
 import { TYPING_EXPIRES_IN_MS, TYPING_THROTTLE_MS, type EventEnvelope } from '../../protocol';
 import { roomOf } from '../system/schema';
-import type { RoomBroadcaster, Stores } from './ports';
+import type { MembershipStore, RoomBroadcaster, RoomStore } from './ports';
 
-export interface TypingDeps extends Pick<Stores, 'rooms' | 'memberships'> {
+export interface TypingDeps {
+  rooms: Pick<RoomStore, 'has'>;
+  memberships: Pick<MembershipStore, 'markTyping' | 'clearTyping'>;
   broadcaster: RoomBroadcaster;
   /** @default TYPING_THROTTLE_MS */
   throttleMs?: number;

@@ -11,26 +11,41 @@
  */
 import { acceptedResult, isOriginAllowed, parseConnectRequest } from '../adapters/api-gateway/connect-request';
 import type { WebSocketRouteEvent, WebSocketResult } from '../adapters/api-gateway/events';
-import { createConnectionStore } from '../adapters/dynamodb/connection-store';
-import { createMembershipStore } from '../adapters/dynamodb/membership-store';
+import {
+  deleteConnection,
+  deleteConnectionReturningOld,
+  getConnection,
+  putConnection,
+  putPendingConnection,
+} from '../adapters/dynamodb/connection-store';
+import { chatIdsOfMember } from '../adapters/dynamodb/membership-store';
 import { createPresenceStore } from '../adapters/dynamodb/presence-store';
-import { createRoomStore } from '../adapters/dynamodb/room-store';
+import { deleteRoomRows, putRoomRows } from '../adapters/dynamodb/room-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createDocumentClient } from '../commons/clients';
 import { ENV, optionalEnv, requireTableNames } from '../commons/env';
 import { ChatError, TooManyConnectionsError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { JSON_SUBPROTOCOL } from '../../protocol';
-import { openConnection, recordPendingConnection, type OpenConnectionDeps } from '../domain/connections';
+import { openConnection, recordPendingConnection } from '../domain/connections';
 import { socketIoHandshakeOf } from '../adapters/api-gateway/connect-request';
 
 const documentClient = createDocumentClient();
 const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'presenceTable');
-const deps: OpenConnectionDeps = {
-  connections: createConnectionStore({ documentClient, connectionsTable: tables.connectionsTable }),
-  rooms: createRoomStore({ documentClient, roomsTable: tables.roomsTable }),
+const connectionRows = { documentClient, connectionsTable: tables.connectionsTable };
+const roomRows = { documentClient, roomsTable: tables.roomsTable };
+// Only the operations $connect performs, so the bundle carries no other.
+const deps = {
+  connections: {
+    get: getConnection(connectionRows),
+    put: putConnection(connectionRows),
+    putPending: putPendingConnection(connectionRows),
+    delete: deleteConnection(connectionRows),
+    deleteReturningOld: deleteConnectionReturningOld(connectionRows),
+  },
+  rooms: { putAll: putRoomRows(roomRows), deleteAll: deleteRoomRows(roomRows) },
   presence: createPresenceStore({ documentClient, presenceTable: tables.presenceTable }),
-  memberships: createMembershipStore({ documentClient, membershipsTable: tables.membershipsTable }),
+  memberships: { chatIdsOfUser: chatIdsOfMember({ documentClient, membershipsTable: tables.membershipsTable }) },
 };
 const verifyToken = createTokenVerifierFromEnv();
 const frontendUrl = optionalEnv(ENV.frontendUrl);

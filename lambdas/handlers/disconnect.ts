@@ -4,9 +4,9 @@
  * removed (by a GoneException in the fan-out, or TTL) is a no-op.
  */
 import type { WebSocketRouteEvent, WebSocketResult } from '../adapters/api-gateway/events';
-import { createConnectionStore } from '../adapters/dynamodb/connection-store';
+import { deleteConnection, deleteConnectionReturningOld, getConnection } from '../adapters/dynamodb/connection-store';
 import { createPresenceStore } from '../adapters/dynamodb/presence-store';
-import { createRoomStore } from '../adapters/dynamodb/room-store';
+import { deleteRoomRows } from '../adapters/dynamodb/room-store';
 import { createDocumentClient } from '../commons/clients';
 import { requireTableNames } from '../commons/env';
 import { logger } from '../commons/logger';
@@ -14,9 +14,15 @@ import { createConnectionRemover } from '../domain/connections';
 
 const documentClient = createDocumentClient();
 const tables = requireTableNames('connectionsTable', 'roomsTable', 'presenceTable');
+const connectionRows = { documentClient, connectionsTable: tables.connectionsTable };
+// Only the operations removing a connection performs, so the bundle carries no other.
 const removeConnection = createConnectionRemover({
-  connections: createConnectionStore({ documentClient, connectionsTable: tables.connectionsTable }),
-  rooms: createRoomStore({ documentClient, roomsTable: tables.roomsTable }),
+  connections: {
+    get: getConnection(connectionRows),
+    delete: deleteConnection(connectionRows),
+    deleteReturningOld: deleteConnectionReturningOld(connectionRows),
+  },
+  rooms: { deleteAll: deleteRoomRows({ documentClient, roomsTable: tables.roomsTable }) },
   presence: createPresenceStore({ documentClient, presenceTable: tables.presenceTable }),
 });
 

@@ -5,10 +5,17 @@
  * once per execution environment, at module load.
  */
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { createConnectionStore } from '../adapters/dynamodb/connection-store';
-import { createMembershipStore } from '../adapters/dynamodb/membership-store';
+import {
+  addRoomToConnection,
+  connectionsOfUser,
+  deleteConnection,
+  deleteConnectionReturningOld,
+  getConnection,
+  removeRoomFromConnection,
+} from '../adapters/dynamodb/connection-store';
+import { chatIdsOfMember } from '../adapters/dynamodb/membership-store';
 import { createPresenceStore } from '../adapters/dynamodb/presence-store';
-import { createRoomStore } from '../adapters/dynamodb/room-store';
+import { deleteRoomRow, deleteRoomRows, putRoomRow, roomMembers } from '../adapters/dynamodb/room-store';
 import { createDocumentClient, createManagementClient } from '../commons/clients';
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
 import { logger } from '../commons/logger';
@@ -22,17 +29,26 @@ import { resolveHeartbeatConfig } from '../system/heartbeat';
 const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable');
 const documentClient = createDocumentClient();
 const managementClient = createManagementClient(requireEnv(ENV.callbackUrl));
-const connections = createConnectionStore({ documentClient, connectionsTable: tables.connectionsTable });
-const rooms = createRoomStore({ documentClient, roomsTable: tables.roomsTable });
+const connectionRows = { documentClient, connectionsTable: tables.connectionsTable };
+const roomRows = { documentClient, roomsTable: tables.roomsTable };
+// Only the operations the fan-out performs, so the bundle carries no other.
+const connections = {
+  get: getConnection(connectionRows),
+  delete: deleteConnection(connectionRows),
+  deleteReturningOld: deleteConnectionReturningOld(connectionRows),
+  ofUser: connectionsOfUser(connectionRows),
+  addRoom: addRoomToConnection(connectionRows),
+  removeRoom: removeRoomFromConnection(connectionRows),
+};
+const rooms = { members: roomMembers(roomRows), put: putRoomRow(roomRows), delete: deleteRoomRow(roomRows), deleteAll: deleteRoomRows(roomRows) };
 const presence = createPresenceStore({ documentClient, presenceTable: tables.presenceTable });
-const memberships = createMembershipStore({ documentClient, membershipsTable: tables.membershipsTable });
 const removeConnection = createConnectionRemover({ connections, rooms, presence });
 
 const deps: FanOutDeps = {
   ...tables,
   connections,
   rooms,
-  memberships,
+  memberships: { chatIdsOfUser: chatIdsOfMember({ documentClient, membershipsTable: tables.membershipsTable }) },
   broadcaster: new ManagementApiBroadcaster({ managementClient, rooms, removeConnection }),
   openSocketIo: createOpenPacketSender({
     link: createConnectionLink({ managementClient, removeConnection }),

@@ -4,9 +4,9 @@
  * Pings every open Socket.IO connection and drops the ones that never sent
  * their CONNECT. A thin adapter over sweepSocketIoConnections.
  */
-import { createConnectionStore } from '../adapters/dynamodb/connection-store';
+import { deleteConnection, deleteConnectionReturningOld, getConnection } from '../adapters/dynamodb/connection-store';
 import { createPresenceStore } from '../adapters/dynamodb/presence-store';
-import { createRoomStore } from '../adapters/dynamodb/room-store';
+import { deleteRoomRows } from '../adapters/dynamodb/room-store';
 import { createSweepStore } from '../adapters/dynamodb/sweep-store';
 import { createDocumentClient, createManagementClient } from '../commons/clients';
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
@@ -17,13 +17,18 @@ import { resolveHeartbeatConfig } from '../system/heartbeat';
 
 const documentClient = createDocumentClient();
 const tables = requireTableNames('connectionsTable', 'roomsTable', 'presenceTable');
+const connectionRows = { documentClient, connectionsTable: tables.connectionsTable };
 const deps: SweepDeps = {
-  sweep: createSweepStore({ documentClient, connectionsTable: tables.connectionsTable }),
+  sweep: createSweepStore(connectionRows),
   link: createConnectionLink({
     managementClient: createManagementClient(requireEnv(ENV.callbackUrl)),
     removeConnection: createConnectionRemover({
-      connections: createConnectionStore({ documentClient, connectionsTable: tables.connectionsTable }),
-      rooms: createRoomStore({ documentClient, roomsTable: tables.roomsTable }),
+      connections: {
+        get: getConnection(connectionRows),
+        delete: deleteConnection(connectionRows),
+        deleteReturningOld: deleteConnectionReturningOld(connectionRows),
+      },
+      rooms: { deleteAll: deleteRoomRows({ documentClient, roomsTable: tables.roomsTable }) },
       presence: createPresenceStore({ documentClient, presenceTable: tables.presenceTable }),
     }),
   }),

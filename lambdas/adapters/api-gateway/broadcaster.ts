@@ -40,7 +40,7 @@ export const DEFAULT_POST_RETRY: PostRetryPolicy = { maxAttempts: 3, baseDelayMs
 export interface ManagementApiBroadcasterDeps {
   managementClient: ApiGatewayManagementApiClient;
   /** Where a room's recipients are listed. */
-  rooms: RoomStore;
+  rooms: Pick<RoomStore, 'members'>;
   /** Called with a recipient's connection id when API Gateway says it is gone. */
   removeConnection: ConnectionRemover;
   /**

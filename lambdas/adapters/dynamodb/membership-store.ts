@@ -12,6 +12,19 @@ export interface MembershipStoreDeps {
   membershipsTable: string;
 }
 
+/** The chat ids of a user; its own export, as `$connect` and the fan-out need nothing else of this store. */
+export const chatIdsOfMember = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['chatIdsOfUser'] =>
+  async (userId) => {
+    const rows = await queryAll<{ chatId: string }>(documentClient, {
+      TableName: membershipsTable,
+      IndexName: 'byUser',
+      KeyConditionExpression: 'userId = :userId',
+      ExpressionAttributeValues: { ':userId': userId },
+      ProjectionExpression: 'chatId',
+    });
+    return rows.map((row) => row.chatId);
+  };
+
 export function createMembershipStore(deps: MembershipStoreDeps): MembershipStore {
   const { documentClient, membershipsTable } = deps;
 
@@ -102,16 +115,7 @@ export function createMembershipStore(deps: MembershipStoreDeps): MembershipStor
       }
     },
 
-    async chatIdsOfUser(userId) {
-      const rows = await queryAll<{ chatId: string }>(documentClient, {
-        TableName: membershipsTable,
-        IndexName: 'byUser',
-        KeyConditionExpression: 'userId = :userId',
-        ExpressionAttributeValues: { ':userId': userId },
-        ProjectionExpression: 'chatId',
-      });
-      return rows.map((row) => row.chatId);
-    },
+    chatIdsOfUser: chatIdsOfMember(deps),
 
     rowsOfUser: (userId) =>
       queryAll<MembershipRow>(documentClient, {

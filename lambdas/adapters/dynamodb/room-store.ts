@@ -1,6 +1,7 @@
 /**
  * The Rooms table behind the RoomStore port: one row per (room, connection),
- * written at connect and on joins, read by every broadcast.
+ * written at connect and on joins, read by every broadcast. One export per
+ * operation, so a handler bundles only those it wires (see connection-store.ts).
  */
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { WireProtocol } from '../../../protocol';
@@ -62,27 +63,40 @@ async function listRoomMembers(
   return members;
 }
 
+export const roomMembers = ({ documentClient, roomsTable }: RoomStoreDeps): RoomStore['members'] =>
+  (room, nowMs) => listRoomMembers(documentClient, roomsTable, room, nowMs);
+
+export const hasRoomRow = ({ documentClient, roomsTable }: RoomStoreDeps): RoomStore['has'] =>
+  async (room, connectionId) => {
+    const { Item } = await documentClient.send(new GetCommand({ TableName: roomsTable, Key: { room, connectionId } }));
+    return Item !== undefined;
+  };
+
+export const putRoomRow = ({ documentClient, roomsTable }: RoomStoreDeps): RoomStore['put'] =>
+  async (row) => {
+    await documentClient.send(new PutCommand({ TableName: roomsTable, Item: { ...row } }));
+  };
+
+export const putRoomRows = ({ documentClient, roomsTable }: RoomStoreDeps): RoomStore['putAll'] =>
+  (rows) => batchWriteAll(documentClient, roomsTable, rows.map((row) => ({ PutRequest: { Item: { ...row } } })));
+
+export const deleteRoomRow = ({ documentClient, roomsTable }: RoomStoreDeps): RoomStore['delete'] =>
+  async (room, connectionId) => {
+    await documentClient.send(new DeleteCommand({ TableName: roomsTable, Key: { room, connectionId } }));
+  };
+
+export const deleteRoomRows = ({ documentClient, roomsTable }: RoomStoreDeps): RoomStore['deleteAll'] =>
+  (connectionId, rooms) =>
+    batchWriteAll(documentClient, roomsTable, [...rooms].map((room) => ({ DeleteRequest: { Key: { room, connectionId } } })));
+
+/** Every operation, for the functions that use most of them (and tests). */
 export function createRoomStore(deps: RoomStoreDeps): RoomStore {
-  const { documentClient, roomsTable } = deps;
   return {
-    members: (room, nowMs) => listRoomMembers(documentClient, roomsTable, room, nowMs),
-
-    async has(room, connectionId) {
-      const { Item } = await documentClient.send(new GetCommand({ TableName: roomsTable, Key: { room, connectionId } }));
-      return Item !== undefined;
-    },
-
-    async put(row) {
-      await documentClient.send(new PutCommand({ TableName: roomsTable, Item: { ...row } }));
-    },
-
-    putAll: (rows) => batchWriteAll(documentClient, roomsTable, rows.map((row) => ({ PutRequest: { Item: { ...row } } }))),
-
-    async delete(room, connectionId) {
-      await documentClient.send(new DeleteCommand({ TableName: roomsTable, Key: { room, connectionId } }));
-    },
-
-    deleteAll: (connectionId, rooms) =>
-      batchWriteAll(documentClient, roomsTable, [...rooms].map((room) => ({ DeleteRequest: { Key: { room, connectionId } } }))),
+    members: roomMembers(deps),
+    has: hasRoomRow(deps),
+    put: putRoomRow(deps),
+    putAll: putRoomRows(deps),
+    delete: deleteRoomRow(deps),
+    deleteAll: deleteRoomRows(deps),
   };
 }

@@ -6,10 +6,13 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { WireProtocol } from '../../../protocol';
 import { roomOf } from '../../system/schema';
-import type { Stores } from '../ports';
+import type { ConnectionStore, RoomStore } from '../ports';
 import { imageOf, isServiceChange, MalformedRecordError, requireString } from './records';
 
-export type MembershipFanOutDeps = Pick<Stores, 'connections' | 'rooms'>;
+export interface MembershipFanOutDeps {
+  connections: Pick<ConnectionStore, 'ofUser' | 'addRoom' | 'removeRoom'>;
+  rooms: Pick<RoomStore, 'put' | 'delete'>;
+}
 
 interface LiveConnection {
   connectionId: string;

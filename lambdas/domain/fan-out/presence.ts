@@ -6,11 +6,13 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { randomId } from '../../commons/ids';
 import type { EventEnvelope } from '../../../protocol';
 import { roomOf } from '../../system/schema';
-import type { BroadcastResult, RoomBroadcaster, RoomMember, Stores } from '../ports';
+import type { BroadcastResult, MembershipStore, RoomBroadcaster, RoomMember, RoomStore } from '../ports';
 import { mapWithConcurrency } from '../../commons/concurrency';
 import { imageOf, requireString, toIsoTime, type Image } from './records';
 
-export interface PresenceFanOutDeps extends Pick<Stores, 'memberships' | 'rooms'> {
+export interface PresenceFanOutDeps {
+  memberships: Pick<MembershipStore, 'chatIdsOfUser'>;
+  rooms: Pick<RoomStore, 'members'>;
   broadcaster: RoomBroadcaster;
 }
 

@@ -16,15 +16,16 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import { logger } from '../../commons/logger';
 import { connectionsTable, membershipsTable, messagesTable, presenceTable } from '../../system/schema';
 import { mapWithConcurrency } from '../../commons/concurrency';
-import { fanOutMembership } from './memberships';
+import { fanOutMembership, type MembershipFanOutDeps } from './memberships';
 import { messageEventOf } from './messages';
-import { fanOutPresence } from './presence';
+import { fanOutPresence, type PresenceFanOutDeps } from './presence';
 import { imageOf, isServiceChange, MalformedRecordError, optionalString, requireString, tableNameOfStreamArn } from './records';
-import type { BroadcastResult, ConnectionRemover, RoomBroadcaster, Stores } from '../ports';
+import type { BroadcastResult, ConnectionRemover, RoomBroadcaster } from '../ports';
 
 export { MalformedRecordError } from './records';
 
-export interface FanOutDeps extends Pick<Stores, 'connections' | 'rooms' | 'memberships'> {
+export interface FanOutDeps extends MembershipFanOutDeps, Omit<PresenceFanOutDeps, 'rooms'> {
+  rooms: MembershipFanOutDeps['rooms'] & PresenceFanOutDeps['rooms'];
   broadcaster: RoomBroadcaster;
   /** Physical table names, as the functions' environment carries them. */
   connectionsTable: string;
