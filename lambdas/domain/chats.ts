@@ -15,7 +15,7 @@ export const MAX_PARTICIPANTS = 100;
 const LIST_CONCURRENCY = 8;
 
 export interface ChatServiceDeps {
-  memberships: MembershipStore;
+  memberships: Pick<MembershipStore, 'get' | 'rowsOfUser' | 'participantsOf' | 'countParticipants' | 'putAll' | 'putIfAbsent' | 'delete'>;
   /** @default Date.now */
   now?: () => number;
 }

@@ -14,7 +14,7 @@ const notParticipant = (): ForbiddenError => new ForbiddenError('Not a participa
  * moment ago must not get one more message in. The same error is used for
  * an unknown chat, so outsiders can't probe which chats exist.
  */
-export async function requireParticipant(memberships: MembershipStore, chatId: string, userId: string): Promise<MembershipRow> {
+export async function requireParticipant(memberships: Pick<MembershipStore, 'get'>, chatId: string, userId: string): Promise<MembershipRow> {
   const row = await memberships.get(chatId, userId);
   if (row === undefined) throw notParticipant();
   return row;
@@ -52,7 +52,7 @@ export interface MessageRateLimit {
  * @throws {RateLimitedError} the window is full; `retryAfterMs` says when it opens again.
  */
 export async function admitMessage(
-  memberships: MembershipStore,
+  memberships: Pick<MembershipStore, 'countMessage' | 'reopenWindow'>,
   chatId: string,
   userId: string,
   nowMs: number,

@@ -15,7 +15,7 @@ export const MAX_PAGE_SIZE = 100;
 
 export interface MessageServiceDeps {
   messages: MessageStore;
-  memberships: MembershipStore;
+  memberships: Pick<MembershipStore, 'get' | 'countMessage' | 'reopenWindow'>;
   /** Injected for tests. @default Date.now */
   now?: () => number;
   /** The flood limit on sends and edits. @default MESSAGE_RATE_LIMIT per MESSAGE_RATE_WINDOW_MS */

@@ -14,7 +14,7 @@
  */
 import type { EventEnvelope } from '../../protocol';
 import { messageDeleted, messageEdited, messageNew } from './fan-out/messages';
-import { CONNECTION_TTL_SECONDS, type MessageRow, type SessionRow, type Stores } from './ports';
+import { CONNECTION_TTL_SECONDS, type MessageRow, type MessageStore, type SessionRow, type SessionStore } from './ports';
 
 export type { SessionRow } from './ports';
 
@@ -35,7 +35,10 @@ export const MAX_REPLAY_EVENTS = 500;
 /** Partition keys of session rows: never a connection id (API Gateway's ids have no `#`). */
 export const SESSION_KEY_PREFIX = 'session#';
 
-export type RecoveryDeps = Pick<Stores, 'sessions' | 'messages'>;
+export interface RecoveryDeps {
+  sessions: SessionStore;
+  messages: Pick<MessageStore, 'changesAfter'>;
+}
 
 /**
  * Records (or renews) a recovery session for a user.

@@ -22,7 +22,7 @@ import {
   type SessionDecision,
 } from '../socketio/protocol-session';
 import { handleFrame, runAction, type ActionDeps } from './actions';
-import type { ConnectionLink, Stores, TokenVerifier } from './ports';
+import type { ConnectionLink, TokenVerifier } from './ports';
 import {
   callerOf,
   ConnectionNotPendingError,
@@ -32,10 +32,10 @@ import {
   type OpenConnectionDeps,
   type PendingConnectionRow,
 } from './connections';
-import { isSessionOf, missedEvents, saveSession } from './recovery';
+import { isSessionOf, missedEvents, saveSession, type RecoveryDeps } from './recovery';
 import { encodeEnvelope } from './wire';
 
-export interface SocketIoDeps extends OpenConnectionDeps, Pick<Stores, 'messages' | 'sessions'> {
+export interface SocketIoDeps extends OpenConnectionDeps, RecoveryDeps {
   /** The JSON protocol's action deps: events run through the same table. */
   actions: ActionDeps;
   /** The verifier `$connect` uses for the JSON protocol. */

@@ -10,11 +10,18 @@ import { createDocumentClient, createManagementClient } from '../commons/clients
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
 import type { ActionDeps } from '../domain/actions';
 import { ManagementApiBroadcaster } from '../adapters/api-gateway/broadcaster';
-import { createConnectionStore } from '../adapters/dynamodb/connection-store';
-import { createMembershipStore } from '../adapters/dynamodb/membership-store';
+import { deleteConnection, deleteConnectionReturningOld, getConnection, putConnection } from '../adapters/dynamodb/connection-store';
+import {
+  chatIdsOfMember,
+  clearTyping,
+  countMessage,
+  getMembership,
+  markTyping,
+  reopenWindow,
+} from '../adapters/dynamodb/membership-store';
 import { createMessageStore } from '../adapters/dynamodb/message-store';
 import { createPresenceStore } from '../adapters/dynamodb/presence-store';
-import { createRoomStore } from '../adapters/dynamodb/room-store';
+import { deleteRoomRows, hasRoomRow, putRoomRows, roomMembers } from '../adapters/dynamodb/room-store';
 import { createSessionStore } from '../adapters/dynamodb/session-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createConnectionLink } from '../adapters/api-gateway/connection-link';
@@ -24,12 +31,28 @@ import { handleIncomingFrame, type SocketIoDeps } from '../domain/socketio';
 
 const documentClient = createDocumentClient();
 const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable');
+const connectionRows = { documentClient, connectionsTable: tables.connectionsTable };
+const roomRows = { documentClient, roomsTable: tables.roomsTable };
+const membershipRows = { documentClient, membershipsTable: tables.membershipsTable };
+// Only the operations the actions perform (not the chat administration, not the fan-out's joins).
 const stores = {
-  connections: createConnectionStore({ documentClient, connectionsTable: tables.connectionsTable }),
-  sessions: createSessionStore({ documentClient, connectionsTable: tables.connectionsTable }),
-  rooms: createRoomStore({ documentClient, roomsTable: tables.roomsTable }),
+  connections: {
+    get: getConnection(connectionRows),
+    put: putConnection(connectionRows),
+    delete: deleteConnection(connectionRows),
+    deleteReturningOld: deleteConnectionReturningOld(connectionRows),
+  },
+  sessions: createSessionStore(connectionRows),
+  rooms: { has: hasRoomRow(roomRows), members: roomMembers(roomRows), putAll: putRoomRows(roomRows), deleteAll: deleteRoomRows(roomRows) },
   presence: createPresenceStore({ documentClient, presenceTable: tables.presenceTable }),
-  memberships: createMembershipStore({ documentClient, membershipsTable: tables.membershipsTable }),
+  memberships: {
+    get: getMembership(membershipRows),
+    countMessage: countMessage(membershipRows),
+    reopenWindow: reopenWindow(membershipRows),
+    markTyping: markTyping(membershipRows),
+    clearTyping: clearTyping(membershipRows),
+    chatIdsOfUser: chatIdsOfMember(membershipRows),
+  },
   messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable }),
 };
 const removeConnection = createConnectionRemover(stores);

@@ -5,7 +5,7 @@
  */
 import type { WebSocketRouteEvent, WebSocketResult } from '../adapters/api-gateway/events';
 import { deleteConnection, deleteConnectionReturningOld, getConnection } from '../adapters/dynamodb/connection-store';
-import { createPresenceStore } from '../adapters/dynamodb/presence-store';
+import { leavePresence } from '../adapters/dynamodb/presence-store';
 import { deleteRoomRows } from '../adapters/dynamodb/room-store';
 import { createDocumentClient } from '../commons/clients';
 import { requireTableNames } from '../commons/env';
@@ -23,7 +23,7 @@ const removeConnection = createConnectionRemover({
     deleteReturningOld: deleteConnectionReturningOld(connectionRows),
   },
   rooms: { deleteAll: deleteRoomRows({ documentClient, roomsTable: tables.roomsTable }) },
-  presence: createPresenceStore({ documentClient, presenceTable: tables.presenceTable }),
+  presence: { removeConnection: leavePresence({ documentClient, presenceTable: tables.presenceTable }) },
 });
 
 export const handler = async (event: WebSocketRouteEvent): Promise<WebSocketResult> => {

@@ -14,7 +14,7 @@ import {
   removeRoomFromConnection,
 } from '../adapters/dynamodb/connection-store';
 import { chatIdsOfMember } from '../adapters/dynamodb/membership-store';
-import { createPresenceStore } from '../adapters/dynamodb/presence-store';
+import { leavePresence } from '../adapters/dynamodb/presence-store';
 import { deleteRoomRow, deleteRoomRows, putRoomRow, roomMembers } from '../adapters/dynamodb/room-store';
 import { createDocumentClient, createManagementClient } from '../commons/clients';
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
@@ -41,7 +41,7 @@ const connections = {
   removeRoom: removeRoomFromConnection(connectionRows),
 };
 const rooms = { members: roomMembers(roomRows), put: putRoomRow(roomRows), delete: deleteRoomRow(roomRows), deleteAll: deleteRoomRows(roomRows) };
-const presence = createPresenceStore({ documentClient, presenceTable: tables.presenceTable });
+const presence = { removeConnection: leavePresence({ documentClient, presenceTable: tables.presenceTable }) };
 const removeConnection = createConnectionRemover({ connections, rooms, presence });
 
 const deps: FanOutDeps = {

@@ -5,7 +5,7 @@
  * their CONNECT. A thin adapter over sweepSocketIoConnections.
  */
 import { deleteConnection, deleteConnectionReturningOld, getConnection } from '../adapters/dynamodb/connection-store';
-import { createPresenceStore } from '../adapters/dynamodb/presence-store';
+import { leavePresence } from '../adapters/dynamodb/presence-store';
 import { deleteRoomRows } from '../adapters/dynamodb/room-store';
 import { createSweepStore } from '../adapters/dynamodb/sweep-store';
 import { createDocumentClient, createManagementClient } from '../commons/clients';
@@ -29,7 +29,7 @@ const deps: SweepDeps = {
         deleteReturningOld: deleteConnectionReturningOld(connectionRows),
       },
       rooms: { deleteAll: deleteRoomRows({ documentClient, roomsTable: tables.roomsTable }) },
-      presence: createPresenceStore({ documentClient, presenceTable: tables.presenceTable }),
+      presence: { removeConnection: leavePresence({ documentClient, presenceTable: tables.presenceTable }) },
     }),
   }),
   ping: resolveHeartbeatConfig().mode === 'scheduled-ping',

@@ -4,7 +4,17 @@
  * with the status their class carries.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { createMembershipStore } from '../adapters/dynamodb/membership-store';
+import {
+  countMessage,
+  countParticipants,
+  deleteMembership,
+  getMembership,
+  membershipsOfUser,
+  participantsOf,
+  putMembershipIfAbsent,
+  putMemberships,
+  reopenWindow,
+} from '../adapters/dynamodb/membership-store';
 import { createMessageStore } from '../adapters/dynamodb/message-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createDocumentClient } from '../commons/clients';
@@ -218,7 +228,19 @@ export async function routeHttpRequest(deps: HttpApiDeps, event: APIGatewayProxy
 const documentClient = createDocumentClient();
 const tables = requireTableNames('membershipsTable', 'messagesTable');
 const frontendUrl = optionalEnv(ENV.frontendUrl);
-const memberships = createMembershipStore({ documentClient, membershipsTable: tables.membershipsTable });
+const membershipRows = { documentClient, membershipsTable: tables.membershipsTable };
+// Only the operations the HTTP API performs (not typing, not the connection-time chat list).
+const memberships = {
+  get: getMembership(membershipRows),
+  countMessage: countMessage(membershipRows),
+  reopenWindow: reopenWindow(membershipRows),
+  rowsOfUser: membershipsOfUser(membershipRows),
+  participantsOf: participantsOf(membershipRows),
+  countParticipants: countParticipants(membershipRows),
+  putAll: putMemberships(membershipRows),
+  putIfAbsent: putMembershipIfAbsent(membershipRows),
+  delete: deleteMembership(membershipRows),
+};
 const deps: HttpApiDeps = {
   chats: createChatService({ memberships }),
   messages: createMessageService({ messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable }), memberships }),
