@@ -8,7 +8,7 @@ import { POST_CONCURRENCY } from '../commons/clients';
 import { logger } from '../commons/logger';
 import { encodeOpenPacket, PING_FRAME } from '../socketio/codec';
 import type { HeartbeatConfig } from '../system/heartbeat';
-import type { ConnectionLink, Stores } from './ports';
+import type { ConnectionLink, SweepStore } from './ports';
 import { mapWithConcurrency } from '../commons/concurrency';
 
 /**
@@ -35,7 +35,8 @@ export function createOpenPacketSender(deps: { link: ConnectionLink; heartbeat: 
   };
 }
 
-export interface SweepDeps extends Pick<Stores, 'sweep'> {
+export interface SweepDeps {
+  sweep: SweepStore;
   link: ConnectionLink;
   /** Post `2` to open connections (`scheduled-ping`); false only cleans up. */
   ping: boolean;

@@ -1,6 +1,11 @@
 /**
- * Interfaces between the parts of the domain, so each part can be built and
- * tested with the others faked.
+ * The ports of the domain: what it needs from delivery (broadcasts, posts to
+ * one connection, token verification) and from storage (one store per
+ * table), with the row types those carry. Adapters implement them
+ * (adapters/api-gateway/, adapters/dynamodb/, adapters/jwt-verifier.ts); the
+ * domain imports nothing of the adapters, so each part can be built and
+ * tested with the others faked. Domain functions ask for the operations
+ * they use (`Pick<Store, …>`), so a handler wires, and bundles, only those.
  */
 import type { EventEnvelope, WireProtocol } from '../../protocol';
 
@@ -319,7 +324,7 @@ export interface PresenceStore {
   removeConnection(userId: string, connectionId: string, nowMs: number): Promise<void>;
 }
 
-/** Every store, as a handler wires them; each domain function asks for the ones it uses. */
+/** Every store; each domain function asks for the ones (and the operations) it uses. */
 export interface Stores {
   connections: ConnectionStore;
   sessions: SessionStore;
