@@ -13,9 +13,9 @@ export const TYPING_EXPIRES_IN_MS = 3000;
 export const TYPING_THROTTLE_MS = 1000;
 
 /**
- * Flood limit (reliability C1): at most this many messages sent or edited
- * per user per chat per window. The reliability plan's starting point is 100
- * per minute per user; over a 10-second window that is about 17, rounded up
+ * Flood limit: at most this many messages sent or edited per user per chat
+ * per window. The starting point was 100 per minute per user; over a
+ * 10-second window that is about 17, rounded up
  * to 20 so a person's quickest burst (short replies, a pasted list sent line
  * by line) is never refused, while a script is held to about 2 a second in
  * each chat. A short window also means a refused client waits at most 10 s.
@@ -27,7 +27,7 @@ export const MESSAGE_RATE_LIMIT = 20;
 export const MESSAGE_RATE_WINDOW_MS = 10_000;
 
 /**
- * Most open connections per user (reliability C2), counted at `$connect`
+ * Most open connections per user, counted at `$connect`
  * from the user's presence set. A person has a few devices and a few tabs
  * each; 20 leaves room for that plus reconnects that overlap the connection
  * they replace (the old id leaves the set only at its `$disconnect`), while

@@ -13,7 +13,8 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { errors as joseErrors } from 'jose';
 import { UnauthorizedError } from '../commons/errors';
-import { createTokenVerifier, readAuthConfig, type AuthConfig, type TokenVerifier } from '../domain/auth';
+import type { TokenVerifier } from '../domain/ports';
+import { createTokenVerifier, readAuthConfig, type AuthConfig } from './jwt-verifier';
 import { createCachedSecret, createSecretLoader, type CachedSecret, type CachedSecretOptions } from './secrets';
 
 export interface TokenVerifierFromEnvDeps {

@@ -95,13 +95,6 @@ export class TooManyConnectionsError extends RateLimitedError {
   }
 }
 
-/** Narrows a caught value to an Error (rethrowing anything else wrapped). */
-export function assertIsError(value: unknown): asserts value is Error {
-  if (!(value instanceof Error)) {
-    throw new Error(`Unexpected non-error thrown: ${String(value)}`, { cause: value });
-  }
-}
-
 /** The `{code, message}` a client may see for any thrown value; internals are never leaked. */
 export function toClientError(err: unknown): { code: ErrorCode; message: string } {
   return err instanceof ChatError ? err.toJSON() : { code: 'INTERNAL', message: 'Internal error' };

@@ -70,9 +70,6 @@ export const actions: { [A in ClientActionName]: ActionDefinition<A> } = {
  * Runs one client action for a known caller: validates `data` for the
  * action, then runs it. Shared by both wire protocols, so a JSON ack and a
  * Socket.IO ack carry the same result (or throw the same error).
- *
- * @example
- * const message = await runAction(deps, caller, 'message:send', { chatId: 'c1', content: 'hi' });
  */
 export async function runAction(deps: ActionDeps, caller: Caller, action: ClientActionName, data: unknown): Promise<unknown> {
   const definition = actions[action] as ActionDefinition<ClientActionName>;

@@ -3,12 +3,11 @@
  * participants. There is no chats table: a chat is its membership rows, each
  * carrying the title.
  */
-import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { batchWriteAll, isConditionFailure, queryAll } from '../adapters/dynamodb';
 import { BadRequestError, ConflictError } from '../commons/errors';
 import { sortableId } from '../commons/ids';
 import type { Chat } from '../../protocol';
-import { requireParticipant, type MembershipRow } from './memberships';
+import { requireParticipant } from './memberships';
+import type { MembershipStore } from './ports';
 
 /** Most participants per chat; bounds every fan-out and membership query. */
 export const MAX_PARTICIPANTS = 100;
@@ -16,8 +15,7 @@ export const MAX_PARTICIPANTS = 100;
 const LIST_CONCURRENCY = 8;
 
 export interface ChatServiceDeps {
-  documentClient: DynamoDBDocumentClient;
-  membershipsTable: string;
+  memberships: Pick<MembershipStore, 'get' | 'rowsOfUser' | 'participantsOf' | 'countParticipants' | 'putAll' | 'putIfAbsent' | 'delete'>;
   /** @default Date.now */
   now?: () => number;
 }
@@ -34,24 +32,10 @@ export interface ChatService {
   removeParticipant(callerId: string, chatId: string, userId: string): Promise<void>;
 }
 
-/**
- * @example
- * const chats = createChatService({ documentClient, membershipsTable });
- * const chat = await chats.create('alice', { title: 'Team', participants: ['bob'] });
- */
+/** Creates the chat service over the membership store. */
 export function createChatService(deps: ChatServiceDeps): ChatService {
-  const { documentClient, membershipsTable } = deps;
+  const { memberships } = deps;
   const now = deps.now ?? Date.now;
-
-  const participantsOf = async (chatId: string): Promise<string[]> =>
-    (
-      await queryAll<{ userId: string }>(documentClient, {
-        TableName: membershipsTable,
-        KeyConditionExpression: 'chatId = :chatId',
-        ExpressionAttributeValues: { ':chatId': chatId },
-        ProjectionExpression: 'userId',
-      })
-    ).map((row) => row.userId);
 
   return {
     async create(callerId, input) {
@@ -62,29 +46,18 @@ export function createChatService(deps: ChatServiceDeps): ChatService {
       }
       const chatId = sortableId(now());
       const addedAt = new Date(now()).toISOString();
-      await batchWriteAll(
-        documentClient,
-        membershipsTable,
-        participants.map((userId) => ({
-          PutRequest: { Item: { chatId, userId, title: input.title, addedAt, addedBy: callerId } satisfies MembershipRow },
-        })),
-      );
+      await memberships.putAll(participants.map((userId) => ({ chatId, userId, title: input.title, addedAt, addedBy: callerId })));
       return { chatId, title: input.title, participants };
     },
 
     async listForUser(userId) {
-      const rows = await queryAll<MembershipRow>(documentClient, {
-        TableName: membershipsTable,
-        IndexName: 'byUser',
-        KeyConditionExpression: 'userId = :userId',
-        ExpressionAttributeValues: { ':userId': userId },
-      });
+      const rows = await memberships.rowsOfUser(userId);
       const chats: Chat[] = [];
       for (let i = 0; i < rows.length; i += LIST_CONCURRENCY) {
         const slice = rows.slice(i, i + LIST_CONCURRENCY);
         chats.push(
           ...(await Promise.all(
-            slice.map(async (row) => ({ chatId: row.chatId, title: row.title, participants: await participantsOf(row.chatId) })),
+            slice.map(async (row) => ({ chatId: row.chatId, title: row.title, participants: await memberships.participantsOf(row.chatId) })),
           )),
         );
       }
@@ -92,28 +65,10 @@ export function createChatService(deps: ChatServiceDeps): ChatService {
     },
 
     async addParticipant(callerId, chatId, userId) {
-      const { title } = await requireParticipant(deps, chatId, callerId);
-      const { Count = 0 } = await documentClient.send(
-        new QueryCommand({
-          TableName: membershipsTable,
-          KeyConditionExpression: 'chatId = :chatId',
-          ExpressionAttributeValues: { ':chatId': chatId },
-          Select: 'COUNT',
-        }),
-      );
-      if (Count >= MAX_PARTICIPANTS) throw new ConflictError(`A chat has at most ${MAX_PARTICIPANTS} participants`);
-      try {
-        await documentClient.send(
-          new PutCommand({
-            TableName: membershipsTable,
-            Item: { chatId, userId, title, addedAt: new Date(now()).toISOString(), addedBy: callerId } satisfies MembershipRow,
-            // Adding someone already in is a success that writes nothing (no second join event).
-            ConditionExpression: 'attribute_not_exists(userId)',
-          }),
-        );
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-      }
+      const { title } = await requireParticipant(memberships, chatId, callerId);
+      if ((await memberships.countParticipants(chatId)) >= MAX_PARTICIPANTS) throw new ConflictError(`A chat has at most ${MAX_PARTICIPANTS} participants`);
+      // Adding someone already in is a success that writes nothing (no second join event).
+      await memberships.putIfAbsent({ chatId, userId, title, addedAt: new Date(now()).toISOString(), addedBy: callerId });
       return { chatId, userId };
     },
 
@@ -123,8 +78,8 @@ export function createChatService(deps: ChatServiceDeps): ChatService {
      * participant may add". Removing someone not in the chat is a no-op.
      */
     async removeParticipant(callerId, chatId, userId) {
-      await requireParticipant(deps, chatId, callerId);
-      await documentClient.send(new DeleteCommand({ TableName: membershipsTable, Key: { chatId, userId } }));
+      await requireParticipant(memberships, chatId, callerId);
+      await memberships.delete(chatId, userId);
     },
   };
 }

@@ -3,56 +3,37 @@
  * its room rows and its presence entry; removing undoes all three. Shared by
  * $connect, $disconnect and the fan-out (which removes gone recipients).
  */
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { batchWriteAll, isConditionFailure, queryAll, type WriteRequest } from '../adapters/dynamodb';
 import { TooManyConnectionsError, UnauthorizedError } from '../commons/errors';
 import { MAX_CONNECTIONS_PER_USER, type WireProtocol } from '../../protocol';
 import { roomOf } from '../system/schema';
-import { CONNECT_GRACE_MS, type ConnectionRemover } from './ports';
+import {
+  CONNECT_GRACE_MS,
+  CONNECTION_TTL_SECONDS,
+  type ConnectionRemover,
+  type ConnectionRow,
+  type PendingConnectionRow,
+  type ConnectionStore,
+  type MembershipStore,
+  type PresenceStore,
+  type RoomRow,
+  type RoomStore,
+} from './ports';
 
-/** API Gateway closes a connection after 2 h; rows outlive it by some slack, then TTL removes them. */
-export const CONNECTION_TTL_SECONDS = 2 * 60 * 60 + 10 * 60;
+export { CONNECTION_TTL_SECONDS, type ConnectionRow, type PendingConnectionRow } from './ports';
 
-/** A Connections row as stored. */
-export interface ConnectionRow {
-  connectionId: string;
-  userId: string;
-  /** Epoch ms. */
-  connectedAt: number;
-  /** Epoch s (TTL). */
-  expiresAt: number;
-  protocol: WireProtocol;
-  rooms?: Set<string>;
-  /** The token's `exp` (epoch s): actions after it are refused. */
-  tokenExpiresAt?: number;
-  /** Socket.IO only: the connection waits for its CONNECT packet while 'pending'. */
-  state?: 'pending' | 'open';
-  /** Socket.IO only: the recovery session id handed to the client (`40{"sid","pid"}`). */
-  pid?: string;
+/** What removing a connection touches: its row, its room rows, its presence entry. */
+export interface RemoverStores {
+  connections: Pick<ConnectionStore, 'get' | 'delete' | 'deleteReturningOld'>;
+  rooms: Pick<RoomStore, 'deleteAll'>;
+  presence: Pick<PresenceStore, 'removeConnection'>;
 }
 
-/**
- * A Socket.IO connection between `$connect` and its CONNECT packet: no user
- * yet (the token comes in the CONNECT), so no `userId` attribute and no entry
- * in the byUser index, no rooms and no presence.
- */
-export interface PendingConnectionRow {
-  connectionId: string;
-  connectedAt: number;
-  expiresAt: number;
-  protocol: 'socket.io';
-  state: 'pending';
-}
-
-export interface ConnectionTables {
-  documentClient: DynamoDBDocumentClient;
-  connectionsTable: string;
-  roomsTable: string;
-  presenceTable: string;
-}
-
-export interface OpenConnectionDeps extends ConnectionTables {
-  membershipsTable: string;
+/** What opening a connection touches: the same, written, and the user's chats; a failure part-way removes it. */
+export interface OpenConnectionDeps extends RemoverStores {
+  connections: RemoverStores['connections'] & Pick<ConnectionStore, 'put'>;
+  rooms: RemoverStores['rooms'] & Pick<RoomStore, 'putAll'>;
+  presence: RemoverStores['presence'] & Pick<PresenceStore, 'addConnection'>;
+  memberships: Pick<MembershipStore, 'chatIdsOfUser'>;
   /** Most open connections per user; one more is refused. @default MAX_CONNECTIONS_PER_USER */
   maxConnectionsPerUser?: number;
 }
@@ -86,12 +67,9 @@ export class ConnectionNotPendingError extends Error {
  * Records a Socket.IO connection at `$connect`, pending until its CONNECT
  * packet. Its INSERT on the Connections stream is what makes the fan-out
  * send the Engine.IO open packet (a post from `$connect` itself would fail).
- *
- * @example
- * await recordPendingConnection({ documentClient, connectionsTable }, { connectionId, connectedAt: Date.now() });
  */
 export async function recordPendingConnection(
-  deps: { documentClient: DynamoDBDocumentClient; connectionsTable: string },
+  deps: { connections: Pick<ConnectionStore, 'putPending'> },
   request: { connectionId: string; connectedAt: number },
 ): Promise<void> {
   const row: PendingConnectionRow = {
@@ -101,22 +79,7 @@ export async function recordPendingConnection(
     protocol: 'socket.io',
     state: 'pending',
   };
-  await deps.documentClient.send(new PutCommand({ TableName: deps.connectionsTable, Item: row }));
-}
-
-/** The chats a user participates in (Memberships GSI byUser, every page). */
-export async function chatIdsOfUser(
-  deps: { documentClient: DynamoDBDocumentClient; membershipsTable: string },
-  userId: string,
-): Promise<string[]> {
-  const rows = await queryAll<{ chatId: string }>(deps.documentClient, {
-    TableName: deps.membershipsTable,
-    IndexName: 'byUser',
-    KeyConditionExpression: 'userId = :userId',
-    ExpressionAttributeValues: { ':userId': userId },
-    ProjectionExpression: 'chatId',
-  });
-  return rows.map((row) => row.chatId);
+  await deps.connections.putPending(row);
 }
 
 /**
@@ -130,21 +93,21 @@ export async function chatIdsOfUser(
  * already visible then; the window is the duration of this call.
  *
  * The presence update returns the set it leaves (UPDATED_NEW), which is how
- * the cap on connections per user (reliability C2) costs no extra call: a
+ * the cap on connections per user costs no extra call: a
  * connection that takes the user over the cap is undone like any failure
  * and refused with TooManyConnectionsError (RATE_LIMITED; `$connect` answers
  * 429). Two connects racing at the cap may both be refused; neither stays.
  *
- * @example
- * const { rooms } = await openConnection(deps, { connectionId, userId: 'alice', protocol: 'lettera.v1', connectedAt: Date.now() });
  * @throws {TooManyConnectionsError} the user already has `maxConnectionsPerUser` connections (nothing stays written).
  * @throws {ConnectionNotPendingError} Socket.IO: the connection is gone or already open.
  */
 export async function openConnection(deps: OpenConnectionDeps, request: OpenConnectionRequest): Promise<{ rooms: string[] }> {
-  const { documentClient } = deps;
   const { connectionId, userId, protocol, connectedAt } = request;
   const expiresAt = Math.floor(connectedAt / 1000) + CONNECTION_TTL_SECONDS;
-  const chatIds = await chatIdsOfUser(deps, userId);
+  const chatIds = await deps.memberships.chatIdsOfUser(userId);
+  // The user's own room `user:{id}` is written for every connection although
+  // nothing broadcasts to it yet: it is where events addressed to one user
+  // (the publisher's emitToUser, per-user events) will go.
   const rooms = [roomOf.user(userId), ...new Set(chatIds.map(roomOf.chat))];
 
   const row: ConnectionRow = {
@@ -157,38 +120,13 @@ export async function openConnection(deps: OpenConnectionDeps, request: OpenConn
     ...(request.tokenExpiresAt !== undefined && { tokenExpiresAt: request.tokenExpiresAt }),
     ...(request.socketIo !== undefined && { state: 'open', pid: request.socketIo.pid }),
   };
-  try {
-    await documentClient.send(
-      new PutCommand({
-        TableName: deps.connectionsTable,
-        Item: row,
-        ...(request.socketIo !== undefined && {
-          ConditionExpression: '#state = :pending',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':pending': 'pending' },
-        }),
-      }),
-    );
-  } catch (err) {
-    if (isConditionFailure(err)) throw new ConnectionNotPendingError(connectionId, { cause: err });
-    throw err;
+  if (!(await deps.connections.put(row, { ifPending: request.socketIo !== undefined }))) {
+    throw new ConnectionNotPendingError(connectionId);
   }
   try {
-    const roomRows: WriteRequest[] = rooms.map((room) => ({
-      PutRequest: { Item: { room, connectionId, userId, protocol, expiresAt } },
-    }));
-    await batchWriteAll(documentClient, deps.roomsTable, roomRows);
-    const { Attributes } = await documentClient.send(
-      new UpdateCommand({
-        TableName: deps.presenceTable,
-        Key: { userId },
-        UpdateExpression: 'ADD connectionIds :ids SET updatedAt = :now',
-        ExpressionAttributeValues: { ':ids': new Set([connectionId]), ':now': connectedAt },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
+    await deps.rooms.putAll(rooms.map((room): RoomRow => ({ room, connectionId, userId, protocol, expiresAt })));
     const cap = deps.maxConnectionsPerUser ?? MAX_CONNECTIONS_PER_USER;
-    const open = (Attributes?.connectionIds as Set<string> | undefined)?.size ?? 1;
+    const open = await deps.presence.addConnection(userId, connectionId, connectedAt);
     if (open > cap) throw new TooManyConnectionsError(`At most ${cap} connections per user; close one first`);
   } catch (err) {
     await createConnectionRemover(deps)(connectionId).catch(() => undefined);
@@ -211,59 +149,33 @@ export async function openConnection(deps: OpenConnectionDeps, request: OpenConn
  * expire by TTL. A pending Socket.IO row (no user yet) only has itself to delete.
  *
  * @example
- * const removeConnection = createConnectionRemover({ documentClient, connectionsTable, roomsTable, presenceTable });
+ * const removeConnection = createConnectionRemover(stores);
  * await removeConnection('abc=');
  * await removeConnection('abc=', { userId: 'alice' }); // from a room row
  */
-export function createConnectionRemover(deps: {
-  documentClient: DynamoDBDocumentClient;
-  connectionsTable: string;
-  roomsTable: string;
-  presenceTable: string;
-}): ConnectionRemover {
-  const { documentClient, connectionsTable, roomsTable, presenceTable } = deps;
-
-  const deleteRooms = (connectionId: string, rooms: Iterable<string>): Promise<void> =>
-    batchWriteAll(
-      documentClient,
-      roomsTable,
-      [...rooms].map((room) => ({ DeleteRequest: { Key: { room, connectionId } } })),
-    );
-
-  const leavePresence = (connectionId: string, userId: string) =>
-    documentClient.send(
-      new UpdateCommand({
-        TableName: presenceTable,
-        Key: { userId },
-        UpdateExpression: 'DELETE connectionIds :ids SET updatedAt = :now',
-        ExpressionAttributeValues: { ':ids': new Set([connectionId]), ':now': Date.now() },
-      }),
-    );
+export function createConnectionRemover(deps: RemoverStores): ConnectionRemover {
+  const { connections, rooms: roomRows, presence } = deps;
 
   return async (connectionId, hint) => {
-    const { Item } = await documentClient.send(
-      new GetCommand({ TableName: connectionsTable, Key: { connectionId }, ConsistentRead: true }),
-    );
-    const row = Item as ConnectionRow | PendingConnectionRow | undefined;
+    const row = await connections.get(connectionId);
     if (row === undefined) {
-      if (hint?.userId !== undefined) await leavePresence(connectionId, hint.userId);
+      if (hint?.userId !== undefined) await presence.removeConnection(hint.userId, connectionId, Date.now());
       return;
     }
     // A 410 during the handshake: the rows were written by a $connect that has not returned yet.
     if (hint?.reason === 'gone' && row.connectedAt > Date.now() - CONNECT_GRACE_MS) return;
     if (!('userId' in row) || typeof row.userId !== 'string') {
-      await documentClient.send(new DeleteCommand({ TableName: connectionsTable, Key: { connectionId } }));
+      await connections.delete(connectionId);
       return;
     }
+    // Every connection has a room row for its user's own room, whether or not its row lists it.
     const rooms = new Set([roomOf.user(row.userId), ...(row.rooms ?? [])]);
 
-    await Promise.all([deleteRooms(connectionId, rooms), leavePresence(connectionId, row.userId)]);
+    await Promise.all([roomRows.deleteAll(connectionId, rooms), presence.removeConnection(row.userId, connectionId, Date.now())]);
 
-    const { Attributes } = await documentClient.send(
-      new DeleteCommand({ TableName: connectionsTable, Key: { connectionId }, ReturnValues: 'ALL_OLD' }),
-    );
-    const joinedMeanwhile = [...((Attributes as ConnectionRow | undefined)?.rooms ?? [])].filter((room) => !rooms.has(room));
-    if (joinedMeanwhile.length > 0) await deleteRooms(connectionId, joinedMeanwhile);
+    const old = await connections.deleteReturningOld(connectionId);
+    const joinedMeanwhile = [...(old?.rooms ?? [])].filter((room) => !rooms.has(room));
+    if (joinedMeanwhile.length > 0) await roomRows.deleteAll(connectionId, joinedMeanwhile);
   };
 }
 
@@ -272,19 +184,14 @@ export function createConnectionRemover(deps: {
  * frame's body). Throws UNAUTHORIZED for an unknown connection, one still
  * waiting for its Socket.IO CONNECT, or one whose token has expired since
  * $connect (API Gateway only authenticates the upgrade).
- *
- * @example
- * const { userId } = await loadCaller({ documentClient, connectionsTable }, event.requestContext.connectionId);
  */
 export async function loadCaller(
-  deps: { documentClient: DynamoDBDocumentClient; connectionsTable: string; now?: () => number },
+  deps: { connections: Pick<ConnectionStore, 'get'>; now?: () => number },
   connectionId: string,
 ): Promise<ConnectionRow> {
   // Strongly consistent: the first frame can follow $connect within milliseconds.
-  const { Item } = await deps.documentClient.send(
-    new GetCommand({ TableName: deps.connectionsTable, Key: { connectionId }, ConsistentRead: true }),
-  );
-  return callerOf(Item as ConnectionRow | PendingConnectionRow | undefined, (deps.now ?? Date.now)());
+  const row = await deps.connections.get(connectionId);
+  return callerOf(row, (deps.now ?? Date.now)());
 }
 
 /** Thrown by callerOf when the connection's token has expired since it was verified. */

@@ -4,13 +4,12 @@
  * heartbeat, and the scheduled sweep that pings every open connection and
  * drops connections that never completed their Socket.IO CONNECT.
  */
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { POST_CONCURRENCY } from '../commons/clients';
 import { logger } from '../commons/logger';
 import { encodeOpenPacket, PING_FRAME } from '../socketio/codec';
 import type { HeartbeatConfig } from '../system/heartbeat';
-import type { ConnectionLink } from './connection-link';
-import { mapWithConcurrency } from './fan-out/concurrency';
+import type { ConnectionLink, SweepStore } from './ports';
+import { mapWithConcurrency } from '../commons/concurrency';
 
 /**
  * How long a connection may stay pending (no Socket.IO CONNECT) before the
@@ -24,10 +23,6 @@ export const CONNECT_TIMEOUT_MS = 45_000;
  * new connection. The connection id is the `sid`. A connection that is still
  * gone after the registration retries is removed (the client went away
  * during the handshake).
- *
- * @example
- * const openSocketIo = createOpenPacketSender({ link, heartbeat: resolveHeartbeatConfig() });
- * await openSocketIo('abc=');
  */
 export function createOpenPacketSender(deps: { link: ConnectionLink; heartbeat: HeartbeatConfig }): (connectionId: string) => Promise<void> {
   const { pingInterval, pingTimeout, maxPayload } = deps.heartbeat;
@@ -41,8 +36,7 @@ export function createOpenPacketSender(deps: { link: ConnectionLink; heartbeat: 
 }
 
 export interface SweepDeps {
-  documentClient: DynamoDBDocumentClient;
-  connectionsTable: string;
+  sweep: SweepStore;
   link: ConnectionLink;
   /** Post `2` to open connections (`scheduled-ping`); false only cleans up. */
   ping: boolean;
@@ -65,13 +59,6 @@ export interface SweepResult {
   failed: number;
 }
 
-interface SweptRow {
-  connectionId?: unknown;
-  state?: unknown;
-  connectedAt?: unknown;
-  userId?: unknown;
-}
-
 /**
  * One heartbeat sweep over every Socket.IO connection (a Scan of the
  * Connections table filtered on protocol; JSON connections keep themselves
@@ -80,27 +67,15 @@ interface SweptRow {
  * meanwhile is removed; a connection pending for longer than the connect
  * timeout gets `41` and is deleted, like Socket.IO's server does after
  * `connectTimeout`.
- *
- * @example
- * const result = await sweepSocketIoConnections({ documentClient, connectionsTable, link, ping: true });
  */
 export async function sweepSocketIoConnections(deps: SweepDeps): Promise<SweepResult> {
   const now = (deps.now ?? Date.now)();
   const cutoff = now - (deps.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
   const result: SweepResult = { pinged: 0, gone: 0, timedOut: 0, failed: 0 };
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await deps.documentClient.send(
-      new ScanCommand({
-        TableName: deps.connectionsTable,
-        FilterExpression: '#protocol = :socketIo AND #expiresAt > :now',
-        ProjectionExpression: 'connectionId, #state, connectedAt, userId',
-        ExpressionAttributeNames: { '#protocol': 'protocol', '#state': 'state', '#expiresAt': 'expiresAt' },
-        ExpressionAttributeValues: { ':socketIo': 'socket.io', ':now': Math.floor(now / 1000) },
-        ExclusiveStartKey,
-      }),
-    );
-    const rows = (page.Items ?? []) as SweptRow[];
+    const page = await deps.sweep.socketIoPage(Math.floor(now / 1000), startKey);
+    const { rows } = page;
     await mapWithConcurrency(rows, deps.concurrency ?? POST_CONCURRENCY, async (row) => {
       if (typeof row.connectionId !== 'string') return;
       const { connectionId } = row;
@@ -125,8 +100,8 @@ export async function sweepSocketIoConnections(deps: SweepDeps): Promise<SweepRe
         logger.warn('heartbeat post failed', { connectionId, error: err instanceof Error ? err.name : String(err) });
       }
     });
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey !== undefined);
+    startKey = page.lastKey;
+  } while (startKey !== undefined);
   if (result.gone + result.timedOut + result.failed > 0) logger.info('heartbeat sweep', { ...result });
   return result;
 }

@@ -2,46 +2,22 @@
  * Who participates in which chat: the one authorization question of the
  * chat and message services.
  */
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure, itemOfConditionFailure } from '../adapters/dynamodb';
 import { ForbiddenError, RateLimitedError } from '../commons/errors';
 import { MESSAGE_RATE_LIMIT, MESSAGE_RATE_WINDOW_MS } from '../../protocol';
+import type { MembershipRow, MembershipStore } from './ports';
 
-/** A Memberships row as stored (the chat title is denormalised onto it). */
-export interface MembershipRow {
-  chatId: string;
-  userId: string;
-  title: string;
-  addedAt: string;
-  addedBy: string;
-  /** Epoch ms of the last typing broadcast (throttle). */
-  typingAt?: number;
-  /** Epoch ms when the flood limit's current window opened (see admitMessage). */
-  sendWindow?: number;
-  /** Messages counted in that window. */
-  sendCount?: number;
-}
-
-export interface MembershipDeps {
-  documentClient: DynamoDBDocumentClient;
-  membershipsTable: string;
-}
+const notParticipant = (): ForbiddenError => new ForbiddenError('Not a participant of this chat');
 
 /**
  * Returns the caller's membership row or throws FORBIDDEN. The read is
  * strongly consistent: it authorizes writes, and a participant removed a
  * moment ago must not get one more message in. The same error is used for
  * an unknown chat, so outsiders can't probe which chats exist.
- *
- * @example
- * const { title } = await requireParticipant(deps, 'c1', 'alice');
  */
-export async function requireParticipant(deps: MembershipDeps, chatId: string, userId: string): Promise<MembershipRow> {
-  const { Item } = await deps.documentClient.send(
-    new GetCommand({ TableName: deps.membershipsTable, Key: { chatId, userId }, ConsistentRead: true }),
-  );
-  if (Item === undefined) throw new ForbiddenError('Not a participant of this chat');
-  return Item as MembershipRow;
+export async function requireParticipant(memberships: Pick<MembershipStore, 'get'>, chatId: string, userId: string): Promise<MembershipRow> {
+  const row = await memberships.get(chatId, userId);
+  if (row === undefined) throw notParticipant();
+  return row;
 }
 
 /** The flood limit admitMessage applies. */
@@ -52,11 +28,9 @@ export interface MessageRateLimit {
   windowMs?: number;
 }
 
-const notParticipant = (): ForbiddenError => new ForbiddenError('Not a participant of this chat');
-
 /**
  * Authorizes a message write (send or edit) and counts it against the
- * caller's flood limit in this chat (reliability C1), with one conditional
+ * caller's flood limit in this chat, with one conditional
  * UpdateItem on the caller's membership row: it fails when the row does not
  * exist (FORBIDDEN, as requireParticipant) or when the window is full
  * (RATE_LIMITED); ALL_OLD tells the two apart. It returns the row as updated
@@ -76,11 +50,9 @@ const notParticipant = (): ForbiddenError => new ForbiddenError('Not a participa
  *
  * @throws {ForbiddenError} the caller is not a participant (or the chat does not exist).
  * @throws {RateLimitedError} the window is full; `retryAfterMs` says when it opens again.
- * @example
- * await admitMessage({ documentClient, membershipsTable }, 'c1', 'alice', Date.now());
  */
 export async function admitMessage(
-  deps: MembershipDeps,
+  memberships: Pick<MembershipStore, 'countMessage' | 'reopenWindow'>,
   chatId: string,
   userId: string,
   nowMs: number,
@@ -88,59 +60,25 @@ export async function admitMessage(
 ): Promise<MembershipRow> {
   const limit = rate.limit ?? MESSAGE_RATE_LIMIT;
   const windowMs = rate.windowMs ?? MESSAGE_RATE_WINDOW_MS;
-  const key = { chatId, userId };
 
   const refusal = (retryAfterMs: number): RateLimitedError =>
     new RateLimitedError(`At most ${limit} messages per ${windowMs / 1000} s in a chat; slow down`, { retryAfterMs });
 
   /** Counts the message in the open window; undefined when the window is full but over (a new one may open). */
   const count = async (): Promise<MembershipRow | undefined> => {
-    try {
-      const { Attributes } = await deps.documentClient.send(
-        new UpdateCommand({
-          TableName: deps.membershipsTable,
-          Key: key,
-          UpdateExpression: 'SET sendCount = if_not_exists(sendCount, :zero) + :one, sendWindow = if_not_exists(sendWindow, :now)',
-          // attribute_exists: authorizes, and never creates a row for someone who is not in the chat.
-          ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(sendCount) OR sendCount < :limit)',
-          ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':now': nowMs, ':limit': limit },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return Attributes as MembershipRow;
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-      const old = itemOfConditionFailure(err);
-      if (old === undefined) throw notParticipant();
-      const openedAt = typeof old.sendWindow === 'number' ? old.sendWindow : 0;
-      if (openedAt > nowMs - windowMs) {
-        throw refusal(openedAt + windowMs - nowMs);
-      }
-      return undefined;
-    }
+    const write = await memberships.countMessage(chatId, userId, nowMs, limit);
+    if (write.outcome === 'written') return write.row;
+    if (write.outcome === 'absent') throw notParticipant();
+    const openedAt = typeof write.old.sendWindow === 'number' ? write.old.sendWindow : 0;
+    if (openedAt > nowMs - windowMs) throw refusal(openedAt + windowMs - nowMs);
+    return undefined;
   };
 
   /** Opens a new window with this message; undefined when a concurrent message opened it first. */
   const reopen = async (): Promise<MembershipRow | undefined> => {
-    try {
-      const { Attributes } = await deps.documentClient.send(
-        new UpdateCommand({
-          TableName: deps.membershipsTable,
-          Key: key,
-          UpdateExpression: 'SET sendCount = :one, sendWindow = :now',
-          ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(sendWindow) OR sendWindow <= :expired)',
-          ExpressionAttributeValues: { ':one': 1, ':now': nowMs, ':expired': nowMs - windowMs },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return Attributes as MembershipRow;
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-      if (itemOfConditionFailure(err) === undefined) throw notParticipant();
-      return undefined;
-    }
+    const write = await memberships.reopenWindow(chatId, userId, nowMs, windowMs);
+    if (write.outcome === 'absent') throw notParticipant();
+    return write.outcome === 'written' ? write.row : undefined;
   };
 
   // The hot path is the first call alone; the others run once per `limit` messages, or in a race.

@@ -12,11 +12,11 @@
  * unreplayed if the client saw the later one before disconnecting; the
  * message is still in the history (GET /chats/{id}/messages).
  */
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EventEnvelope } from '../../protocol';
 import { messageDeleted, messageEdited, messageNew } from './fan-out/messages';
-import { changesAfter, type MessageRow } from './messages';
-import { CONNECTION_TTL_SECONDS } from './connections';
+import { CONNECTION_TTL_SECONDS, type MessageRow, type MessageStore, type SessionRow, type SessionStore } from './ports';
+
+export type { SessionRow } from './ports';
 
 /**
  * How long a recovery session outlives the CONNECT that created or renewed
@@ -35,29 +35,13 @@ export const MAX_REPLAY_EVENTS = 500;
 /** Partition keys of session rows: never a connection id (API Gateway's ids have no `#`). */
 export const SESSION_KEY_PREFIX = 'session#';
 
-/**
- * A recovery session row. The user is in `sessionUserId`, not `userId`, so
- * session rows stay out of the Connections byUser index (the Memberships
- * fan-out would otherwise take them for live connections).
- */
-export interface SessionRow {
-  connectionId: string;
-  sessionUserId: string;
-  /** Epoch s (TTL). */
-  expiresAt: number;
-}
-
 export interface RecoveryDeps {
-  documentClient: DynamoDBDocumentClient;
-  connectionsTable: string;
-  messagesTable: string;
+  sessions: SessionStore;
+  messages: Pick<MessageStore, 'changesAfter'>;
 }
 
 /**
  * Records (or renews) a recovery session for a user.
- *
- * @example
- * await saveSession(deps, pid, 'alice', Date.now());
  */
 export async function saveSession(deps: RecoveryDeps, pid: string, userId: string, nowMs: number): Promise<void> {
   const row: SessionRow = {
@@ -65,7 +49,7 @@ export async function saveSession(deps: RecoveryDeps, pid: string, userId: strin
     sessionUserId: userId,
     expiresAt: Math.floor(nowMs / 1000) + SESSION_TTL_SECONDS,
   };
-  await deps.documentClient.send(new PutCommand({ TableName: deps.connectionsTable, Item: row }));
+  await deps.sessions.put(row);
 }
 
 /**
@@ -73,10 +57,7 @@ export async function saveSession(deps: RecoveryDeps, pid: string, userId: strin
  * expired one (TTL deletes lag) or an unknown one is not.
  */
 export async function isSessionOf(deps: RecoveryDeps, pid: string, userId: string, nowMs: number): Promise<boolean> {
-  const { Item } = await deps.documentClient.send(
-    new GetCommand({ TableName: deps.connectionsTable, Key: { connectionId: SESSION_KEY_PREFIX + pid } }),
-  );
-  const row = Item as Partial<SessionRow> | undefined;
+  const row = await deps.sessions.get(SESSION_KEY_PREFIX + pid);
   return row?.sessionUserId === userId && typeof row.expiresAt === 'number' && row.expiresAt > Math.floor(nowMs / 1000);
 }
 
@@ -99,9 +80,6 @@ export function missedEventsOf(row: MessageRow, offset: string): EventEnvelope[]
  * The `message:*` events of `chatIds` after `offset`, merged in offset
  * (change id) order, or undefined when there are more than `limit` (the
  * session is then not recovered). One Query page per chat in the common case.
- *
- * @example
- * const events = await missedEvents(deps, ['c1', 'c2'], '01JH3Q7Z8W9X0YZABCDEFGHJKM');
  */
 export async function missedEvents(
   deps: RecoveryDeps,
@@ -113,7 +91,7 @@ export async function missedEvents(
   for (const chatId of chatIds) {
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await changesAfter(deps, chatId, offset, limit + 1, startKey);
+      const page = await deps.messages.changesAfter(chatId, offset, limit + 1, startKey);
       for (const row of page.rows) events.push(...missedEventsOf(row, offset));
       if (events.length > limit) return undefined;
       startKey = page.lastKey;

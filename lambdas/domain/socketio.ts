@@ -8,7 +8,6 @@
  * response; several frames that must arrive in order (`40` then a recovery
  * replay) are posted one by one.
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ChatError, TooManyConnectionsError, UnauthorizedError } from '../commons/errors';
 import { randomId } from '../commons/ids';
 import { logger } from '../commons/logger';
@@ -23,8 +22,7 @@ import {
   type SessionDecision,
 } from '../socketio/protocol-session';
 import { handleFrame, runAction, type ActionDeps } from './actions';
-import type { TokenVerifier } from './auth';
-import type { ConnectionLink } from './connection-link';
+import type { ConnectionLink, TokenVerifier } from './ports';
 import {
   callerOf,
   ConnectionNotPendingError,
@@ -34,13 +32,12 @@ import {
   type OpenConnectionDeps,
   type PendingConnectionRow,
 } from './connections';
-import { isSessionOf, missedEvents, saveSession } from './recovery';
+import { isSessionOf, missedEvents, saveSession, type RecoveryDeps } from './recovery';
 import { encodeEnvelope } from './wire';
 
-export interface SocketIoDeps extends OpenConnectionDeps {
+export interface SocketIoDeps extends OpenConnectionDeps, RecoveryDeps {
   /** The JSON protocol's action deps: events run through the same table. */
   actions: ActionDeps;
-  messagesTable: string;
   /** The verifier `$connect` uses for the JSON protocol. */
   verifyToken: TokenVerifier;
   link: ConnectionLink;
@@ -60,8 +57,8 @@ type AnyConnectionRow = ConnectionRow | PendingConnectionRow;
  * A frame that starts with `{` is a JSON-protocol frame (a Socket.IO frame
  * always starts with an Engine.IO type digit). Anything else is read in the
  * light of the connection's row: a Socket.IO connection gets Socket.IO's
- * behaviour, a JSON connection the JSON protocol's error frame, exactly as
- * before. The only frame decided without that read is the Socket.IO pong
+ * behaviour, a JSON connection the JSON protocol's error frame (the same
+ * one any unparseable JSON frame gets). The only frame decided without that read is the Socket.IO pong
  * `3` (a JSON client sending a bare `3` gets no error frame).
  *
  * @example
@@ -82,10 +79,7 @@ export async function handleIncomingFrame(
   };
   if (text?.startsWith('{')) return asJson();
 
-  const { Item } = await deps.documentClient.send(
-    new GetCommand({ TableName: deps.connectionsTable, Key: { connectionId }, ConsistentRead: true }),
-  );
-  const row = Item as AnyConnectionRow | undefined;
+  const row = await deps.connections.get(connectionId);
   if (row?.protocol !== 'socket.io') return asJson();
   return handleSocketIoFrame(deps, row, text);
 }

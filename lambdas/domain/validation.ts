@@ -5,7 +5,17 @@
  */
 import { BadRequestError, PayloadTooLargeError } from '../commons/errors';
 import { MAX_CONTENT_LENGTH } from '../../protocol';
-import { isValidUserId } from './auth';
+
+/**
+ * User ids become parts of DynamoDB keys (`user:{id}`, `idem#{id}#…`), so
+ * they are limited to a charset without the separators `:` and `#`.
+ */
+export const USER_ID_PATTERN = /^[A-Za-z0-9_.@+-]{1,128}$/;
+
+/** True when the value is acceptable as a user id. */
+export function isValidUserId(value: unknown): value is string {
+  return typeof value === 'string' && USER_ID_PATTERN.test(value);
+}
 
 /** Message ids are ULIDs (see commons/ids.ts); markers ('idem#…') never match. */
 export const MESSAGE_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;

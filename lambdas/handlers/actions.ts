@@ -5,46 +5,72 @@
  * `$default`). The route response carries the ack, the error frame or the
  * Socket.IO reply; the status is always 200 so the socket stays open.
  */
-import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway';
+import type { WebSocketRouteEvent, WebSocketResult } from '../adapters/api-gateway/events';
 import { createDocumentClient, createManagementClient } from '../commons/clients';
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
-import type { ActionDeps, FrameReply } from '../domain/actions';
-import { ManagementApiBroadcaster } from '../domain/broadcaster';
+import type { ActionDeps } from '../domain/actions';
+import { ManagementApiBroadcaster } from '../adapters/api-gateway/broadcaster';
+import { deleteConnection, deleteConnectionReturningOld, getConnection, putConnection } from '../adapters/dynamodb/connection-store';
+import {
+  chatIdsOfMember,
+  clearTyping,
+  countMessage,
+  getMembership,
+  markTyping,
+  reopenWindow,
+} from '../adapters/dynamodb/membership-store';
+import { createMessageStore } from '../adapters/dynamodb/message-store';
+import { createPresenceStore } from '../adapters/dynamodb/presence-store';
+import { deleteRoomRows, hasRoomRow, putRoomRows, roomMembers } from '../adapters/dynamodb/room-store';
+import { createSessionStore } from '../adapters/dynamodb/session-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
-import { createConnectionLink } from '../domain/connection-link';
+import { createConnectionLink } from '../adapters/api-gateway/connection-link';
 import { createConnectionRemover, loadCaller } from '../domain/connections';
 import { createMessageService } from '../domain/messages';
 import { handleIncomingFrame, type SocketIoDeps } from '../domain/socketio';
 
 const documentClient = createDocumentClient();
 const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable');
-const removeConnection = createConnectionRemover({ documentClient, ...tables });
+const connectionRows = { documentClient, connectionsTable: tables.connectionsTable };
+const roomRows = { documentClient, roomsTable: tables.roomsTable };
+const membershipRows = { documentClient, membershipsTable: tables.membershipsTable };
+// Only the operations the actions perform (not the chat administration, not the fan-out's joins).
+const stores = {
+  connections: {
+    get: getConnection(connectionRows),
+    put: putConnection(connectionRows),
+    delete: deleteConnection(connectionRows),
+    deleteReturningOld: deleteConnectionReturningOld(connectionRows),
+  },
+  sessions: createSessionStore(connectionRows),
+  rooms: { has: hasRoomRow(roomRows), members: roomMembers(roomRows), putAll: putRoomRows(roomRows), deleteAll: deleteRoomRows(roomRows) },
+  presence: createPresenceStore({ documentClient, presenceTable: tables.presenceTable }),
+  memberships: {
+    get: getMembership(membershipRows),
+    countMessage: countMessage(membershipRows),
+    reopenWindow: reopenWindow(membershipRows),
+    markTyping: markTyping(membershipRows),
+    clearTyping: clearTyping(membershipRows),
+    chatIdsOfUser: chatIdsOfMember(membershipRows),
+  },
+  messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable }),
+};
+const removeConnection = createConnectionRemover(stores);
 const managementClient = createManagementClient(requireEnv(ENV.callbackUrl));
-const broadcaster = new ManagementApiBroadcaster({
-  documentClient,
-  managementClient,
-  roomsTable: tables.roomsTable,
-  removeConnection,
-});
+const broadcaster = new ManagementApiBroadcaster({ managementClient, rooms: stores.rooms, removeConnection });
 const deps: ActionDeps = {
-  typing: { documentClient, roomsTable: tables.roomsTable, membershipsTable: tables.membershipsTable, broadcaster },
-  messages: createMessageService({ documentClient, ...tables }),
-  loadCaller: (connectionId) => loadCaller({ documentClient, connectionsTable: tables.connectionsTable }, connectionId),
+  typing: { rooms: stores.rooms, memberships: stores.memberships, broadcaster },
+  messages: createMessageService(stores),
+  loadCaller: (connectionId) => loadCaller(stores, connectionId),
 };
 const socketIoDeps: SocketIoDeps = {
-  documentClient,
-  ...tables,
+  ...stores,
   actions: deps,
   verifyToken: createTokenVerifierFromEnv(),
   link: createConnectionLink({ managementClient, removeConnection }),
 };
 
-/** The route response: the reply as the body, or no body for an ack-less success. */
-export function toResult(reply: FrameReply): WebSocketResult {
-  return reply === undefined ? { statusCode: 200 } : { statusCode: 200, body: JSON.stringify(reply) };
-}
-
-export const handler = async (event: WebSocketEvent): Promise<WebSocketResult> => {
+export const handler = async (event: WebSocketRouteEvent): Promise<WebSocketResult> => {
   // A binary frame (base64-encoded) is neither protocol's text: an error frame (JSON) or a close (Socket.IO).
   const body = await handleIncomingFrame(socketIoDeps, event.requestContext.connectionId, event.body, event.isBase64Encoded === true);
   return body === undefined ? { statusCode: 200 } : { statusCode: 200, body };

@@ -9,25 +9,48 @@
  * its CONNECT packet: its connection is recorded as pending, and the
  * fan-out sends the Engine.IO open packet once the connection exists.
  */
-import { acceptedResult, isOriginAllowed, parseConnectRequest } from '../adapters/connect-request';
-import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway';
+import { acceptedResult, isOriginAllowed, parseConnectRequest } from '../adapters/api-gateway/connect-request';
+import type { WebSocketRouteEvent, WebSocketResult } from '../adapters/api-gateway/events';
+import {
+  deleteConnection,
+  deleteConnectionReturningOld,
+  getConnection,
+  putConnection,
+  putPendingConnection,
+} from '../adapters/dynamodb/connection-store';
+import { chatIdsOfMember } from '../adapters/dynamodb/membership-store';
+import { createPresenceStore } from '../adapters/dynamodb/presence-store';
+import { deleteRoomRows, putRoomRows } from '../adapters/dynamodb/room-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createDocumentClient } from '../commons/clients';
 import { ENV, optionalEnv, requireTableNames } from '../commons/env';
 import { ChatError, TooManyConnectionsError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { JSON_SUBPROTOCOL } from '../../protocol';
-import { openConnection, recordPendingConnection, type OpenConnectionDeps } from '../domain/connections';
-import { socketIoHandshakeOf } from '../adapters/connect-request';
+import { openConnection, recordPendingConnection } from '../domain/connections';
+import { socketIoHandshakeOf } from '../adapters/api-gateway/connect-request';
 
-const deps: OpenConnectionDeps = {
-  documentClient: createDocumentClient(),
-  ...requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'presenceTable'),
+const documentClient = createDocumentClient();
+const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'presenceTable');
+const connectionRows = { documentClient, connectionsTable: tables.connectionsTable };
+const roomRows = { documentClient, roomsTable: tables.roomsTable };
+// Only the operations $connect performs, so the bundle carries no other.
+const deps = {
+  connections: {
+    get: getConnection(connectionRows),
+    put: putConnection(connectionRows),
+    putPending: putPendingConnection(connectionRows),
+    delete: deleteConnection(connectionRows),
+    deleteReturningOld: deleteConnectionReturningOld(connectionRows),
+  },
+  rooms: { putAll: putRoomRows(roomRows), deleteAll: deleteRoomRows(roomRows) },
+  presence: createPresenceStore({ documentClient, presenceTable: tables.presenceTable }),
+  memberships: { chatIdsOfUser: chatIdsOfMember({ documentClient, membershipsTable: tables.membershipsTable }) },
 };
 const verifyToken = createTokenVerifierFromEnv();
 const frontendUrl = optionalEnv(ENV.frontendUrl);
 
-export const handler = async (event: WebSocketEvent): Promise<WebSocketResult> => {
+export const handler = async (event: WebSocketRouteEvent): Promise<WebSocketResult> => {
   const request = parseConnectRequest(event);
   if (!isOriginAllowed(request.origin, frontendUrl)) {
     logger.warn('connect refused: origin not allowed', { origin: request.origin });

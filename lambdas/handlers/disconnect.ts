@@ -3,18 +3,30 @@
  * row, room rows and presence entry. Idempotent; a connection already
  * removed (by a GoneException in the fan-out, or TTL) is a no-op.
  */
-import type { WebSocketEvent, WebSocketResult } from '../adapters/api-gateway';
+import type { WebSocketRouteEvent, WebSocketResult } from '../adapters/api-gateway/events';
+import { deleteConnection, deleteConnectionReturningOld, getConnection } from '../adapters/dynamodb/connection-store';
+import { leavePresence } from '../adapters/dynamodb/presence-store';
+import { deleteRoomRows } from '../adapters/dynamodb/room-store';
 import { createDocumentClient } from '../commons/clients';
 import { requireTableNames } from '../commons/env';
 import { logger } from '../commons/logger';
 import { createConnectionRemover } from '../domain/connections';
 
+const documentClient = createDocumentClient();
+const tables = requireTableNames('connectionsTable', 'roomsTable', 'presenceTable');
+const connectionRows = { documentClient, connectionsTable: tables.connectionsTable };
+// Only the operations removing a connection performs, so the bundle carries no other.
 const removeConnection = createConnectionRemover({
-  documentClient: createDocumentClient(),
-  ...requireTableNames('connectionsTable', 'roomsTable', 'presenceTable'),
+  connections: {
+    get: getConnection(connectionRows),
+    delete: deleteConnection(connectionRows),
+    deleteReturningOld: deleteConnectionReturningOld(connectionRows),
+  },
+  rooms: { deleteAll: deleteRoomRows({ documentClient, roomsTable: tables.roomsTable }) },
+  presence: { removeConnection: leavePresence({ documentClient, presenceTable: tables.presenceTable }) },
 });
 
-export const handler = async (event: WebSocketEvent): Promise<WebSocketResult> => {
+export const handler = async (event: WebSocketRouteEvent): Promise<WebSocketResult> => {
   const { connectionId } = event.requestContext;
   try {
     await removeConnection(connectionId);

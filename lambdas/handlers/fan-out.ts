@@ -5,30 +5,51 @@
  * once per execution environment, at module load.
  */
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import {
+  addRoomToConnection,
+  connectionsOfUser,
+  deleteConnection,
+  deleteConnectionReturningOld,
+  getConnection,
+  removeRoomFromConnection,
+} from '../adapters/dynamodb/connection-store';
+import { chatIdsOfMember } from '../adapters/dynamodb/membership-store';
+import { leavePresence } from '../adapters/dynamodb/presence-store';
+import { deleteRoomRow, deleteRoomRows, putRoomRow, roomMembers } from '../adapters/dynamodb/room-store';
 import { createDocumentClient, createManagementClient } from '../commons/clients';
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
 import { logger } from '../commons/logger';
-import { ManagementApiBroadcaster } from '../domain/broadcaster';
-import { createConnectionLink } from '../domain/connection-link';
+import { ManagementApiBroadcaster } from '../adapters/api-gateway/broadcaster';
+import { createConnectionLink } from '../adapters/api-gateway/connection-link';
 import { createConnectionRemover } from '../domain/connections';
-import { processStreamBatch, type FanOutDeps } from '../domain/fan-out';
+import { processStreamBatch, type FanOutDeps } from '../domain/fan-out/stream-batch';
 import { createOpenPacketSender } from '../domain/heartbeat';
 import { resolveHeartbeatConfig } from '../system/heartbeat';
 
 const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable');
 const documentClient = createDocumentClient();
 const managementClient = createManagementClient(requireEnv(ENV.callbackUrl));
-const removeConnection = createConnectionRemover({ documentClient, ...tables });
+const connectionRows = { documentClient, connectionsTable: tables.connectionsTable };
+const roomRows = { documentClient, roomsTable: tables.roomsTable };
+// Only the operations the fan-out performs, so the bundle carries no other.
+const connections = {
+  get: getConnection(connectionRows),
+  delete: deleteConnection(connectionRows),
+  deleteReturningOld: deleteConnectionReturningOld(connectionRows),
+  ofUser: connectionsOfUser(connectionRows),
+  addRoom: addRoomToConnection(connectionRows),
+  removeRoom: removeRoomFromConnection(connectionRows),
+};
+const rooms = { members: roomMembers(roomRows), put: putRoomRow(roomRows), delete: deleteRoomRow(roomRows), deleteAll: deleteRoomRows(roomRows) };
+const presence = { removeConnection: leavePresence({ documentClient, presenceTable: tables.presenceTable }) };
+const removeConnection = createConnectionRemover({ connections, rooms, presence });
 
 const deps: FanOutDeps = {
   ...tables,
-  documentClient,
-  broadcaster: new ManagementApiBroadcaster({
-    documentClient,
-    managementClient,
-    roomsTable: tables.roomsTable,
-    removeConnection,
-  }),
+  connections,
+  rooms,
+  memberships: { chatIdsOfUser: chatIdsOfMember({ documentClient, membershipsTable: tables.membershipsTable }) },
+  broadcaster: new ManagementApiBroadcaster({ managementClient, rooms, removeConnection }),
   openSocketIo: createOpenPacketSender({
     link: createConnectionLink({ managementClient, removeConnection }),
     heartbeat: resolveHeartbeatConfig(),
@@ -38,10 +59,6 @@ const deps: FanOutDeps = {
 
 /**
  * Lambda entry point for the stream event source mappings.
- *
- * @example
- * // Local poller, as Lambda would call it:
- * const { batchItemFailures } = await handler({ Records: records }, context);
  */
 export const handler = async (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> => {
   if (context !== undefined) logger.addContext(context);

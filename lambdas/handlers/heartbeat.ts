@@ -4,21 +4,33 @@
  * Pings every open Socket.IO connection and drops the ones that never sent
  * their CONNECT. A thin adapter over sweepSocketIoConnections.
  */
+import { deleteConnection, deleteConnectionReturningOld, getConnection } from '../adapters/dynamodb/connection-store';
+import { leavePresence } from '../adapters/dynamodb/presence-store';
+import { deleteRoomRows } from '../adapters/dynamodb/room-store';
+import { createSweepStore } from '../adapters/dynamodb/sweep-store';
 import { createDocumentClient, createManagementClient } from '../commons/clients';
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
-import { createConnectionLink } from '../domain/connection-link';
+import { createConnectionLink } from '../adapters/api-gateway/connection-link';
 import { createConnectionRemover } from '../domain/connections';
 import { sweepSocketIoConnections, type SweepDeps, type SweepResult } from '../domain/heartbeat';
 import { resolveHeartbeatConfig } from '../system/heartbeat';
 
 const documentClient = createDocumentClient();
 const tables = requireTableNames('connectionsTable', 'roomsTable', 'presenceTable');
+const connectionRows = { documentClient, connectionsTable: tables.connectionsTable };
 const deps: SweepDeps = {
-  documentClient,
-  connectionsTable: tables.connectionsTable,
+  sweep: createSweepStore(connectionRows),
   link: createConnectionLink({
     managementClient: createManagementClient(requireEnv(ENV.callbackUrl)),
-    removeConnection: createConnectionRemover({ documentClient, ...tables }),
+    removeConnection: createConnectionRemover({
+      connections: {
+        get: getConnection(connectionRows),
+        delete: deleteConnection(connectionRows),
+        deleteReturningOld: deleteConnectionReturningOld(connectionRows),
+      },
+      rooms: { deleteAll: deleteRoomRows({ documentClient, roomsTable: tables.roomsTable }) },
+      presence: { removeConnection: leavePresence({ documentClient, presenceTable: tables.presenceTable }) },
+    }),
   }),
   ping: resolveHeartbeatConfig().mode === 'scheduled-ping',
 };

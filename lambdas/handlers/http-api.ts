@@ -6,12 +6,25 @@
  * are `{"error": {code, message}}` with the status their class carries.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import {
+  countMessage,
+  countParticipants,
+  deleteMembership,
+  getMembership,
+  membershipsOfUser,
+  participantsOf,
+  putMembershipIfAbsent,
+  putMemberships,
+  reopenWindow,
+} from '../adapters/dynamodb/membership-store';
+import { createMessageStore } from '../adapters/dynamodb/message-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createDocumentClient } from '../commons/clients';
 import { requireTableNames } from '../commons/env';
 import { BadRequestError, ChatError, NotFoundError, RateLimitedError, toClientError, UnauthorizedError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { actions } from '../domain/actions';
+import { bearerToken } from '../adapters/api-gateway/http-headers';
 import { createChatService, type ChatService } from '../domain/chats';
 import { createMessageService, MAX_PAGE_SIZE, type MessageService } from '../domain/messages';
 import { chatIdOf, expectFields, isPlainObject, messageIdOf, titleOf, userIdOf } from '../domain/validation';
@@ -100,11 +113,6 @@ export const routes: { readonly [K in HttpRouteKey]: RouteHandler } = {
   },
 };
 
-/** The token of an `Authorization: Bearer <jwt>` header (payload 2.0 lowercases header names). */
-export function bearerToken(headers: APIGatewayProxyEventV2['headers'] | undefined): string | undefined {
-  return /^Bearer\s+(\S+)\s*$/i.exec(headers?.authorization ?? '')?.[1];
-}
-
 function parseBody(event: APIGatewayProxyEventV2): unknown {
   if (event.body === undefined || event.body === '') return undefined;
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
@@ -155,9 +163,22 @@ export async function routeHttpRequest(deps: HttpApiDeps, event: APIGatewayProxy
 
 const documentClient = createDocumentClient();
 const tables = requireTableNames('membershipsTable', 'messagesTable');
+const membershipRows = { documentClient, membershipsTable: tables.membershipsTable };
+// Only the operations the HTTP API performs (not typing, not the connection-time chat list).
+const memberships = {
+  get: getMembership(membershipRows),
+  countMessage: countMessage(membershipRows),
+  reopenWindow: reopenWindow(membershipRows),
+  rowsOfUser: membershipsOfUser(membershipRows),
+  participantsOf: participantsOf(membershipRows),
+  countParticipants: countParticipants(membershipRows),
+  putAll: putMemberships(membershipRows),
+  putIfAbsent: putMembershipIfAbsent(membershipRows),
+  delete: deleteMembership(membershipRows),
+};
 const deps: HttpApiDeps = {
-  chats: createChatService({ documentClient, membershipsTable: tables.membershipsTable }),
-  messages: createMessageService({ documentClient, ...tables }),
+  chats: createChatService({ memberships }),
+  messages: createMessageService({ messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable }), memberships }),
   verifyToken: createTokenVerifierFromEnv(),
 };
 

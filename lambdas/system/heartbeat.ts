@@ -21,7 +21,7 @@
  * Cost per 10,000 connections open all month (30 days), with the prices of
  * reference/limits.md ($1/M messages, $0.25/M connection-minutes, Lambda
  * $0.20/M requests, DynamoDB $0.625/M WRU, $0.125/M RRU). Computed by
- * `estimateHeartbeatCost` (heartbeat-cost.ts); details in
+ * `estimateHeartbeatCost` (bench/heartbeat-cost.ts); details in
  * docs/socketio-heartbeat.md. Lambda duration is not included.
  *
  *   both modes: connection-minutes      432 M minutes          $108.00

@@ -16,8 +16,13 @@ import { handleUpgrade } from './upgrade';
 
 export type { RouteHandlers } from './state';
 
-/** API Gateway's largest client frame (a message over it closes with 1009). */
-export const MAX_FRAME_BYTES = 131_072;
+/**
+ * API Gateway's largest WebSocket message payload, 128 KiB ("Message payload
+ * size" in the API Gateway WebSocket quotas; a message may arrive in frames
+ * of up to 32 KB each). `ws` applies maxPayload to whole messages, and a
+ * larger one closes the connection with 1009, as API Gateway does.
+ */
+export const MAX_MESSAGE_BYTES = 131_072;
 
 export interface GatewayOptions {
   /** Route key → handler; replace later with setRoutes(). @default {} */
@@ -86,7 +91,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const acceptedProtocols = new WeakMap<object, string>();
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: MAX_FRAME_BYTES,
+    maxPayload: MAX_MESSAGE_BYTES,
     // Echo a subprotocol only when $connect returned one (ws would otherwise pick the first offered).
     handleProtocols: (_offered, req) => acceptedProtocols.get(req) ?? false,
   });

@@ -5,7 +5,7 @@
  * Every field can be overridden; defaults are harmless and realistic.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { WebSocketEvent } from '../../lambdas/adapters/api-gateway';
+import type { WebSocketRouteEvent } from '../../lambdas/adapters/api-gateway/events';
 import { httpRoutes } from '../../lambdas/system/topology';
 import { compileRoute, matchRoute } from '../../local/http-api';
 
@@ -32,12 +32,12 @@ let requestCounter = 0;
  * @example
  * const event = createWsEvent({ routeKey: 'message:send', body: { action: 'message:send', data: { chatId: 'c1', content: 'hi' } } });
  */
-export function createWsEvent(options: WsEventOptions = {}): WebSocketEvent {
+export function createWsEvent(options: WsEventOptions = {}): WebSocketRouteEvent {
   const routeKey = options.routeKey ?? '$default';
   const eventType = options.eventType ?? (routeKey === '$connect' ? 'CONNECT' : routeKey === '$disconnect' ? 'DISCONNECT' : 'MESSAGE');
   const connectedAt = options.connectedAt ?? 1_764_204_000_000;
   const requestId = `req-${++requestCounter}`;
-  const event: WebSocketEvent = {
+  const event: WebSocketRouteEvent = {
     requestContext: {
       routeKey,
       eventType,
@@ -72,7 +72,7 @@ export function createWsEvent(options: WsEventOptions = {}): WebSocketEvent {
 }
 
 /** A `$connect` event; headers default to those of a browser upgrade request. */
-export function createConnectEvent(options: Omit<WsEventOptions, 'routeKey' | 'eventType' | 'body'> = {}): WebSocketEvent {
+export function createConnectEvent(options: Omit<WsEventOptions, 'routeKey' | 'eventType' | 'body'> = {}): WebSocketRouteEvent {
   return createWsEvent({
     ...options,
     routeKey: '$connect',
@@ -86,7 +86,7 @@ export function createConnectEvent(options: Omit<WsEventOptions, 'routeKey' | 'e
 }
 
 /** A `$disconnect` event. */
-export function createDisconnectEvent(options: Omit<WsEventOptions, 'routeKey' | 'eventType'> = {}): WebSocketEvent {
+export function createDisconnectEvent(options: Omit<WsEventOptions, 'routeKey' | 'eventType'> = {}): WebSocketRouteEvent {
   return createWsEvent({ ...options, routeKey: '$disconnect' });
 }
 
@@ -94,7 +94,7 @@ export function createDisconnectEvent(options: Omit<WsEventOptions, 'routeKey' |
  * A message event for a client frame; the route key is the frame's action
  * when it is a string (as route selection would pick it), else `$default`.
  */
-export function createActionEvent(frame: unknown, options: Omit<WsEventOptions, 'body'> = {}): WebSocketEvent {
+export function createActionEvent(frame: unknown, options: Omit<WsEventOptions, 'body'> = {}): WebSocketRouteEvent {
   const action = typeof frame === 'object' && frame !== null ? (frame as { action?: unknown }).action : undefined;
   return createWsEvent({ routeKey: typeof action === 'string' ? action : '$default', ...options, body: frame });
 }

@@ -3,17 +3,15 @@
  * participant added or removed while connected starts or stops receiving the
  * chat's events without reconnecting.
  */
-import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { queryAll } from '../../adapters/dynamodb';
 import type { WireProtocol } from '../../../protocol';
 import { roomOf } from '../../system/schema';
+import type { ConnectionStore, RoomStore } from '../ports';
 import { imageOf, isServiceChange, MalformedRecordError, requireString } from './records';
 
 export interface MembershipFanOutDeps {
-  documentClient: DynamoDBDocumentClient;
-  connectionsTable: string;
-  roomsTable: string;
+  connections: Pick<ConnectionStore, 'ofUser' | 'addRoom' | 'removeRoom'>;
+  rooms: Pick<RoomStore, 'put' | 'delete'>;
 }
 
 interface LiveConnection {
@@ -25,9 +23,6 @@ interface LiveConnection {
 /** What a membership change does to the user's live connections. */
 export type MembershipChange = { kind: 'join' | 'leave'; chatId: string; userId: string };
 
-function isConditionalCheckFailed(err: unknown): boolean {
-  return err instanceof Error && err.name === 'ConditionalCheckFailedException';
-}
 
 /**
  * The room change a Memberships record means: INSERT joins, REMOVE leaves,
@@ -49,13 +44,7 @@ export function membershipChangeOf(record: DynamoDBRecord): MembershipChange | u
 
 /** The user's connections that have not expired (Connections GSI byUser, every page). */
 async function liveConnectionsOf(deps: MembershipFanOutDeps, userId: string): Promise<LiveConnection[]> {
-  const rows = await queryAll<Partial<LiveConnection>>(deps.documentClient, {
-    TableName: deps.connectionsTable,
-    IndexName: 'byUser',
-    KeyConditionExpression: 'userId = :userId',
-    ProjectionExpression: 'connectionId, protocol, expiresAt',
-    ExpressionAttributeValues: { ':userId': userId },
-  });
+  const rows = await deps.connections.ofUser(userId);
   const nowSeconds = Math.floor(Date.now() / 1000);
   return rows.flatMap((row) =>
     typeof row.connectionId === 'string' && typeof row.expiresAt === 'number' && row.expiresAt > nowSeconds
@@ -73,51 +62,14 @@ async function liveConnectionsOf(deps: MembershipFanOutDeps, userId: string): Pr
  * fails here and the room row is deleted again.
  */
 async function join(deps: MembershipFanOutDeps, room: string, userId: string, connection: LiveConnection): Promise<void> {
-  const { documentClient } = deps;
-  const key = { room, connectionId: connection.connectionId };
-  await documentClient.send(
-    new PutCommand({
-      TableName: deps.roomsTable,
-      Item: { ...key, userId, protocol: connection.protocol, expiresAt: connection.expiresAt },
-    }),
-  );
-  try {
-    await documentClient.send(
-      new UpdateCommand({
-        TableName: deps.connectionsTable,
-        Key: { connectionId: connection.connectionId },
-        UpdateExpression: 'ADD #rooms :room',
-        ConditionExpression: 'attribute_exists(connectionId)',
-        ExpressionAttributeNames: { '#rooms': 'rooms' },
-        ExpressionAttributeValues: { ':room': new Set([room]) },
-      }),
-    );
-  } catch (err) {
-    if (!isConditionalCheckFailed(err)) throw err;
-    await documentClient.send(new DeleteCommand({ TableName: deps.roomsTable, Key: key }));
-  }
+  const { connectionId } = connection;
+  await deps.rooms.put({ room, connectionId, userId, protocol: connection.protocol, expiresAt: connection.expiresAt });
+  if (!(await deps.connections.addRoom(connectionId, room))) await deps.rooms.delete(room, connectionId);
 }
 
 /** Removes one connection from a room; a connection already gone is fine. */
 async function leave(deps: MembershipFanOutDeps, room: string, connection: LiveConnection): Promise<void> {
-  const { documentClient } = deps;
-  await Promise.all([
-    documentClient.send(new DeleteCommand({ TableName: deps.roomsTable, Key: { room, connectionId: connection.connectionId } })),
-    documentClient
-      .send(
-        new UpdateCommand({
-          TableName: deps.connectionsTable,
-          Key: { connectionId: connection.connectionId },
-          UpdateExpression: 'DELETE #rooms :room',
-          ConditionExpression: 'attribute_exists(connectionId)',
-          ExpressionAttributeNames: { '#rooms': 'rooms' },
-          ExpressionAttributeValues: { ':room': new Set([room]) },
-        }),
-      )
-      .catch((err: unknown) => {
-        if (!isConditionalCheckFailed(err)) throw err;
-      }),
-  ]);
+  await Promise.all([deps.rooms.delete(room, connection.connectionId), deps.connections.removeRoom(connection.connectionId, room)]);
 }
 
 /**
@@ -125,9 +77,6 @@ async function leave(deps: MembershipFanOutDeps, room: string, connection: LiveC
  * a `chat:{chatId}` room row per connection (userId, protocol and expiresAt
  * copied from the connection) and adds the room to its `rooms` set; REMOVE
  * deletes them. Idempotent, so a redelivered record is harmless.
- *
- * @example
- * await fanOutMembership(deps, record);
  */
 export async function fanOutMembership(deps: MembershipFanOutDeps, record: DynamoDBRecord): Promise<void> {
   const change = membershipChangeOf(record);

@@ -2,22 +2,18 @@
  * Presence stream → `user:online` / `user:offline` for the users who share
  * a chat with the user, and only them.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { randomId } from '../../commons/ids';
 import type { EventEnvelope } from '../../../protocol';
 import { roomOf } from '../../system/schema';
-import { listRoomMembers } from '../broadcaster';
-import { chatIdsOfUser } from '../connections';
-import type { BroadcastResult, RoomBroadcaster, RoomMember } from '../ports';
-import { mapWithConcurrency } from './concurrency';
+import type { BroadcastResult, MembershipStore, RoomBroadcaster, RoomMember, RoomStore } from '../ports';
+import { mapWithConcurrency } from '../../commons/concurrency';
 import { imageOf, requireString, toIsoTime, type Image } from './records';
 
 export interface PresenceFanOutDeps {
-  documentClient: DynamoDBDocumentClient;
+  memberships: Pick<MembershipStore, 'chatIdsOfUser'>;
+  rooms: Pick<RoomStore, 'members'>;
   broadcaster: RoomBroadcaster;
-  membershipsTable: string;
-  roomsTable: string;
 }
 
 /** Room Queries in flight at once while collecting a user's co-members. */
@@ -35,9 +31,6 @@ function connectionCount(image: Image | undefined): number {
  * from empty (or absent) to non-empty is `user:online`, from non-empty to
  * empty (or the row removed) is `user:offline`; anything else (a second tab
  * opening, 1→2) is no transition.
- *
- * @example
- * presenceTransitionOf(record); // 'user:online' | 'user:offline' | undefined
  */
 export function presenceTransitionOf(record: DynamoDBRecord): PresenceTransition | undefined {
   const before = connectionCount(imageOf(record.dynamodb?.OldImage));
@@ -56,9 +49,9 @@ export function presenceTransitionOf(record: DynamoDBRecord): PresenceTransition
  * chat of the user (all pages).
  */
 export async function coMemberConnections(deps: PresenceFanOutDeps, userId: string): Promise<RoomMember[]> {
-  const chatIds = await chatIdsOfUser(deps, userId);
+  const chatIds = await deps.memberships.chatIdsOfUser(userId);
   const rooms = await mapWithConcurrency([...new Set(chatIds)], ROOM_QUERY_CONCURRENCY, (chatId) =>
-    listRoomMembers(deps.documentClient, deps.roomsTable, roomOf.chat(chatId)),
+    deps.rooms.members(roomOf.chat(chatId)),
   );
   const recipients = new Map<string, RoomMember>();
   for (const member of rooms.flat()) {
@@ -69,9 +62,6 @@ export async function coMemberConnections(deps: PresenceFanOutDeps, userId: stri
 
 /**
  * Sends the presence event a Presence record means, if any.
- *
- * @example
- * const result = await fanOutPresence(deps, record); // undefined when 1→2 etc.
  */
 export async function fanOutPresence(deps: PresenceFanOutDeps, record: DynamoDBRecord): Promise<BroadcastResult | undefined> {
   const transition = presenceTransitionOf(record);

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  assertIsError,
   BadRequestError,
   ChatError,
   ConflictError,
@@ -57,34 +56,6 @@ describe('Class: ChatError', () => {
     // Assess
     expect(err.cause).toBe(cause);
   });
-});
-
-describe('Function: assertIsError', () => {
-  it('lets an Error through unchanged', () => {
-    // Prepare
-    const err = new TypeError('x');
-
-    // Act + Assess
-    expect(() => assertIsError(err)).not.toThrow();
-  });
-
-  it.each([['a string', 'boom'], ['an object', { message: 'boom' }], ['undefined', undefined], ['a number', 42]])(
-    'wraps %s in an Error that keeps it as the cause',
-    (_label, value) => {
-      // Act
-      let thrown: unknown;
-      try {
-        assertIsError(value);
-      } catch (err) {
-        thrown = err;
-      }
-
-      // Assess
-      expect(thrown).toBeInstanceOf(Error);
-      expect((thrown as Error).message).toBe(`Unexpected non-error thrown: ${String(value)}`);
-      expect((thrown as Error).cause).toBe(value);
-    },
-  );
 });
 
 describe('Function: toClientError', () => {

@@ -1,271 +1,77 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BadRequestError, ConflictError, ForbiddenError } from '../../../../lambdas/commons/errors';
-import { timeOfSortableId } from '../../../../lambdas/commons/ids';
 import { createChatService, MAX_PARTICIPANTS } from '../../../../lambdas/domain/chats';
+import { fakeMembershipStore } from '../../../helpers/fake-stores';
 
-const ddb = mockClient(DynamoDBDocumentClient);
-const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-const NOW = 1_764_204_000_000;
-const chats = createChatService({ documentClient, membershipsTable: 'Memberships', now: () => NOW });
-
-const aliceRow = { chatId: 'c1', userId: 'alice', title: 'Team', addedAt: '2025-11-27T00:00:00.000Z', addedBy: 'alice' };
-
-/** Every membership row written by the BatchWrite calls, in order. */
-function writtenRows(): Record<string, unknown>[] {
-  return ddb
-    .commandCalls(BatchWriteCommand)
-    .flatMap((call) => call.args[0].input.RequestItems?.Memberships ?? [])
-    .map((request) => request.PutRequest?.Item ?? {});
-}
+const NOW = Date.UTC(2025, 10, 27);
+const member = (chatId: string, userId: string) => ({ chatId, userId, title: 'Team', addedAt: '2025-11-27T00:00:00.000Z', addedBy: 'alice' });
 
 describe('Function: createChatService', () => {
-  afterEach(() => {
-    ddb.reset();
+  it('creates a chat with the caller in it once, whatever the list says', async () => {
+    // Prepare
+    const memberships = fakeMembershipStore();
+    const chats = createChatService({ memberships, now: () => NOW });
+
+    // Act
+    const chat = await chats.create('alice', { title: 'Team', participants: ['bob', 'alice', 'bob'] });
+
+    // Assess
+    expect(chat.participants).toEqual(['alice', 'bob']);
+    expect(await memberships.participantsOf(chat.chatId)).toEqual(['alice', 'bob']);
   });
 
-  describe('Method: create', () => {
-    it('writes one membership row per participant, the caller first, each carrying the title', async () => {
-      // Prepare
-      ddb.on(BatchWriteCommand).resolves({});
+  it('refuses a chat over the participant cap, writing nothing', async () => {
+    // Prepare
+    const memberships = fakeMembershipStore();
+    const chats = createChatService({ memberships, now: () => NOW });
+    const crowd = Array.from({ length: MAX_PARTICIPANTS }, (_, i) => `user${i}`);
 
-      // Act
-      const chat = await chats.create('alice', { title: 'Team', participants: ['bob', 'carol'] });
+    // Act
+    const attempt = chats.create('alice', { title: 'Crowd', participants: crowd });
 
-      // Assess
-      expect(chat).toEqual({ chatId: expect.any(String), title: 'Team', participants: ['alice', 'bob', 'carol'] });
-      expect(timeOfSortableId(chat.chatId)).toBe(NOW);
-      expect(writtenRows()).toEqual(
-        ['alice', 'bob', 'carol'].map((userId) => ({
-          chatId: chat.chatId,
-          userId,
-          title: 'Team',
-          addedAt: new Date(NOW).toISOString(),
-          addedBy: 'alice',
-        })),
-      );
-    });
-
-    it('includes the caller even when the participant list omits them', async () => {
-      // Prepare
-      ddb.on(BatchWriteCommand).resolves({});
-
-      // Act
-      const chat = await chats.create('alice', { title: '', participants: [] });
-
-      // Assess
-      expect(chat.participants).toEqual(['alice']);
-      expect(writtenRows().map((row) => row.userId)).toEqual(['alice']);
-    });
-
-    it('collapses duplicates, the caller listed again included', async () => {
-      // Prepare
-      ddb.on(BatchWriteCommand).resolves({});
-
-      // Act
-      const chat = await chats.create('alice', { title: 'T', participants: ['bob', 'alice', 'bob', 'carol', 'carol'] });
-
-      // Assess
-      expect(chat.participants).toEqual(['alice', 'bob', 'carol']);
-      expect(writtenRows()).toHaveLength(3);
-    });
-
-    it('accepts MAX_PARTICIPANTS in all, writing them in chunks of 25', async () => {
-      // Prepare
-      ddb.on(BatchWriteCommand).resolves({});
-      const others = Array.from({ length: MAX_PARTICIPANTS - 1 }, (_, i) => `u${i}`);
-
-      // Act
-      const chat = await chats.create('alice', { title: 'Big', participants: others });
-
-      // Assess
-      expect(chat.participants).toHaveLength(MAX_PARTICIPANTS);
-      expect(ddb).toReceiveCommandTimes(BatchWriteCommand, Math.ceil(MAX_PARTICIPANTS / 25));
-      expect(writtenRows()).toHaveLength(MAX_PARTICIPANTS);
-    });
-
-    it('refuses one participant over the cap, counting the caller, and writes nothing', async () => {
-      // Prepare
-      const others = Array.from({ length: MAX_PARTICIPANTS }, (_, i) => `u${i}`);
-
-      // Act
-      const attempt = chats.create('alice', { title: 'Too big', participants: others });
-
-      // Assess
-      await expect(attempt).rejects.toThrow(new BadRequestError(`A chat has at most ${MAX_PARTICIPANTS} participants`));
-      await expect(attempt).rejects.toBeInstanceOf(BadRequestError);
-      expect(ddb).toReceiveCommandTimes(BatchWriteCommand, 0);
-    });
-
-    it('counts the cap after collapsing duplicates', async () => {
-      // Prepare
-      ddb.on(BatchWriteCommand).resolves({});
-      const others = Array.from({ length: MAX_PARTICIPANTS - 1 }, (_, i) => `u${i}`);
-
-      // Act
-      const chat = await chats.create('alice', { title: 'T', participants: [...others, ...others, 'alice'] });
-
-      // Assess
-      expect(chat.participants).toHaveLength(MAX_PARTICIPANTS);
-    });
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(BadRequestError);
+    expect(memberships.rows.size).toBe(0);
   });
 
-  describe('Method: listForUser', () => {
-    it('lists every chat of the user (all pages) with each chat\'s participants', async () => {
-      // Prepare
-      ddb
-        .on(QueryCommand, { IndexName: 'byUser' })
-        .resolvesOnce({ Items: [{ ...aliceRow, chatId: 'c1', title: 'One' }], LastEvaluatedKey: { chatId: 'c1', userId: 'alice' } })
-        .resolvesOnce({ Items: [{ ...aliceRow, chatId: 'c2', title: 'Two' }] });
-      ddb.on(QueryCommand, { ExpressionAttributeValues: { ':chatId': 'c1' } }).resolves({ Items: [{ userId: 'alice' }, { userId: 'bob' }] });
-      ddb.on(QueryCommand, { ExpressionAttributeValues: { ':chatId': 'c2' } }).resolves({ Items: [{ userId: 'alice' }] });
+  it('refuses to add a participant to a full chat with CONFLICT', async () => {
+    // Prepare
+    const full = Array.from({ length: MAX_PARTICIPANTS }, (_, i) => member('c1', i === 0 ? 'alice' : `user${i}`));
+    const memberships = fakeMembershipStore(full);
+    const chats = createChatService({ memberships, now: () => NOW });
 
-      // Act
-      const list = await chats.listForUser('alice');
+    // Act
+    const attempt = chats.addParticipant('alice', 'c1', 'newcomer');
 
-      // Assess
-      expect(list).toEqual([
-        { chatId: 'c1', title: 'One', participants: ['alice', 'bob'] },
-        { chatId: 'c2', title: 'Two', participants: ['alice'] },
-      ]);
-      expect(ddb).toReceiveCommandWith(QueryCommand, {
-        TableName: 'Memberships',
-        IndexName: 'byUser',
-        ExpressionAttributeValues: { ':userId': 'alice' },
-      });
-    });
-
-    it('returns an empty list for a user in no chat', async () => {
-      // Prepare
-      ddb.on(QueryCommand).resolves({ Items: [] });
-
-      // Act
-      const list = await chats.listForUser('nobody');
-
-      // Assess
-      expect(list).toEqual([]);
-      expect(ddb).toReceiveCommandTimes(QueryCommand, 1);
-    });
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ConflictError);
+    expect(memberships.calls).not.toContain('putIfAbsent');
   });
 
-  describe('Method: addParticipant', () => {
-    it('adds the user with the chat\'s title, only if not already there', async () => {
-      // Prepare
-      ddb.on(GetCommand).resolves({ Item: aliceRow });
-      ddb.on(QueryCommand).resolves({ Count: 2 });
-      ddb.on(PutCommand).resolves({});
+  it('lets only participants add or remove participants', async () => {
+    // Prepare
+    const memberships = fakeMembershipStore([member('c1', 'alice')]);
+    const chats = createChatService({ memberships, now: () => NOW });
 
-      // Act
-      const result = await chats.addParticipant('alice', 'c1', 'dave');
+    // Act
+    const adding = chats.addParticipant('mallory', 'c1', 'mallory');
+    const removing = chats.removeParticipant('mallory', 'c1', 'alice');
 
-      // Assess
-      expect(result).toEqual({ chatId: 'c1', userId: 'dave' });
-      expect(ddb).toReceiveCommandWith(GetCommand, { TableName: 'Memberships', Key: { chatId: 'c1', userId: 'alice' }, ConsistentRead: true });
-      expect(ddb).toReceiveCommandWith(PutCommand, {
-        TableName: 'Memberships',
-        Item: { chatId: 'c1', userId: 'dave', title: 'Team', addedAt: new Date(NOW).toISOString(), addedBy: 'alice' },
-        ConditionExpression: 'attribute_not_exists(userId)',
-      });
-    });
-
-    it('refuses a caller who is not a participant, writing nothing', async () => {
-      // Prepare
-      ddb.on(GetCommand).resolves({});
-
-      // Act
-      const attempt = chats.addParticipant('mallory', 'c1', 'mallory');
-
-      // Assess
-      await expect(attempt).rejects.toBeInstanceOf(ForbiddenError);
-      expect(ddb).toReceiveCommandTimes(PutCommand, 0);
-    });
-
-    it('refuses to add past MAX_PARTICIPANTS with CONFLICT, writing nothing', async () => {
-      // Prepare
-      ddb.on(GetCommand).resolves({ Item: aliceRow });
-      ddb.on(QueryCommand).resolves({ Count: MAX_PARTICIPANTS });
-
-      // Act
-      const attempt = chats.addParticipant('alice', 'c1', 'dave');
-
-      // Assess
-      await expect(attempt).rejects.toBeInstanceOf(ConflictError);
-      expect(ddb).toReceiveCommandWith(QueryCommand, { ExpressionAttributeValues: { ':chatId': 'c1' }, Select: 'COUNT' });
-      expect(ddb).toReceiveCommandTimes(PutCommand, 0);
-    });
-
-    it('succeeds without a second write when the user is already a participant', async () => {
-      // Prepare
-      ddb.on(GetCommand).resolves({ Item: aliceRow });
-      ddb.on(QueryCommand).resolves({ Count: 2 });
-      ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
-
-      // Act
-      const result = await chats.addParticipant('alice', 'c1', 'bob');
-
-      // Assess
-      expect(result).toEqual({ chatId: 'c1', userId: 'bob' });
-      expect(ddb).toReceiveCommandTimes(PutCommand, 1);
-    });
-
-    it('lets any other write failure through', async () => {
-      // Prepare
-      ddb.on(GetCommand).resolves({ Item: aliceRow });
-      ddb.on(QueryCommand).resolves({ Count: 2 });
-      ddb.on(PutCommand).rejects(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }));
-
-      // Act + Assess
-      await expect(chats.addParticipant('alice', 'c1', 'bob')).rejects.toThrow('throttled');
-    });
+    // Assess
+    await expect(adding).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(removing).rejects.toBeInstanceOf(ForbiddenError);
+    expect([...memberships.rows.keys()]).toEqual(['c1\u0000alice']);
   });
 
-  describe('Method: removeParticipant', () => {
-    it('lets a participant remove another participant', async () => {
-      // Prepare
-      ddb.on(GetCommand).resolves({ Item: aliceRow });
-      ddb.on(DeleteCommand).resolves({});
+  it('lists a user\'s chats with their participants', async () => {
+    // Prepare
+    const memberships = fakeMembershipStore([member('c1', 'alice'), member('c1', 'bob'), member('c2', 'bob')]);
+    const chats = createChatService({ memberships, now: () => NOW });
 
-      // Act
-      await chats.removeParticipant('alice', 'c1', 'bob');
+    // Act
+    const list = await chats.listForUser('alice');
 
-      // Assess
-      expect(ddb).toReceiveCommandWith(DeleteCommand, { TableName: 'Memberships', Key: { chatId: 'c1', userId: 'bob' } });
-    });
-
-    it('lets a participant leave (remove themselves)', async () => {
-      // Prepare
-      ddb.on(GetCommand).resolves({ Item: aliceRow });
-      ddb.on(DeleteCommand).resolves({});
-
-      // Act
-      await chats.removeParticipant('alice', 'c1', 'alice');
-
-      // Assess
-      expect(ddb).toReceiveCommandWith(DeleteCommand, { Key: { chatId: 'c1', userId: 'alice' } });
-    });
-
-    it('refuses a caller who is not a participant, deleting nothing', async () => {
-      // Prepare
-      ddb.on(GetCommand).resolves({});
-
-      // Act
-      const attempt = chats.removeParticipant('mallory', 'c1', 'alice');
-
-      // Assess
-      await expect(attempt).rejects.toThrow(new ForbiddenError('Not a participant of this chat'));
-      expect(ddb).toReceiveCommandTimes(DeleteCommand, 0);
-    });
-
-    it('treats removing someone who is not in the chat as a plain delete (no error)', async () => {
-      // Prepare
-      ddb.on(GetCommand).resolves({ Item: aliceRow });
-      ddb.on(DeleteCommand).resolves({});
-
-      // Act + Assess
-      await expect(chats.removeParticipant('alice', 'c1', 'stranger')).resolves.toBeUndefined();
-      expect(ddb).toReceiveCommandTimes(DeleteCommand, 1);
-    });
+    // Assess
+    expect(list).toEqual([{ chatId: 'c1', title: 'Team', participants: ['alice', 'bob'] }]);
   });
 });

@@ -19,10 +19,12 @@ import {
   recordPendingConnection,
   TokenExpiredError,
 } from '../../../../lambdas/domain/connections';
+import { createDynamoStores } from '../../../helpers/dynamo-stores';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 const tables = { connectionsTable: 'Connections', roomsTable: 'Rooms', membershipsTable: 'Memberships', presenceTable: 'Presence' };
+const stores = createDynamoStores(documentClient, tables);
 const CONNECTED_AT = 1_764_204_000_000;
 
 describe('Function: openConnection', () => {
@@ -42,7 +44,7 @@ describe('Function: openConnection', () => {
     ddb.on(UpdateCommand).resolves({});
 
     // Act
-    const { rooms } = await openConnection({ documentClient, ...tables }, {
+    const { rooms } = await openConnection(stores, {
       connectionId: 'conn-1=',
       userId: 'alice',
       protocol: 'lettera.v1',
@@ -83,7 +85,7 @@ describe('Function: openConnection', () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { connectionIds: new Set(['a', 'b', 'conn-1=']), updatedAt: CONNECTED_AT } });
 
     // Act
-    await openConnection({ documentClient, ...tables, maxConnectionsPerUser: 3 }, { connectionId: 'conn-1=', userId: 'alice', protocol: 'lettera.v1', connectedAt: CONNECTED_AT });
+    await openConnection({ ...stores, maxConnectionsPerUser: 3 }, { connectionId: 'conn-1=', userId: 'alice', protocol: 'lettera.v1', connectedAt: CONNECTED_AT });
 
     // Assess
     expect(ddb).toReceiveCommandTimes(UpdateCommand, 1);
@@ -103,7 +105,7 @@ describe('Function: openConnection', () => {
     ddb.on(DeleteCommand).resolves({});
 
     // Act
-    const opening = openConnection({ documentClient, ...tables }, { connectionId: 'conn-1=', userId: 'alice', protocol: 'lettera.v1', connectedAt: CONNECTED_AT });
+    const opening = openConnection(stores, { connectionId: 'conn-1=', userId: 'alice', protocol: 'lettera.v1', connectedAt: CONNECTED_AT });
 
     // Assess
     await expect(opening).rejects.toBeInstanceOf(TooManyConnectionsError);
@@ -134,7 +136,7 @@ describe('Function: openConnection', () => {
     ddb.on(UpdateCommand).resolves({});
 
     // Act
-    await openConnection({ documentClient, ...tables }, { connectionId: 'conn-1=', userId: 'alice', protocol: 'lettera.v1', connectedAt: CONNECTED_AT });
+    await openConnection(stores, { connectionId: 'conn-1=', userId: 'alice', protocol: 'lettera.v1', connectedAt: CONNECTED_AT });
 
     // Assess
     expect(ddb).toReceiveCommandTimes(BatchWriteCommand, 2);
@@ -153,7 +155,7 @@ describe('Function: openConnection', () => {
     ddb.on(DeleteCommand).resolves({});
 
     // Act
-    const opening = openConnection({ documentClient, ...tables }, { connectionId: 'conn-1=', userId: 'alice', protocol: 'lettera.v1', connectedAt: CONNECTED_AT });
+    const opening = openConnection(stores, { connectionId: 'conn-1=', userId: 'alice', protocol: 'lettera.v1', connectedAt: CONNECTED_AT });
 
     // Assess
     await expect(opening).rejects.toThrow('throttled');
@@ -162,7 +164,7 @@ describe('Function: openConnection', () => {
 });
 
 describe('Function: createConnectionRemover', () => {
-  const remove = createConnectionRemover({ documentClient, ...tables });
+  const remove = createConnectionRemover(stores);
   afterEach(() => {
     ddb.reset();
   });
@@ -308,7 +310,7 @@ describe('Function: recordPendingConnection', () => {
     ddb.on(PutCommand).resolves({});
 
     // Act
-    await recordPendingConnection({ documentClient, connectionsTable: 'Connections' }, { connectionId: 'conn-1=', connectedAt: CONNECTED_AT });
+    await recordPendingConnection(stores, { connectionId: 'conn-1=', connectedAt: CONNECTED_AT });
 
     // Assess
     expect(ddb).toReceiveCommandWith(PutCommand, {
@@ -332,7 +334,7 @@ describe('Function: openConnection (Socket.IO CONNECT)', () => {
 
     // Act
     const { rooms } = await openConnection(
-      { documentClient, ...tables },
+      stores,
       { connectionId: 'conn-1=', userId: 'alice', protocol: 'socket.io', connectedAt: CONNECTED_AT, socketIo: { pid: 'p1' } },
     );
 
@@ -352,7 +354,7 @@ describe('Function: openConnection (Socket.IO CONNECT)', () => {
 
     // Act
     const opening = openConnection(
-      { documentClient, ...tables },
+      stores,
       { connectionId: 'conn-1=', userId: 'alice', protocol: 'socket.io', connectedAt: CONNECTED_AT, socketIo: { pid: 'p1' } },
     );
 
@@ -373,7 +375,7 @@ describe('Function: loadCaller', () => {
     ddb.on(GetCommand).resolves({ Item: { connectionId: 'conn-1=', userId: 'alice' } });
 
     // Act
-    const caller = await loadCaller({ documentClient, connectionsTable: 'Connections' }, 'conn-1=');
+    const caller = await loadCaller(stores, 'conn-1=');
 
     // Assess
     expect(caller.userId).toBe('alice');
@@ -390,7 +392,7 @@ describe('Function: loadCaller', () => {
     ddb.on(GetCommand).resolves({ Item: item });
 
     // Act + Assess
-    await expect(loadCaller({ documentClient, connectionsTable: 'Connections' }, 'conn-1=')).rejects.toBeInstanceOf(UnauthorizedError);
+    await expect(loadCaller(stores, 'conn-1=')).rejects.toBeInstanceOf(UnauthorizedError);
   });
 });
 
@@ -404,7 +406,7 @@ describe('Function: loadCaller (token expiry)', () => {
     ddb.on(GetCommand).resolves({ Item: { connectionId: 'conn-1=', userId: 'alice', tokenExpiresAt: 100 } });
 
     // Act
-    const loading = loadCaller({ documentClient, connectionsTable: 'Connections', now: () => 101_000 }, 'conn-1=');
+    const loading = loadCaller({ ...stores, now: () => 101_000 }, 'conn-1=');
 
     // Assess
     await expect(loading).rejects.toBeInstanceOf(TokenExpiredError);

@@ -3,14 +3,16 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createConnectionLink } from '../../../../lambdas/domain/connection-link';
+import { createConnectionLink } from '../../../../lambdas/adapters/api-gateway/connection-link';
 import { createOpenPacketSender, sweepSocketIoConnections } from '../../../../lambdas/domain/heartbeat';
 import type { ConnectionRemover } from '../../../../lambdas/domain/ports';
 import { SCHEDULED_PING_DEFAULTS } from '../../../../lambdas/system/heartbeat';
+import { createDynamoStores } from '../../../helpers/dynamo-stores';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const api = mockClient(ApiGatewayManagementApiClient);
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const stores = createDynamoStores(documentClient, { connectionsTable: 'Connections' });
 const managementClient = new ApiGatewayManagementApiClient({ endpoint: 'https://example.com/test', region: 'eu-west-1' });
 const NOW = 1_764_204_000_000;
 const gone = () => new GoneException({ message: 'gone', $metadata: {} });
@@ -56,7 +58,7 @@ describe('Function: sweepSocketIoConnections', () => {
     api.on(DeleteConnectionCommand).resolves({});
 
     // Act
-    const result = await sweepSocketIoConnections({ documentClient, connectionsTable: 'Connections', link, ping: true, now: () => NOW });
+    const result = await sweepSocketIoConnections({ ...stores, link, ping: true, now: () => NOW });
 
     // Assess
     expect(result).toEqual({ pinged: 1, gone: 1, timedOut: 1, failed: 0 });
@@ -81,7 +83,7 @@ describe('Function: sweepSocketIoConnections', () => {
     ddb.on(ScanCommand).resolves({ Items: [{ connectionId: 'open-1', state: 'open', userId: 'alice', connectedAt: NOW }] });
 
     // Act
-    const result = await sweepSocketIoConnections({ documentClient, connectionsTable: 'Connections', link, ping: false, now: () => NOW });
+    const result = await sweepSocketIoConnections({ ...stores, link, ping: false, now: () => NOW });
 
     // Assess
     expect(result.pinged).toBe(0);
@@ -96,7 +98,7 @@ describe('Function: sweepSocketIoConnections', () => {
     api.on(PostToConnectionCommand, { ConnectionId: 'b' }).resolves({});
 
     // Act
-    const result = await sweepSocketIoConnections({ documentClient, connectionsTable: 'Connections', link, ping: true, now: () => NOW });
+    const result = await sweepSocketIoConnections({ ...stores, link, ping: true, now: () => NOW });
 
     // Assess
     expect(result).toEqual({ pinged: 1, gone: 0, timedOut: 0, failed: 1 });

@@ -1,150 +1,101 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ForbiddenError, RateLimitedError } from '../../../../lambdas/commons/errors';
 import { admitMessage, requireParticipant } from '../../../../lambdas/domain/memberships';
+import { fakeMembershipStore } from '../../../helpers/fake-stores';
 
-const ddb = mockClient(DynamoDBDocumentClient);
-const deps = { documentClient: DynamoDBDocumentClient.from(new DynamoDBClient({})), membershipsTable: 'Memberships' };
+const NOW = 1_764_204_000_000;
+const ALICE = { chatId: 'c1', userId: 'alice', title: 'Team', addedAt: '2025-11-27T00:00:00.000Z', addedBy: 'bob' };
+const RATE = { limit: 3, windowMs: 10_000 };
 
 describe('Function: requireParticipant', () => {
-  afterEach(() => {
-    ddb.reset();
-  });
-
-  it('returns the caller\'s membership row, read strongly consistently', async () => {
+  it('returns the membership row of a participant', async () => {
     // Prepare
-    const row = { chatId: 'c1', userId: 'alice', title: 'Team', addedAt: '2025-11-27T00:00:00.000Z', addedBy: 'bob' };
-    ddb.on(GetCommand).resolves({ Item: row });
+    const store = fakeMembershipStore([ALICE]);
 
     // Act
-    const result = await requireParticipant(deps, 'c1', 'alice');
+    const row = await requireParticipant(store, 'c1', 'alice');
 
     // Assess
-    expect(result).toEqual(row);
-    expect(ddb).toReceiveCommandWith(GetCommand, {
-      TableName: 'Memberships',
-      Key: { chatId: 'c1', userId: 'alice' },
-      ConsistentRead: true,
-    });
+    expect(row).toEqual(ALICE);
   });
 
-  it('throws FORBIDDEN (403) when the caller has no row', async () => {
+  it('refuses someone who is not in the chat with FORBIDDEN', async () => {
     // Prepare
-    ddb.on(GetCommand).resolves({});
+    const store = fakeMembershipStore([ALICE]);
 
     // Act
-    const attempt = requireParticipant(deps, 'c1', 'mallory');
+    const attempt = requireParticipant(store, 'c1', 'mallory');
 
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(ForbiddenError);
-    await expect(attempt).rejects.toMatchObject({ code: 'FORBIDDEN', statusCode: 403, message: 'Not a participant of this chat' });
-  });
-
-  it('answers an unknown chat exactly like a chat the caller is not in', async () => {
-    // Prepare
-    ddb.on(GetCommand).resolves({});
-
-    // Act
-    const unknownChat = await requireParticipant(deps, 'no-such-chat', 'alice').catch((err: unknown) => err);
-    const notMember = await requireParticipant(deps, 'c1', 'alice').catch((err: unknown) => err);
-
-    // Assess
-    expect(unknownChat).toEqual(notMember);
-    expect((unknownChat as ForbiddenError).toJSON()).toEqual((notMember as ForbiddenError).toJSON());
-  });
-
-  it('lets a DynamoDB failure through rather than reading it as "not a participant"', async () => {
-    // Prepare
-    ddb.on(GetCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
-
-    // Act
-    const attempt = requireParticipant(deps, 'c1', 'alice');
-
-    // Assess
-    await expect(attempt).rejects.toThrow('throttled');
-    await expect(attempt).rejects.not.toBeInstanceOf(ForbiddenError);
   });
 });
 
 describe('Function: admitMessage', () => {
-  const NOW = 1_764_000_000_000;
-  const row = { chatId: 'c1', userId: 'alice', title: 'Team', addedAt: '2025-11-27T00:00:00.000Z', addedBy: 'bob' };
-  const conditionFailed = (old?: object): ConditionalCheckFailedException =>
-    new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, ...(old !== undefined && { Item: marshall(old) }) });
-  const COUNT = { UpdateExpression: 'SET sendCount = if_not_exists(sendCount, :zero) + :one, sendWindow = if_not_exists(sendWindow, :now)' };
-  const REOPEN = { UpdateExpression: 'SET sendCount = :one, sendWindow = :now' };
-
-  afterEach(() => {
-    ddb.reset();
-  });
-
-  it('authorizes and counts in one write and returns the row as updated, without a read', async () => {
+  it('counts a message in the open window with one write', async () => {
     // Prepare
-    ddb.on(UpdateCommand).resolves({ Attributes: { ...row, sendWindow: NOW, sendCount: 1 } });
+    const store = fakeMembershipStore([ALICE]);
 
     // Act
-    const result = await admitMessage(deps, 'c1', 'alice', NOW);
+    const row = await admitMessage(store, 'c1', 'alice', NOW, RATE);
 
     // Assess
-    expect(result).toEqual({ ...row, sendWindow: NOW, sendCount: 1 });
-    expect(ddb).toReceiveCommandTimes(UpdateCommand, 1);
-    expect(ddb).toReceiveCommandTimes(GetCommand, 0);
-    expect(ddb).toReceiveCommandWith(UpdateCommand, { ...COUNT, Key: { chatId: 'c1', userId: 'alice' }, ReturnValues: 'ALL_NEW' });
+    expect(row).toMatchObject({ sendCount: 1, sendWindow: NOW });
+    expect(store.calls).toEqual(['countMessage']);
   });
 
-  it('applies the limit it is given', async () => {
-    // Prepare
-    ddb.on(UpdateCommand).rejects(conditionFailed({ ...row, sendWindow: NOW - 500, sendCount: 3 }));
+  it('refuses a message when the window is full and still open, saying when it reopens', async () => {
+    // Prepare: the window opened 4 s ago and is full.
+    const store = fakeMembershipStore([{ ...ALICE, sendCount: 3, sendWindow: NOW - 4_000 }]);
 
     // Act
-    const attempt = admitMessage(deps, 'c1', 'alice', NOW, { limit: 3, windowMs: 1000 });
+    const attempt = admitMessage(store, 'c1', 'alice', NOW, RATE);
 
     // Assess
+    await expect(attempt).rejects.toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 6_000 });
     await expect(attempt).rejects.toBeInstanceOf(RateLimitedError);
-    await expect(attempt).rejects.toMatchObject({ retryAfterMs: 500, message: 'At most 3 messages per 1 s in a chat; slow down' });
-    expect(ddb).toReceiveCommandWith(UpdateCommand, { ExpressionAttributeValues: expect.objectContaining({ ':limit': 3 }) });
+    expect(store.rows.get('c1\u0000alice')).toMatchObject({ sendCount: 3, sendWindow: NOW - 4_000 });
+    expect(store.calls).toEqual(['countMessage']);
   });
 
-  it('opens a new window for the message that finds the count full in a window opened windowMs ago', async () => {
-    // Prepare
-    ddb.on(UpdateCommand, COUNT).rejects(conditionFailed({ ...row, sendWindow: NOW - 10_000, sendCount: 20 }));
-    ddb.on(UpdateCommand, REOPEN).resolves({ Attributes: { ...row, sendWindow: NOW, sendCount: 1 } });
+  it('opens a new window with this message when the full window is over', async () => {
+    // Prepare: full, but opened 11 s ago.
+    const store = fakeMembershipStore([{ ...ALICE, sendCount: 3, sendWindow: NOW - 11_000 }]);
 
     // Act
-    const result = await admitMessage(deps, 'c1', 'alice', NOW);
+    const row = await admitMessage(store, 'c1', 'alice', NOW, RATE);
 
     // Assess
-    expect(result).toMatchObject({ sendWindow: NOW, sendCount: 1 });
-    expect(ddb).toReceiveCommandTimes(UpdateCommand, 2);
+    expect(row).toMatchObject({ sendCount: 1, sendWindow: NOW });
+    expect(store.calls).toEqual(['countMessage', 'reopenWindow']);
   });
 
-  it('throws FORBIDDEN when the membership is removed between the count and the new window', async () => {
+  it('counts again when a concurrent message reopened the window first', async () => {
+    // Prepare: the count finds an old full window; by the reopen, another message has opened a new one.
+    const store = fakeMembershipStore([{ ...ALICE, sendCount: 3, sendWindow: NOW - 11_000 }]);
+    const reopen = store.reopenWindow.bind(store);
+    store.reopenWindow = async (...args) => {
+      Object.assign(store.rows.get('c1\u0000alice') ?? {}, { sendCount: 1, sendWindow: NOW - 1 });
+      return reopen(...args);
+    };
+
+    // Act
+    const row = await admitMessage(store, 'c1', 'alice', NOW, RATE);
+
+    // Assess
+    expect(row).toMatchObject({ sendCount: 2, sendWindow: NOW - 1 });
+    expect(store.calls).toEqual(['countMessage', 'reopenWindow', 'countMessage']);
+  });
+
+  it('refuses someone who is not in the chat with FORBIDDEN, writing nothing', async () => {
     // Prepare
-    ddb.on(UpdateCommand, COUNT).rejects(conditionFailed({ ...row, sendWindow: NOW - 60_000, sendCount: 20 }));
-    ddb.on(UpdateCommand, REOPEN).rejects(conditionFailed());
+    const store = fakeMembershipStore([ALICE]);
 
-    // Act + Assess
-    await expect(admitMessage(deps, 'c1', 'alice', NOW)).rejects.toBeInstanceOf(ForbiddenError);
-  });
+    // Act
+    const attempt = admitMessage(store, 'c1', 'mallory', NOW, RATE);
 
-  it('gives up with RATE_LIMITED rather than loop when the new window fills up meanwhile', async () => {
-    // Prepare: over on the count, lost the reopen race, and the recount finds the new window already over too (clock skew).
-    ddb.on(UpdateCommand, COUNT).rejects(conditionFailed({ ...row, sendWindow: NOW - 60_000, sendCount: 20 }));
-    ddb.on(UpdateCommand, REOPEN).rejects(conditionFailed({ ...row, sendWindow: NOW, sendCount: 1 }));
-
-    // Act + Assess
-    await expect(admitMessage(deps, 'c1', 'alice', NOW)).rejects.toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 10_000 });
-    expect(ddb).toReceiveCommandTimes(UpdateCommand, 3);
-  });
-
-  it('lets a DynamoDB failure through rather than reading it as a refusal', async () => {
-    // Prepare
-    ddb.on(UpdateCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
-
-    // Act + Assess
-    await expect(admitMessage(deps, 'c1', 'alice', NOW)).rejects.toThrow('throttled');
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ForbiddenError);
+    expect(store.rows.size).toBe(1);
   });
 });

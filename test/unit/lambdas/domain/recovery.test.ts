@@ -2,12 +2,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { MessageRow } from '../../../../lambdas/domain/messages';
+import type { MessageRow } from '../../../../lambdas/domain/ports';
 import { missedEvents, missedEventsOf } from '../../../../lambdas/domain/recovery';
+import { createDynamoStores } from '../../../helpers/dynamo-stores';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-const deps = { documentClient, connectionsTable: 'Connections', messagesTable: 'Messages' };
+const deps = createDynamoStores(documentClient, { connectionsTable: 'Connections', messagesTable: 'Messages' });
 const OFFSET = '01M';
 
 function row(messageId: string, extra: Partial<MessageRow> = {}): MessageRow {

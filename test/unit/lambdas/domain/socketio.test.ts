@@ -4,8 +4,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ForbiddenError, UnauthorizedError } from '../../../../lambdas/commons/errors';
 import type { ActionDeps } from '../../../../lambdas/domain/actions';
-import type { ConnectionLink } from '../../../../lambdas/domain/connection-link';
+import type { ConnectionLink } from '../../../../lambdas/domain/ports';
 import { handleIncomingFrame, type SocketIoDeps } from '../../../../lambdas/domain/socketio';
+import { createDynamoStores } from '../../../helpers/dynamo-stores';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
@@ -34,12 +35,13 @@ function createDeps() {
     return { userId: 'alice', expiresAt: FUTURE_EXP };
   });
   const deps: SocketIoDeps = {
-    documentClient,
-    connectionsTable: 'Connections',
-    roomsTable: 'Rooms',
-    membershipsTable: 'Memberships',
-    presenceTable: 'Presence',
-    messagesTable: 'Messages',
+    ...createDynamoStores(documentClient, {
+      connectionsTable: 'Connections',
+      roomsTable: 'Rooms',
+      membershipsTable: 'Memberships',
+      presenceTable: 'Presence',
+      messagesTable: 'Messages',
+    }),
     actions,
     verifyToken,
     link: link as unknown as ConnectionLink,

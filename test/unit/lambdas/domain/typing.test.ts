@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ForbiddenError } from '../../../../lambdas/commons/errors';
 import type { RoomBroadcaster } from '../../../../lambdas/domain/ports';
 import { setTyping, type TypingDeps } from '../../../../lambdas/domain/typing';
+import { createDynamoStores } from '../../../helpers/dynamo-stores';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const NOW = 1_764_204_000_000;
@@ -18,9 +19,7 @@ function fakeBroadcaster(): RoomBroadcaster & { toRoom: ReturnType<typeof vi.fn>
 
 function depsWith(broadcaster: RoomBroadcaster): TypingDeps {
   return {
-    documentClient: DynamoDBDocumentClient.from(new DynamoDBClient({})),
-    roomsTable: 'Rooms',
-    membershipsTable: 'Memberships',
+    ...createDynamoStores(DynamoDBDocumentClient.from(new DynamoDBClient({})), { roomsTable: 'Rooms', membershipsTable: 'Memberships' }),
     broadcaster,
     throttleMs: 1000,
     now: () => NOW,

@@ -2,7 +2,7 @@ import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, P
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { bearerToken, handler, routeHttpRequest, type HttpApiDeps } from '../../../../lambdas/handlers/http-api';
+import { handler, routeHttpRequest, type HttpApiDeps } from '../../../../lambdas/handlers/http-api';
 import { createHttpEvent, type HttpEventOptions } from '../../../helpers/events';
 import { signToken } from '../tokens';
 
@@ -309,14 +309,3 @@ describe('Function: routeHttpRequest', () => {
   });
 });
 
-describe('Function: bearerToken', () => {
-  it('reads Authorization: Bearer in any scheme case and refuses other schemes', () => {
-    // Act + Assess
-    expect(bearerToken({ authorization: 'Bearer abc.def.ghi' })).toBe('abc.def.ghi');
-    expect(bearerToken({ authorization: 'bearer abc' })).toBe('abc');
-    expect(bearerToken({ authorization: 'Basic YWxpY2U6cHc=' })).toBeUndefined();
-    expect(bearerToken({ authorization: 'Bearer a b' })).toBeUndefined();
-    expect(bearerToken({})).toBeUndefined();
-    expect(bearerToken(undefined)).toBeUndefined();
-  });
-});

@@ -10,9 +10,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fanOutMembership, membershipChangeOf } from '../../../../../lambdas/domain/fan-out/memberships';
 import { MalformedRecordError } from '../../../../../lambdas/domain/fan-out/records';
 import { createStreamRecord } from '../../../../helpers/stream-records';
+import { createDynamoStores } from '../../../../helpers/dynamo-stores';
 
 const ddb = mockClient(DynamoDBDocumentClient);
-const deps = { documentClient: DynamoDBDocumentClient.from(new DynamoDBClient({})), connectionsTable: 'Connections', roomsTable: 'Rooms' };
+const deps = createDynamoStores(DynamoDBDocumentClient.from(new DynamoDBClient({})), { connectionsTable: 'Connections', roomsTable: 'Rooms' });
 const FUTURE = Math.floor(Date.now() / 1000) + 3600;
 const keys = { chatId: 'c9', userId: 'erin' };
 const membership = { ...keys, title: 'Team', addedAt: '2026-11-27T00:00:00.000Z', addedBy: 'alice' };

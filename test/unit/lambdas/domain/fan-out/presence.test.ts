@@ -11,6 +11,7 @@ import { coMemberConnections, fanOutPresence, presenceTransitionOf, type Presenc
 import { MalformedRecordError } from '../../../../../lambdas/domain/fan-out/records';
 import type { BroadcastResult, RoomBroadcaster } from '../../../../../lambdas/domain/ports';
 import { createStreamRecord } from '../../../../helpers/stream-records';
+import { createDynamoStores } from '../../../../helpers/dynamo-stores';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
@@ -25,7 +26,7 @@ function createDeps() {
     failed: 0,
   }));
   const broadcaster: RoomBroadcaster = { toRoom: vi.fn(), toMembers };
-  const deps: PresenceFanOutDeps = { documentClient, broadcaster, membershipsTable: 'Memberships', roomsTable: 'Rooms' };
+  const deps: PresenceFanOutDeps = { ...createDynamoStores(documentClient, { membershipsTable: 'Memberships', roomsTable: 'Rooms' }), broadcaster };
   return { deps, toMembers };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { acceptedResult, isOriginAllowed, parseConnectRequest } from '../../../../lambdas/adapters/connect-request';
-import { createConnectEvent } from '../../../helpers/events';
+import { acceptedResult, isOriginAllowed, parseConnectRequest } from '../../../../../lambdas/adapters/api-gateway/connect-request';
+import { createConnectEvent } from '../../../../helpers/events';
 
 describe('Function: parseConnectRequest', () => {
   it('reads connection id, origin, token, offer and query', () => {

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { backoffDelay } from '../../commons/backoff';
 
 /** DynamoDB accepts at most this many requests in one BatchWriteItem. */
 export const BATCH_WRITE_LIMIT = 25;
@@ -40,11 +41,6 @@ export class UnprocessedItemsError extends Error {
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Full-jitter exponential backoff, capped at one second. */
-export function backoffDelay(attempt: number, baseDelayMs: number): number {
-  return Math.random() * Math.min(1000, baseDelayMs * 2 ** attempt);
-}
 
 /**
  * Writes every request to one table, in chunks of 25, retrying unprocessed

@@ -21,15 +21,23 @@ import {
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ManagementApiBroadcaster } from '../../../../lambdas/domain/broadcaster';
-import { createConnectionRemover } from '../../../../lambdas/domain/connections';
-import { processStreamBatch, type FanOutDeps } from '../../../../lambdas/domain/fan-out';
-import type { ConnectionRemover } from '../../../../lambdas/domain/ports';
-import { createStreamRecord } from '../../../helpers/stream-records';
+import { ManagementApiBroadcaster } from '../../../../../lambdas/adapters/api-gateway/broadcaster';
+import { createConnectionRemover } from '../../../../../lambdas/domain/connections';
+import { processStreamBatch, type FanOutDeps } from '../../../../../lambdas/domain/fan-out/stream-batch';
+import type { ConnectionRemover } from '../../../../../lambdas/domain/ports';
+import { createStreamRecord } from '../../../../helpers/stream-records';
+import { createDynamoStores } from '../../../../helpers/dynamo-stores';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const apiMock = mockClient(ApiGatewayManagementApiClient);
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const stores = createDynamoStores(documentClient, {
+  connectionsTable: 'Connections',
+  roomsTable: 'Rooms',
+  membershipsTable: 'Memberships',
+  messagesTable: 'Messages',
+  presenceTable: 'Presence',
+});
 const managementClient = new ApiGatewayManagementApiClient({ endpoint: 'https://example.test/stage' });
 
 const FUTURE = Math.floor(Date.now() / 1000) + 3600;
@@ -95,11 +103,10 @@ let deps: FanOutDeps;
 beforeEach(() => {
   removeConnection = vi.fn<ConnectionRemover>().mockResolvedValue(undefined);
   deps = {
-    documentClient,
+    ...stores,
     broadcaster: new ManagementApiBroadcaster({
-      documentClient,
       managementClient,
-      roomsTable: 'Rooms',
+      rooms: stores.rooms,
       removeConnection,
       retry: { maxAttempts: 3, baseDelayMs: 1 },
     }),
@@ -616,7 +623,7 @@ describe('Function: processStreamBatch', () => {
     it("takes a TTL-deleted connection out of its user's presence set, and nothing else", async () => {
       // Prepare: the real remover; the Connections row is gone (TTL deleted it).
       ddbMock.on(GetCommand).resolves({});
-      const remover = createConnectionRemover({ documentClient, connectionsTable: 'Connections', roomsTable: 'Rooms', presenceTable: 'Presence' });
+      const remover = createConnectionRemover(stores);
 
       // Act
       const response = await processStreamBatch({ ...deps, removeConnection: remover }, batch(removal(openRow, TTL)));

@@ -2,12 +2,8 @@ import { createHmac } from 'node:crypto';
 import { createLocalJWKSet, exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UnauthorizedError } from '../../../../lambdas/commons/errors';
-import {
-  createTokenVerifier,
-  extractToken,
-  readAuthConfig,
-  type TokenVerifier,
-} from '../../../../lambdas/domain/auth';
+import { createTokenVerifier, readAuthConfig } from '../../../../lambdas/adapters/jwt-verifier';
+import type { TokenVerifier } from '../../../../lambdas/domain/ports';
 import { b64, signToken, TEST_SECRET } from '../tokens';
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
@@ -279,32 +275,3 @@ describe('Function: createTokenVerifier (JWKS)', () => {
     await expect(timingOut(token)).rejects.not.toBeInstanceOf(UnauthorizedError);
   });
 });
-
-describe('Function: extractToken', () => {
-  afterEach(() => vi.restoreAllMocks());
-
-  it('takes the token from the subprotocol list and notes the offer', () => {
-    // Act
-    const result = extractToken({ 'sec-websocket-protocol': 'lettera.v1, abc.def.ghi' }, undefined);
-
-    // Assess
-    expect(result).toEqual({ token: 'abc.def.ghi', offeredSubprotocol: true });
-  });
-
-  it('takes the token from ?token= and reports no offer', () => {
-    // Act
-    const result = extractToken({ Host: 'x' }, { token: 'abc.def.ghi' });
-
-    // Assess
-    expect(result).toEqual({ token: 'abc.def.ghi', offeredSubprotocol: false });
-  });
-
-  it('ignores a subprotocol list without lettera.v1', () => {
-    // Act
-    const result = extractToken({ 'Sec-WebSocket-Protocol': 'chat, abc.def.ghi' }, undefined);
-
-    // Assess
-    expect(result).toEqual({ offeredSubprotocol: false });
-  });
-});
-

@@ -1,12 +1,14 @@
 /**
- * Token verification shared by $connect, the HTTP API and (later) the
- * Socket.IO CONNECT packet: one key source, algorithms pinned, `exp`
- * required, the user id taken from `sub` (or a `userId` claim).
+ * The token verifier (jose) behind the domain's TokenVerifier port, shared
+ * by $connect, the HTTP API and the Socket.IO CONNECT packet: one key
+ * source, algorithms pinned, `exp` required, the user id taken from `sub`
+ * (or a `userId` claim).
  */
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ENV, optionalEnv } from '../commons/env';
 import { UnauthorizedError } from '../commons/errors';
-import { JSON_SUBPROTOCOL } from '../../protocol';
+import type { TokenVerifier } from '../domain/ports';
+import { isValidUserId } from '../domain/validation';
 
 /** Where the verification key comes from: exactly one per deployment. */
 export type KeySource =
@@ -20,16 +22,6 @@ export interface AuthConfig {
   audience?: string;
 }
 
-/** What a verified token says about its bearer. */
-export interface Identity {
-  userId: string;
-  /** The token's `exp`, epoch seconds. */
-  expiresAt: number;
-}
-
-/** Verifies a bearer token; throws UnauthorizedError when it is not acceptable. */
-export type TokenVerifier = (token: string) => Promise<Identity>;
-
 /** Algorithms accepted per key source: a shared secret never verifies an asymmetric token and vice versa. */
 export const SECRET_ALGORITHMS = ['HS256'] as const;
 export const JWKS_ALGORITHMS = ['RS256', 'ES256'] as const;
@@ -41,23 +33,9 @@ export const CLOCK_TOLERANCE_SECONDS = 5;
 const MIN_SECRET_BYTES = 32;
 
 /**
- * User ids become parts of DynamoDB keys (`user:{id}`, `idem#{id}#…`), so
- * they are limited to a charset without the separators `:` and `#`.
- */
-export const USER_ID_PATTERN = /^[A-Za-z0-9_.@+-]{1,128}$/;
-
-/** True when the value is acceptable as a user id. */
-export function isValidUserId(value: unknown): value is string {
-  return typeof value === 'string' && USER_ID_PATTERN.test(value);
-}
-
-/**
  * Reads the auth configuration from the environment. Exactly one of
  * JWT_ACCESS_SECRET, JWT_SECRET_ARN and JWT_JWKS_URL must be set; anything
  * else throws at cold start with the names involved.
- *
- * @example
- * const authConfig = readAuthConfig(); // at module scope of a handler
  */
 export function readAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   const secret = optionalEnv(ENV.jwtSecret, env);
@@ -161,43 +139,4 @@ export function createTokenVerifier(config: AuthConfig, deps: TokenVerifierDeps 
     if (!isValidUserId(userId)) throw new UnauthorizedError('Token carries no acceptable user id (sub or userId)');
     return { userId, expiresAt: payload.exp as number };
   };
-}
-
-/** Header lookup ignoring case (API Gateway keeps the client's casing). */
-export function headerOf(headers: Record<string, string | undefined> | null | undefined, name: string): string | undefined {
-  if (!headers) return undefined;
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === wanted) return value;
-  }
-  return undefined;
-}
-
-/** A token as a connect request carries it, and whether the client offered `lettera.v1`. */
-export interface ExtractedToken {
-  token?: string;
-  offeredSubprotocol: boolean;
-}
-
-/**
- * Takes the token from `Sec-WebSocket-Protocol: lettera.v1, <jwt>` or from
- * `?token=`. Browsers can't set headers on a WebSocket, so the subprotocol
- * list is the header-like channel; it keeps the token out of URLs and logs.
- *
- * @example
- * extractToken({ 'Sec-WebSocket-Protocol': 'lettera.v1, eyJ…' }, {}); // { token: 'eyJ…', offeredSubprotocol: true }
- */
-export function extractToken(
-  headers: Record<string, string | undefined> | null | undefined,
-  query: Record<string, string | undefined> | null | undefined,
-): ExtractedToken {
-  const offered = (headerOf(headers, 'sec-websocket-protocol') ?? '')
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '');
-  const offeredSubprotocol = offered.includes(JSON_SUBPROTOCOL);
-  const fromProtocol = offeredSubprotocol ? offered.find((entry) => entry !== JSON_SUBPROTOCOL) : undefined;
-  const fromQuery = query?.token;
-  const token = fromProtocol ?? (fromQuery !== undefined && fromQuery !== '' ? fromQuery : undefined);
-  return { ...(token !== undefined && { token }), offeredSubprotocol };
 }

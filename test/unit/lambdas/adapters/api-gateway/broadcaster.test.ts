@@ -10,15 +10,12 @@ import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { POST_CONCURRENCY } from '../../../../lambdas/commons/clients';
-import type { EventEnvelope, WireProtocol } from '../../../../protocol';
-import {
-  ManagementApiBroadcaster,
-  listRoomMembers,
-  type ManagementApiBroadcasterDeps,
-} from '../../../../lambdas/domain/broadcaster';
-import type { ConnectionRemover } from '../../../../lambdas/domain/ports';
-import { encodeEnvelope } from '../../../../lambdas/domain/wire';
+import { POST_CONCURRENCY } from '../../../../../lambdas/commons/clients';
+import type { EventEnvelope, WireProtocol } from '../../../../../protocol';
+import { ManagementApiBroadcaster, type ManagementApiBroadcasterDeps } from '../../../../../lambdas/adapters/api-gateway/broadcaster';
+import { createRoomStore } from '../../../../../lambdas/adapters/dynamodb/room-store';
+import type { ConnectionRemover } from '../../../../../lambdas/domain/ports';
+import { encodeEnvelope } from '../../../../../lambdas/domain/wire';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const apiMock = mockClient(ApiGatewayManagementApiClient);
@@ -53,9 +50,8 @@ function postedIds(): string[] {
 function createBroadcaster(overrides: Partial<ManagementApiBroadcasterDeps> = {}) {
   const removeConnection = vi.fn<ConnectionRemover>().mockResolvedValue(undefined);
   const broadcaster = new ManagementApiBroadcaster({
-    documentClient,
     managementClient,
-    roomsTable: 'Rooms',
+    rooms: createRoomStore({ documentClient, roomsTable: 'Rooms' }),
     removeConnection,
     retry: { baseDelayMs: 1 },
     ...overrides,
@@ -405,29 +401,6 @@ describe('Class: ManagementApiBroadcaster', () => {
       // Assess
       expect(result).toEqual({ recipients: 0, delivered: 0, gone: 0, failed: 0 });
       expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 0);
-    });
-  });
-});
-
-describe('Function: listRoomMembers', () => {
-  afterEach(() => {
-    ddbMock.reset();
-  });
-
-  it('reads only the attributes a post needs and defaults the protocol', async () => {
-    // Prepare
-    ddbMock.on(QueryCommand).resolves({
-      Items: [{ connectionId: 'a', userId: 'u1', expiresAt: FUTURE }, { userId: 'no-connection-id' }],
-    });
-
-    // Act
-    const members = await listRoomMembers(documentClient, 'Rooms', 'user:u1');
-
-    // Assess
-    expect(members).toEqual([{ connectionId: 'a', userId: 'u1', protocol: 'lettera.v1' }]);
-    expect(ddbMock).toReceiveCommandWith(QueryCommand, {
-      TableName: 'Rooms',
-      ProjectionExpression: '#connectionId, #userId, #protocol, #expiresAt',
     });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLimiter, mapWithConcurrency } from '../../../../../lambdas/domain/fan-out/concurrency';
+import { createLimiter, mapWithConcurrency } from '../../../../lambdas/commons/concurrency';
 
 /** A task that stays pending until released, recording how many run at once. */
 function tracker() {

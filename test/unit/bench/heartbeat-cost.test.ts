@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RECONNECT_DEFAULTS, SCHEDULED_PING_DEFAULTS } from '../../../../lambdas/system/heartbeat';
-import { estimateHeartbeatCost, PING_COST, PRICES, reconnectCost } from '../../../../lambdas/socketio/heartbeat-cost';
+import { RECONNECT_DEFAULTS, SCHEDULED_PING_DEFAULTS } from '../../../lambdas/system/heartbeat';
+import { estimateHeartbeatCost, PING_COST, PRICES, reconnectCost } from '../../../bench/heartbeat-cost';
 
 describe('Function: reconnectCost', () => {
   it('counts 3 messages, 4 Lambda requests, 18 writes and 3.5 reads for a user in 5 chats', () => {

@@ -3,9 +3,9 @@
  * Socket.IO branch (query `EIO=4&transport=websocket`) reads the same
  * request and decides differently; nothing here assumes the JSON protocol.
  */
-import { extractToken, headerOf } from '../domain/auth';
-import type { WebSocketEvent, WebSocketResult } from './api-gateway';
-import { JSON_SUBPROTOCOL } from '../../protocol';
+import { extractToken, headerOf } from './http-headers';
+import type { WebSocketRouteEvent, WebSocketResult } from './events';
+import { JSON_SUBPROTOCOL } from '../../../protocol';
 
 export interface ConnectRequest {
   connectionId: string;
@@ -26,7 +26,7 @@ export interface ConnectRequest {
  * const request = parseConnectRequest(event);
  * if (request.token === undefined) return { statusCode: 401 };
  */
-export function parseConnectRequest(event: WebSocketEvent): ConnectRequest {
+export function parseConnectRequest(event: WebSocketRouteEvent): ConnectRequest {
   const query = event.queryStringParameters ?? {};
   const { token, offeredSubprotocol } = extractToken(event.headers, query);
   const origin = headerOf(event.headers, 'origin');

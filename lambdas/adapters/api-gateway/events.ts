@@ -6,7 +6,7 @@
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 
 /** A WebSocket route event; `headers` are present on `$connect` (and `$disconnect`). */
-export type WebSocketEvent = APIGatewayProxyWebsocketEventV2 & {
+export type WebSocketRouteEvent = APIGatewayProxyWebsocketEventV2 & {
   headers?: Record<string, string | undefined>;
   multiValueHeaders?: Record<string, string[] | undefined>;
 };

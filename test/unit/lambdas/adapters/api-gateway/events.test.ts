@@ -6,25 +6,25 @@
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
-import type { WebSocketEvent, WebSocketResult } from '../../../../lambdas/adapters/api-gateway';
-import { createWsEvent } from '../../../helpers/events';
+import type { WebSocketRouteEvent, WebSocketResult } from '../../../../../lambdas/adapters/api-gateway/events';
+import { createWsEvent } from '../../../../helpers/events';
 
-describe('Type: WebSocketEvent', () => {
+describe('Type: WebSocketRouteEvent', () => {
   it('is the proxy WebSocket event plus optional $connect headers', () => {
     // Act
     const event = createWsEvent({ routeKey: '$connect', eventType: 'CONNECT', headers: { Origin: 'https://app.example.com' } });
 
     // Assess
-    expectTypeOf<WebSocketEvent>().toExtend<APIGatewayProxyWebsocketEventV2>();
-    expectTypeOf<WebSocketEvent['headers']>().toEqualTypeOf<Record<string, string | undefined> | undefined>();
-    expectTypeOf<WebSocketEvent['multiValueHeaders']>().toEqualTypeOf<Record<string, string[] | undefined> | undefined>();
+    expectTypeOf<WebSocketRouteEvent>().toExtend<APIGatewayProxyWebsocketEventV2>();
+    expectTypeOf<WebSocketRouteEvent['headers']>().toEqualTypeOf<Record<string, string | undefined> | undefined>();
+    expectTypeOf<WebSocketRouteEvent['multiValueHeaders']>().toEqualTypeOf<Record<string, string[] | undefined> | undefined>();
     expect(event.requestContext.routeKey).toBe('$connect');
     expect(event.headers?.Origin).toBe('https://app.example.com');
   });
 
   it('accepts an event without headers, as message routes arrive', () => {
     // Act
-    const event: WebSocketEvent = createWsEvent({ routeKey: 'message:send' });
+    const event: WebSocketRouteEvent = createWsEvent({ routeKey: 'message:send' });
 
     // Assess
     expect(event.requestContext.connectionId).toEqual(expect.any(String));

@@ -1,8 +1,8 @@
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createConnectionLink, REGISTRATION_RETRY_DELAYS_MS } from '../../../../lambdas/domain/connection-link';
-import type { ConnectionRemover } from '../../../../lambdas/domain/ports';
+import { createConnectionLink, REGISTRATION_RETRY_DELAYS_MS } from '../../../../../lambdas/adapters/api-gateway/connection-link';
+import type { ConnectionRemover } from '../../../../../lambdas/domain/ports';
 
 const api = mockClient(ApiGatewayManagementApiClient);
 const managementClient = new ApiGatewayManagementApiClient({ endpoint: 'https://example.com/test', region: 'eu-west-1' });

@@ -10,9 +10,9 @@ import {
   type ApiGatewayManagementApiClient,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { logger } from '../commons/logger';
-import { encodeDisconnect } from '../socketio/codec';
-import type { ConnectionRemover } from './ports';
+import { logger } from '../../commons/logger';
+import { encodeDisconnect } from '../../socketio/codec';
+import type { ConnectionLink, ConnectionRemover, LinkOutcome } from '../../domain/ports';
 
 /**
  * Delays between attempts of a post that got GoneException because the
@@ -29,25 +29,6 @@ export interface ConnectionLinkDeps {
   registrationRetryDelaysMs?: readonly number[];
   /** Injected for tests. @default timers/promises setTimeout */
   sleep?: (ms: number) => Promise<unknown>;
-}
-
-/** What a post did: `gone` means API Gateway does not know the connection (410). */
-export type LinkOutcome = 'delivered' | 'gone';
-
-export interface ConnectionLink {
-  /** Posts one text frame; GoneException is an outcome, anything else throws. */
-  post(connectionId: string, frame: string): Promise<LinkOutcome>;
-  /** Posts frames one after the other (each waits for the previous), stopping at `gone`. */
-  postInOrder(connectionId: string, frames: readonly string[]): Promise<LinkOutcome>;
-  /** Posts a frame to a connection that may not be registered yet, retrying GoneException for a few seconds. */
-  postWhenRegistered(connectionId: string, frame: string): Promise<LinkOutcome>;
-  /**
-   * Ends a connection from the server side: with `notify`, the Socket.IO
-   * DISCONNECT `41` first (so socket.io-client fires 'io server disconnect'
-   * and does not reconnect), then DeleteConnection, then the rows. A
-   * connection already gone is fine at every step.
-   */
-  disconnect(connectionId: string, options: { notify: boolean; userId?: string }): Promise<void>;
 }
 
 function isGone(err: unknown): boolean {

@@ -11,15 +11,14 @@ import {
   PostToConnectionCommand,
   type ApiGatewayManagementApiClient,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay, queryAll } from '../adapters/dynamodb';
-import { POST_CONCURRENCY } from '../commons/clients';
-import { logger } from '../commons/logger';
-import type { EventEnvelope, WireProtocol } from '../../protocol';
-import { createLimiter, type Limiter } from './fan-out/concurrency';
-import type { BroadcastOptions, BroadcastResult, ConnectionRemover, RoomBroadcaster, RoomMember } from './ports';
-import { createFrameCache } from './wire';
+import { backoffDelay } from '../../commons/backoff';
+import { POST_CONCURRENCY } from '../../commons/clients';
+import { logger } from '../../commons/logger';
+import type { EventEnvelope, WireProtocol } from '../../../protocol';
+import { createLimiter, type Limiter } from '../../commons/concurrency';
+import type { BroadcastOptions, BroadcastResult, ConnectionRemover, RoomBroadcaster, RoomMember, RoomStore } from '../../domain/ports';
+import { createFrameCache } from '../../domain/wire';
 
 /**
  * Time one PostToConnection attempt may take. The SDK's own requestTimeout
@@ -39,10 +38,9 @@ export interface PostRetryPolicy {
 export const DEFAULT_POST_RETRY: PostRetryPolicy = { maxAttempts: 3, baseDelayMs: 50 };
 
 export interface ManagementApiBroadcasterDeps {
-  documentClient: DynamoDBDocumentClient;
   managementClient: ApiGatewayManagementApiClient;
-  /** Physical name of the Rooms table. */
-  roomsTable: string;
+  /** Where a room's recipients are listed. */
+  rooms: Pick<RoomStore, 'members'>;
   /** Called with a recipient's connection id when API Gateway says it is gone. */
   removeConnection: ConnectionRemover;
   /**
@@ -95,59 +93,6 @@ function errorName(err: unknown): string {
   return err instanceof Error ? err.name : typeof err;
 }
 
-/** A Rooms row as the fan-out reads it (projection below). */
-interface RoomRow {
-  connectionId?: unknown;
-  userId?: unknown;
-  protocol?: unknown;
-  expiresAt?: unknown;
-}
-
-function toMember(row: RoomRow, nowSeconds: number): RoomMember | undefined {
-  if (typeof row.connectionId !== 'string' || row.connectionId === '') return undefined;
-  // TTL deletes lag (up to days); a row past its expiresAt is a dead connection.
-  if (typeof row.expiresAt === 'number' && row.expiresAt <= nowSeconds) return undefined;
-  const protocol: WireProtocol = row.protocol === 'socket.io' ? 'socket.io' : 'lettera.v1';
-  return { connectionId: row.connectionId, userId: typeof row.userId === 'string' ? row.userId : '', protocol };
-}
-
-/**
- * Lists the live connections of a room: every page of its Rooms rows
- * (eventually consistent, about 100 B per row, so ~10k rows per 1 MB page),
- * dropping rows whose TTL has passed. Only the attributes a post needs are
- * read.
- *
- * @example
- * const members = await listRoomMembers(documentClient, 'Rooms', roomOf.chat('c1'));
- */
-export async function listRoomMembers(
-  documentClient: DynamoDBDocumentClient,
-  roomsTable: string,
-  room: string,
-  nowMs: number = Date.now(),
-): Promise<RoomMember[]> {
-  const rows = await queryAll<RoomRow>(documentClient, {
-    TableName: roomsTable,
-    KeyConditionExpression: '#room = :room',
-    ProjectionExpression: '#connectionId, #userId, #protocol, #expiresAt',
-    ExpressionAttributeNames: {
-      '#room': 'room',
-      '#connectionId': 'connectionId',
-      '#userId': 'userId',
-      '#protocol': 'protocol',
-      '#expiresAt': 'expiresAt',
-    },
-    ExpressionAttributeValues: { ':room': room },
-  });
-  const nowSeconds = Math.floor(nowMs / 1000);
-  const members: RoomMember[] = [];
-  for (const row of rows) {
-    const member = toMember(row, nowSeconds);
-    if (member !== undefined) members.push(member);
-  }
-  return members;
-}
-
 /**
  * RoomBroadcaster over API Gateway's @connections API.
  *
@@ -159,7 +104,7 @@ export async function listRoomMembers(
  * throws for a post; only listing the room can throw.
  *
  * @example
- * const broadcaster = new ManagementApiBroadcaster({ documentClient, managementClient, roomsTable, removeConnection });
+ * const broadcaster = new ManagementApiBroadcaster({ managementClient, rooms, removeConnection });
  * const result = await broadcaster.toRoom(roomOf.chat('c1'), envelope);
  * if (result.failed > 0) throw new Error('retry the record');
  */
@@ -177,7 +122,7 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
   }
 
   async toRoom(room: string, envelope: EventEnvelope, options: BroadcastOptions = {}): Promise<BroadcastResult> {
-    const members = await listRoomMembers(this.#deps.documentClient, this.#deps.roomsTable, room);
+    const members = await this.#deps.rooms.members(room);
     const { exceptUserId } = options;
     return this.toMembers(
       exceptUserId === undefined ? members : members.filter((member) => member.userId !== exceptUserId),

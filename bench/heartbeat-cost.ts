@@ -1,13 +1,17 @@
 /**
  * The monthly cost of keeping socket.io connections alive under each
- * heartbeat mode. The numbers in docs/socketio-heartbeat.md and in the
- * comment of config.ts come from this model, so they can be recomputed when
- * prices or assumptions change. Lambda duration is left out: limits.md has
- * no duration price, and a warm pong handler runs for a few milliseconds.
+ * heartbeat mode: a price model for the docs, not Lambda code. The numbers
+ * in docs/socketio-heartbeat.md and in the comment of
+ * lambdas/system/heartbeat.ts come from it, so they can be recomputed when
+ * prices or assumptions change. Lambda duration is left out: a warm pong
+ * handler runs for a few milliseconds.
  */
-import { API_GATEWAY_IDLE_TIMEOUT_MS, API_GATEWAY_MAX_CONNECTION_MS, type HeartbeatConfig } from '../system/heartbeat';
+import { API_GATEWAY_IDLE_TIMEOUT_MS, API_GATEWAY_MAX_CONNECTION_MS, type HeartbeatConfig } from '../lambdas/system/heartbeat';
 
-/** Prices in dollars per unit, from reference/limits.md. */
+/**
+ * Prices in dollars per unit (us-east-1, on-demand), from the public pricing
+ * pages of Amazon API Gateway (WebSocket APIs), AWS Lambda and DynamoDB.
+ */
 export const PRICES = Object.freeze({
   apiGatewayMessage: 1.0 / 1e6,
   connectionMinute: 0.25 / 1e6,

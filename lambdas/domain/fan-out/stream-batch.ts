@@ -12,21 +12,20 @@
  * resumes from the lowest failed sequence number anyway, and skipping them
  * keeps an edit from overtaking the message it edits.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { logger } from '../commons/logger';
-import { connectionsTable, membershipsTable, messagesTable, presenceTable } from '../system/schema';
-import { mapWithConcurrency } from './fan-out/concurrency';
-import { fanOutMembership } from './fan-out/memberships';
-import { messageEventOf } from './fan-out/messages';
-import { fanOutPresence } from './fan-out/presence';
-import { imageOf, isServiceChange, MalformedRecordError, optionalString, requireString, tableNameOfStreamArn } from './fan-out/records';
-import type { BroadcastResult, ConnectionRemover, RoomBroadcaster } from './ports';
+import { logger } from '../../commons/logger';
+import { connectionsTable, membershipsTable, messagesTable, presenceTable } from '../../system/schema';
+import { mapWithConcurrency } from '../../commons/concurrency';
+import { fanOutMembership, type MembershipFanOutDeps } from './memberships';
+import { messageEventOf } from './messages';
+import { fanOutPresence, type PresenceFanOutDeps } from './presence';
+import { imageOf, isServiceChange, MalformedRecordError, optionalString, requireString, tableNameOfStreamArn } from './records';
+import type { BroadcastResult, ConnectionRemover, RoomBroadcaster } from '../ports';
 
-export { MalformedRecordError } from './fan-out/records';
+export { MalformedRecordError } from './records';
 
-export interface FanOutDeps {
-  documentClient: DynamoDBDocumentClient;
+export interface FanOutDeps extends MembershipFanOutDeps, Omit<PresenceFanOutDeps, 'rooms'> {
+  rooms: MembershipFanOutDeps['rooms'] & PresenceFanOutDeps['rooms'];
   broadcaster: RoomBroadcaster;
   /** Physical table names, as the functions' environment carries them. */
   connectionsTable: string;

@@ -1,0 +1,115 @@
+/**
+ * The Connections table behind the ConnectionStore port: one row per
+ * connection, pending (Socket.IO, until its CONNECT packet) then open.
+ *
+ * Each operation is its own export, so a handler that wires only some of
+ * them (`$disconnect` needs three) bundles only those: esbuild drops unused
+ * functions, never the unused members of an object.
+ */
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ConnectionRow, ConnectionStore, PendingConnectionRow } from '../../domain/ports';
+import { isConditionFailure, queryAll } from './commands';
+
+export interface ConnectionStoreDeps {
+  documentClient: DynamoDBDocumentClient;
+  connectionsTable: string;
+}
+
+export const getConnection = ({ documentClient, connectionsTable }: ConnectionStoreDeps): ConnectionStore['get'] =>
+  async (connectionId) => {
+    const { Item } = await documentClient.send(
+      new GetCommand({ TableName: connectionsTable, Key: { connectionId }, ConsistentRead: true }),
+    );
+    return Item as ConnectionRow | PendingConnectionRow | undefined;
+  };
+
+export const putPendingConnection = ({ documentClient, connectionsTable }: ConnectionStoreDeps): ConnectionStore['putPending'] =>
+  async (row) => {
+    await documentClient.send(new PutCommand({ TableName: connectionsTable, Item: row }));
+  };
+
+export const putConnection = ({ documentClient, connectionsTable }: ConnectionStoreDeps): ConnectionStore['put'] =>
+  async (row, { ifPending }) => {
+    try {
+      await documentClient.send(
+        new PutCommand({
+          TableName: connectionsTable,
+          Item: row,
+          ...(ifPending && {
+            ConditionExpression: '#state = :pending',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: { ':pending': 'pending' },
+          }),
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  };
+
+export const deleteConnection = ({ documentClient, connectionsTable }: ConnectionStoreDeps): ConnectionStore['delete'] =>
+  async (connectionId) => {
+    await documentClient.send(new DeleteCommand({ TableName: connectionsTable, Key: { connectionId } }));
+  };
+
+export const deleteConnectionReturningOld = ({ documentClient, connectionsTable }: ConnectionStoreDeps): ConnectionStore['deleteReturningOld'] =>
+  async (connectionId) => {
+    const { Attributes } = await documentClient.send(
+      new DeleteCommand({ TableName: connectionsTable, Key: { connectionId }, ReturnValues: 'ALL_OLD' }),
+    );
+    return Attributes as ConnectionRow | undefined;
+  };
+
+/** ADD or DELETE one room in a connection's `rooms` set, only while the row exists; false when it does not. */
+async function changeRooms(deps: ConnectionStoreDeps, connectionId: string, action: 'ADD' | 'DELETE', room: string): Promise<boolean> {
+  try {
+    await deps.documentClient.send(
+      new UpdateCommand({
+        TableName: deps.connectionsTable,
+        Key: { connectionId },
+        UpdateExpression: `${action} #rooms :room`,
+        ConditionExpression: 'attribute_exists(connectionId)',
+        ExpressionAttributeNames: { '#rooms': 'rooms' },
+        ExpressionAttributeValues: { ':room': new Set([room]) },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+    return false;
+  }
+}
+
+export const addRoomToConnection = (deps: ConnectionStoreDeps): ConnectionStore['addRoom'] =>
+  (connectionId, room) => changeRooms(deps, connectionId, 'ADD', room);
+
+export const removeRoomFromConnection = (deps: ConnectionStoreDeps): ConnectionStore['removeRoom'] =>
+  async (connectionId, room) => {
+    await changeRooms(deps, connectionId, 'DELETE', room);
+  };
+
+export const connectionsOfUser = ({ documentClient, connectionsTable }: ConnectionStoreDeps): ConnectionStore['ofUser'] =>
+  (userId) =>
+    queryAll(documentClient, {
+      TableName: connectionsTable,
+      IndexName: 'byUser',
+      KeyConditionExpression: 'userId = :userId',
+      ProjectionExpression: 'connectionId, protocol, expiresAt',
+      ExpressionAttributeValues: { ':userId': userId },
+    });
+
+/** Every operation, for the functions that use most of them (and tests). */
+export function createConnectionStore(deps: ConnectionStoreDeps): ConnectionStore {
+  return {
+    get: getConnection(deps),
+    putPending: putPendingConnection(deps),
+    put: putConnection(deps),
+    delete: deleteConnection(deps),
+    deleteReturningOld: deleteConnectionReturningOld(deps),
+    addRoom: addRoomToConnection(deps),
+    removeRoom: removeRoomFromConnection(deps),
+    ofUser: connectionsOfUser(deps),
+  };
+}

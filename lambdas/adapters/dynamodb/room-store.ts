@@ -1,0 +1,102 @@
+/**
+ * The Rooms table behind the RoomStore port: one row per (room, connection),
+ * written at connect and on joins, read by every broadcast. One export per
+ * operation, so a handler bundles only those it wires (see connection-store.ts).
+ */
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { WireProtocol } from '../../../protocol';
+import type { RoomMember, RoomStore } from '../../domain/ports';
+import { batchWriteAll, queryAll } from './commands';
+
+export interface RoomStoreDeps {
+  documentClient: DynamoDBDocumentClient;
+  roomsTable: string;
+}
+
+/** A Rooms row as members() reads it (projection below), unvalidated. */
+interface ProjectedRoomRow {
+  connectionId?: unknown;
+  userId?: unknown;
+  protocol?: unknown;
+  expiresAt?: unknown;
+}
+
+function toMember(row: ProjectedRoomRow, nowSeconds: number): RoomMember | undefined {
+  if (typeof row.connectionId !== 'string' || row.connectionId === '') return undefined;
+  // TTL deletes lag (up to days); a row past its expiresAt is a dead connection.
+  if (typeof row.expiresAt === 'number' && row.expiresAt <= nowSeconds) return undefined;
+  const protocol: WireProtocol = row.protocol === 'socket.io' ? 'socket.io' : 'lettera.v1';
+  return { connectionId: row.connectionId, userId: typeof row.userId === 'string' ? row.userId : '', protocol };
+}
+
+/**
+ * Lists the live connections of a room: every page of its Rooms rows
+ * (eventually consistent, about 100 B per row, so ~10k rows per 1 MB page),
+ * dropping rows whose TTL has passed. Only the attributes a post needs are
+ * read.
+ */
+async function listRoomMembers(
+  documentClient: DynamoDBDocumentClient,
+  roomsTable: string,
+  room: string,
+  nowMs: number = Date.now(),
+): Promise<RoomMember[]> {
+  const rows = await queryAll<ProjectedRoomRow>(documentClient, {
+    TableName: roomsTable,
+    KeyConditionExpression: '#room = :room',
+    ProjectionExpression: '#connectionId, #userId, #protocol, #expiresAt',
+    ExpressionAttributeNames: {
+      '#room': 'room',
+      '#connectionId': 'connectionId',
+      '#userId': 'userId',
+      '#protocol': 'protocol',
+      '#expiresAt': 'expiresAt',
+    },
+    ExpressionAttributeValues: { ':room': room },
+  });
+  const nowSeconds = Math.floor(nowMs / 1000);
+  const members: RoomMember[] = [];
+  for (const row of rows) {
+    const member = toMember(row, nowSeconds);
+    if (member !== undefined) members.push(member);
+  }
+  return members;
+}
+
+export const roomMembers = ({ documentClient, roomsTable }: RoomStoreDeps): RoomStore['members'] =>
+  (room, nowMs) => listRoomMembers(documentClient, roomsTable, room, nowMs);
+
+export const hasRoomRow = ({ documentClient, roomsTable }: RoomStoreDeps): RoomStore['has'] =>
+  async (room, connectionId) => {
+    const { Item } = await documentClient.send(new GetCommand({ TableName: roomsTable, Key: { room, connectionId } }));
+    return Item !== undefined;
+  };
+
+export const putRoomRow = ({ documentClient, roomsTable }: RoomStoreDeps): RoomStore['put'] =>
+  async (row) => {
+    await documentClient.send(new PutCommand({ TableName: roomsTable, Item: { ...row } }));
+  };
+
+export const putRoomRows = ({ documentClient, roomsTable }: RoomStoreDeps): RoomStore['putAll'] =>
+  (rows) => batchWriteAll(documentClient, roomsTable, rows.map((row) => ({ PutRequest: { Item: { ...row } } })));
+
+export const deleteRoomRow = ({ documentClient, roomsTable }: RoomStoreDeps): RoomStore['delete'] =>
+  async (room, connectionId) => {
+    await documentClient.send(new DeleteCommand({ TableName: roomsTable, Key: { room, connectionId } }));
+  };
+
+export const deleteRoomRows = ({ documentClient, roomsTable }: RoomStoreDeps): RoomStore['deleteAll'] =>
+  (connectionId, rooms) =>
+    batchWriteAll(documentClient, roomsTable, [...rooms].map((room) => ({ DeleteRequest: { Key: { room, connectionId } } })));
+
+/** Every operation, for the functions that use most of them (and tests). */
+export function createRoomStore(deps: RoomStoreDeps): RoomStore {
+  return {
+    members: roomMembers(deps),
+    has: hasRoomRow(deps),
+    put: putRoomRow(deps),
+    putAll: putRoomRows(deps),
+    delete: deleteRoomRow(deps),
+    deleteAll: deleteRoomRows(deps),
+  };
+}

@@ -1,0 +1,151 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ForbiddenError, RateLimitedError } from '../../../../../lambdas/commons/errors';
+import { createMembershipStore } from '../../../../../lambdas/adapters/dynamodb/membership-store';
+import { admitMessage, requireParticipant } from '../../../../../lambdas/domain/memberships';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const deps = createMembershipStore({ documentClient: DynamoDBDocumentClient.from(new DynamoDBClient({})), membershipsTable: 'Memberships' });
+
+describe('Function: requireParticipant', () => {
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  it('returns the caller\'s membership row, read strongly consistently', async () => {
+    // Prepare
+    const row = { chatId: 'c1', userId: 'alice', title: 'Team', addedAt: '2025-11-27T00:00:00.000Z', addedBy: 'bob' };
+    ddb.on(GetCommand).resolves({ Item: row });
+
+    // Act
+    const result = await requireParticipant(deps, 'c1', 'alice');
+
+    // Assess
+    expect(result).toEqual(row);
+    expect(ddb).toReceiveCommandWith(GetCommand, {
+      TableName: 'Memberships',
+      Key: { chatId: 'c1', userId: 'alice' },
+      ConsistentRead: true,
+    });
+  });
+
+  it('throws FORBIDDEN (403) when the caller has no row', async () => {
+    // Prepare
+    ddb.on(GetCommand).resolves({});
+
+    // Act
+    const attempt = requireParticipant(deps, 'c1', 'mallory');
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(attempt).rejects.toMatchObject({ code: 'FORBIDDEN', statusCode: 403, message: 'Not a participant of this chat' });
+  });
+
+  it('answers an unknown chat exactly like a chat the caller is not in', async () => {
+    // Prepare
+    ddb.on(GetCommand).resolves({});
+
+    // Act
+    const unknownChat = await requireParticipant(deps, 'no-such-chat', 'alice').catch((err: unknown) => err);
+    const notMember = await requireParticipant(deps, 'c1', 'alice').catch((err: unknown) => err);
+
+    // Assess
+    expect(unknownChat).toEqual(notMember);
+    expect((unknownChat as ForbiddenError).toJSON()).toEqual((notMember as ForbiddenError).toJSON());
+  });
+
+  it('lets a DynamoDB failure through rather than reading it as "not a participant"', async () => {
+    // Prepare
+    ddb.on(GetCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+
+    // Act
+    const attempt = requireParticipant(deps, 'c1', 'alice');
+
+    // Assess
+    await expect(attempt).rejects.toThrow('throttled');
+    await expect(attempt).rejects.not.toBeInstanceOf(ForbiddenError);
+  });
+});
+
+describe('Function: admitMessage', () => {
+  const NOW = 1_764_000_000_000;
+  const row = { chatId: 'c1', userId: 'alice', title: 'Team', addedAt: '2025-11-27T00:00:00.000Z', addedBy: 'bob' };
+  const conditionFailed = (old?: object): ConditionalCheckFailedException =>
+    new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, ...(old !== undefined && { Item: marshall(old) }) });
+  const COUNT = { UpdateExpression: 'SET sendCount = if_not_exists(sendCount, :zero) + :one, sendWindow = if_not_exists(sendWindow, :now)' };
+  const REOPEN = { UpdateExpression: 'SET sendCount = :one, sendWindow = :now' };
+
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  it('authorizes and counts in one write and returns the row as updated, without a read', async () => {
+    // Prepare
+    ddb.on(UpdateCommand).resolves({ Attributes: { ...row, sendWindow: NOW, sendCount: 1 } });
+
+    // Act
+    const result = await admitMessage(deps, 'c1', 'alice', NOW);
+
+    // Assess
+    expect(result).toEqual({ ...row, sendWindow: NOW, sendCount: 1 });
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 1);
+    expect(ddb).toReceiveCommandTimes(GetCommand, 0);
+    expect(ddb).toReceiveCommandWith(UpdateCommand, { ...COUNT, Key: { chatId: 'c1', userId: 'alice' }, ReturnValues: 'ALL_NEW' });
+  });
+
+  it('applies the limit it is given', async () => {
+    // Prepare
+    ddb.on(UpdateCommand).rejects(conditionFailed({ ...row, sendWindow: NOW - 500, sendCount: 3 }));
+
+    // Act
+    const attempt = admitMessage(deps, 'c1', 'alice', NOW, { limit: 3, windowMs: 1000 });
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(RateLimitedError);
+    await expect(attempt).rejects.toMatchObject({ retryAfterMs: 500, message: 'At most 3 messages per 1 s in a chat; slow down' });
+    expect(ddb).toReceiveCommandWith(UpdateCommand, { ExpressionAttributeValues: expect.objectContaining({ ':limit': 3 }) });
+  });
+
+  it('opens a new window for the message that finds the count full in a window opened windowMs ago', async () => {
+    // Prepare
+    ddb.on(UpdateCommand, COUNT).rejects(conditionFailed({ ...row, sendWindow: NOW - 10_000, sendCount: 20 }));
+    ddb.on(UpdateCommand, REOPEN).resolves({ Attributes: { ...row, sendWindow: NOW, sendCount: 1 } });
+
+    // Act
+    const result = await admitMessage(deps, 'c1', 'alice', NOW);
+
+    // Assess
+    expect(result).toMatchObject({ sendWindow: NOW, sendCount: 1 });
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 2);
+  });
+
+  it('throws FORBIDDEN when the membership is removed between the count and the new window', async () => {
+    // Prepare
+    ddb.on(UpdateCommand, COUNT).rejects(conditionFailed({ ...row, sendWindow: NOW - 60_000, sendCount: 20 }));
+    ddb.on(UpdateCommand, REOPEN).rejects(conditionFailed());
+
+    // Act + Assess
+    await expect(admitMessage(deps, 'c1', 'alice', NOW)).rejects.toBeInstanceOf(ForbiddenError);
+  });
+
+  it('gives up with RATE_LIMITED rather than loop when the new window fills up meanwhile', async () => {
+    // Prepare: over on the count, lost the reopen race, and the recount finds the new window already over too (clock skew).
+    ddb.on(UpdateCommand, COUNT).rejects(conditionFailed({ ...row, sendWindow: NOW - 60_000, sendCount: 20 }));
+    ddb.on(UpdateCommand, REOPEN).rejects(conditionFailed({ ...row, sendWindow: NOW, sendCount: 1 }));
+
+    // Act + Assess
+    await expect(admitMessage(deps, 'c1', 'alice', NOW)).rejects.toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 10_000 });
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 3);
+  });
+
+  it('lets a DynamoDB failure through rather than reading it as a refusal', async () => {
+    // Prepare
+    ddb.on(UpdateCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+
+    // Act + Assess
+    await expect(admitMessage(deps, 'c1', 'alice', NOW)).rejects.toThrow('throttled');
+  });
+});
