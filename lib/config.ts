@@ -4,6 +4,8 @@
  * or misspelled key fails `cdk synth` with one line naming the key.
  */
 
+import { InvalidSettingError, LIMIT_KEYS, parseLimit, type LimitKey, type Limits } from '../lambdas/system/limits';
+
 /** What the stack needs from context, validated. */
 export interface AppConfig {
   /** Exact browser origin of the frontend (no trailing slash). */
@@ -20,6 +22,8 @@ export interface AppConfig {
   readonly tracing: boolean;
   /** Email subscribed to the alarm topic. */
   readonly alarmEmail?: string;
+  /** The limit settings given in context (the others keep their defaults). */
+  readonly limits: Partial<Limits>;
 }
 
 /** A context value that cannot be used; the message is one line and names the key. */
@@ -49,8 +53,25 @@ export const CONTEXT_KEYS = [
   'apiGatewayAccountRole',
   'tracing',
   'alarmEmail',
+  ...LIMIT_KEYS,
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
+
+/** Limit settings given in context, checked against their ranges (lambdas/system/limits.ts). */
+function readLimits(context: Readonly<Record<string, unknown>>): Partial<Limits> {
+  const limits: Partial<Record<LimitKey, number>> = {};
+  for (const key of LIMIT_KEYS) {
+    const value = context[key];
+    if (value === undefined || value === null) continue;
+    try {
+      limits[key] = parseLimit(key, `Context "${key}"`, value);
+    } catch (err) {
+      if (err instanceof InvalidSettingError) throw new ContextError(key, err.message);
+      throw err;
+    }
+  }
+  return limits;
+}
 
 /** Secrets Manager secret names: letters, digits and `/_+=.@-`, at most 512 characters. */
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
@@ -130,6 +151,7 @@ export function readAppConfig(context: Readonly<Record<string, unknown>>): AppCo
     ...(stageName !== undefined && { stageName }),
     apiGatewayAccountRole: readBoolean(context, 'apiGatewayAccountRole') ?? true,
     tracing: readBoolean(context, 'tracing') ?? false,
+    limits: readLimits(context),
     ...(alarmEmail !== undefined && { alarmEmail }),
   };
 }

@@ -8,6 +8,7 @@ import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { HEARTBEAT_ENV } from '../lambdas/system/heartbeat';
 import { ENV } from '../lambdas/commons/env';
+import { DEFAULT_LIMITS, limitsToEnv, parseLimit, type LimitKey, type Limits } from '../lambdas/system/limits';
 import { allTables } from '../lambdas/system/schema';
 import {
   functions,
@@ -82,6 +83,11 @@ export interface LetteraRealtimeStackProps extends StackProps {
   /** @default - the defaults of MonitoringThresholds */
   readonly alarmThresholds?: MonitoringThresholds;
   /**
+   * Limit settings (participants per chat, flood limit, connections per user), passed to every function.
+   * @default - each setting's default (lambdas/system/limits.ts)
+   */
+  readonly limits?: Partial<Limits>;
+  /**
    * Set API Gateway's account-level CloudWatch Logs role, which the WebSocket
    * stage's access logs need. One setting per account and region: turn this
    * off where another stack or the console already manages it.
@@ -126,12 +132,17 @@ export class LetteraRealtimeStack extends Stack {
       audience: props.jwtAudience,
     });
 
+    // Checked here too: a construct user's value never reaches a function unchecked.
+    const limits = { ...DEFAULT_LIMITS };
+    for (const [key, value] of Object.entries(props.limits ?? {}) as [LimitKey, number][]) limits[key] = parseLimit(key, `limits.${key}`, value);
+    const limitEnv = limitsToEnv(limits);
     const fns = {} as Record<FunctionName, ChatFunction>;
     for (const [name, { entry }] of Object.entries(functions) as [FunctionName, { entry: string }][]) {
       const fn = new ChatFunction(this, `${pascal(name)}Function`, {
         entry: resolve(repoRoot, entry),
         projectRoot: repoRoot,
         tracing: props.tracing,
+        environment: limitEnv,
         ...sizing[name],
       });
       for (const { table, access } of tableAccess[name]) {

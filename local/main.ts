@@ -10,6 +10,7 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { JavaMissingError } from './dynamodb-local';
+import { InvalidSettingError, limitsFromEnv } from '../lambdas/system/limits';
 import { InvalidOriginError } from './origins';
 import { startLocalRuntime, type LocalRuntime } from './runtime';
 import { DEMO_CHAT, DEMO_USERS } from './seed';
@@ -21,7 +22,8 @@ const USAGE = `Usage: npm start -- [--data DIR] [--no-seed] [--origin URL]...
                  the HTTP API with CORS, besides the demo page; repeatable
 Environment: PORT (HTTP, 3000), WS_PORT (WebSocket, 3001), STAGE (local), JWT_ACCESS_SECRET,
              FRONTEND_URL (origins as --origin, comma-separated; --origin wins),
-             LOCAL_POST_FAULTS, LOCAL_IDLE_TIMEOUT_MS (fault injection, see local/README.md)`;
+             LOCAL_POST_FAULTS, LOCAL_IDLE_TIMEOUT_MS (fault injection, see local/README.md),
+             MAX_CHAT_PARTICIPANTS, MESSAGE_RATE_LIMIT, MESSAGE_RATE_WINDOW_MS, MAX_CONNECTIONS_PER_USER (limits, see README)`;
 
 function port(name: string, fallback: number): number {
   const value = process.env[name];
@@ -86,6 +88,8 @@ async function main(): Promise<void> {
     return;
   }
   const seed = values['no-seed'] !== true;
+  // The handlers read the same variables at their cold start; refuse nonsense here, in one line, before anything starts.
+  limitsFromEnv(process.env);
   const runtime = await startLocalRuntime({
     httpPort: port('PORT', 3000),
     wsPort: port('WS_PORT', 3001),
@@ -118,8 +122,9 @@ async function main(): Promise<void> {
 // Only when run (npm start), not when a test imports bannerLines.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((err: unknown) => {
-    if (err instanceof JavaMissingError || err instanceof InvalidOriginError) console.error(`\n${err.message}\n`);
+    const usage = err instanceof InvalidOriginError || err instanceof InvalidSettingError;
+    if (usage || err instanceof JavaMissingError) console.error(`\n${err.message}\n`);
     else console.error(err);
-    process.exit(err instanceof InvalidOriginError ? 2 : 1);
+    process.exit(usage ? 2 : 1);
   });
 }

@@ -8,14 +8,15 @@ import { sortableId } from '../commons/ids';
 import type { Chat } from '../../protocol';
 import { requireParticipant } from './memberships';
 import type { MembershipStore } from './ports';
+import { DEFAULT_LIMITS } from '../system/limits';
 
-/** Most participants per chat; bounds every fan-out and membership query. */
-export const MAX_PARTICIPANTS = 100;
 /** Chats whose participants are read at once when listing. */
 const LIST_CONCURRENCY = 8;
 
 export interface ChatServiceDeps {
   memberships: Pick<MembershipStore, 'get' | 'rowsOfUser' | 'participantsOf' | 'countParticipants' | 'putAll' | 'putIfAbsent' | 'delete'>;
+  /** Most participants per chat; bounds every fan-out and membership query. @default the maxChatParticipants setting's default */
+  maxParticipants?: number;
   /** @default Date.now */
   now?: () => number;
 }
@@ -36,13 +37,14 @@ export interface ChatService {
 export function createChatService(deps: ChatServiceDeps): ChatService {
   const { memberships } = deps;
   const now = deps.now ?? Date.now;
+  const maxParticipants = deps.maxParticipants ?? DEFAULT_LIMITS.maxChatParticipants;
 
   return {
     async create(callerId, input) {
       // The caller is always a participant; duplicates collapse.
       const participants = [...new Set([callerId, ...input.participants])];
-      if (participants.length > MAX_PARTICIPANTS) {
-        throw new BadRequestError(`A chat has at most ${MAX_PARTICIPANTS} participants`);
+      if (participants.length > maxParticipants) {
+        throw new BadRequestError(`A chat has at most ${maxParticipants} participants`);
       }
       const chatId = sortableId(now());
       const addedAt = new Date(now()).toISOString();
@@ -66,7 +68,7 @@ export function createChatService(deps: ChatServiceDeps): ChatService {
 
     async addParticipant(callerId, chatId, userId) {
       const { title } = await requireParticipant(memberships, chatId, callerId);
-      if ((await memberships.countParticipants(chatId)) >= MAX_PARTICIPANTS) throw new ConflictError(`A chat has at most ${MAX_PARTICIPANTS} participants`);
+      if ((await memberships.countParticipants(chatId)) >= maxParticipants) throw new ConflictError(`A chat has at most ${maxParticipants} participants`);
       // Adding someone already in is a success that writes nothing (no second join event).
       await memberships.putIfAbsent({ chatId, userId, title, addedAt: new Date(now()).toISOString(), addedBy: callerId });
       return { chatId, userId };

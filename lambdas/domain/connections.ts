@@ -4,7 +4,8 @@
  * $connect, $disconnect and the fan-out (which removes gone recipients).
  */
 import { TooManyConnectionsError, UnauthorizedError } from '../commons/errors';
-import { MAX_CONNECTIONS_PER_USER, type WireProtocol } from '../../protocol';
+import type { WireProtocol } from '../../protocol';
+import { DEFAULT_LIMITS } from '../system/limits';
 import { roomOf } from '../system/schema';
 import {
   CONNECT_GRACE_MS,
@@ -34,7 +35,7 @@ export interface OpenConnectionDeps extends RemoverStores {
   rooms: RemoverStores['rooms'] & Pick<RoomStore, 'putAll'>;
   presence: RemoverStores['presence'] & Pick<PresenceStore, 'addConnection'>;
   memberships: Pick<MembershipStore, 'chatIdsOfUser'>;
-  /** Most open connections per user; one more is refused. @default MAX_CONNECTIONS_PER_USER */
+  /** Most open connections per user; one more is refused. @default the maxConnectionsPerUser setting's default */
   maxConnectionsPerUser?: number;
 }
 
@@ -125,7 +126,7 @@ export async function openConnection(deps: OpenConnectionDeps, request: OpenConn
   }
   try {
     await deps.rooms.putAll(rooms.map((room): RoomRow => ({ room, connectionId, userId, protocol, expiresAt })));
-    const cap = deps.maxConnectionsPerUser ?? MAX_CONNECTIONS_PER_USER;
+    const cap = deps.maxConnectionsPerUser ?? DEFAULT_LIMITS.maxConnectionsPerUser;
     const open = await deps.presence.addConnection(userId, connectionId, connectedAt);
     if (open > cap) throw new TooManyConnectionsError(`At most ${cap} connections per user; close one first`);
   } catch (err) {

@@ -3,7 +3,7 @@
  * chat and message services.
  */
 import { ForbiddenError, RateLimitedError } from '../commons/errors';
-import { MESSAGE_RATE_LIMIT, MESSAGE_RATE_WINDOW_MS } from '../../protocol';
+import { DEFAULT_LIMITS } from '../system/limits';
 import type { MembershipRow, MembershipStore } from './ports';
 
 const notParticipant = (): ForbiddenError => new ForbiddenError('Not a participant of this chat');
@@ -22,9 +22,9 @@ export async function requireParticipant(memberships: Pick<MembershipStore, 'get
 
 /** The flood limit admitMessage applies. */
 export interface MessageRateLimit {
-  /** Messages allowed per window. @default MESSAGE_RATE_LIMIT */
+  /** Messages allowed per window. @default the messageRateLimit setting's default */
   limit?: number;
-  /** @default MESSAGE_RATE_WINDOW_MS */
+  /** @default the messageRateWindowMs setting's default */
   windowMs?: number;
 }
 
@@ -58,8 +58,8 @@ export async function admitMessage(
   nowMs: number,
   rate: MessageRateLimit = {},
 ): Promise<MembershipRow> {
-  const limit = rate.limit ?? MESSAGE_RATE_LIMIT;
-  const windowMs = rate.windowMs ?? MESSAGE_RATE_WINDOW_MS;
+  const limit = rate.limit ?? DEFAULT_LIMITS.messageRateLimit;
+  const windowMs = rate.windowMs ?? DEFAULT_LIMITS.messageRateWindowMs;
 
   const refusal = (retryAfterMs: number): RateLimitedError =>
     new RateLimitedError(`At most ${limit} messages per ${windowMs / 1000} s in a chat; slow down`, { retryAfterMs });

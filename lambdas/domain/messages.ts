@@ -18,7 +18,7 @@ export interface MessageServiceDeps {
   memberships: Pick<MembershipStore, 'get' | 'countMessage' | 'reopenWindow'>;
   /** Injected for tests. @default Date.now */
   now?: () => number;
-  /** The flood limit on sends and edits. @default MESSAGE_RATE_LIMIT per MESSAGE_RATE_WINDOW_MS */
+  /** The flood limit on sends and edits. @default the messageRateLimit / messageRateWindowMs settings' defaults */
   rateLimit?: MessageRateLimit;
 }
 

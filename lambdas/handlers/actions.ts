@@ -27,6 +27,7 @@ import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createConnectionLink } from '../adapters/api-gateway/connection-link';
 import { createConnectionRemover, loadCaller } from '../domain/connections';
 import { createMessageService } from '../domain/messages';
+import { limitsFromEnv } from '../system/limits';
 import { handleIncomingFrame, type SocketIoDeps } from '../domain/socketio';
 
 const documentClient = createDocumentClient();
@@ -35,6 +36,7 @@ const connectionRows = { documentClient, connectionsTable: tables.connectionsTab
 const roomRows = { documentClient, roomsTable: tables.roomsTable };
 const membershipRows = { documentClient, membershipsTable: tables.membershipsTable };
 // Only the operations the actions perform (not the chat administration, not the fan-out's joins).
+const limits = limitsFromEnv();
 const stores = {
   connections: {
     get: getConnection(connectionRows),
@@ -60,11 +62,12 @@ const managementClient = createManagementClient(requireEnv(ENV.callbackUrl));
 const broadcaster = new ManagementApiBroadcaster({ managementClient, rooms: stores.rooms, removeConnection });
 const deps: ActionDeps = {
   typing: { rooms: stores.rooms, memberships: stores.memberships, broadcaster },
-  messages: createMessageService(stores),
+  messages: createMessageService({ ...stores, rateLimit: { limit: limits.messageRateLimit, windowMs: limits.messageRateWindowMs } }),
   loadCaller: (connectionId) => loadCaller(stores, connectionId),
 };
 const socketIoDeps: SocketIoDeps = {
   ...stores,
+  maxConnectionsPerUser: limits.maxConnectionsPerUser,
   actions: deps,
   verifyToken: createTokenVerifierFromEnv(),
   link: createConnectionLink({ managementClient, removeConnection }),

@@ -27,6 +27,7 @@ import { ENV, optionalEnv, requireTableNames } from '../commons/env';
 import { ChatError, TooManyConnectionsError } from '../commons/errors';
 import { logger } from '../commons/logger';
 import { JSON_SUBPROTOCOL } from '../../protocol';
+import { limitsFromEnv } from '../system/limits';
 import { openConnection, recordPendingConnection } from '../domain/connections';
 import { socketIoHandshakeOf } from '../adapters/api-gateway/connect-request';
 
@@ -35,7 +36,9 @@ const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsT
 const connectionRows = { documentClient, connectionsTable: tables.connectionsTable };
 const roomRows = { documentClient, roomsTable: tables.roomsTable };
 // Only the operations $connect performs, so the bundle carries no other.
+const limits = limitsFromEnv();
 const deps = {
+  maxConnectionsPerUser: limits.maxConnectionsPerUser,
   connections: {
     get: getConnection(connectionRows),
     put: putConnection(connectionRows),

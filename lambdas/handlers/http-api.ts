@@ -28,6 +28,7 @@ import { bearerToken } from '../adapters/api-gateway/http-headers';
 import { createChatService, type ChatService } from '../domain/chats';
 import { createMessageService, MAX_PAGE_SIZE, type MessageService } from '../domain/messages';
 import { chatIdOf, expectFields, isPlainObject, messageIdOf, titleOf, userIdOf } from '../domain/validation';
+import { limitsFromEnv } from '../system/limits';
 import type { HttpRouteKey } from '../system/topology';
 
 export interface HttpApiDeps {
@@ -176,9 +177,14 @@ const memberships = {
   putIfAbsent: putMembershipIfAbsent(membershipRows),
   delete: deleteMembership(membershipRows),
 };
+const limits = limitsFromEnv();
 const deps: HttpApiDeps = {
-  chats: createChatService({ memberships }),
-  messages: createMessageService({ messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable }), memberships }),
+  chats: createChatService({ memberships, maxParticipants: limits.maxChatParticipants }),
+  messages: createMessageService({
+    messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable }),
+    memberships,
+    rateLimit: { limit: limits.messageRateLimit, windowMs: limits.messageRateWindowMs },
+  }),
   verifyToken: createTokenVerifierFromEnv(),
 };
 

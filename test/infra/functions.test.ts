@@ -116,3 +116,24 @@ describe('Construct: ChatFunction', () => {
     expect(propsOf('fanOut').Timeout as number).toBeGreaterThan(propsOf('actions').Timeout as number);
   });
 });
+
+describe('Stack prop: limits', () => {
+  it('gives every function the limit settings, defaults included', () => {
+    // GIVEN
+    const { stack: limited, template: limitedTemplate } = synthesize({ limits: { maxChatParticipants: 2000 } });
+    // WHEN
+    const variables = Object.values(resourcesOfType(limitedTemplate, 'AWS::Lambda::Function')).map(
+      (fn) => (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables,
+    );
+    // THEN
+    expect(variables).toHaveLength(Object.keys(limited.functions).length);
+    for (const env of variables) {
+      expect(env).toMatchObject({ MAX_CHAT_PARTICIPANTS: '2000', MESSAGE_RATE_LIMIT: '20', MESSAGE_RATE_WINDOW_MS: '10000', MAX_CONNECTIONS_PER_USER: '20' });
+    }
+  });
+
+  it('refuses a limit out of range with its name', () => {
+    // THEN
+    expect(() => synthesize({ limits: { maxConnectionsPerUser: 0 } })).toThrow(/^limits\.maxConnectionsPerUser must be a whole number from 1 to 1000/);
+  });
+});

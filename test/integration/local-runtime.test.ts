@@ -9,7 +9,9 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connect as connectClient, type ChatSocket } from '../../client/src/index';
-import { MAX_CONNECTIONS_PER_USER, MESSAGE_RATE_LIMIT, MESSAGE_RATE_WINDOW_MS } from '../../protocol';
+import { DEFAULT_LIMITS } from '../../lambdas/system/limits';
+
+const { maxConnectionsPerUser: MAX_CONNECTIONS_PER_USER, messageRateLimit: MESSAGE_RATE_LIMIT, messageRateWindowMs: MESSAGE_RATE_WINDOW_MS } = DEFAULT_LIMITS;
 import { abortedUpgrade, openAndCloseAfter, connectWebSocket, isEvent, startTestRuntime, upgradeStatus, waitFor, type Frame, type LocalRuntime, type TestSocket, callHttpApi, createChat as createTestChat, type ApiResponse } from '../helpers/local-runtime';
 
 let runtime: LocalRuntime;

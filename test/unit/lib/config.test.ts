@@ -134,6 +134,27 @@ describe('Function: readAppConfig', () => {
     });
   });
 
+  describe('limits', () => {
+    it('passes on only the limits given, as numbers', () => {
+      // Act + Assess
+      expect(readAppConfig(FRONTEND).limits).toEqual({});
+      expect(readAppConfig({ ...FRONTEND, maxChatParticipants: '2000', messageRateLimit: 5 }).limits).toEqual({ maxChatParticipants: 2000, messageRateLimit: 5 });
+    });
+
+    it.each([['0'], ['-1'], ['many'], ['20000']])('refuses maxChatParticipants=%s in one line naming the key', (value) => {
+      // Act
+      const err = refusal({ ...FRONTEND, maxChatParticipants: value });
+      // Assess
+      expect(err.key).toBe('maxChatParticipants');
+      expect(err.message).toMatch(/^Context "maxChatParticipants" must be a whole number from 2 to 10000/);
+    });
+
+    it('takes a near-miss of a limit key for a typo', () => {
+      // Act + Assess
+      expect(refusal({ ...FRONTEND, maxChatParticipant: '10' }).message).toContain('did you mean "maxChatParticipants"?');
+    });
+  });
+
   describe('tracing and alarmEmail', () => {
     it('leaves tracing off and alarms without an email unless asked', () => {
       // Act

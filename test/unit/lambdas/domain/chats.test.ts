@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { BadRequestError, ConflictError, ForbiddenError } from '../../../../lambdas/commons/errors';
-import { createChatService, MAX_PARTICIPANTS } from '../../../../lambdas/domain/chats';
+import { createChatService } from '../../../../lambdas/domain/chats';
 import { fakeMembershipStore } from '../../../helpers/fake-stores';
+import { DEFAULT_LIMITS } from '../../../../lambdas/system/limits';
+
+const MAX_PARTICIPANTS = DEFAULT_LIMITS.maxChatParticipants;
 
 const NOW = Date.UTC(2025, 10, 27);
 const member = (chatId: string, userId: string) => ({ chatId, userId, title: 'Team', addedAt: '2025-11-27T00:00:00.000Z', addedBy: 'alice' });

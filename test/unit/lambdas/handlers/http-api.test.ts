@@ -3,6 +3,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler, routeHttpRequest, type HttpApiDeps } from '../../../../lambdas/handlers/http-api';
+import { DEFAULT_LIMITS } from '../../../../lambdas/system/limits';
 import { createHttpEvent, type HttpEventOptions } from '../../../helpers/events';
 import { signToken } from '../tokens';
 
@@ -194,7 +195,7 @@ describe('Function: http-api handler', () => {
     ['a non-JSON body', { method: 'POST', path: '/chats', body: '{"participants":' }, 400, 'BAD_REQUEST'],
     ['participants not an array', { method: 'POST', path: '/chats', body: { participants: 'bob' } }, 400, 'BAD_REQUEST'],
     ['an invalid participant id', { method: 'POST', path: '/chats', body: { participants: ['bob#1'] } }, 400, 'BAD_REQUEST'],
-    ['too many participants', { method: 'POST', path: '/chats', body: { participants: Array.from({ length: 100 }, (_, i) => `u${i}`) } }, 400, 'BAD_REQUEST'],
+    ['too many participants', { method: 'POST', path: '/chats', body: { participants: Array.from({ length: DEFAULT_LIMITS.maxChatParticipants }, (_, i) => `u${i}`) } }, 400, 'BAD_REQUEST'],
     ['an unknown body field', { method: 'POST', path: '/chats', body: { participants: [], admin: true } }, 400, 'BAD_REQUEST'],
     ['a spoofed senderId', { method: 'POST', path: '/chats/c1/messages', body: { content: 'x', senderId: 'bob' } }, 400, 'BAD_REQUEST'],
     ['empty content', { method: 'POST', path: '/chats/c1/messages', body: { content: '   ' } }, 400, 'BAD_REQUEST'],

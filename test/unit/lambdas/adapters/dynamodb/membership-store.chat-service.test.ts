@@ -5,7 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BadRequestError, ConflictError, ForbiddenError } from '../../../../../lambdas/commons/errors';
 import { timeOfSortableId } from '../../../../../lambdas/commons/ids';
 import { createMembershipStore } from '../../../../../lambdas/adapters/dynamodb/membership-store';
-import { createChatService, MAX_PARTICIPANTS } from '../../../../../lambdas/domain/chats';
+import { createChatService } from '../../../../../lambdas/domain/chats';
+import { DEFAULT_LIMITS } from '../../../../../lambdas/system/limits';
+
+const MAX_PARTICIPANTS = DEFAULT_LIMITS.maxChatParticipants;
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));

@@ -1,0 +1,111 @@
+/**
+ * The limits a deployment can tune, each with its default and the reason for
+ * it: one table read by the functions (environment variables, read once at
+ * cold start), by CDK (context keys, validated at synth and passed on as
+ * those variables) and by the local runtime (its environment, validated at
+ * `npm start`). A value outside its range stops the synth or the start with
+ * one line naming the setting; it never reaches a function.
+ */
+
+export interface LimitSetting {
+  /** Environment variable of the functions and of `npm start`. */
+  readonly env: string;
+  readonly default: number;
+  /** Smallest and largest accepted values (integers). */
+  readonly min: number;
+  readonly max: number;
+  /** What it limits, and why the default and the maximum are what they are (README configuration table). */
+  readonly meaning: string;
+}
+
+/** Limit settings by CDK context key. */
+export const LIMIT_SETTINGS = {
+  maxChatParticipants: {
+    env: 'MAX_CHAT_PARTICIPANTS',
+    default: 1000,
+    min: 2,
+    max: 10_000,
+    meaning:
+      'participants per chat. Each message to a chat of N connected members is N posts; 1,000 covers a large team or community channel. The maximum bounds the rows one create or one message touches.',
+  },
+  messageRateLimit: {
+    env: 'MESSAGE_RATE_LIMIT',
+    default: 20,
+    min: 1,
+    max: 1000,
+    meaning:
+      'messages sent or edited per user per chat per window. 20 per 10 s never refuses a person (short replies, a list pasted line by line) and holds a script to about 2 a second per chat.',
+  },
+  messageRateWindowMs: {
+    env: 'MESSAGE_RATE_WINDOW_MS',
+    default: 10_000,
+    min: 1000,
+    max: 3_600_000,
+    meaning: 'the window of messageRateLimit, in ms. A short window means a refused client waits at most that long.',
+  },
+  maxConnectionsPerUser: {
+    env: 'MAX_CONNECTIONS_PER_USER',
+    default: 20,
+    min: 1,
+    max: 1000,
+    meaning:
+      'open connections per user. A few devices with a few tabs each, plus reconnects that overlap the connection they replace; every connection receives (and is billed for) every broadcast of the user\'s chats. The maximum keeps the user\'s presence item far below DynamoDB\'s 400 KB.',
+  },
+} as const satisfies Record<string, LimitSetting>;
+
+export type LimitKey = keyof typeof LIMIT_SETTINGS;
+export type Limits = Readonly<Record<LimitKey, number>>;
+
+export const LIMIT_KEYS = Object.keys(LIMIT_SETTINGS) as LimitKey[];
+
+/** The defaults, for tests and for code that runs without configuration. */
+export const DEFAULT_LIMITS: Limits = Object.fromEntries(LIMIT_KEYS.map((key) => [key, LIMIT_SETTINGS[key].default])) as Limits;
+
+/** A limit setting with a value that cannot be used; the message is one line and names the setting. */
+export class InvalidSettingError extends Error {
+  readonly setting: string;
+
+  constructor(setting: string, message: string) {
+    super(message);
+    this.name = 'InvalidSettingError';
+    this.setting = setting;
+  }
+}
+
+/**
+ * Checks one value given as text (environment, `-c key=value`) or as a number
+ * (cdk.json) and returns it as an integer; `name` is how the user wrote it.
+ */
+export function parseLimit(key: LimitKey, name: string, value: unknown): number {
+  const setting: LimitSetting = LIMIT_SETTINGS[key];
+  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : undefined;
+  const number = text !== undefined && /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(number) || number < setting.min || number > setting.max) {
+    throw new InvalidSettingError(
+      name,
+      `${name} must be a whole number from ${setting.min} to ${setting.max} (${setting.meaning.split('.')[0]}), got ${JSON.stringify(value)}`,
+    );
+  }
+  return number;
+}
+
+/**
+ * The limits from an environment: each variable that is set is checked,
+ * the others take their defaults.
+ *
+ * @throws {InvalidSettingError} naming the variable
+ */
+export function limitsFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): Limits {
+  return Object.fromEntries(
+    LIMIT_KEYS.map((key) => {
+      const { env: name, default: fallback } = LIMIT_SETTINGS[key];
+      const value = env[name];
+      return [key, value === undefined || value === '' ? fallback : parseLimit(key, name, value)];
+    }),
+  ) as Limits;
+}
+
+/** The environment variables that carry `limits` to the functions. */
+export function limitsToEnv(limits: Limits): Record<string, string> {
+  return Object.fromEntries(LIMIT_KEYS.map((key) => [LIMIT_SETTINGS[key].env, String(limits[key])]));
+}
