@@ -19,7 +19,7 @@
  *   recovers the missed events (connection state recovery).
  *
  * Cost per 10,000 connections open all month (30 days), with the prices of
- * reference/limits.md ($1/M messages, $0.25/M connection-minutes, Lambda
+ * docs/aws-limits.md ($1/M messages, $0.25/M connection-minutes, Lambda
  * $0.20/M requests, DynamoDB $0.625/M WRU, $0.125/M RRU). Computed by
  * `estimateHeartbeatCost` (bench/heartbeat-cost.ts); details in
  * docs/socketio-heartbeat.md. Lambda duration is not included.

@@ -38,9 +38,9 @@ export interface ChatTableProps {
 /**
  * One DynamoDB table built from its schema definition: on-demand,
  * point-in-time recovery on, TTL, stream and indexes exactly as the schema
- * says. Indexes project all attributes: every index in the schema serves a
- * read that needs whole items (a user's connections, a user's chats with
- * their titles, recovery replay of messages).
+ * says, each index with the projection its schema entry gives (only the
+ * attributes its readers need, so updates of other attributes write no
+ * index).
  *
  * @example
  * const messages = new ChatTable(this, 'Messages', { definition: messagesTable });

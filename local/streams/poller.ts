@@ -1,6 +1,6 @@
 /**
  * A Lambda event source mapping for one DynamoDB stream, run locally
- * (reference/local-emulation.md §4; LocalStack's stream poller is the
+ * (AWS's event source mapping documentation; LocalStack's stream poller is the
  * semantic model): shards discovered and processed parents first, one batch
  * in flight per shard, in order, batch size and window, filters, retries
  * with backoff, bisect on error, batchItemFailures, record age, and a

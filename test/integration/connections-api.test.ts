@@ -1,6 +1,6 @@
 /**
- * Fidelity of the @connections management API (reference/local-emulation.md
- * §6, cases 10-12) with the real ApiGatewayManagementApiClient.
+ * Fidelity of the @connections management API (POST, GET, DELETE and their
+ * errors) with the real ApiGatewayManagementApiClient.
  */
 import {
   ApiGatewayManagementApiClient,

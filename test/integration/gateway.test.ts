@@ -1,6 +1,7 @@
 /**
  * Fidelity of the WebSocket gateway emulator against API Gateway's
- * behaviour (reference/local-emulation.md §6, cases 1-9), with fake
+ * behaviour (route selection, $connect status, subprotocol, frame and
+ * size rules, timeouts, $disconnect; local/README.md), with fake
  * handlers injected as routes and real `ws` clients.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';

@@ -1,7 +1,6 @@
 /**
  * End to end on the local runtime with the real handlers: real `ws` clients,
- * the HTTP API, DynamoDB Local streams and the fan-out (issue 3 §6; case 18
- * of reference/local-emulation.md §6).
+ * the HTTP API, DynamoDB Local streams and the fan-out.
  */
 import { randomUUID } from 'node:crypto';
 import { QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';

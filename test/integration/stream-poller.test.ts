@@ -1,6 +1,7 @@
 /**
  * Fidelity of the stream poller against Lambda's DynamoDB event source
- * mapping (reference/local-emulation.md §6, cases 13-17): DynamoDB Local
+ * mapping (batching, order per shard, retries, bisect, batch item
+ * failures, filters; local/README.md): DynamoDB Local
  * streams read by the real SDK client, fake handlers recording batches.
  */
 import { randomUUID } from 'node:crypto';
