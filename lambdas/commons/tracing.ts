@@ -1,12 +1,14 @@
 import type { Tracer } from '@aws-lambda-powertools/tracer';
-import { optionalEnv } from './env';
 import { SERVICE_NAME } from './metric-names';
 
 /**
  * Whether X-Ray tracing is on: the stack's `tracing` prop sets
  * POWERTOOLS_TRACE_ENABLED=true (off by default). Read once, at cold start.
+ * Written as `process.env.POWERTOOLS_TRACE_ENABLED` on purpose: ChatFunction
+ * defines it at bundle time too, so a function built without tracing leaves
+ * the Tracer and the X-Ray SDK (about 120 KiB minified) out of its bundle.
  */
-export const TRACING_ENABLED = optionalEnv('POWERTOOLS_TRACE_ENABLED') === 'true';
+export const TRACING_ENABLED = process.env.POWERTOOLS_TRACE_ENABLED === 'true';
 
 let tracer: Tracer | undefined;
 
@@ -16,12 +18,14 @@ let tracer: Tracer | undefined;
  * a cost a function without tracing should not pay. Resolves to undefined
  * when tracing is off.
  */
-export const tracerReady: Promise<Tracer | undefined> = TRACING_ENABLED
-  ? import('@aws-lambda-powertools/tracer').then(({ Tracer: PowertoolsTracer }) => {
-      tracer = new PowertoolsTracer({ serviceName: SERVICE_NAME });
-      return tracer;
-    })
-  : Promise.resolve(undefined);
+export const tracerReady: Promise<Tracer | undefined> =
+  // The condition is spelled out (not TRACING_ENABLED) so the bundler can drop the import.
+  process.env.POWERTOOLS_TRACE_ENABLED === 'true'
+    ? import('@aws-lambda-powertools/tracer').then(({ Tracer: PowertoolsTracer }) => {
+        tracer = new PowertoolsTracer({ serviceName: SERVICE_NAME });
+        return tracer;
+      })
+    : Promise.resolve(undefined);
 
 /**
  * Traces an AWS SDK v3 client's calls (a subsegment each) when tracing is
