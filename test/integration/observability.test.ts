@@ -69,7 +69,7 @@ describe('Local runtime: operations', () => {
     const snapshot = await waitFor(async () => {
       const current = await metrics();
       return counter(current, METRIC.messagesAccepted) >= 3 && counter(current, METRIC.typingPosts) >= 1 && counter(current, METRIC.connectionsOpened) >= 2 ? current : undefined;
-    });
+    }) as MetricsSnapshot;
 
     // Assess
     expect(counter(snapshot, METRIC.connectionsOpened)).toBe(2);
