@@ -33,6 +33,8 @@ export function buildHandlerEnv(input: HandlerEnvInput): Record<string, string |
     AWS_SESSION_TOKEN: undefined,
     AWS_PROFILE: undefined,
     AWS_ENDPOINT_URL_DYNAMODB: input.dynamoEndpoint,
+    // As Lambda sets it: Powertools counts a cold start only for on-demand environments.
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     ...input.tableNames,
     [ENV.callbackUrl]: input.callbackUrl,
     [ENV.jwtSecret]: input.jwtSecret,

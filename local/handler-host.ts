@@ -7,6 +7,8 @@
  * A worker that dies (an uncaught error) fails the invocations it was
  * running and is replaced on the next one: a new cold start, as in Lambda.
  */
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { functions, type FunctionName } from '../lambdas/system/topology';
 import { applyEnv } from './handler-env';
@@ -23,6 +25,12 @@ export interface HandlerHostOptions {
   readonly overrides?: Partial<FunctionHandlers>;
   /** Worker stderr notices (a worker that died). @default console.error */
   readonly log?: (message: string, error?: unknown) => void;
+  /**
+   * Receives each line the handlers write (their logs, their EMF metrics)
+   * instead of this process's stdout/stderr getting it.
+   * @default the lines go straight to this process's stdout and stderr
+   */
+  readonly onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
 export interface HandlerHost {
@@ -62,7 +70,19 @@ export async function startHandlerHost(options: HandlerHostOptions): Promise<Han
 
   const spawn = (): Promise<Worker> =>
     new Promise<Worker>((resolve, reject) => {
-      const worker = new Worker(WORKER_ENTRY, { env: workerEnv, workerData: { names } satisfies WorkerData });
+      const { onOutput } = options;
+      const worker = new Worker(WORKER_ENTRY, {
+        env: workerEnv,
+        workerData: { names } satisfies WorkerData,
+        ...(onOutput !== undefined && { stdout: true, stderr: true }),
+      });
+      if (onOutput !== undefined) {
+        const lines = (stream: Readable, name: 'stdout' | 'stderr'): void => {
+          createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => onOutput(line, name));
+        };
+        lines(worker.stdout, 'stdout');
+        lines(worker.stderr, 'stderr');
+      }
       let ready = false;
       worker.on('message', (message: WorkerMessage) => {
         if (message.type === 'ready') {

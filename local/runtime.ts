@@ -21,6 +21,7 @@ import { startHandlerHost, type HandlerHost } from './handler-host';
 import { REPO_ROOT, type FunctionHandlers } from './handlers';
 import { invokeHandler } from './lambda';
 import { startHttpApi, type HttpApi } from './http-api';
+import { createMetricsCollector, createMetricsEndpoint, type MetricsCollector } from './metrics';
 import { ownOrigins, parseOrigins } from './origins';
 import { parsePostFaults, type PostFaults } from './gateway/faults';
 import { seedDemoData } from './seed';
@@ -92,6 +93,16 @@ export interface LocalRuntimeOptions {
    * `runScheduled` instead. @default true
    */
   readonly schedules?: boolean;
+  /** The handlers' POWERTOOLS_LOG_LEVEL. @default POWERTOOLS_LOG_LEVEL of this process, else Powertools' INFO */
+  readonly handlerLogLevel?: string;
+  /**
+   * Receives every line the handlers write that is not a metric (their JSON
+   * logs); tests read the logs this way.
+   * @default stdout lines to this process's stdout, stderr lines to its stderr
+   */
+  readonly onHandlerLog?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Print a one-line metrics summary every this many ms while traffic flows (not when quiet). @default 10000 */
+  readonly metricsSummaryIntervalMs?: number;
 }
 
 export interface LocalRuntime {
@@ -114,6 +125,8 @@ export interface LocalRuntime {
   readonly gateway: Gateway;
   readonly httpApi: HttpApi;
   readonly pollers: readonly StreamPoller[];
+  /** The handlers' metrics (their EMF lines), as `GET /_local/metrics` serves them. */
+  readonly metrics: MetricsCollector;
   /** A document client on DynamoDB Local, for seeding and assertions. */
   readonly documentClient: DynamoDBDocumentClient;
   /** Signs a development token for a user. */
@@ -193,10 +206,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     stops.push(() => gateway.close());
     const issueDevToken = (userId: string): Promise<string> => signDevToken(userId, { secret });
+    const metrics = createMetricsCollector();
     const httpApi = await startHttpApi({
       routes: httpRoutes,
       webRoot: options.webRoot ?? join(REPO_ROOT, 'web'),
-      extraHandlers: [createDevEndpoints({ secret, wsUrl: gateway.url }), serveClientBundle],
+      extraHandlers: [createDevEndpoints({ secret, wsUrl: gateway.url }), createMetricsEndpoint(metrics), serveClientBundle],
       // The page's own origin needs no CORS; a dev server's does, as from an API Gateway configured for it.
       cors: { allowOrigins: extraOrigins, settings: httpCors },
       host,
@@ -207,16 +221,27 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     stops.push(() => httpApi.close());
 
     const allowedOrigins = [...new Set([...ownOrigins(httpApi.url), ...extraOrigins])];
-    const env = buildHandlerEnv({
-      region,
-      dynamoEndpoint: dynamo.endpoint,
-      tableNames,
-      callbackUrl: gateway.callbackUrl,
-      jwtSecret: secret,
-      frontendUrl: allowedOrigins.join(','),
-    });
+    const env = {
+      ...buildHandlerEnv({
+        region,
+        dynamoEndpoint: dynamo.endpoint,
+        tableNames,
+        callbackUrl: gateway.callbackUrl,
+        jwtSecret: secret,
+        frontendUrl: allowedOrigins.join(','),
+      }),
+      // The metrics are EMF lines this runtime reads, so they are always written.
+      POWERTOOLS_METRICS_DISABLED: 'false',
+      ...(options.handlerLogLevel !== undefined && { POWERTOOLS_LOG_LEVEL: options.handlerLogLevel }),
+    };
+    const handlerLog =
+      options.onHandlerLog ?? ((line: string, stream: 'stdout' | 'stderr') => (stream === 'stdout' ? process.stdout : process.stderr).write(`${line}\n`));
+    const onOutput = (line: string, stream: 'stdout' | 'stderr'): void => {
+      if (stream === 'stdout' && metrics.ingest(line)) return;
+      handlerLog(line, stream);
+    };
     // The handler modules run in a worker with this env as its process.env: this process's env is left alone.
-    handlerHost = await startHandlerHost({ env, ...(options.handlers !== undefined && { overrides: options.handlers }), log: log('handlers') });
+    handlerHost = await startHandlerHost({ env, ...(options.handlers !== undefined && { overrides: options.handlers }), log: log('handlers'), onOutput });
     const { handlers } = handlerHost;
     gateway.setRoutes(Object.fromEntries(Object.entries(webSocketRoutes).map(([routeKey, fn]) => [routeKey, handlers[fn]])));
     httpApi.setHandler(handlers.httpApi);
@@ -274,6 +299,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       }
     }
 
+    // What a dashboard would show, while there is traffic to show.
+    if (!quiet) {
+      const summary = setInterval(() => {
+        const line = metrics.summarize();
+        if (line !== undefined) console.log(`[metrics] ${line}`);
+      }, options.metricsSummaryIntervalMs ?? 10_000);
+      summary.unref();
+      stops.push(async () => clearInterval(summary));
+    }
+
     // Only now: a socket accepted before the pollers ran never got its Socket.IO open packet.
     gateway.open();
     httpApi.open();
@@ -293,6 +328,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       gateway,
       httpApi,
       pollers,
+      metrics,
       documentClient,
       token: issueDevToken,
       async settle(timeoutMs) {

@@ -17,3 +17,5 @@ process.env.PRESENCE_TABLE ??= 'Presence';
 process.env.WS_CALLBACK_URL ??= 'https://example.execute-api.eu-west-1.amazonaws.com/test';
 process.env.JWT_ACCESS_SECRET ??= 'unit-test-secret-that-is-long-enough-for-hs256';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+// Metrics are EMF lines on stdout; tests that read them turn them on (test/unit/lambdas/commons/metrics.test.ts).
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';

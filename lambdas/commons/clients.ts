@@ -4,6 +4,7 @@ import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagem
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { traceClient } from './tracing';
 
 /**
  * How many PostToConnection calls may be in flight at once. The SDK's
@@ -12,9 +13,9 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
  */
 export const POST_CONCURRENCY = 128;
 
-/** Creates the DynamoDB document client (one per process; pass it in). */
+/** Creates the DynamoDB document client (one per process; pass it in), traced when tracing is on. */
 export function createDocumentClient(): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  return DynamoDBDocumentClient.from(traceClient(new DynamoDBClient({})), {
     marshallOptions: { removeUndefinedValues: true },
   });
 }
@@ -22,11 +23,12 @@ export function createDocumentClient(): DynamoDBDocumentClient {
 /**
  * Creates the @connections client for a stage's callback URL, with
  * keep-alive and enough sockets for POST_CONCURRENCY posts in flight.
- * http:// endpoints (the local emulator) get a plain HTTP agent.
+ * http:// endpoints (the local emulator) get a plain HTTP agent. Traced
+ * when tracing is on.
  */
 export function createManagementClient(endpoint: string): ApiGatewayManagementApiClient {
   const agentOptions = { keepAlive: true, maxSockets: POST_CONCURRENCY };
-  return new ApiGatewayManagementApiClient({
+  const client = new ApiGatewayManagementApiClient({
     endpoint,
     // The broadcaster retries throttling and transient faults itself, with
     // jitter and a per-attempt timeout; SDK retries on top would multiply
@@ -39,4 +41,5 @@ export function createManagementClient(endpoint: string): ApiGatewayManagementAp
       requestTimeout: 5_000,
     }),
   });
+  return traceClient(client);
 }

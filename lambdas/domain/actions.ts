@@ -7,6 +7,7 @@
 import { BadRequestError, ChatError, toClientError, UnknownActionError } from '../commons/errors';
 import { KEEPALIVE_ACTION, type AckFrame, type ClientActionName, type ClientActions, type ErrorFrame } from '../../protocol';
 import { logger } from '../commons/logger';
+import { countMessageRefused } from '../commons/metrics';
 import type { Caller } from './typing';
 import { setTyping, type TypingDeps } from './typing';
 import type { MessageService } from './messages';
@@ -34,11 +35,28 @@ const typingAction = <A extends 'user:typing' | 'user:stop-typing'>(isTyping: bo
   run: (deps, caller, { chatId }) => setTyping(deps.typing, caller, chatId, isTyping),
 });
 
+/**
+ * A message action whose refused payload counts as MessagesRefused (its
+ * error code), like a refusal by the service (message-metrics.ts); every
+ * path (JSON, Socket.IO, HTTP) parses with these definitions.
+ */
+const messageAction = <A extends 'message:send' | 'message:edit' | 'message:delete'>(definition: ActionDefinition<A>): ActionDefinition<A> => ({
+  parse(data, what) {
+    try {
+      return definition.parse(data, what);
+    } catch (err) {
+      countMessageRefused(toClientError(err).code);
+      throw err;
+    }
+  },
+  run: definition.run,
+});
+
 /** The dispatch table: action name → parse + run. */
 export const actions: { [A in ClientActionName]: ActionDefinition<A> } = {
   'user:typing': typingAction<'user:typing'>(true),
   'user:stop-typing': typingAction<'user:stop-typing'>(false),
-  'message:send': {
+  'message:send': messageAction({
     parse(data, what) {
       const fields = expectFields(data, ['chatId', 'content', 'clientMessageId'], ['chatId', 'content'], what);
       return {
@@ -48,21 +66,21 @@ export const actions: { [A in ClientActionName]: ActionDefinition<A> } = {
       };
     },
     run: (deps, caller, data) => deps.messages.send(caller.userId, data),
-  },
-  'message:edit': {
+  }),
+  'message:edit': messageAction({
     parse(data, what) {
       const fields = expectFields(data, ['chatId', 'messageId', 'content'], ['chatId', 'messageId', 'content'], what);
       return { chatId: chatIdOf(fields.chatId), messageId: messageIdOf(fields.messageId), content: contentOf(fields.content) };
     },
     run: (deps, caller, data) => deps.messages.edit(caller.userId, data),
-  },
-  'message:delete': {
+  }),
+  'message:delete': messageAction({
     parse(data, what) {
       const fields = expectFields(data, ['chatId', 'messageId'], ['chatId', 'messageId'], what);
       return { chatId: chatIdOf(fields.chatId), messageId: messageIdOf(fields.messageId) };
     },
     run: (deps, caller, data) => deps.messages.remove(caller.userId, data),
-  },
+  }),
 };
 
 

@@ -6,6 +6,8 @@
  */
 import { POST_CONCURRENCY } from '../commons/clients';
 import { logger } from '../commons/logger';
+import { METRIC } from '../commons/metric-names';
+import { countMetric } from '../commons/metrics';
 import { encodeOpenPacket, PING_FRAME } from '../socketio/codec';
 import type { HeartbeatConfig } from '../system/heartbeat';
 import type { ConnectionLink, SweepStore } from './ports';
@@ -102,6 +104,7 @@ export async function sweepSocketIoConnections(deps: SweepDeps): Promise<SweepRe
     });
     startKey = page.lastKey;
   } while (startKey !== undefined);
+  countMetric(METRIC.heartbeatRemovals, result.gone + result.timedOut);
   if (result.gone + result.timedOut + result.failed > 0) logger.info('heartbeat sweep', { ...result });
   return result;
 }

@@ -11,6 +11,8 @@
 import { ChatError, TooManyConnectionsError, UnauthorizedError } from '../commons/errors';
 import { randomId } from '../commons/ids';
 import { logger } from '../commons/logger';
+import { METRIC } from '../commons/metric-names';
+import { countConnectionRefused, countMetric } from '../commons/metrics';
 import { roomOf } from '../system/schema';
 import { encodeEngineIoPacket } from '../socketio/codec';
 import {
@@ -136,6 +138,7 @@ async function connect(
     identity = await deps.verifyToken(token);
   } catch (err) {
     if (!(err instanceof ChatError)) logger.error('token verification failed', { error: err as Error });
+    countConnectionRefused(err instanceof ChatError ? 'unauthorized' : 'internal');
     // 44 only: the connection stays pending (the heartbeat removes it after the connect timeout).
     return connectErrorReply(err);
   }
@@ -158,12 +161,16 @@ async function connect(
   } catch (err) {
     // Over the cap of connections per user: openConnection undid its writes; the client gets
     // `44` with code RATE_LIMITED (socket.io-client then closes the connection itself).
-    if (err instanceof TooManyConnectionsError) return connectErrorReply(err);
+    if (err instanceof TooManyConnectionsError) {
+      countConnectionRefused('too_many_connections');
+      return connectErrorReply(err);
+    }
     if (!(err instanceof ConnectionNotPendingError)) throw err;
     // A second CONNECT raced the first, or the connection is gone: Socket.IO closes on "invalid state".
     await deps.link.disconnect(connectionId, { notify: false });
     return undefined;
   }
+  countMetric(METRIC.connectionsOpened);
 
   // After the room rows exist, so nothing falls between the replay and live traffic (overlap is possible, gaps are not).
   let replay = recovering

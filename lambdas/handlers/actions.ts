@@ -8,6 +8,7 @@
 import type { WebSocketRouteEvent, WebSocketResult } from '../adapters/api-gateway/events';
 import { createDocumentClient, createManagementClient } from '../commons/clients';
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
+import { instrumentHandler } from '../commons/instrument';
 import type { ActionDeps } from '../domain/actions';
 import { ManagementApiBroadcaster } from '../adapters/api-gateway/broadcaster';
 import { deleteConnection, deleteConnectionReturningOld, getConnection, putConnection } from '../adapters/dynamodb/connection-store';
@@ -27,6 +28,7 @@ import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createConnectionLink } from '../adapters/api-gateway/connection-link';
 import { createConnectionRemover, loadCaller } from '../domain/connections';
 import { createMessageService } from '../domain/messages';
+import { withMessageMetrics } from '../domain/message-metrics';
 import { limitsFromEnv } from '../system/limits';
 import { handleIncomingFrame, type SocketIoDeps } from '../domain/socketio';
 
@@ -62,7 +64,7 @@ const managementClient = createManagementClient(requireEnv(ENV.callbackUrl));
 const broadcaster = new ManagementApiBroadcaster({ managementClient, rooms: stores.rooms, removeConnection });
 const deps: ActionDeps = {
   typing: { rooms: stores.rooms, memberships: stores.memberships, broadcaster },
-  messages: createMessageService({ ...stores, rateLimit: { limit: limits.messageRateLimit, windowMs: limits.messageRateWindowMs } }),
+  messages: withMessageMetrics(createMessageService({ ...stores, rateLimit: { limit: limits.messageRateLimit, windowMs: limits.messageRateWindowMs } })),
   loadCaller: (connectionId) => loadCaller(stores, connectionId),
 };
 const socketIoDeps: SocketIoDeps = {
@@ -73,8 +75,8 @@ const socketIoDeps: SocketIoDeps = {
   link: createConnectionLink({ managementClient, removeConnection }),
 };
 
-export const handler = async (event: WebSocketRouteEvent): Promise<WebSocketResult> => {
+export const handler = instrumentHandler(async (event: WebSocketRouteEvent): Promise<WebSocketResult> => {
   // A binary frame (base64-encoded) is neither protocol's text: an error frame (JSON) or a close (Socket.IO).
   const body = await handleIncomingFrame(socketIoDeps, event.requestContext.connectionId, event.body, event.isBase64Encoded === true);
   return body === undefined ? { statusCode: 200 } : { statusCode: 200, body };
-};
+}, { correlationIdOf: (event) => event.requestContext.requestId });

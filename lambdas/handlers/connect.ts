@@ -25,7 +25,10 @@ import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createDocumentClient } from '../commons/clients';
 import { ENV, optionalEnv, requireTableNames } from '../commons/env';
 import { ChatError, TooManyConnectionsError } from '../commons/errors';
+import { instrumentHandler } from '../commons/instrument';
 import { logger } from '../commons/logger';
+import { METRIC } from '../commons/metric-names';
+import { countConnectionRefused, countMetric } from '../commons/metrics';
 import { JSON_SUBPROTOCOL } from '../../protocol';
 import { limitsFromEnv } from '../system/limits';
 import { openConnection, recordPendingConnection } from '../domain/connections';
@@ -53,15 +56,17 @@ const deps = {
 const verifyToken = createTokenVerifierFromEnv();
 const frontendUrl = optionalEnv(ENV.frontendUrl);
 
-export const handler = async (event: WebSocketRouteEvent): Promise<WebSocketResult> => {
+async function connect(event: WebSocketRouteEvent): Promise<WebSocketResult> {
   const request = parseConnectRequest(event);
   if (!isOriginAllowed(request.origin, frontendUrl)) {
     logger.warn('connect refused: origin not allowed', { origin: request.origin });
+    countConnectionRefused('origin');
     return { statusCode: 403 };
   }
   const socketIo = socketIoHandshakeOf(request);
   if (socketIo.kind === 'refused') {
     logger.info('connect refused: unsupported Engine.IO handshake', { reason: socketIo.reason });
+    countConnectionRefused('bad_request');
     return { statusCode: 400, body: socketIo.reason };
   }
   if (socketIo.kind === 'socket.io') {
@@ -69,12 +74,15 @@ export const handler = async (event: WebSocketRouteEvent): Promise<WebSocketResu
       await recordPendingConnection(deps, { connectionId: request.connectionId, connectedAt: request.connectedAt });
     } catch (err) {
       logger.error('connect failed', { error: err as Error, connectionId: request.connectionId });
+      countConnectionRefused('internal');
       return { statusCode: 500 };
     }
+    // Counted as opened when its CONNECT is accepted (domain/socketio.ts).
     return { statusCode: 200 };
   }
   if (request.token === undefined) {
     logger.info('connect refused: no token');
+    countConnectionRefused('unauthorized');
     return { statusCode: 401 };
   }
   let identity;
@@ -83,9 +91,11 @@ export const handler = async (event: WebSocketRouteEvent): Promise<WebSocketResu
   } catch (err) {
     if (err instanceof ChatError) {
       logger.info('connect refused', { reason: err.message });
+      countConnectionRefused('unauthorized');
       return { statusCode: 401 };
     }
     logger.error('token verification failed', { error: err as Error });
+    countConnectionRefused('internal');
     return { statusCode: 500 };
   }
   try {
@@ -99,10 +109,15 @@ export const handler = async (event: WebSocketRouteEvent): Promise<WebSocketResu
   } catch (err) {
     if (err instanceof TooManyConnectionsError) {
       logger.info('connect refused: too many connections', { userId: identity.userId });
+      countConnectionRefused('too_many_connections');
       return { statusCode: 429 };
     }
     logger.error('connect failed', { error: err as Error, connectionId: request.connectionId });
+    countConnectionRefused('internal');
     return { statusCode: 500 };
   }
+  countMetric(METRIC.connectionsOpened);
   return acceptedResult(request);
-};
+}
+
+export const handler = instrumentHandler(connect, { correlationIdOf: (event) => event.requestContext.requestId });

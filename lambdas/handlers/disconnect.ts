@@ -9,7 +9,10 @@ import { leavePresence } from '../adapters/dynamodb/presence-store';
 import { deleteRoomRows } from '../adapters/dynamodb/room-store';
 import { createDocumentClient } from '../commons/clients';
 import { requireTableNames } from '../commons/env';
+import { instrumentHandler } from '../commons/instrument';
 import { logger } from '../commons/logger';
+import { METRIC } from '../commons/metric-names';
+import { countMetric } from '../commons/metrics';
 import { createConnectionRemover } from '../domain/connections';
 
 const documentClient = createDocumentClient();
@@ -26,7 +29,7 @@ const removeConnection = createConnectionRemover({
   presence: { removeConnection: leavePresence({ documentClient, presenceTable: tables.presenceTable }) },
 });
 
-export const handler = async (event: WebSocketRouteEvent): Promise<WebSocketResult> => {
+async function disconnect(event: WebSocketRouteEvent): Promise<WebSocketResult> {
   const { connectionId } = event.requestContext;
   try {
     await removeConnection(connectionId);
@@ -35,5 +38,8 @@ export const handler = async (event: WebSocketRouteEvent): Promise<WebSocketResu
     logger.error('disconnect cleanup failed', { error: err as Error, connectionId });
     throw err;
   }
+  countMetric(METRIC.connectionsClosed);
   return { statusCode: 200 };
-};
+}
+
+export const handler = instrumentHandler(disconnect, { correlationIdOf: (event) => event.requestContext.requestId });

@@ -18,7 +18,11 @@ import { leavePresence } from '../adapters/dynamodb/presence-store';
 import { deleteRoomRow, deleteRoomRows, putRoomRow, roomMembers } from '../adapters/dynamodb/room-store';
 import { createDocumentClient, createManagementClient } from '../commons/clients';
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
+import { instrumentHandler } from '../commons/instrument';
 import { logger } from '../commons/logger';
+import { METRIC } from '../commons/metric-names';
+import { pendingTotal } from '../commons/metrics';
+import { annotateTrace } from '../commons/tracing';
 import { ManagementApiBroadcaster } from '../adapters/api-gateway/broadcaster';
 import { createConnectionLink } from '../adapters/api-gateway/connection-link';
 import { createConnectionRemover } from '../domain/connections';
@@ -60,7 +64,10 @@ const deps: FanOutDeps = {
 /**
  * Lambda entry point for the stream event source mappings.
  */
-export const handler = async (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> => {
+export const handler = instrumentHandler(async (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> => {
   if (context !== undefined) logger.addContext(context);
-  return processStreamBatch(deps, event);
-};
+  const response = await processStreamBatch(deps, event);
+  // This batch's broadcasts only: the metrics are written (and reset) after the handler returns.
+  annotateTrace({ records: event.Records?.length ?? 0, recipients: pendingTotal(METRIC.broadcastRecipients) });
+  return response;
+});

@@ -9,7 +9,9 @@ import { leavePresence } from '../adapters/dynamodb/presence-store';
 import { deleteRoomRows } from '../adapters/dynamodb/room-store';
 import { createSweepStore } from '../adapters/dynamodb/sweep-store';
 import { createDocumentClient, createManagementClient } from '../commons/clients';
+import type { Context } from 'aws-lambda';
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
+import { instrumentHandler } from '../commons/instrument';
 import { createConnectionLink } from '../adapters/api-gateway/connection-link';
 import { createConnectionRemover } from '../domain/connections';
 import { sweepSocketIoConnections, type SweepDeps, type SweepResult } from '../domain/heartbeat';
@@ -36,4 +38,4 @@ const deps: SweepDeps = {
 };
 
 /** Lambda entry point for the schedule; the event (EventBridge's) carries nothing it needs. */
-export const handler = async (): Promise<SweepResult> => sweepSocketIoConnections(deps);
+export const handler: (event?: unknown, context?: Context) => Promise<SweepResult> = instrumentHandler(async () => sweepSocketIoConnections(deps));

@@ -22,11 +22,13 @@ import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createDocumentClient } from '../commons/clients';
 import { requireTableNames } from '../commons/env';
 import { BadRequestError, ChatError, NotFoundError, RateLimitedError, toClientError, UnauthorizedError } from '../commons/errors';
+import { instrumentHandler } from '../commons/instrument';
 import { logger } from '../commons/logger';
 import { actions } from '../domain/actions';
 import { bearerToken } from '../adapters/api-gateway/http-headers';
 import { createChatService, type ChatService } from '../domain/chats';
 import { createMessageService, MAX_PAGE_SIZE, type MessageService } from '../domain/messages';
+import { withMessageMetrics } from '../domain/message-metrics';
 import { chatIdOf, expectFields, isPlainObject, messageIdOf, titleOf, userIdOf } from '../domain/validation';
 import { limitsFromEnv } from '../system/limits';
 import type { HttpRouteKey } from '../system/topology';
@@ -180,12 +182,16 @@ const memberships = {
 const limits = limitsFromEnv();
 const deps: HttpApiDeps = {
   chats: createChatService({ memberships, maxParticipants: limits.maxChatParticipants }),
-  messages: createMessageService({
-    messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable }),
-    memberships,
-    rateLimit: { limit: limits.messageRateLimit, windowMs: limits.messageRateWindowMs },
-  }),
+  messages: withMessageMetrics(
+    createMessageService({
+      messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable }),
+      memberships,
+      rateLimit: { limit: limits.messageRateLimit, windowMs: limits.messageRateWindowMs },
+    }),
+  ),
   verifyToken: createTokenVerifierFromEnv(),
 };
 
-export const handler = (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => routeHttpRequest(deps, event);
+export const handler = instrumentHandler((event: APIGatewayProxyEventV2) => routeHttpRequest(deps, event), {
+  correlationIdOf: (event) => event.requestContext.requestId,
+});

@@ -122,6 +122,9 @@ export class ChatFunction extends NodejsFunction {
         bundleAwsSDK: true,
         mainFields: ['module', 'main'],
         banner: ESM_REQUIRE_BANNER,
+        // Fixed at build time as in the environment above: without tracing,
+        // the bundler drops the Tracer and the X-Ray SDK (lambdas/commons/tracing.ts).
+        define: { 'process.env.POWERTOOLS_TRACE_ENABLED': JSON.stringify(String(props.tracing === true)) },
       },
     });
   }

@@ -15,6 +15,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '../../commons/backoff';
 import { POST_CONCURRENCY } from '../../commons/clients';
 import { logger } from '../../commons/logger';
+import { METRIC } from '../../commons/metric-names';
+import { countBroadcast, countMetric } from '../../commons/metrics';
 import type { EventEnvelope, WireProtocol } from '../../../protocol';
 import { createLimiter, type Limiter } from '../../commons/concurrency';
 import type { BroadcastOptions, BroadcastResult, ConnectionRemover, RoomBroadcaster, RoomMember, RoomStore } from '../../domain/ports';
@@ -85,6 +87,12 @@ function isRetryable(err: unknown): boolean {
   return details.code !== undefined && TRANSIENT_CODES.has(details.code);
 }
 
+/** Throttling by name or smithy's classification: counted as DeliveriesThrottled, per attempt. */
+function isThrottled(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return THROTTLING_NAMES.has(err.name) || (err as { $retryable?: { throttling?: boolean } }).$retryable?.throttling === true;
+}
+
 function isGone(err: unknown): boolean {
   return err instanceof GoneException || (err instanceof Error && err.name === 'GoneException');
 }
@@ -142,6 +150,7 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
 
     const result: BroadcastResult = { recipients: unique.size, delivered: 0, gone: 0, failed: 0 };
     for (const outcome of outcomes) result[outcome] += 1;
+    countBroadcast(envelope.event, result);
     if (result.failed > 0 || result.gone > 0) {
       logger.info('broadcast incomplete', { event: envelope.event, id: envelope.id, ...result });
     }
@@ -157,6 +166,7 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
         return 'delivered';
       } catch (err) {
         if (isGone(err)) return this.#removeGone(member);
+        if (isThrottled(err)) countMetric(METRIC.deliveriesThrottled);
         if (!isRetryable(err) || attempt >= this.#retry.maxAttempts) {
           logger.warn('post failed', { connectionId, error: errorName(err), attempts: attempt });
           return 'failed';

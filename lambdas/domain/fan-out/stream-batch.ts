@@ -18,6 +18,7 @@ import { connectionsTable, membershipsTable, messagesTable, presenceTable } from
 import { mapWithConcurrency } from '../../commons/concurrency';
 import { fanOutMembership, type MembershipFanOutDeps } from './memberships';
 import { messageEventOf } from './messages';
+import { observeRecord } from './observe-record';
 import { fanOutPresence, type PresenceFanOutDeps } from './presence';
 import { imageOf, isServiceChange, MalformedRecordError, optionalString, requireString, tableNameOfStreamArn } from './records';
 import type { BroadcastResult, ConnectionRemover, RoomBroadcaster } from '../ports';
@@ -88,7 +89,7 @@ function sourceOf(deps: FanOutDeps, record: DynamoDBRecord): Source {
   throw new MalformedRecordError(`record from an unknown source: ${String(record.eventSourceARN)}`);
 }
 
-async function processRecord(deps: FanOutDeps, source: Source, record: DynamoDBRecord): Promise<void> {
+async function processRecord(deps: FanOutDeps, source: Source, record: DynamoDBRecord): Promise<BroadcastResult | undefined> {
   let result: BroadcastResult | undefined;
   switch (source) {
     case 'messages': {
@@ -109,6 +110,7 @@ async function processRecord(deps: FanOutDeps, source: Source, record: DynamoDBR
   }
   // Gone recipients are done with (removed); only failed posts need a retry.
   if (result !== undefined && result.failed > 0) throw new UndeliveredError(result);
+  return result;
 }
 
 /** The mapping's filter passes INSERTs of pending Socket.IO connections here. */
@@ -174,6 +176,7 @@ function sequenceNumberOf(record: DynamoDBRecord): string {
 function logFailure(record: DynamoDBRecord, err: unknown, skipped = false): void {
   const details = {
     sequenceNumber: sequenceNumberOf(record),
+    eventID: record.eventID,
     eventName: record.eventName,
     eventSourceARN: record.eventSourceARN,
     error: err instanceof Error ? { name: err.name, message: err.message } : String(err),
@@ -214,7 +217,7 @@ export async function processStreamBatch(deps: FanOutDeps, event: DynamoDBStream
         continue;
       }
       try {
-        await processRecord(deps, group.source, record);
+        await observeRecord(record, group.source, () => processRecord(deps, group.source, record));
       } catch (error) {
         earlier = { error };
         failed.add(record);

@@ -30,6 +30,28 @@ describe('Function: startHandlerHost', () => {
     expect(JSON.parse(result.body)).toEqual({ error: { code: 'NOT_FOUND', message: expect.any(String) } });
   });
 
+  it('hands every line the handlers write to onOutput, with its stream, instead of this process\'s stdout', async () => {
+    // Prepare: metrics and INFO logs on, as the local runtime sets them.
+    const lines: [string, string][] = [];
+    host = await startHandlerHost({
+      env: { ...ENV, POWERTOOLS_METRICS_DISABLED: 'false', POWERTOOLS_LOG_LEVEL: 'INFO', AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' },
+      overrides: allBut('httpApi'),
+      onOutput: (line, stream) => lines.push([stream, line]),
+    });
+    const event = createHttpEvent({ method: 'GET', path: '/nowhere', routeKey: '$default' });
+
+    // Act
+    await host.handlers.httpApi(event, createContext('httpApi', 5_000));
+
+    // Assess: the cold start's EMF line arrives through the worker's stdout.
+    const coldStart = await vi.waitFor(() => {
+      const found = lines.find(([stream, line]) => stream === 'stdout' && line.includes('"ColdStart"'));
+      if (found === undefined) throw new Error('no ColdStart line yet');
+      return found;
+    }, { timeout: 10_000 });
+    expect(JSON.parse(coldStart[1])).toMatchObject({ _aws: { CloudWatchMetrics: [{ Namespace: 'Lettera/Realtime' }] }, ColdStart: 1 });
+  });
+
   it('hands out the overrides themselves, in this thread', async () => {
     // Prepare
     const overrides = allBut('httpApi');

@@ -1,5 +1,5 @@
 import { Agent as HttpsAgent } from 'node:https';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createDocumentClient, createManagementClient, POST_CONCURRENCY } from '../../../../lambdas/commons/clients';
 
 describe('Function: createManagementClient', () => {
@@ -46,5 +46,33 @@ describe('Function: createDocumentClient', () => {
 
     // Assess
     expect(client.config.translateConfig?.marshallOptions?.removeUndefinedValues).toBe(true);
+  });
+});
+
+describe('Tracing of the clients', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+  });
+
+  it('captures the DynamoDB client under the document client, and the @connections client, when tracing is on', async () => {
+    // Prepare
+    const { Tracer } = await import('@aws-lambda-powertools/tracer');
+    const capture = vi.spyOn(Tracer.prototype, 'captureAWSv3Client');
+    vi.stubEnv('POWERTOOLS_TRACE_ENABLED', 'true');
+    vi.resetModules();
+    const fresh = (await import('../../../../lambdas/commons/clients')) as typeof import('../../../../lambdas/commons/clients');
+    const { tracerReady } = (await import('../../../../lambdas/commons/tracing')) as typeof import('../../../../lambdas/commons/tracing');
+
+    // Act
+    const documentClient = fresh.createDocumentClient();
+    const managementClient = fresh.createManagementClient('https://example.test/stage');
+    await tracerReady;
+
+    // Assess: the document client shares the captured client's middleware stack, so its calls are traced too.
+    const captured = capture.mock.calls.map(([client]) => client as { middlewareStack: unknown });
+    expect(captured).toHaveLength(2);
+    expect(captured[0]?.middlewareStack).toBe(documentClient.middlewareStack);
+    expect(captured[1]).toBe(managementClient);
   });
 });

@@ -3,6 +3,8 @@ import { ForbiddenError } from '../../../../lambdas/commons/errors';
 import { MAX_CONTENT_LENGTH } from '../../../../protocol';
 import { handleFrame, runAction, type ActionDeps } from '../../../../lambdas/domain/actions';
 import type { MessageService } from '../../../../lambdas/domain/messages';
+import { METRIC } from '../../../../lambdas/commons/metric-names';
+import { captureEmf, importWithMetrics, named } from '../../../helpers/emf';
 
 const MESSAGE_ID = '01JH3Q7Z8W9X0YZABCDEFGHJKM';
 const stored = { messageId: MESSAGE_ID, chatId: 'c1', senderId: 'alice', content: 'hi', timestamp: '2025-11-27T00:40:00.000Z' };
@@ -218,6 +220,27 @@ describe('Function: runAction', () => {
 
     // Act + Assess
     await expect(runAction(deps, { userId: 'bob', connectionId: 'c' }, 'message:send', { chatId: 'c1' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(deps.messages.send).not.toHaveBeenCalled();
+  });
+});
+
+describe('Function: handleFrame (metrics)', () => {
+  it('counts a message payload refused at validation as MessagesRefused with its error code', async () => {
+    // Prepare
+    const fresh = await importWithMetrics<typeof import('../../../../lambdas/domain/actions')>('../../../../lambdas/domain/actions');
+    const { publishMetrics } = (await import('../../../../lambdas/commons/metrics')) as typeof import('../../../../lambdas/commons/metrics');
+    const deps = fakeDeps();
+
+    // Act
+    const emitted = await captureEmf(async () => {
+      await fresh.handleFrame(deps, 'conn-1=', send({ chatId: 'c1', content: 'x'.repeat(MAX_CONTENT_LENGTH + 1) }));
+      await fresh.handleFrame(deps, 'conn-1=', JSON.stringify({ action: 'user:typing', data: { chatId: 42 } }));
+      publishMetrics();
+    });
+    vi.unstubAllEnvs();
+
+    // Assess: only the message action counts; typing is not a message.
+    expect(named(emitted, METRIC.messagesRefused).map((metric) => metric.dimensions.reason)).toEqual(['PAYLOAD_TOO_LARGE']);
     expect(deps.messages.send).not.toHaveBeenCalled();
   });
 });

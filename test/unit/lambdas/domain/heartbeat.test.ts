@@ -8,6 +8,8 @@ import { createOpenPacketSender, sweepSocketIoConnections } from '../../../../la
 import type { ConnectionRemover } from '../../../../lambdas/domain/ports';
 import { SCHEDULED_PING_DEFAULTS } from '../../../../lambdas/system/heartbeat';
 import { createDynamoStores } from '../../../helpers/dynamo-stores';
+import { captureEmf, importWithMetrics, total } from '../../../helpers/emf';
+import { METRIC } from '../../../../lambdas/commons/metric-names';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const api = mockClient(ApiGatewayManagementApiClient);
@@ -135,5 +137,34 @@ describe('Function: createOpenPacketSender', () => {
     // Assess
     expect(api).toReceiveCommandTimes(PostToConnectionCommand, 7);
     expect(removeConnection).toHaveBeenCalledWith('conn-1=', undefined);
+  });
+});
+
+describe('Function: sweepSocketIoConnections (metrics)', () => {
+  it('counts the connections it removed, gone or never connected, as HeartbeatRemovals', async () => {
+    // Prepare
+    const { sweepSocketIoConnections: sweep } = await importWithMetrics<typeof import('../../../../lambdas/domain/heartbeat')>('../../../../lambdas/domain/heartbeat');
+    const { publishMetrics } = (await import('../../../../lambdas/commons/metrics')) as typeof import('../../../../lambdas/commons/metrics');
+    const { link } = createLink();
+    ddb.on(ScanCommand).resolves({
+      Items: [
+        { connectionId: 'open-1', state: 'open', userId: 'alice', connectedAt: NOW - 600_000 },
+        { connectionId: 'gone-1', state: 'open', userId: 'bob', connectedAt: NOW - 600_000 },
+        { connectionId: 'stale-pending', state: 'pending', connectedAt: NOW - 46_000 },
+      ],
+    });
+    api.on(PostToConnectionCommand).resolves({});
+    api.on(PostToConnectionCommand, { ConnectionId: 'gone-1' }).rejects(gone());
+    api.on(DeleteConnectionCommand).resolves({});
+
+    // Act
+    const emitted = await captureEmf(async () => {
+      await sweep({ ...stores, link, ping: true, now: () => NOW });
+      publishMetrics();
+    });
+    vi.unstubAllEnvs();
+
+    // Assess
+    expect(total(emitted, METRIC.heartbeatRemovals)).toBe(2);
   });
 });

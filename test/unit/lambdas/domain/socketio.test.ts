@@ -7,6 +7,8 @@ import type { ActionDeps } from '../../../../lambdas/domain/actions';
 import type { ConnectionLink } from '../../../../lambdas/domain/ports';
 import { handleIncomingFrame, type SocketIoDeps } from '../../../../lambdas/domain/socketio';
 import { createDynamoStores } from '../../../helpers/dynamo-stores';
+import { captureEmf, importWithMetrics, named, total } from '../../../helpers/emf';
+import { METRIC, SERVICE_NAME } from '../../../../lambdas/commons/metric-names';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
@@ -359,5 +361,32 @@ describe('Function: handleIncomingFrame', () => {
       expect(JSON.parse((acked as string).slice(3))).toEqual([{ error: { code: 'UNKNOWN_ACTION', message: expect.any(String) } }]);
       expect(plain).toBeUndefined();
     });
+  });
+});
+
+describe('Function: handleIncomingFrame (metrics)', () => {
+  it('counts an accepted Socket.IO CONNECT as ConnectionsOpened and a refused token by reason', async () => {
+    // Prepare: the module graph afresh, so its metrics are on and its error classes are the ones it knows.
+    const fresh = await importWithMetrics<typeof import('../../../../lambdas/domain/socketio')>('../../../../lambdas/domain/socketio');
+    const { publishMetrics } = (await import('../../../../lambdas/commons/metrics')) as typeof import('../../../../lambdas/commons/metrics');
+    const errors = (await import('../../../../lambdas/commons/errors')) as typeof import('../../../../lambdas/commons/errors');
+    const { deps, verifyToken } = createDeps();
+    verifyToken.mockImplementation(async (token: string) => {
+      if (token !== 'good') throw new errors.UnauthorizedError('Invalid token');
+      return { userId: 'alice', expiresAt: FUTURE_EXP };
+    });
+    givenRow(PENDING);
+
+    // Act
+    const emitted = await captureEmf(async () => {
+      await fresh.handleIncomingFrame(deps, 'conn-1=', '40{"token":"good"}', false);
+      await fresh.handleIncomingFrame(deps, 'conn-1=', '40{"token":"forged"}', false);
+      publishMetrics();
+    });
+    vi.unstubAllEnvs();
+
+    // Assess
+    expect(total(emitted, METRIC.connectionsOpened)).toBe(1);
+    expect(named(emitted, METRIC.connectionsRefused).map((metric) => metric.dimensions)).toEqual([{ service: SERVICE_NAME, reason: 'unauthorized' }]);
   });
 });

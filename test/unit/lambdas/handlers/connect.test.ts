@@ -1,7 +1,9 @@
 import { DynamoDBDocumentClient, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { METRIC } from '../../../../lambdas/commons/metric-names';
 import { handler } from '../../../../lambdas/handlers/connect';
+import { captureEmf, importWithMetrics, named, total } from '../../../helpers/emf';
 import { createConnectEvent } from '../../../helpers/events';
 import { b64, signToken } from '../tokens';
 
@@ -159,5 +161,42 @@ describe('Function: connect handler', () => {
 
     // Assess
     expect(result).toEqual({ statusCode: 500 });
+  });
+});
+
+describe('Function: connect handler (metrics)', () => {
+  type ConnectModule = typeof import('../../../../lambdas/handlers/connect');
+  let fresh: ConnectModule['handler'];
+
+  beforeEach(async () => {
+    ddb.on(QueryCommand).resolves({ Items: [{ chatId: 'c1' }] });
+    ddb.on(PutCommand).resolves({});
+    ddb.on(BatchWriteCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({});
+    vi.stubEnv('FRONTEND_URL', 'https://app.example.com');
+    ({ handler: fresh } = await importWithMetrics<ConnectModule>('../../../../lambdas/handlers/connect'));
+  });
+  afterEach(() => {
+    ddb.reset();
+    vi.unstubAllEnvs();
+  });
+
+  it('counts an accepted connection as ConnectionsOpened and refusals by reason', async () => {
+    // Prepare
+    const origin = { Origin: 'https://app.example.com' };
+    const accepted = createConnectEvent({ headers: origin, queryStringParameters: { token: await signToken('alice') } });
+    const noToken = createConnectEvent({ headers: origin });
+    const foreign = createConnectEvent({ headers: { Origin: 'https://evil.example.net' }, queryStringParameters: { token: await signToken('alice') } });
+
+    // Act
+    const emitted = await captureEmf(async () => {
+      expect((await fresh(accepted)).statusCode).toBe(200);
+      expect((await fresh(noToken)).statusCode).toBe(401);
+      expect((await fresh(foreign)).statusCode).toBe(403);
+    });
+
+    // Assess: each invocation writes its own metrics.
+    expect(total(emitted, METRIC.connectionsOpened)).toBe(1);
+    expect(named(emitted, METRIC.connectionsRefused).map((metric) => metric.dimensions.reason)).toEqual(['unauthorized', 'origin']);
   });
 });

@@ -1,6 +1,8 @@
 import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { METRIC } from '../../../../lambdas/commons/metric-names';
+import { captureEmf, importWithMetrics, total } from '../../../helpers/emf';
 import { handler } from '../../../../lambdas/handlers/disconnect';
 import { createDisconnectEvent } from '../../../helpers/events';
 
@@ -46,5 +48,27 @@ describe('Function: disconnect handler', () => {
 
     // Act + Assess
     await expect(handler(createDisconnectEvent())).rejects.toThrow('throttled');
+  });
+});
+
+describe('Function: disconnect handler (metrics)', () => {
+  afterEach(() => {
+    ddb.reset();
+    vi.unstubAllEnvs();
+  });
+
+  it('counts a handled $disconnect as ConnectionsClosed, and a failed cleanup not at all', async () => {
+    // Prepare
+    const { handler: fresh } = await importWithMetrics<typeof import('../../../../lambdas/handlers/disconnect')>('../../../../lambdas/handlers/disconnect');
+    ddb.on(GetCommand).resolvesOnce({}).rejects(new Error('DynamoDB unavailable'));
+
+    // Act
+    const emitted = await captureEmf(async () => {
+      await fresh(createDisconnectEvent());
+      await expect(fresh(createDisconnectEvent())).rejects.toThrow('DynamoDB unavailable');
+    });
+
+    // Assess
+    expect(total(emitted, METRIC.connectionsClosed)).toBe(1);
   });
 });

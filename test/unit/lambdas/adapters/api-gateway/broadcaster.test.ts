@@ -16,6 +16,7 @@ import { ManagementApiBroadcaster, type ManagementApiBroadcasterDeps } from '../
 import { createRoomStore } from '../../../../../lambdas/adapters/dynamodb/room-store';
 import type { ConnectionRemover } from '../../../../../lambdas/domain/ports';
 import { encodeEnvelope } from '../../../../../lambdas/domain/wire';
+import { captureEmf, importWithMetrics, named, total } from '../../../../helpers/emf';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const apiMock = mockClient(ApiGatewayManagementApiClient);
@@ -402,5 +403,46 @@ describe('Class: ManagementApiBroadcaster', () => {
       expect(result).toEqual({ recipients: 0, delivered: 0, gone: 0, failed: 0 });
       expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 0);
     });
+  });
+});
+
+describe('Class: ManagementApiBroadcaster (metrics)', () => {
+  type BroadcasterModule = typeof import('../../../../../lambdas/adapters/api-gateway/broadcaster');
+  type MetricsModule = typeof import('../../../../../lambdas/commons/metrics');
+
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('counts posted, gone, throttled attempts and recipients once per broadcast, and typing posts by event', async () => {
+    // Prepare
+    const { ManagementApiBroadcaster: Fresh } = await importWithMetrics<BroadcasterModule>('../../../../../lambdas/adapters/api-gateway/broadcaster');
+    const { publishMetrics } = (await import('../../../../../lambdas/commons/metrics')) as MetricsModule;
+    apiMock.on(PostToConnectionCommand, { ConnectionId: 'gone' }).rejects(apiError(GoneException));
+    apiMock.on(PostToConnectionCommand, { ConnectionId: 'busy' }).rejectsOnce(apiError(LimitExceededException)).resolves({});
+    const broadcaster = new Fresh({
+      managementClient,
+      rooms: createRoomStore({ documentClient, roomsTable: 'Rooms' }),
+      removeConnection: vi.fn<ConnectionRemover>().mockResolvedValue(undefined),
+      retry: { baseDelayMs: 1 },
+    });
+    const typing: EventEnvelope<'user:typing'> = { event: 'user:typing', data: { chatId: 'c1', userId: 'u1', isTyping: true, expiresInMs: 5000 }, id: 't1', ts: 1 };
+    const members = ['ok', 'gone', 'busy'].map((id) => ({ connectionId: id, userId: `user-${id}`, protocol: 'lettera.v1' as const }));
+
+    // Act
+    const emitted = await captureEmf(async () => {
+      await broadcaster.toMembers(members, typing);
+      publishMetrics();
+    });
+
+    // Assess
+    expect(total(emitted, 'DeliveriesPosted')).toBe(2);
+    expect(total(emitted, 'DeliveriesGone')).toBe(1);
+    expect(total(emitted, 'DeliveriesFailed')).toBe(0);
+    expect(total(emitted, 'DeliveriesThrottled')).toBe(1);
+    expect(named(emitted, 'BroadcastRecipients')[0]?.values).toEqual([3]);
+    expect(total(emitted, 'TypingPosts')).toBe(2);
+    // No connection id, user id or chat id reaches a dimension.
+    for (const metric of emitted) expect(Object.keys(metric.dimensions)).toEqual(['service']);
   });
 });
