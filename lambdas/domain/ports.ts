@@ -14,6 +14,8 @@ export interface RoomMember {
   connectionId: string;
   userId: string;
   protocol: WireProtocol;
+  /** The connection's token `exp` (epoch s), copied onto its room rows: past it, the member gets nothing and is closed. */
+  tokenExpiresAt?: number;
 }
 
 export interface BroadcastOptions {
@@ -82,12 +84,13 @@ export interface ConnectionLink {
   /** Posts a frame to a connection that may not be registered yet, retrying GoneException for a few seconds. */
   postWhenRegistered(connectionId: string, frame: string): Promise<LinkOutcome>;
   /**
-   * Ends a connection from the server side: with `notify`, the Socket.IO
-   * DISCONNECT `41` first (so socket.io-client fires 'io server disconnect'
-   * and does not reconnect), then DeleteConnection, then the rows. A
-   * connection already gone is fine at every step.
+   * Ends a connection from the server side: with `notify`, a notice first
+   * (`notice`, by default the Socket.IO DISCONNECT `41`, so socket.io-client
+   * fires 'io server disconnect' and does not reconnect), then
+   * DeleteConnection, then the rows. A connection already gone is fine at
+   * every step.
    */
-  disconnect(connectionId: string, options: { notify: boolean; userId?: string }): Promise<void>;
+  disconnect(connectionId: string, options: { notify: boolean; notice?: string; userId?: string }): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------
@@ -303,6 +306,8 @@ export interface RoomRow {
   protocol: WireProtocol;
   /** Epoch s (TTL). */
   expiresAt: number;
+  /** The connection's token `exp` (epoch s): the fan-out skips and closes the member after it. */
+  tokenExpiresAt?: number;
 }
 
 /** The Rooms table: who is connected in which room. */

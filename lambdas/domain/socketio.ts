@@ -33,6 +33,7 @@ import {
   type PendingConnectionRow,
 } from './connections';
 import { isSessionOf, missedEvents, saveSession, type RecoveryDeps } from './recovery';
+import { TOKEN_EXPIRED_FRAME } from './expiry';
 import { encodeEnvelope } from './wire';
 
 export interface SocketIoDeps extends OpenConnectionDeps, RecoveryDeps {
@@ -75,7 +76,14 @@ export async function handleIncomingFrame(
   if (text === PONG_FRAME) return undefined;
   const asJson = async (): Promise<string | undefined> => {
     const reply = await handleFrame(deps.actions, connectionId, text);
-    return reply === undefined ? undefined : JSON.stringify(reply);
+    if (reply === undefined) return undefined;
+    const error = reply.event === 'error' ? reply.data : 'error' in reply ? reply.error : undefined;
+    if (error?.code !== 'TOKEN_EXPIRED') return JSON.stringify(reply);
+    // The token ran out mid-connection: the refusal (an ack, if one was asked for), the
+    // TOKEN_EXPIRED error frame, then the close. A route response would arrive after the close.
+    if (reply.event === 'ack') await deps.link.post(connectionId, JSON.stringify(reply));
+    await deps.link.disconnect(connectionId, { notify: true, notice: TOKEN_EXPIRED_FRAME });
+    return undefined;
   };
   if (text?.startsWith('{')) return asJson();
 

@@ -26,6 +26,7 @@ import { createSessionStore } from '../adapters/dynamodb/session-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createConnectionLink } from '../adapters/api-gateway/connection-link';
 import { createConnectionRemover, loadCaller } from '../domain/connections';
+import { createExpiredCloser } from '../domain/expiry';
 import { createMessageService } from '../domain/messages';
 import { limitsFromEnv } from '../system/limits';
 import { handleIncomingFrame, type SocketIoDeps } from '../domain/socketio';
@@ -59,7 +60,13 @@ const stores = {
 };
 const removeConnection = createConnectionRemover(stores);
 const managementClient = createManagementClient(requireEnv(ENV.callbackUrl));
-const broadcaster = new ManagementApiBroadcaster({ managementClient, rooms: stores.rooms, removeConnection });
+const link = createConnectionLink({ managementClient, removeConnection });
+const broadcaster = new ManagementApiBroadcaster({
+  managementClient,
+  rooms: stores.rooms,
+  removeConnection,
+  closeExpired: createExpiredCloser({ link }),
+});
 const deps: ActionDeps = {
   typing: { rooms: stores.rooms, memberships: stores.memberships, broadcaster },
   messages: createMessageService({ ...stores, rateLimit: { limit: limits.messageRateLimit, windowMs: limits.messageRateWindowMs } }),
@@ -70,7 +77,7 @@ const socketIoDeps: SocketIoDeps = {
   maxConnectionsPerUser: limits.maxConnectionsPerUser,
   actions: deps,
   verifyToken: createTokenVerifierFromEnv(),
-  link: createConnectionLink({ managementClient, removeConnection }),
+  link,
 };
 
 export const handler = async (event: WebSocketRouteEvent): Promise<WebSocketResult> => {
