@@ -53,7 +53,7 @@ export interface OpenConnectionRequest {
    * connection removed meanwhile is not resurrected and a second CONNECT
    * racing the first fails with ConnectionNotPendingError.
    */
-  socketIo?: { pid: string };
+  socketIo?: { pid: string; /** Epoch ms of the CONNECT: the first `lastPongAt`. */ openedAt: number };
 }
 
 /** A Socket.IO CONNECT for a connection that is gone or already open. */
@@ -119,7 +119,7 @@ export async function openConnection(deps: OpenConnectionDeps, request: OpenConn
     protocol,
     rooms: new Set(rooms),
     ...(request.tokenExpiresAt !== undefined && { tokenExpiresAt: request.tokenExpiresAt }),
-    ...(request.socketIo !== undefined && { state: 'open', pid: request.socketIo.pid }),
+    ...(request.socketIo !== undefined && { state: 'open', pid: request.socketIo.pid, lastPongAt: request.socketIo.openedAt }),
   };
   if (!(await deps.connections.put(row, { ifPending: request.socketIo !== undefined }))) {
     throw new ConnectionNotPendingError(connectionId);

@@ -235,6 +235,8 @@ export interface ConnectionRow {
   state?: 'pending' | 'open';
   /** Socket.IO only: the recovery session id handed to the client (`40{"sid","pid"}`). */
   pid?: string;
+  /** Socket.IO only: epoch ms of the last pong `3` (the CONNECT's time until the first one); the sweep removes a connection that stops answering. */
+  lastPongAt?: number;
 }
 
 /** The Connections row of a Socket.IO connection between `$connect` and its CONNECT packet. */
@@ -262,9 +264,12 @@ export interface SessionRow {
 /** The fields of a Connections row the heartbeat sweep reads, unvalidated. */
 export interface SweptRow {
   connectionId?: unknown;
+  protocol?: unknown;
   state?: unknown;
   connectedAt?: unknown;
   userId?: unknown;
+  tokenExpiresAt?: unknown;
+  lastPongAt?: unknown;
 }
 
 /** The Connections table: one row per connection. */
@@ -281,14 +286,26 @@ export interface ConnectionStore {
   addRoom(connectionId: string, room: string): Promise<boolean>;
   /** Takes a room out of a connection's row; a connection gone meanwhile is fine. */
   removeRoom(connectionId: string, room: string): Promise<void>;
+  /** Stamps `lastPongAt` on a connection's row (a Socket.IO pong); a connection gone meanwhile is fine (nothing written). */
+  recordPong(connectionId: string, nowMs: number): Promise<void>;
+  /** Puts an open Socket.IO connection back to pending (it left the namespace with `41`): only its row, over the open one. */
+  putPendingOver(row: PendingConnectionRow): Promise<void>;
   /** A user's connections (the byUser index, every page): id, protocol and expiry, unvalidated. */
   ofUser(userId: string): Promise<Array<{ connectionId?: unknown; protocol?: unknown; expiresAt?: unknown }>>;
 }
 
 /** The Connections table as the heartbeat sweep reads it (apart, so only the heartbeat function carries a Scan). */
 export interface SweepStore {
-  /** One page of the Socket.IO connections not expired at `nowSeconds`. */
-  socketIoPage(nowSeconds: number, startKey?: Record<string, unknown>): Promise<{ rows: SweptRow[]; lastKey?: Record<string, unknown> }>;
+  /**
+   * One page of the connections the sweep acts on, among those whose TTL has
+   * not passed at `nowSeconds`: every Socket.IO connection, and any
+   * connection whose token expired before `nowSeconds`.
+   */
+  sweptPage(nowSeconds: number, startKey?: Record<string, unknown>): Promise<{ rows: SweptRow[]; lastKey?: Record<string, unknown> }>;
+  /** When the last completed sweep started pinging (epoch ms), if one was recorded. */
+  lastSweepAt(): Promise<number | undefined>;
+  /** Records that a sweep that started at `atMs` pinged every open connection. */
+  recordSweep(atMs: number): Promise<void>;
 }
 
 /** The recovery sessions, kept in the Connections table beside the connections. */

@@ -22,7 +22,7 @@ import {
   type SessionDecision,
 } from '../socketio/protocol-session';
 import { handleFrame, runAction, type ActionDeps } from './actions';
-import type { ConnectionLink, TokenVerifier } from './ports';
+import type { ConnectionLink, ConnectionStore, TokenVerifier } from './ports';
 import {
   callerOf,
   ConnectionNotPendingError,
@@ -37,6 +37,7 @@ import { TOKEN_EXPIRED_FRAME } from './expiry';
 import { encodeEnvelope } from './wire';
 
 export interface SocketIoDeps extends OpenConnectionDeps, RecoveryDeps {
+  connections: OpenConnectionDeps['connections'] & Pick<ConnectionStore, 'recordPong' | 'putPendingOver'>;
   /** The JSON protocol's action deps: events run through the same table. */
   actions: ActionDeps;
   /** The verifier `$connect` uses for the JSON protocol. */
@@ -73,7 +74,11 @@ export async function handleIncomingFrame(
   isBinary: boolean,
 ): Promise<string | undefined> {
   const text = isBinary ? undefined : body;
-  if (text === PONG_FRAME) return undefined;
+  if (text === PONG_FRAME) {
+    // No read: one conditional write stamps the pong, which the heartbeat sweep checks.
+    await deps.connections.recordPong(connectionId, (deps.now ?? Date.now)());
+    return undefined;
+  }
   const asJson = async (): Promise<string | undefined> => {
     const reply = await handleFrame(deps.actions, connectionId, text);
     if (reply === undefined) return undefined;
@@ -120,14 +125,35 @@ export async function handleSocketIoFrame(
       await deps.link.disconnect(connectionId, { notify: false });
       return undefined;
     case 'disconnect':
-      // The client left the only namespace; its engine closes next. Nothing to answer.
-      await deps.link.disconnect(connectionId, { notify: false });
+      // The client left the only namespace: the engine connection stays, pending a new CONNECT.
+      await leaveNamespace(deps, row);
       return undefined;
     case 'connect':
       return connect(deps, row, decision);
     case 'event':
       return event(deps, row, decision);
   }
+}
+
+/**
+ * A client `41`: the connection leaves its rooms and the user's presence
+ * (offline if it was the last one) and its row goes back to pending, as a
+ * Socket.IO server keeps the engine connection open for another CONNECT.
+ * `connectedAt` restarts, so the sweep's connect timeout counts from now;
+ * the TTL stays the original connection's.
+ *
+ * A CONNECT processed while this runs (API Gateway does not order the
+ * invocations of one connection) finds the row still open and is refused
+ * as a second CONNECT, which closes the connection; the client reconnects.
+ */
+async function leaveNamespace(deps: SocketIoDeps, row: AnyConnectionRow): Promise<void> {
+  const { connectionId } = row;
+  const now = (deps.now ?? Date.now)();
+  if (!('userId' in row) || typeof row.userId !== 'string') return;
+  const rooms = new Set([roomOf.user(row.userId), ...(row.rooms ?? [])]);
+  await Promise.all([deps.rooms.deleteAll(connectionId, rooms), deps.presence.removeConnection(row.userId, connectionId, now)]);
+  await deps.connections.putPendingOver({ connectionId, connectedAt: now, expiresAt: row.expiresAt, protocol: 'socket.io', state: 'pending' });
+  logger.info('socket.io connection left the namespace', { connectionId });
 }
 
 async function connect(
@@ -161,7 +187,7 @@ async function connect(
       protocol: 'socket.io',
       connectedAt: row.connectedAt,
       tokenExpiresAt: identity.expiresAt,
-      socketIo: { pid },
+      socketIo: { pid, openedAt: now },
     }));
   } catch (err) {
     // Over the cap of connections per user: openConnection undid its writes; the client gets

@@ -10,7 +10,14 @@ import { createDocumentClient, createManagementClient } from '../commons/clients
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
 import type { ActionDeps } from '../domain/actions';
 import { ManagementApiBroadcaster } from '../adapters/api-gateway/broadcaster';
-import { deleteConnection, deleteConnectionReturningOld, getConnection, putConnection } from '../adapters/dynamodb/connection-store';
+import {
+  deleteConnection,
+  deleteConnectionReturningOld,
+  getConnection,
+  putConnection,
+  putPendingOverConnection,
+  recordConnectionPong,
+} from '../adapters/dynamodb/connection-store';
 import {
   chatIdsOfMember,
   clearTyping,
@@ -44,6 +51,8 @@ const stores = {
     put: putConnection(connectionRows),
     delete: deleteConnection(connectionRows),
     deleteReturningOld: deleteConnectionReturningOld(connectionRows),
+    recordPong: recordConnectionPong(connectionRows),
+    putPendingOver: putPendingOverConnection(connectionRows),
   },
   sessions: createSessionStore(connectionRows),
   rooms: { has: hasRoomRow(roomRows), members: roomMembers(roomRows), putAll: putRoomRows(roomRows), deleteAll: deleteRoomRows(roomRows) },

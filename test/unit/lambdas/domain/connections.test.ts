@@ -335,7 +335,7 @@ describe('Function: openConnection (Socket.IO CONNECT)', () => {
     // Act
     const { rooms } = await openConnection(
       stores,
-      { connectionId: 'conn-1=', userId: 'alice', protocol: 'socket.io', connectedAt: CONNECTED_AT, socketIo: { pid: 'p1' } },
+      { connectionId: 'conn-1=', userId: 'alice', protocol: 'socket.io', connectedAt: CONNECTED_AT, socketIo: { pid: 'p1', openedAt: 1 } },
     );
 
     // Assess
@@ -355,7 +355,7 @@ describe('Function: openConnection (Socket.IO CONNECT)', () => {
     // Act
     const opening = openConnection(
       stores,
-      { connectionId: 'conn-1=', userId: 'alice', protocol: 'socket.io', connectedAt: CONNECTED_AT, socketIo: { pid: 'p1' } },
+      { connectionId: 'conn-1=', userId: 'alice', protocol: 'socket.io', connectedAt: CONNECTED_AT, socketIo: { pid: 'p1', openedAt: 1 } },
     );
 
     // Assess
