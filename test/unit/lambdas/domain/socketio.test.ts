@@ -111,7 +111,7 @@ describe('Function: handleIncomingFrame', () => {
 
       // Assess
       expect(body).toBeUndefined();
-      expect(JSON.parse(link.post.mock.calls[0][1] as string)).toEqual({
+      expect(JSON.parse(link.post.mock.calls[0]?.[1] as string)).toEqual({
         event: 'ack',
         ackId: 4,
         error: { code: 'TOKEN_EXPIRED', message: 'Token expired; reconnect with a fresh token' },
