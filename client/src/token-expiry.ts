@@ -25,10 +25,8 @@ export const MIN_RENEWAL_DELAY_MS = 1_000;
  * `maxConnectionAge`, or `margin` ms before the token's exp if that comes
  * first. A token too short-lived for the margin is renewed halfway to its
  * exp; an already expired one is left to the server, which closes the
- * connection (TOKEN_EXPIRED) and the socket reconnects.
- *
- * @example
- * renewalDelay(jwtExpiringIn(600), Date.now(), 6_900_000, 60_000); // ≈ 540000
+ * connection (TOKEN_EXPIRED) and the socket reconnects. For a one-hour
+ * token and the defaults: 59 minutes.
  */
 export function renewalDelay(token: string | undefined, nowMs: number, maxConnectionAge: number, margin: number): number {
   const exp = tokenExpiry(token);
