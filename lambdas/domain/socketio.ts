@@ -75,8 +75,11 @@ export async function handleIncomingFrame(
 ): Promise<string | undefined> {
   const text = isBinary ? undefined : body;
   if (text === PONG_FRAME) {
-    // No read: one conditional write stamps the pong, which the heartbeat sweep checks.
-    await deps.connections.recordPong(connectionId, (deps.now ?? Date.now)());
+    // No read: one conditional write stamps the pong, which the heartbeat sweep checks. A failed
+    // write is only logged: a route error would reach the client as a frame it cannot parse.
+    await deps.connections.recordPong(connectionId, (deps.now ?? Date.now)()).catch((err: unknown) => {
+      logger.warn('pong not recorded', { connectionId, error: err instanceof Error ? err.name : String(err) });
+    });
     return undefined;
   }
   const asJson = async (): Promise<string | undefined> => {

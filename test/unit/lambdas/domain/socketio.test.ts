@@ -101,6 +101,19 @@ describe('Function: handleIncomingFrame', () => {
       expect(ddb).toReceiveCommandTimes(PutCommand, 0);
     });
 
+    it('answers nothing and does not throw when the pong write fails (the sweep may judge the client later)', async () => {
+      // Prepare
+      const { deps, link } = createDeps();
+      ddb.on(UpdateCommand).rejects(new Error('throttled'));
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', '3', false);
+
+      // Assess
+      expect(body).toBeUndefined();
+      expect(link.disconnect).not.toHaveBeenCalled();
+    });
+
     it('closes a JSON connection whose token expired on its next action: the refused ack, the TOKEN_EXPIRED error frame, then the close', async () => {
       // Prepare
       const { deps, link, loadCaller } = createDeps();
