@@ -142,8 +142,9 @@ export async function handleSocketIoFrame(
  * A client `41`: the connection leaves its rooms and the user's presence
  * (offline if it was the last one) and its row goes back to pending, as a
  * Socket.IO server keeps the engine connection open for another CONNECT.
- * `connectedAt` restarts, so the sweep's connect timeout counts from now;
- * the TTL stays the original connection's.
+ * `connectedAt` restarts, so the sweep's connect timeout counts from now
+ * (a new CONNECT then sets the TTL from it: rows may outlive the 2-hour cap
+ * by that much more, and `$disconnect` removes them anyway).
  *
  * A CONNECT processed while this runs (API Gateway does not order the
  * invocations of one connection) finds the row still open and is refused
