@@ -66,14 +66,21 @@ export function reconnectCost(chatsPerUser: number): number {
   return 3 * PRICES.apiGatewayMessage + 4 * PRICES.lambdaRequest + writes * PRICES.dynamoWriteUnit + reads * PRICES.dynamoReadUnit;
 }
 
-/** One ping: `2` out, `3` in (both billed messages), and the $default invocation the pong causes. */
-export const PING_COST = 2 * PRICES.apiGatewayMessage + PRICES.lambdaRequest;
+/**
+ * One ping: `2` out, `3` in (both billed messages), the $default invocation
+ * the pong causes, and the pong's `lastPongAt` write (1 WRU while the
+ * connection row is under 1 KB), by which the sweep finds clients that stopped answering.
+ */
+export const PING_COST = 2 * PRICES.apiGatewayMessage + PRICES.lambdaRequest + PRICES.dynamoWriteUnit;
+
+/** Per sweep besides the Scan: the last sweep's time, read (strongly, 1 RRU) and written (1 WRU). */
+const SWEEP_MARKER_COST = PRICES.dynamoReadUnit + PRICES.dynamoWriteUnit;
 
 /**
  * Estimates the monthly heartbeat cost of a configuration.
  *
  * @example
- * estimateHeartbeatCost(SCHEDULED_PING_DEFAULTS, { connections: 10_000 }).heartbeat; // ≈ 190.35
+ * estimateHeartbeatCost(SCHEDULED_PING_DEFAULTS, { connections: 10_000 }).heartbeat; // ≈ 244.35
  */
 export function estimateHeartbeatCost(config: HeartbeatConfig, scenario: CostScenario): HeartbeatCost {
   const { connections, days = 30, chatsPerUser = 5, idleShare = 1, connectionRowBytes = 200 } = scenario;
@@ -93,7 +100,7 @@ export function estimateHeartbeatCost(config: HeartbeatConfig, scenario: CostSce
     pings = connections * sweeps;
     // Each sweep scans the Connections table once (eventually consistent: 0.5 RRU per 4 KB).
     const scanReadUnits = Math.ceil((connections * connectionRowBytes) / 4096) * 0.5;
-    heartbeat = pings * PING_COST + sweeps * (PRICES.lambdaRequest + scanReadUnits * PRICES.dynamoReadUnit);
+    heartbeat = pings * PING_COST + sweeps * (PRICES.lambdaRequest + scanReadUnits * PRICES.dynamoReadUnit + SWEEP_MARKER_COST);
   } else {
     // Idle windows end in a reconnect, except where the 2-hour cap closes the connection anyway.
     const windows = periodMs / API_GATEWAY_IDLE_TIMEOUT_MS;

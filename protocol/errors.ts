@@ -2,6 +2,8 @@
 export type ErrorCode =
   | 'BAD_REQUEST'
   | 'UNAUTHORIZED'
+  /** The connection's token passed its `exp`: the connection is closed; reconnect with a fresh token. */
+  | 'TOKEN_EXPIRED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'CONFLICT'

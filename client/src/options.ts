@@ -47,6 +47,13 @@ export interface SocketOptions {
   keepaliveInterval?: number;
   /** Age at which a new connection replaces the current one, before API Gateway's 2-hour cap, ms. @default 6900000 */
   maxConnectionAge?: number;
+  /**
+   * When the token is a JWT whose `exp` can be read, the connection is
+   * replaced this long before `exp` (with a token from `auth`), ms. The
+   * server closes a connection at its token's exp (TOKEN_EXPIRED).
+   * @default 60000
+   */
+  tokenRenewalMargin?: number;
   /** How long the old connection stays open after its replacement opened, ms. @default 3000 */
   connectionOverlap?: number;
   /** At most one `user:typing` per chat per this many ms from `typing()`. @default 2000 */
@@ -78,6 +85,7 @@ export const DEFAULTS = Object.freeze({
   randomizationFactor: 0.5,
   keepaliveInterval: 5 * 60_000,
   maxConnectionAge: 115 * 60_000,
+  tokenRenewalMargin: 60_000,
   connectionOverlap: 3000,
   typingThrottle: 2000,
   typingIdle: 2000,

@@ -4,14 +4,23 @@
  * Gateway's 2-hour cap. It owns the {@link ConnectionState} and reports
  * what happens through {@link TransportEvents}; it knows nothing of acks,
  * events or chats.
+ *
+ * Token lifetime: a connection is replaced before its token's `exp` (when
+ * the token is a JWT that says when, `tokenRenewalMargin` ahead), as before
+ * the age cap. An auth function that gives no fresher token, or an expired
+ * one, is reported as `connect_error` with a ClientError of code
+ * TOKEN_EXPIRED. When the server closes an expired connection (error frame
+ * TOKEN_EXPIRED), the socket reconnects like after any server close, with
+ * a token from the auth function.
  */
 import { JSON_SUBPROTOCOL, KEEPALIVE_ACTION } from '../../protocol';
 import { Backoff } from './backoff';
 import { assertTransition, type ConnectionState } from './connection-state';
 import { createDebug } from './debug';
-import { toError } from './errors';
+import { ClientError, toError } from './errors';
 import { DEFAULTS, resolveAuth, type AuthOption, type SocketOptions } from './options';
 import { randomId } from './random-id';
+import { renewalDelay, tokenExpiry } from './token-expiry';
 import type { DisconnectReason } from './typed-events';
 
 const debug = createDebug('lettera:transport');
@@ -149,9 +158,21 @@ export class Transport {
   }
 
   async #renew(): Promise<void> {
-    await this.#dial(this.#state, (err) => this.#renewFailed(err), (ws, token) => {
+    const current = tokenExpiry(this.#token);
+    const fail = (err: Error): void => {
+      // The app learns that its auth function could not renew; the connection stays until the server closes it.
+      this.#on.connectError(err);
+      if (!(err instanceof ClientError && err.code === 'TOKEN_EXPIRED')) this.#renewFailed(err);
+      else this.#renewing = undefined;
+    };
+    await this.#dial(this.#state, fail, (ws, token) => {
       this.#renewing = ws;
       this.#watch(ws, true, () => this.#swap(ws, token));
+    }, (token) => {
+      const next = tokenExpiry(token);
+      if (current !== undefined && next !== undefined && next <= current) {
+        throw new ClientError('TOKEN_EXPIRED', 'auth returned no fresher token; the connection closes when the token expires');
+      }
     });
   }
 
@@ -164,12 +185,19 @@ export class Transport {
     from: ConnectionState,
     fail: (err: Error) => void,
     use: (ws: WebSocket, token: string | undefined) => void,
+    check?: (token: string | undefined) => void,
   ): Promise<void> {
     let ws: WebSocket;
     let token: string | undefined;
     try {
       token = (await resolveAuth(this.#auth())).token;
       if (this.#state !== from) return;
+      // A JWT already past its exp would only be refused by $connect (401): say why instead.
+      const exp = tokenExpiry(token);
+      if (exp !== undefined && exp * 1000 <= this.#now()) {
+        throw new ClientError('TOKEN_EXPIRED', 'auth returned an expired token; return a fresh one from the auth function');
+      }
+      check?.(token);
       ws = this.#newWebSocket(token);
     } catch (err) {
       if (this.#state === from) fail(toError(err, 'auth function failed'));
@@ -311,7 +339,14 @@ export class Transport {
       () => this.send(JSON.stringify({ action: KEEPALIVE_ACTION, ackId: `${KEEPALIVE_ACK_PREFIX}${++this.#pings}` })),
       this.#opts.keepaliveInterval ?? DEFAULTS.keepaliveInterval,
     );
-    this.#renewTimer = setTimeout(() => void this.#renew(), this.#opts.maxConnectionAge ?? DEFAULTS.maxConnectionAge);
+    // Before the 2-hour cap, or before the token's exp when it is a JWT that says when.
+    const delay = renewalDelay(
+      this.#token,
+      this.#now(),
+      this.#opts.maxConnectionAge ?? DEFAULTS.maxConnectionAge,
+      this.#opts.tokenRenewalMargin ?? DEFAULTS.tokenRenewalMargin,
+    );
+    this.#renewTimer = setTimeout(() => void this.#renew(), delay);
   }
 
   #stopTimers(): void {

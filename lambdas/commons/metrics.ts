@@ -87,6 +87,7 @@ const ERROR_CODES: Readonly<Record<ErrorCode, true>> = {
   PAYLOAD_TOO_LARGE: true,
   UNKNOWN_ACTION: true,
   RATE_LIMITED: true,
+  TOKEN_EXPIRED: true,
   INTERNAL: true,
 };
 

@@ -3,7 +3,7 @@
  * its room rows and its presence entry; removing undoes all three. Shared by
  * $connect, $disconnect and the fan-out (which removes gone recipients).
  */
-import { TooManyConnectionsError, UnauthorizedError } from '../commons/errors';
+import { ChatError, TooManyConnectionsError, UnauthorizedError } from '../commons/errors';
 import type { WireProtocol } from '../../protocol';
 import { DEFAULT_LIMITS } from '../system/limits';
 import { roomOf } from '../system/schema';
@@ -53,7 +53,7 @@ export interface OpenConnectionRequest {
    * connection removed meanwhile is not resurrected and a second CONNECT
    * racing the first fails with ConnectionNotPendingError.
    */
-  socketIo?: { pid: string };
+  socketIo?: { pid: string; /** Epoch ms of the CONNECT: the first `lastPongAt`. */ openedAt: number };
 }
 
 /** A Socket.IO CONNECT for a connection that is gone or already open. */
@@ -119,13 +119,13 @@ export async function openConnection(deps: OpenConnectionDeps, request: OpenConn
     protocol,
     rooms: new Set(rooms),
     ...(request.tokenExpiresAt !== undefined && { tokenExpiresAt: request.tokenExpiresAt }),
-    ...(request.socketIo !== undefined && { state: 'open', pid: request.socketIo.pid }),
+    ...(request.socketIo !== undefined && { state: 'open', pid: request.socketIo.pid, lastPongAt: request.socketIo.openedAt }),
   };
   if (!(await deps.connections.put(row, { ifPending: request.socketIo !== undefined }))) {
     throw new ConnectionNotPendingError(connectionId);
   }
   try {
-    await deps.rooms.putAll(rooms.map((room): RoomRow => ({ room, connectionId, userId, protocol, expiresAt })));
+    await deps.rooms.putAll(rooms.map((room) => roomRowOf(row, room)));
     const cap = deps.maxConnectionsPerUser ?? DEFAULT_LIMITS.maxConnectionsPerUser;
     const open = await deps.presence.addConnection(userId, connectionId, connectedAt);
     if (open > cap) throw new TooManyConnectionsError(`At most ${cap} connections per user; close one first`);
@@ -134,6 +134,18 @@ export async function openConnection(deps: OpenConnectionDeps, request: OpenConn
     throw err;
   }
   return { rooms };
+}
+
+/**
+ * The room row of a connection: who to post to and how (user, protocol),
+ * until when (expiresAt, the TTL) and the token's expiry, which travels
+ * with the row so a broadcast skips and closes an expired connection
+ * without reading its Connections row. Every writer of room rows (connect,
+ * the Memberships stream's joins) builds them here.
+ */
+export function roomRowOf(connection: Pick<ConnectionRow, 'connectionId' | 'userId' | 'protocol' | 'expiresAt' | 'tokenExpiresAt'>, room: string): RoomRow {
+  const { connectionId, userId, protocol, expiresAt, tokenExpiresAt } = connection;
+  return { room, connectionId, userId, protocol, expiresAt, ...(tokenExpiresAt !== undefined && { tokenExpiresAt }) };
 }
 
 /**
@@ -195,12 +207,20 @@ export async function loadCaller(
   return callerOf(row, (deps.now ?? Date.now)());
 }
 
-/** Thrown by callerOf when the connection's token has expired since it was verified. */
-export class TokenExpiredError extends UnauthorizedError {
+/** What a connection is told when its token expires, before it is closed. */
+export const TOKEN_EXPIRED_MESSAGE = 'Token expired; reconnect with a fresh token';
+
+/** Thrown by callerOf when the connection's token has expired since it was verified (code TOKEN_EXPIRED, 401). */
+export class TokenExpiredError extends ChatError {
   constructor() {
-    super('Token expired; reconnect with a fresh token');
+    super('TOKEN_EXPIRED', 401, TOKEN_EXPIRED_MESSAGE);
     this.name = 'TokenExpiredError';
   }
+}
+
+/** Whether a token expiry (epoch s) has passed at `nowMs`; no expiry never passes. */
+export function hasExpired(tokenExpiresAt: number | undefined, nowMs: number): boolean {
+  return tokenExpiresAt !== undefined && tokenExpiresAt < Math.floor(nowMs / 1000);
 }
 
 /**
@@ -212,7 +232,6 @@ export class TokenExpiredError extends UnauthorizedError {
 export function callerOf(row: ConnectionRow | PendingConnectionRow | undefined, nowMs: number = Date.now()): ConnectionRow {
   if (row === undefined) throw new UnauthorizedError('Connection is not registered; reconnect');
   if (row.state === 'pending' || !('userId' in row)) throw new UnauthorizedError('Connection is not open yet');
-  const nowSeconds = Math.floor(nowMs / 1000);
-  if (row.tokenExpiresAt !== undefined && row.tokenExpiresAt < nowSeconds) throw new TokenExpiredError();
+  if (hasExpired(row.tokenExpiresAt, nowMs)) throw new TokenExpiredError();
   return row;
 }

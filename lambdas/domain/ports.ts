@@ -14,6 +14,8 @@ export interface RoomMember {
   connectionId: string;
   userId: string;
   protocol: WireProtocol;
+  /** The connection's token `exp` (epoch s), copied onto its room rows: past it, the member gets nothing and is closed. */
+  tokenExpiresAt?: number;
 }
 
 export interface BroadcastOptions {
@@ -82,12 +84,13 @@ export interface ConnectionLink {
   /** Posts a frame to a connection that may not be registered yet, retrying GoneException for a few seconds. */
   postWhenRegistered(connectionId: string, frame: string): Promise<LinkOutcome>;
   /**
-   * Ends a connection from the server side: with `notify`, the Socket.IO
-   * DISCONNECT `41` first (so socket.io-client fires 'io server disconnect'
-   * and does not reconnect), then DeleteConnection, then the rows. A
-   * connection already gone is fine at every step.
+   * Ends a connection from the server side: with `notify`, a notice first
+   * (`notice`, by default the Socket.IO DISCONNECT `41`, so socket.io-client
+   * fires 'io server disconnect' and does not reconnect), then
+   * DeleteConnection, then the rows. A connection already gone is fine at
+   * every step.
    */
-  disconnect(connectionId: string, options: { notify: boolean; userId?: string }): Promise<void>;
+  disconnect(connectionId: string, options: { notify: boolean; notice?: string; userId?: string }): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------
@@ -232,6 +235,8 @@ export interface ConnectionRow {
   state?: 'pending' | 'open';
   /** Socket.IO only: the recovery session id handed to the client (`40{"sid","pid"}`). */
   pid?: string;
+  /** Socket.IO only: epoch ms of the last pong `3` (the CONNECT's time until the first one); the sweep removes a connection that stops answering. */
+  lastPongAt?: number;
 }
 
 /** The Connections row of a Socket.IO connection between `$connect` and its CONNECT packet. */
@@ -259,9 +264,12 @@ export interface SessionRow {
 /** The fields of a Connections row the heartbeat sweep reads, unvalidated. */
 export interface SweptRow {
   connectionId?: unknown;
+  protocol?: unknown;
   state?: unknown;
   connectedAt?: unknown;
   userId?: unknown;
+  tokenExpiresAt?: unknown;
+  lastPongAt?: unknown;
 }
 
 /** The Connections table: one row per connection. */
@@ -278,14 +286,26 @@ export interface ConnectionStore {
   addRoom(connectionId: string, room: string): Promise<boolean>;
   /** Takes a room out of a connection's row; a connection gone meanwhile is fine. */
   removeRoom(connectionId: string, room: string): Promise<void>;
+  /** Stamps `lastPongAt` on a connection's row (a Socket.IO pong); a connection gone meanwhile is fine (nothing written). */
+  recordPong(connectionId: string, nowMs: number): Promise<void>;
+  /** Puts an open Socket.IO connection back to pending (it left the namespace with `41`): only its row, over the open one. */
+  putPendingOver(row: PendingConnectionRow): Promise<void>;
   /** A user's connections (the byUser index, every page): id, protocol and expiry, unvalidated. */
   ofUser(userId: string): Promise<Array<{ connectionId?: unknown; protocol?: unknown; expiresAt?: unknown }>>;
 }
 
 /** The Connections table as the heartbeat sweep reads it (apart, so only the heartbeat function carries a Scan). */
 export interface SweepStore {
-  /** One page of the Socket.IO connections not expired at `nowSeconds`. */
-  socketIoPage(nowSeconds: number, startKey?: Record<string, unknown>): Promise<{ rows: SweptRow[]; lastKey?: Record<string, unknown> }>;
+  /**
+   * One page of the connections the sweep acts on, among those whose TTL has
+   * not passed at `nowSeconds`: every Socket.IO connection, and any
+   * connection whose token expired before `nowSeconds`.
+   */
+  sweptPage(nowSeconds: number, startKey?: Record<string, unknown>): Promise<{ rows: SweptRow[]; lastKey?: Record<string, unknown> }>;
+  /** When the last completed sweep started pinging (epoch ms), if one was recorded. */
+  lastSweepAt(): Promise<number | undefined>;
+  /** Records that a sweep that started at `atMs` pinged every open connection. */
+  recordSweep(atMs: number): Promise<void>;
 }
 
 /** The recovery sessions, kept in the Connections table beside the connections. */
@@ -303,6 +323,8 @@ export interface RoomRow {
   protocol: WireProtocol;
   /** Epoch s (TTL). */
   expiresAt: number;
+  /** The connection's token `exp` (epoch s): the fan-out skips and closes the member after it. */
+  tokenExpiresAt?: number;
 }
 
 /** The Rooms table: who is connected in which room. */

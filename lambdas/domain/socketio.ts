@@ -24,7 +24,7 @@ import {
   type SessionDecision,
 } from '../socketio/protocol-session';
 import { handleFrame, runAction, type ActionDeps } from './actions';
-import type { ConnectionLink, TokenVerifier } from './ports';
+import type { ConnectionLink, ConnectionStore, TokenVerifier } from './ports';
 import {
   callerOf,
   ConnectionNotPendingError,
@@ -35,9 +35,11 @@ import {
   type PendingConnectionRow,
 } from './connections';
 import { isSessionOf, missedEvents, saveSession, type RecoveryDeps } from './recovery';
+import { TOKEN_EXPIRED_FRAME } from './expiry';
 import { encodeEnvelope } from './wire';
 
 export interface SocketIoDeps extends OpenConnectionDeps, RecoveryDeps {
+  connections: OpenConnectionDeps['connections'] & Pick<ConnectionStore, 'recordPong' | 'putPendingOver'>;
   /** The JSON protocol's action deps: events run through the same table. */
   actions: ActionDeps;
   /** The verifier `$connect` uses for the JSON protocol. */
@@ -74,10 +76,24 @@ export async function handleIncomingFrame(
   isBinary: boolean,
 ): Promise<string | undefined> {
   const text = isBinary ? undefined : body;
-  if (text === PONG_FRAME) return undefined;
+  if (text === PONG_FRAME) {
+    // No read: one conditional write stamps the pong, which the heartbeat sweep checks. A failed
+    // write is only logged: a route error would reach the client as a frame it cannot parse.
+    await deps.connections.recordPong(connectionId, (deps.now ?? Date.now)()).catch((err: unknown) => {
+      logger.warn('pong not recorded', { connectionId, error: err instanceof Error ? err.name : String(err) });
+    });
+    return undefined;
+  }
   const asJson = async (): Promise<string | undefined> => {
     const reply = await handleFrame(deps.actions, connectionId, text);
-    return reply === undefined ? undefined : JSON.stringify(reply);
+    if (reply === undefined) return undefined;
+    const error = reply.event === 'error' ? reply.data : 'error' in reply ? reply.error : undefined;
+    if (error?.code !== 'TOKEN_EXPIRED') return JSON.stringify(reply);
+    // The token ran out mid-connection: the refusal (an ack, if one was asked for), the
+    // TOKEN_EXPIRED error frame, then the close. A route response would arrive after the close.
+    if (reply.event === 'ack') await deps.link.post(connectionId, JSON.stringify(reply));
+    await deps.link.disconnect(connectionId, { notify: true, notice: TOKEN_EXPIRED_FRAME });
+    return undefined;
   };
   if (text?.startsWith('{')) return asJson();
 
@@ -114,14 +130,36 @@ export async function handleSocketIoFrame(
       await deps.link.disconnect(connectionId, { notify: false });
       return undefined;
     case 'disconnect':
-      // The client left the only namespace; its engine closes next. Nothing to answer.
-      await deps.link.disconnect(connectionId, { notify: false });
+      // The client left the only namespace: the engine connection stays, pending a new CONNECT.
+      await leaveNamespace(deps, row);
       return undefined;
     case 'connect':
       return connect(deps, row, decision);
     case 'event':
       return event(deps, row, decision);
   }
+}
+
+/**
+ * A client `41`: the connection leaves its rooms and the user's presence
+ * (offline if it was the last one) and its row goes back to pending, as a
+ * Socket.IO server keeps the engine connection open for another CONNECT.
+ * `connectedAt` restarts, so the sweep's connect timeout counts from now
+ * (a new CONNECT then sets the TTL from it: rows may outlive the 2-hour cap
+ * by that much more, and `$disconnect` removes them anyway).
+ *
+ * A CONNECT processed while this runs (API Gateway does not order the
+ * invocations of one connection) finds the row still open and is refused
+ * as a second CONNECT, which closes the connection; the client reconnects.
+ */
+async function leaveNamespace(deps: SocketIoDeps, row: AnyConnectionRow): Promise<void> {
+  const { connectionId } = row;
+  const now = (deps.now ?? Date.now)();
+  if (!('userId' in row) || typeof row.userId !== 'string') return;
+  const rooms = new Set([roomOf.user(row.userId), ...(row.rooms ?? [])]);
+  await Promise.all([deps.rooms.deleteAll(connectionId, rooms), deps.presence.removeConnection(row.userId, connectionId, now)]);
+  await deps.connections.putPendingOver({ connectionId, connectedAt: now, expiresAt: row.expiresAt, protocol: 'socket.io', state: 'pending' });
+  logger.info('socket.io connection left the namespace', { connectionId });
 }
 
 async function connect(
@@ -156,7 +194,7 @@ async function connect(
       protocol: 'socket.io',
       connectedAt: row.connectedAt,
       tokenExpiresAt: identity.expiresAt,
-      socketIo: { pid },
+      socketIo: { pid, openedAt: now },
     }));
   } catch (err) {
     // Over the cap of connections per user: openConnection undid its writes; the client gets

@@ -11,7 +11,14 @@ import { ENV, requireEnv, requireTableNames } from '../commons/env';
 import { instrumentHandler } from '../commons/instrument';
 import type { ActionDeps } from '../domain/actions';
 import { ManagementApiBroadcaster } from '../adapters/api-gateway/broadcaster';
-import { deleteConnection, deleteConnectionReturningOld, getConnection, putConnection } from '../adapters/dynamodb/connection-store';
+import {
+  deleteConnection,
+  deleteConnectionReturningOld,
+  getConnection,
+  putConnection,
+  putPendingOverConnection,
+  recordConnectionPong,
+} from '../adapters/dynamodb/connection-store';
 import {
   chatIdsOfMember,
   clearTyping,
@@ -27,6 +34,7 @@ import { createSessionStore } from '../adapters/dynamodb/session-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createConnectionLink } from '../adapters/api-gateway/connection-link';
 import { createConnectionRemover, loadCaller } from '../domain/connections';
+import { createExpiredCloser } from '../domain/expiry';
 import { createMessageService } from '../domain/messages';
 import { withMessageMetrics } from '../domain/message-metrics';
 import { limitsFromEnv } from '../system/limits';
@@ -45,6 +53,8 @@ const stores = {
     put: putConnection(connectionRows),
     delete: deleteConnection(connectionRows),
     deleteReturningOld: deleteConnectionReturningOld(connectionRows),
+    recordPong: recordConnectionPong(connectionRows),
+    putPendingOver: putPendingOverConnection(connectionRows),
   },
   sessions: createSessionStore(connectionRows),
   rooms: { has: hasRoomRow(roomRows), members: roomMembers(roomRows), putAll: putRoomRows(roomRows), deleteAll: deleteRoomRows(roomRows) },
@@ -61,7 +71,13 @@ const stores = {
 };
 const removeConnection = createConnectionRemover(stores);
 const managementClient = createManagementClient(requireEnv(ENV.callbackUrl));
-const broadcaster = new ManagementApiBroadcaster({ managementClient, rooms: stores.rooms, removeConnection });
+const link = createConnectionLink({ managementClient, removeConnection });
+const broadcaster = new ManagementApiBroadcaster({
+  managementClient,
+  rooms: stores.rooms,
+  removeConnection,
+  closeExpired: createExpiredCloser({ link }),
+});
 const deps: ActionDeps = {
   typing: { rooms: stores.rooms, memberships: stores.memberships, broadcaster },
   messages: withMessageMetrics(createMessageService({ ...stores, rateLimit: { limit: limits.messageRateLimit, windowMs: limits.messageRateWindowMs } })),
@@ -72,7 +88,7 @@ const socketIoDeps: SocketIoDeps = {
   maxConnectionsPerUser: limits.maxConnectionsPerUser,
   actions: deps,
   verifyToken: createTokenVerifierFromEnv(),
-  link: createConnectionLink({ managementClient, removeConnection }),
+  link,
 };
 
 export const handler = instrumentHandler(async (event: WebSocketRouteEvent): Promise<WebSocketResult> => {

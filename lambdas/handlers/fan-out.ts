@@ -26,6 +26,7 @@ import { annotateTrace } from '../commons/tracing';
 import { ManagementApiBroadcaster } from '../adapters/api-gateway/broadcaster';
 import { createConnectionLink } from '../adapters/api-gateway/connection-link';
 import { createConnectionRemover } from '../domain/connections';
+import { createExpiredCloser } from '../domain/expiry';
 import { processStreamBatch, type FanOutDeps } from '../domain/fan-out/stream-batch';
 import { createOpenPacketSender } from '../domain/heartbeat';
 import { resolveHeartbeatConfig } from '../system/heartbeat';
@@ -47,15 +48,16 @@ const connections = {
 const rooms = { members: roomMembers(roomRows), put: putRoomRow(roomRows), delete: deleteRoomRow(roomRows), deleteAll: deleteRoomRows(roomRows) };
 const presence = { removeConnection: leavePresence({ documentClient, presenceTable: tables.presenceTable }) };
 const removeConnection = createConnectionRemover({ connections, rooms, presence });
+const link = createConnectionLink({ managementClient, removeConnection });
 
 const deps: FanOutDeps = {
   ...tables,
   connections,
   rooms,
   memberships: { chatIdsOfUser: chatIdsOfMember({ documentClient, membershipsTable: tables.membershipsTable }) },
-  broadcaster: new ManagementApiBroadcaster({ managementClient, rooms, removeConnection }),
+  broadcaster: new ManagementApiBroadcaster({ managementClient, rooms, removeConnection, closeExpired: createExpiredCloser({ link }) }),
   openSocketIo: createOpenPacketSender({
-    link: createConnectionLink({ managementClient, removeConnection }),
+    link,
     heartbeat: resolveHeartbeatConfig(),
   }),
   removeConnection,

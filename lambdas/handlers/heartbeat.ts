@@ -1,8 +1,9 @@
 /**
  * Heartbeat function: run on a schedule (an EventBridge rule in AWS, a
  * timer in the local runtime) every `pingInterval` in `scheduled-ping` mode.
- * Pings every open Socket.IO connection and drops the ones that never sent
- * their CONNECT. A thin adapter over sweepSocketIoConnections.
+ * Pings every open Socket.IO connection, removes the ones that stopped
+ * answering and the ones that never sent their CONNECT, and closes every
+ * connection whose token expired. A thin adapter over sweepSocketIoConnections.
  */
 import { deleteConnection, deleteConnectionReturningOld, getConnection } from '../adapters/dynamodb/connection-store';
 import { leavePresence } from '../adapters/dynamodb/presence-store';
@@ -20,6 +21,7 @@ import { resolveHeartbeatConfig } from '../system/heartbeat';
 const documentClient = createDocumentClient();
 const tables = requireTableNames('connectionsTable', 'roomsTable', 'presenceTable');
 const connectionRows = { documentClient, connectionsTable: tables.connectionsTable };
+const heartbeat = resolveHeartbeatConfig();
 const deps: SweepDeps = {
   sweep: createSweepStore(connectionRows),
   link: createConnectionLink({
@@ -34,7 +36,8 @@ const deps: SweepDeps = {
       presence: { removeConnection: leavePresence({ documentClient, presenceTable: tables.presenceTable }) },
     }),
   }),
-  ping: resolveHeartbeatConfig().mode === 'scheduled-ping',
+  ping: heartbeat.mode === 'scheduled-ping',
+  pingTimeoutMs: heartbeat.pingTimeout,
 };
 
 /** Lambda entry point for the schedule; the event (EventBridge's) carries nothing it needs. */

@@ -26,22 +26,25 @@
  *
  *   both modes: connection-minutes      432 M minutes          $108.00
  *   both modes: 2-hour cap reconnects   3.6 M x $15.49/M       $ 55.76
- *   scheduled-ping every 5 min:         86.4 M pings x $2.20/M $190.08
- *     (ping out + pong in = 2 messages, 1 $default Lambda each)
+ *   scheduled-ping every 5 min:         86.4 M pings x $2.825/M $244.08
+ *     (ping out + pong in = 2 messages, 1 $default Lambda and
+ *      1 WRU, the pong's lastPongAt, each)
  *     sweeps: 8,640 Lambda runs + 250 RRU Scan each           $  0.27
- *     heartbeat total                                         $190.35
- *     (every 1 min $951.73; 8 min $118.97; 9 min $105.75;
- *      socket.io's own 25 s default would be $2,284.15)
+ *     heartbeat total                                         $244.35
+ *     (every 1 min $1,221.76; 8 min $152.72; 9 min $135.75;
+ *      socket.io's own 25 s default would be $2,932.23)
  *   reconnect, every connection idle:   39.6 M extra reconnects
  *     x $15.49/M                                              $613.31
  *   reconnect, traffic every <10 min:                          $  0.00
  *
- * A ping costs $2.20 per million; a reconnect $15.49 per million (3
+ * A ping costs $2.825 per million; a reconnect $15.49 per million (3
  * messages, 4 Lambda requests, 18 DynamoDB writes and 3.5 reads for a user
- * in 5 chats). `reconnect` is cheaper only while fewer than 31% of
+ * in 5 chats). `reconnect` is cheaper only while fewer than 40% of
  * 10-minute windows are idle; a chat app's sockets are mostly idle, so
  * `scheduled-ping` is the default. It also detects half-open connections
- * (within pingInterval + pingTimeout = 6 min) and never makes presence flap.
+ * (the client within pingInterval + pingTimeout = 6 min; the server at the
+ * first sweep after the ping that went unanswered) and never makes
+ * presence flap.
  */
 import { optionalEnv } from '../commons/env';
 

@@ -20,6 +20,7 @@ import { countBroadcast, countMetric } from '../../commons/metrics';
 import type { EventEnvelope, WireProtocol } from '../../../protocol';
 import { createLimiter, type Limiter } from '../../commons/concurrency';
 import type { BroadcastOptions, BroadcastResult, ConnectionRemover, RoomBroadcaster, RoomMember, RoomStore } from '../../domain/ports';
+import { splitExpired, type ExpiredCloser } from '../../domain/expiry';
 import { createFrameCache } from '../../domain/wire';
 
 /**
@@ -45,6 +46,11 @@ export interface ManagementApiBroadcasterDeps {
   rooms: Pick<RoomStore, 'members'>;
   /** Called with a recipient's connection id when API Gateway says it is gone. */
   removeConnection: ConnectionRemover;
+  /**
+   * Called, after the posts, with the members whose token has expired (they
+   * are never posted the event). Without it they are only skipped.
+   */
+  closeExpired?: ExpiredCloser;
   /**
    * Most PostToConnection calls in flight at once, across every broadcast of
    * this instance. Keep it at or below the HTTP agent's maxSockets.
@@ -139,9 +145,11 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
   }
 
   async toMembers(members: readonly RoomMember[], envelope: EventEnvelope): Promise<BroadcastResult> {
+    // A member whose token has expired hears nothing more; it is closed once the others are served.
+    const { live, expired } = splitExpired(members, Date.now());
     // One post per connection even if the caller listed it twice.
     const unique = new Map<string, RoomMember>();
-    for (const member of members) unique.set(member.connectionId, member);
+    for (const member of live) unique.set(member.connectionId, member);
 
     const frames = createFrameCache(envelope);
     const outcomes = await Promise.all(
@@ -153,6 +161,10 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
     countBroadcast(envelope.event, result);
     if (result.failed > 0 || result.gone > 0) {
       logger.info('broadcast incomplete', { event: envelope.event, id: envelope.id, ...result });
+    }
+    if (expired.length > 0) {
+      logger.info('expired recipients skipped', { event: envelope.event, expired: expired.length });
+      await this.#deps.closeExpired?.(expired);
     }
     return result;
   }

@@ -71,9 +71,9 @@ export function createConnectionLink(deps: ConnectionLinkDeps): ConnectionLink {
         await wait(delay);
       }
     },
-    async disconnect(connectionId, { notify, userId }) {
+    async disconnect(connectionId, { notify, notice, userId }) {
       if (notify) {
-        await post(connectionId, encodeDisconnect()).catch((err: unknown) => {
+        await post(connectionId, notice ?? encodeDisconnect()).catch((err: unknown) => {
           // The kick goes ahead without the notice; the client then reconnects, which is still correct.
           logger.warn('disconnect notice failed', { connectionId, error: err instanceof Error ? err.name : String(err) });
         });

@@ -6,7 +6,14 @@
  * them (`$disconnect` needs three) bundles only those: esbuild drops unused
  * functions, never the unused members of an object.
  */
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import type { ConnectionRow, ConnectionStore, PendingConnectionRow } from '../../domain/ports';
 import { isConditionFailure, queryAll } from './commands';
 
@@ -90,6 +97,40 @@ export const removeRoomFromConnection = (deps: ConnectionStoreDeps): ConnectionS
     await changeRooms(deps, connectionId, 'DELETE', room);
   };
 
+/** SET one attribute on a connection's row, only while the row exists; a row gone meanwhile is fine. */
+async function updateIfExists(deps: ConnectionStoreDeps, connectionId: string, update: Omit<UpdateCommandInput, 'TableName' | 'Key' | 'ConditionExpression'>): Promise<void> {
+  try {
+    await deps.documentClient.send(
+      new UpdateCommand({ TableName: deps.connectionsTable, Key: { connectionId }, ConditionExpression: 'attribute_exists(connectionId)', ...update }),
+    );
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+  }
+}
+
+/** One UpdateItem per pong: 1 WRU while the row is under 1 KB (see docs/socketio-heartbeat.md). */
+export const recordConnectionPong = (deps: ConnectionStoreDeps): ConnectionStore['recordPong'] =>
+  (connectionId, nowMs) =>
+    updateIfExists(deps, connectionId, {
+      UpdateExpression: 'SET #lastPongAt = :now',
+      ExpressionAttributeNames: { '#lastPongAt': 'lastPongAt' },
+      ExpressionAttributeValues: { ':now': nowMs },
+    });
+
+/**
+ * Replaces an open row with a pending one, only while the row exists: a
+ * connection removed meanwhile ($disconnect) is not resurrected. A Put over
+ * an existing row is a MODIFY on the stream, so no second open packet goes out.
+ */
+export const putPendingOverConnection = ({ documentClient, connectionsTable }: ConnectionStoreDeps): ConnectionStore['putPendingOver'] =>
+  async (row) => {
+    try {
+      await documentClient.send(new PutCommand({ TableName: connectionsTable, Item: row, ConditionExpression: 'attribute_exists(connectionId)' }));
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  };
+
 export const connectionsOfUser = ({ documentClient, connectionsTable }: ConnectionStoreDeps): ConnectionStore['ofUser'] =>
   (userId) =>
     queryAll(documentClient, {
@@ -110,6 +151,8 @@ export function createConnectionStore(deps: ConnectionStoreDeps): ConnectionStor
     deleteReturningOld: deleteConnectionReturningOld(deps),
     addRoom: addRoomToConnection(deps),
     removeRoom: removeRoomFromConnection(deps),
+    recordPong: recordConnectionPong(deps),
+    putPendingOver: putPendingOverConnection(deps),
     ofUser: connectionsOfUser(deps),
   };
 }

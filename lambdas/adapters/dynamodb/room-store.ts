@@ -19,6 +19,7 @@ interface ProjectedRoomRow {
   userId?: unknown;
   protocol?: unknown;
   expiresAt?: unknown;
+  tokenExpiresAt?: unknown;
 }
 
 function toMember(row: ProjectedRoomRow, nowSeconds: number): RoomMember | undefined {
@@ -26,14 +27,21 @@ function toMember(row: ProjectedRoomRow, nowSeconds: number): RoomMember | undef
   // TTL deletes lag (up to days); a row past its expiresAt is a dead connection.
   if (typeof row.expiresAt === 'number' && row.expiresAt <= nowSeconds) return undefined;
   const protocol: WireProtocol = row.protocol === 'socket.io' ? 'socket.io' : 'lettera.v1';
-  return { connectionId: row.connectionId, userId: typeof row.userId === 'string' ? row.userId : '', protocol };
+  return {
+    connectionId: row.connectionId,
+    userId: typeof row.userId === 'string' ? row.userId : '',
+    protocol,
+    // Kept past the token's exp (unlike the TTL): the broadcaster skips the member and closes it.
+    ...(typeof row.tokenExpiresAt === 'number' && { tokenExpiresAt: row.tokenExpiresAt }),
+  };
 }
 
 /**
  * Lists the live connections of a room: every page of its Rooms rows
  * (eventually consistent, about 100 B per row, so ~10k rows per 1 MB page),
  * dropping rows whose TTL has passed. Only the attributes a post needs are
- * read.
+ * read, and the token's expiry, so the broadcaster can tell an expired
+ * member without another read.
  */
 async function listRoomMembers(
   documentClient: DynamoDBDocumentClient,
@@ -44,13 +52,14 @@ async function listRoomMembers(
   const rows = await queryAll<ProjectedRoomRow>(documentClient, {
     TableName: roomsTable,
     KeyConditionExpression: '#room = :room',
-    ProjectionExpression: '#connectionId, #userId, #protocol, #expiresAt',
+    ProjectionExpression: '#connectionId, #userId, #protocol, #expiresAt, #tokenExpiresAt',
     ExpressionAttributeNames: {
       '#room': 'room',
       '#connectionId': 'connectionId',
       '#userId': 'userId',
       '#protocol': 'protocol',
       '#expiresAt': 'expiresAt',
+      '#tokenExpiresAt': 'tokenExpiresAt',
     },
     ExpressionAttributeValues: { ':room': room },
   });

@@ -6,11 +6,12 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { WireProtocol } from '../../../protocol';
 import { roomOf } from '../../system/schema';
+import { hasExpired, roomRowOf } from '../connections';
 import type { ConnectionStore, RoomStore } from '../ports';
 import { imageOf, isServiceChange, MalformedRecordError, requireString } from './records';
 
 export interface MembershipFanOutDeps {
-  connections: Pick<ConnectionStore, 'ofUser' | 'addRoom' | 'removeRoom'>;
+  connections: Pick<ConnectionStore, 'get' | 'ofUser' | 'addRoom' | 'removeRoom'>;
   rooms: Pick<RoomStore, 'put' | 'delete'>;
 }
 
@@ -60,10 +61,18 @@ async function liveConnectionsOf(deps: MembershipFanOutDeps, userId: string): Pr
  * exists. The remover deletes the Connections row last and cleans up rooms
  * it finds in that row, so either it sees the new room, or the condition
  * fails here and the room row is deleted again.
+ *
+ * The room row carries the token's expiry, which the byUser index does not
+ * project: the connection's row is read first (one read per connection per
+ * join; joins are rare, broadcasts are not). A connection without a row, or
+ * whose token has expired, joins nothing.
  */
 async function join(deps: MembershipFanOutDeps, room: string, userId: string, connection: LiveConnection): Promise<void> {
   const { connectionId } = connection;
-  await deps.rooms.put({ room, connectionId, userId, protocol: connection.protocol, expiresAt: connection.expiresAt });
+  const row = await deps.connections.get(connectionId);
+  if (row === undefined || !('userId' in row) || row.userId !== userId) return;
+  if (hasExpired(row.tokenExpiresAt, Date.now())) return;
+  await deps.rooms.put(roomRowOf({ ...row, protocol: connection.protocol, expiresAt: connection.expiresAt }, room));
   if (!(await deps.connections.addRoom(connectionId, room))) await deps.rooms.delete(room, connectionId);
 }
 

@@ -22,9 +22,9 @@ describe('Function: reconnectCost', () => {
 
 describe('Function: estimateHeartbeatCost', () => {
   // These are the figures docs/socketio-heartbeat.md and config.ts state.
-  it('prices a ping at $2.20 and a reconnect at $15.49 per million', () => {
+  it('prices a ping at $2.825 and a reconnect at $15.49 per million', () => {
     // Assess
-    expect(PING_COST * 1e6).toBeCloseTo(2.2, 6);
+    expect(PING_COST * 1e6).toBeCloseTo(2.825, 6);
     expect(reconnectCost(5) * 1e6).toBeCloseTo(15.4875, 6);
   });
 
@@ -34,10 +34,10 @@ describe('Function: estimateHeartbeatCost', () => {
 
     // Assess
     expect(cost.counts).toMatchObject({ pings: 86_400_000, sweeps: 8_640, reconnects: 3_600_000 });
-    expect(cost.heartbeat).toBeCloseTo(190.35, 2);
+    expect(cost.heartbeat).toBeCloseTo(244.35, 2);
     expect(cost.connectionMinutes).toBeCloseTo(108, 6);
     expect(cost.capReconnects).toBeCloseTo(55.76, 2);
-    expect(cost.total).toBeCloseTo(354.1, 1);
+    expect(cost.total).toBeCloseTo(408.11, 1);
   });
 
   it('costs $613.31 a month for 10,000 idle connections left to reconnect, and nothing for busy ones', () => {
@@ -50,13 +50,13 @@ describe('Function: estimateHeartbeatCost', () => {
     expect(busy.heartbeat).toBe(0);
   });
 
-  it('breaks even when about 31% of the 10-minute windows are idle', () => {
+  it('breaks even when about 40% of the 10-minute windows are idle', () => {
     // Prepare
     const pinged = estimateHeartbeatCost(SCHEDULED_PING_DEFAULTS, { connections: 10_000 }).heartbeat;
 
     // Act
-    const at30 = estimateHeartbeatCost(RECONNECT_DEFAULTS, { connections: 10_000, idleShare: 0.3 }).heartbeat;
-    const at32 = estimateHeartbeatCost(RECONNECT_DEFAULTS, { connections: 10_000, idleShare: 0.32 }).heartbeat;
+    const at30 = estimateHeartbeatCost(RECONNECT_DEFAULTS, { connections: 10_000, idleShare: 0.39 }).heartbeat;
+    const at32 = estimateHeartbeatCost(RECONNECT_DEFAULTS, { connections: 10_000, idleShare: 0.41 }).heartbeat;
 
     // Assess
     expect(at30).toBeLessThan(pinged);
@@ -64,10 +64,10 @@ describe('Function: estimateHeartbeatCost', () => {
   });
 
   it.each([
-    [60_000, 951.73],
-    [8 * 60_000, 118.97],
-    [9 * 60_000, 105.75],
-    [25_000, 2_284.15],
+    [60_000, 1_221.76],
+    [8 * 60_000, 152.72],
+    [9 * 60_000, 135.75],
+    [25_000, 2_932.23],
   ])('costs the figure config.ts states for a ping every %i ms ($%s)', (pingInterval, dollars) => {
     // Act
     const cost = estimateHeartbeatCost({ ...SCHEDULED_PING_DEFAULTS, pingInterval }, { connections: 10_000 });

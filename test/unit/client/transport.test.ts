@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { ClientError } from '../../../client/src/errors';
 import { connected, open, server, sleep, useScriptedServer } from './harness';
 
 useScriptedServer();
@@ -277,6 +278,89 @@ describe('Method: disconnect during the auth function', () => {
     await sleep(30);
 
     // Assess
+    expect(server.handshakes).toHaveLength(1);
+  });
+});
+
+describe('Method: token lifetime', () => {
+  const jwt = (expMs: number, n: number): string => {
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    return `${part({ alg: 'HS256' })}.${part({ sub: 'alice', exp: Math.floor(expMs / 1000), n })}.sig`;
+  };
+
+  it("replaces the connection before the JWT's exp with a fresher token from auth", async () => {
+    // Prepare: the token expires 1.5 s from now; with a 1 s margin the renewal comes at the 1 s floor.
+    let n = 0;
+    const auth = vi.fn(() => ({ token: jwt(Date.now() + 1_500 + n * 3_600_000, ++n) }));
+    const socket = open({ auth, tokenRenewalMargin: 1_000, connectionOverlap: 10 });
+    await connected(socket);
+    const first = await server.connection(0);
+    const disconnects = vi.fn();
+    socket.on('disconnect', disconnects);
+
+    // Act
+    const second = await server.connection(1);
+    await vi.waitFor(() => expect(first.closed).toBe(true));
+
+    // Assess
+    expect(auth).toHaveBeenCalledTimes(2);
+    expect(second.protocols[1]).not.toBe(first.protocols[1]);
+    expect(disconnects).not.toHaveBeenCalled();
+    expect(socket.connected).toBe(true);
+  });
+
+  it('tells the app with connect_error TOKEN_EXPIRED when auth gives no fresher token, and keeps the connection', async () => {
+    // Prepare
+    const token = jwt(Date.now() + 1_500, 1);
+    const socket = open({ auth: { token }, tokenRenewalMargin: 1_000 });
+    await connected(socket);
+
+    // Act
+    const error = await new Promise<ClientError>((resolve) => socket.on('connect_error', (err) => resolve(err as ClientError)));
+
+    // Assess
+    expect(error).toBeInstanceOf(ClientError);
+    expect(error.code).toBe('TOKEN_EXPIRED');
+    expect(server.handshakes).toHaveLength(1);
+    expect(socket.connected).toBe(true);
+  });
+
+  it('reconnects with a fresh token after the server closes with the TOKEN_EXPIRED error frame', async () => {
+    // Prepare
+    let n = 0;
+    const socket = open({ auth: () => ({ token: jwt(Date.now() + 3_600_000, ++n) }) });
+    await connected(socket);
+    const first = await server.connection(0);
+    const errors: unknown[] = [];
+    socket.on('error', (data) => errors.push(data));
+
+    // Act: what API Gateway does at exp: the error frame, then DeleteConnection.
+    first.send({ event: 'error', data: { code: 'TOKEN_EXPIRED', message: 'Token expired; reconnect with a fresh token' } });
+    first.ws.close(1000);
+    const second = await server.connection(1);
+    await connected(socket);
+
+    // Assess
+    expect(errors).toEqual([{ code: 'TOKEN_EXPIRED', message: 'Token expired; reconnect with a fresh token' }]);
+    expect(second.protocols[1]).not.toBe(first.protocols[1]);
+  });
+
+  it('does not dial with an expired JWT from auth: connect_error TOKEN_EXPIRED, then the next token', async () => {
+    // Prepare
+    let calls = 0;
+    const socket = open({
+      autoConnect: false,
+      auth: () => ({ token: jwt(calls++ === 0 ? Date.now() - 10_000 : Date.now() + 3_600_000, calls) }),
+    });
+    const codes: string[] = [];
+    socket.on('connect_error', (err) => codes.push((err as ClientError).code));
+
+    // Act
+    socket.connect();
+    await connected(socket);
+
+    // Assess
+    expect(codes).toEqual(['TOKEN_EXPIRED']);
     expect(server.handshakes).toHaveLength(1);
   });
 });

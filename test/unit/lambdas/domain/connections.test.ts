@@ -18,6 +18,7 @@ import {
   openConnection,
   recordPendingConnection,
   TokenExpiredError,
+  roomRowOf,
 } from '../../../../lambdas/domain/connections';
 import { createDynamoStores } from '../../../helpers/dynamo-stores';
 
@@ -69,6 +70,13 @@ describe('Function: openConnection', () => {
       }),
     });
     expect(ddb).toReceiveCommandTimes(BatchWriteCommand, 2);
+    // Every room row carries the token's exp, so a broadcast can skip an expired member without reading its row.
+    const roomItems = ddb
+      .commandCalls(BatchWriteCommand)
+      .flatMap((call) => call.args[0].input.RequestItems?.Rooms ?? [])
+      .map((request) => request.PutRequest?.Item);
+    expect(roomItems).toHaveLength(31);
+    expect(roomItems.every((item) => item?.tokenExpiresAt === 1_764_207_600)).toBe(true);
     expect(ddb).toReceiveCommandWith(UpdateCommand, {
       TableName: 'Presence',
       Key: { userId: 'alice' },
@@ -335,7 +343,7 @@ describe('Function: openConnection (Socket.IO CONNECT)', () => {
     // Act
     const { rooms } = await openConnection(
       stores,
-      { connectionId: 'conn-1=', userId: 'alice', protocol: 'socket.io', connectedAt: CONNECTED_AT, socketIo: { pid: 'p1' } },
+      { connectionId: 'conn-1=', userId: 'alice', protocol: 'socket.io', connectedAt: CONNECTED_AT, socketIo: { pid: 'p1', openedAt: 1 } },
     );
 
     // Assess
@@ -355,7 +363,7 @@ describe('Function: openConnection (Socket.IO CONNECT)', () => {
     // Act
     const opening = openConnection(
       stores,
-      { connectionId: 'conn-1=', userId: 'alice', protocol: 'socket.io', connectedAt: CONNECTED_AT, socketIo: { pid: 'p1' } },
+      { connectionId: 'conn-1=', userId: 'alice', protocol: 'socket.io', connectedAt: CONNECTED_AT, socketIo: { pid: 'p1', openedAt: 1 } },
     );
 
     // Assess
@@ -385,7 +393,6 @@ describe('Function: loadCaller', () => {
   it.each([
     ['unknown', undefined],
     ['pending (Socket.IO)', { connectionId: 'conn-1=', userId: 'alice', state: 'pending' }],
-    ['past its token expiry', { connectionId: 'conn-1=', userId: 'alice', tokenExpiresAt: 1 }],
     ['pending without a user yet', { connectionId: 'conn-1=', protocol: 'socket.io', state: 'pending' }],
   ])('refuses a connection that is %s', async (_name, item) => {
     // Prepare
@@ -401,7 +408,7 @@ describe('Function: loadCaller (token expiry)', () => {
     ddb.reset();
   });
 
-  it('raises TokenExpiredError, an UNAUTHORIZED error, once the token has expired', async () => {
+  it('raises TokenExpiredError, a TOKEN_EXPIRED error (401), once the token has expired', async () => {
     // Prepare
     ddb.on(GetCommand).resolves({ Item: { connectionId: 'conn-1=', userId: 'alice', tokenExpiresAt: 100 } });
 
@@ -410,6 +417,40 @@ describe('Function: loadCaller (token expiry)', () => {
 
     // Assess
     await expect(loading).rejects.toBeInstanceOf(TokenExpiredError);
-    await expect(loading).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(loading).rejects.toMatchObject({ code: 'TOKEN_EXPIRED', statusCode: 401 });
+  });
+
+  it('accepts the caller up to the second of its exp, and refuses it from the next one', async () => {
+    // Prepare
+    ddb.on(GetCommand).resolves({ Item: { connectionId: 'conn-1=', userId: 'alice', tokenExpiresAt: 100 } });
+
+    // Act
+    const atExp = await loadCaller({ ...stores, now: () => 100_999 }, 'conn-1=');
+    const after = loadCaller({ ...stores, now: () => 101_000 }, 'conn-1=');
+
+    // Assess
+    expect(atExp.userId).toBe('alice');
+    await expect(after).rejects.toBeInstanceOf(TokenExpiredError);
+  });
+});
+
+describe('Function: roomRowOf', () => {
+  it("copies the connection's user, protocol, TTL and token expiry onto the room row", () => {
+    // Act
+    const row = roomRowOf(
+      { connectionId: 'conn-1=', userId: 'alice', protocol: 'socket.io', expiresAt: 500, tokenExpiresAt: 400 },
+      'chat:c1',
+    );
+
+    // Assess
+    expect(row).toEqual({ room: 'chat:c1', connectionId: 'conn-1=', userId: 'alice', protocol: 'socket.io', expiresAt: 500, tokenExpiresAt: 400 });
+  });
+
+  it('leaves the token expiry out when the connection has none', () => {
+    // Act
+    const row = roomRowOf({ connectionId: 'conn-1=', userId: 'alice', protocol: 'lettera.v1', expiresAt: 500 }, 'user:alice');
+
+    // Assess
+    expect(row).not.toHaveProperty('tokenExpiresAt');
   });
 });

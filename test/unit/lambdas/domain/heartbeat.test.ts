@@ -1,8 +1,8 @@
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createConnectionLink } from '../../../../lambdas/adapters/api-gateway/connection-link';
 import { createOpenPacketSender, sweepSocketIoConnections } from '../../../../lambdas/domain/heartbeat';
 import type { ConnectionRemover } from '../../../../lambdas/domain/ports';
@@ -37,6 +37,12 @@ afterEach(() => {
 });
 
 describe('Function: sweepSocketIoConnections', () => {
+  beforeEach(() => {
+    // No sweep recorded yet, unless a test says otherwise.
+    ddb.on(GetCommand).resolves({});
+    ddb.on(PutCommand).resolves({});
+  });
+
   it('pings open socket.io connections, removes gone ones and disconnects pending ones past the connect timeout with 41', async () => {
     // Prepare
     const { link, removeConnection } = createLink();
@@ -44,15 +50,15 @@ describe('Function: sweepSocketIoConnections', () => {
       .on(ScanCommand)
       .resolvesOnce({
         Items: [
-          { connectionId: 'open-1', state: 'open', userId: 'alice', connectedAt: NOW - 600_000 },
-          { connectionId: 'gone-1', state: 'open', userId: 'bob', connectedAt: NOW - 600_000 },
+          { connectionId: 'open-1', protocol: 'socket.io', state: 'open', userId: 'alice', connectedAt: NOW - 600_000 },
+          { connectionId: 'gone-1', protocol: 'socket.io', state: 'open', userId: 'bob', connectedAt: NOW - 600_000 },
         ],
         LastEvaluatedKey: { connectionId: 'gone-1' },
       })
       .resolvesOnce({
         Items: [
-          { connectionId: 'stale-pending', state: 'pending', connectedAt: NOW - 46_000 },
-          { connectionId: 'fresh-pending', state: 'pending', connectedAt: NOW - 5_000 },
+          { connectionId: 'stale-pending', protocol: 'socket.io', state: 'pending', connectedAt: NOW - 46_000 },
+          { connectionId: 'fresh-pending', protocol: 'socket.io', state: 'pending', connectedAt: NOW - 5_000 },
         ],
       });
     api.on(PostToConnectionCommand).resolves({});
@@ -63,10 +69,10 @@ describe('Function: sweepSocketIoConnections', () => {
     const result = await sweepSocketIoConnections({ ...stores, link, ping: true, now: () => NOW });
 
     // Assess
-    expect(result).toEqual({ pinged: 1, gone: 1, timedOut: 1, failed: 0 });
+    expect(result).toEqual({ pinged: 1, gone: 1, timedOut: 1, unresponsive: 0, expired: 0, failed: 0 });
     expect(ddb).toReceiveCommandWith(ScanCommand, {
       TableName: 'Connections',
-      FilterExpression: '#protocol = :socketIo AND #expiresAt > :now',
+      FilterExpression: '#expiresAt > :now AND (#protocol = :socketIo OR #tokenExpiresAt < :now)',
       ExpressionAttributeValues: { ':socketIo': 'socket.io', ':now': NOW / 1000 },
     });
     expect(ddb).toReceiveNthCommandWith(ScanCommand, 2, { ExclusiveStartKey: { connectionId: 'gone-1' } });
@@ -82,7 +88,7 @@ describe('Function: sweepSocketIoConnections', () => {
   it('only cleans up pending connections when pinging is off (reconnect mode)', async () => {
     // Prepare
     const { link } = createLink();
-    ddb.on(ScanCommand).resolves({ Items: [{ connectionId: 'open-1', state: 'open', userId: 'alice', connectedAt: NOW }] });
+    ddb.on(ScanCommand).resolves({ Items: [{ connectionId: 'open-1', protocol: 'socket.io', state: 'open', userId: 'alice', connectedAt: NOW }] });
 
     // Act
     const result = await sweepSocketIoConnections({ ...stores, link, ping: false, now: () => NOW });
@@ -95,7 +101,12 @@ describe('Function: sweepSocketIoConnections', () => {
   it('counts a failing post without stopping the sweep', async () => {
     // Prepare
     const { link } = createLink();
-    ddb.on(ScanCommand).resolves({ Items: [{ connectionId: 'a', state: 'open' }, { connectionId: 'b', state: 'open' }] });
+    ddb.on(ScanCommand).resolves({
+      Items: [
+        { connectionId: 'a', protocol: 'socket.io', state: 'open' },
+        { connectionId: 'b', protocol: 'socket.io', state: 'open' },
+      ],
+    });
     api.on(PostToConnectionCommand, { ConnectionId: 'a' }).rejects(Object.assign(new Error('slow down'), { name: 'LimitExceededException' }));
     api.on(PostToConnectionCommand, { ConnectionId: 'b' }).resolves({});
 
@@ -103,7 +114,110 @@ describe('Function: sweepSocketIoConnections', () => {
     const result = await sweepSocketIoConnections({ ...stores, link, ping: true, now: () => NOW });
 
     // Assess
-    expect(result).toEqual({ pinged: 1, gone: 0, timedOut: 0, failed: 1 });
+    expect(result).toEqual({ pinged: 1, gone: 0, timedOut: 0, unresponsive: 0, expired: 0, failed: 1 });
+  });
+
+  describe('unanswered pings', () => {
+    const PREVIOUS_SWEEP = NOW - 300_000;
+
+    function previousSweepAt(at: number | undefined): void {
+      ddb.on(GetCommand, { TableName: 'Connections', Key: { connectionId: 'heartbeat#sweep' } }).resolves(at === undefined ? {} : { Item: { connectionId: 'heartbeat#sweep', sweptAt: at } });
+      ddb.on(PutCommand).resolves({});
+    }
+
+    it('closes, without a 41, an open connection that has not answered since the previous sweep pinged it, and pings the others', async () => {
+      // Prepare
+      const { link, removeConnection } = createLink();
+      previousSweepAt(PREVIOUS_SWEEP);
+      ddb.on(ScanCommand).resolves({
+        Items: [
+          { connectionId: 'silent', protocol: 'socket.io', state: 'open', userId: 'alice', connectedAt: NOW - 900_000, lastPongAt: PREVIOUS_SWEEP - 290_000 },
+          { connectionId: 'answered', protocol: 'socket.io', state: 'open', userId: 'bob', connectedAt: NOW - 900_000, lastPongAt: PREVIOUS_SWEEP + 40 },
+          { connectionId: 'opened-since', protocol: 'socket.io', state: 'open', userId: 'carol', connectedAt: PREVIOUS_SWEEP - 10_000, lastPongAt: PREVIOUS_SWEEP + 5_000 },
+        ],
+      });
+      api.on(PostToConnectionCommand).resolves({});
+      api.on(DeleteConnectionCommand).resolves({});
+
+      // Act
+      const result = await sweepSocketIoConnections({ ...stores, link, ping: true, pingTimeoutMs: 60_000, now: () => NOW });
+
+      // Assess
+      expect(result).toEqual({ pinged: 2, gone: 0, timedOut: 0, unresponsive: 1, expired: 0, failed: 0 });
+      expect(postedTo('silent')).toEqual([]);
+      expect(api).toReceiveCommandWith(DeleteConnectionCommand, { ConnectionId: 'silent' });
+      expect(removeConnection).toHaveBeenCalledWith('silent', { userId: 'alice' });
+      expect(postedTo('answered')).toEqual(['2']);
+      expect(postedTo('opened-since')).toEqual(['2']);
+      expect(ddb).toReceiveCommandWith(PutCommand, { TableName: 'Connections', Item: { connectionId: 'heartbeat#sweep', sweptAt: NOW } });
+    });
+
+    it('judges no connection while the previous pings are younger than pingTimeout, or when no sweep was recorded', async () => {
+      for (const previous of [NOW - 1_000, undefined]) {
+        // Prepare
+        ddb.reset();
+        api.reset();
+        const { link } = createLink();
+        previousSweepAt(previous);
+        ddb.on(ScanCommand).resolves({
+          Items: [{ connectionId: 'silent', protocol: 'socket.io', state: 'open', userId: 'alice', connectedAt: NOW - 900_000, lastPongAt: NOW - 900_000 }],
+        });
+        api.on(PostToConnectionCommand).resolves({});
+
+        // Act
+        const result = await sweepSocketIoConnections({ ...stores, link, ping: true, pingTimeoutMs: 60_000, now: () => NOW });
+
+        // Assess
+        expect(result.unresponsive).toBe(0);
+        expect(postedTo('silent')).toEqual(['2']);
+      }
+    });
+
+    it('does not record the sweep when a page fails, so the next one does not judge unpinged connections', async () => {
+      // Prepare
+      const { link } = createLink();
+      previousSweepAt(PREVIOUS_SWEEP);
+      ddb.on(ScanCommand).rejects(new Error('throttled'));
+
+      // Act
+      const sweeping = sweepSocketIoConnections({ ...stores, link, ping: true, now: () => NOW });
+
+      // Assess
+      await expect(sweeping).rejects.toThrow('throttled');
+      expect(ddb).toReceiveCommandTimes(PutCommand, 0);
+    });
+  });
+
+  it('closes connections whose token expired, in either protocol, with their notice, and in reconnect mode too', async () => {
+    for (const ping of [true, false]) {
+      // Prepare
+      ddb.reset();
+      api.reset();
+      const { link, removeConnection } = createLink();
+      ddb.on(GetCommand).resolves({});
+      ddb.on(PutCommand).resolves({});
+      ddb.on(ScanCommand).resolves({
+        Items: [
+          { connectionId: 'json-expired', protocol: 'lettera.v1', userId: 'alice', connectedAt: NOW - 900_000, tokenExpiresAt: NOW / 1000 - 1 },
+          { connectionId: 'sio-expired', protocol: 'socket.io', state: 'open', userId: 'bob', connectedAt: NOW - 900_000, tokenExpiresAt: NOW / 1000 - 1 },
+        ],
+      });
+      api.on(PostToConnectionCommand).resolves({});
+      api.on(DeleteConnectionCommand).resolves({});
+
+      // Act
+      const result = await sweepSocketIoConnections({ ...stores, link, ping, now: () => NOW });
+
+      // Assess
+      expect(result).toEqual({ pinged: 0, gone: 0, timedOut: 0, unresponsive: 0, expired: 2, failed: 0 });
+      expect(postedTo('json-expired').map((frame) => JSON.parse(frame))).toEqual([
+        { event: 'error', data: { code: 'TOKEN_EXPIRED', message: 'Token expired; reconnect with a fresh token' } },
+      ]);
+      expect(postedTo('sio-expired')).toEqual(['41']);
+      expect(api).toReceiveCommandTimes(DeleteConnectionCommand, 2);
+      expect(removeConnection).toHaveBeenCalledWith('json-expired', { userId: 'alice' });
+      expect(removeConnection).toHaveBeenCalledWith('sio-expired', { userId: 'bob' });
+    }
   });
 });
 
@@ -148,14 +262,16 @@ describe('Function: sweepSocketIoConnections (metrics)', () => {
     const { link } = createLink();
     ddb.on(ScanCommand).resolves({
       Items: [
-        { connectionId: 'open-1', state: 'open', userId: 'alice', connectedAt: NOW - 600_000 },
-        { connectionId: 'gone-1', state: 'open', userId: 'bob', connectedAt: NOW - 600_000 },
-        { connectionId: 'stale-pending', state: 'pending', connectedAt: NOW - 46_000 },
+        { connectionId: 'open-1', state: 'open', protocol: 'socket.io', userId: 'alice', connectedAt: NOW - 600_000 },
+        { connectionId: 'gone-1', state: 'open', protocol: 'socket.io', userId: 'bob', connectedAt: NOW - 600_000 },
+        { connectionId: 'stale-pending', state: 'pending', protocol: 'socket.io', connectedAt: NOW - 46_000 },
       ],
     });
     api.on(PostToConnectionCommand).resolves({});
     api.on(PostToConnectionCommand, { ConnectionId: 'gone-1' }).rejects(gone());
     api.on(DeleteConnectionCommand).resolves({});
+    // No earlier sweep recorded: nothing is judged unresponsive.
+    ddb.on(GetCommand).resolves({});
 
     // Act
     const emitted = await captureEmf(async () => {

@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -6,6 +6,8 @@ import { ForbiddenError, UnauthorizedError } from '../../../../lambdas/commons/e
 import type { ActionDeps } from '../../../../lambdas/domain/actions';
 import type { ConnectionLink } from '../../../../lambdas/domain/ports';
 import { handleIncomingFrame, type SocketIoDeps } from '../../../../lambdas/domain/socketio';
+import { TokenExpiredError } from '../../../../lambdas/domain/connections';
+import { TOKEN_EXPIRED_FRAME } from '../../../../lambdas/domain/expiry';
 import { createDynamoStores } from '../../../helpers/dynamo-stores';
 import { captureEmf, importWithMetrics, named, total } from '../../../helpers/emf';
 import { METRIC, SERVICE_NAME } from '../../../../lambdas/commons/metric-names';
@@ -68,7 +70,7 @@ afterEach(() => {
 
 describe('Function: handleIncomingFrame', () => {
   describe('routing between the protocols', () => {
-    it('ignores the pong 3 without reading anything', async () => {
+    it('stamps lastPongAt on the pong 3 with one conditional write and no read', async () => {
       // Prepare
       const { deps } = createDeps();
 
@@ -78,6 +80,76 @@ describe('Function: handleIncomingFrame', () => {
       // Assess
       expect(body).toBeUndefined();
       expect(ddb).toReceiveCommandTimes(GetCommand, 0);
+      expect(ddb).toReceiveCommandTimes(UpdateCommand, 1);
+      expect(ddb).toReceiveCommandWith(UpdateCommand, {
+        TableName: 'Connections',
+        Key: { connectionId: 'conn-1=' },
+        UpdateExpression: 'SET #lastPongAt = :now',
+        ConditionExpression: 'attribute_exists(connectionId)',
+        ExpressionAttributeValues: { ':now': NOW },
+      });
+    });
+
+    it('writes nothing more for the pong of a connection already removed', async () => {
+      // Prepare
+      const { deps } = createDeps();
+      ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'gone', $metadata: {} }));
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', '3', false);
+
+      // Assess
+      expect(body).toBeUndefined();
+      expect(ddb).toReceiveCommandTimes(PutCommand, 0);
+    });
+
+    it('answers nothing and does not throw when the pong write fails (the sweep may judge the client later)', async () => {
+      // Prepare
+      const { deps, link } = createDeps();
+      ddb.on(UpdateCommand).rejects(new Error('throttled'));
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', '3', false);
+
+      // Assess
+      expect(body).toBeUndefined();
+      expect(link.disconnect).not.toHaveBeenCalled();
+    });
+
+    it('closes a JSON connection whose token expired on its next action: the refused ack, the TOKEN_EXPIRED error frame, then the close', async () => {
+      // Prepare
+      const { deps, link, loadCaller } = createDeps();
+      loadCaller.mockRejectedValue(new TokenExpiredError());
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', JSON.stringify({ action: 'message:send', data: { chatId: 'c1', content: 'hi' }, ackId: 4 }), false);
+
+      // Assess
+      expect(body).toBeUndefined();
+      expect(JSON.parse(link.post.mock.calls[0]?.[1] as string)).toEqual({
+        event: 'ack',
+        ackId: 4,
+        error: { code: 'TOKEN_EXPIRED', message: 'Token expired; reconnect with a fresh token' },
+      });
+      expect(link.disconnect).toHaveBeenCalledWith('conn-1=', { notify: true, notice: TOKEN_EXPIRED_FRAME });
+      expect(JSON.parse(TOKEN_EXPIRED_FRAME)).toEqual({
+        event: 'error',
+        data: { code: 'TOKEN_EXPIRED', message: 'Token expired; reconnect with a fresh token' },
+      });
+    });
+
+    it('closes with the error frame alone when the expired action asked for no ack', async () => {
+      // Prepare
+      const { deps, link, loadCaller } = createDeps();
+      loadCaller.mockRejectedValue(new TokenExpiredError());
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', JSON.stringify({ action: 'user:typing', data: { chatId: 'c1' } }), false);
+
+      // Assess
+      expect(body).toBeUndefined();
+      expect(link.post).not.toHaveBeenCalled();
+      expect(link.disconnect).toHaveBeenCalledWith('conn-1=', { notify: true, notice: TOKEN_EXPIRED_FRAME });
     });
 
     it('serves a frame starting with { through the JSON protocol without reading the row first', async () => {
@@ -116,7 +188,6 @@ describe('Function: handleIncomingFrame', () => {
       ['a binary attachment packet', OPEN, '451-["x",{"_placeholder":true,"num":0}]', false],
       ['an event before CONNECT', PENDING, '42["message:send",{}]', false],
       ['a second CONNECT', OPEN, '40{"token":"good"}', false],
-      ['a client DISCONNECT', OPEN, '41', false],
     ])('deletes the connection on %s, without a 41 and without a reply', async (_name, row, frame, binary) => {
       // Prepare
       const { deps, link } = createDeps();
@@ -129,6 +200,42 @@ describe('Function: handleIncomingFrame', () => {
       expect(body).toBeUndefined();
       expect(link.disconnect).toHaveBeenCalledWith('conn-1=', { notify: false });
       expect(ddb).toReceiveCommandTimes(PutCommand, 0);
+    });
+
+    it('keeps the connection on a client DISCONNECT 41, pending a new CONNECT: rooms and presence removed, the row back to pending', async () => {
+      // Prepare
+      const { deps, link } = createDeps();
+      givenRow(OPEN);
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', '41', false);
+
+      // Assess
+      expect(body).toBeUndefined();
+      expect(link.disconnect).not.toHaveBeenCalled();
+      const deleted = ddb.commandCalls(BatchWriteCommand).flatMap((call) => call.args[0].input.RequestItems?.Rooms ?? []);
+      expect(deleted.map((request) => request.DeleteRequest?.Key)).toEqual([
+        { room: 'user:alice', connectionId: 'conn-1=' },
+        { room: 'chat:c1', connectionId: 'conn-1=' },
+      ]);
+      expect(ddb).toReceiveCommandWith(UpdateCommand, { TableName: 'Presence', Key: { userId: 'alice' } });
+      expect(ddb).toReceiveCommandWith(PutCommand, {
+        TableName: 'Connections',
+        Item: { connectionId: 'conn-1=', connectedAt: NOW, expiresAt: OPEN.expiresAt, protocol: 'socket.io', state: 'pending' },
+        ConditionExpression: 'attribute_exists(connectionId)',
+      });
+    });
+
+    it('accepts a new CONNECT after a client DISCONNECT 41', async () => {
+      // Prepare
+      const { deps } = createDeps();
+      givenRow({ ...PENDING, connectedAt: NOW });
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', '40{"token":"good"}', false);
+
+      // Assess
+      expect(body).toMatch(/^40\{"sid":"conn-1=","pid":"/);
     });
 
     it('refuses a CONNECT to another namespace with 44 and keeps the connection', async () => {
@@ -161,7 +268,7 @@ describe('Function: handleIncomingFrame', () => {
       expect(reply).toEqual({ sid: 'conn-1=', pid: expect.any(String) });
       expect(ddb).toReceiveCommandWith(PutCommand, {
         TableName: 'Connections',
-        Item: expect.objectContaining({ connectionId: 'conn-1=', userId: 'alice', state: 'open', pid: reply.pid, tokenExpiresAt: FUTURE_EXP }),
+        Item: expect.objectContaining({ connectionId: 'conn-1=', userId: 'alice', state: 'open', pid: reply.pid, tokenExpiresAt: FUTURE_EXP, lastPongAt: NOW }),
         ConditionExpression: '#state = :pending',
       });
       expect(ddb).toReceiveCommandWith(PutCommand, {

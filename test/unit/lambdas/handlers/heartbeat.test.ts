@@ -1,5 +1,5 @@
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
@@ -22,14 +22,16 @@ describe('Function: heartbeat handler', () => {
   it('sweeps the Connections table named in the environment and pings open socket.io connections', async () => {
     // Prepare
     const handler = await loadHandler();
-    ddb.on(ScanCommand).resolves({ Items: [{ connectionId: 'open-1', state: 'open', userId: 'alice', connectedAt: Date.now() - 60_000 }] });
+    ddb.on(ScanCommand).resolves({ Items: [{ connectionId: 'open-1', protocol: 'socket.io', state: 'open', userId: 'alice', connectedAt: Date.now() - 60_000 }] });
+    ddb.on(GetCommand).resolves({});
+    ddb.on(PutCommand).resolves({});
     api.on(PostToConnectionCommand).resolves({});
 
     // Act
     const result = await handler();
 
     // Assess
-    expect(result).toEqual({ pinged: 1, gone: 0, timedOut: 0, failed: 0 });
+    expect(result).toEqual({ pinged: 1, gone: 0, timedOut: 0, unresponsive: 0, expired: 0, failed: 0 });
     expect(ddb).toReceiveCommandWith(ScanCommand, { TableName: 'Connections', ExpressionAttributeValues: expect.objectContaining({ ':socketIo': 'socket.io' }) });
     expect(api).toReceiveCommandWith(PostToConnectionCommand, { ConnectionId: 'open-1' });
   });
@@ -37,7 +39,7 @@ describe('Function: heartbeat handler', () => {
   it('wires the remover to the Connections, Rooms and Presence tables for a connection found gone', async () => {
     // Prepare
     const handler = await loadHandler();
-    const row = { connectionId: 'gone-1', state: 'open', userId: 'bob', connectedAt: Date.now() - 600_000, rooms: new Set(['chat:c1']) };
+    const row = { connectionId: 'gone-1', protocol: 'socket.io', state: 'open', userId: 'bob', connectedAt: Date.now() - 600_000, rooms: new Set(['chat:c1']) };
     ddb.on(ScanCommand).resolves({ Items: [row] });
     ddb.on(GetCommand).resolves({ Item: row });
     ddb.on(BatchWriteCommand).resolves({});
@@ -50,7 +52,7 @@ describe('Function: heartbeat handler', () => {
     const result = await handler();
 
     // Assess
-    expect(result).toEqual({ pinged: 0, gone: 1, timedOut: 0, failed: 0 });
+    expect(result).toEqual({ pinged: 0, gone: 1, timedOut: 0, unresponsive: 0, expired: 0, failed: 0 });
     expect(ddb).toReceiveCommandWith(GetCommand, { TableName: 'Connections', Key: { connectionId: 'gone-1' } });
     expect(ddb).toReceiveCommandWith(BatchWriteCommand, { RequestItems: { Rooms: expect.any(Array) } });
     expect(ddb).toReceiveCommandWith(UpdateCommand, { TableName: 'Presence', Key: { userId: 'bob' } });
@@ -61,13 +63,13 @@ describe('Function: heartbeat handler', () => {
     // Prepare
     vi.stubEnv('SOCKETIO_HEARTBEAT', 'reconnect');
     const handler = await loadHandler();
-    ddb.on(ScanCommand).resolves({ Items: [{ connectionId: 'open-1', state: 'open', userId: 'alice', connectedAt: Date.now() - 60_000 }] });
+    ddb.on(ScanCommand).resolves({ Items: [{ connectionId: 'open-1', protocol: 'socket.io', state: 'open', userId: 'alice', connectedAt: Date.now() - 60_000 }] });
 
     // Act
     const result = await handler();
 
     // Assess
-    expect(result).toEqual({ pinged: 0, gone: 0, timedOut: 0, failed: 0 });
+    expect(result).toEqual({ pinged: 0, gone: 0, timedOut: 0, unresponsive: 0, expired: 0, failed: 0 });
     expect(api).toReceiveCommandTimes(PostToConnectionCommand, 0);
   });
 

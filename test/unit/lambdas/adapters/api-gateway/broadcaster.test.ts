@@ -446,3 +446,59 @@ describe('Class: ManagementApiBroadcaster (metrics)', () => {
     for (const metric of emitted) expect(Object.keys(metric.dimensions)).toEqual(['service']);
   });
 });
+
+describe('Class: ManagementApiBroadcaster (expired tokens)', () => {
+  beforeEach(() => {
+    ddbMock.reset();
+    apiMock.reset();
+  });
+
+  it('posts nothing to a member whose token has expired and hands it to closeExpired after the others are served', async () => {
+    // Prepare
+    const order: string[] = [];
+    const closeExpired = vi.fn(async (members: readonly unknown[]) => {
+      order.push(`close:${members.length}`);
+    });
+    const { broadcaster } = createBroadcaster({ closeExpired });
+    const past = Math.floor(Date.now() / 1000) - 1;
+    ddbMock.on(QueryCommand).resolves({
+      Items: [
+        { ...roomRow('live'), tokenExpiresAt: FUTURE },
+        { ...roomRow('expired', 'eve', 'socket.io'), tokenExpiresAt: past },
+        roomRow('no-exp'),
+      ],
+    });
+    apiMock.on(PostToConnectionCommand).callsFake((input: { ConnectionId: string }) => {
+      order.push(`post:${input.ConnectionId}`);
+      return {};
+    });
+
+    // Act
+    const result = await broadcaster.toRoom('chat:c1', envelope);
+
+    // Assess
+    expect(postedIds().sort()).toEqual(['live', 'no-exp']);
+    expect(result).toEqual({ recipients: 2, delivered: 2, gone: 0, failed: 0 });
+    expect(closeExpired).toHaveBeenCalledWith([{ connectionId: 'expired', userId: 'eve', protocol: 'socket.io', tokenExpiresAt: past }]);
+    expect(order.at(-1)).toBe('close:1');
+  });
+
+  it('skips expired members given directly to toMembers too, and only skips them without a closer', async () => {
+    // Prepare
+    const { broadcaster } = createBroadcaster();
+    apiMock.on(PostToConnectionCommand).resolves({});
+
+    // Act
+    const result = await broadcaster.toMembers(
+      [
+        { connectionId: 'a', userId: 'u1', protocol: 'lettera.v1', tokenExpiresAt: 1 },
+        { connectionId: 'b', userId: 'u2', protocol: 'lettera.v1' },
+      ],
+      envelope,
+    );
+
+    // Assess
+    expect(postedIds()).toEqual(['b']);
+    expect(result.recipients).toBe(1);
+  });
+});

@@ -250,6 +250,20 @@ describe('Function: createConnectionLink', () => {
       expect(removeConnection).toHaveBeenCalledWith('conn-1=', { userId: 'alice' });
     });
 
+    it('posts the given notice instead of 41 (the JSON TOKEN_EXPIRED error frame), then deletes', async () => {
+      // Prepare
+      const { link } = createLink();
+      api.on(PostToConnectionCommand).resolves({});
+      api.on(DeleteConnectionCommand).resolves({});
+
+      // Act
+      await link.disconnect('conn-1=', { notify: true, notice: '{"event":"error"}', userId: 'alice' });
+
+      // Assess
+      expect(posted()).toEqual(['{"event":"error"}']);
+      expect(api).toReceiveCommandTimes(DeleteConnectionCommand, 1);
+    });
+
     it('without notify: sends nothing, deletes the connection and removes the rows', async () => {
       // Prepare
       const { link, removeConnection } = createLink();

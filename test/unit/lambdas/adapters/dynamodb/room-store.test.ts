@@ -13,7 +13,7 @@ describe('Function: createRoomStore (members)', () => {
     ddbMock.reset();
   });
 
-  it('reads only the attributes a post needs and defaults the protocol', async () => {
+  it("reads only the attributes a post needs, with the token's expiry, and defaults the protocol", async () => {
     // Prepare
     ddbMock.on(QueryCommand).resolves({
       Items: [{ connectionId: 'a', userId: 'u1', expiresAt: FUTURE }, { userId: 'no-connection-id' }],
@@ -26,7 +26,26 @@ describe('Function: createRoomStore (members)', () => {
     expect(members).toEqual([{ connectionId: 'a', userId: 'u1', protocol: 'lettera.v1' }]);
     expect(ddbMock).toReceiveCommandWith(QueryCommand, {
       TableName: 'Rooms',
-      ProjectionExpression: '#connectionId, #userId, #protocol, #expiresAt',
+      ProjectionExpression: '#connectionId, #userId, #protocol, #expiresAt, #tokenExpiresAt',
     });
+  });
+
+  it("keeps a member whose token has expired, with its tokenExpiresAt, for the broadcaster to close", async () => {
+    // Prepare
+    ddbMock.on(QueryCommand).resolves({
+      Items: [
+        { connectionId: 'a', userId: 'u1', protocol: 'socket.io', expiresAt: FUTURE, tokenExpiresAt: 1 },
+        { connectionId: 'b', userId: 'u2', expiresAt: FUTURE, tokenExpiresAt: 'not a number' },
+      ],
+    });
+
+    // Act
+    const members = await rooms.members('chat:c1');
+
+    // Assess
+    expect(members).toEqual([
+      { connectionId: 'a', userId: 'u1', protocol: 'socket.io', tokenExpiresAt: 1 },
+      { connectionId: 'b', userId: 'u2', protocol: 'lettera.v1' },
+    ]);
   });
 });

@@ -4,7 +4,7 @@
  * this file pins how records are read and the failure paths of join/leave.
  */
 import { ConditionalCheckFailedException, DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fanOutMembership, membershipChangeOf } from '../../../../../lambdas/domain/fan-out/memberships';
@@ -15,6 +15,7 @@ import { createDynamoStores } from '../../../../helpers/dynamo-stores';
 const ddb = mockClient(DynamoDBDocumentClient);
 const deps = createDynamoStores(DynamoDBDocumentClient.from(new DynamoDBClient({})), { connectionsTable: 'Connections', roomsTable: 'Rooms' });
 const FUTURE = Math.floor(Date.now() / 1000) + 3600;
+const TOKEN_EXP = FUTURE - 600;
 const keys = { chatId: 'c9', userId: 'erin' };
 const membership = { ...keys, title: 'Team', addedAt: '2026-11-27T00:00:00.000Z', addedBy: 'alice' };
 const throttled = () => new ProvisionedThroughputExceededException({ message: 'throttled', $metadata: {} });
@@ -67,6 +68,10 @@ describe('Function: fanOutMembership', () => {
 
   function erinHas(...connections: Record<string, unknown>[]) {
     ddb.on(QueryCommand, { TableName: 'Connections', IndexName: 'byUser' }).resolves({ Items: connections });
+    // The join reads each connection's row for the token's exp (the byUser index does not project it).
+    ddb.on(GetCommand).callsFake((input: { Key: { connectionId: string } }) => ({
+      Item: { connectionId: input.Key.connectionId, userId: 'erin', protocol: 'lettera.v1', tokenExpiresAt: TOKEN_EXP },
+    }));
   }
 
   it('joins only unexpired connections, treating an unknown protocol as lettera.v1', async () => {
@@ -86,8 +91,34 @@ describe('Function: fanOutMembership', () => {
     expect(ddb).toReceiveCommandTimes(PutCommand, 1);
     expect(ddb).toReceiveCommandWith(PutCommand, {
       TableName: 'Rooms',
-      Item: { room: 'chat:c9', connectionId: 'erin-1', userId: 'erin', protocol: 'lettera.v1', expiresAt: FUTURE },
+      Item: { room: 'chat:c9', connectionId: 'erin-1', userId: 'erin', protocol: 'lettera.v1', expiresAt: FUTURE, tokenExpiresAt: TOKEN_EXP },
     });
+  });
+
+  it("joins nothing for a connection whose token has expired, or whose row is gone or someone else's", async () => {
+    // Prepare
+    ddb.on(QueryCommand, { TableName: 'Connections', IndexName: 'byUser' }).resolves({
+      Items: [
+        { connectionId: 'erin-expired', protocol: 'lettera.v1', expiresAt: FUTURE },
+        { connectionId: 'erin-gone', protocol: 'lettera.v1', expiresAt: FUTURE },
+        { connectionId: 'not-erin', protocol: 'lettera.v1', expiresAt: FUTURE },
+      ],
+    });
+    ddb
+      .on(GetCommand, { Key: { connectionId: 'erin-expired' } })
+      .resolves({ Item: { connectionId: 'erin-expired', userId: 'erin', tokenExpiresAt: Math.floor(Date.now() / 1000) - 1 } })
+      .on(GetCommand, { Key: { connectionId: 'erin-gone' } })
+      .resolves({})
+      .on(GetCommand, { Key: { connectionId: 'not-erin' } })
+      .resolves({ Item: { connectionId: 'not-erin', userId: 'mallory', tokenExpiresAt: TOKEN_EXP } });
+
+    // Act
+    await fanOutMembership(deps, createStreamRecord('INSERT', { keys, newImage: membership }));
+
+    // Assess
+    expect(ddb).toReceiveCommandTimes(GetCommand, 3);
+    expect(ddb).toReceiveCommandTimes(PutCommand, 0);
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 0);
   });
 
   it('writes nothing for a user with no live connection', async () => {

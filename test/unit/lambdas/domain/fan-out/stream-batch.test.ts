@@ -466,6 +466,10 @@ describe('Function: processStreamBatch', () => {
           { connectionId: 'erin-stale', protocol: 'lettera.v1', expiresAt: PAST },
         ],
       });
+      // Each joining connection's row is read for its token's exp.
+      ddbMock.on(GetCommand, { TableName: 'Connections' }).callsFake((input: { Key: { connectionId: string } }) => ({
+        Item: { connectionId: input.Key.connectionId, userId: 'erin', tokenExpiresAt: FUTURE },
+      }));
     }
 
     it('joins the added user’s live connections to the chat room', async () => {
@@ -483,11 +487,11 @@ describe('Function: processStreamBatch', () => {
       expect(ddbMock).toReceiveCommandTimes(PutCommand, 2);
       expect(ddbMock).toReceiveCommandWith(PutCommand, {
         TableName: 'Rooms',
-        Item: { room: 'chat:c9', connectionId: 'erin-1', userId: 'erin', protocol: 'lettera.v1', expiresAt: FUTURE },
+        Item: { room: 'chat:c9', connectionId: 'erin-1', userId: 'erin', protocol: 'lettera.v1', expiresAt: FUTURE, tokenExpiresAt: FUTURE },
       });
       expect(ddbMock).toReceiveCommandWith(PutCommand, {
         TableName: 'Rooms',
-        Item: { room: 'chat:c9', connectionId: 'erin-2', userId: 'erin', protocol: 'socket.io', expiresAt: FUTURE },
+        Item: { room: 'chat:c9', connectionId: 'erin-2', userId: 'erin', protocol: 'socket.io', expiresAt: FUTURE, tokenExpiresAt: FUTURE },
       });
       expect(ddbMock).toReceiveCommandTimes(UpdateCommand, 2);
       expect(ddbMock).toReceiveCommandWith(UpdateCommand, {
