@@ -11,17 +11,10 @@ import { ENV, requireEnv, requireTableNames } from '../commons/env';
 import type { ActionDeps } from '../domain/actions';
 import { ManagementApiBroadcaster } from '../adapters/api-gateway/broadcaster';
 import { deleteConnection, deleteConnectionReturningOld, getConnection, putConnection } from '../adapters/dynamodb/connection-store';
-import {
-  chatIdsOfMember,
-  clearTyping,
-  countMessage,
-  getMembership,
-  markTyping,
-  reopenWindow,
-} from '../adapters/dynamodb/membership-store';
+import { chatIdsOfMember, clearTyping, getMembership, markTyping } from '../adapters/dynamodb/membership-store';
 import { createMessageStore } from '../adapters/dynamodb/message-store';
 import { createPresenceStore } from '../adapters/dynamodb/presence-store';
-import { deleteRoomRows, hasRoomRow, putRoomRows, roomMembers } from '../adapters/dynamodb/room-store';
+import { deleteRoomRows, hasRoomRow, joinRoomAt, putRoomRows, roomMembers } from '../adapters/dynamodb/room-store';
 import { createSessionStore } from '../adapters/dynamodb/session-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createConnectionLink } from '../adapters/api-gateway/connection-link';
@@ -32,7 +25,7 @@ import { handleIncomingFrame, type SocketIoDeps } from '../domain/socketio';
 const documentClient = createDocumentClient();
 const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable');
 const connectionRows = { documentClient, connectionsTable: tables.connectionsTable };
-const roomRows = { documentClient, roomsTable: tables.roomsTable };
+const roomRows = { documentClient, roomsTable: tables.roomsTable, messagesTable: tables.messagesTable };
 const membershipRows = { documentClient, membershipsTable: tables.membershipsTable };
 // Only the operations the actions perform (not the chat administration, not the fan-out's joins).
 const stores = {
@@ -43,17 +36,21 @@ const stores = {
     deleteReturningOld: deleteConnectionReturningOld(connectionRows),
   },
   sessions: createSessionStore(connectionRows),
-  rooms: { has: hasRoomRow(roomRows), members: roomMembers(roomRows), putAll: putRoomRows(roomRows), deleteAll: deleteRoomRows(roomRows) },
+  rooms: {
+    has: hasRoomRow(roomRows),
+    members: roomMembers(roomRows),
+    putAll: putRoomRows(roomRows),
+    joinAt: joinRoomAt(roomRows),
+    deleteAll: deleteRoomRows(roomRows),
+  },
   presence: createPresenceStore({ documentClient, presenceTable: tables.presenceTable }),
   memberships: {
     get: getMembership(membershipRows),
-    countMessage: countMessage(membershipRows),
-    reopenWindow: reopenWindow(membershipRows),
     markTyping: markTyping(membershipRows),
     clearTyping: clearTyping(membershipRows),
     chatIdsOfUser: chatIdsOfMember(membershipRows),
   },
-  messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable }),
+  messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable, membershipsTable: tables.membershipsTable }),
 };
 const removeConnection = createConnectionRemover(stores);
 const managementClient = createManagementClient(requireEnv(ENV.callbackUrl));

@@ -3,14 +3,17 @@
  * written at connect and on joins, read by every broadcast. One export per
  * operation, so a handler bundles only those it wires (see connection-store.ts).
  */
-import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { WireProtocol } from '../../../protocol';
+import { CHAT_HEAD_ID } from '../../system/schema';
 import type { RoomMember, RoomStore } from '../../domain/ports';
 import { batchWriteAll, queryAll } from './commands';
 
 export interface RoomStoreDeps {
   documentClient: DynamoDBDocumentClient;
   roomsTable: string;
+  /** Where the chats' heads are (joinAt's condition). */
+  messagesTable?: string;
 }
 
 /** A Rooms row as members() reads it (projection below), unvalidated. */
@@ -19,6 +22,7 @@ interface ProjectedRoomRow {
   userId?: unknown;
   protocol?: unknown;
   expiresAt?: unknown;
+  afterSeq?: unknown;
 }
 
 function toMember(row: ProjectedRoomRow, nowSeconds: number): RoomMember | undefined {
@@ -26,14 +30,21 @@ function toMember(row: ProjectedRoomRow, nowSeconds: number): RoomMember | undef
   // TTL deletes lag (up to days); a row past its expiresAt is a dead connection.
   if (typeof row.expiresAt === 'number' && row.expiresAt <= nowSeconds) return undefined;
   const protocol: WireProtocol = row.protocol === 'socket.io' ? 'socket.io' : 'lettera.v1';
-  return { connectionId: row.connectionId, userId: typeof row.userId === 'string' ? row.userId : '', protocol };
+  return {
+    connectionId: row.connectionId,
+    userId: typeof row.userId === 'string' ? row.userId : '',
+    protocol,
+    ...(typeof row.afterSeq === 'number' && { afterSeq: row.afterSeq }),
+  };
 }
 
 /**
  * Lists the live connections of a room: every page of its Rooms rows
- * (eventually consistent, about 100 B per row, so ~10k rows per 1 MB page),
- * dropping rows whose TTL has passed. Only the attributes a post needs are
- * read.
+ * (about 100 B per row, so ~10k rows per 1 MB page), dropping rows whose
+ * TTL has passed. Only the attributes a post needs are read. Strongly
+ * consistent: a connection that joined a chat at position n (joinAt) must
+ * be seen by the broadcast of position n + 1, which can run milliseconds
+ * after the join (twice the read units of an eventually consistent page).
  */
 async function listRoomMembers(
   documentClient: DynamoDBDocumentClient,
@@ -44,15 +55,17 @@ async function listRoomMembers(
   const rows = await queryAll<ProjectedRoomRow>(documentClient, {
     TableName: roomsTable,
     KeyConditionExpression: '#room = :room',
-    ProjectionExpression: '#connectionId, #userId, #protocol, #expiresAt',
+    ProjectionExpression: '#connectionId, #userId, #protocol, #expiresAt, #afterSeq',
     ExpressionAttributeNames: {
       '#room': 'room',
       '#connectionId': 'connectionId',
       '#userId': 'userId',
       '#protocol': 'protocol',
       '#expiresAt': 'expiresAt',
+      '#afterSeq': 'afterSeq',
     },
     ExpressionAttributeValues: { ':room': room },
+    ConsistentRead: true,
   });
   const nowSeconds = Math.floor(nowMs / 1000);
   const members: RoomMember[] = [];
@@ -80,6 +93,32 @@ export const putRoomRow = ({ documentClient, roomsTable }: RoomStoreDeps): RoomS
 export const putRoomRows = ({ documentClient, roomsTable }: RoomStoreDeps): RoomStore['putAll'] =>
   (rows) => batchWriteAll(documentClient, roomsTable, rows.map((row) => ({ PutRequest: { Item: { ...row } } })));
 
+export const joinRoomAt = ({ documentClient, roomsTable, messagesTable }: RoomStoreDeps): RoomStore['joinAt'] =>
+  async (row, chatId) => {
+    if (messagesTable === undefined) throw new Error('joinRoomAt needs messagesTable');
+    try {
+      await documentClient.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: messagesTable,
+                Key: { chatId, messageId: CHAT_HEAD_ID },
+                ConditionExpression: row.afterSeq === 0 ? 'attribute_not_exists(lastSeq)' : 'lastSeq = :seq',
+                ...(row.afterSeq !== 0 && { ExpressionAttributeValues: { ':seq': row.afterSeq } }),
+              },
+            },
+            { Put: { TableName: roomsTable, Item: { ...row } } },
+          ],
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof Error && err.name === 'TransactionCanceledException') return false;
+      throw err;
+    }
+  };
+
 export const deleteRoomRow = ({ documentClient, roomsTable }: RoomStoreDeps): RoomStore['delete'] =>
   async (room, connectionId) => {
     await documentClient.send(new DeleteCommand({ TableName: roomsTable, Key: { room, connectionId } }));
@@ -96,6 +135,7 @@ export function createRoomStore(deps: RoomStoreDeps): RoomStore {
     has: hasRoomRow(deps),
     put: putRoomRow(deps),
     putAll: putRoomRows(deps),
+    joinAt: joinRoomAt(deps),
     delete: deleteRoomRow(deps),
     deleteAll: deleteRoomRows(deps),
   };
