@@ -51,7 +51,13 @@ export interface FanOutDeps extends MembershipFanOutDeps, Omit<PresenceFanOutDep
 /** Groups (chats, users) processed at once; each may itself post to many connections. */
 const GROUP_CONCURRENCY = 10;
 
-/** A broadcast that left posts failed after retries: the record is retried by Lambda. */
+/**
+ * A broadcast with posts that failed for a reason that is not the
+ * recipient's (a 403: a missing permission, a wrong stage): the record is
+ * retried by Lambda. A recipient that keeps failing is disconnected by the
+ * broadcaster instead (it recovers by its positions), so it never fails the
+ * record, and never delays the chat's later records for the others.
+ */
 export class UndeliveredError extends Error {
   readonly code = 'UNDELIVERED';
   readonly result: BroadcastResult;
@@ -107,7 +113,7 @@ async function processRecord(deps: FanOutDeps, source: Source, record: DynamoDBR
       else await openSocketIoConnection(deps, record);
       break;
   }
-  // Gone recipients are done with (removed); only failed posts need a retry.
+  // Gone and disconnected recipients are done with; only faults a retry can fix fail the record.
   if (result !== undefined && result.failed > 0) throw new UndeliveredError(result);
 }
 
