@@ -5,7 +5,7 @@
  */
 import { marshall } from '@aws-sdk/util-dynamodb';
 
-export type Reason = 'None' | 'ConditionalCheckFailed' | 'TransactionConflict' | { code: 'ConditionalCheckFailed'; item: Record<string, unknown> };
+export type Reason = 'None' | 'ConditionalCheckFailed' | 'TransactionConflict' | { code: 'ConditionalCheckFailed'; item: object };
 
 /**
  * @example
@@ -15,7 +15,7 @@ export function transactionCanceled(reasons: readonly Reason[]): Error {
   return Object.assign(new Error('Transaction cancelled, please refer cancellation reasons for specific reasons'), {
     name: 'TransactionCanceledException',
     CancellationReasons: reasons.map((reason) =>
-      typeof reason === 'string' ? { Code: reason } : { Code: reason.code, Item: marshall(reason.item, { removeUndefinedValues: true }) },
+      typeof reason === 'string' ? { Code: reason } : { Code: reason.code, Item: marshall(reason.item as Record<string, unknown>, { removeUndefinedValues: true }) },
     ),
   });
 }
