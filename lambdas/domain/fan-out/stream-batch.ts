@@ -7,7 +7,8 @@
  *
  * Ordering: records are grouped by table and partition key (a chat's
  * messages, a user's presence); groups run concurrently, records inside a
- * group run in stream order. Once a record of a group fails, the group's
+ * group run in stream order (a chat's messages: in position order, see
+ * inPositionOrder). Once a record of a group fails, the group's
  * later records are reported as failed without being processed: Lambda
  * resumes from the lowest failed sequence number anyway, and skipping them
  * keeps an edit from overtaking the message it edits.
@@ -169,7 +170,33 @@ function groupRecords(deps: FanOutDeps, records: readonly DynamoDBRecord[]): Gro
     group.records.push(record);
     groups.set(groupKey, group);
   });
+  for (const group of groups.values()) {
+    if ('source' in group && group.source === 'messages') group.records = inPositionOrder(group.records);
+  }
   return [...groups.values()];
+}
+
+/** The chat position a Messages record carries (NewImage.seq), if any. */
+function positionOf(record: DynamoDBRecord): number | undefined {
+  const seq = record.dynamodb?.NewImage?.seq?.N;
+  return seq === undefined ? undefined : Number(seq);
+}
+
+/**
+ * A chat's records in position order. DynamoDB Streams orders the records
+ * of one item, but the records of different items written by successive
+ * transactions may interleave, so a batch can hold position n + 1 before n;
+ * sending them by position keeps live delivery in order within a batch (the
+ * clients' gap rule covers the rest). Records without a position keep their
+ * stream order (the sort is stable and leaves them be when any lacks one).
+ */
+function inPositionOrder(records: DynamoDBRecord[]): DynamoDBRecord[] {
+  const positions = records.map(positionOf);
+  if (positions.some((seq) => seq === undefined || Number.isNaN(seq))) return records;
+  return records
+    .map((record, i) => ({ record, seq: positions[i] as number }))
+    .sort((a, b) => a.seq - b.seq)
+    .map(({ record }) => record);
 }
 
 function sequenceNumberOf(record: DynamoDBRecord): string {

@@ -374,6 +374,20 @@ describe('Function: processStreamBatch', () => {
       expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 0);
     });
 
+    it('sends a chat\'s records in position order when the stream interleaved them (records of different items)', async () => {
+      // Prepare: position 2 arrives before position 1 in the batch.
+      ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1')] });
+      const second = streamRecord('Messages', 'INSERT', { chatId: 'c1', messageId: 'm2' }, { newImage: message('c1', 'm2', { seq: 2, createdSeq: 2 }) });
+      const first = messageInsert('c1', 'm1');
+
+      // Act
+      const response = await processStreamBatch(deps, batch(second, first));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(posts().map((post) => post.frame.seq)).toEqual([1, 2]);
+    });
+
     it('reports every record when every record fails', async () => {
       // Prepare
       ddbMock.on(QueryCommand).rejects(new ProvisionedThroughputExceededException({ message: 'throttled', $metadata: {} }));
