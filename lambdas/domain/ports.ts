@@ -271,7 +271,7 @@ export interface ConnectionRow {
   tokenExpiresAt?: number;
   /** Socket.IO only: the connection waits for its CONNECT packet while 'pending'. */
   state?: 'pending' | 'open';
-  /** Socket.IO only: the recovery session id handed to the client (`40{"sid","pid"}`). */
+  /** Socket.IO only: the recovery session id the CONNECT recovers or creates (a session found not recoverable then gets a new one, not written here). */
   pid?: string;
 }
 

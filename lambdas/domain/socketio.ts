@@ -144,6 +144,8 @@ async function connect(
   const { userId } = identity;
 
   const session = intent.pid === undefined ? undefined : await sessionOf(deps, intent.pid, userId, now);
+  // The session's pid, or a new one; a session that turns out not recoverable below gets another.
+  const candidatePid = session === undefined ? randomId() : (intent.pid as string);
 
   let opened: { rooms: string[]; expiresAt: number };
   try {
@@ -153,8 +155,7 @@ async function connect(
       protocol: 'socket.io',
       connectedAt: row.connectedAt,
       tokenExpiresAt: identity.expiresAt,
-      // The pid is settled below; the row's copy is informational.
-      socketIo: { pid: intent.pid ?? '' },
+      socketIo: { pid: candidatePid },
       deferChatRooms: true,
     });
   } catch (err) {
@@ -173,7 +174,7 @@ async function connect(
   const starts = session === undefined ? undefined : replayStarts(session, intent.offset, heads);
   const replay = starts === undefined ? [] : await missedEvents(deps, rangesOf(starts, heads));
   const recovered = starts !== undefined && replay !== undefined;
-  const pid = recovered ? (intent.pid as string) : randomId();
+  const pid = recovered || session === undefined ? candidatePid : randomId();
 
   // The replay goes out before any room row exists, so no live event can overtake it.
   const reply = connectReply({ sid: connectionId, pid });

@@ -199,7 +199,7 @@ describe('Function: handleIncomingFrame', () => {
       expect(reply).toEqual({ sid: 'conn-1=', pid: expect.any(String) });
       expect(ddb).toReceiveCommandWith(PutCommand, {
         TableName: 'Connections',
-        Item: expect.objectContaining({ connectionId: 'conn-1=', userId: 'alice', state: 'open', tokenExpiresAt: FUTURE_EXP, rooms: new Set(['user:alice', 'chat:c1', 'chat:c2']) }),
+        Item: expect.objectContaining({ connectionId: 'conn-1=', userId: 'alice', state: 'open', pid: reply.pid, tokenExpiresAt: FUTURE_EXP, rooms: new Set(['user:alice', 'chat:c1', 'chat:c2']) }),
         ConditionExpression: '#state = :pending',
       });
       expect(ddb).toReceiveCommandWith(BatchWriteCommand, { RequestItems: { Rooms: [{ PutRequest: { Item: expect.objectContaining({ room: 'user:alice' }) } }] } });
