@@ -4,7 +4,7 @@
  * protocol (never once per connection) and the other senders (acks, typing)
  * frame events the same way.
  */
-import type { EventEnvelope, ServerEventName, WireProtocol } from '../../protocol';
+import { MESSAGE_EVENTS, type EventEnvelope, type ServerEventName, type WireProtocol } from '../../protocol';
 import { encodeEvent } from '../socketio/codec';
 
 /**
@@ -12,7 +12,7 @@ import { encodeEvent } from '../socketio/codec';
  * recovery: over Socket.IO they carry their envelope id (`{chatId}:{seq}`) as
  * the recovery offset. Typing and presence are volatile and carry none.
  */
-const PERSISTED_EVENTS: ReadonlySet<ServerEventName> = new Set(['message:new', 'message:edited', 'message:deleted']);
+const PERSISTED_EVENTS: ReadonlySet<ServerEventName> = new Set(MESSAGE_EVENTS);
 
 /** The Socket.IO recovery offset of an event, or undefined for volatile events. */
 export function recoveryOffsetOf(envelope: EventEnvelope): string | undefined {
