@@ -64,6 +64,24 @@ export function createMessageStore(deps: MessageStoreDeps): MessageStore {
   const maxAttempts = deps.maxAttempts ?? MAX_COMMIT_ATTEMPTS;
   /** chatId → last position seen by this instance. */
   const lastSeen = new Map<string, number>();
+  /** chatId → the tail of this instance's writes to the chat, which run one after the other. */
+  const queues = new Map<string, Promise<unknown>>();
+
+  /**
+   * Runs the writes of one chat from this instance one at a time: each then
+   * guesses the head its predecessor left, so concurrent sends in one
+   * instance never cancel each other; only other instances' writes can.
+   */
+  const inTurn = <T>(chatId: string, write: () => Promise<T>): Promise<T> => {
+    const previous = queues.get(chatId) ?? Promise.resolve();
+    const run = previous.then(write, write);
+    const tail = run.catch(() => undefined);
+    queues.set(chatId, tail);
+    void tail.then(() => {
+      if (queues.get(chatId) === tail) queues.delete(chatId);
+    });
+    return run;
+  };
 
   const remember = (chatId: string, seq: number): void => {
     lastSeen.delete(chatId);
@@ -133,6 +151,51 @@ export function createMessageStore(deps: MessageStoreDeps): MessageStore {
     return typeof Item?.lastSeq === 'number' ? Item.lastSeq : 0;
   };
 
+  /** One sequenced write, tried on the head this instance last saw and again on the head as it is (MessageStore.commit). */
+  async function commitNow(chatId: string, userId: string, gate: MemberGate, write: MessageWrite): Promise<SequencedWrite> {
+    if (deps.membershipsTable === undefined) throw new Error('createMessageStore: commit needs membershipsTable');
+    let previous = lastSeen.get(chatId) ?? 0;
+    for (let attempt = 1; ; attempt++) {
+      const items = [gateItem(chatId, userId, gate), headItem(chatId, previous), ...writeItems(chatId, userId, write, previous + 1)];
+      try {
+        await documentClient.send(new TransactWriteCommand({ TransactItems: items as never }));
+        remember(chatId, previous + 1);
+        return { outcome: 'written', seq: previous + 1 };
+      } catch (err) {
+        const reasons = cancellationReasonsOf(err);
+        if (reasons === undefined) throw err;
+        const [gateReason, headReason] = reasons;
+        const hasMarker = write.kind === 'create' && write.marker !== undefined;
+        const markerReason = hasMarker ? reasons[2] : undefined;
+        const messageReason = reasons[hasMarker ? 3 : 2];
+        // The write's own conditions first: they hold whatever the head, so no retry changes them.
+        if (failedCondition(markerReason) && write.kind === 'create' && write.marker !== undefined) {
+          const existing = (oldItem(markerReason) as MarkerRow | undefined) ?? (await store.getMarker(chatId, write.marker.messageId));
+          if (existing !== undefined) return { outcome: 'refused', by: 'marker', existing };
+        }
+        if (failedCondition(gateReason)) {
+          const old = oldItem(gateReason) as MembershipRow | undefined;
+          return { outcome: 'refused', by: 'member', ...(old !== undefined && { old }) };
+        }
+        if (failedCondition(messageReason) && write.kind !== 'create') {
+          const old = oldItem(messageReason);
+          return { outcome: 'refused', by: 'message', ...(old !== undefined && { old }) };
+        }
+        if (attempt >= maxAttempts) throw new ConflictError('The chat is too busy to take this write now; retry');
+        if (failedCondition(headReason)) {
+          // Another write took the position: go on from the head as it is.
+          const head = oldItem(headReason)?.lastSeq;
+          previous = typeof head === 'number' ? head : await readHead(chatId);
+          remember(chatId, previous);
+        } else {
+          // A transaction conflict (another write in flight on the same rows): wait a little, read the head.
+          await sleep(backoffDelay(attempt, 10));
+          previous = await readHead(chatId);
+        }
+      }
+    }
+  }
+
   const store: MessageStore = {
     async getMessage(chatId, messageId) {
       const { Item } = await documentClient.send(
@@ -148,49 +211,7 @@ export function createMessageStore(deps: MessageStoreDeps): MessageStore {
       return Item as MarkerRow | undefined;
     },
 
-    async commit(chatId, userId, gate, write): Promise<SequencedWrite> {
-      if (deps.membershipsTable === undefined) throw new Error('createMessageStore: commit needs membershipsTable');
-      let previous = lastSeen.get(chatId) ?? 0;
-      for (let attempt = 1; ; attempt++) {
-        const items = [gateItem(chatId, userId, gate), headItem(chatId, previous), ...writeItems(chatId, userId, write, previous + 1)];
-        try {
-          await documentClient.send(new TransactWriteCommand({ TransactItems: items as never }));
-          remember(chatId, previous + 1);
-          return { outcome: 'written', seq: previous + 1 };
-        } catch (err) {
-          const reasons = cancellationReasonsOf(err);
-          if (reasons === undefined) throw err;
-          const [gateReason, headReason] = reasons;
-          const hasMarker = write.kind === 'create' && write.marker !== undefined;
-          const markerReason = hasMarker ? reasons[2] : undefined;
-          const messageReason = reasons[hasMarker ? 3 : 2];
-          // The write's own conditions first: they hold whatever the head, so no retry changes them.
-          if (failedCondition(markerReason) && write.kind === 'create' && write.marker !== undefined) {
-            const existing = (oldItem(markerReason) as MarkerRow | undefined) ?? (await store.getMarker(chatId, write.marker.messageId));
-            if (existing !== undefined) return { outcome: 'refused', by: 'marker', existing };
-          }
-          if (failedCondition(gateReason)) {
-            const old = oldItem(gateReason) as MembershipRow | undefined;
-            return { outcome: 'refused', by: 'member', ...(old !== undefined && { old }) };
-          }
-          if (failedCondition(messageReason) && write.kind !== 'create') {
-            const old = oldItem(messageReason);
-            return { outcome: 'refused', by: 'message', ...(old !== undefined && { old }) };
-          }
-          if (attempt >= maxAttempts) throw new ConflictError('The chat is too busy to take this write now; retry');
-          if (failedCondition(headReason)) {
-            // Another write took the position: go on from the head as it is.
-            const head = oldItem(headReason)?.lastSeq;
-            previous = typeof head === 'number' ? head : await readHead(chatId);
-            remember(chatId, previous);
-          } else {
-            // A transaction conflict (another write in flight on the same rows): wait a little, read the head.
-            await sleep(backoffDelay(attempt, 10));
-            previous = await readHead(chatId);
-          }
-        }
-      }
-    },
+    commit: (chatId, userId, gate, write) => inTurn(chatId, () => commitNow(chatId, userId, gate, write)),
 
     async heads(chatIds) {
       const unique = [...new Set(chatIds)];

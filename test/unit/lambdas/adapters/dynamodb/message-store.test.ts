@@ -107,6 +107,27 @@ describe('Function: messageService.send (one transaction per message)', () => {
     expect(transactItems(1)[1]?.Update).toMatchObject({ ConditionExpression: 'lastSeq = :previous', ExpressionAttributeValues: { ':seq': 2, ':previous': 1 } });
   });
 
+  it('runs one instance\'s concurrent writes to a chat one after the other, so they never cancel each other', async () => {
+    // Prepare: the mock commits only on the head it expects, like DynamoDB's condition.
+    const fresh = createService();
+    let head = 0;
+    ddb.on(TransactWriteCommand).callsFake(async (input: { TransactItems: Array<Record<string, any>> }) => {
+      const update = input.TransactItems[1]?.Update;
+      const previous = update.ExpressionAttributeValues[':previous'] ?? 0;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (previous !== head) throw headMoved(head);
+      head += 1;
+      return {};
+    });
+
+    // Act
+    const sent = await Promise.all([1, 2, 3, 4, 5].map((i) => fresh.send('alice', { chatId: 'c1', content: `m${i}` })));
+
+    // Assess
+    expect(sent.map((m) => m.seq).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 5);
+  });
+
   it('retries on the head as the cancellation reason gives it when another writer took the position', async () => {
     // Prepare: this instance has never seen the chat; it is at 41.
     const fresh = createService();
