@@ -10,6 +10,8 @@
  * the one before it. n - 1 is guessed from what this instance last saw of
  * the chat; a wrong guess cancels the transaction, whose cancellation reason
  * carries the head as it is (ALL_OLD), and the write is tried again on it.
+ * An instance runs its own writes to one chat one after the other, so only
+ * writes from other instances can make a guess wrong.
  */
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
