@@ -69,7 +69,7 @@ type PostOutcome = 'delivered' | 'gone' | 'disconnected' | 'undeliverable' | 'fa
 /** Error names that mean "slow down": API Gateway's LimitExceeded and the generic throttling names. */
 const THROTTLING_NAMES = new Set(['LimitExceededException', 'ThrottlingException', 'TooManyRequestsException']);
 /** Timeouts (the SDK's requestTimeout, ours) and socket-level failures worth another attempt. */
-const TRANSIENT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'PostTimeoutError']);
+const TIMEOUT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'PostTimeoutError']);
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN']);
 
 /** Our frame is over API Gateway's 128 KiB: no recipient can take it, no retry helps. */
@@ -85,10 +85,14 @@ function isTooLarge(err: unknown): boolean {
  */
 function isRetryable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  if (THROTTLING_NAMES.has(err.name) || TRANSIENT_NAMES.has(err.name)) return true;
+  if (THROTTLING_NAMES.has(err.name) || TIMEOUT_NAMES.has(err.name)) return true;
   const details = err as Error & { $fault?: string; $retryable?: { throttling?: boolean }; code?: string };
   if (details.$retryable?.throttling === true || details.$fault === 'server') return true;
   return details.code !== undefined && TRANSIENT_CODES.has(details.code);
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && TIMEOUT_NAMES.has(err.name);
 }
 
 function isGone(err: unknown): boolean {
@@ -105,9 +109,10 @@ function errorName(err: unknown): string {
  * Each recipient is posted independently, and what goes wrong with one
  * recipient stays that recipient's:
  * - GoneException (410) removes it (never anyone else): `gone`;
- * - throttling (429 LimitExceeded, e.g. its send buffer is full), timeouts
- *   and server faults (5xx) are retried with exponential backoff and full
- *   jitter; a recipient still failing after that is disconnected
+ * - throttling (429 LimitExceeded, e.g. its send buffer is full) and server
+ *   faults (5xx) are retried with exponential backoff and full jitter; a
+ *   recipient still failing after that, or whose post timed out (not
+ *   retried: the chat's next event waits for this broadcast), is disconnected
  *   (DeleteConnection, then its rows removed): `disconnected`. It reconnects
  *   and recovers what it missed by its chat positions, so the record is not
  *   retried for it and the others are neither delayed nor sent it twice;
@@ -189,7 +194,9 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
           logger.warn('post failed', { connectionId, error: errorName(err), attempts: attempt });
           return 'failed';
         }
-        if (attempt >= this.#retry.maxAttempts) return this.#disconnect(member, err, attempt);
+        // A post that hung for its whole timeout is not tried again: the chat's next event waits for this
+        // broadcast, and another attempt could hold it up as long again.
+        if (attempt >= this.#retry.maxAttempts || isTimeout(err)) return this.#disconnect(member, err, attempt);
         await sleep(backoffDelay(attempt - 1, this.#retry.baseDelayMs));
       }
     }

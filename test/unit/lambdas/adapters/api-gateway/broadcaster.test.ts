@@ -360,7 +360,7 @@ describe('Class: ManagementApiBroadcaster', () => {
       expect(apiMock).toReceiveCommandTimes(DeleteConnectionCommand, 0);
     });
 
-    it('gives up on a hanging post after its timeout and still delivers to the others', async () => {
+    it('disconnects a recipient whose post hangs past its timeout, without a second attempt, and still delivers to the others', async () => {
       // Prepare
       ddbMock.on(QueryCommand).resolves({ Items: [roomRow('slow'), roomRow('r2'), roomRow('r3')] });
       apiMock.on(PostToConnectionCommand, { ConnectionId: 'slow' }).callsFake(() => new Promise(() => {}));
@@ -373,7 +373,7 @@ describe('Class: ManagementApiBroadcaster', () => {
       expect(result).toEqual({ recipients: 3, delivered: 2, gone: 0, disconnected: 1, undeliverable: 0, failed: 0 });
       expect(apiMock).toReceiveCommandWith(DeleteConnectionCommand, { ConnectionId: 'slow' });
       const slowCalls = apiMock.commandCalls(PostToConnectionCommand, { ConnectionId: 'slow' });
-      expect(slowCalls).toHaveLength(2);
+      expect(slowCalls).toHaveLength(1);
       // The SDK may ignore its own timeouts; each attempt carries a signal that is aborted when it expires.
       const options = (slowCalls[0]!.args as unknown[])[1] as { abortSignal?: AbortSignal } | undefined;
       expect(options?.abortSignal).toBeInstanceOf(AbortSignal);
@@ -383,7 +383,6 @@ describe('Class: ManagementApiBroadcaster', () => {
     it.each([
       ['a server fault (5xx)', Object.assign(new Error('internal'), { name: 'InternalServerError', $fault: 'server' })],
       ['a reset socket', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
-      ["the SDK's request timeout", Object.assign(new Error('timed out'), { name: 'TimeoutError' })],
     ])('retries %s like throttling', async (_label, transient) => {
       // Prepare
       ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1')] });
@@ -396,6 +395,21 @@ describe('Class: ManagementApiBroadcaster', () => {
       // Assess
       expect(result.delivered).toBe(1);
       expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 2);
+    });
+
+    it("disconnects on the SDK's request timeout without retrying it", async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1')] });
+      apiMock.on(PostToConnectionCommand).rejects(Object.assign(new Error('timed out'), { name: 'TimeoutError' }));
+      const { broadcaster } = createBroadcaster();
+
+      // Act
+      const result = await broadcaster.toRoom('chat:c1', envelope);
+
+      // Assess
+      expect(result.disconnected).toBe(1);
+      expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 1);
+      expect(apiMock).toReceiveCommandWith(DeleteConnectionCommand, { ConnectionId: 'r1' });
     });
 
     it('rejects when the room Query is throttled, posting nothing', async () => {
