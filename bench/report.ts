@@ -41,14 +41,13 @@ export function latencyOf(room: RoomResult): LatencyRow {
 }
 
 /**
- * The design's lower bound per message: 1 write, 1 conditional update of the
- * sender's membership row (authorization and flood limit in one call),
- * 1 Query page per MB of room rows, N posts.
+ * The design's lower bound per message: 1 TransactWriteItems (the sender's
+ * membership row for authorization and flood limit, the chat's head for the
+ * message's position, the message), 1 Query page per MB of room rows, N posts.
  */
 export function lowerBound(room: RoomResult, operation: string): number {
   switch (operation) {
-    case 'PutItem':
-    case 'UpdateItem':
+    case 'TransactWriteItems':
       return 1;
     case 'Query':
       return Math.max(1, Math.ceil(room.roomRowBytes / QUERY_PAGE_BYTES));
@@ -170,7 +169,7 @@ function callsTable(rooms: readonly RoomResult[]): Table {
     rows,
     notes: [
       'Counted at the SDK\'s HTTP handler (every request, retries included), from the HTTP send until the streams settled, ÷ messages sent.',
-      'Lower bound (the design\'s minimum): 1 write, 1 membership UpdateItem (authorization and flood limit), 1 Query page per ~1 MB of room rows, N PostToConnection; 0 for anything else.',
+      'Lower bound (the design\'s minimum): 1 TransactWriteItems (membership check and flood count, the chat position, the message), 1 Query page per ~1 MB of room rows, N PostToConnection; 0 for anything else.',
       `Room rows: ${rooms.map((room) => `${room.size} rows ≈ ${kib(room.roomRowBytes)}`).join(', ')}.`,
       '* The local stream poller standing in for Lambda\'s event source mapping (GetRecords is polled on a timer, not per message; not billed per call in AWS).',
     ],

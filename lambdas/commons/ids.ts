@@ -34,7 +34,7 @@ function incremented(digits: number[]): number[] {
 /**
  * A ULID: 26 characters, sortable by time, strictly increasing within one
  * process (ids made in the same millisecond increment the random part).
- * Used for message ids and change ids, which double as stream offsets.
+ * Used for message ids (the `before`/`after` cursors of the history).
  *
  * @example
  * const messageId = sortableId(); // '01JH3Q7Z8W9X0YZABCDEFGHJKM'

@@ -129,6 +129,10 @@ export interface BroadcastCounts {
   readonly recipients: number;
   readonly delivered: number;
   readonly gone: number;
+  /** Still failing after the retries: disconnected so it recovers by its positions. */
+  readonly disconnected?: number;
+  /** Our frame was too big for API Gateway (a bug, logged as an error). */
+  readonly undeliverable?: number;
   readonly failed: number;
 }
 
@@ -145,7 +149,8 @@ const TYPING_EVENTS: ReadonlySet<string> = new Set(['user:typing', 'user:stop-ty
 export function countBroadcast(event: ServerEventName, result: BroadcastCounts): void {
   countMetric(METRIC.deliveriesPosted, result.delivered);
   countMetric(METRIC.deliveriesGone, result.gone);
-  countMetric(METRIC.deliveriesFailed, result.failed);
+  // Every recipient the post did not reach after its retries, whatever happened to it next.
+  countMetric(METRIC.deliveriesFailed, result.failed + (result.disconnected ?? 0) + (result.undeliverable ?? 0));
   recordMetric(METRIC.broadcastRecipients, result.recipients, MetricUnit.Count);
   if (PRESENCE_EVENTS.has(event)) countMetric(METRIC.presencePosts, result.delivered);
   else if (TYPING_EVENTS.has(event)) countMetric(METRIC.typingPosts, result.delivered);

@@ -54,6 +54,12 @@ export interface OpenConnectionRequest {
    * racing the first fails with ConnectionNotPendingError.
    */
   socketIo?: { pid: string; /** Epoch ms of the CONNECT: the first `lastPongAt`. */ openedAt: number };
+  /**
+   * Write only the `user:{id}` room row: the caller joins the chat rooms
+   * itself (Socket.IO recovery joins each at a position, after its replay).
+   * The Connections row lists them all anyway, so the remover finds them.
+   */
+  deferChatRooms?: boolean;
 }
 
 /** A Socket.IO CONNECT for a connection that is gone or already open. */
@@ -102,7 +108,7 @@ export async function recordPendingConnection(
  * @throws {TooManyConnectionsError} the user already has `maxConnectionsPerUser` connections (nothing stays written).
  * @throws {ConnectionNotPendingError} Socket.IO: the connection is gone or already open.
  */
-export async function openConnection(deps: OpenConnectionDeps, request: OpenConnectionRequest): Promise<{ rooms: string[] }> {
+export async function openConnection(deps: OpenConnectionDeps, request: OpenConnectionRequest): Promise<{ rooms: string[]; expiresAt: number }> {
   const { connectionId, userId, protocol, connectedAt } = request;
   const expiresAt = Math.floor(connectedAt / 1000) + CONNECTION_TTL_SECONDS;
   const chatIds = await deps.memberships.chatIdsOfUser(userId);
@@ -125,7 +131,8 @@ export async function openConnection(deps: OpenConnectionDeps, request: OpenConn
     throw new ConnectionNotPendingError(connectionId);
   }
   try {
-    await deps.rooms.putAll(rooms.map((room) => roomRowOf(row, room)));
+    const written = request.deferChatRooms === true ? rooms.slice(0, 1) : rooms;
+    await deps.rooms.putAll(written.map((room) => roomRowOf(row, room)));
     const cap = deps.maxConnectionsPerUser ?? DEFAULT_LIMITS.maxConnectionsPerUser;
     const open = await deps.presence.addConnection(userId, connectionId, connectedAt);
     if (open > cap) throw new TooManyConnectionsError(`At most ${cap} connections per user; close one first`);
@@ -133,7 +140,7 @@ export async function openConnection(deps: OpenConnectionDeps, request: OpenConn
     await createConnectionRemover(deps)(connectionId).catch(() => undefined);
     throw err;
   }
-  return { rooms };
+  return { rooms, expiresAt };
 }
 
 /**

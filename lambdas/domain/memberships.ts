@@ -4,7 +4,7 @@
  */
 import { ForbiddenError, RateLimitedError } from '../commons/errors';
 import { DEFAULT_LIMITS } from '../system/limits';
-import type { MembershipRow, MembershipStore } from './ports';
+import type { MemberGate, MembershipRow, MembershipStore } from './ports';
 
 const notParticipant = (): ForbiddenError => new ForbiddenError('Not a participant of this chat');
 
@@ -58,31 +58,63 @@ export async function admitMessage(
   nowMs: number,
   rate: MessageRateLimit = {},
 ): Promise<MembershipRow> {
+  return admitThrough<MembershipRow>(
+    async (gate) => {
+      const write = gate.kind === 'count'
+        ? await memberships.countMessage(chatId, userId, gate.nowMs, gate.limit)
+        : await memberships.reopenWindow(chatId, userId, gate.nowMs, gate.windowMs);
+      if (write.outcome === 'written') return { admitted: write.row };
+      return { refused: write.outcome === 'refused' ? write.old : undefined };
+    },
+    nowMs,
+    rate,
+  );
+}
+
+/** One try of a gated write: admitted (with what it produced), or refused with the membership row as it was (undefined: none). */
+export type GateAttempt<T> = { admitted: T } | { refused: MembershipRow | undefined };
+
+/**
+ * admitMessage's decisions over any write that carries the flood-limit
+ * gate: `attempt` performs the write with the gate it is given (alone, or in
+ * one transaction with the message itself) and says whether the gate held.
+ * Count first; a full window that is over is reopened with this write; a
+ * reopen lost to a concurrent one counts again.
+ *
+ * @throws {ForbiddenError} the caller is not a participant.
+ * @throws {RateLimitedError} the window is full.
+ */
+export async function admitThrough<T>(
+  attempt: (gate: Exclude<MemberGate, { kind: 'member' }>) => Promise<GateAttempt<T>>,
+  nowMs: number,
+  rate: MessageRateLimit = {},
+): Promise<T> {
   const limit = rate.limit ?? DEFAULT_LIMITS.messageRateLimit;
   const windowMs = rate.windowMs ?? DEFAULT_LIMITS.messageRateWindowMs;
 
   const refusal = (retryAfterMs: number): RateLimitedError =>
     new RateLimitedError(`At most ${limit} messages per ${windowMs / 1000} s in a chat; slow down`, { retryAfterMs });
 
-  /** Counts the message in the open window; undefined when the window is full but over (a new one may open). */
-  const count = async (): Promise<MembershipRow | undefined> => {
-    const write = await memberships.countMessage(chatId, userId, nowMs, limit);
-    if (write.outcome === 'written') return write.row;
-    if (write.outcome === 'absent') throw notParticipant();
-    const openedAt = typeof write.old.sendWindow === 'number' ? write.old.sendWindow : 0;
+  /** Counts the write in the open window; undefined when the window is full but over (a new one may open). */
+  const count = async (): Promise<{ value: T } | undefined> => {
+    const result = await attempt({ kind: 'count', nowMs, limit });
+    if ('admitted' in result) return { value: result.admitted };
+    if (result.refused === undefined) throw notParticipant();
+    const openedAt = typeof result.refused.sendWindow === 'number' ? result.refused.sendWindow : 0;
     if (openedAt > nowMs - windowMs) throw refusal(openedAt + windowMs - nowMs);
     return undefined;
   };
 
-  /** Opens a new window with this message; undefined when a concurrent message opened it first. */
-  const reopen = async (): Promise<MembershipRow | undefined> => {
-    const write = await memberships.reopenWindow(chatId, userId, nowMs, windowMs);
-    if (write.outcome === 'absent') throw notParticipant();
-    return write.outcome === 'written' ? write.row : undefined;
+  /** Opens a new window with this write; undefined when a concurrent write opened it first. */
+  const reopen = async (): Promise<{ value: T } | undefined> => {
+    const result = await attempt({ kind: 'reopen', nowMs, windowMs });
+    if ('admitted' in result) return { value: result.admitted };
+    if (result.refused === undefined) throw notParticipant();
+    return undefined;
   };
 
   // The hot path is the first call alone; the others run once per `limit` messages, or in a race.
-  const row = (await count()) ?? (await reopen()) ?? (await count());
-  if (row === undefined) throw refusal(windowMs);
-  return row;
+  const admitted = (await count()) ?? (await reopen()) ?? (await count());
+  if (admitted === undefined) throw refusal(windowMs);
+  return admitted.value;
 }

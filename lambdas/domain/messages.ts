@@ -7,7 +7,7 @@ import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, RateLimi
 import { sortableId } from '../commons/ids';
 import type { Message } from '../../protocol';
 import { hashOf, IDEMPOTENCY_TTL_SECONDS, markerIdOf } from './idempotency';
-import { admitMessage, requireParticipant, type MessageRateLimit } from './memberships';
+import { admitThrough, requireParticipant, type MessageRateLimit } from './memberships';
 import type { MarkerRow, MembershipStore, MessageRow, MessageStore } from './ports';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -15,7 +15,8 @@ export const MAX_PAGE_SIZE = 100;
 
 export interface MessageServiceDeps {
   messages: MessageStore;
-  memberships: Pick<MembershipStore, 'get' | 'countMessage' | 'reopenWindow'>;
+  /** Only read by `list`: writes authorize inside their transaction. */
+  memberships: Pick<MembershipStore, 'get'>;
   /** Injected for tests. @default Date.now */
   now?: () => number;
   /** The flood limit on sends and edits. @default the messageRateLimit / messageRateWindowMs settings' defaults */
@@ -43,12 +44,12 @@ export interface ListInput {
   before?: string;
   /** Only messages newer than this messageId. */
   after?: string;
-  /** Only messages written (created, edited, deleted) after this changeId, oldest change first. */
-  changedAfter?: string;
+  /** Only messages whose latest write (create, edit, delete) is after this chat position, in position order. */
+  afterSeq?: number;
 }
 export interface MessagePage {
   items: Message[];
-  /** Pass as `after` (forward pages), `before` (with `before`) or `changedAfter` (with `changedAfter`) to get the next page. */
+  /** Pass as `after` (forward pages), `before` (with `before`) or `afterSeq` (with `afterSeq`) to get the next page. */
   next?: string;
 }
 
@@ -69,58 +70,34 @@ export function toMessage(row: MessageRow): Message {
     timestamp: row.createdAt,
     ...(row.editedAt !== undefined && { editedAt: row.editedAt }),
     ...(row.deletedAt !== undefined && { deletedAt: row.deletedAt }),
-    ...(row.changeId !== undefined && { changeId: row.changeId }),
+    seq: row.seq,
   };
 }
 
 /**
  * Creates the message service over the message and membership stores.
+ * Every write goes through `messages.commit`: one transaction that checks
+ * (and, for sends and edits, counts) the writer's membership, takes the
+ * chat's next position and writes the message, so a refused write takes no
+ * position and a committed one is authorized, counted and positioned at once.
  */
 export function createMessageService(deps: MessageServiceDeps): MessageService {
   const { messages, memberships } = deps;
   const now = deps.now ?? Date.now;
 
   /**
-   * Sends with a clientMessageId: the marker goes first (conditional), then
-   * the message. A retry finds the marker and returns the message it points
-   * at, writing the message itself if the first attempt died in between.
+   * A send whose marker already exists is a retry (the first attempt's ack
+   * may have been lost, e.g. to API Gateway's 29 s timeout): it returns the
+   * message the marker points at, same id and position. Marker and message
+   * are written in one transaction, so the message exists.
    */
-  const sendIdempotent = async (row: MessageRow, clientMessageId: string): Promise<Message> => {
-    const marker: MarkerRow = {
-      chatId: row.chatId,
-      messageId: markerIdOf(row.senderId, clientMessageId),
-      kind: 'idempotency',
-      targetMessageId: row.messageId,
-      createdAt: row.createdAt,
-      contentHash: hashOf(row.content),
-      expiresAt: Math.floor(now() / 1000) + IDEMPOTENCY_TTL_SECONDS,
-    };
-    const put = await messages.putMarker(marker);
-    if (put.outcome === 'written') {
-      await messages.putMessage(row);
-      return toMessage(row);
-    }
-    const existing = put.existing ?? (await messages.getMarker(row.chatId, marker.messageId));
-    if (existing === undefined) throw new ConflictError('Concurrent send with this clientMessageId; retry');
-    return answerRetry(row, existing);
-  };
-
-  /**
-   * A send whose marker already exists is a retry: it returns the message the
-   * marker points at, writing it if the first attempt died before it did.
-   */
-  const answerRetry = async (row: MessageRow, existing: MarkerRow): Promise<Message> => {
-    if (existing.contentHash !== hashOf(row.content)) {
+  const answerRetry = async (chatId: string, content: string, existing: MarkerRow): Promise<Message> => {
+    if (existing.contentHash !== hashOf(content)) {
       throw new ConflictError('clientMessageId was already used for different content');
     }
-    const stored = await messages.getMessage(row.chatId, existing.targetMessageId);
-    if (stored !== undefined) return toMessage(stored);
-    // The first attempt wrote the marker and died before the message: finish its work, same id and time.
-    const repaired: MessageRow = { ...row, messageId: existing.targetMessageId, changeId: existing.targetMessageId, createdAt: existing.createdAt };
-    if (await messages.putMessage(repaired)) return toMessage(repaired);
-    const raced = await messages.getMessage(row.chatId, existing.targetMessageId);
-    if (raced === undefined) throw new ConflictError('Concurrent send with this clientMessageId; retry');
-    return toMessage(raced);
+    const stored = await messages.getMessage(chatId, existing.targetMessageId);
+    if (stored === undefined) throw new ConflictError('The message of this clientMessageId is gone; send with a new clientMessageId');
+    return toMessage(stored);
   };
 
   /** Explains a failed edit/delete condition from the row as it was. */
@@ -137,58 +114,77 @@ export function createMessageService(deps: MessageServiceDeps): MessageService {
    * refusal would tell the client it was not. It writes no new message, so
    * the limit holds. Costs one read, on the refusal path only.
    */
-  const acceptedRetry = async (row: MessageRow, clientMessageId: string): Promise<Message | undefined> => {
-    const marker = await messages.getMarker(row.chatId, markerIdOf(row.senderId, clientMessageId));
-    return marker?.kind === 'idempotency' ? answerRetry(row, marker) : undefined;
+  const acceptedRetry = async (chatId: string, senderId: string, input: SendInput): Promise<Message | undefined> => {
+    if (input.clientMessageId === undefined) return undefined;
+    const marker = await messages.getMarker(chatId, markerIdOf(senderId, input.clientMessageId));
+    return marker?.kind === 'idempotency' ? answerRetry(chatId, input.content, marker) : undefined;
   };
 
   return {
     async send(senderId, input) {
       const at = now();
-      const messageId = sortableId(at);
-      const row: MessageRow = {
+      const row: Omit<MessageRow, 'seq' | 'createdSeq'> = {
         chatId: input.chatId,
-        messageId,
+        messageId: sortableId(at),
         kind: 'message',
         senderId,
         content: input.content,
         createdAt: new Date(at).toISOString(),
-        changeId: messageId,
         ...(input.clientMessageId !== undefined && { clientMessageId: input.clientMessageId }),
       };
+      const marker: MarkerRow | undefined = input.clientMessageId === undefined
+        ? undefined
+        : {
+            chatId: row.chatId,
+            messageId: markerIdOf(senderId, input.clientMessageId),
+            kind: 'idempotency',
+            targetMessageId: row.messageId,
+            createdAt: row.createdAt,
+            contentHash: hashOf(row.content),
+            expiresAt: Math.floor(at / 1000) + IDEMPOTENCY_TTL_SECONDS,
+          };
       try {
-        // Authorizes and counts against the flood limit in one write (no read).
-        await admitMessage(memberships, input.chatId, senderId, at, deps.rateLimit);
+        return await admitThrough<Message>(async (gate) => {
+          const write = await messages.commit(input.chatId, senderId, gate, { kind: 'create', row, ...(marker !== undefined && { marker }) });
+          if (write.outcome === 'written') return { admitted: toMessage({ ...row, seq: write.seq, createdSeq: write.seq }) };
+          if (write.by === 'marker') return { admitted: await answerRetry(input.chatId, input.content, write.existing) };
+          if (write.by === 'member') return { refused: write.old };
+          // A fresh ULID is never taken; if it were, the send fails rather than overwrite.
+          throw new ConflictError('Message id already taken; retry');
+        }, at, deps.rateLimit);
       } catch (err) {
-        if (!(err instanceof RateLimitedError) || input.clientMessageId === undefined) throw err;
-        const retried = await acceptedRetry(row, input.clientMessageId);
+        if (!(err instanceof RateLimitedError)) throw err;
+        const retried = await acceptedRetry(input.chatId, senderId, input);
         if (retried === undefined) throw err;
         return retried;
       }
-      if (input.clientMessageId !== undefined) return sendIdempotent(row, input.clientMessageId);
-      // A fresh ULID is never taken; if it were, the send fails rather than overwrite.
-      if (!(await messages.putMessage(row))) throw new ConflictError('Message id already taken; retry');
-      return toMessage(row);
     },
 
     async edit(userId, input) {
-      // Edits count against the flood limit: each is broadcast to the whole room, like a send.
+      // Read first: the ack carries the whole message, and a transaction returns no row.
+      const old = await messages.getMessage(input.chatId, input.messageId);
+      if (old === undefined || old.senderId !== userId || old.deletedAt !== undefined) {
+        throw refusal(old as Record<string, unknown> | undefined, userId);
+      }
       const at = now();
-      await admitMessage(memberships, input.chatId, userId, at, deps.rateLimit);
-      const change = await messages.edit(input, userId, { content: input.content, editedAt: new Date(at).toISOString(), changeId: sortableId(at) });
-      if (change.outcome === 'refused') throw refusal(change.old, userId);
-      return toMessage(change.row as MessageRow);
+      const editedAt = new Date(at).toISOString();
+      // Edits count against the flood limit: each is broadcast to the whole room, like a send.
+      return admitThrough<Message>(async (gate) => {
+        const write = await messages.commit(input.chatId, userId, gate, { kind: 'edit', messageId: input.messageId, content: input.content, editedAt });
+        if (write.outcome === 'written') return { admitted: toMessage({ ...old, content: input.content, editedAt, seq: write.seq }) };
+        if (write.by === 'member') return { refused: write.old };
+        throw refusal(write.by === 'message' ? write.old : undefined, userId);
+      }, at, deps.rateLimit);
     },
 
     async remove(userId, input) {
       // Deletes are not counted: a message is deleted once at most, so deletes never outnumber
       // the (limited) sends, and cleaning up after a burst must not be refused.
-      await requireParticipant(memberships, input.chatId, userId);
-      const at = now();
-      const deletedAt = new Date(at).toISOString();
-      const change = await messages.softDelete(input, userId, { deletedAt, changeId: sortableId(at) });
-      if (change.outcome === 'written') return { messageId: input.messageId, deletedAt };
-      const { old } = change;
+      const deletedAt = new Date(now()).toISOString();
+      const write = await messages.commit(input.chatId, userId, { kind: 'member' }, { kind: 'delete', messageId: input.messageId, deletedAt });
+      if (write.outcome === 'written') return { messageId: input.messageId, deletedAt };
+      if (write.by === 'member') throw new ForbiddenError('Not a participant of this chat');
+      const old = write.by === 'message' ? write.old : undefined;
       // Deleting twice is a success with the first deletion's time, and no second event.
       if (old?.kind === 'message' && old.senderId === userId && typeof old.deletedAt === 'string') {
         return { messageId: input.messageId, deletedAt: old.deletedAt };
@@ -197,16 +193,16 @@ export function createMessageService(deps: MessageServiceDeps): MessageService {
     },
 
     async list(userId, input) {
-      const cursors = [input.before, input.after, input.changedAfter].filter((c) => c !== undefined).length;
-      if (cursors > 1) throw new BadRequestError('Use one of before, after and changedAfter, not several');
+      const cursors = [input.before, input.after, input.afterSeq].filter((c) => c !== undefined).length;
+      if (cursors > 1) throw new BadRequestError('Use one of before, after and afterSeq, not several');
       await requireParticipant(memberships, input.chatId, userId);
       const limit = input.limit ?? DEFAULT_PAGE_SIZE;
       // One extra row tells whether another page exists.
-      if (input.changedAfter !== undefined) {
-        const { rows } = await messages.changesAfter(input.chatId, input.changedAfter, limit + 1);
+      if (input.afterSeq !== undefined) {
+        const { rows } = await messages.changesAfter(input.chatId, input.afterSeq, limit + 1);
         const items = rows.slice(0, limit).map(toMessage);
-        const next = items[items.length - 1]?.changeId;
-        return { items, ...(rows.length > limit && next !== undefined && { next }) };
+        const next = items[items.length - 1]?.seq;
+        return { items, ...(rows.length > limit && next !== undefined && { next: String(next) }) };
       }
       const backwards = input.before !== undefined;
       const rows = await messages.listByMessageId(

@@ -16,6 +16,12 @@ export interface RoomMember {
   protocol: WireProtocol;
   /** The connection's token `exp` (epoch s), copied onto its room rows: past it, the member gets nothing and is closed. */
   tokenExpiresAt?: number;
+  /**
+   * Chat rooms only: the connection receives live only the message events
+   * after this position (it was replayed the ones up to it; see
+   * RoomStore.joinAt). Undefined: every event.
+   */
+  afterSeq?: number;
 }
 
 export interface BroadcastOptions {
@@ -23,11 +29,18 @@ export interface BroadcastOptions {
   exceptUserId?: string;
 }
 
-/** What a broadcast did; failures are posts that still failed after retries. */
+/**
+ * What a broadcast did, per recipient: delivered; gone (410, removed);
+ * disconnected (kept failing after retries: ended so it reconnects and
+ * recovers); undeliverable (our frame is too big); failed (a fault that is
+ * not the recipient's, e.g. a missing permission: the caller retries).
+ */
 export interface BroadcastResult {
   recipients: number;
   delivered: number;
   gone: number;
+  disconnected: number;
+  undeliverable: number;
   failed: number;
 }
 
@@ -159,7 +172,10 @@ export interface MessageRow {
   senderId: string;
   content: string;
   createdAt: string;
-  changeId: string;
+  /** The chat position of the row's latest write (the `bySeq` index's sort key). */
+  seq: number;
+  /** The chat position of the create: replay tells a message new to a client from one it has. */
+  createdSeq: number;
   editedAt?: string;
   deletedAt?: string;
   deletedBy?: string;
@@ -178,42 +194,67 @@ export interface MarkerRow {
 }
 
 /**
- * What a conditional change of a message did: `written` (with the row as
- * updated, when the store returns it) or `refused`, with the row as it was
- * (undefined when there was none) so the domain can say why.
+ * The membership check a sequenced write carries, on the writer's
+ * Memberships row, in the same transaction: `count` authorizes and counts
+ * the write in the open flood-limit window (refused at `limit`), `reopen`
+ * opens a new window with it (refused while a window opened after
+ * `nowMs - windowMs` exists), `member` only authorizes.
  */
-export type MessageChange =
-  | { outcome: 'written'; row?: MessageRow }
-  | { outcome: 'refused'; old?: Record<string, unknown> };
+export type MemberGate =
+  | { kind: 'count'; nowMs: number; limit: number }
+  | { kind: 'reopen'; nowMs: number; windowMs: number }
+  | { kind: 'member' };
+
+/** A write of a chat's messages; the store gives it the chat's next position. */
+export type MessageWrite =
+  /** A new message, with its idempotency marker when the send has a clientMessageId. */
+  | { kind: 'create'; row: Omit<MessageRow, 'seq' | 'createdSeq'>; marker?: MarkerRow }
+  /** New content for a live message of the writer. */
+  | { kind: 'edit'; messageId: string; content: string; editedAt: string }
+  /** Soft delete of a live message of the writer. */
+  | { kind: 'delete'; messageId: string; deletedAt: string };
+
+/**
+ * What a sequenced write did: `written` at position `seq`, or refused by
+ * one of its conditions, with the row as it was (undefined: no such row):
+ * the writer's membership row, the idempotency marker (the send was
+ * already stored), or the message (not the writer's, deleted, absent).
+ * A refused write takes no position and changes nothing.
+ */
+export type SequencedWrite =
+  | { outcome: 'written'; seq: number }
+  | { outcome: 'refused'; by: 'member'; old?: MembershipRow }
+  | { outcome: 'refused'; by: 'marker'; existing: MarkerRow }
+  | { outcome: 'refused'; by: 'message'; old?: Record<string, unknown> };
 
 export interface ChangesPage {
-  /** Message rows, oldest change first. */
+  /** Message rows, oldest position first. */
   rows: MessageRow[];
   /** Where the next page starts; undefined on the last page. */
   lastKey?: Record<string, unknown>;
 }
 
-/** The Messages table: message rows and the idempotency markers beside them. */
+/** The Messages table: message rows, the idempotency markers beside them, and each chat's head (its last position). */
 export interface MessageStore {
   /** A message row (a marker is not one), read strongly consistently. */
   getMessage(chatId: string, messageId: string): Promise<MessageRow | undefined>;
-  /** Puts a new message row; false when its id is taken. */
-  putMessage(row: MessageRow): Promise<boolean>;
-  /** Puts a new marker; when its id is taken, `taken` with the marker found there (if the store returned it). */
-  putMarker(marker: MarkerRow): Promise<{ outcome: 'written' } | { outcome: 'taken'; existing?: MarkerRow }>;
   /** The row under a marker's id, read strongly consistently. */
   getMarker(chatId: string, markerId: string): Promise<MarkerRow | undefined>;
-  /** Replaces the content of a message the user sent and has not deleted. */
-  edit(key: { chatId: string; messageId: string }, userId: string, change: { content: string; editedAt: string; changeId: string }): Promise<MessageChange>;
-  /** Clears the content of a message the user sent and has not deleted, marking it deleted. */
-  softDelete(key: { chatId: string; messageId: string }, userId: string, change: { deletedAt: string; changeId: string }): Promise<MessageChange>;
+  /**
+   * Commits one write of a chat at the chat's next position, atomically
+   * with the writer's membership gate (and the marker of a create): all of
+   * it or nothing. Positions are taken without holes, in commit order.
+   */
+  commit(chatId: string, userId: string, gate: MemberGate, write: MessageWrite): Promise<SequencedWrite>;
+  /** The last position of each chat (0 when it has none), read strongly consistently. */
+  heads(chatIds: readonly string[]): Promise<Map<string, number>>;
   /**
    * Up to `limit` message rows of a chat by messageId: older than `before`
    * (newest first), newer than `after`, or from the oldest.
    */
   listByMessageId(chatId: string, cursor: { before?: string; after?: string }, limit: number): Promise<MessageRow[]>;
-  /** One page of a chat's message rows written after `changeId`, oldest change first. */
-  changesAfter(chatId: string, changeId: string, limit: number, startKey?: Record<string, unknown>): Promise<ChangesPage>;
+  /** One page of a chat's message rows whose latest write is after position `afterSeq`, oldest position first (strongly consistent). */
+  changesAfter(chatId: string, afterSeq: number, limit: number, startKey?: Record<string, unknown>): Promise<ChangesPage>;
 }
 
 /** API Gateway closes a connection after 2 h; rows outlive it by some slack, then TTL removes them. */
@@ -233,7 +274,7 @@ export interface ConnectionRow {
   tokenExpiresAt?: number;
   /** Socket.IO only: the connection waits for its CONNECT packet while 'pending'. */
   state?: 'pending' | 'open';
-  /** Socket.IO only: the recovery session id handed to the client (`40{"sid","pid"}`). */
+  /** Socket.IO only: the recovery session id the CONNECT recovers or creates (a session found not recoverable then gets a new one, not written here). */
   pid?: string;
   /** Socket.IO only: epoch ms of the last pong `3` (the CONNECT's time until the first one); the sweep removes a connection that stops answering. */
   lastPongAt?: number;
@@ -257,6 +298,8 @@ export interface PendingConnectionRow {
 export interface SessionRow {
   connectionId: string;
   sessionUserId: string;
+  /** The chat positions the session's client held when the session was created or last recovered. */
+  positions?: Record<string, number>;
   /** Epoch s (TTL). */
   expiresAt: number;
 }
@@ -325,6 +368,8 @@ export interface RoomRow {
   expiresAt: number;
   /** The connection's token `exp` (epoch s): the fan-out skips and closes the member after it. */
   tokenExpiresAt?: number;
+  /** See RoomMember.afterSeq. */
+  afterSeq?: number;
 }
 
 /** The Rooms table: who is connected in which room. */
@@ -335,6 +380,13 @@ export interface RoomStore {
   has(room: string, connectionId: string): Promise<boolean>;
   put(row: RoomRow): Promise<void>;
   putAll(rows: readonly RoomRow[]): Promise<void>;
+  /**
+   * Writes a chat room row with `afterSeq: seq` only while the chat's head
+   * is at `seq` (a transaction with a condition on the head): every later
+   * write of the chat commits after the row and so reaches the connection
+   * live. False, writing nothing, when the head has moved on.
+   */
+  joinAt(row: RoomRow & { afterSeq: number }, chatId: string): Promise<boolean>;
   delete(room: string, connectionId: string): Promise<void>;
   deleteAll(connectionId: string, rooms: Iterable<string>): Promise<void>;
 }

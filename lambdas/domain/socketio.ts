@@ -24,7 +24,7 @@ import {
   type SessionDecision,
 } from '../socketio/protocol-session';
 import { handleFrame, runAction, type ActionDeps } from './actions';
-import type { ConnectionLink, ConnectionStore, TokenVerifier } from './ports';
+import type { ConnectionLink, ConnectionStore, RoomStore, TokenVerifier } from './ports';
 import {
   callerOf,
   ConnectionNotPendingError,
@@ -34,12 +34,14 @@ import {
   type OpenConnectionDeps,
   type PendingConnectionRow,
 } from './connections';
-import { isSessionOf, missedEvents, saveSession, type RecoveryDeps } from './recovery';
+import { missedEvents, replayStarts, saveSession, sessionOf, type RecoveryDeps, type ReplayRange } from './recovery';
 import { TOKEN_EXPIRED_FRAME } from './expiry';
 import { encodeEnvelope } from './wire';
 
 export interface SocketIoDeps extends OpenConnectionDeps, RecoveryDeps {
   connections: OpenConnectionDeps['connections'] & Pick<ConnectionStore, 'recordPong' | 'putPendingOver'>;
+  /** Chat rooms are joined at a position, after the replay (RoomStore.joinAt). */
+  rooms: OpenConnectionDeps['rooms'] & Pick<RoomStore, 'joinAt'>;
   /** The JSON protocol's action deps: events run through the same table. */
   actions: ActionDeps;
   /** The verifier `$connect` uses for the JSON protocol. */
@@ -182,20 +184,21 @@ async function connect(
   }
   const { userId } = identity;
 
-  const recovering =
-    intent.pid !== undefined && intent.offset !== undefined && (await isSessionOf(deps, intent.pid, userId, now));
-  let pid = recovering ? (intent.pid as string) : randomId();
+  const session = intent.pid === undefined ? undefined : await sessionOf(deps, intent.pid, userId, now);
+  // The session's pid, or a new one; a session that turns out not recoverable below gets another.
+  const candidatePid = session === undefined ? randomId() : (intent.pid as string);
 
-  let rooms: string[];
+  let opened: { rooms: string[]; expiresAt: number };
   try {
-    ({ rooms } = await openConnection(deps, {
+    opened = await openConnection(deps, {
       connectionId,
       userId,
       protocol: 'socket.io',
       connectedAt: row.connectedAt,
       tokenExpiresAt: identity.expiresAt,
-      socketIo: { pid, openedAt: now },
-    }));
+      socketIo: { pid: candidatePid, openedAt: now },
+      deferChatRooms: true,
+    });
   } catch (err) {
     // Over the cap of connections per user: openConnection undid its writes; the client gets
     // `44` with code RATE_LIMITED (socket.io-client then closes the connection itself).
@@ -210,20 +213,69 @@ async function connect(
   }
   countMetric(METRIC.connectionsOpened);
 
-  // After the room rows exist, so nothing falls between the replay and live traffic (overlap is possible, gaps are not).
-  let replay = recovering
-    ? await missedEvents(deps, chatIdsOf(rooms), intent.offset as string)
-    : [];
-  if (replay === undefined) {
-    pid = randomId();
-    replay = [];
-  }
-  await saveSession(deps, pid, userId, now);
+  const chatIds = chatIdsOf(opened.rooms);
+  const heads = await deps.messages.heads(chatIds);
+  // Where the client is in each chat: from its session and offset when that is exact, else at the heads (a new session).
+  const starts = session === undefined ? undefined : replayStarts(session, intent.offset, heads);
+  const replay = starts === undefined ? [] : await missedEvents(deps, rangesOf(starts, heads));
+  const recovered = starts !== undefined && replay !== undefined;
+  const pid = recovered || session === undefined ? candidatePid : randomId();
 
+  // The replay goes out before any room row exists, so no live event can overtake it.
   const reply = connectReply({ sid: connectionId, pid });
-  if (replay.length === 0) return reply;
-  await deps.link.postInOrder(connectionId, [reply, ...replay.map((envelope) => encodeEnvelope('socket.io', envelope))]);
-  return undefined;
+  const first = [reply, ...(replay ?? []).map((envelope) => encodeEnvelope('socket.io', envelope))];
+  if (first.length > 1 && (await deps.link.postInOrder(connectionId, first)) === 'gone') return undefined;
+
+  const joined = await joinChatsAt(deps, { connectionId, userId, expiresAt: opened.expiresAt }, heads);
+  if (joined === undefined) {
+    // A chat kept moving past every attempt: the client reconnects and recovers from what it has.
+    logger.warn('socket.io connect could not join its chats at a position; closing', { connectionId });
+    await deps.link.disconnect(connectionId, { notify: false, userId });
+    return undefined;
+  }
+  await saveSession(deps, pid, userId, now, joined);
+  return first.length > 1 ? undefined : reply;
+}
+
+/** Attempts to join a chat whose head keeps moving before the CONNECT gives up (the client then reconnects). */
+export const JOIN_ATTEMPTS = 8;
+
+/**
+ * Joins every chat room at a position: a room row with `afterSeq` = the
+ * chat's head, written only while the head is there (RoomStore.joinAt), so
+ * the events up to it are the replay's (already posted) and every later one
+ * is live. When the head moved since it was read, the events in between are
+ * posted first and the join is tried at the new head. Returns the positions
+ * joined at, or undefined when a chat moved past every attempt.
+ */
+async function joinChatsAt(
+  deps: SocketIoDeps,
+  connection: { connectionId: string; userId: string; expiresAt: number },
+  heads: ReadonlyMap<string, number>,
+): Promise<Map<string, number> | undefined> {
+  const { connectionId, userId, expiresAt } = connection;
+  const joined = new Map<string, number>();
+  for (const [chatId, head] of heads) {
+    let at = head;
+    for (let attempt = 1; ; attempt++) {
+      const row = { room: roomOf.chat(chatId), connectionId, userId, protocol: 'socket.io' as const, expiresAt, afterSeq: at };
+      if (await deps.rooms.joinAt(row, chatId)) break;
+      if (attempt >= JOIN_ATTEMPTS) return undefined;
+      const moved = (await deps.messages.heads([chatId])).get(chatId) ?? at;
+      const caughtUp = await missedEvents(deps, [{ chatId, afterSeq: at, upTo: moved }]);
+      if (caughtUp === undefined) return undefined;
+      const frames = caughtUp.map((envelope) => encodeEnvelope('socket.io', envelope));
+      if (frames.length > 0 && (await deps.link.postInOrder(connectionId, frames)) === 'gone') return undefined;
+      at = moved;
+    }
+    joined.set(chatId, at);
+  }
+  return joined;
+}
+
+/** The replay ranges from where the client is to the heads just read. */
+function rangesOf(starts: ReadonlyMap<string, number>, heads: ReadonlyMap<string, number>): ReplayRange[] {
+  return [...starts].map(([chatId, afterSeq]) => ({ chatId, afterSeq, upTo: heads.get(chatId) ?? afterSeq }));
 }
 
 function chatIdsOf(rooms: readonly string[]): string[] {

@@ -4,15 +4,15 @@
  * protocol (never once per connection) and the other senders (acks, typing)
  * frame events the same way.
  */
-import type { EventEnvelope, ServerEventName, WireProtocol } from '../../protocol';
+import { MESSAGE_EVENTS, type EventEnvelope, type ServerEventName, type WireProtocol } from '../../protocol';
 import { encodeEvent } from '../socketio/codec';
 
 /**
  * Events that are persisted (Messages table) and can be replayed on
- * recovery: over Socket.IO they carry their envelope id (the change id) as
+ * recovery: over Socket.IO they carry their envelope id (`{chatId}:{seq}`) as
  * the recovery offset. Typing and presence are volatile and carry none.
  */
-const PERSISTED_EVENTS: ReadonlySet<ServerEventName> = new Set(['message:new', 'message:edited', 'message:deleted']);
+const PERSISTED_EVENTS: ReadonlySet<ServerEventName> = new Set(MESSAGE_EVENTS);
 
 /** The Socket.IO recovery offset of an event, or undefined for volatile events. */
 export function recoveryOffsetOf(envelope: EventEnvelope): string | undefined {
@@ -27,7 +27,7 @@ export function recoveryOffsetOf(envelope: EventEnvelope): string | undefined {
  * - `socket.io`: an Engine.IO message carrying a Socket.IO EVENT packet,
  *   `42["<event>",<data>]`, which the official client emits as `event`.
  *   Persisted events (`message:*`) append their id as the recovery offset,
- *   `42["message:new",{...},"<changeId>"]`: the client keeps it and sends it
+ *   `42["message:new",{...},"<chatId>:<seq>"]`: the client keeps it and sends it
  *   back when it reconnects; listeners see it as an extra last argument.
  *
  * @example
@@ -36,7 +36,7 @@ export function recoveryOffsetOf(envelope: EventEnvelope): string | undefined {
  * encodeEnvelope('socket.io', envelope);
  * // '42["user:online",{"userId":"u1","at":"..."}]'
  * encodeEnvelope('socket.io', messageNewEnvelope);
- * // '42["message:new",{"messageId":"01J…",...},"01J…"]'
+ * // '42["message:new",{"messageId":"01J…",...},"c1:42"]'
  */
 export function encodeEnvelope(protocol: WireProtocol, envelope: EventEnvelope): string {
   switch (protocol) {

@@ -22,14 +22,12 @@ import {
 import {
   chatIdsOfMember,
   clearTyping,
-  countMessage,
   getMembership,
   markTyping,
-  reopenWindow,
 } from '../adapters/dynamodb/membership-store';
 import { createMessageStore } from '../adapters/dynamodb/message-store';
 import { createPresenceStore } from '../adapters/dynamodb/presence-store';
-import { deleteRoomRows, hasRoomRow, putRoomRows, roomMembers } from '../adapters/dynamodb/room-store';
+import { deleteRoomRows, hasRoomRow, joinRoomAt, putRoomRows, roomMembers } from '../adapters/dynamodb/room-store';
 import { createSessionStore } from '../adapters/dynamodb/session-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createConnectionLink } from '../adapters/api-gateway/connection-link';
@@ -43,7 +41,7 @@ import { handleIncomingFrame, type SocketIoDeps } from '../domain/socketio';
 const documentClient = createDocumentClient();
 const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable');
 const connectionRows = { documentClient, connectionsTable: tables.connectionsTable };
-const roomRows = { documentClient, roomsTable: tables.roomsTable };
+const roomRows = { documentClient, roomsTable: tables.roomsTable, messagesTable: tables.messagesTable };
 const membershipRows = { documentClient, membershipsTable: tables.membershipsTable };
 // Only the operations the actions perform (not the chat administration, not the fan-out's joins).
 const limits = limitsFromEnv();
@@ -57,17 +55,21 @@ const stores = {
     putPendingOver: putPendingOverConnection(connectionRows),
   },
   sessions: createSessionStore(connectionRows),
-  rooms: { has: hasRoomRow(roomRows), members: roomMembers(roomRows), putAll: putRoomRows(roomRows), deleteAll: deleteRoomRows(roomRows) },
+  rooms: {
+    has: hasRoomRow(roomRows),
+    members: roomMembers(roomRows),
+    putAll: putRoomRows(roomRows),
+    joinAt: joinRoomAt(roomRows),
+    deleteAll: deleteRoomRows(roomRows),
+  },
   presence: createPresenceStore({ documentClient, presenceTable: tables.presenceTable }),
   memberships: {
     get: getMembership(membershipRows),
-    countMessage: countMessage(membershipRows),
-    reopenWindow: reopenWindow(membershipRows),
     markTyping: markTyping(membershipRows),
     clearTyping: clearTyping(membershipRows),
     chatIdsOfUser: chatIdsOfMember(membershipRows),
   },
-  messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable }),
+  messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable, membershipsTable: tables.membershipsTable }),
 };
 const removeConnection = createConnectionRemover(stores);
 const managementClient = createManagementClient(requireEnv(ENV.callbackUrl));

@@ -7,7 +7,6 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
-  countMessage,
   countParticipants,
   deleteMembership,
   getMembership,
@@ -15,7 +14,6 @@ import {
   participantsOf,
   putMembershipIfAbsent,
   putMemberships,
-  reopenWindow,
 } from '../adapters/dynamodb/membership-store';
 import { createMessageStore } from '../adapters/dynamodb/message-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
@@ -62,6 +60,13 @@ function pageSizeOf(value: string | undefined): number | undefined {
   return size;
 }
 
+/** A chat position cursor: a non-negative integer. */
+function positionOf(value: string, name: string): number {
+  const seq = /^\d{1,15}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(seq)) throw new BadRequestError(`${name} must be a non-negative integer (a chat position)`);
+  return seq;
+}
+
 /**
  * A message route's payload is its WebSocket action's `data`: the ids from
  * the path, the rest from the body, parsed by the action itself. The body
@@ -96,13 +101,14 @@ export const routes: { readonly [K in HttpRouteKey]: RouteHandler } = {
     return { statusCode: 201, body: await deps.messages.send(userId, data) };
   },
   async 'GET /chats/{chatId}/messages'(deps, { userId, params, query }) {
+    if (query.changedAfter !== undefined) throw new BadRequestError('changedAfter is no longer supported: pass afterSeq, the last chat position you hold (the seq of a message or event)');
     const limit = pageSizeOf(query.limit);
     const page = await deps.messages.list(userId, {
       chatId: chatIdOf(params.chatId),
       ...(limit !== undefined && { limit }),
       ...(query.before !== undefined && { before: messageIdOf(query.before, 'before') }),
       ...(query.after !== undefined && { after: messageIdOf(query.after, 'after') }),
-      ...(query.changedAfter !== undefined && { changedAfter: messageIdOf(query.changedAfter, 'changedAfter') }),
+      ...(query.afterSeq !== undefined && { afterSeq: positionOf(query.afterSeq, 'afterSeq') }),
     });
     return { statusCode: 200, body: page };
   },
@@ -170,8 +176,6 @@ const membershipRows = { documentClient, membershipsTable: tables.membershipsTab
 // Only the operations the HTTP API performs (not typing, not the connection-time chat list).
 const memberships = {
   get: getMembership(membershipRows),
-  countMessage: countMessage(membershipRows),
-  reopenWindow: reopenWindow(membershipRows),
   rowsOfUser: membershipsOfUser(membershipRows),
   participantsOf: participantsOf(membershipRows),
   countParticipants: countParticipants(membershipRows),
@@ -184,7 +188,7 @@ const deps: HttpApiDeps = {
   chats: createChatService({ memberships, maxParticipants: limits.maxChatParticipants }),
   messages: withMessageMetrics(
     createMessageService({
-      messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable }),
+      messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable, membershipsTable: tables.membershipsTable }),
       memberships,
       rateLimit: { limit: limits.messageRateLimit, windowMs: limits.messageRateWindowMs },
     }),

@@ -67,7 +67,12 @@ export type SessionDecision =
       kind: 'connect';
       /** The client's `auth` object (socket.io's default is `{}`), without `pid` and `offset`. */
       auth: Record<string, unknown>;
-      /** Recovery session and last offset: both set, or neither (as socket.io requires). */
+      /**
+       * Recovery session and last offset. socket.io-client sends `pid` with
+       * the offset of the last event it received, and without one when it
+       * received none yet (then the session recovers from its start). An
+       * offset without a pid means nothing.
+       */
       pid?: string;
       offset?: string;
     }
@@ -132,8 +137,8 @@ export function readFrame(frame: string): ReadFrame {
 
 function connectIntent(data: Record<string, unknown> | undefined): SessionDecision {
   const { pid, offset, ...auth } = data ?? {};
-  if (typeof pid === 'string' && typeof offset === 'string') return { kind: 'connect', auth, pid, offset };
-  return { kind: 'connect', auth };
+  if (typeof pid !== 'string') return { kind: 'connect', auth };
+  return { kind: 'connect', auth, pid, ...(typeof offset === 'string' && { offset }) };
 }
 
 function eventIntent(packet: Extract<SocketIoPacket, { type: 'EVENT' }>): SessionDecision {

@@ -108,15 +108,25 @@ export const membershipsTable = {
 /**
  * `Messages`: pk chatId, sk messageId (sortable, see ids.ts). Message rows
  * have kind 'message'; idempotency markers for clientMessageId have kind
- * 'idempotency' and a TTL. changeId is a new sortable id on every write
- * (equal to messageId on creation); the `byChange` index serves recovery.
+ * 'idempotency' and a TTL; each chat has one head row (kind 'head', sk
+ * `seq#head`, `lastSeq`: the chat's last position). `seq` is the chat
+ * position of a message's latest write (`createdSeq` of its create); the
+ * `bySeq` local index (strongly consistent reads) serves the `afterSeq`
+ * history and recovery. A local index can only be created with its table:
+ * a table deployed with the former `byChange` index is replaced.
  */
+/**
+ * Sort key of a chat's head row in Messages: after every ULID and every
+ * marker (`idem#…`), so message queries never meet it.
+ */
+export const CHAT_HEAD_ID = 'seq#head';
+
 export const messagesTable = {
   name: 'Messages',
   envVar: 'MESSAGES_TABLE',
   partitionKey: { name: 'chatId', type: 'S' },
   sortKey: { name: 'messageId', type: 'S' },
-  localIndexes: [{ indexName: 'byChange', partitionKey: { name: 'chatId', type: 'S' }, sortKey: { name: 'changeId', type: 'S' } }],
+  localIndexes: [{ indexName: 'bySeq', partitionKey: { name: 'chatId', type: 'S' }, sortKey: { name: 'seq', type: 'N' } }],
   timeToLiveAttribute: 'expiresAt',
   stream: 'NEW_AND_OLD_IMAGES',
 } as const satisfies TableDefinition;

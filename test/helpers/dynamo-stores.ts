@@ -35,9 +35,9 @@ export function createDynamoStores(documentClient: DynamoDBDocumentClient, table
     connections: connectionsTable === undefined ? missingStore('connectionsTable') : createConnectionStore({ documentClient, connectionsTable }),
     sessions: connectionsTable === undefined ? missingStore('connectionsTable') : createSessionStore({ documentClient, connectionsTable }),
     sweep: connectionsTable === undefined ? missingStore('connectionsTable') : createSweepStore({ documentClient, connectionsTable }),
-    rooms: roomsTable === undefined ? missingStore('roomsTable') : createRoomStore({ documentClient, roomsTable }),
+    rooms: roomsTable === undefined ? missingStore('roomsTable') : createRoomStore({ documentClient, roomsTable, ...(messagesTable !== undefined && { messagesTable }) }),
     presence: presenceTable === undefined ? missingStore('presenceTable') : createPresenceStore({ documentClient, presenceTable }),
     memberships: membershipsTable === undefined ? missingStore('membershipsTable') : createMembershipStore({ documentClient, membershipsTable }),
-    messages: messagesTable === undefined ? missingStore('messagesTable') : createMessageStore({ documentClient, messagesTable }),
+    messages: messagesTable === undefined ? missingStore('messagesTable') : createMessageStore({ documentClient, messagesTable, ...(membershipsTable !== undefined && { membershipsTable }) }),
   };
 }

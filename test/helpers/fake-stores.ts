@@ -10,9 +10,10 @@ import type {
   MembershipRow,
   MembershipStore,
   MembershipWrite,
-  MessageChange,
+  MemberGate,
   MessageRow,
   MessageStore,
+  MessageWrite,
 } from '../../lambdas/domain/ports';
 
 const key = (a: string, b: string): string => `${a}\u0000${b}`;
@@ -100,71 +101,86 @@ export function fakeMembershipStore(initial: readonly MembershipRow[] = []): Fak
 export interface FakeMessageStore extends MessageStore {
   /** Message rows and markers by (chatId, messageId). */
   readonly rows: Map<string, MessageRow | MarkerRow>;
-  /** Makes the next putMarker that finds its id taken not return the marker (as ALL_OLD may not). */
-  hideTakenMarker: boolean;
+  /** Each chat's last position (the head rows). */
+  readonly lastSeqs: Map<string, number>;
+  /** Every commit, in order: what the domain wrote. */
+  readonly commits: Array<{ chatId: string; userId: string; gate: MemberGate; write: MessageWrite }>;
 }
 
-export function fakeMessageStore(initial: ReadonlyArray<MessageRow | MarkerRow> = []): FakeMessageStore {
+/**
+ * The Messages table with its heads. `commit` checks the gate against
+ * `memberships` (the membership rows the transaction's first item reads)
+ * and applies everything or nothing, as the transaction does.
+ */
+export function fakeMessageStore(initial: ReadonlyArray<MessageRow | MarkerRow> = [], memberships?: FakeMembershipStore): FakeMessageStore {
   const rows = new Map<string, MessageRow | MarkerRow>(initial.map((row) => [key(row.chatId, row.messageId), { ...row }]));
+  const headOf = new Map<string, number>();
+  for (const row of initial) if (row.kind === 'message') headOf.set(row.chatId, Math.max(headOf.get(row.chatId) ?? 0, row.seq));
+  const commits: FakeMessageStore['commits'] = [];
   const messages = (chatId: string): MessageRow[] =>
     [...rows.values()].filter((row): row is MessageRow => row.chatId === chatId && row.kind === 'message');
-  const change = (k: { chatId: string; messageId: string }, userId: string, apply: (row: MessageRow) => void): MessageChange => {
-    const row = rows.get(key(k.chatId, k.messageId));
-    if (row === undefined || row.kind !== 'message' || row.senderId !== userId || row.deletedAt !== undefined) {
-      return { outcome: 'refused', ...(row !== undefined && { old: { ...row } as Record<string, unknown> }) };
+
+  /** The gate's condition on the membership row, and its update (applied only if the whole write commits). */
+  const checkGate = (chatId: string, userId: string, gate: MemberGate): { ok: true; apply: () => void } | { ok: false; old?: MembershipRow } => {
+    const row = memberships?.rows.get(key(chatId, userId));
+    if (row === undefined) return { ok: false };
+    if (gate.kind === 'member') return { ok: true, apply: () => undefined };
+    if (gate.kind === 'count') {
+      if ((row.sendCount ?? 0) >= gate.limit) return { ok: false, old: { ...row } };
+      return { ok: true, apply: () => { row.sendCount = (row.sendCount ?? 0) + 1; row.sendWindow ??= gate.nowMs; } };
     }
-    apply(row);
-    return { outcome: 'written', row: { ...row } };
+    if (row.sendWindow !== undefined && row.sendWindow > gate.nowMs - gate.windowMs) return { ok: false, old: { ...row } };
+    return { ok: true, apply: () => { row.sendCount = 1; row.sendWindow = gate.nowMs; } };
   };
+
   const store: FakeMessageStore = {
     rows,
-    hideTakenMarker: false,
+    lastSeqs: headOf,
+    commits,
+    async heads(chatIds) {
+      return new Map(chatIds.map((chatId) => [chatId, headOf.get(chatId) ?? 0]));
+    },
     async getMessage(chatId, messageId) {
       const row = rows.get(key(chatId, messageId));
       return row?.kind === 'message' ? { ...row } : undefined;
-    },
-    async putMessage(row) {
-      if (rows.has(key(row.chatId, row.messageId))) return false;
-      rows.set(key(row.chatId, row.messageId), { ...row });
-      return true;
-    },
-    async putMarker(marker) {
-      const existing = rows.get(key(marker.chatId, marker.messageId));
-      if (existing === undefined) {
-        rows.set(key(marker.chatId, marker.messageId), { ...marker });
-        return { outcome: 'written' };
-      }
-      if (store.hideTakenMarker) return { outcome: 'taken' };
-      return { outcome: 'taken', existing: { ...existing } as MarkerRow };
     },
     async getMarker(chatId, markerId) {
       const row = rows.get(key(chatId, markerId));
       return row === undefined ? undefined : ({ ...row } as MarkerRow);
     },
-    edit: async (k, userId, c) =>
-      change(k, userId, (row) => {
-        row.content = c.content;
-        row.editedAt = c.editedAt;
-        row.changeId = c.changeId;
-      }),
-    softDelete: async (k, userId, c) => {
-      const result = change(k, userId, (row) => {
-        row.content = '';
-        row.deletedAt = c.deletedAt;
-        row.deletedBy = userId;
-        row.changeId = c.changeId;
-      });
-      // Like the DynamoDB store, a soft delete returns no row.
-      return result.outcome === 'written' ? { outcome: 'written' } : result;
+    async commit(chatId, userId, gate, write) {
+      commits.push({ chatId, userId, gate, write });
+      const seq = (headOf.get(chatId) ?? 0) + 1;
+      if (write.kind === 'create' && write.marker !== undefined) {
+        const existing = rows.get(key(chatId, write.marker.messageId));
+        if (existing !== undefined) return { outcome: 'refused', by: 'marker', existing: { ...existing } as MarkerRow };
+      }
+      const admitted = checkGate(chatId, userId, gate);
+      if (!admitted.ok) return { outcome: 'refused', by: 'member', ...(admitted.old !== undefined && { old: admitted.old }) };
+      if (write.kind === 'create') {
+        if (rows.has(key(chatId, write.row.messageId))) return { outcome: 'refused', by: 'message', old: { ...rows.get(key(chatId, write.row.messageId)) } };
+        rows.set(key(chatId, write.row.messageId), { ...write.row, seq, createdSeq: seq });
+        if (write.marker !== undefined) rows.set(key(chatId, write.marker.messageId), { ...write.marker });
+      } else {
+        const row = rows.get(key(chatId, write.messageId));
+        if (row === undefined || row.kind !== 'message' || row.senderId !== userId || row.deletedAt !== undefined) {
+          return { outcome: 'refused', by: 'message', ...(row !== undefined && { old: { ...row } as Record<string, unknown> }) };
+        }
+        if (write.kind === 'edit') Object.assign(row, { content: write.content, editedAt: write.editedAt, seq });
+        else Object.assign(row, { content: '', deletedAt: write.deletedAt, deletedBy: userId, seq });
+      }
+      admitted.apply();
+      headOf.set(chatId, seq);
+      return { outcome: 'written', seq };
     },
     async listByMessageId(chatId, cursor, limit) {
       const sorted = messages(chatId).sort((a, b) => (a.messageId < b.messageId ? -1 : 1));
       if (cursor.before !== undefined) return sorted.filter((row) => row.messageId < (cursor.before as string)).reverse().slice(0, limit);
       return sorted.filter((row) => cursor.after === undefined || row.messageId > cursor.after).slice(0, limit);
     },
-    async changesAfter(chatId, changeId, limit): Promise<ChangesPage> {
-      const sorted = messages(chatId).filter((row) => row.changeId > changeId).sort((a, b) => (a.changeId < b.changeId ? -1 : 1));
-      return { rows: sorted.slice(0, limit) };
+    async changesAfter(chatId, afterSeq, limit): Promise<ChangesPage> {
+      const sorted = messages(chatId).filter((row) => row.seq > afterSeq).sort((a, b) => a.seq - b.seq);
+      return { rows: sorted.slice(0, limit).map((row) => ({ ...row })) };
     },
   };
   return store;

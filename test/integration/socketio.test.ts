@@ -134,7 +134,7 @@ describe('socket.io-client on the local runtime', () => {
 
     // Assess
     expect(data).toMatchObject({ messageId: sent.json.messageId, chatId, senderId: alice, content: 'hello over socket.io' });
-    expect(offset).toBe(sent.json.messageId);
+    expect(offset).toBe(`${chatId}:${sent.json.seq as number}`);
     expect(typingAck).toEqual({ data: { delivered: true } });
     expect(typingData).toMatchObject({ chatId, userId: alice, isTyping: true });
     expect(typingRest).toEqual([]);
@@ -182,7 +182,7 @@ describe('socket.io-client on the local runtime', () => {
     // Assess
     expect(fromJson).toMatchObject({ chatId, senderId: alice, content: 'from JSON' });
     expect(toAlice.data).toMatchObject({ senderId: bob, content: 'from socket.io' });
-    expect(toAlice.id).toBe(sentByBob.data.messageId);
+    expect(toAlice).toMatchObject({ id: `${chatId}:${sentByBob.data.seq as number}`, seq: sentByBob.data.seq });
   });
 
   it('recovers after a lost connection: the missed messages are replayed in order and recovered is true', async () => {

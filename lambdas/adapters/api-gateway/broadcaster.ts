@@ -7,6 +7,7 @@
  * touching anyone else.
  */
 import {
+  DeleteConnectionCommand,
   GoneException,
   PostToConnectionCommand,
   type ApiGatewayManagementApiClient,
@@ -71,13 +72,18 @@ export class PostTimeoutError extends Error {
   }
 }
 
-type PostOutcome = 'delivered' | 'gone' | 'failed';
+type PostOutcome = 'delivered' | 'gone' | 'disconnected' | 'undeliverable' | 'failed';
 
 /** Error names that mean "slow down": API Gateway's LimitExceeded and the generic throttling names. */
 const THROTTLING_NAMES = new Set(['LimitExceededException', 'ThrottlingException', 'TooManyRequestsException']);
 /** Timeouts (the SDK's requestTimeout, ours) and socket-level failures worth another attempt. */
-const TRANSIENT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'PostTimeoutError']);
+const TIMEOUT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'PostTimeoutError']);
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN']);
+
+/** Our frame is over API Gateway's 128 KiB: no recipient can take it, no retry helps. */
+function isTooLarge(err: unknown): boolean {
+  return err instanceof Error && err.name === 'PayloadTooLargeException';
+}
 
 /**
  * Whether another attempt can help. Forbidden, PayloadTooLarge and other
@@ -87,7 +93,7 @@ const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUS
  */
 function isRetryable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  if (THROTTLING_NAMES.has(err.name) || TRANSIENT_NAMES.has(err.name)) return true;
+  if (THROTTLING_NAMES.has(err.name) || TIMEOUT_NAMES.has(err.name)) return true;
   const details = err as Error & { $fault?: string; $retryable?: { throttling?: boolean }; code?: string };
   if (details.$retryable?.throttling === true || details.$fault === 'server') return true;
   return details.code !== undefined && TRANSIENT_CODES.has(details.code);
@@ -97,6 +103,10 @@ function isRetryable(err: unknown): boolean {
 function isThrottled(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   return THROTTLING_NAMES.has(err.name) || (err as { $retryable?: { throttling?: boolean } }).$retryable?.throttling === true;
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && TIMEOUT_NAMES.has(err.name);
 }
 
 function isGone(err: unknown): boolean {
@@ -110,12 +120,27 @@ function errorName(err: unknown): string {
 /**
  * RoomBroadcaster over API Gateway's @connections API.
  *
- * Each recipient is posted independently: GoneException removes that
- * recipient (never anyone else) and counts as `gone`; throttling, timeouts
- * and server faults are retried with exponential backoff and full jitter,
- * then count as `failed`; Forbidden/PayloadTooLarge fail at once. The result
- * tells the caller whether anything needs a retry (failed > 0). Nothing
- * throws for a post; only listing the room can throw.
+ * Each recipient is posted independently, and what goes wrong with one
+ * recipient stays that recipient's:
+ * - GoneException (410) removes it (never anyone else): `gone`;
+ * - throttling (429 LimitExceeded, e.g. its send buffer is full) and server
+ *   faults (5xx) are retried with exponential backoff and full jitter; a
+ *   recipient still failing after that, or whose post timed out (not
+ *   retried: the chat's next event waits for this broadcast), is disconnected
+ *   (DeleteConnection, then its rows removed): `disconnected`. It reconnects
+ *   and recovers what it missed by its chat positions, so the record is not
+ *   retried for it and the others are neither delayed nor sent it twice;
+ * - PayloadTooLarge (413) means our frame is too big for anyone: logged as
+ *   an error, not retried, nobody disconnected: `undeliverable` (a bug: the
+ *   content limit keeps frames far below 128 KiB; retrying the record could
+ *   not fix it and would hold up the chat's later events);
+ * - Forbidden (403) and anything unrecognised are not about the recipient
+ *   (a missing permission, a wrong stage): `failed`, so the caller retries
+ *   the record once that is fixed.
+ * Nothing throws for a post; only listing the room can throw.
+ *
+ * A chat room row with `afterSeq` (a Socket.IO connection that was replayed
+ * the chat up to that position) gets only message events after it.
  *
  * @example
  * const broadcaster = new ManagementApiBroadcaster({ managementClient, rooms, removeConnection });
@@ -138,8 +163,12 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
   async toRoom(room: string, envelope: EventEnvelope, options: BroadcastOptions = {}): Promise<BroadcastResult> {
     const members = await this.#deps.rooms.members(room);
     const { exceptUserId } = options;
+    const { seq } = envelope;
     return this.toMembers(
-      exceptUserId === undefined ? members : members.filter((member) => member.userId !== exceptUserId),
+      members.filter(
+        (member) =>
+          member.userId !== exceptUserId && !(seq !== undefined && member.afterSeq !== undefined && seq <= member.afterSeq),
+      ),
       envelope,
     );
   }
@@ -156,10 +185,10 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
       Array.from(unique.values(), (member) => this.#post(member, frames.get(member.protocol))),
     );
 
-    const result: BroadcastResult = { recipients: unique.size, delivered: 0, gone: 0, failed: 0 };
+    const result: BroadcastResult = { recipients: unique.size, delivered: 0, gone: 0, disconnected: 0, undeliverable: 0, failed: 0 };
     for (const outcome of outcomes) result[outcome] += 1;
     countBroadcast(envelope.event, result);
-    if (result.failed > 0 || result.gone > 0) {
+    if (result.delivered < result.recipients) {
       logger.info('broadcast incomplete', { event: envelope.event, id: envelope.id, ...result });
     }
     if (expired.length > 0) {
@@ -179,10 +208,17 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
       } catch (err) {
         if (isGone(err)) return this.#removeGone(member);
         if (isThrottled(err)) countMetric(METRIC.deliveriesThrottled);
-        if (!isRetryable(err) || attempt >= this.#retry.maxAttempts) {
+        if (isTooLarge(err)) {
+          logger.error('frame too large for PostToConnection', { connectionId, bytes: data.byteLength });
+          return 'undeliverable';
+        }
+        if (!isRetryable(err)) {
           logger.warn('post failed', { connectionId, error: errorName(err), attempts: attempt });
           return 'failed';
         }
+        // A post that hung for its whole timeout is not tried again: the chat's next event waits for this
+        // broadcast, and another attempt could hold it up as long again.
+        if (attempt >= this.#retry.maxAttempts || isTimeout(err)) return this.#disconnect(member, err, attempt);
         await sleep(backoffDelay(attempt - 1, this.#retry.baseDelayMs));
       }
     }
@@ -208,6 +244,28 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Ends a recipient that keeps failing: it will reconnect and recover by
+   * its positions. A failed DeleteConnection still removes its rows, so no
+   * later broadcast waits on it; the client then notices the gap at the
+   * next event it gets, or when API Gateway closes the idle connection.
+   */
+  async #disconnect(member: RoomMember, cause: unknown, attempts: number): Promise<PostOutcome> {
+    const { connectionId, userId } = member;
+    logger.warn('recipient kept failing; disconnecting it', { connectionId, error: errorName(cause), attempts });
+    try {
+      await this.#deps.managementClient.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+    } catch (err) {
+      if (!isGone(err)) logger.warn('disconnecting a failing recipient failed', { connectionId, error: errorName(err) });
+    }
+    try {
+      await this.#deps.removeConnection(connectionId, userId === '' ? undefined : { userId });
+    } catch (err) {
+      logger.warn('removing a failing recipient failed', { connectionId, error: errorName(err) });
+    }
+    return 'disconnected';
   }
 
   async #removeGone(member: RoomMember): Promise<PostOutcome> {

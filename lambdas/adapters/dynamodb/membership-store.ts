@@ -5,7 +5,7 @@
  * only those it wires (see connection-store.ts).
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { MembershipRow, MembershipStore, MembershipWrite } from '../../domain/ports';
+import type { MemberGate, MembershipRow, MembershipStore, MembershipWrite } from '../../domain/ports';
 import { batchWriteAll, isConditionFailure, itemOfConditionFailure, queryAll } from './commands';
 
 export interface MembershipStoreDeps {
@@ -45,22 +45,31 @@ async function conditionalUpdate(
   }
 }
 
+/** The update and condition of a flood-limit gate on a membership row (see admitMessage). */
+export function gateExpression(gate: Exclude<MemberGate, { kind: 'member' }>): {
+  UpdateExpression: string;
+  ConditionExpression: string;
+  ExpressionAttributeValues: Record<string, unknown>;
+} {
+  return gate.kind === 'count'
+    ? {
+        UpdateExpression: 'SET sendCount = if_not_exists(sendCount, :zero) + :one, sendWindow = if_not_exists(sendWindow, :now)',
+        // attribute_exists: authorizes, and never creates a row for someone who is not in the chat.
+        ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(sendCount) OR sendCount < :limit)',
+        ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':now': gate.nowMs, ':limit': gate.limit },
+      }
+    : {
+        UpdateExpression: 'SET sendCount = :one, sendWindow = :now',
+        ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(sendWindow) OR sendWindow <= :expired)',
+        ExpressionAttributeValues: { ':one': 1, ':now': gate.nowMs, ':expired': gate.nowMs - gate.windowMs },
+      };
+}
+
 export const countMessage = (deps: MembershipStoreDeps): MembershipStore['countMessage'] =>
-  (chatId, userId, nowMs, limit) =>
-    conditionalUpdate(deps, { chatId, userId }, {
-      UpdateExpression: 'SET sendCount = if_not_exists(sendCount, :zero) + :one, sendWindow = if_not_exists(sendWindow, :now)',
-      // attribute_exists: authorizes, and never creates a row for someone who is not in the chat.
-      ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(sendCount) OR sendCount < :limit)',
-      ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':now': nowMs, ':limit': limit },
-    });
+  (chatId, userId, nowMs, limit) => conditionalUpdate(deps, { chatId, userId }, gateExpression({ kind: 'count', nowMs, limit }));
 
 export const reopenWindow = (deps: MembershipStoreDeps): MembershipStore['reopenWindow'] =>
-  (chatId, userId, nowMs, windowMs) =>
-    conditionalUpdate(deps, { chatId, userId }, {
-      UpdateExpression: 'SET sendCount = :one, sendWindow = :now',
-      ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(sendWindow) OR sendWindow <= :expired)',
-      ExpressionAttributeValues: { ':one': 1, ':now': nowMs, ':expired': nowMs - windowMs },
-    });
+  (chatId, userId, nowMs, windowMs) => conditionalUpdate(deps, { chatId, userId }, gateExpression({ kind: 'reopen', nowMs, windowMs }));
 
 export const markTyping = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['markTyping'] =>
   async (chatId, userId, nowMs, throttleMs) => {

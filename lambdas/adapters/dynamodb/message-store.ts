@@ -1,86 +1,209 @@
 /**
- * The Messages table behind the MessageStore port: message rows and
- * idempotency markers share a partition (the chat), markers sorting after
- * every message id.
+ * The Messages table behind the MessageStore port: message rows, the
+ * idempotency markers beside them, and one head row per chat holding the
+ * chat's last position. Markers and the head sort after every message id.
+ *
+ * Positions: every write of a chat's messages is one TransactWriteItems of
+ * [the writer's membership gate, the head `lastSeq: n-1 → n`, (the marker,)
+ * the message with `seq: n`]. The head's condition makes the writes of a
+ * chat take 1, 2, 3, … in commit order: a write can only commit on top of
+ * the one before it. n - 1 is guessed from what this instance last saw of
+ * the chat; a wrong guess cancels the transaction, whose cancellation reason
+ * carries the head as it is (ALL_OLD), and the write is tried again on it.
+ * An instance runs its own writes to one chat one after the other, so only
+ * writes from other instances can make a guess wrong.
  */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from '../../commons/backoff';
+import { ConflictError } from '../../commons/errors';
 import { MARKER_PREFIX } from '../../domain/idempotency';
-import type { MarkerRow, MessageChange, MessageRow, MessageStore } from '../../domain/ports';
-import { isConditionFailure, itemOfConditionFailure } from './commands';
+import type { MarkerRow, MembershipRow, MessageRow, MessageStore, MessageWrite, MemberGate, SequencedWrite } from '../../domain/ports';
+import { CHAT_HEAD_ID } from '../../system/schema';
+import { gateExpression } from './membership-store';
 
 export interface MessageStoreDeps {
   documentClient: DynamoDBDocumentClient;
   messagesTable: string;
+  /** The sequenced writes authorize against the writer's membership row, in the same transaction. */
+  membershipsTable?: string;
+  /** Attempts of one write while the head keeps moving (other writers of the chat). @default MAX_COMMIT_ATTEMPTS */
+  maxAttempts?: number;
 }
 
-/** Only rows of kind 'message': markers share the partition. */
+/** Attempts of one sequenced write before it gives up with CONFLICT (each loses only to a write that committed). */
+export const MAX_COMMIT_ATTEMPTS = 12;
+
+/** Chats whose last position this instance remembers (the guess of the next write). */
+const HEAD_CACHE_SIZE = 10_000;
+
+/** Only rows of kind 'message': markers and the head share the partition. */
 const messagesOf = (items: Record<string, unknown>[]): MessageRow[] =>
   items.filter((item) => item.kind === 'message') as unknown as MessageRow[];
 
 /** The condition of every change: only the sender's own message, once deleted never again. */
 const SENDERS_LIVE_MESSAGE = 'kind = :message AND senderId = :userId AND attribute_not_exists(deletedAt)';
 
+/** A cancelled transaction's reasons, one per item in request order. */
+interface CancellationReason {
+  Code?: string;
+  Item?: Record<string, AttributeValue>;
+}
+
+function cancellationReasonsOf(err: unknown): CancellationReason[] | undefined {
+  if (!(err instanceof Error) || err.name !== 'TransactionCanceledException') return undefined;
+  return (err as Error & { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
+}
+
+const failedCondition = (reason: CancellationReason | undefined): boolean => reason?.Code === 'ConditionalCheckFailed';
+const oldItem = (reason: CancellationReason | undefined): Record<string, unknown> | undefined =>
+  reason?.Item === undefined ? undefined : unmarshall(reason.Item);
+
 export function createMessageStore(deps: MessageStoreDeps): MessageStore {
   const { documentClient, messagesTable } = deps;
+  const maxAttempts = deps.maxAttempts ?? MAX_COMMIT_ATTEMPTS;
+  /** chatId → last position seen by this instance. */
+  const lastSeen = new Map<string, number>();
+  /** chatId → the tail of this instance's writes to the chat, which run one after the other. */
+  const queues = new Map<string, Promise<unknown>>();
 
-  const update = async (
-    key: { chatId: string; messageId: string },
-    expression: { UpdateExpression: string; ExpressionAttributeValues: Record<string, unknown>; ReturnValues?: 'ALL_NEW' },
-  ): Promise<MessageChange> => {
-    try {
-      const { Attributes } = await documentClient.send(
-        new UpdateCommand({
-          TableName: messagesTable,
-          Key: { chatId: key.chatId, messageId: key.messageId },
-          ...expression,
-          ConditionExpression: SENDERS_LIVE_MESSAGE,
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return { outcome: 'written', ...(Attributes !== undefined && { row: Attributes as MessageRow }) };
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-      const old = itemOfConditionFailure(err);
-      return { outcome: 'refused', ...(old !== undefined && { old }) };
+  /**
+   * Runs the writes of one chat from this instance one at a time: each then
+   * guesses the head its predecessor left, so concurrent sends in one
+   * instance never cancel each other; only other instances' writes can.
+   */
+  const inTurn = <T>(chatId: string, write: () => Promise<T>): Promise<T> => {
+    const previous = queues.get(chatId) ?? Promise.resolve();
+    const run = previous.then(write, write);
+    const tail = run.catch(() => undefined);
+    queues.set(chatId, tail);
+    void tail.then(() => {
+      if (queues.get(chatId) === tail) queues.delete(chatId);
+    });
+    return run;
+  };
+
+  const remember = (chatId: string, seq: number): void => {
+    lastSeen.delete(chatId);
+    if (lastSeen.size >= HEAD_CACHE_SIZE) lastSeen.delete(lastSeen.keys().next().value as string);
+    lastSeen.set(chatId, seq);
+  };
+
+  const gateItem = (chatId: string, userId: string, gate: MemberGate): Record<string, unknown> => {
+    const common = { TableName: deps.membershipsTable, Key: { chatId, userId }, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' };
+    if (gate.kind === 'member') return { ConditionCheck: { ...common, ConditionExpression: 'attribute_exists(userId)' } };
+    return { Update: { ...common, ...gateExpression(gate) } };
+  };
+
+  const headItem = (chatId: string, previous: number): Record<string, unknown> => ({
+    Update: {
+      TableName: messagesTable,
+      Key: { chatId, messageId: CHAT_HEAD_ID },
+      UpdateExpression: 'SET lastSeq = :seq, kind = :head',
+      ConditionExpression: previous === 0 ? 'attribute_not_exists(lastSeq)' : 'lastSeq = :previous',
+      ExpressionAttributeValues: { ':seq': previous + 1, ':head': 'head', ...(previous !== 0 && { ':previous': previous }) },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  });
+
+  /** The items of the write itself, at position `seq`. */
+  const writeItems = (chatId: string, userId: string, write: MessageWrite, seq: number): Record<string, unknown>[] => {
+    const key = { chatId, messageId: write.kind === 'create' ? write.row.messageId : write.messageId };
+    switch (write.kind) {
+      case 'create':
+        return [
+          ...(write.marker === undefined
+            ? []
+            : [{ Put: { TableName: messagesTable, Item: write.marker, ConditionExpression: 'attribute_not_exists(messageId)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } }]),
+          { Put: { TableName: messagesTable, Item: { ...write.row, seq, createdSeq: seq }, ConditionExpression: 'attribute_not_exists(messageId)' } },
+        ];
+      case 'edit':
+        return [{
+          Update: {
+            TableName: messagesTable,
+            Key: key,
+            UpdateExpression: 'SET content = :content, editedAt = :at, seq = :seq',
+            ConditionExpression: SENDERS_LIVE_MESSAGE,
+            ExpressionAttributeValues: { ':content': write.content, ':at': write.editedAt, ':seq': seq, ':message': 'message', ':userId': userId },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        }];
+      case 'delete':
+        return [{
+          Update: {
+            TableName: messagesTable,
+            Key: key,
+            // Soft delete: the stream's MODIFY carries message:deleted; content is cleared.
+            UpdateExpression: 'SET content = :empty, deletedAt = :at, deletedBy = :userId, seq = :seq',
+            ConditionExpression: SENDERS_LIVE_MESSAGE,
+            ExpressionAttributeValues: { ':empty': '', ':at': write.deletedAt, ':userId': userId, ':seq': seq, ':message': 'message' },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        }];
     }
   };
 
-  return {
+  /** The head as a consistent read finds it (a conflict without a reason to read it from). */
+  const readHead = async (chatId: string): Promise<number> => {
+    const { Item } = await documentClient.send(
+      new GetCommand({ TableName: messagesTable, Key: { chatId, messageId: CHAT_HEAD_ID }, ConsistentRead: true, ProjectionExpression: 'lastSeq' }),
+    );
+    return typeof Item?.lastSeq === 'number' ? Item.lastSeq : 0;
+  };
+
+  /** One sequenced write, tried on the head this instance last saw and again on the head as it is (MessageStore.commit). */
+  async function commitNow(chatId: string, userId: string, gate: MemberGate, write: MessageWrite): Promise<SequencedWrite> {
+    if (deps.membershipsTable === undefined) throw new Error('createMessageStore: commit needs membershipsTable');
+    let previous = lastSeen.get(chatId) ?? 0;
+    for (let attempt = 1; ; attempt++) {
+      const items = [gateItem(chatId, userId, gate), headItem(chatId, previous), ...writeItems(chatId, userId, write, previous + 1)];
+      try {
+        await documentClient.send(new TransactWriteCommand({ TransactItems: items as never }));
+        remember(chatId, previous + 1);
+        return { outcome: 'written', seq: previous + 1 };
+      } catch (err) {
+        const reasons = cancellationReasonsOf(err);
+        if (reasons === undefined) throw err;
+        const [gateReason, headReason] = reasons;
+        const hasMarker = write.kind === 'create' && write.marker !== undefined;
+        const markerReason = hasMarker ? reasons[2] : undefined;
+        const messageReason = reasons[hasMarker ? 3 : 2];
+        // The write's own conditions first: they hold whatever the head, so no retry changes them.
+        if (failedCondition(markerReason) && write.kind === 'create' && write.marker !== undefined) {
+          const existing = (oldItem(markerReason) as MarkerRow | undefined) ?? (await store.getMarker(chatId, write.marker.messageId));
+          if (existing !== undefined) return { outcome: 'refused', by: 'marker', existing };
+        }
+        if (failedCondition(gateReason)) {
+          const old = oldItem(gateReason) as MembershipRow | undefined;
+          return { outcome: 'refused', by: 'member', ...(old !== undefined && { old }) };
+        }
+        if (failedCondition(messageReason) && write.kind !== 'create') {
+          const old = oldItem(messageReason);
+          return { outcome: 'refused', by: 'message', ...(old !== undefined && { old }) };
+        }
+        if (attempt >= maxAttempts) throw new ConflictError('The chat is too busy to take this write now; retry');
+        if (failedCondition(headReason)) {
+          // Another write took the position: go on from the head as it is.
+          const head = oldItem(headReason)?.lastSeq;
+          previous = typeof head === 'number' ? head : await readHead(chatId);
+          remember(chatId, previous);
+        } else {
+          // A transaction conflict (another write in flight on the same rows): wait a little, read the head.
+          await sleep(backoffDelay(attempt, 10));
+          previous = await readHead(chatId);
+        }
+      }
+    }
+  }
+
+  const store: MessageStore = {
     async getMessage(chatId, messageId) {
       const { Item } = await documentClient.send(
         new GetCommand({ TableName: messagesTable, Key: { chatId, messageId }, ConsistentRead: true }),
       );
       return Item?.kind === 'message' ? (Item as MessageRow) : undefined;
-    },
-
-    async putMessage(row) {
-      try {
-        await documentClient.send(
-          new PutCommand({ TableName: messagesTable, Item: row, ConditionExpression: 'attribute_not_exists(messageId)' }),
-        );
-        return true;
-      } catch (err) {
-        if (isConditionFailure(err)) return false;
-        throw err;
-      }
-    },
-
-    async putMarker(marker) {
-      try {
-        await documentClient.send(
-          new PutCommand({
-            TableName: messagesTable,
-            Item: marker,
-            ConditionExpression: 'attribute_not_exists(messageId)',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
-        return { outcome: 'written' };
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-        const existing = itemOfConditionFailure(err) as MarkerRow | undefined;
-        return { outcome: 'taken', ...(existing !== undefined && { existing }) };
-      }
     },
 
     async getMarker(chatId, markerId) {
@@ -90,31 +213,13 @@ export function createMessageStore(deps: MessageStoreDeps): MessageStore {
       return Item as MarkerRow | undefined;
     },
 
-    edit: (key, userId, change) =>
-      update(key, {
-        UpdateExpression: 'SET content = :content, editedAt = :at, changeId = :changeId',
-        ExpressionAttributeValues: {
-          ':content': change.content,
-          ':at': change.editedAt,
-          ':changeId': change.changeId,
-          ':message': 'message',
-          ':userId': userId,
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
+    commit: (chatId, userId, gate, write) => inTurn(chatId, () => commitNow(chatId, userId, gate, write)),
 
-    softDelete: (key, userId, change) =>
-      update(key, {
-        // Soft delete: the stream's MODIFY carries message:deleted; content is cleared.
-        UpdateExpression: 'SET content = :empty, deletedAt = :at, deletedBy = :userId, changeId = :changeId',
-        ExpressionAttributeValues: {
-          ':empty': '',
-          ':at': change.deletedAt,
-          ':userId': userId,
-          ':changeId': change.changeId,
-          ':message': 'message',
-        },
-      }),
+    async heads(chatIds) {
+      const unique = [...new Set(chatIds)];
+      const seqs = await Promise.all(unique.map(readHead));
+      return new Map(unique.map((chatId, i) => [chatId, seqs[i] as number]));
+    },
 
     async listByMessageId(chatId, cursor, limit) {
       const backwards = cursor.before !== undefined;
@@ -130,21 +235,23 @@ export function createMessageStore(deps: MessageStoreDeps): MessageStore {
           Limit: limit,
         }),
       );
-      // Markers sort after every message, so with `after` they can only follow the last message.
+      // Markers and the head sort after every message, so with `after` they can only follow the last message.
       return messagesOf(Items as Record<string, unknown>[]);
     },
 
     /**
-     * From the `byChange` index. Idempotency markers have no changeId, so the
-     * (sparse) index never holds them; they are filtered out anyway.
+     * From the `bySeq` index (a local index: strongly consistent reads). Only
+     * message rows carry `seq` (the head keeps `lastSeq`, markers neither), so
+     * the sparse index holds nothing else; other kinds are filtered anyway.
      */
-    async changesAfter(chatId, changeId, limit, startKey) {
+    async changesAfter(chatId, afterSeq, limit, startKey) {
       const { Items = [], LastEvaluatedKey } = await documentClient.send(
         new QueryCommand({
           TableName: messagesTable,
-          IndexName: 'byChange',
-          KeyConditionExpression: 'chatId = :chatId AND changeId > :offset',
-          ExpressionAttributeValues: { ':chatId': chatId, ':offset': changeId },
+          IndexName: 'bySeq',
+          KeyConditionExpression: 'chatId = :chatId AND seq > :afterSeq',
+          ExpressionAttributeValues: { ':chatId': chatId, ':afterSeq': afterSeq },
+          ConsistentRead: true,
           Limit: limit,
           ...(startKey !== undefined && { ExclusiveStartKey: startKey }),
         }),
@@ -152,4 +259,5 @@ export function createMessageStore(deps: MessageStoreDeps): MessageStore {
       return { rows: messagesOf(Items as Record<string, unknown>[]), ...(LastEvaluatedKey !== undefined && { lastKey: LastEvaluatedKey }) };
     },
   };
+  return store;
 }

@@ -3,14 +3,17 @@
  * written at connect and on joins, read by every broadcast. One export per
  * operation, so a handler bundles only those it wires (see connection-store.ts).
  */
-import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { WireProtocol } from '../../../protocol';
+import { CHAT_HEAD_ID } from '../../system/schema';
 import type { RoomMember, RoomStore } from '../../domain/ports';
 import { batchWriteAll, queryAll } from './commands';
 
 export interface RoomStoreDeps {
   documentClient: DynamoDBDocumentClient;
   roomsTable: string;
+  /** Where the chats' heads are (joinAt's condition). */
+  messagesTable?: string;
 }
 
 /** A Rooms row as members() reads it (projection below), unvalidated. */
@@ -20,6 +23,7 @@ interface ProjectedRoomRow {
   protocol?: unknown;
   expiresAt?: unknown;
   tokenExpiresAt?: unknown;
+  afterSeq?: unknown;
 }
 
 function toMember(row: ProjectedRoomRow, nowSeconds: number): RoomMember | undefined {
@@ -33,15 +37,19 @@ function toMember(row: ProjectedRoomRow, nowSeconds: number): RoomMember | undef
     protocol,
     // Kept past the token's exp (unlike the TTL): the broadcaster skips the member and closes it.
     ...(typeof row.tokenExpiresAt === 'number' && { tokenExpiresAt: row.tokenExpiresAt }),
+    ...(typeof row.afterSeq === 'number' && { afterSeq: row.afterSeq }),
   };
 }
 
 /**
  * Lists the live connections of a room: every page of its Rooms rows
- * (eventually consistent, about 100 B per row, so ~10k rows per 1 MB page),
- * dropping rows whose TTL has passed. Only the attributes a post needs are
- * read, and the token's expiry, so the broadcaster can tell an expired
- * member without another read.
+ * (about 100 B per row, so ~10k rows per 1 MB page), dropping rows whose
+ * TTL has passed. Only the attributes a post needs are read, and the
+ * token's expiry, so the broadcaster can tell an expired member without
+ * another read. Strongly consistent: a connection that joined a chat at
+ * position n (joinAt) must be seen by the broadcast of position n + 1,
+ * which can run milliseconds after the join (twice the read units of an
+ * eventually consistent page).
  */
 async function listRoomMembers(
   documentClient: DynamoDBDocumentClient,
@@ -52,7 +60,7 @@ async function listRoomMembers(
   const rows = await queryAll<ProjectedRoomRow>(documentClient, {
     TableName: roomsTable,
     KeyConditionExpression: '#room = :room',
-    ProjectionExpression: '#connectionId, #userId, #protocol, #expiresAt, #tokenExpiresAt',
+    ProjectionExpression: '#connectionId, #userId, #protocol, #expiresAt, #tokenExpiresAt, #afterSeq',
     ExpressionAttributeNames: {
       '#room': 'room',
       '#connectionId': 'connectionId',
@@ -60,8 +68,10 @@ async function listRoomMembers(
       '#protocol': 'protocol',
       '#expiresAt': 'expiresAt',
       '#tokenExpiresAt': 'tokenExpiresAt',
+      '#afterSeq': 'afterSeq',
     },
     ExpressionAttributeValues: { ':room': room },
+    ConsistentRead: true,
   });
   const nowSeconds = Math.floor(nowMs / 1000);
   const members: RoomMember[] = [];
@@ -89,6 +99,32 @@ export const putRoomRow = ({ documentClient, roomsTable }: RoomStoreDeps): RoomS
 export const putRoomRows = ({ documentClient, roomsTable }: RoomStoreDeps): RoomStore['putAll'] =>
   (rows) => batchWriteAll(documentClient, roomsTable, rows.map((row) => ({ PutRequest: { Item: { ...row } } })));
 
+export const joinRoomAt = ({ documentClient, roomsTable, messagesTable }: RoomStoreDeps): RoomStore['joinAt'] =>
+  async (row, chatId) => {
+    if (messagesTable === undefined) throw new Error('joinRoomAt needs messagesTable');
+    try {
+      await documentClient.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: messagesTable,
+                Key: { chatId, messageId: CHAT_HEAD_ID },
+                ConditionExpression: row.afterSeq === 0 ? 'attribute_not_exists(lastSeq)' : 'lastSeq = :seq',
+                ...(row.afterSeq !== 0 && { ExpressionAttributeValues: { ':seq': row.afterSeq } }),
+              },
+            },
+            { Put: { TableName: roomsTable, Item: { ...row } } },
+          ],
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof Error && err.name === 'TransactionCanceledException') return false;
+      throw err;
+    }
+  };
+
 export const deleteRoomRow = ({ documentClient, roomsTable }: RoomStoreDeps): RoomStore['delete'] =>
   async (room, connectionId) => {
     await documentClient.send(new DeleteCommand({ TableName: roomsTable, Key: { room, connectionId } }));
@@ -105,6 +141,7 @@ export function createRoomStore(deps: RoomStoreDeps): RoomStore {
     has: hasRoomRow(deps),
     put: putRoomRow(deps),
     putAll: putRoomRows(deps),
+    joinAt: joinRoomAt(deps),
     delete: deleteRoomRow(deps),
     deleteAll: deleteRoomRows(deps),
   };

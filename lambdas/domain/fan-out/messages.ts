@@ -3,9 +3,9 @@
  * broadcasts the result to `chat:{chatId}`.
  */
 import type { DynamoDBRecord } from 'aws-lambda';
-import type { EventEnvelope } from '../../../protocol';
+import { messageEventId, type EventEnvelope } from '../../../protocol';
 import { roomOf } from '../../system/schema';
-import { imageOf, isServiceChange, MalformedRecordError, optionalString, requireString, requireText, type Image } from './records';
+import { imageOf, isServiceChange, MalformedRecordError, optionalString, requirePosition, requireString, requireText, type Image } from './records';
 
 /** What to send, and to which room. */
 export interface RoomEvent {
@@ -22,7 +22,12 @@ function changeTime(iso: string): number {
   return ms;
 }
 
-export function messageNew(image: Image): RoomEvent {
+/**
+ * `message:new` of a message row, at position `seq` (its create's, the
+ * row's `createdSeq`, unless told otherwise): the event id is
+ * `{chatId}:{seq}`, so a redelivered record is de-duplicated by clients.
+ */
+export function messageNew(image: Image, seq: number = requirePosition(image, 'createdSeq')): RoomEvent {
   const messageId = requireString(image, 'messageId');
   const chatId = requireString(image, 'chatId');
   // Passed through as stored, so it equals the `timestamp` the sender's ack carried.
@@ -32,15 +37,17 @@ export function messageNew(image: Image): RoomEvent {
     envelope: {
       event: 'message:new',
       data: { messageId, chatId, senderId: requireString(image, 'senderId'), content: requireText(image, 'content'), timestamp },
-      // The message id doubles as the event id, so a redelivered record is deduplicated by clients.
-      id: messageId,
+      id: messageEventId(chatId, seq),
       ts: changeTime(timestamp),
+      seq,
     },
   };
 }
 
+/** `message:deleted` of a deleted message row, at the row's `seq` (its latest write). */
 export function messageDeleted(image: Image, deletedAt: string): RoomEvent {
   const chatId = requireString(image, 'chatId');
+  const seq = requirePosition(image, 'seq');
   return {
     room: roomOf.chat(chatId),
     envelope: {
@@ -52,15 +59,18 @@ export function messageDeleted(image: Image, deletedAt: string): RoomEvent {
         deletedBy: optionalString(image, 'deletedBy') ?? requireString(image, 'senderId'),
         deletedAt,
       },
-      id: requireString(image, 'changeId'),
+      id: messageEventId(chatId, seq),
       ts: changeTime(deletedAt),
+      seq,
     },
   };
 }
 
+/** `message:edited` of an edited message row, at the row's `seq` (its latest write). */
 export function messageEdited(image: Image): RoomEvent {
   const chatId = requireString(image, 'chatId');
   const editedAt = requireString(image, 'editedAt');
+  const seq = requirePosition(image, 'seq');
   return {
     room: roomOf.chat(chatId),
     envelope: {
@@ -72,8 +82,9 @@ export function messageEdited(image: Image): RoomEvent {
         content: requireText(image, 'content'),
         editedAt,
       },
-      id: requireString(image, 'changeId'),
+      id: messageEventId(chatId, seq),
       ts: changeTime(editedAt),
+      seq,
     },
   };
 }
@@ -82,9 +93,10 @@ export function messageEdited(image: Image): RoomEvent {
  * The event a Messages stream record means, or undefined when it means
  * nothing to clients:
  *
- * - INSERT of a message → `message:new` (event id = messageId);
- * - MODIFY setting `deletedAt` → `message:deleted` (event id = changeId);
- * - MODIFY changing `content` or `editedAt` → `message:edited` (event id = changeId);
+ * - INSERT of a message → `message:new`;
+ * - MODIFY setting `deletedAt` → `message:deleted`;
+ * - MODIFY changing `content` or `editedAt` → `message:edited`;
+ * each with `seq` = the write's chat position and id `{chatId}:{seq}`;
  * - idempotency markers, REMOVEs (TTL expiry of markers; messages are soft
  *   deleted), changes to an already deleted message and changes no client
  *   can see → undefined.

@@ -61,6 +61,15 @@ export function requireText(image: Image, name: string): string {
   return value;
 }
 
+/** A required chat position: a positive safe integer. */
+export function requirePosition(image: Image, name: string): number {
+  const value = image[name];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new MalformedRecordError(`attribute ${name} must be a positive integer, got ${typeof value === 'number' ? value : typeof value}`);
+  }
+  return value;
+}
+
 export function optionalString(image: Image | undefined, name: string): string | undefined {
   const value = image?.[name];
   return typeof value === 'string' && value !== '' ? value : undefined;

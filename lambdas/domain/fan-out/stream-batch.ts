@@ -7,7 +7,8 @@
  *
  * Ordering: records are grouped by table and partition key (a chat's
  * messages, a user's presence); groups run concurrently, records inside a
- * group run in stream order. Once a record of a group fails, the group's
+ * group run in stream order (a chat's messages: in position order, see
+ * inPositionOrder). Once a record of a group fails, the group's
  * later records are reported as failed without being processed: Lambda
  * resumes from the lowest failed sequence number anyway, and skipping them
  * keeps an edit from overtaking the message it edits.
@@ -52,7 +53,13 @@ export interface FanOutDeps extends MembershipFanOutDeps, Omit<PresenceFanOutDep
 /** Groups (chats, users) processed at once; each may itself post to many connections. */
 const GROUP_CONCURRENCY = 10;
 
-/** A broadcast that left posts failed after retries: the record is retried by Lambda. */
+/**
+ * A broadcast with posts that failed for a reason that is not the
+ * recipient's (a 403: a missing permission, a wrong stage): the record is
+ * retried by Lambda. A recipient that keeps failing is disconnected by the
+ * broadcaster instead (it recovers by its positions), so it never fails the
+ * record, and never delays the chat's later records for the others.
+ */
 export class UndeliveredError extends Error {
   readonly code = 'UNDELIVERED';
   readonly result: BroadcastResult;
@@ -108,7 +115,7 @@ async function processRecord(deps: FanOutDeps, source: Source, record: DynamoDBR
       else await openSocketIoConnection(deps, record);
       break;
   }
-  // Gone recipients are done with (removed); only failed posts need a retry.
+  // Gone and disconnected recipients are done with; only faults a retry can fix fail the record.
   if (result !== undefined && result.failed > 0) throw new UndeliveredError(result);
   return result;
 }
@@ -165,7 +172,33 @@ function groupRecords(deps: FanOutDeps, records: readonly DynamoDBRecord[]): Gro
     group.records.push(record);
     groups.set(groupKey, group);
   });
+  for (const group of groups.values()) {
+    if ('source' in group && group.source === 'messages') group.records = inPositionOrder(group.records);
+  }
   return [...groups.values()];
+}
+
+/** The chat position a Messages record carries (NewImage.seq), if any. */
+function positionOf(record: DynamoDBRecord): number | undefined {
+  const seq = record.dynamodb?.NewImage?.seq?.N;
+  return seq === undefined ? undefined : Number(seq);
+}
+
+/**
+ * A chat's records in position order. DynamoDB Streams orders the records
+ * of one item, but the records of different items written by successive
+ * transactions may interleave, so a batch can hold position n + 1 before n;
+ * sending them by position keeps live delivery in order within a batch (the
+ * clients' gap rule covers the rest). Records without a position keep their
+ * stream order (the sort is stable and leaves them be when any lacks one).
+ */
+function inPositionOrder(records: DynamoDBRecord[]): DynamoDBRecord[] {
+  const positions = records.map(positionOf);
+  if (positions.some((seq) => seq === undefined || Number.isNaN(seq))) return records;
+  return records
+    .map((record, i) => ({ record, seq: positions[i] as number }))
+    .sort((a, b) => a.seq - b.seq)
+    .map(({ record }) => record);
 }
 
 function sequenceNumberOf(record: DynamoDBRecord): string {

@@ -15,10 +15,10 @@ describe('Function: toCreateTableInput', () => {
         { AttributeName: 'chatId', KeyType: 'HASH' },
         { AttributeName: 'messageId', KeyType: 'RANGE' },
       ],
-      LocalSecondaryIndexes: [{ IndexName: 'byChange', Projection: { ProjectionType: 'ALL' } }],
+      LocalSecondaryIndexes: [{ IndexName: 'bySeq', Projection: { ProjectionType: 'ALL' } }],
       StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
     });
-    expect(input.AttributeDefinitions?.map((a) => a.AttributeName).sort()).toEqual(['changeId', 'chatId', 'messageId']);
+    expect(input.AttributeDefinitions?.map((a) => a.AttributeName).sort()).toEqual(['chatId', 'messageId', 'seq']);
   });
 
   it('omits indexes a table does not have', () => {

@@ -4,6 +4,8 @@ import {
   MAX_CONTENT_LENGTH,
   TYPING_EXPIRES_IN_MS,
   TYPING_THROTTLE_MS,
+  messageEventId,
+  positionOfEventId,
   type ClientActionName,
   type EventEnvelope,
   type ServerEventName,
@@ -22,8 +24,9 @@ describe('Constant: MAX_CONTENT_LENGTH', () => {
         content: '\u0001'.repeat(MAX_CONTENT_LENGTH),
         timestamp: '2026-11-27T00:00:00.000Z',
       },
-      id: '01JH0000000000000000000001',
+      id: `${'c'.repeat(64)}:999999999999999`,
       ts: 1_764_201_600_000,
+      seq: 999_999_999_999_999,
     };
 
     // Act
@@ -63,5 +66,27 @@ describe('Type: EventEnvelope', () => {
       ts: 0,
     };
     expect(envelope.data.expiresInMs).toBe(TYPING_EXPIRES_IN_MS);
+  });
+});
+
+describe('Function: messageEventId', () => {
+  it('names a message event by its chat and position, and reads it back', () => {
+    // Act
+    const id = messageEventId('team-1', 42);
+
+    // Assess
+    expect(id).toBe('team-1:42');
+    expect(positionOfEventId(id)).toEqual({ chatId: 'team-1', seq: 42 });
+  });
+
+  it.each([
+    ['a ULID (the former change id)', '01JH0000000000000000000001'],
+    ['no chat', ':4'],
+    ['no position', 'c1:'],
+    ['a position that is not an integer', 'c1:4.5'],
+    ['a negative position', 'c1:-4'],
+  ])('reads no position from %s', (_name, id) => {
+    // Act + Assess
+    expect(positionOfEventId(id)).toBeUndefined();
   });
 });

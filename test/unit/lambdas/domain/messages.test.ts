@@ -9,42 +9,49 @@ const NOW = Date.UTC(2025, 10, 27, 0, 40);
 const MEMBERS = ['alice', 'bob'].map((userId) => ({ chatId: 'c1', userId, title: 't', addedAt: '2025-11-27T00:00:00.000Z', addedBy: 'alice' }));
 
 function setUp(rows: ReadonlyArray<MessageRow | MarkerRow> = [], rateLimit = { limit: 20, windowMs: 10_000 }) {
-  const messages = fakeMessageStore(rows);
   const memberships = fakeMembershipStore(MEMBERS);
+  const messages = fakeMessageStore(rows, memberships);
   const service = createMessageService({ messages, memberships, now: () => NOW, rateLimit });
   return { service, messages, memberships };
 }
 
 function stored(messageId: string, overrides: Partial<MessageRow> = {}): MessageRow {
-  return { chatId: 'c1', messageId, kind: 'message', senderId: 'alice', content: 'hi', createdAt: '2025-11-27T00:00:00.000Z', changeId: messageId, ...overrides };
+  return { chatId: 'c1', messageId, kind: 'message', senderId: 'alice', content: 'hi', createdAt: '2025-11-27T00:00:00.000Z', seq: 1, createdSeq: 1, ...overrides };
 }
 
 const messageRows = (store: ReturnType<typeof fakeMessageStore>) => [...store.rows.values()].filter((row) => row.kind === 'message');
 
 describe('Function: messageService.send', () => {
-  it('stores one message and returns it', async () => {
+  it('stores one message at the chat\'s next position, counted against the flood limit in the same write, and returns it', async () => {
     // Prepare
-    const { service, messages } = setUp();
+    const { service, messages, memberships } = setUp();
 
     // Act
-    const message = await service.send('alice', { chatId: 'c1', content: 'hello' });
+    const first = await service.send('alice', { chatId: 'c1', content: 'hello' });
+    const second = await service.send('bob', { chatId: 'c1', content: 'hi alice' });
 
     // Assess
-    expect(message).toMatchObject({ chatId: 'c1', senderId: 'alice', content: 'hello', timestamp: new Date(NOW).toISOString() });
-    expect(messageRows(messages)).toHaveLength(1);
+    expect(first).toMatchObject({ chatId: 'c1', senderId: 'alice', content: 'hello', timestamp: new Date(NOW).toISOString(), seq: 1 });
+    expect(second.seq).toBe(2);
+    expect(messageRows(messages)).toHaveLength(2);
+    expect(messages.commits.map((c) => c.gate)).toEqual([{ kind: 'count', nowMs: NOW, limit: 20 }, { kind: 'count', nowMs: NOW, limit: 20 }]);
+    expect(memberships.rows.get(`c1\u0000alice`)?.sendCount).toBe(1);
   });
 
-  it('answers a retry with the same clientMessageId with the first message, storing nothing new', async () => {
+  it('answers a retry with the same clientMessageId with the first message and position, taking no position and counting nothing', async () => {
     // Prepare
-    const { service, messages } = setUp();
+    const { service, messages, memberships } = setUp();
     const first = await service.send('alice', { chatId: 'c1', content: 'hello', clientMessageId: 'k1' });
 
     // Act
     const retry = await service.send('alice', { chatId: 'c1', content: 'hello', clientMessageId: 'k1' });
+    const next = await service.send('alice', { chatId: 'c1', content: 'next' });
 
     // Assess
     expect(retry).toEqual(first);
-    expect(messageRows(messages)).toHaveLength(1);
+    expect(messageRows(messages)).toHaveLength(2);
+    expect(next.seq).toBe(2);
+    expect(memberships.rows.get(`c1\u0000alice`)?.sendCount).toBe(2);
   });
 
   it('refuses a clientMessageId reused for different content with CONFLICT', async () => {
@@ -59,8 +66,8 @@ describe('Function: messageService.send', () => {
     await expect(attempt).rejects.toBeInstanceOf(ConflictError);
   });
 
-  it('finishes a first attempt that wrote its marker but died before the message: same id and time', async () => {
-    // Prepare: a marker pointing at a message that was never written.
+  it('refuses with CONFLICT a retry whose marker points at a message that is gone (markers and messages are written together)', async () => {
+    // Prepare: a marker of an earlier version, whose message was never written.
     const marker: MarkerRow = {
       chatId: 'c1',
       messageId: markerIdOf('alice', 'k1'),
@@ -73,24 +80,12 @@ describe('Function: messageService.send', () => {
     const { service, messages } = setUp([marker]);
 
     // Act
-    const message = await service.send('alice', { chatId: 'c1', content: 'hello', clientMessageId: 'k1' });
+    const attempt = service.send('alice', { chatId: 'c1', content: 'hello', clientMessageId: 'k1' });
 
     // Assess
-    expect(message).toMatchObject({ messageId: marker.targetMessageId, timestamp: marker.createdAt });
-    expect(messageRows(messages)).toEqual([expect.objectContaining({ messageId: marker.targetMessageId, changeId: marker.targetMessageId })]);
-  });
-
-  it('reads the marker when the store does not say which one took the id', async () => {
-    // Prepare
-    const { service, messages } = setUp();
-    const first = await service.send('alice', { chatId: 'c1', content: 'hello', clientMessageId: 'k1' });
-    messages.hideTakenMarker = true;
-
-    // Act
-    const retry = await service.send('alice', { chatId: 'c1', content: 'hello', clientMessageId: 'k1' });
-
-    // Assess
-    expect(retry).toEqual(first);
+    await expect(attempt).rejects.toBeInstanceOf(ConflictError);
+    expect(messageRows(messages)).toEqual([]);
+    expect(messages.lastSeqs.get('c1')).toBeUndefined();
   });
 
   it('answers a retry refused by the flood limit as a retry, since its first attempt was accepted', async () => {
@@ -122,6 +117,43 @@ describe('Function: messageService.send', () => {
 
 describe('Function: messageService.edit and remove', () => {
   const MESSAGE_ID = '01JH3Q7Z8W9X0YZABCDEFGHJKM';
+
+  it('edits at the next position, counted against the flood limit, and acks the whole message', async () => {
+    // Prepare
+    const { service, messages } = setUp([stored(MESSAGE_ID)]);
+
+    // Act
+    const edited = await service.edit('alice', { chatId: 'c1', messageId: MESSAGE_ID, content: 'edited' });
+
+    // Assess
+    expect(edited).toEqual({ messageId: MESSAGE_ID, chatId: 'c1', senderId: 'alice', content: 'edited', timestamp: '2025-11-27T00:00:00.000Z', editedAt: new Date(NOW).toISOString(), seq: 2 });
+    expect(messages.commits[0]?.gate).toEqual({ kind: 'count', nowMs: NOW, limit: 20 });
+  });
+
+  it('deletes at the next position with the membership checked, not counted', async () => {
+    // Prepare
+    const { service, messages } = setUp([stored(MESSAGE_ID)]);
+
+    // Act
+    await service.remove('alice', { chatId: 'c1', messageId: MESSAGE_ID });
+
+    // Assess
+    expect(messages.commits[0]?.gate).toEqual({ kind: 'member' });
+    expect(messageRows(messages)).toEqual([expect.objectContaining({ seq: 2, createdSeq: 1, content: '', deletedBy: 'alice' })]);
+  });
+
+  it('refuses a delete by someone no longer in the chat, taking no position', async () => {
+    // Prepare
+    const { service, messages, memberships } = setUp([stored(MESSAGE_ID)]);
+    memberships.rows.delete('c1\u0000alice');
+
+    // Act
+    const attempt = service.remove('alice', { chatId: 'c1', messageId: MESSAGE_ID });
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ForbiddenError);
+    expect(messages.lastSeqs.get('c1')).toBe(1);
+  });
 
   it.each([
     ['a message that does not exist', [], NotFoundError],
@@ -178,16 +210,20 @@ describe('Function: messageService.list', () => {
     expect(page.next).toBe(ids[1]);
   });
 
-  it('lists changes after a changeId, with no next on the last page', async () => {
-    // Prepare
-    const { service } = setUp(ids.map((id) => stored(id)));
+  it('lists the messages written after a position in position order, with the next position as a string, none on the last page', async () => {
+    // Prepare: positions 1, 2, 3; the first message was edited at 4.
+    const { service } = setUp(ids.map((id, i) => stored(id, { seq: i + 1, createdSeq: i + 1 })));
+    await service.edit('alice', { chatId: 'c1', messageId: ids[0] as string, content: 'edited' });
 
     // Act
-    const page = await service.list('alice', { chatId: 'c1', changedAfter: ids[0] });
+    const first = await service.list('alice', { chatId: 'c1', afterSeq: 1, limit: 2 });
+    const rest = await service.list('alice', { chatId: 'c1', afterSeq: Number(first.next), limit: 2 });
 
     // Assess
-    expect(page.items.map((m) => m.messageId)).toEqual(ids.slice(1));
-    expect(page.next).toBeUndefined();
+    expect(first.items.map((m) => [m.messageId, m.seq])).toEqual([[ids[1], 2], [ids[2], 3]]);
+    expect(first.next).toBe('3');
+    expect(rest.items.map((m) => [m.messageId, m.seq, m.content])).toEqual([[ids[0], 4, 'edited']]);
+    expect(rest.next).toBeUndefined();
   });
 
   it('refuses several cursors at once before reading anything', async () => {

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { transactionCanceled } from '../../../helpers/transactions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ForbiddenError, UnauthorizedError } from '../../../../lambdas/commons/errors';
@@ -63,7 +64,45 @@ beforeEach(() => {
   ddb.on(PutCommand).resolves({});
   ddb.on(BatchWriteCommand).resolves({});
   ddb.on(UpdateCommand).resolves({});
+  ddb.on(GetCommand, { TableName: 'Messages' }).resolves({});
+  ddb.on(TransactWriteCommand).resolves({});
 });
+
+/** The chat heads the CONNECT reads. */
+function givenHeads(heads: Record<string, number>): void {
+  for (const [chatId, lastSeq] of Object.entries(heads)) {
+    ddb.on(GetCommand, { TableName: 'Messages', Key: { chatId, messageId: 'seq#head' } }).resolves({ Item: { lastSeq } });
+  }
+}
+
+/** A session of alice holding these positions. */
+function givenSession(positions: Record<string, number>): void {
+  ddb.on(GetCommand, { TableName: 'Connections', Key: { connectionId: 'session#pid-1' } }).resolves({
+    Item: { connectionId: 'session#pid-1', sessionUserId: 'alice', positions, expiresAt: NOW / 1000 + 60 },
+  });
+}
+
+/** Message rows whose latest write is at each position, from the bySeq index. */
+function givenChanges(chatId: string, afterSeq: number, seqs: number[]): void {
+  ddb.on(QueryCommand, { TableName: 'Messages', ExpressionAttributeValues: { ':chatId': chatId, ':afterSeq': afterSeq } }).resolves({
+    Items: seqs.map((seq) => ({ chatId, messageId: `m${seq}`, seq, createdSeq: seq, kind: 'message', senderId: 'bob', content: `m ${seq}`, createdAt: '2025-11-27T00:40:00.000Z' })),
+  });
+}
+
+/** The chat rooms joined (TransactWrite room rows), as `room@afterSeq`. */
+function joins(): string[] {
+  return ddb.commandCalls(TransactWriteCommand).map((call) => {
+    const put = call.args[0].input.TransactItems?.[1]?.Put?.Item as { room: string; afterSeq: number };
+    return `${put.room}@${put.afterSeq}`;
+  });
+}
+
+/** What a posted Socket.IO event frame carries: [event, offset]. */
+const eventsOf = (frames: string[]): Array<[string, string]> =>
+  frames.filter((frame) => frame.startsWith('42')).map((frame) => {
+    const [event, , offset] = JSON.parse(frame.slice(2)) as [string, unknown, string];
+    return [event, offset];
+  });
 afterEach(() => {
   ddb.reset();
 });
@@ -253,10 +292,11 @@ describe('Function: handleIncomingFrame', () => {
   });
 
   describe('CONNECT', () => {
-    it('verifies auth.token, opens the connection (rooms, presence) and answers 40 with sid and a new pid', async () => {
+    it('verifies auth.token, opens the connection (user room, presence), joins each chat at its head and answers 40 with sid and a new pid', async () => {
       // Prepare
       const { deps, verifyToken } = createDeps();
       givenRow(PENDING);
+      givenHeads({ c1: 7 });
 
       // Act
       const body = await handleIncomingFrame(deps, 'conn-1=', '40{"token":"good"}', false);
@@ -268,15 +308,16 @@ describe('Function: handleIncomingFrame', () => {
       expect(reply).toEqual({ sid: 'conn-1=', pid: expect.any(String) });
       expect(ddb).toReceiveCommandWith(PutCommand, {
         TableName: 'Connections',
-        Item: expect.objectContaining({ connectionId: 'conn-1=', userId: 'alice', state: 'open', pid: reply.pid, tokenExpiresAt: FUTURE_EXP, lastPongAt: NOW }),
+        Item: expect.objectContaining({ connectionId: 'conn-1=', userId: 'alice', state: 'open', pid: reply.pid, tokenExpiresAt: FUTURE_EXP, lastPongAt: NOW, rooms: new Set(['user:alice', 'chat:c1', 'chat:c2']) }),
         ConditionExpression: '#state = :pending',
       });
+      expect(ddb).toReceiveCommandWith(BatchWriteCommand, { RequestItems: { Rooms: [{ PutRequest: { Item: expect.objectContaining({ room: 'user:alice' }) } }] } });
+      expect(joins()).toEqual(['chat:c1@7', 'chat:c2@0']);
       expect(ddb).toReceiveCommandWith(PutCommand, {
         TableName: 'Connections',
-        Item: { connectionId: `session#${reply.pid}`, sessionUserId: 'alice', expiresAt: NOW / 1000 + 7800 },
+        Item: { connectionId: `session#${reply.pid}`, sessionUserId: 'alice', positions: { c1: 7, c2: 0 }, expiresAt: NOW / 1000 + 7800 },
       });
       expect(ddb).toReceiveCommandWith(UpdateCommand, { TableName: 'Presence', Key: { userId: 'alice' } });
-      expect(ddb).toReceiveCommandTimes(BatchWriteCommand, 1);
     });
 
     it.each([
@@ -344,35 +385,106 @@ describe('Function: handleIncomingFrame', () => {
       expect(body).toBeUndefined();
       expect(link.disconnect).toHaveBeenCalledWith('conn-1=', { notify: false });
       expect(ddb).toReceiveCommandTimes(BatchWriteCommand, 0);
+      expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 0);
     });
 
-    it('recovers a session of the same user: 40 with the same pid, then the missed events in change order, posted in order', async () => {
-      // Prepare
+    it('recovers a session of the same user: 40 with the same pid and the missed events in position order, posted before any chat room is joined', async () => {
+      // Prepare: the client's last event was c1:3; c2 had nothing new since the session's positions.
       const { deps, link } = createDeps();
+      const order: string[] = [];
+      link.postInOrder.mockImplementation(async () => {
+        order.push('post');
+        return 'delivered';
+      });
+      ddb.on(TransactWriteCommand).callsFake(() => {
+        order.push('join');
+        return {};
+      });
       givenRow(PENDING);
-      ddb.on(GetCommand, { TableName: 'Connections', Key: { connectionId: 'session#pid-1' } }).resolves({
-        Item: { connectionId: 'session#pid-1', sessionUserId: 'alice', expiresAt: NOW / 1000 + 60 },
-      });
-      const row = (chatId: string, messageId: string, extra: Record<string, unknown> = {}) => ({
-        chatId, messageId, changeId: messageId, kind: 'message', senderId: 'bob', content: `m ${messageId}`, createdAt: '2025-11-27T00:40:00.000Z', ...extra,
-      });
-      ddb.on(QueryCommand, { TableName: 'Messages', ExpressionAttributeValues: { ':chatId': 'c1', ':offset': '01OFFSET' } }).resolves({ Items: [row('c1', '01P'), row('c1', '01R')] });
-      ddb.on(QueryCommand, { TableName: 'Messages', ExpressionAttributeValues: { ':chatId': 'c2', ':offset': '01OFFSET' } }).resolves({ Items: [row('c2', '01Q')] });
+      givenSession({ c1: 1, c2: 4 });
+      givenHeads({ c1: 5, c2: 4 });
+      givenChanges('c1', 3, [4, 5]);
 
       // Act
-      const body = await handleIncomingFrame(deps, 'conn-1=', '40{"token":"good","pid":"pid-1","offset":"01OFFSET"}', false);
+      const body = await handleIncomingFrame(deps, 'conn-1=', '40{"token":"good","pid":"pid-1","offset":"c1:3"}', false);
 
       // Assess
       expect(body).toBeUndefined();
-      expect(ddb).toReceiveCommandWith(QueryCommand, { TableName: 'Messages', IndexName: 'byChange', KeyConditionExpression: 'chatId = :chatId AND changeId > :offset' });
       const [connectionId, frames] = link.postInOrder.mock.calls[0] as [string, string[]];
       expect(connectionId).toBe('conn-1=');
       expect(frames[0]).toBe('40{"sid":"conn-1=","pid":"pid-1"}');
-      expect(frames.slice(1).map((frame) => JSON.parse(frame.slice(2)))).toEqual([
-        ['message:new', expect.objectContaining({ messageId: '01P', chatId: 'c1' }), '01P'],
-        ['message:new', expect.objectContaining({ messageId: '01Q', chatId: 'c2' }), '01Q'],
-        ['message:new', expect.objectContaining({ messageId: '01R', chatId: 'c1' }), '01R'],
-      ]);
+      expect(eventsOf(frames)).toEqual([['message:new', 'c1:4'], ['message:new', 'c1:5']]);
+      expect(order).toEqual(['post', 'join', 'join']);
+      expect(joins()).toEqual(['chat:c1@5', 'chat:c2@4']);
+      expect(ddb).toReceiveCommandWith(PutCommand, { Item: expect.objectContaining({ connectionId: 'session#pid-1', positions: { c1: 5, c2: 4 } }) });
+    });
+
+    it('recovers a session without offset (no event received yet) from the session\'s positions in every chat', async () => {
+      // Prepare
+      const { deps, link } = createDeps();
+      givenRow(PENDING);
+      givenSession({ c1: 2, c2: 0 });
+      givenHeads({ c1: 3, c2: 1 });
+      givenChanges('c1', 2, [3]);
+      givenChanges('c2', 0, [1]);
+
+      // Act
+      await handleIncomingFrame(deps, 'conn-1=', '40{"token":"good","pid":"pid-1"}', false);
+
+      // Assess
+      const [, frames] = link.postInOrder.mock.calls[0] as [string, string[]];
+      expect(frames[0]).toBe('40{"sid":"conn-1=","pid":"pid-1"}');
+      expect(eventsOf(frames)).toEqual([['message:new', 'c1:3'], ['message:new', 'c2:1']]);
+    });
+
+    it('posts what committed between reading a head and joining, then joins at the new head', async () => {
+      // Prepare: c1's head moves from 5 to 6 before the join.
+      const { deps, link } = createDeps();
+      givenRow(PENDING);
+      givenSession({ c1: 5, c2: 0 });
+      ddb.on(GetCommand, { TableName: 'Messages', Key: { chatId: 'c1', messageId: 'seq#head' } }).resolvesOnce({ Item: { lastSeq: 5 } }).resolves({ Item: { lastSeq: 6 } });
+      ddb.on(TransactWriteCommand).rejectsOnce(transactionCanceled(['ConditionalCheckFailed', 'None'])).resolves({});
+      givenChanges('c1', 5, [6]);
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', '40{"token":"good","pid":"pid-1"}', false);
+
+      // Assess
+      expect(body).toBe('40{"sid":"conn-1=","pid":"pid-1"}');
+      expect(link.postInOrder).toHaveBeenCalledTimes(1);
+      expect(eventsOf(link.postInOrder.mock.calls[0]?.[1] as string[])).toEqual([['message:new', 'c1:6']]);
+      expect(joins()).toEqual(['chat:c1@5', 'chat:c1@6', 'chat:c2@0']);
+    });
+
+    it('closes the connection when a chat keeps moving past every join (the client reconnects and recovers), saving no session', async () => {
+      // Prepare
+      const { deps, link } = createDeps();
+      givenRow(PENDING);
+      ddb.on(TransactWriteCommand).rejects(transactionCanceled(['ConditionalCheckFailed', 'None']));
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', '40{"token":"good"}', false);
+
+      // Assess
+      expect(body).toBeUndefined();
+      expect(link.disconnect).toHaveBeenCalledWith('conn-1=', { notify: false, userId: 'alice' });
+      expect(ddb).not.toReceiveCommandWith(PutCommand, { Item: expect.objectContaining({ sessionUserId: 'alice' }) });
+    });
+
+    it('does not recover when another chat was written since the session\'s positions: a new pid, no replay, joined at the heads', async () => {
+      // Prepare: the offset names c1, but c2 moved from 0 to 2 (what the client got of it is unknown).
+      const { deps, link } = createDeps();
+      givenRow(PENDING);
+      givenSession({ c1: 1, c2: 0 });
+      givenHeads({ c1: 3, c2: 2 });
+
+      // Act
+      const body = await handleIncomingFrame(deps, 'conn-1=', '40{"token":"good","pid":"pid-1","offset":"c1:3"}', false);
+
+      // Assess
+      expect(JSON.parse((body as string).slice(2)).pid).not.toBe('pid-1');
+      expect(link.postInOrder).not.toHaveBeenCalled();
+      expect(joins()).toEqual(['chat:c1@3', 'chat:c2@2']);
     });
 
     it.each([
@@ -386,7 +498,7 @@ describe('Function: handleIncomingFrame', () => {
       ddb.on(GetCommand, { TableName: 'Connections', Key: { connectionId: 'session#pid-1' } }).resolves({ Item: session && { connectionId: 'session#pid-1', ...session } });
 
       // Act
-      const body = await handleIncomingFrame(deps, 'conn-1=', '40{"token":"good","pid":"pid-1","offset":"01OFFSET"}', false);
+      const body = await handleIncomingFrame(deps, 'conn-1=', '40{"token":"good","pid":"pid-1","offset":"c1:3"}', false);
 
       // Assess
       expect(JSON.parse((body as string).slice(2)).pid).not.toBe('pid-1');

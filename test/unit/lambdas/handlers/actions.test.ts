@@ -1,6 +1,6 @@
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { transactionCanceled } from '../../../helpers/transactions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../../lambdas/handlers/actions';
@@ -27,8 +27,7 @@ describe('Function: actions handler', () => {
 
   it('sends a message: writes to DynamoDB only and acks the stored message', async () => {
     // Prepare
-    ddb.on(UpdateCommand, { TableName: 'Memberships' }).resolves({ Attributes: { chatId: 'c1', userId: 'alice', title: 'T', sendCount: 1, sendWindow: 0 } });
-    ddb.on(PutCommand).resolves({});
+    ddb.on(TransactWriteCommand).resolves({});
     const event = createActionEvent({ action: 'message:send', data: { chatId: 'c1', content: 'hello' }, ackId: 7 });
 
     // Act
@@ -36,16 +35,15 @@ describe('Function: actions handler', () => {
 
     // Assess
     expect(result.statusCode).toBe(200);
-    expect(bodyOf(result)).toEqual({ event: 'ack', ackId: 7, data: expect.objectContaining({ chatId: 'c1', senderId: 'alice', content: 'hello' }) });
+    expect(bodyOf(result)).toEqual({ event: 'ack', ackId: 7, data: expect.objectContaining({ chatId: 'c1', senderId: 'alice', content: 'hello', seq: 1 }) });
+    expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 1);
     expect(api).toReceiveCommandTimes(PostToConnectionCommand, 0);
   });
 
   it('acks a send over the flood limit with RATE_LIMITED and writes no message', async () => {
     // Prepare: the window is full and still open.
     const full = { chatId: 'c1', userId: 'alice', title: 'T', sendWindow: Date.now(), sendCount: 20 };
-    ddb.on(UpdateCommand, { TableName: 'Memberships' }).rejects(
-      Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException', Item: marshall(full) }),
-    );
+    ddb.on(TransactWriteCommand).rejects(transactionCanceled([{ code: 'ConditionalCheckFailed', item: full }, 'None', 'None']));
     const event = createActionEvent({ action: 'message:send', data: { chatId: 'c1', content: 'hello' }, ackId: 8 });
 
     // Act
@@ -54,7 +52,7 @@ describe('Function: actions handler', () => {
     // Assess
     expect(result.statusCode).toBe(200);
     expect(bodyOf(result)).toEqual({ event: 'ack', ackId: 8, error: { code: 'RATE_LIMITED', message: expect.stringMatching(/20 messages per 10 s/) } });
-    expect(ddb).toReceiveCommandTimes(PutCommand, 0);
+    expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 1);
   });
 
   it('broadcasts typing to the other users of the room through the real broadcaster', async () => {
@@ -108,7 +106,7 @@ describe('Function: actions handler', () => {
 
     // Assess
     expect(bodyOf(result)).toMatchObject({ event: 'ack', ackId: 2, error: { code: 'UNAUTHORIZED' } });
-    expect(ddb).toReceiveCommandTimes(PutCommand, 0);
+    expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 0);
   });
 
   it('refuses a spoofed senderId', async () => {
@@ -117,7 +115,7 @@ describe('Function: actions handler', () => {
 
     // Assess
     expect(bodyOf(result)).toMatchObject({ event: 'ack', ackId: 3, error: { code: 'BAD_REQUEST' } });
-    expect(ddb).toReceiveCommandTimes(PutCommand, 0);
+    expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 0);
   });
 
   it('refuses typing in a chat the user is not in', async () => {
@@ -134,7 +132,7 @@ describe('Function: actions handler', () => {
 
   it('surfaces DynamoDB throttling as an INTERNAL error, not a success', async () => {
     // Prepare
-    ddb.on(PutCommand).rejects(Object.assign(new Error('throughput exceeded'), { name: 'ProvisionedThroughputExceededException' }));
+    ddb.on(TransactWriteCommand).rejects(Object.assign(new Error('throughput exceeded'), { name: 'ProvisionedThroughputExceededException' }));
 
     // Act
     const result = await handler(createActionEvent({ action: 'message:send', data: { chatId: 'c1', content: 'x' }, ackId: 4 }));

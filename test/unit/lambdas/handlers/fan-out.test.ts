@@ -38,7 +38,8 @@ const goodMessage = {
   senderId: 'alice',
   content: 'hi',
   createdAt: '2026-11-27T00:00:00.000Z',
-  changeId: 'm1',
+  seq: 1,
+  createdSeq: 1,
 };
 
 beforeEach(() => {

@@ -1,5 +1,5 @@
-import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { transactionCanceled } from '../../../helpers/transactions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler, routeHttpRequest, type HttpApiDeps } from '../../../../lambdas/handlers/http-api';
@@ -20,7 +20,6 @@ async function call(options: Omit<HttpEventOptions, 'headers'> & { token?: strin
 describe('Function: http-api handler', () => {
   beforeEach(() => {
     ddb.on(GetCommand, { TableName: 'Memberships' }).resolves({ Item: { chatId: 'c1', userId: 'alice', title: 'Team' } });
-    ddb.on(UpdateCommand, { TableName: 'Memberships' }).resolves({ Attributes: { chatId: 'c1', userId: 'alice', title: 'Team', sendCount: 1, sendWindow: 0 } });
   });
   afterEach(() => {
     ddb.reset();
@@ -86,24 +85,23 @@ describe('Function: http-api handler', () => {
     expect(ddb).toReceiveCommandTimes(PutCommand, 0);
   });
 
-  it('POST /chats/{chatId}/messages sends (201) and returns the message', async () => {
+  it('POST /chats/{chatId}/messages sends (201) and returns the message with its chat position', async () => {
     // Prepare
-    ddb.on(PutCommand).resolves({});
+    ddb.on(TransactWriteCommand).resolves({});
 
     // Act
     const res = await call({ method: 'POST', path: '/chats/c1/messages', body: { content: 'hello', clientMessageId: 'k1' } });
 
     // Assess
     expect(res.statusCode).toBe(201);
-    expect(res.json).toMatchObject({ chatId: 'c1', senderId: 'alice', content: 'hello' });
+    expect(res.json).toMatchObject({ chatId: 'c1', senderId: 'alice', content: 'hello', seq: 1 });
+    expect(res.json).not.toHaveProperty('changeId');
   });
 
   it('POST /chats/{chatId}/messages over the flood limit is a 429 RATE_LIMITED with retry-after, writing nothing', async () => {
     // Prepare: the window opened 2.5 s ago and is full.
     const full = { chatId: 'c1', userId: 'alice', title: 'Team', sendWindow: Date.now() - 2500, sendCount: 20 };
-    ddb.on(UpdateCommand, { TableName: 'Memberships' }).rejects(
-      Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException', Item: marshall(full) }),
-    );
+    ddb.on(TransactWriteCommand).rejects(transactionCanceled([{ code: 'ConditionalCheckFailed', item: full }, 'None', 'None']));
 
     // Act
     const res = await call({ method: 'POST', path: '/chats/c1/messages', body: { content: 'hello' } });
@@ -113,12 +111,12 @@ describe('Function: http-api handler', () => {
     expect(res.json).toEqual({ error: { code: 'RATE_LIMITED', message: expect.any(String) } });
     expect(Number(res.headers?.['retry-after'])).toBeGreaterThanOrEqual(7);
     expect(Number(res.headers?.['retry-after'])).toBeLessThanOrEqual(8);
-    expect(ddb).toReceiveCommandTimes(PutCommand, 0);
+    expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 1);
   });
 
   it('GET /chats/{chatId}/messages lists with limit and a next cursor', async () => {
     // Prepare
-    const row = (messageId: string) => ({ chatId: 'c1', messageId, kind: 'message', senderId: 'bob', content: 'x', createdAt: '2025-11-27T00:00:00.000Z', changeId: messageId });
+    const row = (messageId: string) => ({ chatId: 'c1', messageId, kind: 'message', senderId: 'bob', content: 'x', createdAt: '2025-11-27T00:00:00.000Z', seq: 1, createdSeq: 1 });
     ddb.on(QueryCommand).resolves({ Items: [row('01JH3Q7Z8W9X0YZABCDEFGHJK1'), row('01JH3Q7Z8W9X0YZABCDEFGHJK2')] });
 
     // Act
@@ -129,43 +127,45 @@ describe('Function: http-api handler', () => {
     expect(res.json).toEqual({ items: [expect.objectContaining({ messageId: '01JH3Q7Z8W9X0YZABCDEFGHJK1', timestamp: '2025-11-27T00:00:00.000Z' })], next: '01JH3Q7Z8W9X0YZABCDEFGHJK1' });
   });
 
-  it('GET /chats/{chatId}/messages?changedAfter= lists changes in change order with changeId and a next cursor', async () => {
-    // Prepare: an edit of a message older than the cursor, then a new message.
-    const row = (messageId: string, changeId: string, extra: object = {}) => ({ chatId: 'c1', messageId, kind: 'message', senderId: 'bob', content: 'x', createdAt: '2025-11-27T00:00:00.000Z', changeId, ...extra });
-    ddb.on(QueryCommand, { IndexName: 'byChange' }).resolves({
+  it('GET /chats/{chatId}/messages?afterSeq= lists messages by the position of their latest write, with seq and a next position', async () => {
+    // Prepare: an edit (position 3) of a message created before the cursor, then two new messages.
+    const row = (messageId: string, seq: number, extra: object = {}) => ({ chatId: 'c1', messageId, kind: 'message', senderId: 'bob', content: 'x', createdAt: '2025-11-27T00:00:00.000Z', seq, createdSeq: seq, ...extra });
+    ddb.on(QueryCommand, { IndexName: 'bySeq' }).resolves({
       Items: [
-        row('01JH3Q7Z8W9X0YZABCDEFGHJK0', '01JH3Q7Z8W9X0YZABCDEFGHJK3', { content: 'fixed', editedAt: '2025-11-27T00:01:00.000Z' }),
-        row('01JH3Q7Z8W9X0YZABCDEFGHJK4', '01JH3Q7Z8W9X0YZABCDEFGHJK4'),
-        row('01JH3Q7Z8W9X0YZABCDEFGHJK5', '01JH3Q7Z8W9X0YZABCDEFGHJK5'),
+        row('01JH3Q7Z8W9X0YZABCDEFGHJK0', 3, { createdSeq: 1, content: 'fixed', editedAt: '2025-11-27T00:01:00.000Z' }),
+        row('01JH3Q7Z8W9X0YZABCDEFGHJK4', 4),
+        row('01JH3Q7Z8W9X0YZABCDEFGHJK5', 5),
       ],
     });
 
     // Act
-    const res = await call({ method: 'GET', path: '/chats/c1/messages', queryStringParameters: { limit: '2', changedAfter: '01JH3Q7Z8W9X0YZABCDEFGHJK2' } });
+    const res = await call({ method: 'GET', path: '/chats/c1/messages', queryStringParameters: { limit: '2', afterSeq: '2' } });
 
     // Assess
     expect(res.statusCode).toBe(200);
     expect(res.json).toEqual({
       items: [
-        { messageId: '01JH3Q7Z8W9X0YZABCDEFGHJK0', chatId: 'c1', senderId: 'bob', content: 'fixed', timestamp: '2025-11-27T00:00:00.000Z', editedAt: '2025-11-27T00:01:00.000Z', changeId: '01JH3Q7Z8W9X0YZABCDEFGHJK3' },
-        expect.objectContaining({ messageId: '01JH3Q7Z8W9X0YZABCDEFGHJK4', changeId: '01JH3Q7Z8W9X0YZABCDEFGHJK4' }),
+        { messageId: '01JH3Q7Z8W9X0YZABCDEFGHJK0', chatId: 'c1', senderId: 'bob', content: 'fixed', timestamp: '2025-11-27T00:00:00.000Z', editedAt: '2025-11-27T00:01:00.000Z', seq: 3 },
+        expect.objectContaining({ messageId: '01JH3Q7Z8W9X0YZABCDEFGHJK4', seq: 4 }),
       ],
-      next: '01JH3Q7Z8W9X0YZABCDEFGHJK4',
+      next: '4',
     });
     expect(ddb).toReceiveCommandWith(QueryCommand, {
       TableName: 'Messages',
-      IndexName: 'byChange',
-      ExpressionAttributeValues: { ':chatId': 'c1', ':offset': '01JH3Q7Z8W9X0YZABCDEFGHJK2' },
+      IndexName: 'bySeq',
+      KeyConditionExpression: 'chatId = :chatId AND seq > :afterSeq',
+      ExpressionAttributeValues: { ':chatId': 'c1', ':afterSeq': 2 },
+      ConsistentRead: true,
       Limit: 3,
     });
   });
 
-  it('GET ?changedAfter= refuses a caller who is not a participant (403) without reading messages', async () => {
+  it('GET ?afterSeq= refuses a caller who is not a participant (403) without reading messages', async () => {
     // Prepare
     ddb.on(GetCommand, { TableName: 'Memberships' }).resolves({});
 
     // Act
-    const res = await call({ method: 'GET', path: '/chats/c9/messages', queryStringParameters: { changedAfter: MESSAGE_ID } });
+    const res = await call({ method: 'GET', path: '/chats/c9/messages', queryStringParameters: { afterSeq: '0' } });
 
     // Assess
     expect(res.statusCode).toBe(403);
@@ -173,9 +173,21 @@ describe('Function: http-api handler', () => {
     expect(ddb).toReceiveCommandTimes(QueryCommand, 0);
   });
 
+  it('refuses the former changedAfter cursor with 400 naming afterSeq, reading nothing', async () => {
+    // Act
+    const res = await call({ method: 'GET', path: '/chats/c1/messages', queryStringParameters: { changedAfter: MESSAGE_ID } });
+
+    // Assess
+    expect(res.statusCode).toBe(400);
+    expect(res.json).toEqual({ error: { code: 'BAD_REQUEST', message: expect.stringContaining('afterSeq') } });
+    expect(ddb).toReceiveCommandTimes(GetCommand, 0);
+    expect(ddb).toReceiveCommandTimes(QueryCommand, 0);
+  });
+
   it('PATCH edits (200) and DELETE deletes (204) a message', async () => {
     // Prepare
-    ddb.on(UpdateCommand, { TableName: 'Messages' }).resolves({ Attributes: { chatId: 'c1', messageId: MESSAGE_ID, kind: 'message', senderId: 'alice', content: 'new', createdAt: 't', changeId: 'x', editedAt: 'u' } });
+    ddb.on(GetCommand, { TableName: 'Messages' }).resolves({ Item: { chatId: 'c1', messageId: MESSAGE_ID, kind: 'message', senderId: 'alice', content: 'old', createdAt: 't', seq: 1, createdSeq: 1 } });
+    ddb.on(TransactWriteCommand).resolves({});
 
     // Act
     const edited = await call({ method: 'PATCH', path: `/chats/c1/messages/${MESSAGE_ID}`, body: { content: 'new' } });
@@ -183,8 +195,9 @@ describe('Function: http-api handler', () => {
 
     // Assess
     expect(edited.statusCode).toBe(200);
-    expect(edited.json).toMatchObject({ messageId: MESSAGE_ID, content: 'new', editedAt: 'u' });
+    expect(edited.json).toMatchObject({ messageId: MESSAGE_ID, content: 'new', editedAt: expect.any(String), timestamp: 't', seq: 2 });
     expect(deleted.statusCode).toBe(204);
+    expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 2);
   });
 
   it.each([
@@ -205,11 +218,12 @@ describe('Function: http-api handler', () => {
     ['a non-numeric limit', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { limit: '1e2' } }, 400, 'BAD_REQUEST'],
     ['a malformed cursor', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { before: 'idem#alice#k' } }, 400, 'BAD_REQUEST'],
     ['both cursors', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { before: MESSAGE_ID, after: MESSAGE_ID } }, 400, 'BAD_REQUEST'],
-    ['a malformed changedAfter', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { changedAfter: 'idem#alice#k' } }, 400, 'BAD_REQUEST'],
-    ['a lowercase changedAfter', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { changedAfter: MESSAGE_ID.toLowerCase() } }, 400, 'BAD_REQUEST'],
-    ['changedAfter with after', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { changedAfter: MESSAGE_ID, after: MESSAGE_ID } }, 400, 'BAD_REQUEST'],
-    ['changedAfter with before', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { changedAfter: MESSAGE_ID, before: MESSAGE_ID } }, 400, 'BAD_REQUEST'],
-    ['changedAfter with a limit above the maximum', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { changedAfter: MESSAGE_ID, limit: '101' } }, 400, 'BAD_REQUEST'],
+    ['a negative afterSeq', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { afterSeq: '-1' } }, 400, 'BAD_REQUEST'],
+    ['a non-integer afterSeq', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { afterSeq: '1.5' } }, 400, 'BAD_REQUEST'],
+    ['a message id as afterSeq', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { afterSeq: MESSAGE_ID } }, 400, 'BAD_REQUEST'],
+    ['afterSeq with after', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { afterSeq: '3', after: MESSAGE_ID } }, 400, 'BAD_REQUEST'],
+    ['afterSeq with before', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { afterSeq: '3', before: MESSAGE_ID } }, 400, 'BAD_REQUEST'],
+    ['afterSeq with a limit above the maximum', { method: 'GET', path: '/chats/c1/messages', queryStringParameters: { afterSeq: '3', limit: '101' } }, 400, 'BAD_REQUEST'],
     ['a bad message id in the path', { method: 'PATCH', path: '/chats/c1/messages/nope', body: { content: 'x' } }, 400, 'BAD_REQUEST'],
   ] as const)('refuses %s', async (_name, options, status, code) => {
     // Act
@@ -218,13 +232,13 @@ describe('Function: http-api handler', () => {
     // Assess
     expect(res.statusCode).toBe(status);
     expect(res.json).toEqual({ error: { code, message: expect.any(String) } });
-    expect(ddb).toReceiveCommandTimes(PutCommand, 0);
+    expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 0);
     expect(ddb).toReceiveCommandTimes(BatchWriteCommand, 0);
   });
 
   it('surfaces DynamoDB throttling as a 500 with no internals', async () => {
     // Prepare
-    ddb.on(PutCommand).rejects(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ThrottlingException' }));
+    ddb.on(TransactWriteCommand).rejects(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ThrottlingException' }));
 
     // Act
     const res = await call({ method: 'POST', path: '/chats/c1/messages', body: { content: 'hi' } });

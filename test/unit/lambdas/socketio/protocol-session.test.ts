@@ -122,9 +122,17 @@ describe('Function: decideFrame', () => {
       expect(decision).toStrictEqual({ kind: 'connect', auth: { token: 't' }, pid: 'p1', offset: '01J' });
     });
 
-    it('recovers nothing when the client has a pid but no offset yet (socket.io needs both strings)', () => {
+    it('keeps the pid of a client that has no offset yet (it received no event: recovered from the session start)', () => {
       // Act
       const decision = decideFrame('pending', '40{"pid":"p1","token":"t"}');
+
+      // Assess
+      expect(decision).toStrictEqual({ kind: 'connect', auth: { token: 't' }, pid: 'p1' });
+    });
+
+    it('ignores an offset without a pid', () => {
+      // Act
+      const decision = decideFrame('pending', '40{"offset":"c1:4","token":"t"}');
 
       // Assess
       expect(decision).toStrictEqual({ kind: 'connect', auth: { token: 't' } });

@@ -46,7 +46,7 @@ describe('Constant: allTables', () => {
     expect(membershipsTable.globalIndexes).toContainEqual(
       expect.objectContaining({ indexName: 'byUser', partitionKey: { name: 'userId', type: 'S' }, sortKey: { name: 'chatId', type: 'S' } }),
     );
-    expect(messagesTable.localIndexes).toContainEqual(expect.objectContaining({ indexName: 'byChange', sortKey: { name: 'changeId', type: 'S' } }));
+    expect(messagesTable.localIndexes).toContainEqual(expect.objectContaining({ indexName: 'bySeq', sortKey: { name: 'seq', type: 'N' } }));
   });
 
   it('expires the rows that go stale: connections, room rows and idempotency markers', () => {

@@ -1,5 +1,6 @@
 import {
   ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
   ForbiddenException,
   GoneException,
   LimitExceededException,
@@ -26,8 +27,9 @@ const managementClient = new ApiGatewayManagementApiClient({ endpoint: 'https://
 const envelope: EventEnvelope<'message:new'> = {
   event: 'message:new',
   data: { messageId: 'm1', chatId: 'c1', senderId: 'sender', content: 'hi', timestamp: '2026-11-27T00:00:00.000Z' },
-  id: 'm1',
+  id: 'c1:5',
   ts: 1_764_201_600_000,
+  seq: 5,
 };
 
 const FUTURE = Math.floor(Date.now() / 1000) + 3600;
@@ -94,6 +96,7 @@ async function drain<T>(work: Promise<T>, releaseAll: () => void): Promise<T> {
 
 beforeEach(() => {
   apiMock.on(PostToConnectionCommand).resolves({});
+  apiMock.on(DeleteConnectionCommand).resolves({});
 });
 
 afterEach(() => {
@@ -116,7 +119,7 @@ describe('Class: ManagementApiBroadcaster', () => {
       const result = await broadcaster.toRoom('chat:c1', envelope);
 
       // Assess
-      expect(result).toEqual({ recipients: 250, delivered: 250, gone: 0, failed: 0 });
+      expect(result).toEqual({ recipients: 250, delivered: 250, gone: 0, disconnected: 0, undeliverable: 0, failed: 0 });
       expect(ddbMock).toReceiveCommandTimes(QueryCommand, 2);
       expect(ddbMock).toReceiveNthCommandWith(QueryCommand, 1, {
         TableName: 'Rooms',
@@ -171,7 +174,7 @@ describe('Class: ManagementApiBroadcaster', () => {
       const result = await broadcaster.toRoom('chat:c1', envelope, { exceptUserId: 'alice' });
 
       // Assess
-      expect(result).toEqual({ recipients: 1, delivered: 1, gone: 0, failed: 0 });
+      expect(result).toEqual({ recipients: 1, delivered: 1, gone: 0, disconnected: 0, undeliverable: 0, failed: 0 });
       expect(postedIds()).toEqual(['live']);
     });
 
@@ -187,7 +190,7 @@ describe('Class: ManagementApiBroadcaster', () => {
       const result = await broadcaster.toRoom('chat:c1', envelope);
 
       // Assess
-      expect(result).toEqual({ recipients: 4, delivered: 3, gone: 1, failed: 0 });
+      expect(result).toEqual({ recipients: 4, delivered: 3, gone: 1, disconnected: 0, undeliverable: 0, failed: 0 });
       expect(removeConnection).toHaveBeenCalledTimes(1);
       expect(removeConnection).toHaveBeenCalledWith('r2', { userId: 'user-r2', reason: 'gone' });
       expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 4);
@@ -219,7 +222,7 @@ describe('Class: ManagementApiBroadcaster', () => {
       const result = await broadcaster.toRoom('chat:c1', envelope);
 
       // Assess
-      expect(result).toEqual({ recipients: 1, delivered: 0, gone: 0, failed: 1 });
+      expect(result).toEqual({ recipients: 1, delivered: 0, gone: 0, disconnected: 0, undeliverable: 0, failed: 1 });
       expect(removeConnection).not.toHaveBeenCalled();
     });
 
@@ -234,7 +237,7 @@ describe('Class: ManagementApiBroadcaster', () => {
       const result = await broadcaster.toRoom('chat:c1', envelope);
 
       // Assess
-      expect(result).toEqual({ recipients: 2, delivered: 1, gone: 1, failed: 0 });
+      expect(result).toEqual({ recipients: 2, delivered: 1, gone: 1, disconnected: 0, undeliverable: 0, failed: 0 });
     });
 
     it('retries LimitExceededException with backoff and then delivers', async () => {
@@ -250,11 +253,11 @@ describe('Class: ManagementApiBroadcaster', () => {
       const result = await broadcaster.toRoom('chat:c1', envelope);
 
       // Assess
-      expect(result).toEqual({ recipients: 2, delivered: 2, gone: 0, failed: 0 });
+      expect(result).toEqual({ recipients: 2, delivered: 2, gone: 0, disconnected: 0, undeliverable: 0, failed: 0 });
       expect(postedIds().filter((id) => id === 'r1')).toHaveLength(2);
     });
 
-    it('counts persistent LimitExceededException as failed after the last attempt, without failing others', async () => {
+    it('disconnects a recipient still throttled after the last attempt (DeleteConnection, rows removed), without failing the others', async () => {
       // Prepare
       ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1'), roomRow('r2')] });
       apiMock.on(PostToConnectionCommand, { ConnectionId: 'r1' }).rejects(apiError(LimitExceededException));
@@ -264,30 +267,101 @@ describe('Class: ManagementApiBroadcaster', () => {
       const result = await broadcaster.toRoom('chat:c1', envelope);
 
       // Assess
-      expect(result).toEqual({ recipients: 2, delivered: 1, gone: 0, failed: 1 });
+      expect(result).toEqual({ recipients: 2, delivered: 1, gone: 0, disconnected: 1, undeliverable: 0, failed: 0 });
       expect(postedIds().filter((id) => id === 'r1')).toHaveLength(4);
-      expect(removeConnection).not.toHaveBeenCalled();
+      expect(apiMock).toReceiveCommandWith(DeleteConnectionCommand, { ConnectionId: 'r1' });
+      expect(apiMock).toReceiveCommandTimes(DeleteConnectionCommand, 1);
+      expect(removeConnection).toHaveBeenCalledWith('r1', { userId: 'user-r1' });
     });
 
-    it.each([
-      ['ForbiddenException', apiError(ForbiddenException)],
-      ['PayloadTooLargeException', apiError(PayloadTooLargeException)],
-    ])('fails %s at once, without a retry loop', async (_name, error) => {
+    it('still removes the rows of a failing recipient whose DeleteConnection fails, and counts it disconnected', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1')] });
+      apiMock.on(PostToConnectionCommand).rejects(Object.assign(new Error('internal'), { name: 'InternalServerError', $fault: 'server' }));
+      apiMock.on(DeleteConnectionCommand).rejects(Object.assign(new Error('internal'), { name: 'InternalServerError', $fault: 'server' }));
+      const { broadcaster, removeConnection } = createBroadcaster({ retry: { maxAttempts: 2, baseDelayMs: 1 } });
+
+      // Act
+      const result = await broadcaster.toRoom('chat:c1', envelope);
+
+      // Assess
+      expect(result.disconnected).toBe(1);
+      expect(removeConnection).toHaveBeenCalledWith('r1', { userId: 'user-r1' });
+    });
+
+    it('counts a disconnected recipient even when removing its rows fails (the record is not retried for it)', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1')] });
+      apiMock.on(PostToConnectionCommand).rejects(apiError(LimitExceededException));
+      const { broadcaster, removeConnection } = createBroadcaster({ retry: { maxAttempts: 1, baseDelayMs: 1 } });
+      removeConnection.mockRejectedValue(new Error('DynamoDB down'));
+
+      // Act
+      const result = await broadcaster.toRoom('chat:c1', envelope);
+
+      // Assess
+      expect(result).toEqual({ recipients: 1, delivered: 0, gone: 0, disconnected: 1, undeliverable: 0, failed: 0 });
+    });
+
+    it('sends a chat room member joined at a position only the message events after it', async () => {
+      // Prepare: joined after 5 (replayed up to it), after 4, and a member without a position.
+      ddbMock.on(QueryCommand).resolves({ Items: [{ ...roomRow('at5'), afterSeq: 5 }, { ...roomRow('at4'), afterSeq: 4 }, roomRow('any')] });
+      const { broadcaster } = createBroadcaster();
+
+      // Act
+      const result = await broadcaster.toRoom('chat:c1', envelope);
+
+      // Assess
+      expect(result.recipients).toBe(2);
+      expect(postedIds().sort()).toEqual(['any', 'at4']);
+    });
+
+    it('sends events without a position (typing, presence) to every member', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({ Items: [{ ...roomRow('at9'), afterSeq: 9 }] });
+      const { broadcaster } = createBroadcaster();
+      const typing: EventEnvelope = { event: 'user:typing', data: { chatId: 'c1', userId: 'u', isTyping: true, expiresInMs: 3000 }, id: 't', ts: 1 };
+
+      // Act
+      const result = await broadcaster.toRoom('chat:c1', typing);
+
+      // Assess
+      expect(result.delivered).toBe(1);
+    });
+
+    it('fails ForbiddenException at once, without a retry loop or a disconnect (not the recipient\'s fault: the record is retried)', async () => {
       // Prepare
       ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1'), roomRow('r2')] });
-      apiMock.on(PostToConnectionCommand, { ConnectionId: 'r1' }).rejects(error);
+      apiMock.on(PostToConnectionCommand, { ConnectionId: 'r1' }).rejects(apiError(ForbiddenException));
       const { broadcaster, removeConnection } = createBroadcaster();
 
       // Act
       const result = await broadcaster.toRoom('chat:c1', envelope);
 
       // Assess
-      expect(result).toEqual({ recipients: 2, delivered: 1, gone: 0, failed: 1 });
+      expect(result).toEqual({ recipients: 2, delivered: 1, gone: 0, disconnected: 0, undeliverable: 0, failed: 1 });
       expect(postedIds().filter((id) => id === 'r1')).toHaveLength(1);
       expect(removeConnection).not.toHaveBeenCalled();
+      expect(apiMock).toReceiveCommandTimes(DeleteConnectionCommand, 0);
     });
 
-    it('gives up on a hanging post after its timeout and still delivers to the others', async () => {
+    it('counts PayloadTooLargeException as undeliverable at once: no retry, no disconnect, not failed', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1'), roomRow('r2')] });
+      apiMock.on(PostToConnectionCommand, { ConnectionId: 'r1' }).rejects(apiError(PayloadTooLargeException));
+      const { broadcaster, removeConnection } = createBroadcaster();
+
+      // Act
+      const result = await broadcaster.toRoom('chat:c1', envelope);
+
+      // Assess
+      expect(result).toEqual({ recipients: 2, delivered: 1, gone: 0, disconnected: 0, undeliverable: 1, failed: 0 });
+      expect(postedIds().filter((id) => id === 'r1')).toHaveLength(1);
+      expect(removeConnection).not.toHaveBeenCalled();
+      expect(apiMock).toReceiveCommandTimes(DeleteConnectionCommand, 0);
+    });
+
+    it('disconnects a recipient whose post hangs past its timeout, without a second attempt, and still delivers to the others', async () => {
       // Prepare
       ddbMock.on(QueryCommand).resolves({ Items: [roomRow('slow'), roomRow('r2'), roomRow('r3')] });
       apiMock.on(PostToConnectionCommand, { ConnectionId: 'slow' }).callsFake(() => new Promise(() => {}));
@@ -297,9 +371,10 @@ describe('Class: ManagementApiBroadcaster', () => {
       const result = await broadcaster.toRoom('chat:c1', envelope);
 
       // Assess
-      expect(result).toEqual({ recipients: 3, delivered: 2, gone: 0, failed: 1 });
+      expect(result).toEqual({ recipients: 3, delivered: 2, gone: 0, disconnected: 1, undeliverable: 0, failed: 0 });
+      expect(apiMock).toReceiveCommandWith(DeleteConnectionCommand, { ConnectionId: 'slow' });
       const slowCalls = apiMock.commandCalls(PostToConnectionCommand, { ConnectionId: 'slow' });
-      expect(slowCalls).toHaveLength(2);
+      expect(slowCalls).toHaveLength(1);
       // The SDK may ignore its own timeouts; each attempt carries a signal that is aborted when it expires.
       const options = (slowCalls[0]!.args as unknown[])[1] as { abortSignal?: AbortSignal } | undefined;
       expect(options?.abortSignal).toBeInstanceOf(AbortSignal);
@@ -309,7 +384,6 @@ describe('Class: ManagementApiBroadcaster', () => {
     it.each([
       ['a server fault (5xx)', Object.assign(new Error('internal'), { name: 'InternalServerError', $fault: 'server' })],
       ['a reset socket', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
-      ["the SDK's request timeout", Object.assign(new Error('timed out'), { name: 'TimeoutError' })],
     ])('retries %s like throttling', async (_label, transient) => {
       // Prepare
       ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1')] });
@@ -322,6 +396,21 @@ describe('Class: ManagementApiBroadcaster', () => {
       // Assess
       expect(result.delivered).toBe(1);
       expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 2);
+    });
+
+    it("disconnects on the SDK's request timeout without retrying it", async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1')] });
+      apiMock.on(PostToConnectionCommand).rejects(Object.assign(new Error('timed out'), { name: 'TimeoutError' }));
+      const { broadcaster } = createBroadcaster();
+
+      // Act
+      const result = await broadcaster.toRoom('chat:c1', envelope);
+
+      // Assess
+      expect(result.disconnected).toBe(1);
+      expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 1);
+      expect(apiMock).toReceiveCommandWith(DeleteConnectionCommand, { ConnectionId: 'r1' });
     });
 
     it('rejects when the room Query is throttled, posting nothing', async () => {
@@ -387,7 +476,7 @@ describe('Class: ManagementApiBroadcaster', () => {
       const result = await broadcaster.toMembers([member, member, { ...member, connectionId: 'y' }], envelope);
 
       // Assess
-      expect(result).toEqual({ recipients: 2, delivered: 2, gone: 0, failed: 0 });
+      expect(result).toEqual({ recipients: 2, delivered: 2, gone: 0, disconnected: 0, undeliverable: 0, failed: 0 });
       expect(ddbMock).toReceiveCommandTimes(QueryCommand, 0);
       expect(postedIds().sort()).toEqual(['x', 'y']);
     });
@@ -400,7 +489,7 @@ describe('Class: ManagementApiBroadcaster', () => {
       const result = await broadcaster.toMembers([], envelope);
 
       // Assess
-      expect(result).toEqual({ recipients: 0, delivered: 0, gone: 0, failed: 0 });
+      expect(result).toEqual({ recipients: 0, delivered: 0, gone: 0, disconnected: 0, undeliverable: 0, failed: 0 });
       expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 0);
     });
   });
@@ -478,7 +567,7 @@ describe('Class: ManagementApiBroadcaster (expired tokens)', () => {
 
     // Assess
     expect(postedIds().sort()).toEqual(['live', 'no-exp']);
-    expect(result).toEqual({ recipients: 2, delivered: 2, gone: 0, failed: 0 });
+    expect(result).toEqual({ recipients: 2, delivered: 2, gone: 0, disconnected: 0, undeliverable: 0, failed: 0 });
     expect(closeExpired).toHaveBeenCalledWith([{ connectionId: 'expired', userId: 'eve', protocol: 'socket.io', tokenExpiresAt: past }]);
     expect(order.at(-1)).toBe('close:1');
   });

@@ -1,37 +1,30 @@
-import { ConditionalCheckFailedException, DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, ForbiddenError, NotFoundError, RateLimitedError } from '../../../../../lambdas/commons/errors';
 import { createMembershipStore } from '../../../../../lambdas/adapters/dynamodb/membership-store';
 import { createMessageStore } from '../../../../../lambdas/adapters/dynamodb/message-store';
-import { createMessageService } from '../../../../../lambdas/domain/messages';
+import { hashOf } from '../../../../../lambdas/domain/idempotency';
+import { createMessageService, type MessageService } from '../../../../../lambdas/domain/messages';
 import type { MessageRow } from '../../../../../lambdas/domain/ports';
+import { transactionCanceled, type Reason } from '../../../../helpers/transactions';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const NOW = Date.UTC(2025, 10, 27, 0, 40);
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-const service = createMessageService({
-  messages: createMessageStore({ documentClient, messagesTable: 'Messages' }),
-  memberships: createMembershipStore({ documentClient, membershipsTable: 'Memberships' }),
-  now: () => NOW,
-});
 const MESSAGE_ID = '01JH3Q7Z8W9X0YZABCDEFGHJKM';
 const MEMBERSHIP = { chatId: 'c1', userId: 'alice', title: 't', addedAt: '2025-11-27T00:00:00.000Z', addedBy: 'alice' };
 
-/** The membership row as the flood limit's counting update returns it (ALL_NEW). */
-function admitted(sendCount = 1): { Attributes: Record<string, unknown> } {
-  return { Attributes: { ...MEMBERSHIP, sendWindow: NOW, sendCount } };
-}
-
-function conditionFailed(old?: object): ConditionalCheckFailedException {
-  return new ConditionalCheckFailedException({
-    message: 'The conditional request failed',
-    $metadata: {},
-    ...(old !== undefined && { Item: marshall(old) }),
+/** A service over fresh stores: the store's cache of chat heads starts empty. */
+function createService(): MessageService {
+  return createMessageService({
+    messages: createMessageStore({ documentClient, messagesTable: 'Messages', membershipsTable: 'Memberships', maxAttempts: 4 }),
+    memberships: createMembershipStore({ documentClient, membershipsTable: 'Memberships' }),
+    now: () => NOW,
   });
 }
+const service = createService();
 
 function storedRow(overrides: Partial<MessageRow> = {}): MessageRow {
   return {
@@ -41,337 +34,333 @@ function storedRow(overrides: Partial<MessageRow> = {}): MessageRow {
     senderId: 'alice',
     content: 'hello',
     createdAt: '2025-11-27T00:39:00.000Z',
-    changeId: MESSAGE_ID,
+    seq: 1,
+    createdSeq: 1,
     ...overrides,
   };
 }
 
-describe('Function: messageService.send', () => {
+/** The items of the nth TransactWriteItems (0-based). */
+function transactItems(n = 0): Array<Record<string, any>> {
+  return (ddb.commandCalls(TransactWriteCommand)[n]?.args[0].input.TransactItems ?? []) as Array<Record<string, any>>;
+}
+
+/** A head that moved to `lastSeq` (ALL_OLD of the head item) while the rest held. */
+const headMoved = (lastSeq: number, items = 3): Error =>
+  transactionCanceled(['None', { code: 'ConditionalCheckFailed', item: { chatId: 'c1', messageId: 'seq#head', kind: 'head', lastSeq } }, ...Array<Reason>(items - 2).fill('None')]);
+
+afterEach(() => {
+  ddb.reset();
+});
+
+describe('Function: messageService.send (one transaction per message)', () => {
   beforeEach(() => {
-    ddb.on(UpdateCommand, { TableName: 'Memberships' }).resolves(admitted());
-  });
-  afterEach(() => {
-    ddb.reset();
+    ddb.on(TransactWriteCommand).resolves({});
   });
 
-  it('stores a message from a participant with a fresh ULID and returns it', async () => {
+  it('writes the flood count, the chat head and the message at the next position in one TransactWriteItems', async () => {
     // Prepare
-    ddb.on(PutCommand).resolves({});
+    const fresh = createService();
 
     // Act
-    const message = await service.send('alice', { chatId: 'c1', content: 'hello' });
+    const first = await fresh.send('alice', { chatId: 'c1', content: 'hello' });
+    const second = await fresh.send('alice', { chatId: 'c1', content: 'again' });
 
     // Assess
-    expect(message).toEqual({
+    expect(first).toEqual({
       messageId: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/),
       chatId: 'c1',
       senderId: 'alice',
       content: 'hello',
       timestamp: new Date(NOW).toISOString(),
-      changeId: message.messageId,
+      seq: 1,
     });
-    expect(ddb).toReceiveCommandWith(PutCommand, {
-      TableName: 'Messages',
-      Item: expect.objectContaining({ kind: 'message', senderId: 'alice', changeId: message.messageId }),
-      ConditionExpression: 'attribute_not_exists(messageId)',
+    expect(second.seq).toBe(2);
+    expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 2);
+    const [gate, head, message] = transactItems(0);
+    expect(gate).toEqual({
+      Update: expect.objectContaining({
+        TableName: 'Memberships',
+        Key: { chatId: 'c1', userId: 'alice' },
+        ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(sendCount) OR sendCount < :limit)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
     });
-    expect(ddb).toReceiveCommandWith(UpdateCommand, {
-      TableName: 'Memberships',
-      Key: { chatId: 'c1', userId: 'alice' },
-      ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(sendCount) OR sendCount < :limit)',
-      ExpressionAttributeValues: expect.objectContaining({ ':limit': 20, ':now': NOW }),
-      ReturnValues: 'ALL_NEW',
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    expect(head).toEqual({
+      Update: {
+        TableName: 'Messages',
+        Key: { chatId: 'c1', messageId: 'seq#head' },
+        UpdateExpression: 'SET lastSeq = :seq, kind = :head',
+        ConditionExpression: 'attribute_not_exists(lastSeq)',
+        ExpressionAttributeValues: { ':seq': 1, ':head': 'head' },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
     });
-    // One write authorizes and counts: no membership read on the hot path.
-    expect(ddb).toReceiveCommandTimes(GetCommand, 0);
-    expect(ddb).toReceiveCommandTimes(UpdateCommand, 1);
+    expect(message).toEqual({
+      Put: {
+        TableName: 'Messages',
+        Item: expect.objectContaining({ messageId: first.messageId, kind: 'message', senderId: 'alice', seq: 1, createdSeq: 1 }),
+        ConditionExpression: 'attribute_not_exists(messageId)',
+      },
+    });
+    // The second write guesses its position from the first (this instance saw the head at 1).
+    expect(transactItems(1)[1]?.Update).toMatchObject({ ConditionExpression: 'lastSeq = :previous', ExpressionAttributeValues: { ':seq': 2, ':previous': 1 } });
   });
 
-  it('refuses a sender who is not a participant, writing nothing', async () => {
-    // Prepare: no membership row, so the condition fails with no old item.
-    ddb.on(UpdateCommand, { TableName: 'Memberships' }).rejects(conditionFailed());
-
-    // Act + Assess
-    await expect(service.send('mallory', { chatId: 'c1', content: 'hi' })).rejects.toBeInstanceOf(ForbiddenError);
-    expect(ddb).toReceiveCommandTimes(PutCommand, 0);
-    expect(ddb).toReceiveCommandTimes(UpdateCommand, 1);
-  });
-
-  it('refuses a sender over the flood limit with RATE_LIMITED (429), writing nothing', async () => {
-    // Prepare: the window opened 4 s ago and is full.
-    ddb.on(UpdateCommand, { TableName: 'Memberships' }).rejects(conditionFailed({ ...MEMBERSHIP, sendWindow: NOW - 4000, sendCount: 20 }));
+  it('runs one instance\'s concurrent writes to a chat one after the other, so they never cancel each other', async () => {
+    // Prepare: the mock commits only on the head it expects, like DynamoDB's condition.
+    const fresh = createService();
+    let head = 0;
+    ddb.on(TransactWriteCommand).callsFake(async (input: { TransactItems: Array<Record<string, any>> }) => {
+      const update = input.TransactItems[1]?.Update;
+      const previous = update.ExpressionAttributeValues[':previous'] ?? 0;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (previous !== head) throw headMoved(head);
+      head += 1;
+      return {};
+    });
 
     // Act
-    const attempt = service.send('alice', { chatId: 'c1', content: 'hi' });
+    const sent = await Promise.all([1, 2, 3, 4, 5].map((i) => fresh.send('alice', { chatId: 'c1', content: `m${i}` })));
+
+    // Assess
+    expect(sent.map((m) => m.seq).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 5);
+  });
+
+  it('retries on the head as the cancellation reason gives it when another writer took the position', async () => {
+    // Prepare: this instance has never seen the chat; it is at 41.
+    const fresh = createService();
+    ddb.on(TransactWriteCommand).rejectsOnce(headMoved(41)).resolves({});
+
+    // Act
+    const message = await fresh.send('alice', { chatId: 'c1', content: 'hello' });
+
+    // Assess
+    expect(message.seq).toBe(42);
+    expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 2);
+    expect(transactItems(1)[1]?.Update).toMatchObject({ ExpressionAttributeValues: { ':seq': 42, ':previous': 41, ':head': 'head' } });
+    expect(ddb).toReceiveCommandTimes(GetCommand, 0);
+  });
+
+  it('reads the head (consistently) after a transaction conflict, which carries no item, and retries', async () => {
+    // Prepare
+    const fresh = createService();
+    ddb.on(TransactWriteCommand).rejectsOnce(transactionCanceled(['None', 'TransactionConflict', 'None'])).resolves({});
+    ddb.on(GetCommand, { TableName: 'Messages', Key: { chatId: 'c1', messageId: 'seq#head' } }).resolves({ Item: { lastSeq: 7 } });
+
+    // Act
+    const message = await fresh.send('alice', { chatId: 'c1', content: 'hello' });
+
+    // Assess
+    expect(message.seq).toBe(8);
+    expect(ddb).toReceiveCommandWith(GetCommand, { TableName: 'Messages', Key: { chatId: 'c1', messageId: 'seq#head' }, ConsistentRead: true });
+  });
+
+  it('gives up with CONFLICT after its attempts when the chat keeps moving, having written nothing', async () => {
+    // Prepare
+    const fresh = createService();
+    ddb.on(TransactWriteCommand).rejects(headMoved(3));
+
+    // Act
+    const attempt = fresh.send('alice', { chatId: 'c1', content: 'hello' });
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ConflictError);
+    expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 4);
+  });
+
+  it('refuses a sender who is not a participant (the gate item had no row), writing nothing', async () => {
+    // Prepare
+    ddb.on(TransactWriteCommand).rejects(transactionCanceled(['ConditionalCheckFailed', 'None', 'None']));
+
+    // Act + Assess
+    await expect(createService().send('mallory', { chatId: 'c1', content: 'hi' })).rejects.toBeInstanceOf(ForbiddenError);
+    expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 1);
+  });
+
+  it('refuses a sender over the flood limit with RATE_LIMITED (the window is still open)', async () => {
+    // Prepare
+    const full = { ...MEMBERSHIP, sendWindow: NOW - 1000, sendCount: 20 };
+    ddb.on(TransactWriteCommand).rejects(transactionCanceled([{ code: 'ConditionalCheckFailed', item: full }, 'None', 'None']));
+
+    // Act
+    const attempt = createService().send('alice', { chatId: 'c1', content: 'hi' });
 
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(RateLimitedError);
-    await expect(attempt).rejects.toMatchObject({ code: 'RATE_LIMITED', statusCode: 429, retryAfterMs: 6000 });
-    expect(ddb).toReceiveCommandTimes(PutCommand, 0);
-    expect(ddb).toReceiveCommandTimes(UpdateCommand, 1);
+    await expect(attempt).rejects.toMatchObject({ retryAfterMs: 9000 });
   });
 
-  it('opens a new window when the full one is over, and sends', async () => {
-    // Prepare: full, but opened 11 s ago.
-    ddb.on(UpdateCommand, { TableName: 'Memberships', UpdateExpression: 'SET sendCount = :one, sendWindow = :now' }).resolves(admitted(1));
-    ddb
-      .on(UpdateCommand, { TableName: 'Memberships', ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(sendCount) OR sendCount < :limit)' })
-      .rejects(conditionFailed({ ...MEMBERSHIP, sendWindow: NOW - 11_000, sendCount: 20 }));
-    ddb.on(PutCommand).resolves({});
-
-    // Act
-    const message = await service.send('alice', { chatId: 'c1', content: 'hello' });
-
-    // Assess
-    expect(message.content).toBe('hello');
-    expect(ddb).toReceiveNthCommandWith(UpdateCommand, 2, {
-      UpdateExpression: 'SET sendCount = :one, sendWindow = :now',
-      ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(sendWindow) OR sendWindow <= :expired)',
-      ExpressionAttributeValues: { ':one': 1, ':now': NOW, ':expired': NOW - 10_000 },
-    });
-    expect(ddb).toReceiveCommandTimes(PutCommand, 1);
-  });
-
-  it('counts the message in the new window when a concurrent send opened it first', async () => {
-    // Prepare: full and over on the first count; the reopen loses the race; the recount succeeds.
-    ddb
-      .on(UpdateCommand, { TableName: 'Memberships', UpdateExpression: 'SET sendCount = :one, sendWindow = :now' })
-      .rejects(conditionFailed({ ...MEMBERSHIP, sendWindow: NOW - 5, sendCount: 1 }));
-    ddb
-      .on(UpdateCommand, { TableName: 'Memberships', ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(sendCount) OR sendCount < :limit)' })
-      .rejectsOnce(conditionFailed({ ...MEMBERSHIP, sendWindow: NOW - 11_000, sendCount: 20 }))
-      .resolves(admitted(2));
-    ddb.on(PutCommand).resolves({});
-
-    // Act
-    await service.send('alice', { chatId: 'c1', content: 'hello' });
-
-    // Assess
-    expect(ddb).toReceiveCommandTimes(UpdateCommand, 3);
-    expect(ddb).toReceiveCommandTimes(PutCommand, 1);
-  });
-
-  it('answers a retry of an accepted send even over the limit, writing no new message', async () => {
-    // Prepare: the first attempt was stored (its ack was lost); the retry finds the window full.
-    const first = storedRow({ clientMessageId: 'k-1' });
-    ddb.on(UpdateCommand, { TableName: 'Memberships' }).rejects(conditionFailed({ ...MEMBERSHIP, sendWindow: NOW - 1000, sendCount: 20 }));
-    ddb.on(GetCommand, { TableName: 'Messages', Key: { chatId: 'c1', messageId: 'idem#alice#k-1' } }).resolves({ Item: await createMarkerFor(first) });
-    ddb.on(GetCommand, { TableName: 'Messages', Key: { chatId: 'c1', messageId: MESSAGE_ID } }).resolves({ Item: first });
-
-    // Act
-    const message = await service.send('alice', { chatId: 'c1', content: 'hello', clientMessageId: 'k-1' });
-
-    // Assess
-    expect(message).toMatchObject({ messageId: MESSAGE_ID, timestamp: first.createdAt });
-    expect(ddb).toReceiveCommandWith(GetCommand, { Key: { chatId: 'c1', messageId: 'idem#alice#k-1' }, ConsistentRead: true });
-    expect(ddb).toReceiveCommandTimes(PutCommand, 0);
-  });
-
-  it('refuses a send over the limit whose clientMessageId was never accepted, writing nothing', async () => {
+  it('opens a new window with the message when the full one is over', async () => {
     // Prepare
-    ddb.on(UpdateCommand, { TableName: 'Memberships' }).rejects(conditionFailed({ ...MEMBERSHIP, sendWindow: NOW - 1000, sendCount: 20 }));
-    ddb.on(GetCommand, { TableName: 'Messages' }).resolves({});
-
-    // Act + Assess
-    await expect(service.send('alice', { chatId: 'c1', content: 'hello', clientMessageId: 'k-2' })).rejects.toBeInstanceOf(RateLimitedError);
-    expect(ddb).toReceiveCommandTimes(PutCommand, 0);
-  });
-
-  it('does not look for a marker when a non-participant sends with a clientMessageId', async () => {
-    // Prepare
-    ddb.on(UpdateCommand, { TableName: 'Memberships' }).rejects(conditionFailed());
-
-    // Act + Assess
-    await expect(service.send('mallory', { chatId: 'c1', content: 'hi', clientMessageId: 'k-1' })).rejects.toBeInstanceOf(ForbiddenError);
-    expect(ddb).toReceiveCommandTimes(GetCommand, 0);
-  });
-
-  it('writes the idempotency marker first, then the message', async () => {
-    // Prepare
-    ddb.on(PutCommand).resolves({});
+    const over = { ...MEMBERSHIP, sendWindow: NOW - 60_000, sendCount: 20 };
+    ddb.on(TransactWriteCommand).rejectsOnce(transactionCanceled([{ code: 'ConditionalCheckFailed', item: over }, 'None', 'None'])).resolves({});
 
     // Act
-    const message = await service.send('alice', { chatId: 'c1', content: 'hello', clientMessageId: 'k-1' });
+    const message = await createService().send('alice', { chatId: 'c1', content: 'hi' });
 
     // Assess
-    expect(ddb).toReceiveNthCommandWith(PutCommand, 1, {
-      Item: expect.objectContaining({ messageId: 'idem#alice#k-1', kind: 'idempotency', targetMessageId: message.messageId }),
-      ConditionExpression: 'attribute_not_exists(messageId)',
-    });
-    expect(ddb).toReceiveNthCommandWith(PutCommand, 2, {
-      Item: expect.objectContaining({ messageId: message.messageId, clientMessageId: 'k-1' }),
-    });
+    expect(message.seq).toBe(1);
+    expect(transactItems(1)[0]?.Update).toMatchObject({ UpdateExpression: 'SET sendCount = :one, sendWindow = :now', ExpressionAttributeValues: { ':one': 1, ':now': NOW, ':expired': NOW - 10_000 } });
   });
 
-  it('returns the stored message on a retry with the same clientMessageId, without a second write', async () => {
-    // Prepare
-    const first = storedRow({ clientMessageId: 'k-1' });
-    ddb.on(PutCommand).rejects(conditionFailed(await createMarkerFor(first)));
-    ddb.on(GetCommand, { TableName: 'Messages' }).resolves({ Item: first });
-
+  it('writes the idempotency marker in the same transaction as the message', async () => {
     // Act
-    const message = await service.send('alice', { chatId: 'c1', content: 'hello', clientMessageId: 'k-1' });
+    const message = await createService().send('alice', { chatId: 'c1', content: 'hello', clientMessageId: 'k1' });
 
     // Assess
-    expect(message.messageId).toBe(MESSAGE_ID);
-    expect(message.timestamp).toBe(first.createdAt);
-    expect(ddb).toReceiveCommandTimes(PutCommand, 1);
+    const items = transactItems(0);
+    expect(items).toHaveLength(4);
+    expect(items[2]).toEqual({
+      Put: {
+        TableName: 'Messages',
+        Item: { chatId: 'c1', messageId: 'idem#alice#k1', kind: 'idempotency', targetMessageId: message.messageId, createdAt: message.timestamp, contentHash: hashOf('hello'), expiresAt: Math.floor(NOW / 1000) + 86_400 },
+        ConditionExpression: 'attribute_not_exists(messageId)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    });
+    expect(items[3]?.Put.Item).toMatchObject({ messageId: message.messageId, clientMessageId: 'k1', seq: 1 });
   });
 
-  it('repairs a missing message row when the first attempt died after its marker', async () => {
-    // Prepare
-    const first = storedRow({ clientMessageId: 'k-1' });
-    ddb.on(PutCommand).callsFake(async (input: { Item: Record<string, unknown> }) => {
-      if (input.Item.kind === 'idempotency') throw conditionFailed(await createMarkerFor(first));
-      return {};
-    });
-    ddb.on(GetCommand, { TableName: 'Messages' }).resolves({});
+  it('answers a retry with the same clientMessageId with the stored message and its position: nothing written, no position taken', async () => {
+    // Prepare: the marker exists (the first attempt committed); the head moved on since.
+    const marker = { chatId: 'c1', messageId: 'idem#alice#k1', kind: 'idempotency', targetMessageId: MESSAGE_ID, createdAt: '2025-11-27T00:39:00.000Z', contentHash: hashOf('hello'), expiresAt: 1 };
+    ddb.on(TransactWriteCommand).rejects(transactionCanceled(['None', { code: 'ConditionalCheckFailed', item: { lastSeq: 9 } }, { code: 'ConditionalCheckFailed', item: marker }, 'None']));
+    ddb.on(GetCommand, { TableName: 'Messages', Key: { chatId: 'c1', messageId: MESSAGE_ID } }).resolves({ Item: storedRow({ seq: 5, createdSeq: 5 }) });
 
     // Act
-    const message = await service.send('alice', { chatId: 'c1', content: 'hello', clientMessageId: 'k-1' });
+    const message = await createService().send('alice', { chatId: 'c1', content: 'hello', clientMessageId: 'k1' });
 
     // Assess
-    expect(message).toMatchObject({ messageId: MESSAGE_ID, timestamp: first.createdAt, content: 'hello' });
-    expect(ddb).toReceiveCommandWith(PutCommand, {
-      Item: expect.objectContaining({ messageId: MESSAGE_ID, changeId: MESSAGE_ID, kind: 'message' }),
-      ConditionExpression: 'attribute_not_exists(messageId)',
-    });
+    expect(message).toMatchObject({ messageId: MESSAGE_ID, seq: 5 });
+    expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 1);
   });
 
   it('refuses the same clientMessageId with different content (CONFLICT)', async () => {
     // Prepare
-    const first = storedRow({ clientMessageId: 'k-1', content: 'original' });
-    ddb.on(PutCommand).rejects(conditionFailed(await createMarkerFor(first)));
+    const marker = { chatId: 'c1', messageId: 'idem#alice#k1', kind: 'idempotency', targetMessageId: MESSAGE_ID, createdAt: 't', contentHash: hashOf('hello'), expiresAt: 1 };
+    ddb.on(TransactWriteCommand).rejects(transactionCanceled(['None', 'None', { code: 'ConditionalCheckFailed', item: marker }, 'None']));
 
     // Act + Assess
-    await expect(service.send('alice', { chatId: 'c1', content: 'changed', clientMessageId: 'k-1' })).rejects.toBeInstanceOf(
-      ConflictError,
-    );
+    await expect(createService().send('alice', { chatId: 'c1', content: 'different', clientMessageId: 'k1' })).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('answers a retry of an accepted send over the flood limit with the stored message (its ack may have been lost)', async () => {
+    // Prepare: the gate refuses (window full) and the reasons do not say the marker failed; the marker is read.
+    const full = { ...MEMBERSHIP, sendWindow: NOW - 1000, sendCount: 20 };
+    const marker = { chatId: 'c1', messageId: 'idem#alice#k1', kind: 'idempotency', targetMessageId: MESSAGE_ID, createdAt: 't', contentHash: hashOf('hello'), expiresAt: 1 };
+    ddb.on(TransactWriteCommand).rejects(transactionCanceled([{ code: 'ConditionalCheckFailed', item: full }, 'None', 'None', 'None']));
+    ddb.on(GetCommand, { TableName: 'Messages', Key: { chatId: 'c1', messageId: 'idem#alice#k1' } }).resolves({ Item: marker });
+    ddb.on(GetCommand, { TableName: 'Messages', Key: { chatId: 'c1', messageId: MESSAGE_ID } }).resolves({ Item: storedRow() });
+
+    // Act
+    const message = await createService().send('alice', { chatId: 'c1', content: 'hello', clientMessageId: 'k1' });
+
+    // Assess
+    expect(message).toMatchObject({ messageId: MESSAGE_ID, seq: 1 });
   });
 
   it('surfaces DynamoDB throttling as an error, not a silent success', async () => {
     // Prepare
-    ddb.on(PutCommand).rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
+    ddb.on(TransactWriteCommand).rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
 
     // Act + Assess
-    await expect(service.send('alice', { chatId: 'c1', content: 'hello' })).rejects.toThrow('slow down');
+    await expect(createService().send('alice', { chatId: 'c1', content: 'hello' })).rejects.toThrow('slow down');
   });
 });
 
-/** The marker a first send of `row` would have written. */
-async function createMarkerFor(row: MessageRow): Promise<Record<string, unknown>> {
-  const { createHash } = await import('node:crypto');
-  return {
-    chatId: row.chatId,
-    messageId: `idem#${row.senderId}#${row.clientMessageId}`,
-    kind: 'idempotency',
-    targetMessageId: row.messageId,
-    createdAt: row.createdAt,
-    contentHash: createHash('sha256').update(row.content).digest('base64url'),
-    expiresAt: 1,
-  };
-}
-
 describe('Function: messageService.edit', () => {
   beforeEach(() => {
-    ddb.on(UpdateCommand, { TableName: 'Memberships' }).resolves(admitted());
-  });
-  afterEach(() => {
-    ddb.reset();
+    ddb.on(TransactWriteCommand).resolves({});
   });
 
-  it('updates content, editedAt and changeId for the sender and returns the message', async () => {
+  it('reads the message, then sets content, editedAt and the next position in one transaction with the flood count', async () => {
     // Prepare
-    ddb.on(UpdateCommand, { TableName: 'Messages' }).resolves({ Attributes: storedRow({ content: 'edited', editedAt: new Date(NOW).toISOString(), changeId: 'X' }) });
+    ddb.on(GetCommand, { TableName: 'Messages', Key: { chatId: 'c1', messageId: MESSAGE_ID } }).resolves({ Item: storedRow() });
+    ddb.on(TransactWriteCommand).rejectsOnce(headMoved(6)).resolves({});
 
     // Act
-    const message = await service.edit('alice', { chatId: 'c1', messageId: MESSAGE_ID, content: 'edited' });
+    const message = await createService().edit('alice', { chatId: 'c1', messageId: MESSAGE_ID, content: 'edited' });
 
     // Assess
-    expect(message).toMatchObject({ messageId: MESSAGE_ID, content: 'edited', editedAt: new Date(NOW).toISOString() });
-    expect(ddb).toReceiveCommandWith(UpdateCommand, {
-      Key: { chatId: 'c1', messageId: MESSAGE_ID },
-      ConditionExpression: 'kind = :message AND senderId = :userId AND attribute_not_exists(deletedAt)',
+    expect(message).toEqual({ messageId: MESSAGE_ID, chatId: 'c1', senderId: 'alice', content: 'edited', timestamp: '2025-11-27T00:39:00.000Z', editedAt: new Date(NOW).toISOString(), seq: 7 });
+    expect(transactItems(1)[2]).toEqual({
+      Update: {
+        TableName: 'Messages',
+        Key: { chatId: 'c1', messageId: MESSAGE_ID },
+        UpdateExpression: 'SET content = :content, editedAt = :at, seq = :seq',
+        ConditionExpression: 'kind = :message AND senderId = :userId AND attribute_not_exists(deletedAt)',
+        ExpressionAttributeValues: { ':content': 'edited', ':at': new Date(NOW).toISOString(), ':seq': 7, ':message': 'message', ':userId': 'alice' },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
     });
-    // Edits count against the flood limit (each is broadcast like a send).
-    expect(ddb).toReceiveNthCommandWith(UpdateCommand, 1, { TableName: 'Memberships', Key: { chatId: 'c1', userId: 'alice' } });
-  });
-
-  it('refuses an edit over the flood limit, writing nothing to the message', async () => {
-    // Prepare
-    ddb.on(UpdateCommand, { TableName: 'Memberships' }).rejects(conditionFailed({ ...MEMBERSHIP, sendWindow: NOW - 1000, sendCount: 20 }));
-
-    // Act + Assess
-    await expect(service.edit('alice', { chatId: 'c1', messageId: MESSAGE_ID, content: 'x' })).rejects.toMatchObject({ code: 'RATE_LIMITED' });
-    expect(ddb).not.toReceiveCommandWith(UpdateCommand, { TableName: 'Messages' });
   });
 
   it.each([
-    ['someone else’s message', storedRow({ senderId: 'bob' }), ForbiddenError],
-    ['a deleted message', storedRow({ deletedAt: '2025-11-27T00:39:30.000Z', content: '' }), ConflictError],
-    ['a missing message', undefined, NotFoundError],
-  ])('refuses to edit %s', async (_name, old, errorClass) => {
+    ['a message that does not exist', undefined, NotFoundError],
+    ["someone else's message", storedRow({ senderId: 'bob' }), ForbiddenError],
+    ['a deleted message', storedRow({ deletedAt: 't' }), ConflictError],
+  ])('refuses an edit of %s without a transaction', async (_name, row, errorClass) => {
     // Prepare
-    ddb.on(UpdateCommand, { TableName: 'Messages' }).rejects(conditionFailed(old));
+    ddb.on(GetCommand, { TableName: 'Messages' }).resolves({ Item: row });
 
     // Act + Assess
-    await expect(service.edit('alice', { chatId: 'c1', messageId: MESSAGE_ID, content: 'x' })).rejects.toBeInstanceOf(errorClass);
+    await expect(createService().edit('alice', { chatId: 'c1', messageId: MESSAGE_ID, content: 'x' })).rejects.toBeInstanceOf(errorClass);
+    expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 0);
+  });
+
+  it('explains an edit refused by the message condition (deleted meanwhile) from the row as it was', async () => {
+    // Prepare
+    ddb.on(GetCommand, { TableName: 'Messages' }).resolves({ Item: storedRow() });
+    ddb.on(TransactWriteCommand).rejects(transactionCanceled(['None', 'None', { code: 'ConditionalCheckFailed', item: storedRow({ deletedAt: 't' }) }]));
+
+    // Act + Assess
+    await expect(createService().edit('alice', { chatId: 'c1', messageId: MESSAGE_ID, content: 'x' })).rejects.toBeInstanceOf(ConflictError);
   });
 });
 
 describe('Function: messageService.remove', () => {
   beforeEach(() => {
-    ddb.on(GetCommand, { TableName: 'Memberships' }).resolves({ Item: { chatId: 'c1', userId: 'alice', title: 't' } });
-  });
-  afterEach(() => {
-    ddb.reset();
+    ddb.on(TransactWriteCommand).resolves({});
   });
 
-  it('soft-deletes: clears content, sets deletedAt, deletedBy and a new changeId', async () => {
-    // Prepare
-    ddb.on(UpdateCommand).resolves({});
-
+  it('soft-deletes at the next position with the membership checked, not counted', async () => {
     // Act
-    const result = await service.remove('alice', { chatId: 'c1', messageId: MESSAGE_ID });
+    const result = await createService().remove('alice', { chatId: 'c1', messageId: MESSAGE_ID });
 
     // Assess
     expect(result).toEqual({ messageId: MESSAGE_ID, deletedAt: new Date(NOW).toISOString() });
-    expect(ddb).toReceiveCommandWith(UpdateCommand, {
-      UpdateExpression: 'SET content = :empty, deletedAt = :at, deletedBy = :userId, changeId = :changeId',
-      ExpressionAttributeValues: expect.objectContaining({ ':empty': '', ':userId': 'alice' }),
+    const [gate, , message] = transactItems(0);
+    expect(gate).toEqual({ ConditionCheck: { TableName: 'Memberships', Key: { chatId: 'c1', userId: 'alice' }, ConditionExpression: 'attribute_exists(userId)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } });
+    expect(message?.Update).toMatchObject({
+      UpdateExpression: 'SET content = :empty, deletedAt = :at, deletedBy = :userId, seq = :seq',
+      ExpressionAttributeValues: expect.objectContaining({ ':seq': 1, ':userId': 'alice' }),
     });
   });
 
-  it('is idempotent: deleting an already deleted message returns the first deletion', async () => {
+  it('is idempotent: deleting an already deleted message returns the first deletion, taking no position', async () => {
     // Prepare
-    ddb.on(UpdateCommand).rejects(conditionFailed(storedRow({ deletedAt: '2025-11-27T00:39:30.000Z', content: '' })));
+    ddb.on(TransactWriteCommand).rejects(transactionCanceled(['None', 'None', { code: 'ConditionalCheckFailed', item: storedRow({ deletedAt: '2025-11-27T00:39:30.000Z', content: '' }) }]));
 
     // Act
-    const result = await service.remove('alice', { chatId: 'c1', messageId: MESSAGE_ID });
+    const result = await createService().remove('alice', { chatId: 'c1', messageId: MESSAGE_ID });
 
     // Assess
     expect(result).toEqual({ messageId: MESSAGE_ID, deletedAt: '2025-11-27T00:39:30.000Z' });
+    expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 1);
   });
 
-  it('refuses to delete someone else’s message', async () => {
+  it.each([
+    ['someone else’s message', ['None', 'None', { code: 'ConditionalCheckFailed', item: storedRow({ senderId: 'bob' }) }], ForbiddenError],
+    ['a message that does not exist', ['None', 'None', 'ConditionalCheckFailed'], NotFoundError],
+    ['a chat the caller left', ['ConditionalCheckFailed', 'None', 'None'], ForbiddenError],
+  ] as const)('refuses to delete %s', async (_name, reasons, errorClass) => {
     // Prepare
-    ddb.on(UpdateCommand).rejects(conditionFailed(storedRow({ senderId: 'bob' })));
+    ddb.on(TransactWriteCommand).rejects(transactionCanceled(reasons as unknown as Reason[]));
 
     // Act + Assess
-    await expect(service.remove('alice', { chatId: 'c1', messageId: MESSAGE_ID })).rejects.toBeInstanceOf(ForbiddenError);
-  });
-
-  it('is not counted against the flood limit: a strongly consistent membership read, no membership write', async () => {
-    // Prepare
-    ddb.on(UpdateCommand).resolves({});
-
-    // Act
-    await service.remove('alice', { chatId: 'c1', messageId: MESSAGE_ID });
-
-    // Assess
-    expect(ddb).toReceiveCommandWith(GetCommand, { TableName: 'Memberships', Key: { chatId: 'c1', userId: 'alice' }, ConsistentRead: true });
-    expect(ddb).not.toReceiveCommandWith(UpdateCommand, { TableName: 'Memberships' });
+    await expect(createService().remove('alice', { chatId: 'c1', messageId: MESSAGE_ID })).rejects.toBeInstanceOf(errorClass);
   });
 });
 
@@ -433,61 +422,51 @@ describe('Function: messageService.list', () => {
 
     // Act + Assess
     await expect(service.list('mallory', { chatId: 'c1' })).rejects.toBeInstanceOf(ForbiddenError);
-    await expect(service.list('mallory', { chatId: 'c1', changedAfter: ids[0] })).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(service.list('mallory', { chatId: 'c1', afterSeq: 0 })).rejects.toBeInstanceOf(ForbiddenError);
     expect(ddb).toReceiveCommandTimes(QueryCommand, 0);
   });
 
-  it('lists changes after changedAfter from the byChange index, oldest change first, with the changeId as next', async () => {
-    // Prepare: an old message edited, a new one, and a deleted old one, in change order.
-    const changes = ['01JH3Q7Z8W9X0YZABCDEFGHJK5', '01JH3Q7Z8W9X0YZABCDEFGHJK6', '01JH3Q7Z8W9X0YZABCDEFGHJK7'];
-    ddb.on(QueryCommand).resolves({
-      Items: [
-        storedRow({ messageId: ids[0]!, content: 'fixed', editedAt: '2025-11-27T00:39:30.000Z', changeId: changes[0]! }),
-        storedRow({ messageId: changes[1]!, changeId: changes[1]! }),
-        storedRow({ messageId: ids[1]!, content: '', deletedAt: '2025-11-27T00:39:40.000Z', deletedBy: 'alice', changeId: changes[2]! }),
-      ],
+  it('lists the messages written after a position from the bySeq index, strongly consistent, with the next position', async () => {
+    // Prepare: an edit (4) of an older message, then a new one (5), then one more (6).
+    ddb.on(QueryCommand, { IndexName: 'bySeq' }).resolves({
+      Items: [storedRow({ messageId: ids[0]!, content: 'fixed', editedAt: '2025-11-27T00:39:30.000Z', seq: 4, createdSeq: 1 }), storedRow({ messageId: ids[1]!, seq: 5, createdSeq: 5 }), storedRow({ messageId: ids[2]!, seq: 6, createdSeq: 6 })],
     });
 
     // Act
-    const page = await service.list('alice', { chatId: 'c1', limit: 2, changedAfter: ids[2] });
+    const page = await service.list('alice', { chatId: 'c1', limit: 2, afterSeq: 3 });
 
     // Assess
     expect(page).toEqual({
-      items: [
-        expect.objectContaining({ messageId: ids[0], content: 'fixed', editedAt: '2025-11-27T00:39:30.000Z', changeId: changes[0] }),
-        expect.objectContaining({ messageId: changes[1], changeId: changes[1] }),
-      ],
-      next: changes[1],
+      items: [expect.objectContaining({ messageId: ids[0], content: 'fixed', seq: 4 }), expect.objectContaining({ messageId: ids[1], seq: 5 })],
+      next: '5',
     });
     expect(ddb).toReceiveCommandWith(QueryCommand, {
       TableName: 'Messages',
-      IndexName: 'byChange',
-      KeyConditionExpression: 'chatId = :chatId AND changeId > :offset',
-      ExpressionAttributeValues: { ':chatId': 'c1', ':offset': ids[2] },
+      IndexName: 'bySeq',
+      KeyConditionExpression: 'chatId = :chatId AND seq > :afterSeq',
+      ExpressionAttributeValues: { ':chatId': 'c1', ':afterSeq': 3 },
+      ConsistentRead: true,
       Limit: 3,
     });
   });
 
-  it('never returns idempotency marker rows for changedAfter and ends without next', async () => {
-    // Prepare: markers have no changeId so the index leaves them out; a stray one must still not leak.
-    ddb.on(QueryCommand).resolves({
-      Items: [storedRow({ messageId: ids[2]!, changeId: ids[2]! }), { chatId: 'c1', messageId: 'idem#alice#k', kind: 'idempotency', targetMessageId: ids[2] }],
-    });
+  it('never returns rows of another kind for afterSeq and ends without next', async () => {
+    // Prepare: the index only holds message rows; a stray row of another kind must still not leak.
+    ddb.on(QueryCommand).resolves({ Items: [storedRow({ messageId: ids[2]!, seq: 2 }), { chatId: 'c1', messageId: 'seq#head', kind: 'head', lastSeq: 2 }] });
 
     // Act
-    const page = await service.list('alice', { chatId: 'c1', changedAfter: ids[1] });
+    const page = await service.list('alice', { chatId: 'c1', afterSeq: 1 });
 
     // Assess
-    expect(page).toEqual({ items: [expect.objectContaining({ messageId: ids[2], changeId: ids[2] })] });
+    expect(page).toEqual({ items: [expect.objectContaining({ messageId: ids[2], seq: 2 })] });
   });
 
   it.each([
-    ['before', { before: '01JH3Q7Z8W9X0YZABCDEFGHJK9' }],
-    ['after', { after: '01JH3Q7Z8W9X0YZABCDEFGHJK9' }],
-  ])('refuses changedAfter together with %s, reading nothing', async (_name, cursor) => {
+    ['before', { before: ids[0] }],
+    ['after', { after: ids[0] }],
+  ])('refuses afterSeq together with %s, reading nothing', async (_name, cursor) => {
     // Act + Assess
-    await expect(service.list('alice', { chatId: 'c1', changedAfter: ids[0], ...cursor })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(service.list('alice', { chatId: 'c1', afterSeq: 1, ...cursor })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     expect(ddb).toReceiveCommandTimes(QueryCommand, 0);
-    expect(ddb).toReceiveCommandTimes(GetCommand, 0);
   });
 });

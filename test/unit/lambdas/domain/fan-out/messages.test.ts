@@ -15,11 +15,12 @@ const stored = {
   senderId: 'alice',
   content: 'hello',
   createdAt: '2026-11-27T00:00:00.000Z',
-  changeId: keys.messageId,
+  seq: 4,
+  createdSeq: 4,
 };
 
 describe('Function: messageEventOf', () => {
-  it('turns an INSERT into message:new for chat:{chatId}, with the message id as event id', () => {
+  it('turns an INSERT into message:new for chat:{chatId}, with its position as seq and {chatId}:{seq} as event id', () => {
     // Prepare
     const record = createStreamRecord('INSERT', { keys, newImage: stored });
 
@@ -32,8 +33,9 @@ describe('Function: messageEventOf', () => {
       envelope: {
         event: 'message:new',
         data: { messageId: keys.messageId, chatId: 'c1', senderId: 'alice', content: 'hello', timestamp: '2026-11-27T00:00:00.000Z' },
-        id: keys.messageId,
+        id: 'c1:4',
         ts: Date.parse('2026-11-27T00:00:00.000Z'),
+        seq: 4,
       },
     });
   });
@@ -52,14 +54,14 @@ describe('Function: messageEventOf', () => {
 
   it('names the sender as deleter for rows written before deletedBy existed', () => {
     // Prepare
-    const deleted = { ...stored, content: '', deletedAt: '2026-11-27T00:05:00.000Z', changeId: 'ch-2' };
+    const deleted = { ...stored, content: '', deletedAt: '2026-11-27T00:05:00.000Z', seq: 9 };
     const record = createStreamRecord('MODIFY', { keys, oldImage: stored, newImage: deleted });
 
     // Act
     const event = messageEventOf(record);
 
     // Assess
-    expect(event?.envelope).toMatchObject({ event: 'message:deleted', data: { deletedBy: 'alice' }, id: 'ch-2' });
+    expect(event?.envelope).toMatchObject({ event: 'message:deleted', data: { deletedBy: 'alice' }, id: 'c1:9', seq: 9 });
   });
 
   it('sends message:edited when only editedAt changes', () => {
@@ -67,14 +69,14 @@ describe('Function: messageEventOf', () => {
     const record = createStreamRecord('MODIFY', {
       keys,
       oldImage: stored,
-      newImage: { ...stored, editedAt: '2026-11-27T00:01:00.000Z', changeId: 'ch-1' },
+      newImage: { ...stored, editedAt: '2026-11-27T00:01:00.000Z', seq: 5 },
     });
 
     // Act
     const event = messageEventOf(record);
 
     // Assess
-    expect(event?.envelope).toMatchObject({ event: 'message:edited', id: 'ch-1', data: { content: 'hello' } });
+    expect(event?.envelope).toMatchObject({ event: 'message:edited', id: 'c1:5', seq: 5, data: { content: 'hello' } });
   });
 
   it('ignores the REMOVE of a message row (messages are soft deleted)', () => {
@@ -102,14 +104,16 @@ describe('Function: messageEventOf', () => {
     ['a message whose content is not a string', createStreamRecord('INSERT', { keys, newImage: { ...stored, content: 1 } }), 'attribute content'],
     [
       'an edit whose editedAt is missing',
-      createStreamRecord('MODIFY', { keys, oldImage: stored, newImage: { ...stored, content: 'v2', changeId: 'ch-3' } }),
+      createStreamRecord('MODIFY', { keys, oldImage: stored, newImage: { ...stored, content: 'v2', seq: 6 } }),
       'attribute editedAt',
     ],
     [
-      'a delete without changeId',
-      createStreamRecord('MODIFY', { keys, oldImage: stored, newImage: { ...stored, deletedAt: '2026-11-27T00:05:00.000Z', changeId: undefined } }),
-      'attribute changeId',
+      'a delete without seq',
+      createStreamRecord('MODIFY', { keys, oldImage: stored, newImage: { ...stored, deletedAt: '2026-11-27T00:05:00.000Z', seq: undefined } }),
+      'attribute seq',
     ],
+    ['a new message whose createdSeq is not a position', createStreamRecord('INSERT', { keys, newImage: { ...stored, createdSeq: 0 } }), 'attribute createdSeq must be a positive integer, got 0'],
+    ['a new message whose createdSeq is a string', createStreamRecord('INSERT', { keys, newImage: { ...stored, createdSeq: '4' } }), 'attribute createdSeq must be a positive integer, got string'],
   ])('throws MalformedRecordError for %s', (_label, record, message) => {
     // Act + Assess
     expect(() => messageEventOf(record)).toThrow(MalformedRecordError);

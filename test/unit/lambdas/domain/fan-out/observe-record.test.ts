@@ -58,7 +58,7 @@ describe('Function: observeRecord', () => {
         'messages',
         async () => {
           correlationInside = currentCorrelationId();
-          return { recipients: 3, delivered: 3, gone: 0, failed: 0 };
+          return { recipients: 3, delivered: 3, gone: 0, disconnected: 0, undeliverable: 0, failed: 0 };
         },
         clock(CREATED_S * 1000 + 400, 25),
       );

@@ -23,6 +23,8 @@ function createDeps() {
     recipients: members.length,
     delivered: members.length,
     gone: 0,
+    disconnected: 0,
+    undeliverable: 0,
     failed: 0,
   }));
   const broadcaster: RoomBroadcaster = { toRoom: vi.fn(), toMembers };
@@ -125,7 +127,7 @@ describe('Function: fanOutPresence', () => {
     const result = await fanOutPresence(deps, record);
 
     // Assess
-    expect(result).toEqual({ recipients: 1, delivered: 1, gone: 0, failed: 0 });
+    expect(result).toEqual({ recipients: 1, delivered: 1, gone: 0, disconnected: 0, undeliverable: 0, failed: 0 });
     expect(toMembers).toHaveBeenCalledWith([expect.objectContaining({ connectionId: 'bob-1' })], {
       event: 'user:online',
       data: { userId: 'alice', at: '2025-11-27T01:00:00.000Z' },

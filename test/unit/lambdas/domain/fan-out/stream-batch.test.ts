@@ -1,5 +1,7 @@
 import {
   ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  ForbiddenException,
   GoneException,
   LimitExceededException,
   PostToConnectionCommand,
@@ -64,7 +66,8 @@ function message(chatId: string, messageId: string, extra: Record<string, unknow
     senderId: 'alice',
     content: 'hello',
     createdAt: '2026-11-27T00:00:00.000Z',
-    changeId: messageId,
+    seq: 1,
+    createdSeq: 1,
     ...extra,
   };
 }
@@ -156,12 +159,13 @@ describe('Function: processStreamBatch', () => {
           content: 'hello',
           timestamp: '2026-11-27T00:00:00.000Z',
         },
-        id: '01JH0000000000000000000001',
+        id: 'c1:1',
         ts: Date.parse('2026-11-27T00:00:00.000Z'),
+        seq: 1,
       });
     });
 
-    it('sends message:deleted with the change id when deletedAt is newly set', async () => {
+    it('sends message:deleted at the position of the delete when deletedAt is newly set', async () => {
       // Prepare
       ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1')] });
       const before = message('c1', 'm1');
@@ -169,7 +173,7 @@ describe('Function: processStreamBatch', () => {
         content: '',
         deletedAt: '2026-11-27T00:05:00.000Z',
         deletedBy: 'alice',
-        changeId: 'change-2',
+        seq: 2,
       });
       const record = streamRecord('Messages', 'MODIFY', { chatId: 'c1', messageId: 'm1' }, { oldImage: before, newImage: after });
 
@@ -182,17 +186,18 @@ describe('Function: processStreamBatch', () => {
         {
           event: 'message:deleted',
           data: { messageId: 'm1', chatId: 'c1', deletedBy: 'alice', deletedAt: '2026-11-27T00:05:00.000Z' },
-          id: 'change-2',
+          id: 'c1:2',
           ts: Date.parse('2026-11-27T00:05:00.000Z'),
+          seq: 2,
         },
       ]);
     });
 
-    it('sends message:edited with the change id when content and editedAt change', async () => {
+    it('sends message:edited at the position of the edit when content and editedAt change', async () => {
       // Prepare
       ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1')] });
       const before = message('c1', 'm1');
-      const after = message('c1', 'm1', { content: 'hello, edited', editedAt: '2026-11-27T00:01:00.000Z', changeId: 'change-1' });
+      const after = message('c1', 'm1', { content: 'hello, edited', editedAt: '2026-11-27T00:01:00.000Z', seq: 2 });
       const record = streamRecord('Messages', 'MODIFY', { chatId: 'c1', messageId: 'm1' }, { oldImage: before, newImage: after });
 
       // Act
@@ -203,8 +208,9 @@ describe('Function: processStreamBatch', () => {
         {
           event: 'message:edited',
           data: { messageId: 'm1', chatId: 'c1', senderId: 'alice', content: 'hello, edited', editedAt: '2026-11-27T00:01:00.000Z' },
-          id: 'change-1',
+          id: 'c1:2',
           ts: Date.parse('2026-11-27T00:01:00.000Z'),
+          seq: 2,
         },
       ]);
     });
@@ -228,7 +234,7 @@ describe('Function: processStreamBatch', () => {
           { chatId: 'c1', messageId: 'm1' },
           { oldImage: message('c1', 'm1'), newImage: message('c1', 'm1', { seq: 7 }) },
         ),
-        streamRecord('Messages', 'MODIFY', { chatId: 'c1', messageId: 'm2' }, { oldImage: deleted, newImage: { ...deleted, changeId: 'x' } }),
+        streamRecord('Messages', 'MODIFY', { chatId: 'c1', messageId: 'm2' }, { oldImage: deleted, newImage: { ...deleted, seq: 9 } }),
       ];
 
       // Act
@@ -273,12 +279,29 @@ describe('Function: processStreamBatch', () => {
       expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 3);
     });
 
-    it('reports the record when a recipient stays throttled', async () => {
+    it('disconnects a recipient that stays throttled and reports nothing: the chat\'s next record reaches the others at once', async () => {
       // Prepare
       ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1'), roomRow('r2')] });
       apiMock
         .on(PostToConnectionCommand, { ConnectionId: 'r1' })
         .rejects(new LimitExceededException({ message: 'slow down', $metadata: {} }));
+      const first = messageInsert('c1', 'm1');
+      const second = streamRecord('Messages', 'INSERT', { chatId: 'c1', messageId: 'm2' }, { newImage: message('c1', 'm2', { seq: 2, createdSeq: 2 }) });
+
+      // Act
+      const response = await processStreamBatch(deps, batch(first, second));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(apiMock.commandCalls(PostToConnectionCommand, { ConnectionId: 'r2' }).map((call) => JSON.parse(Buffer.from(call.args[0].input.Data as Uint8Array).toString()).seq)).toEqual([1, 2]);
+      expect(apiMock).toReceiveCommandWith(DeleteConnectionCommand, { ConnectionId: 'r1' });
+      expect(removeConnection).toHaveBeenCalledWith('r1', { userId: 'user-r1' });
+    });
+
+    it('reports the record when a post is forbidden (a permission fault, not the recipient\'s)', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1')] });
+      apiMock.on(PostToConnectionCommand).rejects(new ForbiddenException({ message: 'no', $metadata: {} }));
       const record = messageInsert('c1', 'm1');
 
       // Act
@@ -286,8 +309,7 @@ describe('Function: processStreamBatch', () => {
 
       // Assess
       expect(response.batchItemFailures).toEqual([{ itemIdentifier: seq(record) }]);
-      expect(apiMock.commandCalls(PostToConnectionCommand, { ConnectionId: 'r1' })).toHaveLength(3);
-      expect(apiMock.commandCalls(PostToConnectionCommand, { ConnectionId: 'r2' })).toHaveLength(1);
+      expect(apiMock).toReceiveCommandTimes(DeleteConnectionCommand, 0);
     });
 
     it('reports the record whose room Query is throttled and delivers the others', async () => {
@@ -340,7 +362,7 @@ describe('Function: processStreamBatch', () => {
         'Messages',
         'MODIFY',
         { chatId: 'c1', messageId: 'm1' },
-        { oldImage: message('c1', 'm1'), newImage: message('c1', 'm1', { content: 'v2', editedAt: '2026-11-27T00:01:00.000Z', changeId: 'ch2' }) },
+        { oldImage: message('c1', 'm1'), newImage: message('c1', 'm1', { content: 'v2', editedAt: '2026-11-27T00:01:00.000Z', seq: 2 }) },
       );
 
       // Act
@@ -350,6 +372,20 @@ describe('Function: processStreamBatch', () => {
       expect(response.batchItemFailures).toEqual([{ itemIdentifier: seq(first) }, { itemIdentifier: seq(edit) }]);
       expect(ddbMock).toReceiveCommandTimes(QueryCommand, 1);
       expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 0);
+    });
+
+    it('sends a chat\'s records in position order when the stream interleaved them (records of different items)', async () => {
+      // Prepare: position 2 arrives before position 1 in the batch.
+      ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1')] });
+      const second = streamRecord('Messages', 'INSERT', { chatId: 'c1', messageId: 'm2' }, { newImage: message('c1', 'm2', { seq: 2, createdSeq: 2 }) });
+      const first = messageInsert('c1', 'm1');
+
+      // Act
+      const response = await processStreamBatch(deps, batch(second, first));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(posts().map((post) => post.frame.seq)).toEqual([1, 2]);
     });
 
     it('reports every record when every record fails', async () => {
