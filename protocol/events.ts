@@ -9,8 +9,8 @@ export interface Message {
   timestamp: string;
   editedAt?: string;
   deletedAt?: string;
-  /** Change id of the message's latest write (= messageId until edited or deleted); the `changedAfter` cursor. */
-  changeId?: string;
+  /** The chat position of the message's latest write (create, edit or delete); the `afterSeq` cursor. */
+  seq: number;
 }
 
 export interface Chat {
@@ -63,13 +63,15 @@ export interface ServerEvents {
 export type ServerEventName = keyof ServerEvents;
 
 /**
- * A broadcast as it goes over the JSON protocol. `id` is unique per event;
- * for message events it is the message's change id (messageId for
- * message:new), which is also the Socket.IO recovery offset.
+ * A broadcast as it goes over the JSON protocol. `id` is unique per event.
+ * Message events also carry `seq`, the chat position of their write: every
+ * committed create, edit or delete of a chat's messages takes the chat's
+ * next position (1, 2, 3, ... without holes, in commit order).
  */
 export interface EventEnvelope<E extends ServerEventName = ServerEventName> {
   event: E;
   data: ServerEvents[E];
   id: string;
+  seq?: number;
   ts: number;
 }
