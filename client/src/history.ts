@@ -21,8 +21,8 @@ export type RecoveredEvent =
  * other is `message:new` unless it was shown.
  *
  * @example
- * eventsOfMessage(item, false); // [message:new] for a message created during the gap
- * eventsOfMessage(editedItem, true); // [message:edited] for an edit of a message the app shows
+ * eventsOfMessage(message, false); // [message:new] for a message created during the gap
+ * eventsOfMessage({ ...message, editedAt: new Date().toISOString() }, true); // [message:edited] only
  */
 export function eventsOfMessage(m: Message, shown: boolean): RecoveredEvent[] {
   const { messageId, chatId, senderId, content, seq } = m;

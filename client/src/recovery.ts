@@ -55,8 +55,8 @@ interface CatchUp {
  *   (err, chatId) => console.warn(`could not recover ${chatId}: ${err.message}`),
  * );
  * recovery.track('c1', 41);                                          // the app shows c1 up to position 41
- * recovery.receive({ event: 'message:new', data: message, id, seq: 42 }); // applied
- * recovery.receive({ event: 'message:new', data: message, id, seq: 42 }); // a repeat: dropped
+ * recovery.receive({ event: 'message:new', data: message, id: 'e42', seq: 42 }); // applied
+ * recovery.receive({ event: 'message:new', data: message, id: 'e42', seq: 42 }); // a repeat: dropped
  * recovery.recover();                                                // after a reconnect
  */
 export class Recovery {
@@ -66,6 +66,8 @@ export class Recovery {
   readonly #onError: (err: Error, chatId: string) => void;
   /** Messages whose `message:new` the app got, to tell an edit of a shown message from one never shown. */
   readonly #shown: SeenIds;
+  /** Ids of events without a chat position (presence, typing), repeated by the overlap of two connections. */
+  readonly #ids: SeenIds;
   /** chatId → position: the largest seq applied. */
   readonly #positions = new Map<string, number>();
   readonly #catchUps = new Map<string, CatchUp>();
@@ -81,6 +83,7 @@ export class Recovery {
     this.#deliver = deliver;
     this.#onError = onError;
     this.#shown = new SeenIds(options.dedupeCapacity ?? DEFAULTS.dedupeCapacity);
+    this.#ids = new SeenIds(options.dedupeCapacity ?? DEFAULTS.dedupeCapacity);
     for (const chatId of options.chats ?? []) this.track(chatId);
   }
 
@@ -104,7 +107,7 @@ export class Recovery {
     const chatId = (event.data as { chatId?: unknown } | undefined)?.chatId;
     const seq = event.seq;
     if (!MESSAGE_EVENTS.has(event.event) || typeof chatId !== 'string' || typeof seq !== 'number') {
-      this.#deliver(event, false);
+      if (event.id === undefined || this.#ids.add(event.id)) this.#deliver(event, false);
       return;
     }
     // A chat first heard of mid-session starts at this event: what came
