@@ -27,7 +27,7 @@ export interface SocketOptions {
   tokenTransport?: 'protocol' | 'query';
   /** Base URL of the HTTP API; enables filling gaps and recovery of missed messages after a reconnect. */
   httpUrl?: string;
-  /** Chats to follow from their first message (position 0), as `trackChat(chatId)`; more are learned from events. */
+  /** Chats to follow, as `trackChat(chatId)`: each starts at its first message event; more are learned from events. */
   chats?: string[];
   /** Connect as soon as the socket is created. @default true */
   autoConnect?: boolean;

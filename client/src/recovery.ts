@@ -68,8 +68,8 @@ export class Recovery {
   readonly #shown: SeenIds;
   /** Ids of events without a chat position (presence, typing), repeated by the overlap of two connections. */
   readonly #ids: SeenIds;
-  /** chatId → position: the largest seq applied. */
-  readonly #positions = new Map<string, number>();
+  /** chatId → position: the largest seq applied; undefined until the chat's first message event. */
+  readonly #positions = new Map<string, number | undefined>();
   readonly #catchUps = new Map<string, CatchUp>();
 
   constructor(
@@ -87,9 +87,14 @@ export class Recovery {
     for (const chatId of options.chats ?? []) this.track(chatId);
   }
 
-  /** Recovers a chat from position `seq` on: the app shows its messages up to there (0: none). */
-  track(chatId: string, seq = 0): void {
-    this.#positions.set(chatId, seq);
+  /**
+   * Follows a chat from position `seq` on: the app shows its messages up to
+   * there (0: none). Without a number, a chat already followed keeps its
+   * position and a new one starts at its first message event.
+   */
+  track(chatId: string, seq?: number): void {
+    if (typeof seq === 'number') this.#positions.set(chatId, seq);
+    else if (!this.#positions.has(chatId)) this.#positions.set(chatId, undefined);
   }
 
   untrack(chatId: string): void {
@@ -112,7 +117,7 @@ export class Recovery {
     }
     // A chat first heard of mid-session starts at this event: what came
     // before is the app's to load, as it loads any chat it opens.
-    if (!this.#positions.has(chatId)) this.#positions.set(chatId, seq - 1);
+    if (this.#positions.get(chatId) === undefined) this.#positions.set(chatId, seq - 1);
     const catchUp = this.#catchUps.get(chatId);
     if (catchUp) catchUp.held.push(event);
     else if (!this.#apply(chatId, event) && this.#opts.httpUrl) {
@@ -121,9 +126,9 @@ export class Recovery {
     }
   }
 
-  /** Catches up every followed chat (the socket (re)connected or renewed its connection). */
+  /** Catches up every chat with a position (the socket (re)connected or renewed its connection). */
   recover(): void {
-    for (const chatId of this.#positions.keys()) this.#catchUp(chatId, []);
+    for (const [chatId, position] of this.#positions) if (position !== undefined) this.#catchUp(chatId, []);
   }
 
   /**

@@ -282,9 +282,10 @@ export class ChatSocket<
 
   /**
    * Follows a chat from position `seq`: the app shows its messages up to
-   * there (the largest `seq` of the history page it loaded; 0, the default,
-   * for none). Every connection and every gap then fetches what came after.
-   * A chat first heard of from a live event starts at that event.
+   * there (the largest `seq` of the history page it loaded; 0 for none).
+   * Every connection and every gap then fetches what came after. Without a
+   * number, a followed chat keeps its position and a new one starts at its
+   * first message event, like a chat first heard of from a live event.
    *
    * @example
    * const page = await api.messages(chatId);

@@ -277,18 +277,18 @@ describe('Class: Recovery', () => {
     expect(requests).toEqual(['c1>41']);
   });
 
-  it('catches up every followed chat on recover(), from its position; chats given as options from 0', async () => {
+  it('catches up every chat with a position on recover(), from that position', async () => {
     // Prepare
     const other = new FakeChat('c2');
-    const recovery = recoveryOf({ httpUrl: 'http://h', chats: ['c2'] });
+    const recovery = recoveryOf();
     recovery.track('c1', 1);
+    recovery.track('c2', 0);
     chat.create('m1');
     chat.create('m2');
     other.create('x1');
-    // Chats passed as options come first, then tracked ones.
     answers.push(
-      () => new Response(JSON.stringify(other.page(0, 100))),
       () => new Response(JSON.stringify(chat.page(1, 100))),
+      () => new Response(JSON.stringify(other.page(0, 100))),
     );
 
     // Act
@@ -296,9 +296,34 @@ describe('Class: Recovery', () => {
     await vi.waitFor(() => expect(shown).toHaveLength(2));
 
     // Assess
-    expect(requests).toEqual(['c2>0', 'c1>1']);
+    expect(requests).toEqual(['c1>1', 'c2>0']);
     expect(shown.sort()).toEqual(['new m2 @2 (recovered)', 'new x1 @1 (recovered)']);
     expect([recovery.position('c1'), recovery.position('c2')]).toEqual([2, 1]);
+  });
+
+  it('starts a chat tracked without a position (or given as an option) at its first message event, and keeps a known one', async () => {
+    // Prepare
+    const recovery = recoveryOf({ httpUrl: 'http://h', chats: ['c1'] });
+    recovery.track('c2');
+    recovery.track('c3', 7);
+    recovery.track('c3');
+    for (let i = 1; i <= 9; i++) chat.create(`old${i}`);
+    let answered!: () => void;
+    const c3Answered = new Promise<void>((resolve) => (answered = resolve));
+    answers.push(() => {
+      answered();
+      return new Response(JSON.stringify({ items: [] }));
+    });
+
+    // Act
+    recovery.recover();
+    recovery.receive(chat.create('m10'));
+    await c3Answered;
+
+    // Assess: only c3 has a position to catch up from; c1 starts at its first event.
+    expect(requests).toEqual(['c3>7']);
+    expect(shown).toEqual(['new m10 @10']);
+    expect([recovery.position('c1'), recovery.position('c2'), recovery.position('c3')]).toEqual([10, undefined, 7]);
   });
 
   it('runs one more pass when recover() is called while a catch-up runs', async () => {
