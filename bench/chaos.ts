@@ -157,6 +157,10 @@ interface ChaosClient {
 const FINAL_CODES = new Set(['BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE']);
 const RECONNECT = { reconnectionDelay: 200, reconnectionDelayMax: 2000 };
 
+/** What a send's answer means: no error code is an ack; a final refusal is not worth retrying. */
+const outcomeOf = (code: string | undefined): 'acked' | 'retry' | 'refused' =>
+  code === undefined ? 'acked' : FINAL_CODES.has(code) ? 'refused' : 'retry';
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(Math.random() * items.length)];
 
@@ -185,12 +189,11 @@ function libraryClient(runtime: LocalRuntime, name: string, chatId: string): Cha
     shown,
     connected: () => socket.connected,
     async send(data) {
-      try {
-        await socket.emitWithAck('message:send', data);
-        return 'acked';
-      } catch (err) {
-        return FINAL_CODES.has((err as { code?: string }).code ?? '') ? 'refused' : 'retry';
-      }
+      // The same data object on every try: the clientMessageId in it makes the retry idempotent.
+      return socket.emitWithAck('message:send', data).then(
+        () => outcomeOf(undefined),
+        (err: { code?: string }) => outcomeOf(err.code ?? 'UNKNOWN'),
+      );
     },
     kill: () => open.forEach((ws) => ws.terminate()),
     close: () => socket.disconnect(),
@@ -214,13 +217,10 @@ function socketioClient(runtime: LocalRuntime, name: string, chatId: string): Ch
     shown,
     connected: () => socket.connected,
     async send(data) {
-      try {
-        const res = (await socket.timeout(30_000).emitWithAck('message:send', data)) as { error?: { code: string } };
-        if (!res.error) return 'acked';
-        return FINAL_CODES.has(res.error.code) ? 'refused' : 'retry';
-      } catch {
-        return 'retry'; // the ack timed out
-      }
+      return socket.timeout(30_000).emitWithAck('message:send', data).then(
+        (res: { error?: { code: string } }) => outcomeOf(res.error?.code),
+        () => outcomeOf('TIMEOUT'),
+      );
     },
     kill: () => socket.io.engine?.close(),
     close: () => socket.disconnect(),

@@ -77,6 +77,14 @@ describe('Class: Recovery', () => {
     );
   }
 
+  /** Queues an answer holding the chat's history as it is now, sent only once the returned function is called. */
+  function answerLater(afterSeq: number): () => void {
+    let release!: () => void;
+    const body = JSON.stringify(chat.page(afterSeq, 100));
+    answers.push(() => new Promise<Response>((resolve) => (release = () => resolve(new Response(body)))));
+    return () => release();
+  }
+
   const failing = (status: number, code: string) => () =>
     new Response(JSON.stringify({ error: { code, message: code.toLowerCase() } }), { status });
 
@@ -130,9 +138,7 @@ describe('Class: Recovery', () => {
     recovery.receive(chat.create('m1'));
     chat.create('m2');
     const third = chat.create('m3');
-    let answer!: () => void;
-    const snapshot = chat.page(1, 100);
-    answers.push(() => new Promise<Response>((resolve) => (answer = () => resolve(new Response(JSON.stringify(snapshot))))));
+    const answer = answerLater(1);
     recovery.receive(third);
     await vi.waitFor(() => expect(requests).toEqual(['c1>1']));
 
@@ -331,9 +337,7 @@ describe('Class: Recovery', () => {
     const recovery = recoveryOf();
     recovery.track('c1', 0);
     chat.create('m1');
-    let answer!: () => void;
-    const snapshot = chat.page(0, 100);
-    answers.push(() => new Promise<Response>((resolve) => (answer = () => resolve(new Response(JSON.stringify(snapshot))))));
+    const answer = answerLater(0);
     recovery.recover();
     await vi.waitFor(() => expect(requests).toHaveLength(1));
 
