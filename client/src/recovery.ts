@@ -191,8 +191,8 @@ export class Recovery {
         catchUp.held.sort((a, b) => a.seq! - b.seq!);
         while (catchUp.held.length && this.#apply(chatId, catchUp.held[0]!)) catchUp.held.shift();
         if (!catchUp.held.length && !catchUp.again) return void this.#catchUps.delete(chatId);
-        // The history did not reach a held event yet, or the connection came back meanwhile: again at once.
-        if (!catchUp.held.length || catchUp.again) return void pass();
+        // A connection came back meanwhile: once more at once. The history did not reach a held event yet: after a backoff.
+        if (catchUp.again) return void pass();
       } catch (err) {
         this.#onError(toError(err, 'recovery failed'), chatId);
         if (err instanceof ClientError && FINAL.has(err.code)) return this.untrack(chatId);

@@ -96,7 +96,11 @@ export class ChatSocket<
       },
       renewed: () => this.#recovery.recover(),
       frame: (raw, ws) => this.#onFrame(raw, ws),
-      closed: (ws) => this.#outbox.failSentOn(ws),
+      // Sends to retry go out at once if another connection is current (the renewal's overlap ended).
+      closed: (ws) => {
+        this.#outbox.failSentOn(ws);
+        this.#outbox.flush();
+      },
       lost: (reason, details) => this.emitLocal('disconnect', reason, details),
       connectError: (err) => this.emitLocal('connect_error', err),
       reconnectAttempt: (attempt, delay) => this.emitLocal('reconnect_attempt', attempt, delay),

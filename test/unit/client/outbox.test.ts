@@ -158,6 +158,25 @@ describe('Method: emitWithAck', () => {
     expect(second.frames.map((f) => (f.data as { content: string }).content)).toEqual(['x', 'later']);
   });
 
+  it('sends a message:send again on the replacement when the connection it went out on closes after the renewal overlap', async () => {
+    // Prepare
+    const socket = open({ maxConnectionAge: 150, connectionOverlap: 50 });
+    await connected(socket);
+    const first = await server.connection(0);
+    const pending = socket.emitWithAck('message:send', { chatId: 'c1', content: 'x' });
+    const sent = await first.frame();
+
+    // Act: no ack on the first connection; it closes 50 ms after the replacement opened.
+    const second = await server.connection(1);
+    const again = await second.frame((f) => f.action === 'message:send');
+    second.ack(again.ackId, { messageId: 'M1', seq: 1 });
+
+    // Assess
+    await expect(pending).resolves.toEqual({ messageId: 'M1', seq: 1 });
+    expect(again).toEqual(sent);
+    await vi.waitFor(() => expect(first.closed).toBe(true));
+  });
+
   it("fails the oldest ack awaited on the connection with GATEWAY_ERROR on API Gateway's error frame", async () => {
     // Prepare
     const socket = open();
