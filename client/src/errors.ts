@@ -1,12 +1,15 @@
 import type { ErrorCode } from '../../protocol';
 
 /** Codes a client error can carry: the server's codes plus the client's own. */
-export type ClientErrorCode = ErrorCode | 'TIMEOUT' | 'DISCONNECTED' | 'HTTP_ERROR';
+export type ClientErrorCode = ErrorCode | 'TIMEOUT' | 'DISCONNECTED' | 'GATEWAY_ERROR' | 'HTTP_ERROR';
 
 /**
  * An error an ack, `emitWithAck` or the history fetch reports. `code` is the
- * server's code (`FORBIDDEN`, `BAD_REQUEST`, ...) or `TIMEOUT` when no ack
- * came in time.
+ * server's code (`FORBIDDEN`, `BAD_REQUEST`, ...), `TIMEOUT` when no ack
+ * came in time, `DISCONNECTED` when its connection closed, or
+ * `GATEWAY_ERROR` when API Gateway answered with an error frame (the
+ * backend failed or passed its 29 s integration timeout; the message may
+ * be stored: retry a send with the same `clientMessageId`).
  *
  * @example
  * try {

@@ -25,9 +25,9 @@ export interface SocketOptions {
    * @default 'protocol'
    */
   tokenTransport?: 'protocol' | 'query';
-  /** Base URL of the HTTP API; enables recovery of missed messages after a reconnect. */
+  /** Base URL of the HTTP API; enables filling gaps and recovery of missed messages after a reconnect. */
   httpUrl?: string;
-  /** Chats to recover after a reconnect from the start (more are learned from events and {@link ChatSocket.trackChat}). */
+  /** Chats to follow, as `trackChat(chatId)`: each starts at its first message event; more are learned from events. */
   chats?: string[];
   /** Connect as soon as the socket is created. @default true */
   autoConnect?: boolean;
@@ -41,7 +41,11 @@ export interface SocketOptions {
   reconnectionDelayMax?: number;
   /** Jitter of each delay, in [0, 1]. @default 0.5 */
   randomizationFactor?: number;
-  /** Timeout of acks of `emit` / `emitWithAck` without `timeout()`, ms. @default undefined (none) */
+  /**
+   * Timeout of acks of `emit` / `emitWithAck` without `timeout()`, ms; 0 waits forever.
+   * Longer than API Gateway's 29 s integration timeout, whose error frame usually comes first.
+   * @default 30000
+   */
   ackTimeout?: number;
   /** Interval of the keepalive frame, ms; well under API Gateway's 10-minute idle timeout. @default 300000 */
   keepaliveInterval?: number;
@@ -60,13 +64,14 @@ export interface SocketOptions {
   typingThrottle?: number;
   /** `typing()` sends `user:stop-typing` after this many ms without a call. @default 2000 */
   typingIdle?: number;
-  /** How many event ids are remembered for de-duplication. @default 2000 */
+  /**
+   * How many message ids delivered as `message:new` are remembered, to tell a
+   * recovered edit of a message the app shows from one it never saw. @default 5000
+   */
   dedupeCapacity?: number;
-  /** For chats without a known message, recovery starts this long before the connection was lost, ms. @default 30000 */
-  recoveryWindow?: number;
   /** WebSocket implementation; required on Node.js 20 (`import WebSocket from 'ws'`). @default globalThis.WebSocket */
   WebSocket?: WebSocketConstructor;
-  /** fetch implementation for recovery. @default globalThis.fetch */
+  /** fetch implementation for recovery; failed fetches are retried with the reconnection backoff. @default globalThis.fetch */
   fetch?: typeof fetch;
   /** Random source of the backoff jitter (tests). @default Math.random */
   random?: () => number;
@@ -89,8 +94,8 @@ export const DEFAULTS = Object.freeze({
   connectionOverlap: 3000,
   typingThrottle: 2000,
   typingIdle: 2000,
-  dedupeCapacity: 2000,
-  recoveryWindow: 30_000,
+  ackTimeout: 30_000,
+  dedupeCapacity: 5000,
 } as const);
 
 /**

@@ -1,8 +1,9 @@
 /**
  * The sending side of a socket: frames go out at once when connected or
  * wait in order until the next connection, and each frame with an ack
- * callback gets an ack id and waits for the server's ack, its timeout, or
- * the loss of the connection it went out on.
+ * callback gets an ack id and waits for the server's ack, its timeout, a
+ * gateway error frame, or the loss of the connection it went out on (a
+ * retryable frame is sent again on the next connection instead).
  */
 import type { ClientFrame } from '../../protocol';
 import { createDebug } from './debug';
@@ -25,6 +26,8 @@ interface PendingAck {
   timer?: ReturnType<typeof setTimeout>;
   /** The connection the frame went out on; undefined while buffered. */
   ws?: WebSocket;
+  /** The frame, kept when it is safe to send again (it carries an idempotency key). */
+  retry?: string;
 }
 
 /**
@@ -47,14 +50,18 @@ export class Outbox {
     this.#send = send;
   }
 
-  /** Sends (or buffers) an action; with `ack`, awaits its ack for at most `timeoutMs` when given. */
-  push(action: string, data: unknown, ack?: AnyAck, timeoutMs?: number): void {
+  /**
+   * Sends (or buffers) an action; with `ack`, awaits its ack for at most
+   * `timeoutMs` (0: no limit). With `retry`, a loss of the connection it
+   * went out on sends it again on the next one instead of failing it.
+   */
+  push(action: string, data: unknown, ack?: AnyAck, timeoutMs?: number, retry?: boolean): void {
     const frame: ClientFrame = { action, data };
     let ackId: number | undefined;
     if (ack) {
       const id = (ackId = frame.ackId = this.#nextAckId++);
       const pending: PendingAck = { callback: ack };
-      if (timeoutMs !== undefined) {
+      if (timeoutMs) {
         pending.timer = setTimeout(() => {
           this.#acks.delete(id);
           // A frame whose answer is no longer awaited must not go out later.
@@ -66,6 +73,7 @@ export class Outbox {
       this.#acks.set(id, pending);
     }
     const text = JSON.stringify(frame);
+    if (ack && retry) this.#acks.get(ackId!)!.retry = text;
     if (!this.#sendNow(text, ackId)) {
       debug('buffering %s', action);
       this.#buffer.push({ text, ackId });
@@ -89,9 +97,41 @@ export class Outbox {
     else pending.callback(null, frame.data);
   }
 
-  /** Fails the acks awaited on a connection that closed: they can never come. */
+  /**
+   * The connection `ws` closed: the acks awaited on it can never come.
+   * Retryable frames go back to the front of the buffer, in their order;
+   * the others fail with `DISCONNECTED`.
+   */
   failSentOn(ws: WebSocket): void {
+    const again: { text: string; ackId: number }[] = [];
+    for (const [ackId, pending] of this.#acks) {
+      if (pending.ws === ws && pending.retry) {
+        pending.ws = undefined;
+        again.push({ text: pending.retry, ackId: ackId as number });
+      }
+    }
+    this.#buffer.unshift(...again);
     this.#fail((pending) => pending.ws === ws);
+  }
+
+  /**
+   * API Gateway answered a frame sent on `ws` with an error frame without an
+   * ack id (`{"message": "Internal server error", ...}`: the backend failed
+   * or passed the 29 s integration timeout). Nothing says which frame, so the
+   * oldest ack awaited on that connection fails with `GATEWAY_ERROR`: it was
+   * sent first, so it is the first to pass the timeout. Returns false when no
+   * ack was awaited there.
+   */
+  failOldest(ws: WebSocket, message: string): boolean {
+    for (const [ackId, pending] of this.#acks) {
+      if (pending.ws !== ws) continue;
+      this.#acks.delete(ackId);
+      clearTimeout(pending.timer);
+      debug('ack %s failed by a gateway error: %s', ackId, message);
+      pending.callback(new ClientError('GATEWAY_ERROR', message));
+      return true;
+    }
+    return false;
   }
 
   /** Drops the buffered frames and fails every awaited ack with `DISCONNECTED` (the socket was closed for good). */

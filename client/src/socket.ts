@@ -88,14 +88,19 @@ export class ChatSocket<
     this.auth = options.auth;
     this.#now = options.now ?? Date.now;
     this.#transport = new Transport(url, options, () => this.auth, {
-      open: (reconnected) => {
+      // Every connection catches up what each followed chat missed meanwhile.
+      open: () => {
         this.#outbox.flush();
         this.emitLocal('connect');
-        if (reconnected) void this.#recovery.recover();
+        this.#recovery.recover();
       },
-      renewed: () => void this.#recovery.recover(),
-      frame: (raw) => this.#onFrame(raw),
-      closed: (ws) => this.#outbox.failSentOn(ws),
+      renewed: () => this.#recovery.recover(),
+      frame: (raw, ws) => this.#onFrame(raw, ws),
+      // Sends to retry go out at once if another connection is current (the renewal's overlap ended).
+      closed: (ws) => {
+        this.#outbox.failSentOn(ws);
+        this.#outbox.flush();
+      },
       lost: (reason, details) => this.emitLocal('disconnect', reason, details),
       connectError: (err) => this.emitLocal('connect_error', err),
       reconnectAttempt: (attempt, delay) => this.emitLocal('reconnect_attempt', attempt, delay),
@@ -211,8 +216,12 @@ export class ChatSocket<
   /**
    * Sends an action. With a callback, the server's ack is delivered as
    * `(err, data)`: `err` is null on success, a {@link ClientError} with the
-   * server's code on refusal, or `TIMEOUT` / `DISCONNECTED`. While
-   * disconnected, emits are buffered and sent in order on connect.
+   * server's code on refusal, or `TIMEOUT` (after `ackTimeout`, 30 s by
+   * default) / `DISCONNECTED` / `GATEWAY_ERROR`. While disconnected, emits
+   * are buffered and sent in order on connect. A `message:send` without a
+   * `clientMessageId` gets one, written into `data`, so passing the same
+   * object again retries the same send; it is sent again by itself on the
+   * next connection when the one it went out on closed before its ack.
    * Reserved names (`connect`, `disconnect`, ...) throw.
    *
    * @example
@@ -222,7 +231,7 @@ export class ChatSocket<
    * });
    */
   emit<A extends keyof Emit & string>(action: A, data: Emit[A]['data'], ack?: AckCallback<Emit[A]['ack']>): this {
-    this.#emit(action, data, ack as AnyAck | undefined, this.#opts.ackTimeout);
+    this.#emit(action, data, ack as AnyAck | undefined, this.#ackTimeout);
     return this;
   }
 
@@ -234,7 +243,7 @@ export class ChatSocket<
    * const message = await socket.emitWithAck('message:edit', { chatId, messageId, content });
    */
   emitWithAck<A extends keyof Emit & string>(action: A, data: Emit[A]['data']): Promise<Emit[A]['ack']> {
-    return this.#emitWithAck(action, data, this.#opts.ackTimeout);
+    return this.#emitWithAck(action, data, this.#ackTimeout);
   }
 
   /**
@@ -276,16 +285,29 @@ export class ChatSocket<
   }
 
   /**
-   * Tells the socket about a chat, so a reconnect recovers its missed
-   * messages; pass the newest messageId the app shows (e.g. from the history
-   * page it loaded). Chats are also learned from the events received.
+   * Follows a chat from position `seq`: the app shows its messages up to
+   * there (the largest `seq` of the history page it loaded; 0 for none).
+   * Every connection and every gap then fetches what came after. Without a
+   * number, a followed chat keeps its position and a new one starts at its
+   * first message event, like a chat first heard of from a live event.
    *
    * @example
    * const page = await api.messages(chatId);
-   * socket.trackChat(chatId, page.items.at(-1)?.messageId);
+   * socket.trackChat(chatId, Math.max(0, ...page.items.map((m) => m.seq)));
    */
-  trackChat(chatId: string, lastMessageId?: string): void {
-    this.#recovery.track(chatId, lastMessageId);
+  trackChat(chatId: string, seq?: number): void {
+    this.#recovery.track(chatId, seq);
+  }
+
+  /**
+   * A chat's position: the largest `seq` delivered (or given to
+   * `trackChat`); undefined for a chat not followed.
+   *
+   * @example
+   * localStorage.setItem(`seq:${chatId}`, String(socket.position(chatId) ?? 0));
+   */
+  position(chatId: string): number | undefined {
+    return this.#recovery.position(chatId);
   }
 
   /**
@@ -300,12 +322,19 @@ export class ChatSocket<
 
   // ---- sending -------------------------------------------------------------
 
-  #emit(action: string, data: unknown, ack: AnyAck | undefined, timeoutMs: number | undefined): void {
-    if (Object.hasOwn(RESERVED_EVENTS, action)) throw new Error(`"${action}" is a reserved event name`);
-    this.#outbox.push(action, data, ack, timeoutMs);
+  get #ackTimeout(): number {
+    return this.#opts.ackTimeout ?? DEFAULTS.ackTimeout;
   }
 
-  #emitWithAck(action: string, data: unknown, timeoutMs: number | undefined): Promise<never> {
+  #emit(action: string, data: unknown, ack: AnyAck | undefined, timeoutMs: number): void {
+    if (Object.hasOwn(RESERVED_EVENTS, action)) throw new Error(`"${action}" is a reserved event name`);
+    // The idempotency key makes a repeated send safe: stored once, acked with the same message.
+    const send = action === 'message:send' && !!data && typeof data === 'object';
+    if (send) (data as { clientMessageId?: string }).clientMessageId ??= randomId();
+    this.#outbox.push(action, data, ack, timeoutMs, send);
+  }
+
+  #emitWithAck(action: string, data: unknown, timeoutMs: number): Promise<never> {
     return new Promise((resolve, reject) => {
       this.#emit(action, data, (err, result) => (err ? reject(err) : resolve(result as never)), timeoutMs);
     });
@@ -313,15 +342,21 @@ export class ChatSocket<
 
   // ---- receiving -----------------------------------------------------------
 
-  #onFrame(raw: unknown): void {
-    let frame: (IncomingEvent & AckFrameIn) | null;
+  #onFrame(raw: unknown, ws: WebSocket): void {
+    let frame: (IncomingEvent & AckFrameIn & { message?: unknown }) | null;
     try {
       frame = JSON.parse(String(raw)) as IncomingEvent & AckFrameIn;
     } catch {
       debug('ignoring a frame that is not JSON');
       return;
     }
-    if (!frame || typeof frame.event !== 'string') return;
+    if (!frame) return;
+    // API Gateway's own error frame, `{"message": "Internal server error", "connectionId", "requestId"}`.
+    if (frame.event === undefined && typeof frame.message === 'string') {
+      if (!this.#outbox.failOldest(ws, frame.message)) this.emitLocal('error', { code: 'GATEWAY_ERROR', message: frame.message });
+      return;
+    }
+    if (typeof frame.event !== 'string') return;
     if (frame.event === 'ack') this.#outbox.settle(frame);
     else if (frame.event === 'error') this.emitLocal('error', frame.data);
     else if (frame.event !== 'pong') this.#recovery.receive(frame);
@@ -333,6 +368,7 @@ export class ChatSocket<
     if (event.event === 'user:typing') this.#typingTracker.refresh(data as TypingData);
     if (event.event === 'user:stop-typing') this.#typingTracker.cancel(data as TypingData);
     const meta: EventMeta = { id: event.id ?? '', ts: event.ts ?? this.#now() };
+    if (event.seq !== undefined) meta.seq = event.seq;
     if (recovered) meta.recovered = true;
     this.emitLocal(event.event, data, meta);
   }

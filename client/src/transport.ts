@@ -35,8 +35,8 @@ export interface TransportEvents {
   open(reconnected: boolean): void;
   /** A replacement connection became current before the age cap; events may have been missed in between. */
   renewed(): void;
-  /** A data frame arrived (on the current connection or the one being replaced). */
-  frame(data: unknown): void;
+  /** A data frame arrived on `ws` (the current connection or the one being replaced). */
+  frame(data: unknown, ws: WebSocket): void;
   /** A WebSocket is gone: whatever was awaited on it never comes. */
   closed(ws: WebSocket): void;
   /** The connection was lost or closed by `disconnect()`; the state already says what comes next. */
@@ -61,12 +61,11 @@ export class Transport {
   #state: ConnectionState = IDLE;
   readonly #url: string;
   readonly #opts: SocketOptions;
+  readonly #now: () => number;
   readonly #auth: () => AuthOption | undefined;
   readonly #on: TransportEvents;
   readonly #backoff: Backoff;
-  readonly #now: () => number;
   #connectedBefore = false;
-  #lostAt = 0;
   #token: string | undefined;
   #keepaliveTimer: ReturnType<typeof setInterval> | undefined;
   #pings = 0;
@@ -77,9 +76,9 @@ export class Transport {
   constructor(url: string, options: SocketOptions, auth: () => AuthOption | undefined, events: TransportEvents) {
     this.#url = url;
     this.#opts = options;
+    this.#now = options.now ?? Date.now;
     this.#auth = auth;
     this.#on = events;
-    this.#now = options.now ?? Date.now;
     this.#backoff = new Backoff({
       min: options.reconnectionDelay ?? DEFAULTS.reconnectionDelay,
       max: options.reconnectionDelayMax ?? DEFAULTS.reconnectionDelayMax,
@@ -95,11 +94,6 @@ export class Transport {
   /** Whether it keeps (re)connecting. */
   get active(): boolean {
     return this.#state.name !== 'idle';
-  }
-
-  /** When the previous connection was lost or replaced (0 before any), ms since the epoch. */
-  get lostAt(): number {
-    return this.#lostAt;
   }
 
   /** The token the latest connection opened with. */
@@ -121,7 +115,6 @@ export class Transport {
     if (state.name === 'opening' && state.ws) this.#close(state.ws);
     if (state.name === 'open') {
       this.#close(state.ws);
-      this.#lostAt = this.#now();
       this.#stopTimers();
       this.#on.lost('io client disconnect', { code: 1000, reason: 'client disconnect' });
     }
@@ -236,7 +229,7 @@ export class Transport {
       opened = true;
       onOpen();
     };
-    ws.onmessage = (ev: MessageEvent) => this.#on.frame(ev.data);
+    ws.onmessage = (ev: MessageEvent) => this.#on.frame(ev.data, ws);
     ws.onerror = (ev: Event) => {
       errored = toError((ev as { error?: unknown }).error ?? (ev as { message?: unknown }).message, 'WebSocket error');
     };
@@ -281,7 +274,6 @@ export class Transport {
     debug('replacing the connection before its age cap');
     this.#enter({ ...state, ws });
     this.#token = token;
-    this.#lostAt = this.#now();
     this.#startTimers();
     setTimeout(() => this.#close(state.ws), this.#opts.connectionOverlap ?? DEFAULTS.connectionOverlap);
     this.#on.renewed();
@@ -309,7 +301,6 @@ export class Transport {
 
   #lost(reason: DisconnectReason, details: { code: number; reason: string }): void {
     debug('disconnected: %s', reason);
-    this.#lostAt = this.#now();
     this.#stopTimers();
     this.#retry(() => this.#on.lost(reason, details));
   }

@@ -26,13 +26,16 @@ export type EventParams<Map extends EventsMap, Ev extends EventNames<Map>> = Par
 
 /**
  * What comes with every delivered server event besides its data.
- * `id` is the event id the server assigned (messageId for message:new, the
- * change id for edits and deletes); `recovered` is true for events replayed
- * from the HTTP history after a reconnect; `local` is true for a
- * `user:stop-typing` the client made itself when an indicator expired.
+ * `id` is the event id (unique per event); `seq` is a message event's chat
+ * position (the position of the write it reports; for an event rebuilt from
+ * history, the message's latest write); `recovered` is true for events
+ * fetched from the HTTP history (after a reconnect or a gap); `local` is
+ * true for a `user:stop-typing` the client made itself when an indicator
+ * expired.
  */
 export interface EventMeta {
   id: string;
+  seq?: number;
   ts: number;
   recovered?: boolean;
   local?: boolean;
@@ -48,7 +51,7 @@ export interface ServerErrorData {
 export type ServerListenEvents = {
   [E in ServerEventName]: (data: ServerEvents[E], meta: EventMeta) => void;
 } & {
-  /** An error frame the server sent outside any ack (e.g. an unparseable frame). */
+  /** An error frame outside any ack: the server's, or API Gateway's (`GATEWAY_ERROR`) when no ack was awaited. */
   error: (data: ServerErrorData) => void;
 };
 
@@ -85,7 +88,7 @@ export interface ReservedEvents {
   reconnect_attempt: (attempt: number, delay: number) => void;
   /** `reconnectionAttempts` were used up; the socket stays disconnected. */
   reconnect_failed: () => void;
-  /** Fetching missed messages after a reconnect failed for a chat. */
+  /** Fetching a chat's missed messages failed; it is retried with backoff (not after FORBIDDEN or NOT_FOUND). */
   recovery_error: (err: Error, chatId: string) => void;
 }
 

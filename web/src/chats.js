@@ -82,7 +82,8 @@ async function loadLatest(chatId) {
     const history = historyOf(chatId);
     history.loaded = true;
     history.olderCursor = page.next ?? null;
-    state.socket?.trackChat(chatId, page.items.at(-1)?.messageId);
+    // The newest page holds the chat's latest positions: recovery continues from the largest.
+    state.socket?.trackChat(chatId, Math.max(0, ...page.items.map((m) => m.seq ?? 0)));
     if (state.current === chatId) renderMessages({ keep: 'end' });
   } catch (err) {
     if (!isUnauthorized(err)) showError(`Could not load messages: ${messageOf(err)}`);

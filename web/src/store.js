@@ -7,7 +7,9 @@
 
 /**
  * @typedef {import('/lettera-client.js').Chat} Chat
- * @typedef {import('/lettera-client.js').Message} Message
+ * A message as the page keeps it: from the history (with its position) or from a live event (the
+ * position travels in the event's meta, not its data).
+ * @typedef {Omit<import('/lettera-client.js').Message, 'seq'> & { seq?: number }} Message
  * @typedef {import('/lettera-client.js').ChatSocket} ChatSocket
  * @typedef {{ userId: string, name: string }} DemoUser
  * @typedef {{ userId: string, name: string, token: string, expiresAt: number }} Session

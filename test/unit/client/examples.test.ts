@@ -27,7 +27,7 @@ const MODULES: Record<string, string[]> = {
   'connection-state': ['assertTransition'],
   debug: ['createDebug'],
   errors: ['toError'],
-  history: ['eventsOfMessage', 'fetchChanges', 'ulidFloor'],
+  history: ['eventsOfMessage', 'fetchAfter'],
   options: ['resolveAuth'],
   outbox: ['Outbox'],
   'random-id': ['randomId'],

@@ -45,9 +45,9 @@ export class ServerConnection {
     this.ws.send(JSON.stringify(value));
   }
 
-  /** Pushes a broadcast envelope. */
-  event(event: string, data: unknown, id: string): void {
-    this.send({ event, data, id, ts: Date.now() });
+  /** Pushes a broadcast envelope; message events carry their chat position `seq`. */
+  event(event: string, data: unknown, id: string, seq?: number): void {
+    this.send({ event, data, id, ...(seq === undefined ? {} : { seq }), ts: Date.now() });
   }
 
   ack(ackId: number | string | undefined, data: unknown): void {

@@ -23,23 +23,42 @@ describe('Method: on', () => {
     expect(seen).toEqual([[{ userId: 'u2', at: 't1' }, 'e1']]);
   });
 
-  it('delivers an event repeated with the same id only once', async () => {
+  it('delivers a message event repeated at the same chat position only once, with its seq', async () => {
     // Prepare
     const socket = open();
     await connected(socket);
     const conn = await server.connection(0);
     const contents: string[] = [];
-    socket.on('message:new', (msg) => contents.push(msg.content));
+    socket.on('message:new', (msg, meta) => contents.push(`${msg.content} @${meta.seq}`));
     const msg = { messageId: 'M1', chatId: 'c1', senderId: 'u2', content: 'hello', timestamp: 't' };
 
-    // Act
-    conn.event('message:new', msg, 'M1');
-    conn.event('message:new', msg, 'M1');
-    conn.event('message:new', { ...msg, messageId: 'M2', content: 'next' }, 'M2');
-    await vi.waitFor(() => expect(contents).toContain('next'));
+    // Act: the repeat has a new event id (a second post of the same write).
+    conn.event('message:new', msg, 'e1', 1);
+    conn.event('message:new', msg, 'e1-again', 1);
+    conn.event('message:new', { ...msg, messageId: 'M2', content: 'next' }, 'e2', 2);
+    await vi.waitFor(() => expect(contents).toContain('next @2'));
 
     // Assess
-    expect(contents).toEqual(['hello', 'next']);
+    expect(contents).toEqual(['hello @1', 'next @2']);
+    expect(socket.position('c1')).toBe(2);
+  });
+
+  it('delivers an event without a chat position repeated with the same id only once', async () => {
+    // Prepare
+    const socket = open();
+    await connected(socket);
+    const conn = await server.connection(0);
+    const users: string[] = [];
+    socket.on('user:online', (data) => users.push(data.userId));
+
+    // Act
+    conn.event('user:online', { userId: 'u2', at: 't' }, 'p1');
+    conn.event('user:online', { userId: 'u2', at: 't' }, 'p1');
+    conn.event('user:online', { userId: 'u3', at: 't' }, 'p2');
+    await vi.waitFor(() => expect(users).toContain('u3'));
+
+    // Assess
+    expect(users).toEqual(['u2', 'u3']);
   });
 
   it('emits server error frames as error events', async () => {

@@ -240,11 +240,11 @@ describe('Method: renewal before the 2-hour cap', () => {
     // Act: during the overlap both connections get the same broadcast.
     const second = await server.connection(1);
     expect(first.closed).toBe(false);
-    first.event('message:new', msg('M1'), 'M1');
-    second.event('message:new', msg('M1'), 'M1');
+    first.event('message:new', msg('M1'), 'e1', 1);
+    second.event('message:new', msg('M1'), 'e1', 1);
     await vi.waitFor(() => expect(first.closed).toBe(true));
     socket.emit('message:send', { chatId: 'c1', content: 'after' });
-    second.event('message:new', msg('M2'), 'M2');
+    second.event('message:new', msg('M2'), 'e2', 2);
     await vi.waitFor(() => expect(contents).toContain('M2'));
 
     // Assess
