@@ -32,7 +32,7 @@ export class Backoff {
 
   constructor(options: BackoffOptions) {
     if (options.min < 0 || options.max < options.min) {
-      throw new Error(`backoff needs 0 <= min <= max, got min=${options.min} max=${options.max}`);
+      throw new Error(`backoff: bad min=${options.min} max=${options.max}`);
     }
     this.#min = options.min;
     this.#max = options.max;

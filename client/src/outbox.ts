@@ -75,7 +75,6 @@ export class Outbox {
     const text = JSON.stringify(frame);
     if (ack && retry) this.#acks.get(ackId!)!.retry = text;
     if (!this.#sendNow(text, ackId)) {
-      debug('buffering %s', action);
       this.#buffer.push({ text, ackId });
     }
   }

@@ -140,7 +140,6 @@ export class Recovery {
     const position = this.#positions.get(chatId) ?? 0;
     const seq = event.seq!;
     if (seq <= position) {
-      debug('dropping repeat %s %d of %s', event.event, seq, chatId);
       return true;
     }
     if (seq > position + 1 && this.#opts.httpUrl) return false;
@@ -181,7 +180,6 @@ export class Recovery {
       try {
         const items = await fetchAfter({ httpUrl, chatId, afterSeq: this.#positions.get(chatId) ?? 0, token: this.#context.token, fetch: fetchFn });
         if (this.#catchUps.get(chatId) !== catchUp) return;
-        debug('fetched %d messages of %s', items.length, chatId);
         for (const item of items.sort((a, b) => a.seq - b.seq)) {
           if (item.seq <= (this.#positions.get(chatId) ?? 0)) continue;
           this.#positions.set(chatId, item.seq);

@@ -347,7 +347,6 @@ export class ChatSocket<
     try {
       frame = JSON.parse(String(raw)) as IncomingEvent & AckFrameIn;
     } catch {
-      debug('ignoring a frame that is not JSON');
       return;
     }
     if (!frame) return;

@@ -164,7 +164,7 @@ export class Transport {
     }, (token) => {
       const next = tokenExpiry(token);
       if (current !== undefined && next !== undefined && next <= current) {
-        throw new ClientError('TOKEN_EXPIRED', 'auth returned no fresher token; the connection closes when the token expires');
+        throw new ClientError('TOKEN_EXPIRED', 'auth gave no fresher token');
       }
     });
   }
@@ -188,7 +188,7 @@ export class Transport {
       // A JWT already past its exp would only be refused by $connect (401): say why instead.
       const exp = tokenExpiry(token);
       if (exp !== undefined && exp * 1000 <= this.#now()) {
-        throw new ClientError('TOKEN_EXPIRED', 'auth returned an expired token; return a fresh one from the auth function');
+        throw new ClientError('TOKEN_EXPIRED', 'auth gave an expired token');
       }
       check?.(token);
       ws = this.#newWebSocket(token);
@@ -271,7 +271,7 @@ export class Transport {
       this.#close(ws);
       return;
     }
-    debug('replacing the connection before its age cap');
+    debug('renewing');
     this.#enter({ ...state, ws });
     this.#token = token;
     this.#startTimers();
@@ -367,7 +367,7 @@ export class Transport {
 /** Neither the options nor the global scope provide a WebSocket constructor. */
 class NoWebSocketError extends Error {
   constructor() {
-    super('No WebSocket implementation: pass { WebSocket } (e.g. from the ws package) on Node.js 20');
+    super('No WebSocket: pass { WebSocket } (from ws) on Node.js 20');
     this.name = 'NoWebSocketError';
   }
 }

@@ -54,6 +54,6 @@ describe('Class: Backoff', () => {
 
   it('refuses max below min, showing the values', () => {
     // Act / Assess
-    expect(() => new Backoff({ min: 10, max: 5, jitter: 0 })).toThrow('backoff needs 0 <= min <= max, got min=10 max=5');
+    expect(() => new Backoff({ min: 10, max: 5, jitter: 0 })).toThrow('backoff: bad min=10 max=5');
   });
 });
