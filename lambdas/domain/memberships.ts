@@ -5,6 +5,7 @@
 import { ForbiddenError, RateLimitedError } from '../commons/errors';
 import { DEFAULT_LIMITS } from '../system/limits';
 import type { MembershipRow, MembershipStore } from './ports';
+import { admitInWindow } from './rate-window';
 
 const notParticipant = (): ForbiddenError => new ForbiddenError('Not a participant of this chat');
 
@@ -37,16 +38,10 @@ export interface MessageRateLimit {
  * (ALL_NEW), so the check costs no read; it is strongly consistent like any
  * write, so a participant removed a moment ago gets nothing more in.
  *
- * The window is a fixed window that opens at the first message counted
- * (`sendWindow`, epoch ms) and is reset lazily: DynamoDB cannot "reset or
- * increment" in one expression, so every message increments `sendCount`,
- * and only the message that finds the count at the limit looks at the
- * window's age. If the window is over, a second write opens a new one with
- * this message (once per `limit` messages at most); if not, the message is
- * refused and nothing is written. As with any fixed window, at most
- * 2 × `limit` messages fit in any span of `windowMs`, and `limit` per
- * `windowMs` over time. The row's MODIFY events never reach the fan-out
- * (the Memberships stream mapping passes INSERT and REMOVE only).
+ * The window is admitInWindow's fixed window, opened at the first message
+ * counted (`sendWindow`, epoch ms; `sendCount` counts). The row's MODIFY
+ * events never reach the fan-out (the Memberships stream mapping passes
+ * INSERT, REMOVE and role changes only).
  *
  * @throws {ForbiddenError} the caller is not a participant (or the chat does not exist).
  * @throws {RateLimitedError} the window is full; `retryAfterMs` says when it opens again.
@@ -61,28 +56,15 @@ export async function admitMessage(
   const limit = rate.limit ?? DEFAULT_LIMITS.messageRateLimit;
   const windowMs = rate.windowMs ?? DEFAULT_LIMITS.messageRateWindowMs;
 
-  const refusal = (retryAfterMs: number): RateLimitedError =>
-    new RateLimitedError(`At most ${limit} messages per ${windowMs / 1000} s in a chat; slow down`, { retryAfterMs });
-
-  /** Counts the message in the open window; undefined when the window is full but over (a new one may open). */
-  const count = async (): Promise<MembershipRow | undefined> => {
-    const write = await memberships.countMessage(chatId, userId, nowMs, limit);
-    if (write.outcome === 'written') return write.row;
-    if (write.outcome === 'absent') throw notParticipant();
-    const openedAt = typeof write.old.sendWindow === 'number' ? write.old.sendWindow : 0;
-    if (openedAt > nowMs - windowMs) throw refusal(openedAt + windowMs - nowMs);
-    return undefined;
-  };
-
-  /** Opens a new window with this message; undefined when a concurrent message opened it first. */
-  const reopen = async (): Promise<MembershipRow | undefined> => {
-    const write = await memberships.reopenWindow(chatId, userId, nowMs, windowMs);
-    if (write.outcome === 'absent') throw notParticipant();
-    return write.outcome === 'written' ? write.row : undefined;
-  };
-
-  // The hot path is the first call alone; the others run once per `limit` messages, or in a race.
-  const row = (await count()) ?? (await reopen()) ?? (await count());
-  if (row === undefined) throw refusal(windowMs);
-  return row;
+  return admitInWindow<MembershipRow>(
+    {
+      count: () => memberships.countMessage(chatId, userId, nowMs, limit),
+      reopen: () => memberships.reopenWindow(chatId, userId, nowMs, windowMs),
+      openedAt: (row) => (typeof row.sendWindow === 'number' ? row.sendWindow : undefined),
+      absent: notParticipant,
+      refusal: (retryAfterMs) => new RateLimitedError(`At most ${limit} messages per ${windowMs / 1000} s in a chat; slow down`, { retryAfterMs }),
+    },
+    nowMs,
+    windowMs,
+  );
 }

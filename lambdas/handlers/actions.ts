@@ -13,16 +13,18 @@ import { ManagementApiBroadcaster } from '../adapters/api-gateway/broadcaster';
 import { deleteConnection, deleteConnectionReturningOld, getConnection, putConnection } from '../adapters/dynamodb/connection-store';
 import {
   chatIdsOfMember,
-  clearTyping,
   countMessage,
+  flushTyping,
   getMembership,
-  markTyping,
   reopenWindow,
+  showTyping,
+  wantTyping,
 } from '../adapters/dynamodb/membership-store';
 import { createMessageStore } from '../adapters/dynamodb/message-store';
 import { createPresenceStore } from '../adapters/dynamodb/presence-store';
 import { deleteRoomRows, hasRoomRow, putRoomRows, roomMembers } from '../adapters/dynamodb/room-store';
 import { createSessionStore } from '../adapters/dynamodb/session-store';
+import { relationsOf } from '../adapters/dynamodb/user-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createConnectionLink } from '../adapters/api-gateway/connection-link';
 import { createConnectionRemover, loadCaller } from '../domain/connections';
@@ -31,7 +33,7 @@ import { limitsFromEnv } from '../system/limits';
 import { handleIncomingFrame, type SocketIoDeps } from '../domain/socketio';
 
 const documentClient = createDocumentClient();
-const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable');
+const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable', 'usersTable');
 const connectionRows = { documentClient, connectionsTable: tables.connectionsTable };
 const roomRows = { documentClient, roomsTable: tables.roomsTable };
 const membershipRows = { documentClient, membershipsTable: tables.membershipsTable };
@@ -51,17 +53,20 @@ const stores = {
     get: getMembership(membershipRows),
     countMessage: countMessage(membershipRows),
     reopenWindow: reopenWindow(membershipRows),
-    markTyping: markTyping(membershipRows),
-    clearTyping: clearTyping(membershipRows),
+    showTyping: showTyping(membershipRows),
+    wantTyping: wantTyping(membershipRows),
+    flushTyping: flushTyping(membershipRows),
     chatIdsOfUser: chatIdsOfMember(membershipRows),
   },
   messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable }),
+  // Typing leaves out the users the sender blocked or was blocked by.
+  users: { relationsOf: relationsOf({ documentClient, usersTable: tables.usersTable }) },
 };
 const removeConnection = createConnectionRemover(stores);
 const managementClient = createManagementClient(requireEnv(ENV.callbackUrl));
 const broadcaster = new ManagementApiBroadcaster({ managementClient, rooms: stores.rooms, removeConnection });
 const deps: ActionDeps = {
-  typing: { rooms: stores.rooms, memberships: stores.memberships, broadcaster },
+  typing: { rooms: stores.rooms, memberships: stores.memberships, users: stores.users, broadcaster },
   messages: createMessageService({ ...stores, rateLimit: { limit: limits.messageRateLimit, windowMs: limits.messageRateWindowMs } }),
   loadCaller: (connectionId) => loadCaller(stores, connectionId),
 };

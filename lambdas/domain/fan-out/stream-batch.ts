@@ -14,8 +14,9 @@
  */
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { logger } from '../../commons/logger';
-import { connectionsTable, membershipsTable, messagesTable, presenceTable } from '../../system/schema';
+import { connectionsTable, membershipsTable, messagesTable, presenceTable, usersTable } from '../../system/schema';
 import { mapWithConcurrency } from '../../commons/concurrency';
+import { blockEventOf } from './blocks';
 import { fanOutMembership, type MembershipFanOutDeps } from './memberships';
 import { messageEventOf } from './messages';
 import { fanOutPresence, type PresenceFanOutDeps } from './presence';
@@ -24,7 +25,7 @@ import type { BroadcastResult, ConnectionRemover, RoomBroadcaster } from '../por
 
 export { MalformedRecordError } from './records';
 
-export interface FanOutDeps extends MembershipFanOutDeps, Omit<PresenceFanOutDeps, 'rooms'> {
+export interface FanOutDeps extends Omit<MembershipFanOutDeps, 'broadcaster'>, Omit<PresenceFanOutDeps, 'rooms' | 'broadcaster'> {
   rooms: MembershipFanOutDeps['rooms'] & PresenceFanOutDeps['rooms'];
   broadcaster: RoomBroadcaster;
   /** Physical table names, as the functions' environment carries them. */
@@ -33,6 +34,7 @@ export interface FanOutDeps extends MembershipFanOutDeps, Omit<PresenceFanOutDep
   membershipsTable: string;
   messagesTable: string;
   presenceTable: string;
+  usersTable: string;
   /**
    * Sends the Engine.IO open packet to a new Socket.IO connection (retrying
    * while API Gateway has not registered it yet) and removes it when it is
@@ -63,7 +65,7 @@ export class UndeliveredError extends Error {
   }
 }
 
-type Source = 'messages' | 'presence' | 'memberships' | 'connections';
+type Source = 'messages' | 'presence' | 'memberships' | 'connections' | 'users';
 
 /** Partition key attribute per source: records sharing it are processed in order. */
 const partitionKeyOf: Record<Source, string> = {
@@ -71,6 +73,7 @@ const partitionKeyOf: Record<Source, string> = {
   presence: presenceTable.partitionKey.name,
   memberships: membershipsTable.partitionKey.name,
   connections: connectionsTable.partitionKey.name,
+  users: usersTable.partitionKey.name,
 };
 
 /**
@@ -85,6 +88,7 @@ function sourceOf(deps: FanOutDeps, record: DynamoDBRecord): Source {
   if (table === deps.presenceTable) return 'presence';
   if (table === deps.membershipsTable) return 'memberships';
   if (table === deps.connectionsTable) return 'connections';
+  if (table === deps.usersTable) return 'users';
   throw new MalformedRecordError(`record from an unknown source: ${String(record.eventSourceARN)}`);
 }
 
@@ -100,8 +104,13 @@ async function processRecord(deps: FanOutDeps, source: Source, record: DynamoDBR
       result = await fanOutPresence(deps, record);
       break;
     case 'memberships':
-      await fanOutMembership(deps, record);
+      result = await fanOutMembership(deps, record);
       break;
+    case 'users': {
+      const event = blockEventOf(record);
+      if (event !== undefined) result = await deps.broadcaster.toRoom(event.room, event.envelope);
+      break;
+    }
     case 'connections':
       if (record.eventName === 'REMOVE') await removeExpiredConnection(deps, record);
       else await openSocketIoConnection(deps, record);
