@@ -37,13 +37,14 @@ const stores = createDynamoStores(documentClient, {
   membershipsTable: 'Memberships',
   messagesTable: 'Messages',
   presenceTable: 'Presence',
+  usersTable: 'Users',
 });
 const managementClient = new ApiGatewayManagementApiClient({ endpoint: 'https://example.test/stage' });
 
 const FUTURE = Math.floor(Date.now() / 1000) + 3600;
 const PAST = Math.floor(Date.now() / 1000) - 60;
 
-type Table = 'Messages' | 'Presence' | 'Memberships' | 'Connections';
+type Table = 'Messages' | 'Presence' | 'Memberships' | 'Connections' | 'Users';
 
 /** A stream record of one of the fan-out's tables, in Lambda's shape. */
 function streamRecord(
@@ -115,6 +116,7 @@ beforeEach(() => {
     membershipsTable: 'Memberships',
     messagesTable: 'Messages',
     presenceTable: 'Presence',
+    usersTable: 'Users',
   };
   apiMock.on(PostToConnectionCommand).resolves({});
   ddbMock.on(QueryCommand).resolves({ Items: [] });
@@ -411,7 +413,8 @@ describe('Function: processStreamBatch', () => {
         IndexName: 'byUser',
         ExpressionAttributeValues: { ':userId': 'alice' },
       });
-      expect(ddbMock).toReceiveCommandTimes(QueryCommand, 4);
+      // The user's chats, their block rows (none), and one room per chat.
+      expect(ddbMock).toReceiveCommandTimes(QueryCommand, 4 + 1);
       expect(posts().map((post) => post.connectionId).sort()).toEqual(['bob-tab', 'carol-tab', 'dave-tab']);
       expect(posts()[0]!.frame).toMatchObject({
         event: 'user:online',
