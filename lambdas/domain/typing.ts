@@ -8,7 +8,7 @@ import { ForbiddenError } from '../commons/errors';
 import { randomId } from '../commons/ids';
 import { TYPING_EXPIRES_IN_MS, TYPING_THROTTLE_MS, type EventEnvelope } from '../../protocol';
 import { roomOf } from '../system/schema';
-import type { MembershipRow, MembershipStore, MembershipWrite, RoomBroadcaster, RoomStore, UserStore } from './ports';
+import type { MembershipStore, MembershipWrite, RoomBroadcaster, RoomStore, UserStore } from './ports';
 
 export interface TypingDeps {
   rooms: Pick<RoomStore, 'has' | 'members'>;
@@ -35,9 +35,10 @@ const MAX_FLUSH_ATTEMPTS = 3;
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const notParticipant = (): ForbiddenError => new ForbiddenError('Not a participant of this chat');
 
-function written(write: MembershipWrite): MembershipRow | undefined {
+/** A write's outcome, a missing membership row (removed meanwhile) refused as FORBIDDEN. */
+function present(write: MembershipWrite): Exclude<MembershipWrite, { outcome: 'absent' }> {
   if (write.outcome === 'absent') throw notParticipant();
-  return write.outcome === 'written' ? write.row : undefined;
+  return write;
 }
 
 /**
@@ -80,22 +81,22 @@ export async function setTyping(deps: TypingDeps, caller: Caller, chatId: string
   // The room row proves both membership and that this very connection joined the room.
   if (!(await deps.rooms.has(room, caller.connectionId))) throw notParticipant();
 
-  const shown = await deps.memberships.showTyping(chatId, userId, isTyping, askedAt, throttleMs);
-  if (written(shown) !== undefined) return broadcast(deps, caller, chatId, isTyping, askedAt);
+  const shown = present(await deps.memberships.showTyping(chatId, userId, isTyping, askedAt, throttleMs));
+  if (shown.outcome === 'written') return broadcast(deps, caller, chatId, isTyping, askedAt);
 
-  const wanted = written(await deps.memberships.wantTyping(chatId, userId, isTyping, askedAt));
-  if (wanted === undefined) return { delivered: false }; // A later state was asked for: it settles this.
+  const wanted = present(await deps.memberships.wantTyping(chatId, userId, isTyping, askedAt));
+  if (wanted.outcome === 'refused') return { delivered: false }; // A later state was asked for: it settles this.
   // Rows from before typingShown existed only ever stamped typing.
-  if ((wanted.typingShown ?? true) === isTyping) return { delivered: false };
+  if ((wanted.row.typingShown ?? true) === isTyping) return { delivered: false };
 
-  let lastBroadcastAt = wanted.typingAt ?? askedAt;
+  let lastBroadcastAt = wanted.row.typingAt ?? askedAt;
   for (let attempt = 0; attempt < MAX_FLUSH_ATTEMPTS; attempt++) {
     const wait = lastBroadcastAt + throttleMs - clock();
     if (wait > 0) await sleep(wait);
     const flushAt = clock();
-    const flush = await deps.memberships.flushTyping(chatId, userId, isTyping, flushAt, askedAt, throttleMs);
-    if (written(flush) !== undefined) return broadcast(deps, caller, chatId, isTyping, flushAt);
-    if (flush.outcome !== 'refused' || flush.old.typingWantAt !== askedAt) return { delivered: false };
+    const flush = present(await deps.memberships.flushTyping(chatId, userId, isTyping, flushAt, askedAt, throttleMs));
+    if (flush.outcome === 'written') return broadcast(deps, caller, chatId, isTyping, flushAt);
+    if (flush.old.typingWantAt !== askedAt) return { delivered: false }; // Superseded by a later call.
     lastBroadcastAt = flush.old.typingAt ?? flushAt;
   }
   return { delivered: false };
