@@ -53,12 +53,13 @@ describe('Function: http-api handler', () => {
     });
 
     // Act
-    const res = await call({ method: 'GET', path: '/chats', query: { limit: '1', cursor: 'c0' } });
+    const res = await call({ method: 'GET', path: '/chats', queryStringParameters: { limit: '1', cursor: 'c0' } });
 
     // Assess
     expect(res.statusCode).toBe(200);
     expect(res.json).toEqual({ items: [{ chatId: 'c1', title: 'Team', role: 'member' }], next: 'c1' });
     expect(ddb).toReceiveCommandTimes(QueryCommand, 1);
+    expect(ddb).toReceiveCommandWith(QueryCommand, { IndexName: 'byUser', Limit: 1, ExclusiveStartKey: { userId: 'alice', chatId: 'c0' } });
   });
 
   it('GET /chats/{chatId}/participants pages the participants with their roles (participants only)', async () => {
@@ -68,11 +69,22 @@ describe('Function: http-api handler', () => {
     });
 
     // Act
-    const res = await call({ method: 'GET', path: '/chats/c1/participants', query: { limit: '10' } });
+    const res = await call({ method: 'GET', path: '/chats/c1/participants', queryStringParameters: { limit: '10' } });
 
     // Assess
     expect(res.statusCode).toBe(200);
     expect(res.json).toEqual({ items: [{ userId: 'alice', role: 'owner', addedAt: '2026-11-29T10:00:00.000Z' }] });
+    expect(ddb).toReceiveCommandWith(QueryCommand, { TableName: 'Memberships', Limit: 10 });
+  });
+
+  it('refuses a bad page size or cursor with 400, reading nothing', async () => {
+    // Act
+    const size = await call({ method: 'GET', path: '/chats', queryStringParameters: { limit: '0' } });
+    const cursor = await call({ method: 'GET', path: '/chats/c1/participants', queryStringParameters: { cursor: 'bad#id' } });
+
+    // Assess
+    expect([size.statusCode, cursor.statusCode]).toEqual([400, 400]);
+    expect(ddb).toReceiveCommandTimes(QueryCommand, 0);
   });
 
   it('PATCH /chats/{chatId}/participants/{userId} makes a participant an owner (200); a bad role is a 400 writing nothing', async () => {
