@@ -113,9 +113,10 @@ export interface MembershipRow {
   typingAt?: number;
   /** The state that broadcast carried (isTyping); absent on rows older than it, which only stamped typing. */
   typingShown?: boolean;
-  /** The latest typing state asked for, and when (epoch ms): the last asked wins (see setTyping). */
+  /** The latest typing state asked for, when (epoch ms) and by which call: the last asked wins (see setTyping). */
   typingWant?: boolean;
   typingWantAt?: number;
+  typingWantId?: string;
   /** Epoch ms when the flood limit's current window opened (see admitMessage). */
   sendWindow?: number;
   /** Messages counted in that window. */
@@ -142,17 +143,17 @@ export interface MembershipStore {
   reopenWindow(chatId: string, userId: string, nowMs: number, windowMs: number): Promise<MembershipWrite>;
   /**
    * Records a typing state as broadcast now (`typingAt`, `typingShown`, and
-   * as the latest asked for): refused when a broadcast happened after
-   * `nowMs - throttleMs` or a later state was asked for.
+   * as the latest asked for, by call `wantId`): refused when a broadcast
+   * happened after `nowMs - throttleMs` or a state was asked for after `nowMs`.
    */
-  showTyping(chatId: string, userId: string, isTyping: boolean, nowMs: number, throttleMs: number): Promise<MembershipWrite>;
-  /** Records a typing state as the latest asked for (`typingWant*`): refused when a later one was; returns the row as updated. */
-  wantTyping(chatId: string, userId: string, isTyping: boolean, nowMs: number): Promise<MembershipWrite>;
+  showTyping(chatId: string, userId: string, isTyping: boolean, nowMs: number, throttleMs: number, wantId: string): Promise<MembershipWrite>;
+  /** Records a typing state as the latest asked for (`typingWant*`): refused when one was asked for after `nowMs`; returns the row as updated. */
+  wantTyping(chatId: string, userId: string, isTyping: boolean, nowMs: number, wantId: string): Promise<MembershipWrite>;
   /**
    * Broadcasts a pending state: stamps `typingAt`/`typingShown` only while
-   * the state asked at `wantAt` is still the latest and the throttle window is over.
+   * call `wantId`'s state is still the latest asked for and the throttle window is over.
    */
-  flushTyping(chatId: string, userId: string, isTyping: boolean, nowMs: number, wantAt: number, throttleMs: number): Promise<MembershipWrite>;
+  flushTyping(chatId: string, userId: string, isTyping: boolean, nowMs: number, wantId: string, throttleMs: number): Promise<MembershipWrite>;
   /** The chat ids of a user (the byUser index, every page). */
   chatIdsOfUser(userId: string): Promise<string[]>;
   /** The membership rows of a user (the byUser index, every page). */

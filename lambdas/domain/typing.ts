@@ -48,10 +48,10 @@ function present(write: MembershipWrite): Exclude<MembershipWrite, { outcome: 'a
  * for always winning. Throws FORBIDDEN when this connection is not in the
  * chat's room.
  *
- * Three attributes of the caller's membership row decide, each changed by
- * a conditional write only: `typingAt`/`typingShown` (the last broadcast
- * and its state) and `typingWantAt`/`typingWant` (the latest state asked
- * for). A call inside the window records its state as the latest (unless a
+ * Attributes of the caller's membership row decide, each changed by a
+ * conditional write only: `typingAt`/`typingShown` (the last broadcast and
+ * its state) and `typingWantAt`/`typingWant`/`typingWantId` (the latest
+ * state asked for, and by which call). A call inside the window records its state as the latest (unless a
  * later call already did: then it is stale and dropped) and then:
  * - when the receivers already show that state, nothing more is sent
  *   (`delivered: false`; a typing indicator lives 3 s on their side);
@@ -61,7 +61,9 @@ function present(write: MembershipWrite): Exclude<MembershipWrite, { outcome: 'a
  * So typing → stop inside the window delivers the stop when the window
  * ends; typing → stop → typing delivers nothing more (the receivers still
  * show typing, which is the latest state); the writes of those calls can
- * land in any order, since each compares the stored `typingWantAt`.
+ * land in any order, since each compares the stored `typingWantAt` (a call
+ * asked earlier than the stored one is stale; in the same millisecond the
+ * one written last wins) and a flush compares `typingWantId`.
  *
  * Costs one UpdateItem per call (two inside the window, three when a
  * change is sent at the window's end), plus, for a delivered broadcast,
@@ -77,14 +79,15 @@ export async function setTyping(deps: TypingDeps, caller: Caller, chatId: string
   const room = roomOf.chat(chatId);
   const { userId } = caller;
   const askedAt = clock();
+  const wantId = randomId();
 
   // The room row proves both membership and that this very connection joined the room.
   if (!(await deps.rooms.has(room, caller.connectionId))) throw notParticipant();
 
-  const shown = present(await deps.memberships.showTyping(chatId, userId, isTyping, askedAt, throttleMs));
+  const shown = present(await deps.memberships.showTyping(chatId, userId, isTyping, askedAt, throttleMs, wantId));
   if (shown.outcome === 'written') return broadcast(deps, caller, chatId, isTyping, askedAt);
 
-  const wanted = present(await deps.memberships.wantTyping(chatId, userId, isTyping, askedAt));
+  const wanted = present(await deps.memberships.wantTyping(chatId, userId, isTyping, askedAt, wantId));
   if (wanted.outcome === 'refused') return { delivered: false }; // A later state was asked for: it settles this.
   // Rows from before typingShown existed only ever stamped typing.
   if ((wanted.row.typingShown ?? true) === isTyping) return { delivered: false };
@@ -94,9 +97,9 @@ export async function setTyping(deps: TypingDeps, caller: Caller, chatId: string
     const wait = lastBroadcastAt + throttleMs - clock();
     if (wait > 0) await sleep(wait);
     const flushAt = clock();
-    const flush = present(await deps.memberships.flushTyping(chatId, userId, isTyping, flushAt, askedAt, throttleMs));
+    const flush = present(await deps.memberships.flushTyping(chatId, userId, isTyping, flushAt, wantId, throttleMs));
     if (flush.outcome === 'written') return broadcast(deps, caller, chatId, isTyping, flushAt);
-    if (flush.old.typingWantAt !== askedAt) return { delivered: false }; // Superseded by a later call.
+    if (flush.old.typingWantId !== wantId) return { delivered: false }; // Superseded by a later call.
     lastBroadcastAt = flush.old.typingAt ?? flushAt;
   }
   return { delivered: false };

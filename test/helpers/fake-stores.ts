@@ -58,27 +58,27 @@ export function fakeMembershipStore(initial: readonly MembershipRow[] = []): Fak
         row.sendWindow = nowMs;
       });
     },
-    async showTyping(chatId, userId, isTyping, nowMs, throttleMs) {
+    async showTyping(chatId, userId, isTyping, nowMs, throttleMs, wantId) {
       calls.push('showTyping');
       return update(
         chatId,
         userId,
-        (row) => (row.typingAt === undefined || row.typingAt <= nowMs - throttleMs) && (row.typingWantAt === undefined || row.typingWantAt < nowMs),
-        (row) => Object.assign(row, { typingAt: nowMs, typingShown: isTyping, typingWant: isTyping, typingWantAt: nowMs }),
+        (row) => (row.typingAt === undefined || row.typingAt <= nowMs - throttleMs) && (row.typingWantAt === undefined || row.typingWantAt <= nowMs),
+        (row) => Object.assign(row, { typingAt: nowMs, typingShown: isTyping, typingWant: isTyping, typingWantAt: nowMs, typingWantId: wantId }),
       );
     },
-    async wantTyping(chatId, userId, isTyping, nowMs) {
+    async wantTyping(chatId, userId, isTyping, nowMs, wantId) {
       calls.push('wantTyping');
-      return update(chatId, userId, (row) => row.typingWantAt === undefined || row.typingWantAt < nowMs, (row) =>
-        Object.assign(row, { typingWant: isTyping, typingWantAt: nowMs }),
+      return update(chatId, userId, (row) => row.typingWantAt === undefined || row.typingWantAt <= nowMs, (row) =>
+        Object.assign(row, { typingWant: isTyping, typingWantAt: nowMs, typingWantId: wantId }),
       );
     },
-    async flushTyping(chatId, userId, isTyping, nowMs, wantAt, throttleMs) {
+    async flushTyping(chatId, userId, isTyping, nowMs, wantId, throttleMs) {
       calls.push('flushTyping');
       return update(
         chatId,
         userId,
-        (row) => row.typingWantAt === wantAt && (row.typingAt === undefined || row.typingAt <= nowMs - throttleMs),
+        (row) => row.typingWantId === wantId && (row.typingAt === undefined || row.typingAt <= nowMs - throttleMs),
         (row) => Object.assign(row, { typingAt: nowMs, typingShown: isTyping }),
       );
     },

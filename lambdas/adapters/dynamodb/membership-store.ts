@@ -64,32 +64,33 @@ export const reopenWindow = (deps: MembershipStoreDeps): MembershipStore['reopen
 
 /** Stamps a broadcast of `isTyping` now, when the throttle window is over and no later state was asked for. */
 export const showTyping = (deps: MembershipStoreDeps): MembershipStore['showTyping'] =>
-  (chatId, userId, isTyping, nowMs, throttleMs) =>
+  (chatId, userId, isTyping, nowMs, throttleMs, wantId) =>
     conditionalUpdate(deps, { chatId, userId }, {
-      UpdateExpression: 'SET typingAt = :now, typingShown = :state, typingWant = :state, typingWantAt = :now',
+      UpdateExpression: 'SET typingAt = :now, typingShown = :state, typingWant = :state, typingWantAt = :now, typingWantId = :wantId',
       // attribute_exists: never create a membership row for someone removed meanwhile.
       ConditionExpression:
-        'attribute_exists(userId) AND (attribute_not_exists(typingAt) OR typingAt <= :threshold) AND (attribute_not_exists(typingWantAt) OR typingWantAt < :now)',
-      ExpressionAttributeValues: { ':now': nowMs, ':state': isTyping, ':threshold': nowMs - throttleMs },
+        'attribute_exists(userId) AND (attribute_not_exists(typingAt) OR typingAt <= :threshold) AND (attribute_not_exists(typingWantAt) OR typingWantAt <= :now)',
+      ExpressionAttributeValues: { ':now': nowMs, ':state': isTyping, ':threshold': nowMs - throttleMs, ':wantId': wantId },
     });
 
 /** Records `isTyping` as the latest state asked for, unless a later one was. */
 export const wantTyping = (deps: MembershipStoreDeps): MembershipStore['wantTyping'] =>
-  (chatId, userId, isTyping, nowMs) =>
+  (chatId, userId, isTyping, nowMs, wantId) =>
     conditionalUpdate(deps, { chatId, userId }, {
-      UpdateExpression: 'SET typingWant = :state, typingWantAt = :now',
-      ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(typingWantAt) OR typingWantAt < :now)',
-      ExpressionAttributeValues: { ':now': nowMs, ':state': isTyping },
+      UpdateExpression: 'SET typingWant = :state, typingWantAt = :now, typingWantId = :wantId',
+      // Equal times: the write that lands last wins (calls in the same millisecond arrive in order).
+      ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(typingWantAt) OR typingWantAt <= :now)',
+      ExpressionAttributeValues: { ':now': nowMs, ':state': isTyping, ':wantId': wantId },
     });
 
 /** Stamps the broadcast of a pending state, while it is still the latest asked for and the window is over. */
 export const flushTyping = (deps: MembershipStoreDeps): MembershipStore['flushTyping'] =>
-  (chatId, userId, isTyping, nowMs, wantAt, throttleMs) =>
+  (chatId, userId, isTyping, nowMs, wantId, throttleMs) =>
     conditionalUpdate(deps, { chatId, userId }, {
       UpdateExpression: 'SET typingAt = :now, typingShown = :state',
-      // typingWantAt = :wantAt also proves the row exists.
-      ConditionExpression: 'typingWantAt = :wantAt AND (attribute_not_exists(typingAt) OR typingAt <= :threshold)',
-      ExpressionAttributeValues: { ':now': nowMs, ':state': isTyping, ':wantAt': wantAt, ':threshold': nowMs - throttleMs },
+      // typingWantId = :wantId also proves the row exists.
+      ConditionExpression: 'typingWantId = :wantId AND (attribute_not_exists(typingAt) OR typingAt <= :threshold)',
+      ExpressionAttributeValues: { ':now': nowMs, ':state': isTyping, ':wantId': wantId, ':threshold': nowMs - throttleMs },
     });
 
 export const chatIdsOfMember = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['chatIdsOfUser'] =>

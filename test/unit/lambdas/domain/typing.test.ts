@@ -178,6 +178,27 @@ describe('Function: setTyping', () => {
     expect(w.sent()).toEqual(['user:typing', 'user:typing', 'user:stop-typing']);
   });
 
+  it('lets the call recorded last win when two land in the same millisecond', async () => {
+    // Prepare
+    const w = world();
+    await setTyping(w.deps, caller, 'c1', true);
+    w.at(500);
+    let releaseStop: () => void = () => undefined;
+    w.deps.sleep = () => new Promise((resolve) => (releaseStop = resolve));
+    const stop = setTyping(w.deps, caller, 'c1', false);
+    await new Promise((resolve) => setImmediate(resolve));
+
+    // Act: a typing asked in that same millisecond, recorded after the stop
+    const typing = await setTyping(w.deps, caller, 'c1', true);
+    w.at(1000);
+    releaseStop();
+
+    // Assess
+    expect(typing).toEqual({ delivered: false });
+    expect(await stop).toEqual({ delivered: false });
+    expect(w.sent()).toEqual(['user:typing']);
+  });
+
   it('waits again when another broadcast moved the window while it slept', async () => {
     // Prepare
     const w = world();
@@ -265,7 +286,7 @@ describe('Function: setTyping', () => {
     expect(ddb).toReceiveCommandWith(UpdateCommand, {
       TableName: 'Memberships',
       Key: { chatId: 'c1', userId: 'alice' },
-      ExpressionAttributeValues: { ':now': NOW, ':state': true, ':threshold': NOW - 1000 },
+      ExpressionAttributeValues: { ':now': NOW, ':state': true, ':threshold': NOW - 1000, ':wantId': expect.any(String) },
     });
     expect(ddb).toReceiveCommandWith(QueryCommand, { TableName: 'Users', ExpressionAttributeValues: { ':userId': 'alice', ':prefix': 'block' } });
   });

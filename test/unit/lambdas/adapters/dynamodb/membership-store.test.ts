@@ -164,16 +164,16 @@ describe('Function: createMembershipStore (typing, pages, roles)', () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { ...row, typingAt: NOW } });
 
     // Act
-    const write = await store.showTyping('c1', 'alice', false, NOW, 1000);
+    const write = await store.showTyping('c1', 'alice', false, NOW, 1000, 'w1');
 
     // Assess
     expect(write.outcome).toBe('written');
     expect(ddb).toReceiveCommandWith(UpdateCommand, {
       Key: { chatId: 'c1', userId: 'alice' },
-      UpdateExpression: 'SET typingAt = :now, typingShown = :state, typingWant = :state, typingWantAt = :now',
+      UpdateExpression: 'SET typingAt = :now, typingShown = :state, typingWant = :state, typingWantAt = :now, typingWantId = :wantId',
       ConditionExpression:
-        'attribute_exists(userId) AND (attribute_not_exists(typingAt) OR typingAt <= :threshold) AND (attribute_not_exists(typingWantAt) OR typingWantAt < :now)',
-      ExpressionAttributeValues: { ':now': NOW, ':state': false, ':threshold': NOW - 1000 },
+        'attribute_exists(userId) AND (attribute_not_exists(typingAt) OR typingAt <= :threshold) AND (attribute_not_exists(typingWantAt) OR typingWantAt <= :now)',
+      ExpressionAttributeValues: { ':now': NOW, ':state': false, ':threshold': NOW - 1000, ':wantId': 'w1' },
     });
   });
 
@@ -185,15 +185,15 @@ describe('Function: createMembershipStore (typing, pages, roles)', () => {
       .rejectsOnce(new ConditionalCheckFailedException({ message: 'failed', $metadata: {} }));
 
     // Act
-    const stale = await store.wantTyping('c1', 'alice', true, NOW);
-    const gone = await store.wantTyping('c1', 'alice', true, NOW);
+    const stale = await store.wantTyping('c1', 'alice', true, NOW, 'w1');
+    const gone = await store.wantTyping('c1', 'alice', true, NOW, 'w1');
 
     // Assess
     expect(stale).toEqual({ outcome: 'refused', old: { ...row, typingWantAt: NOW + 5 } });
     expect(gone).toEqual({ outcome: 'absent' });
     expect(ddb).toReceiveCommandWith(UpdateCommand, {
-      UpdateExpression: 'SET typingWant = :state, typingWantAt = :now',
-      ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(typingWantAt) OR typingWantAt < :now)',
+      UpdateExpression: 'SET typingWant = :state, typingWantAt = :now, typingWantId = :wantId',
+      ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(typingWantAt) OR typingWantAt <= :now)',
     });
   });
 
@@ -202,13 +202,13 @@ describe('Function: createMembershipStore (typing, pages, roles)', () => {
     ddb.on(UpdateCommand).resolves({ Attributes: row });
 
     // Act
-    await store.flushTyping('c1', 'alice', false, NOW + 1000, NOW, 1000);
+    await store.flushTyping('c1', 'alice', false, NOW + 1000, 'w1', 1000);
 
     // Assess
     expect(ddb).toReceiveCommandWith(UpdateCommand, {
       UpdateExpression: 'SET typingAt = :now, typingShown = :state',
-      ConditionExpression: 'typingWantAt = :wantAt AND (attribute_not_exists(typingAt) OR typingAt <= :threshold)',
-      ExpressionAttributeValues: { ':now': NOW + 1000, ':state': false, ':wantAt': NOW, ':threshold': NOW },
+      ConditionExpression: 'typingWantId = :wantId AND (attribute_not_exists(typingAt) OR typingAt <= :threshold)',
+      ExpressionAttributeValues: { ':now': NOW + 1000, ':state': false, ':wantId': 'w1', ':threshold': NOW },
     });
   });
 
