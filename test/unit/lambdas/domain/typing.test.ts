@@ -54,6 +54,16 @@ function world(options: { blocks?: ReadonlyArray<[string, string]>; members?: Ro
   };
 }
 
+/** setTyping over the DynamoDB stores and a mocked SDK, to pin the requests. */
+function dynamoDeps(broadcaster: RoomBroadcaster): TypingDeps {
+  return {
+    ...createDynamoStores(DynamoDBDocumentClient.from(new DynamoDBClient({})), { roomsTable: 'Rooms', membershipsTable: 'Memberships', usersTable: 'Users' }),
+    broadcaster,
+    throttleMs: 1000,
+    now: () => NOW,
+  };
+}
+
 describe('Function: setTyping', () => {
   afterEach(() => {
     ddb.reset();
@@ -270,12 +280,7 @@ describe('Function: setTyping', () => {
     ddb.on(GetCommand).resolves({ Item: { room: 'chat:c1', connectionId: 'conn-1=' } });
     ddb.on(UpdateCommand).resolves({ Attributes: { ...aliceRow, typingAt: NOW } });
     ddb.on(QueryCommand).resolves({ Items: [] });
-    const deps: TypingDeps = {
-      ...createDynamoStores(DynamoDBDocumentClient.from(new DynamoDBClient({})), { roomsTable: 'Rooms', membershipsTable: 'Memberships', usersTable: 'Users' }),
-      broadcaster,
-      throttleMs: 1000,
-      now: () => NOW,
-    };
+    const deps = dynamoDeps(broadcaster);
 
     // Act
     const result = await setTyping(deps, caller, 'c1', true);
@@ -299,12 +304,7 @@ describe('Function: setTyping', () => {
       .on(UpdateCommand)
       .rejectsOnce(new ConditionalCheckFailedException({ message: 'failed', $metadata: {}, Item: marshall({ ...aliceRow, typingAt: NOW - 10, typingShown: true }) }))
       .resolves({ Attributes: { ...aliceRow, typingAt: NOW - 10, typingShown: true, typingWant: true, typingWantAt: NOW } });
-    const deps: TypingDeps = {
-      ...createDynamoStores(DynamoDBDocumentClient.from(new DynamoDBClient({})), { roomsTable: 'Rooms', membershipsTable: 'Memberships', usersTable: 'Users' }),
-      broadcaster,
-      throttleMs: 1000,
-      now: () => NOW,
-    };
+    const deps = dynamoDeps(broadcaster);
 
     // Act
     const result = await setTyping(deps, caller, 'c1', true);
