@@ -585,6 +585,30 @@ describe('Function: processStreamBatch', () => {
     });
   });
 
+  describe('Users stream', () => {
+    it('tells the blocker\'s own connections user:blocked, and reports a failed post for a retry', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand, roomQuery('user:alice')).resolves({ Items: [roomRow('alice-tab', 'alice')] });
+      const record = streamRecord('Users', 'INSERT', { userId: 'alice', sk: 'block#mallory' }, { newImage: { userId: 'alice', sk: 'block#mallory', blockedAt: 'x' } });
+
+      // Act
+      const response = await processStreamBatch(deps, batch(record));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(posts()).toEqual([{ connectionId: 'alice-tab', frame: expect.objectContaining({ event: 'user:blocked', data: expect.objectContaining({ userId: 'mallory' }) }) }]);
+    });
+
+    it('sends nothing for the blocked user\'s row', async () => {
+      // Act
+      const response = await processStreamBatch(deps, batch(streamRecord('Users', 'INSERT', { userId: 'mallory', sk: 'blockedBy#alice' })));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(posts()).toEqual([]);
+    });
+  });
+
   describe('Connections stream (new socket.io connections)', () => {
     const pendingInsert = () =>
       streamRecord('Connections', 'INSERT', { connectionId: 'sio-1=' }, { newImage: { connectionId: 'sio-1=', protocol: 'socket.io', state: 'pending', connectedAt: 1 } });
