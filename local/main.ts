@@ -23,7 +23,8 @@ const USAGE = `Usage: npm start -- [--data DIR] [--no-seed] [--origin URL]...
 Environment: PORT (HTTP, 3000), WS_PORT (WebSocket, 3001), STAGE (local), JWT_ACCESS_SECRET,
              FRONTEND_URL (origins as --origin, comma-separated; --origin wins),
              LOCAL_POST_FAULTS, LOCAL_IDLE_TIMEOUT_MS (fault injection, see local/README.md),
-             MAX_CHAT_PARTICIPANTS, MESSAGE_RATE_LIMIT, MESSAGE_RATE_WINDOW_MS, MAX_CONNECTIONS_PER_USER (limits, see README)`;
+             MAX_CHAT_PARTICIPANTS, MESSAGE_RATE_LIMIT, MESSAGE_RATE_WINDOW_MS, MAX_CONNECTIONS_PER_USER,
+             MAX_CHATS_PER_USER, CHAT_CHANGE_RATE_LIMIT, CHAT_CHANGE_RATE_WINDOW_MS (limits, see README)`;
 
 function port(name: string, fallback: number): number {
   const value = process.env[name];

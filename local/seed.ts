@@ -26,7 +26,8 @@ export async function seedDemoData(documentClient: DynamoDBDocumentClient, membe
         await documentClient.send(
           new PutCommand({
             TableName: membershipsTable,
-            Item: { chatId: DEMO_CHAT.chatId, userId, title: DEMO_CHAT.title, addedAt, addedBy: 'alice' },
+            // alice made the demo chat: she owns it, the others are members (and can leave).
+            Item: { chatId: DEMO_CHAT.chatId, userId, title: DEMO_CHAT.title, addedAt, addedBy: 'alice', role: userId === 'alice' ? 'owner' : 'member', addedWithChat: true },
             ConditionExpression: 'attribute_not_exists(chatId)',
           }),
         );

@@ -14,6 +14,7 @@ process.env.ROOMS_TABLE ??= 'Rooms';
 process.env.MEMBERSHIPS_TABLE ??= 'Memberships';
 process.env.MESSAGES_TABLE ??= 'Messages';
 process.env.PRESENCE_TABLE ??= 'Presence';
+process.env.USERS_TABLE ??= 'Users';
 process.env.WS_CALLBACK_URL ??= 'https://example.execute-api.eu-west-1.amazonaws.com/test';
 process.env.JWT_ACCESS_SECRET ??= 'unit-test-secret-that-is-long-enough-for-hs256';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';

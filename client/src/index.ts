@@ -60,7 +60,16 @@ export { KEEPALIVE_ACTION } from '../../protocol';
 export { MAX_CONTENT_LENGTH, TYPING_EXPIRES_IN_MS } from '../../protocol';
 export type {
   AckResults,
+  Block,
+  BlockData,
   Chat,
+  ChatRole,
+  ChatSummary,
+  MemberAddedData,
+  MemberRemovedData,
+  Page,
+  Participant,
+  RoleChangedData,
   ClientActionName,
   ClientActions,
   Message,

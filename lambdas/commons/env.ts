@@ -20,7 +20,7 @@ export function optionalEnv(key: string, env: NodeJS.ProcessEnv = process.env): 
 }
 
 /** The table-name keys of ENV, as domain deps name them. */
-export type TableNameKey = 'connectionsTable' | 'roomsTable' | 'membershipsTable' | 'messagesTable' | 'presenceTable';
+export type TableNameKey = 'connectionsTable' | 'roomsTable' | 'membershipsTable' | 'messagesTable' | 'presenceTable' | 'usersTable';
 
 /**
  * Reads the physical names of the given tables. Each function is deployed
@@ -41,6 +41,7 @@ export const ENV = {
   membershipsTable: 'MEMBERSHIPS_TABLE',
   messagesTable: 'MESSAGES_TABLE',
   presenceTable: 'PRESENCE_TABLE',
+  usersTable: 'USERS_TABLE',
   /** The stage's @connections endpoint (stage.callbackUrl in CDK, the emulator locally). */
   callbackUrl: 'WS_CALLBACK_URL',
   /** Secrets Manager secret (ARN or name) holding the HS256 secret, in AWS. */

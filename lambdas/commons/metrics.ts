@@ -108,6 +108,11 @@ const PUBLISHABLE_EVENTS: Readonly<Record<ServerEventName, true>> = {
   'message:deleted': true,
   'user:online': true,
   'user:offline': true,
+  'chat:member-added': true,
+  'chat:member-removed': true,
+  'chat:role-changed': true,
+  'user:blocked': true,
+  'user:unblocked': true,
   'user:typing': true,
   'user:stop-typing': true,
 };

@@ -37,16 +37,10 @@ export interface MessageRateLimit {
  * (ALL_NEW), so the check costs no read; it is strongly consistent like any
  * write, so a participant removed a moment ago gets nothing more in.
  *
- * The window is a fixed window that opens at the first message counted
- * (`sendWindow`, epoch ms) and is reset lazily: DynamoDB cannot "reset or
- * increment" in one expression, so every message increments `sendCount`,
- * and only the message that finds the count at the limit looks at the
- * window's age. If the window is over, a second write opens a new one with
- * this message (once per `limit` messages at most); if not, the message is
- * refused and nothing is written. As with any fixed window, at most
- * 2 × `limit` messages fit in any span of `windowMs`, and `limit` per
- * `windowMs` over time. The row's MODIFY events never reach the fan-out
- * (the Memberships stream mapping passes INSERT and REMOVE only).
+ * The window is admitInWindow's fixed window, opened at the first message
+ * counted (`sendWindow`, epoch ms; `sendCount` counts). The row's MODIFY
+ * events never reach the fan-out (the Memberships stream mapping passes
+ * INSERT, REMOVE and role changes only).
  *
  * @throws {ForbiddenError} the caller is not a participant (or the chat does not exist).
  * @throws {RateLimitedError} the window is full; `retryAfterMs` says when it opens again.

@@ -7,7 +7,9 @@
  * tested with the others faked. Domain functions ask for the operations
  * they use (`Pick<Store, …>`), so a handler wires, and bundles, only those.
  */
-import type { EventEnvelope, WireProtocol } from '../../protocol';
+import type { ChatRole, EventEnvelope, WireProtocol } from '../../protocol';
+
+export type { ChatRole } from '../../protocol';
 
 /** One recipient as a room row describes it. */
 export interface RoomMember {
@@ -119,8 +121,18 @@ export interface MembershipRow {
   title: string;
   addedAt: string;
   addedBy: string;
+  /** 'owner' adds, removes and promotes; absent on rows written before roles existed, which count as owners. */
+  role?: ChatRole;
+  /** Written by the chat's creation (no `chat:member-added` for these rows). */
+  addedWithChat?: boolean;
   /** Epoch ms of the last typing broadcast (throttle). */
   typingAt?: number;
+  /** The state that broadcast carried (isTyping); absent on rows older than it, which only stamped typing. */
+  typingShown?: boolean;
+  /** The latest typing state asked for, when (epoch ms) and by which call: the last asked wins (see setTyping). */
+  typingWant?: boolean;
+  typingWantAt?: number;
+  typingWantId?: string;
   /** Epoch ms when the flood limit's current window opened (see admitMessage). */
   sendWindow?: number;
   /** Messages counted in that window. */
@@ -145,10 +157,19 @@ export interface MembershipStore {
   countMessage(chatId: string, userId: string, nowMs: number, limit: number): Promise<MembershipWrite>;
   /** Opens a new window with this message: refused when a window opened after `nowMs - windowMs` exists. */
   reopenWindow(chatId: string, userId: string, nowMs: number, windowMs: number): Promise<MembershipWrite>;
-  /** Stamps `typingAt = nowMs` unless one at or after `nowMs - throttleMs` exists. */
-  markTyping(chatId: string, userId: string, nowMs: number, throttleMs: number): Promise<MembershipWrite['outcome']>;
-  /** Clears `typingAt`; a row gone meanwhile is not an error (and not recreated). */
-  clearTyping(chatId: string, userId: string): Promise<void>;
+  /**
+   * Records a typing state as broadcast now (`typingAt`, `typingShown`, and
+   * as the latest asked for, by call `wantId`): refused when a broadcast
+   * happened after `nowMs - throttleMs` or a state was asked for after `nowMs`.
+   */
+  showTyping(chatId: string, userId: string, isTyping: boolean, nowMs: number, throttleMs: number, wantId: string): Promise<MembershipWrite>;
+  /** Records a typing state as the latest asked for (`typingWant*`): refused when one was asked for after `nowMs`; returns the row as updated. */
+  wantTyping(chatId: string, userId: string, isTyping: boolean, nowMs: number, wantId: string): Promise<MembershipWrite>;
+  /**
+   * Broadcasts a pending state: stamps `typingAt`/`typingShown` only while
+   * call `wantId`'s state is still the latest asked for and the throttle window is over.
+   */
+  flushTyping(chatId: string, userId: string, isTyping: boolean, nowMs: number, wantId: string, throttleMs: number): Promise<MembershipWrite>;
   /** The chat ids of a user (the byUser index, every page). */
   chatIdsOfUser(userId: string): Promise<string[]>;
   /** The membership rows of a user (the byUser index, every page). */
@@ -157,11 +178,62 @@ export interface MembershipStore {
   participantsOf(chatId: string): Promise<string[]>;
   /** How many participants a chat has (a COUNT query). */
   countParticipants(chatId: string): Promise<number>;
+  /** One page of a user's membership rows (byUser index: chatId, title, role), from after `cursor` (a chatId). */
+  pageOfUser(userId: string, limit: number, cursor?: string): Promise<{ rows: MembershipRow[]; next?: string }>;
+  /** One page of a chat's membership rows, from after `cursor` (a userId). */
+  pageOfChat(chatId: string, limit: number, cursor?: string): Promise<{ rows: MembershipRow[]; next?: string }>;
+  /** How many owners a chat has (rows without a role count as owners). */
+  countOwners(chatId: string): Promise<number>;
   /** Writes new rows (a new chat), in batches, never dropping one. */
   putAll(rows: readonly MembershipRow[]): Promise<void>;
-  /** Writes a row unless the user is already in the chat (then does nothing). */
-  putIfAbsent(row: MembershipRow): Promise<void>;
-  delete(chatId: string, userId: string): Promise<void>;
+  /** Writes a row unless the user is already in the chat; false when they were (nothing written). */
+  putIfAbsent(row: MembershipRow): Promise<boolean>;
+  /** Sets a participant's role; false when they are not in the chat (nothing written). */
+  setRole(chatId: string, userId: string, role: ChatRole): Promise<boolean>;
+  /** Deletes a row; false when there was none. */
+  delete(chatId: string, userId: string): Promise<boolean>;
+}
+
+/** What a conditional write on a user's counter row did (see MembershipWrite). */
+export type CounterWrite = { outcome: 'written'; row: UserCounterRow } | { outcome: 'refused'; old: UserCounterRow };
+
+/** A user's counters, in the Users table under `sk = 'counters'`. */
+export interface UserCounterRow {
+  userId: string;
+  /** Chats the user is in (reserved before a membership is written, released after one is deleted). */
+  chatCount?: number;
+  /** Epoch ms when the rate limit's current window on chat creations and adds opened. */
+  changeWindow?: number;
+  /** Creations and adds counted in that window. */
+  changeCount?: number;
+}
+
+/**
+ * The Users table: per-user counters and blocks. A block is two rows, one
+ * under each user (`block#{blocked}` under the blocker, `blockedBy#{blocker}`
+ * under the blocked), so either side's relations are one Query.
+ */
+export interface UserStore {
+  /** Counts a creation or add in the open window (creating the row if needed): refused when the count is at `limit`. */
+  countChange(userId: string, nowMs: number, limit: number): Promise<CounterWrite>;
+  /** Opens a new window with this change: refused when a window opened after `nowMs - windowMs` exists. */
+  reopenChanges(userId: string, nowMs: number, windowMs: number): Promise<CounterWrite>;
+  /** Counts one more chat for the user unless they are in `cap` already; false when refused (nothing written). */
+  reserveChat(userId: string, cap: number): Promise<boolean>;
+  /** Counts one chat less (never below zero). */
+  releaseChat(userId: string): Promise<void>;
+  /** Writes both rows of a block; false when the block existed (nothing changed). */
+  putBlock(blockerId: string, blockedId: string, blockedAt: string): Promise<boolean>;
+  /** Deletes both rows of a block; false when there was none. */
+  deleteBlock(blockerId: string, blockedId: string): Promise<boolean>;
+  /** Whether `blockerId` blocked `blockedId` (one strongly consistent GetItem). */
+  hasBlocked(blockerId: string, blockedId: string): Promise<boolean>;
+  /** The users who blocked `userId` (every page). */
+  blockersOf(userId: string): Promise<string[]>;
+  /** One page of the users `userId` blocked, from after `cursor` (a userId). */
+  blocksPage(userId: string, limit: number, cursor?: string): Promise<{ items: Array<{ userId: string; blockedAt: string }>; next?: string }>;
+  /** Every user `userId` blocked or was blocked by (one Query, every page): those never see each other's presence or typing. */
+  relationsOf(userId: string): Promise<Set<string>>;
 }
 
 /** A Messages row of kind 'message'. */
@@ -407,4 +479,5 @@ export interface Stores {
   presence: PresenceStore;
   memberships: MembershipStore;
   messages: MessageStore;
+  users: UserStore;
 }

@@ -21,14 +21,16 @@ import {
 } from '../adapters/dynamodb/connection-store';
 import {
   chatIdsOfMember,
-  clearTyping,
+  flushTyping,
   getMembership,
-  markTyping,
+  showTyping,
+  wantTyping,
 } from '../adapters/dynamodb/membership-store';
 import { createMessageStore } from '../adapters/dynamodb/message-store';
 import { createPresenceStore } from '../adapters/dynamodb/presence-store';
 import { deleteRoomRows, hasRoomRow, joinRoomAt, putRoomRows, roomMembers } from '../adapters/dynamodb/room-store';
 import { createSessionStore } from '../adapters/dynamodb/session-store';
+import { relationsOf } from '../adapters/dynamodb/user-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createConnectionLink } from '../adapters/api-gateway/connection-link';
 import { createConnectionRemover, loadCaller } from '../domain/connections';
@@ -39,7 +41,7 @@ import { limitsFromEnv } from '../system/limits';
 import { handleIncomingFrame, type SocketIoDeps } from '../domain/socketio';
 
 const documentClient = createDocumentClient();
-const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable');
+const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable', 'usersTable');
 const connectionRows = { documentClient, connectionsTable: tables.connectionsTable };
 const roomRows = { documentClient, roomsTable: tables.roomsTable, messagesTable: tables.messagesTable };
 const membershipRows = { documentClient, membershipsTable: tables.membershipsTable };
@@ -65,11 +67,14 @@ const stores = {
   presence: createPresenceStore({ documentClient, presenceTable: tables.presenceTable }),
   memberships: {
     get: getMembership(membershipRows),
-    markTyping: markTyping(membershipRows),
-    clearTyping: clearTyping(membershipRows),
+    showTyping: showTyping(membershipRows),
+    wantTyping: wantTyping(membershipRows),
+    flushTyping: flushTyping(membershipRows),
     chatIdsOfUser: chatIdsOfMember(membershipRows),
   },
   messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable, membershipsTable: tables.membershipsTable }),
+  // Typing leaves out the users the sender blocked or was blocked by.
+  users: { relationsOf: relationsOf({ documentClient, usersTable: tables.usersTable }) },
 };
 const removeConnection = createConnectionRemover(stores);
 const managementClient = createManagementClient(requireEnv(ENV.callbackUrl));
@@ -81,7 +86,7 @@ const broadcaster = new ManagementApiBroadcaster({
   closeExpired: createExpiredCloser({ link }),
 });
 const deps: ActionDeps = {
-  typing: { rooms: stores.rooms, memberships: stores.memberships, broadcaster },
+  typing: { rooms: stores.rooms, memberships: stores.memberships, users: stores.users, broadcaster },
   messages: withMessageMetrics(createMessageService({ ...stores, rateLimit: { limit: limits.messageRateLimit, windowMs: limits.messageRateWindowMs } })),
   loadCaller: (connectionId) => loadCaller(stores, connectionId),
 };

@@ -15,6 +15,7 @@ import {
 } from '../adapters/dynamodb/connection-store';
 import { chatIdsOfMember } from '../adapters/dynamodb/membership-store';
 import { leavePresence } from '../adapters/dynamodb/presence-store';
+import { relationsOf } from '../adapters/dynamodb/user-store';
 import { deleteRoomRow, deleteRoomRows, putRoomRow, roomMembers } from '../adapters/dynamodb/room-store';
 import { createDocumentClient, createManagementClient } from '../commons/clients';
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
@@ -31,7 +32,7 @@ import { processStreamBatch, type FanOutDeps } from '../domain/fan-out/stream-ba
 import { createOpenPacketSender } from '../domain/heartbeat';
 import { resolveHeartbeatConfig } from '../system/heartbeat';
 
-const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable');
+const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable', 'usersTable');
 const documentClient = createDocumentClient();
 const managementClient = createManagementClient(requireEnv(ENV.callbackUrl));
 const connectionRows = { documentClient, connectionsTable: tables.connectionsTable };
@@ -55,6 +56,7 @@ const deps: FanOutDeps = {
   connections,
   rooms,
   memberships: { chatIdsOfUser: chatIdsOfMember({ documentClient, membershipsTable: tables.membershipsTable }) },
+  users: { relationsOf: relationsOf({ documentClient, usersTable: tables.usersTable }) },
   broadcaster: new ManagementApiBroadcaster({ managementClient, rooms, removeConnection, closeExpired: createExpiredCloser({ link }) }),
   openSocketIo: createOpenPacketSender({
     link,

@@ -7,14 +7,19 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
+  countMessage,
+  countOwners,
   countParticipants,
   deleteMembership,
   getMembership,
-  membershipsOfUser,
-  participantsOf,
+  membershipsPageOfChat,
+  membershipsPageOfUser,
   putMembershipIfAbsent,
   putMemberships,
+  reopenWindow,
+  setMemberRole,
 } from '../adapters/dynamodb/membership-store';
+import { createUserStore } from '../adapters/dynamodb/user-store';
 import { createMessageStore } from '../adapters/dynamodb/message-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createDocumentClient } from '../commons/clients';
@@ -24,15 +29,18 @@ import { instrumentHandler } from '../commons/instrument';
 import { logger } from '../commons/logger';
 import { actions } from '../domain/actions';
 import { bearerToken } from '../adapters/api-gateway/http-headers';
-import { createChatService, type ChatService } from '../domain/chats';
+import { createBlockService, type BlockService } from '../domain/blocks';
+import { createChatService, type ChatService, type PageInput } from '../domain/chats';
 import { createMessageService, MAX_PAGE_SIZE, type MessageService } from '../domain/messages';
 import { withMessageMetrics } from '../domain/message-metrics';
 import { chatIdOf, expectFields, isPlainObject, messageIdOf, titleOf, userIdOf } from '../domain/validation';
 import { limitsFromEnv } from '../system/limits';
 import type { HttpRouteKey } from '../system/topology';
+import type { ChatRole } from '../../protocol';
 
 export interface HttpApiDeps {
   chats: ChatService;
+  blocks: BlockService;
   messages: MessageService;
   verifyToken: (token: string) => Promise<{ userId: string }>;
 }
@@ -67,6 +75,18 @@ function positionOf(value: string, name: string): number {
   return seq;
 }
 
+/** `?limit=&cursor=` of a list route; the cursor is the id (chat or user) the previous page ended at. */
+function pageOf(query: RouteRequest['query'], cursorOf: (value: unknown, name: string) => string): PageInput {
+  const limit = pageSizeOf(query.limit);
+  return { ...(limit !== undefined && { limit }), ...(query.cursor !== undefined && { cursor: cursorOf(query.cursor, 'cursor') }) };
+}
+
+/** A role as a request body gives it. */
+function roleOf(value: unknown): ChatRole {
+  if (value !== 'owner' && value !== 'member') throw new BadRequestError('body.role must be "owner" or "member"');
+  return value;
+}
+
 /**
  * A message route's payload is its WebSocket action's `data`: the ids from
  * the path, the rest from the body, parsed by the action itself. The body
@@ -87,10 +107,18 @@ export const routes: { readonly [K in HttpRouteKey]: RouteHandler } = {
     const participants = fields.participants.map((id, i) => userIdOf(id, `participants[${i}]`));
     return { statusCode: 201, body: await deps.chats.create(userId, { title: titleOf(fields.title), participants }) };
   },
-  'GET /chats': async (deps, { userId }) => ({ statusCode: 200, body: { items: await deps.chats.listForUser(userId) } }),
+  'GET /chats': async (deps, { userId, query }) => ({ statusCode: 200, body: await deps.chats.listForUser(userId, pageOf(query, chatIdOf)) }),
+  async 'GET /chats/{chatId}/participants'(deps, { userId, params, query }) {
+    return { statusCode: 200, body: await deps.chats.participants(userId, chatIdOf(params.chatId), pageOf(query, userIdOf)) };
+  },
   async 'POST /chats/{chatId}/participants'(deps, { userId, params, body }) {
     const fields = expectFields(body, ['userId'], ['userId'], 'body');
-    return { statusCode: 201, body: await deps.chats.addParticipant(userId, chatIdOf(params.chatId), userIdOf(fields.userId)) };
+    const { added: _added, ...added } = await deps.chats.addParticipant(userId, chatIdOf(params.chatId), userIdOf(fields.userId));
+    return { statusCode: 201, body: added };
+  },
+  async 'PATCH /chats/{chatId}/participants/{userId}'(deps, { userId, params, body }) {
+    const fields = expectFields(body, ['role'], ['role'], 'body');
+    return { statusCode: 200, body: await deps.chats.setRole(userId, chatIdOf(params.chatId), userIdOf(params.userId), roleOf(fields.role)) };
   },
   async 'DELETE /chats/{chatId}/participants/{userId}'(deps, { userId, params }) {
     await deps.chats.removeParticipant(userId, chatIdOf(params.chatId), userIdOf(params.userId));
@@ -118,6 +146,15 @@ export const routes: { readonly [K in HttpRouteKey]: RouteHandler } = {
   },
   async 'DELETE /chats/{chatId}/messages/{messageId}'(deps, { userId, params }) {
     await deps.messages.remove(userId, actions['message:delete'].parse({ chatId: params.chatId, messageId: params.messageId }, 'path'));
+    return { statusCode: 204 };
+  },
+  'GET /users/me/blocks': async (deps, { userId, query }) => ({ statusCode: 200, body: await deps.blocks.list(userId, pageOf(query, userIdOf)) }),
+  async 'PUT /users/me/blocks/{userId}'(deps, { userId, params }) {
+    await deps.blocks.block(userId, userIdOf(params.userId));
+    return { statusCode: 204 };
+  },
+  async 'DELETE /users/me/blocks/{userId}'(deps, { userId, params }) {
+    await deps.blocks.unblock(userId, userIdOf(params.userId));
     return { statusCode: 204 };
   },
 };
@@ -171,21 +208,34 @@ export async function routeHttpRequest(deps: HttpApiDeps, event: APIGatewayProxy
 }
 
 const documentClient = createDocumentClient();
-const tables = requireTableNames('membershipsTable', 'messagesTable');
+const tables = requireTableNames('membershipsTable', 'messagesTable', 'usersTable');
 const membershipRows = { documentClient, membershipsTable: tables.membershipsTable };
 // Only the operations the HTTP API performs (not typing, not the connection-time chat list).
 const memberships = {
   get: getMembership(membershipRows),
-  rowsOfUser: membershipsOfUser(membershipRows),
-  participantsOf: participantsOf(membershipRows),
+  countMessage: countMessage(membershipRows),
+  reopenWindow: reopenWindow(membershipRows),
+  pageOfUser: membershipsPageOfUser(membershipRows),
+  pageOfChat: membershipsPageOfChat(membershipRows),
   countParticipants: countParticipants(membershipRows),
+  countOwners: countOwners(membershipRows),
   putAll: putMemberships(membershipRows),
   putIfAbsent: putMembershipIfAbsent(membershipRows),
+  setRole: setMemberRole(membershipRows),
   delete: deleteMembership(membershipRows),
 };
+const users = createUserStore({ documentClient, usersTable: tables.usersTable });
 const limits = limitsFromEnv();
 const deps: HttpApiDeps = {
-  chats: createChatService({ memberships, maxParticipants: limits.maxChatParticipants }),
+  chats: createChatService({
+    memberships,
+    users,
+    maxParticipants: limits.maxChatParticipants,
+    maxChatsPerUser: limits.maxChatsPerUser,
+    changeRateLimit: limits.chatChangeRateLimit,
+    changeRateWindowMs: limits.chatChangeRateWindowMs,
+  }),
+  blocks: createBlockService({ users }),
   messages: withMessageMetrics(
     createMessageService({
       messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable, membershipsTable: tables.membershipsTable }),

@@ -51,6 +51,29 @@ export const LIMIT_SETTINGS = {
     meaning:
       'open connections per user. A few devices with a few tabs each, plus reconnects that overlap the connection they replace; every connection receives (and is billed for) every broadcast of the user\'s chats. The maximum keeps the user\'s presence item far below DynamoDB\'s 400 KB.',
   },
+  maxChatsPerUser: {
+    env: 'MAX_CHATS_PER_USER',
+    default: 1000,
+    min: 1,
+    max: 5000,
+    meaning:
+      'chats a user is in; a create or add that would take anyone over it is refused. Every connection joins every chat of its user at $connect (1,000 chats: about 1,000 room writes), so this bounds what connecting costs. The maximum keeps a connection\'s room list far below DynamoDB\'s 400 KB item limit.',
+  },
+  chatChangeRateLimit: {
+    env: 'CHAT_CHANGE_RATE_LIMIT',
+    default: 30,
+    min: 1,
+    max: 10_000,
+    meaning:
+      'chats created plus participants added, per user per window. 30 a minute lets a person set up a team chat one participant at a time and holds a script that adds strangers to chats to that rate.',
+  },
+  chatChangeRateWindowMs: {
+    env: 'CHAT_CHANGE_RATE_WINDOW_MS',
+    default: 60_000,
+    min: 1000,
+    max: 86_400_000,
+    meaning: 'the window of chatChangeRateLimit, in ms.',
+  },
 } as const satisfies Record<string, LimitSetting>;
 
 export type LimitKey = keyof typeof LIMIT_SETTINGS;

@@ -89,10 +89,12 @@ export const roomsTable = {
 
 /**
  * `Memberships`: who participates in which chat. Attributes: title, addedAt,
- * addedBy, typingAt (typing throttle), sendWindow and sendCount (flood limit
- * on sends and edits, see admitMessage); changes to those three are MODIFYs,
- * filtered out of the fan-out. The stream joins or removes live connections
- * to/from the room.
+ * addedBy, role ('owner' | 'member'), addedWithChat, typingAt, typingShown,
+ * typingWant, typingWantAt (typing throttle, see setTyping), sendWindow and
+ * sendCount (flood limit on sends and edits, see admitMessage); changes to
+ * those counters are MODIFYs, filtered out of the fan-out. The stream joins
+ * or removes live connections to/from the room and announces adds,
+ * removals and role changes to it.
  */
 export const membershipsTable = {
   name: 'Memberships',
@@ -100,7 +102,8 @@ export const membershipsTable = {
   partitionKey: { name: 'chatId', type: 'S' },
   sortKey: { name: 'userId', type: 'S' },
   globalIndexes: [
-    { indexName: 'byUser', partitionKey: { name: 'userId', type: 'S' }, sortKey: { name: 'chatId', type: 'S' }, projectedAttributes: ['title'] },
+    // role: GET /chats pages this index and answers each chat's title and the caller's role from it.
+    { indexName: 'byUser', partitionKey: { name: 'userId', type: 'S' }, sortKey: { name: 'chatId', type: 'S' }, projectedAttributes: ['title', 'role'] },
   ],
   stream: 'NEW_AND_OLD_IMAGES',
 } as const satisfies TableDefinition;
@@ -144,10 +147,38 @@ export const presenceTable = {
   stream: 'NEW_AND_OLD_IMAGES',
 } as const satisfies TableDefinition;
 
-export const allTables = [connectionsTable, roomsTable, membershipsTable, messagesTable, presenceTable] as const;
+/**
+ * `Users`: pk userId, sk `sk`. The row `counters` holds chatCount (chats
+ * the user is in, capped by maxChatsPerUser) and changeWindow/changeCount
+ * (rate limit on chat creations and adds). A block is two rows:
+ * `block#{blocked}` under the blocker and `blockedBy#{blocker}` under the
+ * blocked (blockedAt on both), so either user's relations are one Query.
+ * The stream turns a `block#` row inserted or removed into `user:blocked` /
+ * `user:unblocked` for the blocker's connections.
+ */
+export const usersTable = {
+  name: 'Users',
+  envVar: 'USERS_TABLE',
+  partitionKey: { name: 'userId', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  stream: 'NEW_AND_OLD_IMAGES',
+} as const satisfies TableDefinition;
+
+/** Sort keys of the Users table. */
+export const userItem = {
+  counters: 'counters',
+  block: (blockedId: string): string => `block#${blockedId}`,
+  blockedBy: (blockerId: string): string => `blockedBy#${blockerId}`,
+  /** Prefix shared by both kinds of block rows. */
+  relationPrefix: 'block',
+  blockPrefix: 'block#',
+  blockedByPrefix: 'blockedBy#',
+} as const;
+
+export const allTables = [connectionsTable, roomsTable, membershipsTable, messagesTable, presenceTable, usersTable] as const;
 
 /** Tables whose stream drives the fan-out function. */
-export const fanOutSources = [messagesTable, presenceTable, membershipsTable, connectionsTable] as const;
+export const fanOutSources = [messagesTable, presenceTable, membershipsTable, connectionsTable, usersTable] as const;
 
 /** Names of the rooms a connection can be in. */
 export const roomOf = {

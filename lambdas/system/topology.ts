@@ -4,7 +4,7 @@
  * stream settings can't drift apart between AWS and a laptop.
  */
 import { pingScheduleExpression, resolveHeartbeatConfig, type HeartbeatConfig } from './heartbeat';
-import { connectionsTable, membershipsTable, messagesTable, presenceTable, roomsTable, type TableDefinition } from './schema';
+import { connectionsTable, membershipsTable, messagesTable, presenceTable, roomsTable, usersTable, userItem, type TableDefinition } from './schema';
 
 /** The Lambda functions, by logical name, with their handler module (relative to the repo root). */
 export const functions = {
@@ -51,8 +51,13 @@ export const ROUTE_SELECTION_EXPRESSION = '$request.body.action';
 export const httpRouteKeys = [
   'POST /chats',
   'GET /chats',
+  'GET /chats/{chatId}/participants',
   'POST /chats/{chatId}/participants',
+  'PATCH /chats/{chatId}/participants/{userId}',
   'DELETE /chats/{chatId}/participants/{userId}',
+  'GET /users/me/blocks',
+  'PUT /users/me/blocks/{userId}',
+  'DELETE /users/me/blocks/{userId}',
   'POST /chats/{chatId}/messages',
   'GET /chats/{chatId}/messages',
   'PATCH /chats/{chatId}/messages/{messageId}',
@@ -138,8 +143,19 @@ export const streamMappings: readonly StreamMapping[] = [
   {
     ...fanOutDefaults,
     table: membershipsTable,
-    // Joining and leaving only; typing-throttle and flood-limit updates are MODIFYs.
-    filters: [{ eventName: ['INSERT', 'REMOVE'] }],
+    // Joining, leaving and role changes only; typing-throttle and flood-limit
+    // updates are MODIFYs that leave the role as it was.
+    filters: [
+      { eventName: ['INSERT', 'REMOVE'] },
+      { eventName: ['MODIFY'], dynamodb: { OldImage: { role: { S: ['member'] } }, NewImage: { role: { S: ['owner'] } } } },
+      { eventName: ['MODIFY'], dynamodb: { OldImage: { role: { S: ['owner'] } }, NewImage: { role: { S: ['member'] } } } },
+    ],
+  },
+  {
+    ...fanOutDefaults,
+    table: usersTable,
+    // Blocks made and lifted (the blocker's row); counter updates never fan out.
+    filters: [{ eventName: ['INSERT', 'REMOVE'], dynamodb: { Keys: { sk: { S: [{ prefix: userItem.blockPrefix }] } } } }],
   },
   {
     ...fanOutDefaults,
@@ -217,16 +233,19 @@ export const tableAccess: Record<FunctionName, readonly { table: TableDefinition
     { table: membershipsTable, access: 'readWrite' },
     { table: messagesTable, access: 'readWrite' },
     { table: presenceTable, access: 'readWrite' },
+    { table: usersTable, access: 'read' },
   ],
   httpApi: [
     { table: membershipsTable, access: 'readWrite' },
     { table: messagesTable, access: 'readWrite' },
+    { table: usersTable, access: 'readWrite' },
   ],
   fanOut: [
     { table: connectionsTable, access: 'readWrite' },
     { table: roomsTable, access: 'readWrite' },
     { table: membershipsTable, access: 'read' },
     { table: presenceTable, access: 'readWrite' },
+    { table: usersTable, access: 'read' },
   ],
   heartbeat: [
     { table: connectionsTable, access: 'readWrite' },

@@ -144,18 +144,18 @@ export class Monitoring extends Construct {
     this.addAlarm('HttpClientErrors', httpClientErrors, t.apiClientErrors, 'Many HTTP API requests are refused (4xx): an attack or a broken client release.');
     this.addAlarm('HttpIntegrationLatency', httpLatency, t.integrationLatencyP99Ms, 'HTTP API requests are slow to answer.');
 
-    const throttleMetrics: Record<string, IMetric> = {};
-    props.tables.forEach((table, index) => {
-      throttleMetrics[`r${index}`] = table.metric('ReadThrottleEvents', { period: PERIOD, statistic: 'Sum' });
-      throttleMetrics[`w${index}`] = table.metric('WriteThrottleEvents', { period: PERIOD, statistic: 'Sum' });
-    });
-    const dynamoThrottles = new MathExpression({
-      expression: Object.keys(throttleMetrics).join(' + '),
-      usingMetrics: throttleMetrics,
-      label: 'DynamoDB throttle events',
-      period: PERIOD,
-    });
-    this.addAlarm('DynamoDbThrottles', dynamoThrottles, 1, 'DynamoDB throttled reads or writes (on-demand tables: a sudden peak or a hot key).');
+    // One expression per kind: an alarm's math expression takes at most 10 metrics, and there are 6 tables.
+    const throttlesOf = (kind: 'Read' | 'Write'): MathExpression => {
+      const metrics: Record<string, IMetric> = {};
+      props.tables.forEach((table, index) => {
+        metrics[`${kind.toLowerCase()}${index}`] = table.metric(`${kind}ThrottleEvents`, { period: PERIOD, statistic: 'Sum' });
+      });
+      return new MathExpression({ expression: Object.keys(metrics).join(' + '), usingMetrics: metrics, label: `DynamoDB ${kind.toLowerCase()} throttle events`, period: PERIOD });
+    };
+    const readThrottles = throttlesOf('Read');
+    const writeThrottles = throttlesOf('Write');
+    this.addAlarm('DynamoDbReadThrottles', readThrottles, 1, 'DynamoDB throttled reads (on-demand tables: a sudden peak or a hot key).');
+    this.addAlarm('DynamoDbWriteThrottles', writeThrottles, 1, 'DynamoDB throttled writes (on-demand tables: a sudden peak or a hot key).');
 
     const custom = (metricName: string, statistic = 'Sum'): Metric =>
       new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, statistic, period: PERIOD });
@@ -180,7 +180,7 @@ export class Monitoring extends Construct {
         [
           graph('Messages', [custom(METRIC.messagesAccepted), custom(METRIC.messagesRefused)]),
           graph('Function errors', Object.values(props.functions).map((fn) => fn.metricErrors({ period: PERIOD }))),
-          graph('DynamoDB throttles', [dynamoThrottles]),
+          graph('DynamoDB throttles', [readThrottles, writeThrottles]),
           graph('Stream lag (ms)', [iteratorAge, custom(METRIC.streamRecordAge, 'p99')]),
         ],
         [

@@ -196,6 +196,49 @@ describe.skipIf(skipReason !== undefined)('Demo page layout and chat management 
     expect((await suite.demo.chatsOf('alice')).map((chat) => chat.title)).not.toContain('Leaving soon');
     expect((await suite.demo.chatsOf('bob')).find((chat) => chat.title === 'Leaving soon')?.participants).toEqual(['bob']);
   });
+
+  it('shows the others a participant who left (chat:member-removed) without a reload', async () => {
+    // Prepare
+    await suite.demo.createChat('bob', 'Watch me go', ['alice', 'bob']);
+    const bob = await suite.open('bob');
+    await chatButton(bob.page, 'Watch me go').click();
+    await waitUntil(bob.page.locator('.participant[data-user-id="alice"]'));
+    const alice = await suite.open('alice');
+    await chatButton(alice.page, 'Watch me go').click();
+    await waitUntil(alice.page.locator('#chat-title', { hasText: 'Watch me go' }));
+    alice.page.once('dialog', (dialog) => void dialog.accept());
+
+    // Act
+    await alice.page.getByRole('button', { name: 'Leave Watch me go' }).click();
+
+    // Assess
+    await waitUntil(bob.page.locator('.participant[data-user-id="alice"]'), 'detached');
+    expect(await bob.page.locator('.participant[data-user-id="bob"]').isVisible()).toBe(true);
+  });
+
+  it('blocks a participant from the list: the button turns to Unblock, and the blocked user can no longer start a chat with the blocker', async () => {
+    // Prepare
+    await suite.demo.createChat('alice', 'Blocking', ['alice', 'carol']);
+    const alice = await suite.open('alice');
+    await chatButton(alice.page, 'Blocking').click();
+    const carolItem = alice.page.locator('.participant[data-user-id="carol"]');
+    await waitUntil(carolItem);
+
+    // Act
+    await carolItem.getByRole('button', { name: /^Block / }).click();
+
+    // Assess
+    await waitUntil(alice.page.locator('.participant[data-user-id="carol"][data-blocked="true"]'));
+    expect(await carolItem.getByRole('button', { name: /^Unblock / }).isVisible()).toBe(true);
+    await expect(suite.demo.createChat('carol', 'Let me in', ['alice'])).rejects.toThrow(/403/);
+
+    // Act: lift it
+    await carolItem.getByRole('button', { name: /^Unblock / }).click();
+
+    // Assess
+    await waitUntil(alice.page.locator('.participant[data-user-id="carol"][data-blocked="false"]'));
+    await expect(suite.demo.createChat('carol', 'Let me in', ['alice'])).resolves.toMatchObject({ chatId: expect.any(String) });
+  });
 });
 
 reportSkippedSuite('Demo page layout and chat management in Chromium');

@@ -73,9 +73,20 @@ export async function startDemoRuntime(): Promise<DemoRuntime> {
         return ids.length;
       },
       async chatsOf(userId) {
-        const res = await fetch(`${runtime.httpUrl}/chats`, { headers: { authorization: `Bearer ${await runtime.token(userId)}` } });
-        if (res.status !== 200) throw new Error(`GET /chats as ${userId}: ${res.status} ${await res.text()}`);
-        return ((await res.json()) as { items: { chatId: string; title: string; participants: string[] }[] }).items;
+        const get = async <T>(path: string): Promise<T> => {
+          const res = await fetch(`${runtime.httpUrl}${path}`, { headers: { authorization: `Bearer ${await runtime.token(userId)}` } });
+          if (res.status !== 200) throw new Error(`GET ${path} as ${userId}: ${res.status} ${await res.text()}`);
+          return (await res.json()) as T;
+        };
+        // The demo users have a handful of chats and participants: one page each.
+        const chats = await get<{ items: { chatId: string; title: string }[] }>('/chats?limit=100');
+        return Promise.all(
+          chats.items.map(async (chat) => ({
+            chatId: chat.chatId,
+            title: chat.title,
+            participants: (await get<{ items: { userId: string }[] }>(`/chats/${encodeURIComponent(chat.chatId)}/participants?limit=100`)).items.map((p) => p.userId),
+          })),
+        );
       },
       createChat: (userId, title, participants) => post(userId, '/chats', { title, participants }),
       sendOverHttp: (userId, chatId, content) => post(userId, `/chats/${encodeURIComponent(chatId)}/messages`, { content }),

@@ -12,6 +12,7 @@ import { createMessageStore } from '../../lambdas/adapters/dynamodb/message-stor
 import { createPresenceStore } from '../../lambdas/adapters/dynamodb/presence-store';
 import { createRoomStore } from '../../lambdas/adapters/dynamodb/room-store';
 import { createSessionStore } from '../../lambdas/adapters/dynamodb/session-store';
+import { createUserStore } from '../../lambdas/adapters/dynamodb/user-store';
 import { createSweepStore } from '../../lambdas/adapters/dynamodb/sweep-store';
 
 export interface StoreTables {
@@ -20,6 +21,7 @@ export interface StoreTables {
   presenceTable?: string;
   membershipsTable?: string;
   messagesTable?: string;
+  usersTable?: string;
 }
 
 /** Stands in for a store whose table was not given: every call rejects, naming the table. */
@@ -30,7 +32,7 @@ function missingStore<T extends object>(table: keyof StoreTables): T {
 }
 
 export function createDynamoStores(documentClient: DynamoDBDocumentClient, tables: StoreTables): Stores {
-  const { connectionsTable, roomsTable, presenceTable, membershipsTable, messagesTable } = tables;
+  const { connectionsTable, roomsTable, presenceTable, membershipsTable, messagesTable, usersTable } = tables;
   return {
     connections: connectionsTable === undefined ? missingStore('connectionsTable') : createConnectionStore({ documentClient, connectionsTable }),
     sessions: connectionsTable === undefined ? missingStore('connectionsTable') : createSessionStore({ documentClient, connectionsTable }),
@@ -39,5 +41,6 @@ export function createDynamoStores(documentClient: DynamoDBDocumentClient, table
     presence: presenceTable === undefined ? missingStore('presenceTable') : createPresenceStore({ documentClient, presenceTable }),
     memberships: membershipsTable === undefined ? missingStore('membershipsTable') : createMembershipStore({ documentClient, membershipsTable }),
     messages: messagesTable === undefined ? missingStore('messagesTable') : createMessageStore({ documentClient, messagesTable, ...(membershipsTable !== undefined && { membershipsTable }) }),
+    users: usersTable === undefined ? missingStore('usersTable') : createUserStore({ documentClient, usersTable }),
   };
 }

@@ -6,6 +6,9 @@
  */
 import type {
   ChangesPage,
+  CounterWrite,
+  UserCounterRow,
+  UserStore,
   MarkerRow,
   MembershipRow,
   MembershipStore,
@@ -56,16 +59,29 @@ export function fakeMembershipStore(initial: readonly MembershipRow[] = []): Fak
         row.sendWindow = nowMs;
       });
     },
-    async markTyping(chatId, userId, nowMs, throttleMs) {
-      calls.push('markTyping');
-      return update(chatId, userId, (row) => row.typingAt === undefined || row.typingAt <= nowMs - throttleMs, (row) => {
-        row.typingAt = nowMs;
-      }).outcome;
+    async showTyping(chatId, userId, isTyping, nowMs, throttleMs, wantId) {
+      calls.push('showTyping');
+      return update(
+        chatId,
+        userId,
+        (row) => (row.typingAt === undefined || row.typingAt <= nowMs - throttleMs) && (row.typingWantAt === undefined || row.typingWantAt <= nowMs),
+        (row) => Object.assign(row, { typingAt: nowMs, typingShown: isTyping, typingWant: isTyping, typingWantAt: nowMs, typingWantId: wantId }),
+      );
     },
-    async clearTyping(chatId, userId) {
-      calls.push('clearTyping');
-      const row = rows.get(key(chatId, userId));
-      if (row !== undefined) delete row.typingAt;
+    async wantTyping(chatId, userId, isTyping, nowMs, wantId) {
+      calls.push('wantTyping');
+      return update(chatId, userId, (row) => row.typingWantAt === undefined || row.typingWantAt <= nowMs, (row) =>
+        Object.assign(row, { typingWant: isTyping, typingWantAt: nowMs, typingWantId: wantId }),
+      );
+    },
+    async flushTyping(chatId, userId, isTyping, nowMs, wantId, throttleMs) {
+      calls.push('flushTyping');
+      return update(
+        chatId,
+        userId,
+        (row) => row.typingWantId === wantId && (row.typingAt === undefined || row.typingAt <= nowMs - throttleMs),
+        (row) => Object.assign(row, { typingAt: nowMs, typingShown: isTyping }),
+      );
     },
     async chatIdsOfUser(userId) {
       calls.push('chatIdsOfUser');
@@ -87,13 +103,38 @@ export function fakeMembershipStore(initial: readonly MembershipRow[] = []): Fak
       calls.push('putAll');
       for (const row of newRows) rows.set(key(row.chatId, row.userId), { ...row });
     },
+    async pageOfUser(userId, limit, cursor) {
+      calls.push('pageOfUser');
+      const all = [...rows.values()].filter((row) => row.userId === userId && (cursor === undefined || row.chatId > cursor)).sort((a, b) => (a.chatId < b.chatId ? -1 : 1));
+      const page = all.slice(0, limit).map((row) => ({ chatId: row.chatId, userId: row.userId, title: row.title, ...(row.role !== undefined && { role: row.role }) }) as MembershipRow);
+      return { rows: page, ...(all.length > limit && { next: page[page.length - 1]?.chatId }) };
+    },
+    async pageOfChat(chatId, limit, cursor) {
+      calls.push('pageOfChat');
+      const all = [...rows.values()].filter((row) => row.chatId === chatId && (cursor === undefined || row.userId > cursor)).sort((a, b) => (a.userId < b.userId ? -1 : 1));
+      const page = all.slice(0, limit).map((row) => ({ ...row }));
+      return { rows: page, ...(all.length > limit && { next: page[page.length - 1]?.userId }) };
+    },
+    async countOwners(chatId) {
+      calls.push('countOwners');
+      return [...rows.values()].filter((row) => row.chatId === chatId && (row.role ?? 'owner') === 'owner').length;
+    },
     async putIfAbsent(row) {
       calls.push('putIfAbsent');
-      if (!rows.has(key(row.chatId, row.userId))) rows.set(key(row.chatId, row.userId), { ...row });
+      if (rows.has(key(row.chatId, row.userId))) return false;
+      rows.set(key(row.chatId, row.userId), { ...row });
+      return true;
+    },
+    async setRole(chatId, userId, role) {
+      calls.push('setRole');
+      const row = rows.get(key(chatId, userId));
+      if (row === undefined) return false;
+      row.role = role;
+      return true;
     },
     async delete(chatId, userId) {
       calls.push('delete');
-      rows.delete(key(chatId, userId));
+      return rows.delete(key(chatId, userId));
     },
   };
 }
@@ -184,4 +225,88 @@ export function fakeMessageStore(initial: ReadonlyArray<MessageRow | MarkerRow> 
     },
   };
   return store;
+}
+
+export interface FakeUserStore extends UserStore {
+  readonly counters: Map<string, UserCounterRow>;
+  /** Blocks as `blocker\u0000blocked` → blockedAt. */
+  readonly blocks: Map<string, string>;
+  readonly calls: string[];
+}
+
+export function fakeUserStore(options: { blocks?: ReadonlyArray<[blocker: string, blocked: string]>; chatCounts?: Record<string, number> } = {}): FakeUserStore {
+  const counters = new Map<string, UserCounterRow>(Object.entries(options.chatCounts ?? {}).map(([userId, chatCount]) => [userId, { userId, chatCount }]));
+  const blocks = new Map((options.blocks ?? []).map(([a, b]) => [key(a, b), '2025-11-27T00:00:00.000Z']));
+  const calls: string[] = [];
+  const counterRow = (userId: string): UserCounterRow => {
+    const row = counters.get(userId) ?? { userId };
+    counters.set(userId, row);
+    return row;
+  };
+  const update = (userId: string, allowed: (row: UserCounterRow) => boolean, change: (row: UserCounterRow) => void): CounterWrite => {
+    const row = counters.get(userId) ?? { userId };
+    if (!allowed(row)) return { outcome: 'refused', old: { ...row } };
+    change(row);
+    counters.set(userId, row);
+    return { outcome: 'written', row: { ...row } };
+  };
+  const pairs = (): Array<[string, string]> => [...blocks.keys()].map((k) => k.split('\u0000') as [string, string]);
+  return {
+    counters,
+    blocks,
+    calls,
+    async countChange(userId, nowMs, limit) {
+      calls.push('countChange');
+      return update(userId, (row) => (row.changeCount ?? 0) < limit, (row) => {
+        row.changeCount = (row.changeCount ?? 0) + 1;
+        row.changeWindow ??= nowMs;
+      });
+    },
+    async reopenChanges(userId, nowMs, windowMs) {
+      calls.push('reopenChanges');
+      return update(userId, (row) => row.changeWindow === undefined || row.changeWindow <= nowMs - windowMs, (row) => {
+        row.changeCount = 1;
+        row.changeWindow = nowMs;
+      });
+    },
+    async reserveChat(userId, cap) {
+      calls.push('reserveChat');
+      return update(userId, (row) => (row.chatCount ?? 0) < cap, (row) => {
+        row.chatCount = (row.chatCount ?? 0) + 1;
+      }).outcome === 'written';
+    },
+    async releaseChat(userId) {
+      calls.push('releaseChat');
+      const row = counterRow(userId);
+      if ((row.chatCount ?? 0) > 0) row.chatCount = (row.chatCount ?? 0) - 1;
+    },
+    async putBlock(blockerId, blockedId, blockedAt) {
+      calls.push('putBlock');
+      if (blocks.has(key(blockerId, blockedId))) return false;
+      blocks.set(key(blockerId, blockedId), blockedAt);
+      return true;
+    },
+    async deleteBlock(blockerId, blockedId) {
+      calls.push('deleteBlock');
+      return blocks.delete(key(blockerId, blockedId));
+    },
+    async hasBlocked(blockerId, blockedId) {
+      calls.push('hasBlocked');
+      return blocks.has(key(blockerId, blockedId));
+    },
+    async blockersOf(userId) {
+      calls.push('blockersOf');
+      return pairs().filter(([, blocked]) => blocked === userId).map(([blocker]) => blocker);
+    },
+    async blocksPage(userId, limit, cursor) {
+      calls.push('blocksPage');
+      const all = pairs().filter(([blocker, blocked]) => blocker === userId && (cursor === undefined || blocked > cursor)).map(([, blocked]) => blocked).sort();
+      const page = all.slice(0, limit).map((blocked) => ({ userId: blocked, blockedAt: blocks.get(key(userId, blocked)) as string }));
+      return { items: page, ...(all.length > limit && { next: page[page.length - 1]?.userId }) };
+    },
+    async relationsOf(userId) {
+      calls.push('relationsOf');
+      return new Set(pairs().flatMap(([a, b]) => (a === userId ? [b] : b === userId ? [a] : [])));
+    },
+  };
 }

@@ -198,6 +198,7 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5_000,
 export interface ApiResponse {
   status: number;
   json: any;
+  headers: Headers;
 }
 
 /**
@@ -213,7 +214,7 @@ export async function callHttpApi(runtime: LocalRuntime, userId: string, method:
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await response.text();
-  return { status: response.status, json: text === '' ? undefined : JSON.parse(text) };
+  return { status: response.status, json: text === '' ? undefined : JSON.parse(text), headers: response.headers };
 }
 
 /** Creates a chat through the HTTP API and returns its id; throws unless the API answers 201. */

@@ -68,7 +68,7 @@ describe('Construct: ChatFunction', () => {
 
     it('gets the name of every table it uses, and only those', () => {
       // GIVEN
-      const tableVars = new Set([ENV.connectionsTable, ENV.roomsTable, ENV.membershipsTable, ENV.messagesTable, ENV.presenceTable] as string[]);
+      const tableVars = new Set([ENV.connectionsTable, ENV.roomsTable, ENV.membershipsTable, ENV.messagesTable, ENV.presenceTable, ENV.usersTable] as string[]);
       // WHEN
       const env = envOf(name);
       // THEN

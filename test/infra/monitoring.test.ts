@@ -58,13 +58,14 @@ describe('Construct: Monitoring', () => {
     expect(alarm('HttpIntegrationLatency')).toMatchObject({ MetricName: 'IntegrationLatency', ExtendedStatistic: 'p99' });
   });
 
-  it('alarms on DynamoDB read and write throttles of every table in one expression', () => {
+  it('alarms on DynamoDB read and write throttles of every table, one expression each (at most 10 metrics per expression)', () => {
     // WHEN
-    const metrics = JSON.stringify(alarm('DynamoDbThrottles').Metrics);
+    const reads = JSON.stringify(alarm('DynamoDbReadThrottles').Metrics);
+    const writes = JSON.stringify(alarm('DynamoDbWriteThrottles').Metrics);
     // THEN
     const tableCount = Object.keys(resourcesOfType(template, 'AWS::DynamoDB::Table')).length;
-    expect(metrics.match(/ReadThrottleEvents/g)).toHaveLength(tableCount);
-    expect(metrics.match(/WriteThrottleEvents/g)).toHaveLength(tableCount);
+    expect(reads.match(/ReadThrottleEvents/g)).toHaveLength(tableCount);
+    expect(writes.match(/WriteThrottleEvents/g)).toHaveLength(tableCount);
   });
 
   it('alarms on the share of failed deliveries from the custom metrics, never on a per-chat dimension', () => {

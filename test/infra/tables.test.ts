@@ -93,7 +93,7 @@ describe('Construct: ChatTables', () => {
     // THEN
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [Match.objectLike({ AttributeName: 'chatId' }), Match.objectLike({ AttributeName: 'userId' })],
-      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byUser', Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['title'] } })],
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byUser', Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['title', 'role'] } })],
     });
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [{ AttributeName: 'connectionId', KeyType: 'HASH' }],

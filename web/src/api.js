@@ -77,8 +77,42 @@ export const fetchConfig = () => call('/dev/config', { auth: false });
  */
 export const fetchDevToken = (userId) => call('/dev/token', { method: 'POST', body: { userId }, auth: false });
 
-/** @returns {Promise<{ items: Chat[] }>} */
-export const listChats = () => call('/chats');
+/** Largest page the HTTP API hands out. */
+const PAGE_SIZE = 100;
+
+/**
+ * Every item of a paginated list (`{items, next?}`), following `next`.
+ * @template T @param {string} path @returns {Promise<T[]>}
+ */
+async function listAll(path) {
+  /** @type {T[]} */
+  const items = [];
+  /** @type {string | undefined} */
+  let cursor;
+  do {
+    const query = new URLSearchParams({ limit: String(PAGE_SIZE), ...(cursor !== undefined && { cursor }) });
+    /** @type {import('/lettera-client.js').Page<T>} */
+    const page = await call(`${path}?${query}`);
+    items.push(...page.items);
+    cursor = page.next;
+  } while (cursor !== undefined);
+  return items;
+}
+
+/** The caller's chats with their role in each (every page). @returns {Promise<import('/lettera-client.js').ChatSummary[]>} */
+export const listChats = () => listAll('/chats');
+
+/** A chat's participants with their roles (every page). @param {string} chatId @returns {Promise<import('/lettera-client.js').Participant[]>} */
+export const listParticipants = (chatId) => listAll(`${chatPath(chatId)}/participants`);
+
+/** The users the caller blocked (every page). @returns {Promise<import('/lettera-client.js').Block[]>} */
+export const listBlocks = () => listAll('/users/me/blocks');
+
+/** Blocks a user (204). @param {string} userId @returns {Promise<void>} */
+export const blockUser = (userId) => call(`/users/me/blocks/${encodeURIComponent(userId)}`, { method: 'PUT' });
+
+/** Lifts a block (204). @param {string} userId @returns {Promise<void>} */
+export const unblockUser = (userId) => call(`/users/me/blocks/${encodeURIComponent(userId)}`, { method: 'DELETE' });
 
 /**
  * Creates a chat; the caller is always one of its participants.

@@ -1,7 +1,8 @@
 // @ts-check
 /**
- * Chats: list them, open one (its newest page of history first, older
- * pages on request), create one, leave one.
+ * Chats: list them, open one (its participants and newest page of history
+ * first, older pages on request), create one, leave one; follow who is
+ * added, removed or made owner; block and unblock users.
  */
 import * as api from './api.js';
 import { els, focusComposerIfIdle } from './dom.js';
@@ -11,7 +12,7 @@ import { announce, showError } from './views/banner.js';
 import { renderChatHeader, renderChatList, titleOf } from './views/chat-list.js';
 import { syncComposer } from './views/composer.js';
 import { closeNewChatDialog, readNewChatForm, setNewChatBusy, showNewChatError } from './views/new-chat.js';
-import { renderParticipants } from './views/presence.js';
+import { onToggleBlock, renderParticipants } from './views/presence.js';
 import { renderLoadOlder, renderMessages } from './views/messages.js';
 import { renderTyping } from './views/typing.js';
 
@@ -21,18 +22,22 @@ export const HISTORY_PAGE = 30;
 /** Reloads the chat list (after sign-in, a reconnect, or a message in an unknown chat). */
 export async function refreshChats() {
   const generation = state.generation;
-  /** @type {{ items: import('./store.js').Chat[] }} */
-  let result;
+  /** @type {import('/lettera-client.js').ChatSummary[]} */
+  let items;
+  /** @type {import('/lettera-client.js').Block[]} */
+  let blocks;
   try {
-    result = await api.listChats();
+    [items, blocks] = await Promise.all([api.listChats(), api.listBlocks()]);
   } catch (err) {
     if (!isUnauthorized(err)) showError(`Could not load chats: ${messageOf(err)}`);
     return;
   }
   if (generation !== state.generation) return;
-  state.chats = new Map(result.items.map((c) => [c.chatId, c]));
+  state.blocked = new Set(blocks.map((block) => block.userId));
+  // Participants already read stay; the list carries only the user's own role.
+  state.chats = new Map(items.map((c) => [c.chatId, { ...state.chats.get(c.chatId), ...c }]));
   // Tracked chats are the ones the client recovers after a reconnect.
-  for (const chat of result.items) state.socket?.trackChat(chat.chatId);
+  for (const chat of items) state.socket?.trackChat(chat.chatId);
   if (state.current !== null && !state.chats.has(state.current)) forgetChat(state.current);
   renderChatList();
   const first = sortedChats()[0];
@@ -64,8 +69,89 @@ export async function selectChat(chatId, opts) {
   renderOpenChat();
   if (opts.focus) els.input.focus();
   else focusComposerIfIdle();
-  if (!historyOf(chatId).loaded) await loadLatest(chatId);
+  await Promise.all([state.chats.get(chatId)?.participants ? undefined : loadParticipants(chatId), historyOf(chatId).loaded ? undefined : loadLatest(chatId)]);
 }
+
+/**
+ * Reads a chat's participants and owners (every page) once it is opened.
+ * @param {string} chatId
+ */
+async function loadParticipants(chatId) {
+  const generation = state.generation;
+  try {
+    const participants = await api.listParticipants(chatId);
+    const chat = state.chats.get(chatId);
+    if (generation !== state.generation || !chat) return;
+    chat.participants = participants.map((p) => p.userId);
+    chat.owners = new Set(participants.filter((p) => p.role === 'owner').map((p) => p.userId));
+    renderChatList();
+    if (state.current === chatId) renderParticipants();
+  } catch (err) {
+    if (!isUnauthorized(err)) showError(`Could not load participants: ${messageOf(err)}`);
+  }
+}
+
+/** `chat:member-added`: the user themselves (a new chat for them) or someone else. @param {import('/lettera-client.js').MemberAddedData} data */
+export function onMemberAdded(data) {
+  const chat = state.chats.get(data.chatId);
+  if (data.userId === state.me?.userId || !chat) {
+    void refreshChats();
+    return;
+  }
+  if (chat.participants && !chat.participants.includes(data.userId)) chat.participants.push(data.userId);
+  if (data.role === 'owner') chat.owners?.add(data.userId);
+  renderChatList();
+  if (state.current === data.chatId) renderParticipants();
+}
+
+/** `chat:member-removed`: the user themselves (removed, or left in another tab) or someone else. @param {import('/lettera-client.js').MemberRemovedData} data */
+export function onMemberRemoved(data) {
+  const chat = state.chats.get(data.chatId);
+  if (!chat) return;
+  if (data.userId === state.me?.userId) {
+    state.socket?.untrackChat(data.chatId);
+    forgetChat(data.chatId);
+    announce(`You are no longer in ${titleOf(chat)}`);
+    renderOpenChat();
+    return;
+  }
+  if (chat.participants) chat.participants = chat.participants.filter((userId) => userId !== data.userId);
+  chat.owners?.delete(data.userId);
+  renderChatList();
+  if (state.current === data.chatId) renderParticipants();
+}
+
+/** `chat:role-changed`. @param {import('/lettera-client.js').RoleChangedData} data */
+export function onRoleChanged(data) {
+  const chat = state.chats.get(data.chatId);
+  if (!chat) return;
+  if (data.role === 'owner') chat.owners?.add(data.userId);
+  else chat.owners?.delete(data.userId);
+  if (data.userId === state.me?.userId) chat.role = data.role;
+  renderChatList();
+  if (state.current === data.chatId) renderParticipants();
+}
+
+/** `user:blocked` / `user:unblocked` (this tab or another of the same user). @param {string} userId @param {boolean} blocked */
+export function onBlockChanged(userId, blocked) {
+  if (blocked) state.blocked.add(userId);
+  else state.blocked.delete(userId);
+  renderParticipants();
+}
+
+/** Blocks or unblocks a participant from the participant list. */
+onToggleBlock((userId) => {
+  const blocked = state.blocked.has(userId);
+  void (blocked ? api.unblockUser(userId) : api.blockUser(userId)).then(
+    () => {
+      onBlockChanged(userId, !blocked);
+      announce(`${blocked ? 'Unblocked' : 'Blocked'} ${userId}`);
+    },
+    (err) => {
+      if (!isUnauthorized(err)) showError(`Could not ${blocked ? 'unblock' : 'block'} ${userId}: ${messageOf(err)}`);
+    },
+  );
+});
 
 /**
  * Loads the newest page of a chat once.
@@ -128,7 +214,7 @@ export async function createChatFromDialog() {
   setNewChatBusy(true);
   try {
     const chat = await api.createChat(title, participants);
-    state.chats.set(chat.chatId, chat);
+    state.chats.set(chat.chatId, { ...chat, role: 'owner', owners: new Set([state.me?.userId ?? '']) });
     state.socket?.trackChat(chat.chatId);
     closeNewChatDialog();
     announce(`Chat ${titleOf(chat)} created`);

@@ -22,6 +22,10 @@ const ACK_TIMEOUT_MS = 10_000;
  *   typing: (d: import('/lettera-client.js').TypingData) => void,
  *   stopTyping: (d: import('/lettera-client.js').TypingData) => void,
  *   presence: (userId: string, status: 'online' | 'offline') => void,
+ *   memberAdded: (d: import('/lettera-client.js').MemberAddedData) => void,
+ *   memberRemoved: (d: import('/lettera-client.js').MemberRemovedData) => void,
+ *   roleChanged: (d: import('/lettera-client.js').RoleChangedData) => void,
+ *   blockChanged: (userId: string, blocked: boolean) => void,
  *   error: (err: unknown) => void,
  *   recoveryError: (err: unknown, chatId: string) => void,
  * }} RealtimeHandlers
@@ -56,6 +60,11 @@ export function openSocket(config, on) {
   socket.on('user:stop-typing', live(on.stopTyping));
   socket.on('user:online', live((d) => on.presence(d.userId, 'online')));
   socket.on('user:offline', live((d) => on.presence(d.userId, 'offline')));
+  socket.on('chat:member-added', live(on.memberAdded));
+  socket.on('chat:member-removed', live(on.memberRemoved));
+  socket.on('chat:role-changed', live(on.roleChanged));
+  socket.on('user:blocked', live((d) => on.blockChanged(d.userId, true)));
+  socket.on('user:unblocked', live((d) => on.blockChanged(d.userId, false)));
   socket.on('error', live(on.error));
   socket.on('recovery_error', live(on.recoveryError));
   return socket;

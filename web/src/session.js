@@ -4,7 +4,7 @@
  * life and the connection banner, switching user and an expired session.
  */
 import * as api from './api.js';
-import { refreshChats } from './chats.js';
+import { onBlockChanged, onMemberAdded, onMemberRemoved, onRoleChanged, refreshChats } from './chats.js';
 import { onMessageDeleted, onMessageEdited, onMessageNew, onStopTyping, onTyping } from './conversation.js';
 import { els, focusComposerIfIdle, h, paintAvatar, paragraph } from './dom.js';
 import { isAuthError, messageOf } from './errors.js';
@@ -191,6 +191,10 @@ function connectSocket() {
       state.presence.set(userId, status);
       renderParticipants();
     },
+    memberAdded: onMemberAdded,
+    memberRemoved: onMemberRemoved,
+    roleChanged: onRoleChanged,
+    blockChanged: onBlockChanged,
     error: (err) => showError(messageOf(err)),
     recoveryError(err, chatId) {
       const title = state.chats.has(chatId) ? titleOf(state.chats.get(chatId)) : chatId;

@@ -6,7 +6,10 @@
  */
 
 /**
- * @typedef {import('/lettera-client.js').Chat} Chat
+ * A chat as the page knows it: from the chat list (title, the user's role),
+ * its participants once the chat was opened (or created here).
+ * @typedef {{ chatId: string, title: string, role?: import('/lettera-client.js').ChatRole,
+ *   participants?: string[], owners?: Set<string> }} Chat
  * A message as the page keeps it: from the history (with its position) or from a live event (the
  * position travels in the event's meta, not its data).
  * @typedef {Omit<import('/lettera-client.js').Message, 'seq'> & { seq?: number }} Message
@@ -45,6 +48,7 @@ export const state = {
    * @type {Map<string, 'online' | 'offline'>}
    */
   presence: new Map(),
+  /** Users the signed-in user blocked. @type {Set<string>} */ blocked: new Set(),
   /** @type {string | null} */ editing: null,
   /** @type {ConnectionState} */ connection: 'idle',
   /** Bumped on every sign-in so late callbacks of an old session are ignored. */
@@ -62,6 +66,7 @@ export function resetUserState() {
   state.outgoing.clear();
   state.typing.clear();
   state.presence.clear();
+  state.blocked.clear();
   state.current = null;
   state.editing = null;
 }

@@ -71,42 +71,36 @@ export const countMessage = (deps: MembershipStoreDeps): MembershipStore['countM
 export const reopenWindow = (deps: MembershipStoreDeps): MembershipStore['reopenWindow'] =>
   (chatId, userId, nowMs, windowMs) => conditionalUpdate(deps, { chatId, userId }, gateExpression({ kind: 'reopen', nowMs, windowMs }));
 
-export const markTyping = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['markTyping'] =>
-  async (chatId, userId, nowMs, throttleMs) => {
-    try {
-      await documentClient.send(
-        new UpdateCommand({
-          TableName: membershipsTable,
-          Key: { chatId, userId },
-          UpdateExpression: 'SET typingAt = :now',
-          // attribute_exists: never create a membership row for someone removed meanwhile.
-          ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(typingAt) OR typingAt <= :threshold)',
-          ExpressionAttributeValues: { ':now': nowMs, ':threshold': nowMs - throttleMs },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return 'written';
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-      return itemOfConditionFailure(err) === undefined ? 'absent' : 'refused';
-    }
-  };
+/** Stamps a broadcast of `isTyping` now, when the throttle window is over and no later state was asked for. */
+export const showTyping = (deps: MembershipStoreDeps): MembershipStore['showTyping'] =>
+  (chatId, userId, isTyping, nowMs, throttleMs, wantId) =>
+    conditionalUpdate(deps, { chatId, userId }, {
+      UpdateExpression: 'SET typingAt = :now, typingShown = :state, typingWant = :state, typingWantAt = :now, typingWantId = :wantId',
+      // attribute_exists: never create a membership row for someone removed meanwhile.
+      ConditionExpression:
+        'attribute_exists(userId) AND (attribute_not_exists(typingAt) OR typingAt <= :threshold) AND (attribute_not_exists(typingWantAt) OR typingWantAt <= :now)',
+      ExpressionAttributeValues: { ':now': nowMs, ':state': isTyping, ':threshold': nowMs - throttleMs, ':wantId': wantId },
+    });
 
-export const clearTyping = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['clearTyping'] =>
-  async (chatId, userId) => {
-    try {
-      await documentClient.send(
-        new UpdateCommand({
-          TableName: membershipsTable,
-          Key: { chatId, userId },
-          UpdateExpression: 'REMOVE typingAt',
-          ConditionExpression: 'attribute_exists(userId)',
-        }),
-      );
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-    }
-  };
+/** Records `isTyping` as the latest state asked for, unless a later one was. */
+export const wantTyping = (deps: MembershipStoreDeps): MembershipStore['wantTyping'] =>
+  (chatId, userId, isTyping, nowMs, wantId) =>
+    conditionalUpdate(deps, { chatId, userId }, {
+      UpdateExpression: 'SET typingWant = :state, typingWantAt = :now, typingWantId = :wantId',
+      // Equal times: the write that lands last wins (calls in the same millisecond arrive in order).
+      ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(typingWantAt) OR typingWantAt <= :now)',
+      ExpressionAttributeValues: { ':now': nowMs, ':state': isTyping, ':wantId': wantId },
+    });
+
+/** Stamps the broadcast of a pending state, while it is still the latest asked for and the window is over. */
+export const flushTyping = (deps: MembershipStoreDeps): MembershipStore['flushTyping'] =>
+  (chatId, userId, isTyping, nowMs, wantId, throttleMs) =>
+    conditionalUpdate(deps, { chatId, userId }, {
+      UpdateExpression: 'SET typingAt = :now, typingShown = :state',
+      // typingWantId = :wantId also proves the row exists.
+      ConditionExpression: 'typingWantId = :wantId AND (attribute_not_exists(typingAt) OR typingAt <= :threshold)',
+      ExpressionAttributeValues: { ':now': nowMs, ':state': isTyping, ':wantId': wantId, ':threshold': nowMs - throttleMs },
+    });
 
 export const chatIdsOfMember = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['chatIdsOfUser'] =>
   async (userId) => {
@@ -153,6 +147,50 @@ export const countParticipants = ({ documentClient, membershipsTable }: Membersh
     return Count;
   };
 
+/** One page of a Query, with the cursor taken from (and given back as) one key attribute. */
+async function queryPage(
+  { documentClient, membershipsTable }: MembershipStoreDeps,
+  input: { IndexName?: string; partition: { name: string; value: string }; cursorKey: 'chatId' | 'userId' },
+  limit: number,
+  cursor: string | undefined,
+): Promise<{ rows: MembershipRow[]; next?: string }> {
+  const { partition, cursorKey } = input;
+  const page = await documentClient.send(
+    new QueryCommand({
+      TableName: membershipsTable,
+      ...(input.IndexName !== undefined && { IndexName: input.IndexName }),
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': partition.name },
+      ExpressionAttributeValues: { ':pk': partition.value },
+      Limit: limit,
+      // The table's key is (chatId, userId); an index page's key holds both too.
+      ...(cursor !== undefined && { ExclusiveStartKey: { [partition.name]: partition.value, [cursorKey]: cursor } }),
+    }),
+  );
+  const next = page.LastEvaluatedKey?.[cursorKey];
+  return { rows: (page.Items ?? []) as MembershipRow[], ...(typeof next === 'string' && { next }) };
+}
+
+export const membershipsPageOfUser = (deps: MembershipStoreDeps): MembershipStore['pageOfUser'] =>
+  (userId, limit, cursor) => queryPage(deps, { IndexName: 'byUser', partition: { name: 'userId', value: userId }, cursorKey: 'chatId' }, limit, cursor);
+
+export const membershipsPageOfChat = (deps: MembershipStoreDeps): MembershipStore['pageOfChat'] =>
+  (chatId, limit, cursor) => queryPage(deps, { partition: { name: 'chatId', value: chatId }, cursorKey: 'userId' }, limit, cursor);
+
+export const countOwners = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['countOwners'] =>
+  async (chatId) => {
+    const rows = await queryAll<{ userId: string }>(documentClient, {
+      TableName: membershipsTable,
+      KeyConditionExpression: 'chatId = :chatId',
+      // Rows from before roles existed count as owners (see ChatRole).
+      FilterExpression: '#role = :owner OR attribute_not_exists(#role)',
+      ExpressionAttributeNames: { '#role': 'role' },
+      ExpressionAttributeValues: { ':chatId': chatId, ':owner': 'owner' },
+      ProjectionExpression: 'userId',
+    });
+    return rows.length;
+  };
+
 export const putMemberships = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['putAll'] =>
   (rows) => batchWriteAll(documentClient, membershipsTable, rows.map((row) => ({ PutRequest: { Item: { ...row } } })));
 
@@ -162,14 +200,39 @@ export const putMembershipIfAbsent = ({ documentClient, membershipsTable }: Memb
       await documentClient.send(
         new PutCommand({ TableName: membershipsTable, Item: row, ConditionExpression: 'attribute_not_exists(userId)' }),
       );
+      return true;
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
+      return false;
+    }
+  };
+
+export const setMemberRole = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['setRole'] =>
+  async (chatId, userId, role) => {
+    try {
+      await documentClient.send(
+        new UpdateCommand({
+          TableName: membershipsTable,
+          Key: { chatId, userId },
+          UpdateExpression: 'SET #role = :role',
+          ConditionExpression: 'attribute_exists(userId)',
+          ExpressionAttributeNames: { '#role': 'role' },
+          ExpressionAttributeValues: { ':role': role },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      return false;
     }
   };
 
 export const deleteMembership = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['delete'] =>
   async (chatId, userId) => {
-    await documentClient.send(new DeleteCommand({ TableName: membershipsTable, Key: { chatId, userId } }));
+    const { Attributes } = await documentClient.send(
+      new DeleteCommand({ TableName: membershipsTable, Key: { chatId, userId }, ReturnValues: 'ALL_OLD' }),
+    );
+    return Attributes !== undefined;
   };
 
 /** Every operation, for tests and for wiring that uses most of them. */
@@ -178,12 +241,17 @@ export function createMembershipStore(deps: MembershipStoreDeps): MembershipStor
     get: getMembership(deps),
     countMessage: countMessage(deps),
     reopenWindow: reopenWindow(deps),
-    markTyping: markTyping(deps),
-    clearTyping: clearTyping(deps),
+    showTyping: showTyping(deps),
+    wantTyping: wantTyping(deps),
+    flushTyping: flushTyping(deps),
     chatIdsOfUser: chatIdsOfMember(deps),
     rowsOfUser: membershipsOfUser(deps),
     participantsOf: participantsOf(deps),
     countParticipants: countParticipants(deps),
+    pageOfUser: membershipsPageOfUser(deps),
+    pageOfChat: membershipsPageOfChat(deps),
+    countOwners: countOwners(deps),
+    setRole: setMemberRole(deps),
     putAll: putMemberships(deps),
     putIfAbsent: putMembershipIfAbsent(deps),
     delete: deleteMembership(deps),

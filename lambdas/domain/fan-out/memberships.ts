@@ -1,18 +1,24 @@
 /**
  * Memberships stream → live connections join or leave the chat's room, so a
  * participant added or removed while connected starts or stops receiving the
- * chat's events without reconnecting.
+ * chat's events without reconnecting; and the chat's room hears of it:
+ * `chat:member-added` (after the new participant's connections joined, so
+ * they hear it too; not for the rows a chat is created with),
+ * `chat:member-removed` (before the participant's connections leave, so
+ * they hear it too), `chat:role-changed`.
  */
 import type { DynamoDBRecord } from 'aws-lambda';
-import type { WireProtocol } from '../../../protocol';
+import { randomId } from '../../commons/ids';
+import type { ChatRole, EventEnvelope, WireProtocol } from '../../../protocol';
 import { roomOf } from '../../system/schema';
 import { hasExpired, roomRowOf } from '../connections';
-import type { ConnectionStore, RoomStore } from '../ports';
-import { imageOf, isServiceChange, MalformedRecordError, requireString } from './records';
+import type { BroadcastResult, ConnectionStore, RoomBroadcaster, RoomStore } from '../ports';
+import { imageOf, isServiceChange, MalformedRecordError, optionalString, requireString, type Image } from './records';
 
 export interface MembershipFanOutDeps {
   connections: Pick<ConnectionStore, 'get' | 'ofUser' | 'addRoom' | 'removeRoom'>;
   rooms: Pick<RoomStore, 'put' | 'delete'>;
+  broadcaster: RoomBroadcaster;
 }
 
 interface LiveConnection {
@@ -21,26 +27,55 @@ interface LiveConnection {
   expiresAt: number;
 }
 
-/** What a membership change does to the user's live connections. */
-export type MembershipChange = { kind: 'join' | 'leave'; chatId: string; userId: string };
+/**
+ * What a membership change does: to the user's live connections (join,
+ * leave) and what the chat's room hears (`announce`: false for the rows a
+ * chat is created with, which every participant learns from the chat itself).
+ */
+export type MembershipChange =
+  | { kind: 'join'; chatId: string; userId: string; role: ChatRole; addedBy: string; announce: boolean }
+  | { kind: 'leave'; chatId: string; userId: string }
+  | { kind: 'role'; chatId: string; userId: string; role: ChatRole };
 
+/** The role a row carries; rows from before roles existed count as owners (see chats.ts). */
+const roleIn = (image: Image): ChatRole => (optionalString(image, 'role') === 'member' ? 'member' : 'owner');
 
 /**
- * The room change a Memberships record means: INSERT joins, REMOVE leaves,
- * MODIFY (typing-throttle and flood-limit updates) means nothing.
+ * The change a Memberships record means: INSERT joins, REMOVE leaves, a
+ * MODIFY that changes the role is a role change; other MODIFYs
+ * (typing-throttle and flood-limit updates) mean nothing.
  */
 export function membershipChangeOf(record: DynamoDBRecord): MembershipChange | undefined {
   if (isServiceChange(record)) return undefined;
   if (record.eventName === 'INSERT' || record.eventName === 'REMOVE') {
     const image = imageOf(record.eventName === 'INSERT' ? record.dynamodb?.NewImage : record.dynamodb?.OldImage) ?? imageOf(record.dynamodb?.Keys);
     if (image === undefined) throw new MalformedRecordError(`${record.eventName} membership record without image or keys`);
-    return {
-      kind: record.eventName === 'INSERT' ? 'join' : 'leave',
-      chatId: requireString(image, 'chatId'),
-      userId: requireString(image, 'userId'),
-    };
+    const chatId = requireString(image, 'chatId');
+    const userId = requireString(image, 'userId');
+    if (record.eventName === 'REMOVE') return { kind: 'leave', chatId, userId };
+    return { kind: 'join', chatId, userId, role: roleIn(image), addedBy: optionalString(image, 'addedBy') ?? userId, announce: image.addedWithChat !== true };
+  }
+  if (record.eventName === 'MODIFY') {
+    const before = imageOf(record.dynamodb?.OldImage);
+    const after = imageOf(record.dynamodb?.NewImage);
+    if (before === undefined || after === undefined || roleIn(before) === roleIn(after)) return undefined;
+    return { kind: 'role', chatId: requireString(after, 'chatId'), userId: requireString(after, 'userId'), role: roleIn(after) };
   }
   return undefined;
+}
+
+/** The event the chat's room hears for a change, if any. */
+function announcementOf(change: MembershipChange, ts: number): EventEnvelope | undefined {
+  const base = { id: randomId(), ts };
+  switch (change.kind) {
+    case 'join':
+      if (!change.announce) return undefined;
+      return { ...base, event: 'chat:member-added', data: { chatId: change.chatId, userId: change.userId, role: change.role, addedBy: change.addedBy } };
+    case 'leave':
+      return { ...base, event: 'chat:member-removed', data: { chatId: change.chatId, userId: change.userId } };
+    case 'role':
+      return { ...base, event: 'chat:role-changed', data: { chatId: change.chatId, userId: change.userId, role: change.role } };
+  }
 }
 
 /** The user's connections that have not expired (Connections GSI byUser, every page). */
@@ -82,19 +117,28 @@ async function leave(deps: MembershipFanOutDeps, room: string, connection: LiveC
 }
 
 /**
- * Applies a Memberships record to the user's live connections: INSERT puts
- * a `chat:{chatId}` room row per connection (userId, protocol and expiresAt
- * copied from the connection) and adds the room to its `rooms` set; REMOVE
- * deletes them. Idempotent, so a redelivered record is harmless.
+ * Applies a Memberships record to the user's live connections and tells the
+ * chat's room: INSERT puts a `chat:{chatId}` room row per connection
+ * (userId, protocol and expiresAt copied from the connection), adds the
+ * room to its `rooms` set, then announces `chat:member-added`; REMOVE
+ * announces `chat:member-removed`, then deletes them; a role change
+ * announces `chat:role-changed`. Room changes are idempotent; a redelivered
+ * record announces again (clients apply these events idempotently).
  */
-export async function fanOutMembership(deps: MembershipFanOutDeps, record: DynamoDBRecord): Promise<void> {
+export async function fanOutMembership(deps: MembershipFanOutDeps, record: DynamoDBRecord): Promise<BroadcastResult | undefined> {
   const change = membershipChangeOf(record);
-  if (change === undefined) return;
+  if (change === undefined) return undefined;
   const room = roomOf.chat(change.chatId);
+  const approximate = record.dynamodb?.ApproximateCreationDateTime;
+  const announcement = announcementOf(change, approximate === undefined ? Date.now() : approximate * 1000);
+  if (change.kind === 'role') return announcement === undefined ? undefined : deps.broadcaster.toRoom(room, announcement);
+
   const connections = await liveConnectionsOf(deps, change.userId);
-  await Promise.all(
-    connections.map((connection) =>
-      change.kind === 'join' ? join(deps, room, change.userId, connection) : leave(deps, room, connection),
-    ),
-  );
+  if (change.kind === 'join') {
+    await Promise.all(connections.map((connection) => join(deps, room, change.userId, connection)));
+    return announcement === undefined ? undefined : deps.broadcaster.toRoom(room, announcement);
+  }
+  const result = announcement === undefined ? undefined : await deps.broadcaster.toRoom(room, announcement);
+  await Promise.all(connections.map((connection) => leave(deps, room, connection)));
+  return result;
 }

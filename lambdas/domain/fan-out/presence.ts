@@ -6,12 +6,13 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { randomId } from '../../commons/ids';
 import type { EventEnvelope } from '../../../protocol';
 import { roomOf } from '../../system/schema';
-import type { BroadcastResult, MembershipStore, RoomBroadcaster, RoomMember, RoomStore } from '../ports';
+import type { BroadcastResult, MembershipStore, RoomBroadcaster, RoomMember, RoomStore, UserStore } from '../ports';
 import { mapWithConcurrency } from '../../commons/concurrency';
 import { imageOf, requireString, toIsoTime, type Image } from './records';
 
 export interface PresenceFanOutDeps {
   memberships: Pick<MembershipStore, 'chatIdsOfUser'>;
+  users: Pick<UserStore, 'relationsOf'>;
   rooms: Pick<RoomStore, 'members'>;
   broadcaster: RoomBroadcaster;
 }
@@ -43,19 +44,21 @@ export function presenceTransitionOf(record: DynamoDBRecord): PresenceTransition
 /**
  * Every live connection of every user who shares at least one chat with
  * `userId`, once each (a connection in several shared chats gets one post),
- * without the user's own connections.
+ * without the user's own connections and without the users `userId`
+ * blocked or was blocked by.
  *
- * Costs one Memberships byUser Query (all pages) plus one Rooms Query per
- * chat of the user (all pages).
+ * Costs one Memberships byUser Query (all pages), one Users Query (the
+ * user's block rows, usually empty) plus one Rooms Query per chat of the
+ * user (all pages).
  */
 export async function coMemberConnections(deps: PresenceFanOutDeps, userId: string): Promise<RoomMember[]> {
-  const chatIds = await deps.memberships.chatIdsOfUser(userId);
+  const [chatIds, hidden] = await Promise.all([deps.memberships.chatIdsOfUser(userId), deps.users.relationsOf(userId)]);
   const rooms = await mapWithConcurrency([...new Set(chatIds)], ROOM_QUERY_CONCURRENCY, (chatId) =>
     deps.rooms.members(roomOf.chat(chatId)),
   );
   const recipients = new Map<string, RoomMember>();
   for (const member of rooms.flat()) {
-    if (member.userId !== userId) recipients.set(member.connectionId, member);
+    if (member.userId !== userId && !hidden.has(member.userId)) recipients.set(member.connectionId, member);
   }
   return [...recipients.values()];
 }

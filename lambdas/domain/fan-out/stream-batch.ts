@@ -15,8 +15,9 @@
  */
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { logger } from '../../commons/logger';
-import { connectionsTable, membershipsTable, messagesTable, presenceTable } from '../../system/schema';
+import { connectionsTable, membershipsTable, messagesTable, presenceTable, usersTable } from '../../system/schema';
 import { mapWithConcurrency } from '../../commons/concurrency';
+import { blockEventOf } from './blocks';
 import { fanOutMembership, type MembershipFanOutDeps } from './memberships';
 import { messageEventOf } from './messages';
 import { observeRecord } from './observe-record';
@@ -26,7 +27,7 @@ import type { BroadcastResult, ConnectionRemover, RoomBroadcaster } from '../por
 
 export { MalformedRecordError } from './records';
 
-export interface FanOutDeps extends MembershipFanOutDeps, Omit<PresenceFanOutDeps, 'rooms'> {
+export interface FanOutDeps extends Omit<MembershipFanOutDeps, 'broadcaster'>, Omit<PresenceFanOutDeps, 'rooms' | 'broadcaster'> {
   rooms: MembershipFanOutDeps['rooms'] & PresenceFanOutDeps['rooms'];
   broadcaster: RoomBroadcaster;
   /** Physical table names, as the functions' environment carries them. */
@@ -35,6 +36,7 @@ export interface FanOutDeps extends MembershipFanOutDeps, Omit<PresenceFanOutDep
   membershipsTable: string;
   messagesTable: string;
   presenceTable: string;
+  usersTable: string;
   /**
    * Sends the Engine.IO open packet to a new Socket.IO connection (retrying
    * while API Gateway has not registered it yet) and removes it when it is
@@ -71,7 +73,7 @@ export class UndeliveredError extends Error {
   }
 }
 
-type Source = 'messages' | 'presence' | 'memberships' | 'connections';
+type Source = 'messages' | 'presence' | 'memberships' | 'connections' | 'users';
 
 /** Partition key attribute per source: records sharing it are processed in order. */
 const partitionKeyOf: Record<Source, string> = {
@@ -79,6 +81,7 @@ const partitionKeyOf: Record<Source, string> = {
   presence: presenceTable.partitionKey.name,
   memberships: membershipsTable.partitionKey.name,
   connections: connectionsTable.partitionKey.name,
+  users: usersTable.partitionKey.name,
 };
 
 /**
@@ -93,6 +96,7 @@ function sourceOf(deps: FanOutDeps, record: DynamoDBRecord): Source {
   if (table === deps.presenceTable) return 'presence';
   if (table === deps.membershipsTable) return 'memberships';
   if (table === deps.connectionsTable) return 'connections';
+  if (table === deps.usersTable) return 'users';
   throw new MalformedRecordError(`record from an unknown source: ${String(record.eventSourceARN)}`);
 }
 
@@ -108,8 +112,13 @@ async function processRecord(deps: FanOutDeps, source: Source, record: DynamoDBR
       result = await fanOutPresence(deps, record);
       break;
     case 'memberships':
-      await fanOutMembership(deps, record);
+      result = await fanOutMembership(deps, record);
       break;
+    case 'users': {
+      const event = blockEventOf(record);
+      if (event !== undefined) result = await deps.broadcaster.toRoom(event.room, event.envelope);
+      break;
+    }
     case 'connections':
       if (record.eventName === 'REMOVE') await removeExpiredConnection(deps, record);
       else await openSocketIoConnection(deps, record);

@@ -8,7 +8,7 @@ import { createHttpEvent } from '../../helpers/events';
 const names = Object.keys(functions) as FunctionName[];
 /** Fakes for every function but `keep`, which the worker imports for real. */
 const allBut = (keep: FunctionName) => Object.fromEntries(names.filter((name) => name !== keep).map((name) => [name, vi.fn()]));
-const ENV = { MEMBERSHIPS_TABLE: 'M', MESSAGES_TABLE: 'Me', JWT_ACCESS_SECRET: 'a-secret-that-is-long-enough-for-hs256!!', AWS_REGION: 'eu-west-1' };
+const ENV = { MEMBERSHIPS_TABLE: 'M', MESSAGES_TABLE: 'Me', USERS_TABLE: 'U', JWT_ACCESS_SECRET: 'a-secret-that-is-long-enough-for-hs256!!', AWS_REGION: 'eu-west-1' };
 
 describe('Function: startHandlerHost', () => {
   let host: HandlerHost | undefined;

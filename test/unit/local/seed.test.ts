@@ -24,7 +24,7 @@ describe('Function: seedDemoData', () => {
     for (const userId of DEMO_CHAT.participants) {
       expect(ddb).toReceiveCommandWith(PutCommand, {
         TableName: 'Memberships',
-        Item: expect.objectContaining({ chatId: 'demo', userId, title: 'Demo chat', addedBy: 'alice' }),
+        Item: expect.objectContaining({ chatId: 'demo', userId, title: 'Demo chat', addedBy: 'alice', role: userId === 'alice' ? 'owner' : 'member' }),
         ConditionExpression: 'attribute_not_exists(chatId)',
       });
     }

@@ -15,7 +15,8 @@ export function renderChatList() {
     button.dataset.chatId = chat.chatId;
     if (chat.chatId === state.current) button.setAttribute('aria-current', 'true');
     const title = h('span', 'chat-name', titleOf(chat));
-    const people = h('span', 'chat-people subtle', chat.participants.map(nameOf).join(', '));
+    // Participants are read when a chat is opened; until then the list shows the user's role.
+    const people = h('span', 'chat-people subtle', chat.participants ? chat.participants.map(nameOf).join(', ') : chat.role ?? '');
     button.append(title, people);
     const unread = state.unread.get(chat.chatId) ?? 0;
     if (unread > 0) {

@@ -1,7 +1,15 @@
 // @ts-check
-/** The participants of the open chat with their online dots. */
+/** The participants of the open chat with their online dots, roles, and a Block / Unblock button on the others. */
 import { els, h } from '../dom.js';
 import { isMe, nameOf, state } from '../store.js';
+
+/** @type {(userId: string) => void} */
+let toggleBlock = () => undefined;
+
+/** Sets what the Block / Unblock buttons do. @param {(userId: string) => void} handler */
+export function onToggleBlock(handler) {
+  toggleBlock = handler;
+}
 
 export function renderParticipants() {
   const chat = state.current ? state.chats.get(state.current) : undefined;
@@ -9,7 +17,7 @@ export function renderParticipants() {
     els.participants.replaceChildren();
     return;
   }
-  els.participants.replaceChildren(...chat.participants.map((userId) => {
+  els.participants.replaceChildren(...(chat.participants ?? []).map((userId) => {
     const li = h('li', 'participant');
     li.dataset.userId = userId;
     const status = state.presence.get(userId) ?? 'unknown';
@@ -20,6 +28,16 @@ export function renderParticipants() {
     const sr = h('span', 'visually-hidden', status === 'unknown' ? ', status unknown' : `, ${status}`);
     li.title = status === 'unknown' ? 'Status unknown until they connect or disconnect' : status;
     li.append(dot, name, sr);
+    if (chat.owners?.has(userId)) li.append(h('span', 'role subtle', 'owner'));
+    if (!isMe(userId)) {
+      const blocked = state.blocked.has(userId);
+      li.dataset.blocked = String(blocked);
+      const button = h('button', 'link-button block-button', blocked ? 'Unblock' : 'Block');
+      button.type = 'button';
+      button.setAttribute('aria-label', `${blocked ? 'Unblock' : 'Block'} ${nameOf(userId)}`);
+      button.addEventListener('click', () => toggleBlock(userId));
+      li.append(button);
+    }
     return li;
   }));
 }

@@ -58,7 +58,8 @@ describe('Function: actions handler', () => {
   it('broadcasts typing to the other users of the room through the real broadcaster', async () => {
     // Prepare
     ddb.on(UpdateCommand).resolves({});
-    ddb.on(QueryCommand).resolves({
+    ddb.on(QueryCommand, { TableName: 'Users' }).resolves({ Items: [] });
+    ddb.on(QueryCommand, { TableName: 'Rooms' }).resolves({
       Items: [
         { room: 'chat:c1', connectionId: 'conn-1=', userId: 'alice', protocol: 'lettera.v1' },
         { room: 'chat:c1', connectionId: 'conn-2=', userId: 'alice', protocol: 'lettera.v1' },

@@ -1,4 +1,5 @@
-import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { transactionCanceled } from '../../../helpers/transactions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -20,6 +21,11 @@ async function call(options: Omit<HttpEventOptions, 'headers'> & { token?: strin
 describe('Function: http-api handler', () => {
   beforeEach(() => {
     ddb.on(GetCommand, { TableName: 'Memberships' }).resolves({ Item: { chatId: 'c1', userId: 'alice', title: 'Team' } });
+    ddb.on(UpdateCommand, { TableName: 'Memberships' }).resolves({ Attributes: { chatId: 'c1', userId: 'alice', title: 'Team', sendCount: 1, sendWindow: 0 } });
+    // The Users table: no block, counters below their limits.
+    ddb.on(QueryCommand, { TableName: 'Users' }).resolves({ Items: [] });
+    ddb.on(GetCommand, { TableName: 'Users' }).resolves({});
+    ddb.on(UpdateCommand, { TableName: 'Users' }).resolves({ Attributes: { userId: 'alice', changeCount: 1, changeWindow: Date.now(), chatCount: 1 } });
   });
   afterEach(() => {
     ddb.reset();
@@ -40,22 +46,109 @@ describe('Function: http-api handler', () => {
     });
   });
 
-  it('GET /chats lists the caller’s chats with their participants', async () => {
+  it('GET /chats?limit=&cursor= lists a page of the caller’s chats with their role and a next cursor, reading no participant', async () => {
     // Prepare
-    ddb.on(QueryCommand, { IndexName: 'byUser' }).resolves({ Items: [{ chatId: 'c1', userId: 'alice', title: 'Team' }] });
-    ddb.on(QueryCommand, { KeyConditionExpression: 'chatId = :chatId' }).resolves({ Items: [{ userId: 'alice' }, { userId: 'bob' }] });
+    ddb.on(QueryCommand, { IndexName: 'byUser' }).resolves({
+      Items: [{ chatId: 'c1', userId: 'alice', title: 'Team', role: 'member' }],
+      LastEvaluatedKey: { chatId: 'c1', userId: 'alice' },
+    });
 
     // Act
-    const res = await call({ method: 'GET', path: '/chats' });
+    const res = await call({ method: 'GET', path: '/chats', queryStringParameters: { limit: '1', cursor: 'c0' } });
 
     // Assess
     expect(res.statusCode).toBe(200);
-    expect(res.json).toEqual({ items: [{ chatId: 'c1', title: 'Team', participants: ['alice', 'bob'] }] });
+    expect(res.json).toEqual({ items: [{ chatId: 'c1', title: 'Team', role: 'member' }], next: 'c1' });
+    expect(ddb).toReceiveCommandTimes(QueryCommand, 1);
+    expect(ddb).toReceiveCommandWith(QueryCommand, { IndexName: 'byUser', Limit: 1, ExclusiveStartKey: { userId: 'alice', chatId: 'c0' } });
+  });
+
+  it('GET /chats/{chatId}/participants pages the participants with their roles (participants only)', async () => {
+    // Prepare
+    ddb.on(QueryCommand, { TableName: 'Memberships' }).resolves({
+      Items: [{ chatId: 'c1', userId: 'alice', title: 'Team', role: 'owner', addedAt: '2026-11-29T10:00:00.000Z', addedBy: 'alice' }],
+    });
+
+    // Act
+    const res = await call({ method: 'GET', path: '/chats/c1/participants', queryStringParameters: { limit: '10' } });
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(res.json).toEqual({ items: [{ userId: 'alice', role: 'owner', addedAt: '2026-11-29T10:00:00.000Z' }] });
+    expect(ddb).toReceiveCommandWith(QueryCommand, { TableName: 'Memberships', Limit: 10 });
+  });
+
+  it('refuses a bad page size or cursor with 400, reading nothing', async () => {
+    // Act
+    const size = await call({ method: 'GET', path: '/chats', queryStringParameters: { limit: '0' } });
+    const cursor = await call({ method: 'GET', path: '/chats/c1/participants', queryStringParameters: { cursor: 'bad#id' } });
+
+    // Assess
+    expect([size.statusCode, cursor.statusCode]).toEqual([400, 400]);
+    expect(ddb).toReceiveCommandTimes(QueryCommand, 0);
+  });
+
+  it('PATCH /chats/{chatId}/participants/{userId} makes a participant an owner (200); a bad role is a 400 writing nothing', async () => {
+    // Prepare
+    ddb.on(GetCommand, { TableName: 'Memberships', Key: { chatId: 'c1', userId: 'bob' } }).resolves({
+      Item: { chatId: 'c1', userId: 'bob', title: 'Team', role: 'member', addedAt: '2026-11-29T10:00:00.000Z', addedBy: 'alice' },
+    });
+
+    // Act
+    const promoted = await call({ method: 'PATCH', path: '/chats/c1/participants/bob', body: { role: 'owner' } });
+    const bad = await call({ method: 'PATCH', path: '/chats/c1/participants/bob', body: { role: 'admin' } });
+
+    // Assess
+    expect(promoted.statusCode).toBe(200);
+    expect(promoted.json).toEqual({ userId: 'bob', role: 'owner', addedAt: '2026-11-29T10:00:00.000Z' });
+    expect(ddb).toReceiveCommandWith(UpdateCommand, { TableName: 'Memberships', Key: { chatId: 'c1', userId: 'bob' }, ExpressionAttributeValues: { ':role': 'owner' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json.error.code).toBe('BAD_REQUEST');
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 1);
+  });
+
+  it('PUT, GET and DELETE /users/me/blocks manage the caller\'s blocks; blocking oneself is a 400', async () => {
+    // Prepare
+    ddb.on(PutCommand).resolves({});
+    ddb.on(DeleteCommand).resolves({});
+    ddb.on(QueryCommand, { TableName: 'Users' }).resolves({ Items: [{ userId: 'alice', sk: 'block#mallory', blockedAt: '2026-11-29T10:00:00.000Z' }] });
+
+    // Act
+    const blocked = await call({ method: 'PUT', path: '/users/me/blocks/mallory' });
+    const list = await call({ method: 'GET', path: '/users/me/blocks' });
+    const unblocked = await call({ method: 'DELETE', path: '/users/me/blocks/mallory' });
+    const self = await call({ method: 'PUT', path: '/users/me/blocks/alice' });
+
+    // Assess
+    expect(blocked.statusCode).toBe(204);
+    expect(ddb).toReceiveCommandWith(PutCommand, { TableName: 'Users', Item: expect.objectContaining({ userId: 'alice', sk: 'block#mallory' }) });
+    expect(list.json).toEqual({ items: [{ userId: 'mallory', blockedAt: '2026-11-29T10:00:00.000Z' }] });
+    expect(unblocked.statusCode).toBe(204);
+    expect(ddb).toReceiveCommandWith(DeleteCommand, { TableName: 'Users', Key: { userId: 'alice', sk: 'block#mallory' } });
+    expect(self.statusCode).toBe(400);
+    expect(ddb).toReceiveCommandTimes(PutCommand, 2);
+  });
+
+  it('POST /chats past the creation rate is a 429 RATE_LIMITED with retry-after, writing no membership', async () => {
+    // Prepare
+    const openedAt = Date.now() - 1000;
+    ddb.on(UpdateCommand, { TableName: 'Users' }).rejects(
+      Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException', Item: marshall({ userId: 'alice', sk: 'counters', changeCount: 30, changeWindow: openedAt }) }),
+    );
+
+    // Act
+    const res = await call({ method: 'POST', path: '/chats', body: { title: 'x', participants: ['victim'] } });
+
+    // Assess
+    expect(res.statusCode).toBe(429);
+    expect(res.json.error.code).toBe('RATE_LIMITED');
+    expect(Number(res.headers?.['retry-after'])).toBeGreaterThanOrEqual(58);
+    expect(ddb).toReceiveCommandTimes(BatchWriteCommand, 0);
   });
 
   it('POST /chats/{chatId}/participants adds a user (201) and DELETE removes one (204)', async () => {
     // Prepare
-    ddb.on(QueryCommand).resolves({ Count: 2 });
+    ddb.on(QueryCommand, { TableName: 'Memberships' }).resolves({ Count: 2 });
     ddb.on(PutCommand).resolves({});
     ddb.on(DeleteCommand).resolves({});
 
@@ -65,7 +158,7 @@ describe('Function: http-api handler', () => {
 
     // Assess
     expect(added.statusCode).toBe(201);
-    expect(added.json).toEqual({ chatId: 'c1', userId: 'carol' });
+    expect(added.json).toEqual({ chatId: 'c1', userId: 'carol', role: 'member' });
     expect(ddb).toReceiveCommandWith(PutCommand, { TableName: 'Memberships', Item: expect.objectContaining({ chatId: 'c1', userId: 'carol', title: 'Team', addedBy: 'alice' }) });
     expect(removed.statusCode).toBe(204);
     expect(removed.body).toBeUndefined();

@@ -15,7 +15,15 @@ describe('Function: limitsFromEnv', () => {
     const limits = limitsFromEnv({});
 
     // Assess
-    expect(limits).toEqual({ maxChatParticipants: 1000, messageRateLimit: 20, messageRateWindowMs: 10_000, maxConnectionsPerUser: 20 });
+    expect(limits).toEqual({
+      maxChatParticipants: 1000,
+      messageRateLimit: 20,
+      messageRateWindowMs: 10_000,
+      maxConnectionsPerUser: 20,
+      maxChatsPerUser: 1000,
+      chatChangeRateLimit: 30,
+      chatChangeRateWindowMs: 60_000,
+    });
     expect(limits).toEqual(DEFAULT_LIMITS);
   });
 

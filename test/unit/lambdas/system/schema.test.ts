@@ -21,13 +21,13 @@ describe('Constant: roomOf', () => {
 });
 
 describe('Constant: allTables', () => {
-  it('lists five tables with unique names and environment variables', () => {
+  it('lists six tables with unique names and environment variables', () => {
     // Prepare
     const names = allTables.map((table) => table.name);
     const envVars = allTables.map((table) => table.envVar);
 
     // Assess
-    expect(names).toEqual(['Connections', 'Rooms', 'Memberships', 'Messages', 'Presence']);
+    expect(names).toEqual(['Connections', 'Rooms', 'Memberships', 'Messages', 'Presence', 'Users']);
     expect(new Set(envVars).size).toBe(allTables.length);
   });
 

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { ClientActionName } from '../../../../protocol';
-import { connectionsTable, fanOutSources, membershipsTable, messagesTable, presenceTable, type TableDefinition } from '../../../../lambdas/system/schema';
+import { connectionsTable, fanOutSources, membershipsTable, messagesTable, presenceTable, usersTable, type TableDefinition } from '../../../../lambdas/system/schema';
 import {
   functions,
   heartbeatConfig,
@@ -141,6 +141,31 @@ describe('Constant: streamMappings', () => {
     expect(
       matchesFilters(createStreamRecord('MODIFY', { oldImage: { ...row, sendWindow: 1, sendCount: 4 }, newImage: { ...row, sendWindow: 1, sendCount: 5 } }), filters),
     ).toBe(false);
+  });
+
+  it('lets role changes through, and not a typing update on an owner\'s or a member\'s row', () => {
+    // Prepare
+    const { filters } = mappingOf(membershipsTable);
+    const member = { chatId: 'c1', userId: 'bob', role: 'member' };
+    const owner = { ...member, role: 'owner' };
+
+    // Assess
+    expect(matchesFilters(createStreamRecord('MODIFY', { oldImage: member, newImage: owner }), filters)).toBe(true);
+    expect(matchesFilters(createStreamRecord('MODIFY', { oldImage: owner, newImage: member }), filters)).toBe(true);
+    expect(matchesFilters(createStreamRecord('MODIFY', { oldImage: owner, newImage: { ...owner, typingAt: 1 } }), filters)).toBe(false);
+    expect(matchesFilters(createStreamRecord('MODIFY', { oldImage: member, newImage: { ...member, typingWantAt: 1 } }), filters)).toBe(false);
+  });
+
+  it('lets the blocker\'s block rows through from the Users stream, and nothing else of it', () => {
+    // Prepare
+    const { filters } = mappingOf(usersTable);
+
+    // Assess
+    expect(matchesFilters(createStreamRecord('INSERT', { keys: { userId: 'alice', sk: 'block#mallory' } }), filters)).toBe(true);
+    expect(matchesFilters(createStreamRecord('REMOVE', { keys: { userId: 'alice', sk: 'block#mallory' } }), filters)).toBe(true);
+    expect(matchesFilters(createStreamRecord('INSERT', { keys: { userId: 'mallory', sk: 'blockedBy#alice' } }), filters)).toBe(false);
+    expect(matchesFilters(createStreamRecord('MODIFY', { keys: { userId: 'alice', sk: 'counters' } }), filters)).toBe(false);
+    expect(matchesFilters(createStreamRecord('INSERT', { keys: { userId: 'alice', sk: 'counters' } }), filters)).toBe(false);
   });
 
   it('lets every presence change through (the fan-out decides what is a transition)', () => {

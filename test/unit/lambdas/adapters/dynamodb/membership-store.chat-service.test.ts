@@ -1,11 +1,12 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BadRequestError, ConflictError, ForbiddenError } from '../../../../../lambdas/commons/errors';
 import { timeOfSortableId } from '../../../../../lambdas/commons/ids';
 import { createMembershipStore } from '../../../../../lambdas/adapters/dynamodb/membership-store';
 import { createChatService } from '../../../../../lambdas/domain/chats';
+import { createUserStore } from '../../../../../lambdas/adapters/dynamodb/user-store';
 import { DEFAULT_LIMITS } from '../../../../../lambdas/system/limits';
 
 const MAX_PARTICIPANTS = DEFAULT_LIMITS.maxChatParticipants;
@@ -13,7 +14,11 @@ const MAX_PARTICIPANTS = DEFAULT_LIMITS.maxChatParticipants;
 const ddb = mockClient(DynamoDBDocumentClient);
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 const NOW = 1_764_204_000_000;
-const chats = createChatService({ memberships: createMembershipStore({ documentClient, membershipsTable: 'Memberships' }), now: () => NOW });
+const chats = createChatService({
+  memberships: createMembershipStore({ documentClient, membershipsTable: 'Memberships' }),
+  users: createUserStore({ documentClient, usersTable: 'Users' }),
+  now: () => NOW,
+});
 
 const aliceRow = { chatId: 'c1', userId: 'alice', title: 'Team', addedAt: '2025-11-27T00:00:00.000Z', addedBy: 'alice' };
 
@@ -26,6 +31,13 @@ function writtenRows(): Record<string, unknown>[] {
 }
 
 describe('Function: createChatService', () => {
+  beforeEach(() => {
+    // The Users table: no block, counters always below their limits.
+    ddb.on(QueryCommand).resolves({ Items: [], Count: 0 });
+    ddb.on(QueryCommand, { TableName: 'Users' }).resolves({ Items: [] });
+    ddb.on(GetCommand, { TableName: 'Users' }).resolves({});
+    ddb.on(UpdateCommand, { TableName: 'Users' }).resolves({ Attributes: { userId: 'alice', changeCount: 1, changeWindow: NOW, chatCount: 1 } });
+  });
   afterEach(() => {
     ddb.reset();
   });
@@ -48,8 +60,17 @@ describe('Function: createChatService', () => {
           title: 'Team',
           addedAt: new Date(NOW).toISOString(),
           addedBy: 'alice',
+          role: userId === 'alice' ? 'owner' : 'member',
+          addedWithChat: true,
         })),
       );
+      // One rate-limit count for the caller, one chat reserved per participant; nothing read but the caller's blockers.
+      expect(ddb).toReceiveCommandTimes(UpdateCommand, 1 + 3);
+      expect(ddb).toReceiveCommandWith(UpdateCommand, {
+        TableName: 'Users',
+        Key: { userId: 'bob', sk: 'counters' },
+        ConditionExpression: 'attribute_not_exists(chatCount) OR chatCount < :cap',
+      });
     });
 
     it('includes the caller even when the participant list omits them', async () => {
@@ -117,39 +138,37 @@ describe('Function: createChatService', () => {
   });
 
   describe('Method: listForUser', () => {
-    it('lists every chat of the user (all pages) with each chat\'s participants', async () => {
+    it('reads one page of the byUser index and nothing else, returning its cursor', async () => {
       // Prepare
-      ddb
-        .on(QueryCommand, { IndexName: 'byUser' })
-        .resolvesOnce({ Items: [{ ...aliceRow, chatId: 'c1', title: 'One' }], LastEvaluatedKey: { chatId: 'c1', userId: 'alice' } })
-        .resolvesOnce({ Items: [{ ...aliceRow, chatId: 'c2', title: 'Two' }] });
-      ddb.on(QueryCommand, { ExpressionAttributeValues: { ':chatId': 'c1' } }).resolves({ Items: [{ userId: 'alice' }, { userId: 'bob' }] });
-      ddb.on(QueryCommand, { ExpressionAttributeValues: { ':chatId': 'c2' } }).resolves({ Items: [{ userId: 'alice' }] });
+      ddb.on(QueryCommand, { IndexName: 'byUser' }).resolves({
+        Items: [{ chatId: 'c1', userId: 'alice', title: 'One', role: 'owner' }, { chatId: 'c2', userId: 'alice', title: 'Two', role: 'member' }],
+        LastEvaluatedKey: { chatId: 'c2', userId: 'alice' },
+      });
 
       // Act
-      const list = await chats.listForUser('alice');
+      const page = await chats.listForUser('alice', { limit: 2, cursor: 'c0' });
 
       // Assess
-      expect(list).toEqual([
-        { chatId: 'c1', title: 'One', participants: ['alice', 'bob'] },
-        { chatId: 'c2', title: 'Two', participants: ['alice'] },
-      ]);
+      expect(page).toEqual({
+        items: [{ chatId: 'c1', title: 'One', role: 'owner' }, { chatId: 'c2', title: 'Two', role: 'member' }],
+        next: 'c2',
+      });
+      expect(ddb).toReceiveCommandTimes(QueryCommand, 1);
       expect(ddb).toReceiveCommandWith(QueryCommand, {
         TableName: 'Memberships',
         IndexName: 'byUser',
-        ExpressionAttributeValues: { ':userId': 'alice' },
+        ExpressionAttributeValues: { ':pk': 'alice' },
+        Limit: 2,
+        ExclusiveStartKey: { userId: 'alice', chatId: 'c0' },
       });
     });
 
-    it('returns an empty list for a user in no chat', async () => {
-      // Prepare
-      ddb.on(QueryCommand).resolves({ Items: [] });
-
+    it('returns an empty page without a cursor for a user in no chat', async () => {
       // Act
       const list = await chats.listForUser('nobody');
 
       // Assess
-      expect(list).toEqual([]);
+      expect(list).toEqual({ items: [] });
       expect(ddb).toReceiveCommandTimes(QueryCommand, 1);
     });
   });
@@ -157,26 +176,27 @@ describe('Function: createChatService', () => {
   describe('Method: addParticipant', () => {
     it('adds the user with the chat\'s title, only if not already there', async () => {
       // Prepare
-      ddb.on(GetCommand).resolves({ Item: aliceRow });
-      ddb.on(QueryCommand).resolves({ Count: 2 });
+      ddb.on(GetCommand, { TableName: 'Memberships' }).resolves({ Item: aliceRow });
+      ddb.on(QueryCommand, { TableName: 'Memberships' }).resolves({ Count: 2 });
       ddb.on(PutCommand).resolves({});
 
       // Act
       const result = await chats.addParticipant('alice', 'c1', 'dave');
 
       // Assess
-      expect(result).toEqual({ chatId: 'c1', userId: 'dave' });
+      expect(result).toEqual({ chatId: 'c1', userId: 'dave', role: 'member', added: true });
       expect(ddb).toReceiveCommandWith(GetCommand, { TableName: 'Memberships', Key: { chatId: 'c1', userId: 'alice' }, ConsistentRead: true });
+      expect(ddb).toReceiveCommandWith(GetCommand, { TableName: 'Users', Key: { userId: 'dave', sk: 'block#alice' }, ConsistentRead: true });
       expect(ddb).toReceiveCommandWith(PutCommand, {
         TableName: 'Memberships',
-        Item: { chatId: 'c1', userId: 'dave', title: 'Team', addedAt: new Date(NOW).toISOString(), addedBy: 'alice' },
+        Item: { chatId: 'c1', userId: 'dave', title: 'Team', addedAt: new Date(NOW).toISOString(), addedBy: 'alice', role: 'member' },
         ConditionExpression: 'attribute_not_exists(userId)',
       });
     });
 
     it('refuses a caller who is not a participant, writing nothing', async () => {
       // Prepare
-      ddb.on(GetCommand).resolves({});
+      ddb.on(GetCommand, { TableName: 'Memberships' }).resolves({});
 
       // Act
       const attempt = chats.addParticipant('mallory', 'c1', 'mallory');
@@ -188,8 +208,8 @@ describe('Function: createChatService', () => {
 
     it('refuses to add past MAX_PARTICIPANTS with CONFLICT, writing nothing', async () => {
       // Prepare
-      ddb.on(GetCommand).resolves({ Item: aliceRow });
-      ddb.on(QueryCommand).resolves({ Count: MAX_PARTICIPANTS });
+      ddb.on(GetCommand, { TableName: 'Memberships' }).resolves({ Item: aliceRow });
+      ddb.on(QueryCommand, { TableName: 'Memberships' }).resolves({ Count: MAX_PARTICIPANTS });
 
       // Act
       const attempt = chats.addParticipant('alice', 'c1', 'dave');
@@ -202,22 +222,24 @@ describe('Function: createChatService', () => {
 
     it('succeeds without a second write when the user is already a participant', async () => {
       // Prepare
-      ddb.on(GetCommand).resolves({ Item: aliceRow });
-      ddb.on(QueryCommand).resolves({ Count: 2 });
+      ddb.on(GetCommand, { TableName: 'Memberships' }).resolves({ Item: aliceRow });
+      ddb.on(QueryCommand, { TableName: 'Memberships' }).resolves({ Count: 2 });
       ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
 
       // Act
       const result = await chats.addParticipant('alice', 'c1', 'bob');
 
       // Assess
-      expect(result).toEqual({ chatId: 'c1', userId: 'bob' });
+      expect(result).toMatchObject({ chatId: 'c1', userId: 'bob', added: false });
       expect(ddb).toReceiveCommandTimes(PutCommand, 1);
+      // The chat reserved for bob is given back.
+      expect(ddb).toReceiveCommandWith(UpdateCommand, { TableName: 'Users', Key: { userId: 'bob', sk: 'counters' }, UpdateExpression: 'SET chatCount = chatCount - :one' });
     });
 
     it('lets any other write failure through', async () => {
       // Prepare
-      ddb.on(GetCommand).resolves({ Item: aliceRow });
-      ddb.on(QueryCommand).resolves({ Count: 2 });
+      ddb.on(GetCommand, { TableName: 'Memberships' }).resolves({ Item: aliceRow });
+      ddb.on(QueryCommand, { TableName: 'Memberships' }).resolves({ Count: 2 });
       ddb.on(PutCommand).rejects(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }));
 
       // Act + Assess
@@ -226,9 +248,9 @@ describe('Function: createChatService', () => {
   });
 
   describe('Method: removeParticipant', () => {
-    it('lets a participant remove another participant', async () => {
+    it('lets an owner (a row from before roles counts as one) remove another participant', async () => {
       // Prepare
-      ddb.on(GetCommand).resolves({ Item: aliceRow });
+      ddb.on(GetCommand, { TableName: 'Memberships' }).resolves({ Item: aliceRow });
       ddb.on(DeleteCommand).resolves({});
 
       // Act
@@ -238,21 +260,22 @@ describe('Function: createChatService', () => {
       expect(ddb).toReceiveCommandWith(DeleteCommand, { TableName: 'Memberships', Key: { chatId: 'c1', userId: 'bob' } });
     });
 
-    it('lets a participant leave (remove themselves)', async () => {
+    it('lets a participant leave (remove themselves), giving their chat back', async () => {
       // Prepare
-      ddb.on(GetCommand).resolves({ Item: aliceRow });
-      ddb.on(DeleteCommand).resolves({});
+      ddb.on(GetCommand, { TableName: 'Memberships' }).resolves({ Item: { ...aliceRow, role: 'member' } });
+      ddb.on(DeleteCommand).resolves({ Attributes: aliceRow });
 
       // Act
       await chats.removeParticipant('alice', 'c1', 'alice');
 
       // Assess
-      expect(ddb).toReceiveCommandWith(DeleteCommand, { Key: { chatId: 'c1', userId: 'alice' } });
+      expect(ddb).toReceiveCommandWith(DeleteCommand, { Key: { chatId: 'c1', userId: 'alice' }, ReturnValues: 'ALL_OLD' });
+      expect(ddb).toReceiveCommandWith(UpdateCommand, { TableName: 'Users', Key: { userId: 'alice', sk: 'counters' }, ConditionExpression: 'chatCount > :zero' });
     });
 
     it('refuses a caller who is not a participant, deleting nothing', async () => {
       // Prepare
-      ddb.on(GetCommand).resolves({});
+      ddb.on(GetCommand, { TableName: 'Memberships' }).resolves({});
 
       // Act
       const attempt = chats.removeParticipant('mallory', 'c1', 'alice');
@@ -264,7 +287,7 @@ describe('Function: createChatService', () => {
 
     it('treats removing someone who is not in the chat as a plain delete (no error)', async () => {
       // Prepare
-      ddb.on(GetCommand).resolves({ Item: aliceRow });
+      ddb.on(GetCommand, { TableName: 'Memberships' }).resolves({ Item: aliceRow });
       ddb.on(DeleteCommand).resolves({});
 
       // Act + Assess

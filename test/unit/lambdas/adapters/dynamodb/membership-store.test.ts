@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -147,5 +147,108 @@ describe('Function: admitMessage', () => {
 
     // Act + Assess
     await expect(admitMessage(deps, 'c1', 'alice', NOW)).rejects.toThrow('throttled');
+  });
+});
+
+describe('Function: createMembershipStore (typing, pages, roles)', () => {
+  const store = deps;
+  const NOW = 1_764_204_000_000;
+  const row = { chatId: 'c1', userId: 'alice', title: 'Team', addedAt: '2025-11-27T00:00:00.000Z', addedBy: 'alice' };
+
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  it('showTyping: broadcasts only when the window is over and no later state was asked for', async () => {
+    // Prepare
+    ddb.on(UpdateCommand).resolves({ Attributes: { ...row, typingAt: NOW } });
+
+    // Act
+    const write = await store.showTyping('c1', 'alice', false, NOW, 1000, 'w1');
+
+    // Assess
+    expect(write.outcome).toBe('written');
+    expect(ddb).toReceiveCommandWith(UpdateCommand, {
+      Key: { chatId: 'c1', userId: 'alice' },
+      UpdateExpression: 'SET typingAt = :now, typingShown = :state, typingWant = :state, typingWantAt = :now, typingWantId = :wantId',
+      ConditionExpression:
+        'attribute_exists(userId) AND (attribute_not_exists(typingAt) OR typingAt <= :threshold) AND (attribute_not_exists(typingWantAt) OR typingWantAt <= :now)',
+      ExpressionAttributeValues: { ':now': NOW, ':state': false, ':threshold': NOW - 1000, ':wantId': 'w1' },
+    });
+  });
+
+  it('wantTyping: records the latest state, refused (with the row) when a later one is stored, absent without a row', async () => {
+    // Prepare
+    ddb
+      .on(UpdateCommand)
+      .rejectsOnce(new ConditionalCheckFailedException({ message: 'failed', $metadata: {}, Item: marshall({ ...row, typingWantAt: NOW + 5 }) }))
+      .rejectsOnce(new ConditionalCheckFailedException({ message: 'failed', $metadata: {} }));
+
+    // Act
+    const stale = await store.wantTyping('c1', 'alice', true, NOW, 'w1');
+    const gone = await store.wantTyping('c1', 'alice', true, NOW, 'w1');
+
+    // Assess
+    expect(stale).toEqual({ outcome: 'refused', old: { ...row, typingWantAt: NOW + 5 } });
+    expect(gone).toEqual({ outcome: 'absent' });
+    expect(ddb).toReceiveCommandWith(UpdateCommand, {
+      UpdateExpression: 'SET typingWant = :state, typingWantAt = :now, typingWantId = :wantId',
+      ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(typingWantAt) OR typingWantAt <= :now)',
+    });
+  });
+
+  it('flushTyping: stamps the broadcast only while the asked state is still the latest', async () => {
+    // Prepare
+    ddb.on(UpdateCommand).resolves({ Attributes: row });
+
+    // Act
+    await store.flushTyping('c1', 'alice', false, NOW + 1000, 'w1', 1000);
+
+    // Assess
+    expect(ddb).toReceiveCommandWith(UpdateCommand, {
+      UpdateExpression: 'SET typingAt = :now, typingShown = :state',
+      ConditionExpression: 'typingWantId = :wantId AND (attribute_not_exists(typingAt) OR typingAt <= :threshold)',
+      ExpressionAttributeValues: { ':now': NOW + 1000, ':state': false, ':wantId': 'w1', ':threshold': NOW },
+    });
+  });
+
+  it('pageOfChat: one Query page with the userId cursor', async () => {
+    // Prepare
+    ddb.on(QueryCommand).resolves({ Items: [row], LastEvaluatedKey: { chatId: 'c1', userId: 'alice' } });
+
+    // Act
+    const page = await store.pageOfChat('c1', 1, 'aaron');
+
+    // Assess
+    expect(page).toEqual({ rows: [row], next: 'alice' });
+    expect(ddb).toReceiveCommandWith(QueryCommand, { TableName: 'Memberships', Limit: 1, ExclusiveStartKey: { chatId: 'c1', userId: 'aaron' } });
+  });
+
+  it('countOwners: counts owners and rows without a role, every page', async () => {
+    // Prepare
+    ddb.on(QueryCommand).resolvesOnce({ Items: [{ userId: 'a' }], LastEvaluatedKey: { chatId: 'c1', userId: 'a' } }).resolvesOnce({ Items: [{ userId: 'b' }] });
+
+    // Act + Assess
+    expect(await store.countOwners('c1')).toBe(2);
+    expect(ddb).toReceiveCommandWith(QueryCommand, { FilterExpression: '#role = :owner OR attribute_not_exists(#role)' });
+  });
+
+  it('setRole: conditional on the row, false when absent', async () => {
+    // Prepare
+    ddb.on(UpdateCommand).resolvesOnce({}).rejectsOnce(new ConditionalCheckFailedException({ message: 'failed', $metadata: {} }));
+
+    // Act + Assess
+    expect(await store.setRole('c1', 'bob', 'owner')).toBe(true);
+    expect(await store.setRole('c1', 'zed', 'owner')).toBe(false);
+    expect(ddb).toReceiveCommandWith(UpdateCommand, { UpdateExpression: 'SET #role = :role', ConditionExpression: 'attribute_exists(userId)', ExpressionAttributeValues: { ':role': 'owner' } });
+  });
+
+  it('delete: says whether a row was there', async () => {
+    // Prepare
+    ddb.on(DeleteCommand).resolvesOnce({ Attributes: row }).resolvesOnce({});
+
+    // Act + Assess
+    expect(await store.delete('c1', 'alice')).toBe(true);
+    expect(await store.delete('c1', 'alice')).toBe(false);
   });
 });

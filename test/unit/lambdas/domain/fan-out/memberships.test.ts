@@ -6,14 +6,18 @@
 import { ConditionalCheckFailedException, DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fanOutMembership, membershipChangeOf } from '../../../../../lambdas/domain/fan-out/memberships';
 import { MalformedRecordError } from '../../../../../lambdas/domain/fan-out/records';
 import { createStreamRecord } from '../../../../helpers/stream-records';
 import { createDynamoStores } from '../../../../helpers/dynamo-stores';
 
 const ddb = mockClient(DynamoDBDocumentClient);
-const deps = createDynamoStores(DynamoDBDocumentClient.from(new DynamoDBClient({})), { connectionsTable: 'Connections', roomsTable: 'Rooms' });
+const broadcaster = { toRoom: vi.fn(), toMembers: vi.fn() };
+const deps = {
+  ...createDynamoStores(DynamoDBDocumentClient.from(new DynamoDBClient({})), { connectionsTable: 'Connections', roomsTable: 'Rooms' }),
+  broadcaster,
+};
 const FUTURE = Math.floor(Date.now() / 1000) + 3600;
 const TOKEN_EXP = FUTURE - 600;
 const keys = { chatId: 'c9', userId: 'erin' };
@@ -28,7 +32,7 @@ describe('Function: membershipChangeOf', () => {
     const leave = membershipChangeOf(createStreamRecord('REMOVE', { keys, oldImage: membership }));
 
     // Assess
-    expect(join).toEqual({ kind: 'join', chatId: 'c9', userId: 'erin' });
+    expect(join).toEqual({ kind: 'join', chatId: 'c9', userId: 'erin', role: 'owner', addedBy: 'alice', announce: true });
     expect(leave).toEqual({ kind: 'leave', chatId: 'c9', userId: 'erin' });
   });
 
@@ -62,6 +66,9 @@ describe('Function: membershipChangeOf', () => {
 });
 
 describe('Function: fanOutMembership', () => {
+  beforeEach(() => {
+    broadcaster.toRoom.mockReset().mockResolvedValue({ recipients: 1, delivered: 1, gone: 0, failed: 0 });
+  });
   afterEach(() => {
     ddb.reset();
   });
@@ -190,5 +197,76 @@ describe('Function: fanOutMembership', () => {
 
     // Assess
     expect(ddb).toReceiveCommandTimes(QueryCommand, 0);
+  });
+
+  it('announces chat:member-added to the room after the new participant\'s connections joined it', async () => {
+    // Prepare
+    erinHas({ connectionId: 'erin-1', protocol: 'lettera.v1', expiresAt: FUTURE });
+    ddb.on(PutCommand).resolves({}).on(UpdateCommand).resolves({});
+    const added = { ...membership, role: 'member' };
+
+    // Act
+    await fanOutMembership(deps, createStreamRecord('INSERT', { keys, newImage: added }));
+
+    // Assess
+    expect(ddb).toReceiveCommandWith(PutCommand, { TableName: 'Rooms', Item: expect.objectContaining({ room: 'chat:c9', connectionId: 'erin-1' }) });
+    expect(broadcaster.toRoom).toHaveBeenCalledWith('chat:c9', expect.objectContaining({
+      event: 'chat:member-added',
+      data: { chatId: 'c9', userId: 'erin', role: 'member', addedBy: 'alice' },
+    }));
+  });
+
+  it('announces nothing for the rows a chat is created with (they still join)', async () => {
+    // Prepare
+    erinHas({ connectionId: 'erin-1', protocol: 'lettera.v1', expiresAt: FUTURE });
+    ddb.on(PutCommand).resolves({}).on(UpdateCommand).resolves({});
+
+    // Act
+    await fanOutMembership(deps, createStreamRecord('INSERT', { keys, newImage: { ...membership, role: 'member', addedWithChat: true } }));
+
+    // Assess
+    expect(ddb).toReceiveCommandTimes(PutCommand, 1);
+    expect(broadcaster.toRoom).not.toHaveBeenCalled();
+  });
+
+  it('announces chat:member-removed to the room before the participant\'s connections leave it', async () => {
+    // Prepare
+    const order: string[] = [];
+    erinHas({ connectionId: 'erin-1', protocol: 'lettera.v1', expiresAt: FUTURE });
+    ddb.on(DeleteCommand).callsFake(() => {
+      order.push('leave');
+      return {};
+    }).on(UpdateCommand).resolves({});
+    broadcaster.toRoom.mockImplementation(async () => {
+      order.push('announce');
+      return { recipients: 2, delivered: 2, gone: 0, failed: 0 };
+    });
+
+    // Act
+    await fanOutMembership(deps, createStreamRecord('REMOVE', { keys, oldImage: membership }));
+
+    // Assess
+    expect(broadcaster.toRoom).toHaveBeenCalledWith('chat:c9', expect.objectContaining({ event: 'chat:member-removed', data: { chatId: 'c9', userId: 'erin' } }));
+    expect(order).toEqual(['announce', 'leave']);
+  });
+
+  it('announces chat:role-changed for a MODIFY that changes the role, reading no connection', async () => {
+    // Act
+    await fanOutMembership(deps, createStreamRecord('MODIFY', { keys, oldImage: { ...membership, role: 'member' }, newImage: { ...membership, role: 'owner' } }));
+
+    // Assess
+    expect(broadcaster.toRoom).toHaveBeenCalledWith('chat:c9', expect.objectContaining({ event: 'chat:role-changed', data: { chatId: 'c9', userId: 'erin', role: 'owner' } }));
+    expect(ddb).toReceiveCommandTimes(QueryCommand, 0);
+  });
+
+  it('returns the announcement\'s result, so failed posts get the record retried', async () => {
+    // Prepare
+    broadcaster.toRoom.mockResolvedValue({ recipients: 2, delivered: 1, gone: 0, failed: 1 });
+
+    // Act
+    const result = await fanOutMembership(deps, createStreamRecord('MODIFY', { keys, oldImage: { ...membership, role: 'owner' }, newImage: { ...membership, role: 'member' } }));
+
+    // Assess
+    expect(result).toEqual({ recipients: 2, delivered: 1, gone: 0, failed: 1 });
   });
 });

@@ -28,7 +28,7 @@ function createDeps() {
     failed: 0,
   }));
   const broadcaster: RoomBroadcaster = { toRoom: vi.fn(), toMembers };
-  const deps: PresenceFanOutDeps = { ...createDynamoStores(documentClient, { membershipsTable: 'Memberships', roomsTable: 'Rooms' }), broadcaster };
+  const deps: PresenceFanOutDeps = { ...createDynamoStores(documentClient, { membershipsTable: 'Memberships', roomsTable: 'Rooms', usersTable: 'Users' }), broadcaster };
   return { deps, toMembers };
 }
 
@@ -40,7 +40,8 @@ const row = (connectionIds: string[] | undefined, extra: Record<string, unknown>
 
 const member = (connectionId: string, userId: string) => ({ connectionId, userId, protocol: 'lettera.v1', expiresAt: FUTURE });
 
-function aliceSharesChats(rooms: Record<string, ReturnType<typeof member>[]>) {
+function aliceSharesChats(rooms: Record<string, ReturnType<typeof member>[]>, aliceBlockRows: string[] = []) {
+  ddb.on(QueryCommand, { TableName: 'Users' }).resolves({ Items: aliceBlockRows.map((sk) => ({ sk })) });
   ddb.on(QueryCommand, { TableName: 'Memberships' }).resolves({ Items: Object.keys(rooms).map((chatId) => ({ chatId })) });
   for (const [chatId, items] of Object.entries(rooms)) {
     ddb.on(QueryCommand, { TableName: 'Rooms', ExpressionAttributeValues: { ':room': `chat:${chatId}` } }).resolves({ Items: items });
@@ -108,7 +109,28 @@ describe('Function: coMemberConnections', () => {
 
     // Assess
     expect(recipients).toEqual([]);
-    expect(ddb).toReceiveCommandTimes(QueryCommand, 1);
+    // Her chats and her block rows; no room.
+    expect(ddb).toReceiveCommandTimes(QueryCommand, 2);
+  });
+
+  it('leaves out the users alice blocked and those who blocked her, with one Query of her block rows', async () => {
+    // Prepare
+    const { deps } = createDeps();
+    aliceSharesChats(
+      { c1: [member('bob-1', 'bob'), member('carol-1', 'carol'), member('dave-1', 'dave')] },
+      ['block#bob', 'blockedBy#carol'],
+    );
+
+    // Act
+    const recipients = await coMemberConnections(deps, 'alice');
+
+    // Assess
+    expect(recipients.map((r) => r.connectionId)).toEqual(['dave-1']);
+    expect(ddb).toReceiveCommandWith(QueryCommand, {
+      TableName: 'Users',
+      KeyConditionExpression: 'userId = :userId AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':userId': 'alice', ':prefix': 'block' },
+    });
   });
 });
 

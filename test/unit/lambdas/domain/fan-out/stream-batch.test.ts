@@ -39,13 +39,14 @@ const stores = createDynamoStores(documentClient, {
   membershipsTable: 'Memberships',
   messagesTable: 'Messages',
   presenceTable: 'Presence',
+  usersTable: 'Users',
 });
 const managementClient = new ApiGatewayManagementApiClient({ endpoint: 'https://example.test/stage' });
 
 const FUTURE = Math.floor(Date.now() / 1000) + 3600;
 const PAST = Math.floor(Date.now() / 1000) - 60;
 
-type Table = 'Messages' | 'Presence' | 'Memberships' | 'Connections';
+type Table = 'Messages' | 'Presence' | 'Memberships' | 'Connections' | 'Users';
 
 /** A stream record of one of the fan-out's tables, in Lambda's shape. */
 function streamRecord(
@@ -118,6 +119,7 @@ beforeEach(() => {
     membershipsTable: 'Memberships',
     messagesTable: 'Messages',
     presenceTable: 'Presence',
+    usersTable: 'Users',
   };
   apiMock.on(PostToConnectionCommand).resolves({});
   ddbMock.on(QueryCommand).resolves({ Items: [] });
@@ -447,7 +449,8 @@ describe('Function: processStreamBatch', () => {
         IndexName: 'byUser',
         ExpressionAttributeValues: { ':userId': 'alice' },
       });
-      expect(ddbMock).toReceiveCommandTimes(QueryCommand, 4);
+      // The user's chats, their block rows (none), and one room per chat.
+      expect(ddbMock).toReceiveCommandTimes(QueryCommand, 4 + 1);
       expect(posts().map((post) => post.connectionId).sort()).toEqual(['bob-tab', 'carol-tab', 'dave-tab']);
       expect(posts()[0]!.frame).toMatchObject({
         event: 'user:online',
@@ -619,6 +622,30 @@ describe('Function: processStreamBatch', () => {
 
       // Assess
       expect(response.batchItemFailures).toEqual([{ itemIdentifier: seq(record) }]);
+    });
+  });
+
+  describe('Users stream', () => {
+    it('tells the blocker\'s own connections user:blocked, and reports a failed post for a retry', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand, roomQuery('user:alice')).resolves({ Items: [roomRow('alice-tab', 'alice')] });
+      const record = streamRecord('Users', 'INSERT', { userId: 'alice', sk: 'block#mallory' }, { newImage: { userId: 'alice', sk: 'block#mallory', blockedAt: 'x' } });
+
+      // Act
+      const response = await processStreamBatch(deps, batch(record));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(posts()).toEqual([{ connectionId: 'alice-tab', frame: expect.objectContaining({ event: 'user:blocked', data: expect.objectContaining({ userId: 'mallory' }) }) }]);
+    });
+
+    it('sends nothing for the blocked user\'s row', async () => {
+      // Act
+      const response = await processStreamBatch(deps, batch(streamRecord('Users', 'INSERT', { userId: 'mallory', sk: 'blockedBy#alice' })));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(posts()).toEqual([]);
     });
   });
 
