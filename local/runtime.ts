@@ -11,7 +11,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENV, optionalEnv } from '../lambdas/commons/env';
-import { ROUTE_SELECTION_EXPRESSION, httpCors, httpRoutes, routesReturningResponse, scheduledFunctions, streamMappings, webSocketRoutes, type FunctionName } from '../lambdas/system/topology';
+import { ROUTE_SELECTION_EXPRESSION, httpCors, httpRoutes, publishRoutes, routesReturningResponse, scheduledFunctions, streamMappings, webSocketRoutes, type FunctionName } from '../lambdas/system/topology';
 import { serveClientBundle } from './client-bundle';
 import { createDevEndpoints } from './dev-endpoints';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
@@ -22,6 +22,8 @@ import { REPO_ROOT, type FunctionHandlers } from './handlers';
 import { invokeHandler } from './lambda';
 import { startHttpApi, type HttpApi } from './http-api';
 import { ownOrigins, parseOrigins } from './origins';
+import { resolvePublisherCredentials, verifySignature } from './publish-auth';
+import type { AwsCredentials } from '../publisher/src/sigv4';
 import { parsePostFaults, type PostFaults } from './gateway/faults';
 import { seedDemoData } from './seed';
 import { FileCheckpointStore, MemoryCheckpointStore } from './streams/checkpoints';
@@ -92,6 +94,11 @@ export interface LocalRuntimeOptions {
    * `runScheduled` instead. @default true
    */
   readonly schedules?: boolean;
+  /**
+   * The credential the publish routes accept (SigV4, region `region`).
+   * @default LOCAL_PUBLISHER_ACCESS_KEY_ID/_SECRET_ACCESS_KEY, else the development credential
+   */
+  readonly publisherCredentials?: AwsCredentials;
 }
 
 export interface LocalRuntime {
@@ -111,6 +118,8 @@ export interface LocalRuntime {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly jwtSecret: string;
   readonly usesDevelopmentSecret: boolean;
+  /** What a publisher signs with locally (`lettera-realtime/publisher`'s `credentials`). */
+  readonly publisherCredentials: AwsCredentials;
   readonly gateway: Gateway;
   readonly httpApi: HttpApi;
   readonly pollers: readonly StreamPoller[];
@@ -149,6 +158,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const postFaults = options.postFaults ?? parsePostFaults(optionalEnv(LOCAL_ENV.postFaults));
   const idleTimeoutMs = options.idleTimeoutMs ?? positiveIntegerEnv(LOCAL_ENV.idleTimeoutMs);
   const extraOrigins = parseOrigins(options.origins ?? [optionalEnv(ENV.frontendUrl) ?? '']);
+  const publisherCredentials = options.publisherCredentials ?? resolvePublisherCredentials();
   const { secret, isDevelopmentDefault } = options.jwtSecret !== undefined ? { secret: options.jwtSecret, isDevelopmentDefault: false } : resolveJwtSecret();
 
   const stops: (() => Promise<void>)[] = [];
@@ -199,6 +209,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       extraHandlers: [createDevEndpoints({ secret, wsUrl: gateway.url }), serveClientBundle],
       // The page's own origin needs no CORS; a dev server's does, as from an API Gateway configured for it.
       cors: { allowOrigins: extraOrigins, settings: httpCors },
+      signedRoutes: { routes: publishRoutes, verify: (req, body) => verifySignature(req, body, { credentials: publisherCredentials, region }) },
       host,
       port: options.httpPort ?? 3000,
       paused: true,
@@ -220,6 +231,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const { handlers } = handlerHost;
     gateway.setRoutes(Object.fromEntries(Object.entries(webSocketRoutes).map(([routeKey, fn]) => [routeKey, handlers[fn]])));
     httpApi.setHandler(handlers.httpApi);
+    httpApi.setSignedHandler(handlers.publish);
 
     if (options.seed ?? true) await seedDemoData(documentClient, tableNames[ENV.membershipsTable] as string);
 
@@ -290,6 +302,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       env,
       jwtSecret: secret,
       usesDevelopmentSecret: isDevelopmentDefault,
+      publisherCredentials,
       gateway,
       httpApi,
       pollers,
