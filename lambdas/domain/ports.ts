@@ -161,6 +161,11 @@ export interface MessageRow {
   deletedAt?: string;
   deletedBy?: string;
   clientMessageId?: string;
+  /**
+   * The change id of the message's creation, when the message id is not one
+   * (a publisher kept the app's own id): the `message:new` event id.
+   */
+  createdChangeId?: string;
 }
 
 /** A Messages row of kind 'idempotency': points a (sender, clientMessageId) at its message. */

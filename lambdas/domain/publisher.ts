@@ -258,6 +258,7 @@ export function createPublisher(deps: PublisherDeps): Publisher {
     async newMessage(input) {
       await requireChat(input.chatId);
       const at = now();
+      const changeId = sortableId(at);
       const row: MessageRow = {
         chatId: input.chatId,
         messageId: input.messageId,
@@ -265,8 +266,9 @@ export function createPublisher(deps: PublisherDeps): Publisher {
         senderId: input.senderId,
         content: input.content,
         createdAt: input.timestamp ?? new Date(at).toISOString(),
-        // The recovery cursor orders by write time, whatever the app's ids look like.
-        changeId: sortableId(at),
+        // Recovery orders by change id (write time), whatever the app's ids look like.
+        changeId,
+        createdChangeId: changeId,
       };
       if (await messages.putMessage(row)) return toMessage(row);
       const stored = await requireMessage(input.chatId, input.messageId);

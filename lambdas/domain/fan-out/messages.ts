@@ -32,10 +32,10 @@ export function messageNew(image: Image): RoomEvent {
     envelope: {
       event: 'message:new',
       data: { messageId, chatId, senderId: requireString(image, 'senderId'), content: requireText(image, 'content'), timestamp },
-      // The change id (the message id, for messages sent through our API) is the event id: a
-      // redelivered record is deduplicated by clients, and it is the recovery offset, which
-      // must be a change id even when a publisher kept the app's own message id.
-      id: optionalString(image, 'changeId') ?? messageId,
+      // The message id doubles as the event id, so a redelivered record is deduplicated by clients.
+      // A message published under the app's own id keeps its creation's change id apart: the
+      // event id is the recovery offset, which must be a change id.
+      id: optionalString(image, 'createdChangeId') ?? messageId,
       ts: changeTime(timestamp),
     },
   };

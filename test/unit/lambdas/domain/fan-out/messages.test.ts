@@ -38,6 +38,18 @@ describe('Function: messageEventOf', () => {
     });
   });
 
+  it('uses the creation change id as event id (the recovery offset) for a message published under the app’s own id', () => {
+    // Prepare
+    const published = { ...stored, messageId: '65f1c0ffee0123456789abcd', changeId: '01JH0000000000000000000009', createdChangeId: '01JH0000000000000000000009' };
+    const record = createStreamRecord('INSERT', { keys: { chatId: 'c1', messageId: published.messageId }, newImage: published });
+
+    // Act
+    const event = messageEventOf(record);
+
+    // Assess
+    expect(event?.envelope).toMatchObject({ event: 'message:new', id: '01JH0000000000000000000009', data: { messageId: '65f1c0ffee0123456789abcd' } });
+  });
+
   it('passes createdAt through as stored, so it equals the timestamp of the sender\'s ack', () => {
     // Prepare
     const record = createStreamRecord('INSERT', { keys, newImage: { ...stored, createdAt: '2026-11-27T01:00:00+01:00' } });
