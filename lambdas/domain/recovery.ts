@@ -70,9 +70,11 @@ export async function isSessionOf(deps: RecoveryDeps, pid: string, userId: strin
 export function missedEventsOf(row: MessageRow, offset: string): EventEnvelope[] {
   const image = row as unknown as Record<string, unknown>;
   const events: EventEnvelope[] = [];
-  if (row.messageId > offset) events.push(messageNew(image).envelope);
+  // When it was created, as a change id: a published message's own id is the app's, not one.
+  const created = row.createdChangeId ?? row.messageId;
+  if (created > offset) events.push(messageNew(image).envelope);
   if (row.deletedAt !== undefined) events.push(messageDeleted(image, row.deletedAt).envelope);
-  else if (row.messageId <= offset && row.editedAt !== undefined) events.push(messageEdited(image).envelope);
+  else if (created <= offset && row.editedAt !== undefined) events.push(messageEdited(image).envelope);
   return events;
 }
 

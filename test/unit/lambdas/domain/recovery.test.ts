@@ -26,6 +26,9 @@ describe('Function: missedEventsOf', () => {
     ['a new message deleted since', row('01N', { changeId: '01P', deletedAt: '2025-11-27T00:41:00.000Z', content: '' }), [['message:new', '01N'], ['message:deleted', '01P']]],
     ['an older message edited', row('01A', { changeId: '01P', editedAt: '2025-11-27T00:41:00.000Z' }), [['message:edited', '01P']]],
     ['an older message deleted', row('01A', { changeId: '01P', deletedAt: '2025-11-27T00:41:00.000Z', deletedBy: 'bob' }), [['message:deleted', '01P']]],
+    // Published under the app's own id (which sorts anywhere): its creation's change id decides.
+    ['a new published message edited since', row('zz-app-id', { createdChangeId: '01N', changeId: '01P', editedAt: '2025-11-27T00:41:00.000Z' }), [['message:new', '01N']]],
+    ['an older published message edited', row('00-app-id', { createdChangeId: '01A', changeId: '01P', editedAt: '2025-11-27T00:41:00.000Z' }), [['message:edited', '01P']]],
   ])('replays %s as the events a live client would have seen', (_name, message, expected) => {
     // Act
     const events = missedEventsOf(message, OFFSET);
