@@ -13,15 +13,8 @@ import { roomOf } from '../system/schema';
 import { MAX_PARTICIPANTS } from './chats';
 import { toMessage } from './messages';
 import type { MembershipStore, MessageRow, MessageStore, RoomBroadcaster } from './ports';
-import { chatIdOf, contentOf, expectFields, isPlainObject, titleOf, userIdOf } from './validation';
+import { appMessageIdOf, chatIdOf, contentOf, expectFields, isPlainObject, titleOf, userIdOf } from './validation';
 
-/**
- * The app's own message ids (ULIDs, Mongo ObjectIds, UUIDs, numbers…): the
- * safe key charset, and a first character below `i`, so every one sorts
- * before the idempotency markers (`idem#…`) that share the chat's partition
- * and history pages never meet a marker.
- */
-export const APP_MESSAGE_ID_PATTERN = /^[-.0-9A-Z_a-h][A-Za-z0-9_.-]{0,63}$/;
 /** Custom event names: what socket.io-client can emit and listen to, without our separators. */
 export const CUSTOM_EVENT_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 /**
@@ -123,14 +116,6 @@ export interface Publisher {
   emitToUser(input: EmitToUserInput): Promise<EmitResult>;
   emitToChat(input: EmitToChatInput): Promise<EmitResult>;
 }
-
-const appMessageIdOf = (value: unknown): string => {
-  if (typeof value !== 'string') throw new BadRequestError('messageId must be a string');
-  if (!APP_MESSAGE_ID_PATTERN.test(value)) {
-    throw new BadRequestError('messageId must be 1-64 letters, digits, "_", "." or "-", starting with a digit, A-Z, a-h, "_", "." or "-"');
-  }
-  return value;
-};
 
 /** An ISO 8601 time, normalised (what toISOString gives), or undefined when absent. */
 function timeOf(value: unknown, name: string): string | undefined {

@@ -27,7 +27,7 @@ import { actions } from '../domain/actions';
 import { bearerToken } from '../adapters/api-gateway/http-headers';
 import { createChatService, type ChatService } from '../domain/chats';
 import { createMessageService, MAX_PAGE_SIZE, type MessageService } from '../domain/messages';
-import { chatIdOf, expectFields, isPlainObject, messageIdOf, titleOf, userIdOf } from '../domain/validation';
+import { appMessageIdOf, chatIdOf, expectFields, isPlainObject, messageIdOf, titleOf, userIdOf } from '../domain/validation';
 import type { HttpRouteKey } from '../system/topology';
 
 export interface HttpApiDeps {
@@ -97,8 +97,9 @@ export const routes: { readonly [K in HttpRouteKey]: RouteHandler } = {
     const page = await deps.messages.list(userId, {
       chatId: chatIdOf(params.chatId),
       ...(limit !== undefined && { limit }),
-      ...(query.before !== undefined && { before: messageIdOf(query.before, 'before') }),
-      ...(query.after !== undefined && { after: messageIdOf(query.after, 'after') }),
+      // Published messages keep the app's ids: the history cursors take those too.
+      ...(query.before !== undefined && { before: appMessageIdOf(query.before, 'before') }),
+      ...(query.after !== undefined && { after: appMessageIdOf(query.after, 'after') }),
       ...(query.changedAfter !== undefined && { changedAfter: messageIdOf(query.changedAfter, 'changedAfter') }),
     });
     return { statusCode: 200, body: page };

@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { BadRequestError, ConflictError, NotFoundError, PayloadTooLargeError } from '../../../../lambdas/commons/errors';
 import type { MembershipRow, MessageRow, RoomBroadcaster } from '../../../../lambdas/domain/ports';
-import { APP_MESSAGE_ID_PATTERN, createPublisher, parsePublishRequest, publish } from '../../../../lambdas/domain/publisher';
+import { createPublisher, parsePublishRequest, publish } from '../../../../lambdas/domain/publisher';
+import { APP_MESSAGE_ID_PATTERN } from '../../../../lambdas/domain/validation';
 import { fakeMembershipStore, fakeMessageStore } from '../../../helpers/fake-stores';
 
 const NOW = Date.parse('2026-02-01T10:00:00.000Z');
