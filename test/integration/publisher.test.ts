@@ -66,6 +66,25 @@ describe('Publisher: against the local runtime', () => {
     expect(bobWs.received.filter((f) => f?.event === 'message:new' && f.data.messageId === messageId)).toHaveLength(1);
   });
 
+  it('pages the history of published messages by the app’s ids (load older)', async () => {
+    // Prepare
+    const alice = user('alice');
+    const chatId = `chat-${randomUUID().slice(0, 8)}`;
+    await publisher.setChatParticipants(chatId, [alice]);
+    // Time-ordered app ids, as ObjectIds are.
+    const ids = ['65f1c0ffee0000000000000a', '65f1c0ffee0000000000000b', '65f1c0ffee0000000000000c'];
+    for (const messageId of ids) await publisher.broadcastNewMessage({ messageId, chatId, senderId: alice, content: messageId });
+
+    // Act
+    const newest = await callHttpApi(runtime, alice, 'GET', `/chats/${chatId}/messages?before=${ids[2]}&limit=1`);
+    const older = await callHttpApi(runtime, alice, 'GET', `/chats/${chatId}/messages?before=${newest.json.items[0].messageId}&limit=5`);
+
+    // Assess
+    expect(newest.status).toBe(200);
+    expect(newest.json.items.map((m: { messageId: string }) => m.messageId)).toEqual([ids[1]]);
+    expect(older.json.items.map((m: { messageId: string }) => m.messageId)).toEqual([ids[0]]);
+  });
+
   it('delivers custom events to a user’s room and to a chat except one user', async () => {
     // Prepare
     const [alice, bob] = [user('alice'), user('bob')];
