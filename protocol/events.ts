@@ -11,6 +11,12 @@ export interface Message {
   deletedAt?: string;
   /** Change id of the message's latest write (= messageId until edited or deleted); the `changedAfter` cursor. */
   changeId?: string;
+  /**
+   * Change id of the message's creation, present only when the message id
+   * is not one (a backend published it under its own id): `message:new`'s
+   * event id, and what "created after a cursor" compares.
+   */
+  createdChangeId?: string;
 }
 
 export interface Chat {

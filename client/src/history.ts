@@ -59,10 +59,12 @@ export const deleteKey = (messageId: string): string => `delete:${messageId}`;
 export function eventsOfMessage(m: Message, seen = ''): RecoveredEvent[] {
   const { messageId, chatId, senderId, content } = m;
   const events: RecoveredEvent[] = [];
+  // A message published under an app's own id carries its creation's change id apart.
+  const created = m.createdChangeId ?? messageId;
   if (!m.deletedAt) {
-    if (messageId > seen) events.push({
+    if (created > seen) events.push({
       event: 'message:new',
-      id: messageId,
+      id: created,
       ts: Date.parse(m.timestamp),
       data: { messageId, chatId, senderId, content, timestamp: m.timestamp },
     });

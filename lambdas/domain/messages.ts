@@ -70,6 +70,7 @@ export function toMessage(row: MessageRow): Message {
     ...(row.editedAt !== undefined && { editedAt: row.editedAt }),
     ...(row.deletedAt !== undefined && { deletedAt: row.deletedAt }),
     ...(row.changeId !== undefined && { changeId: row.changeId }),
+    ...(row.createdChangeId !== undefined && { createdChangeId: row.createdChangeId }),
   };
 }
 

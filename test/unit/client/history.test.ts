@@ -42,6 +42,19 @@ describe('Function: eventsOfMessage', () => {
     ]);
   });
 
+  it('uses the creation change id of a message published under an app’s own id, as the live event did', () => {
+    // Prepare
+    const published = { ...base, messageId: 'zz-app-id', createdChangeId: '01N', changeId: '01N' };
+
+    // Act
+    const fresh = eventsOfMessage(published, '01M');
+    const known = eventsOfMessage(published, '01N');
+
+    // Assess
+    expect(fresh.map((e) => [e.event, e.id])).toEqual([['message:new', '01N']]);
+    expect(known).toEqual([]);
+  });
+
   it('adds message:edited keyed by messageId and editedAt for an edited message', () => {
     // Act
     const events = eventsOfMessage({ ...base, content: 'fixed', editedAt: '2026-01-01T00:01:00.000Z' });

@@ -78,7 +78,15 @@ describe('Function: createPublisher', () => {
     const message = await publisher.newMessage({ messageId: OBJECT_ID, chatId: 'c1', senderId: 'alice', content: 'hi', timestamp: '2026-01-31T12:00:00.000Z' });
 
     // Assess
-    expect(message).toEqual({ messageId: OBJECT_ID, chatId: 'c1', senderId: 'alice', content: 'hi', timestamp: '2026-01-31T12:00:00.000Z', changeId: expect.stringMatching(/^[0-9A-Z]{26}$/) });
+    expect(message).toEqual({
+      messageId: OBJECT_ID,
+      chatId: 'c1',
+      senderId: 'alice',
+      content: 'hi',
+      timestamp: '2026-01-31T12:00:00.000Z',
+      changeId: expect.stringMatching(/^[0-9A-Z]{26}$/),
+      createdChangeId: message.changeId,
+    });
     // The creation's change id stays on the row: recovery replays message:new under it after edits.
     expect(await messageStore.getMessage('c1', OBJECT_ID)).toMatchObject({ kind: 'message', changeId: message.changeId, createdChangeId: message.changeId });
     // Messages are never posted directly: the Messages stream broadcasts them.
