@@ -1,115 +1,27 @@
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
-import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import { HEARTBEAT_ENV } from '../lambdas/system/heartbeat';
-import { ENV } from '../lambdas/commons/env';
-import { DEFAULT_LIMITS, limitsToEnv, parseLimit, type LimitKey, type Limits } from '../lambdas/system/limits';
-import { allTables } from '../lambdas/system/schema';
-import {
-  functions,
-  heartbeatConfig,
-  heartbeatFunctions,
-  httpCors,
-  httpRoutes,
-  managesConnections,
-  ROUTE_SELECTION_EXPRESSION,
-  routesReturningResponse,
-  scheduledFunctions,
-  streamMappings,
-  tableAccess,
-  verifiesTokens,
-  webSocketRoutes,
-  type FunctionName,
-} from '../lambdas/system/topology';
-import { ApiGatewayAccountLogging } from './constructs/api-gateway-account';
-import { ChatFunction, type ChatFunctionProps } from './constructs/chat-function';
-import { ChatHttpApi } from './constructs/http-api';
-import { JwtVerification } from './constructs/jwt-secret';
-import { Monitoring, type MonitoringThresholds } from './constructs/monitoring';
-import { RealtimeApi, type RealtimeRoute } from './constructs/realtime-api';
-import { StreamFanOut } from './constructs/stream-fan-out';
-import { ChatTables } from './constructs/tables';
+import type { FunctionName } from '../lambdas/system/topology';
+import type { ApiGatewayAccountLogging } from './constructs/api-gateway-account';
+import type { ChatFunction } from './constructs/chat-function';
+import type { ChatHttpApi } from './constructs/http-api';
+import type { JwtVerification } from './constructs/jwt-secret';
+import type { Monitoring } from './constructs/monitoring';
+import type { RealtimeApi } from './constructs/realtime-api';
+import type { StreamFanOut } from './constructs/stream-fan-out';
+import type { ChatTables } from './constructs/tables';
+import { LetteraRealtime, type LetteraRealtimeProps } from './lettera-realtime';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-
-export interface LetteraRealtimeStackProps extends StackProps {
-  /** Exact browser origin of the Lettera frontend: CORS of the HTTP API and the Origin check at `$connect`. */
-  readonly frontendUrl: string;
-  /**
-   * Existing Secrets Manager secret (name) with the HS256 token secret.
-   * @default - a generated secret
-   */
-  readonly jwtSecretName?: string;
-  /**
-   * ARN of the customer-managed KMS key that encrypts `jwtSecretName`; the
-   * token-verifying functions get kms:Decrypt on it (through Secrets Manager only).
-   * @default - the secret uses the AWS managed key `aws/secretsmanager`
-   */
-  readonly jwtSecretKmsKeyArn?: string;
-  /**
-   * JWKS URL for RS256/ES256 tokens instead of a shared secret.
-   * @default - HS256 with a Secrets Manager secret
-   */
-  readonly jwksUrl?: string;
-  /** @default - `iss` not checked */
-  readonly jwtIssuer?: string;
-  /** @default - `aud` not checked */
-  readonly jwtAudience?: string;
-  /**
-   * WebSocket stage name (the last path segment of the URL).
-   * @default 'prod'
-   */
-  readonly stageName?: string;
-  /**
-   * X-Ray tracing (Powertools Tracer) on every function.
-   * @default false
-   */
-  readonly tracing?: boolean;
-  /**
-   * SNS topic every alarm notifies.
-   * @default - a topic is created when `alarmEmail` is given, else alarms have no action
-   */
-  readonly alarmTopic?: ITopic;
-  /**
-   * Email address subscribed to a new alarm topic (ignored when `alarmTopic` is given).
-   * @default - no subscription
-   */
-  readonly alarmEmail?: string;
-  /** @default - the defaults of MonitoringThresholds */
-  readonly alarmThresholds?: MonitoringThresholds;
-  /**
-   * Limit settings (participants per chat, flood limit, connections per user), passed to every function.
-   * @default - each setting's default (lambdas/system/limits.ts)
-   */
-  readonly limits?: Partial<Limits>;
-  /**
-   * Set API Gateway's account-level CloudWatch Logs role, which the WebSocket
-   * stage's access logs need. One setting per account and region: turn this
-   * off where another stack or the console already manages it.
-   * @default true
-   */
-  readonly apiGatewayAccountRole?: boolean;
-}
-
-/** Sizing per function: the fan-out posts to hundreds of connections at once, so it gets more CPU (memory) and time. */
-const sizing: Partial<Record<FunctionName, Pick<ChatFunctionProps, 'memorySize' | 'timeout'>>> = {
-  fanOut: { memorySize: 1024, timeout: Duration.seconds(60) },
-};
-
-/** Functions that check a browser's Origin against FRONTEND_URL (the HTTP API's CORS is the gateway's). */
-const checksOrigin: readonly FunctionName[] = ['connect'];
+export interface LetteraRealtimeStackProps extends StackProps, LetteraRealtimeProps {}
 
 /**
- * lettera-realtime: WebSocket API, HTTP API, the five tables and the stream
- * fan-out. Composes the constructs from the shared topology; holds no
- * resource definitions of its own.
+ * This repository's deployment: one `LetteraRealtime` and the stack
+ * outputs. The construct's id is `Default`, which CDK leaves out of logical
+ * ids, so every resource keeps the logical id it had when the stack defined
+ * them itself (no replacement on upgrade).
  */
 export class LetteraRealtimeStack extends Stack {
+  public readonly lettera: LetteraRealtime;
+  // The construct's parts, as the stack exposed them before it moved into the construct.
   public readonly functions: Readonly<Record<FunctionName, ChatFunction>>;
   public readonly tables: ChatTables;
   public readonly realtime: RealtimeApi;
@@ -117,120 +29,27 @@ export class LetteraRealtimeStack extends Stack {
   public readonly fanOut: StreamFanOut;
   public readonly jwt: JwtVerification;
   public readonly monitoring: Monitoring;
-  /** API Gateway's account-level logging role, unless `apiGatewayAccountRole` is false. */
   public readonly apiGatewayAccount?: ApiGatewayAccountLogging;
 
   constructor(scope: Construct, id: string, props: LetteraRealtimeStackProps) {
     super(scope, id, props);
+    this.lettera = new LetteraRealtime(this, 'Default', props);
+    ({
+      functions: this.functions,
+      tables: this.tables,
+      realtime: this.realtime,
+      httpApi: this.httpApi,
+      fanOut: this.fanOut,
+      jwt: this.jwt,
+      monitoring: this.monitoring,
+    } = this.lettera);
+    if (this.lettera.apiGatewayAccount !== undefined) this.apiGatewayAccount = this.lettera.apiGatewayAccount;
 
-    this.tables = new ChatTables(this, 'Tables', { definitions: allTables });
-    this.jwt = new JwtVerification(this, 'Jwt', {
-      existingSecretName: props.jwtSecretName,
-      existingSecretKmsKeyArn: props.jwtSecretKmsKeyArn,
-      jwksUrl: props.jwksUrl,
-      issuer: props.jwtIssuer,
-      audience: props.jwtAudience,
-    });
-
-    // Checked here too: a construct user's value never reaches a function unchecked.
-    const limits = { ...DEFAULT_LIMITS };
-    for (const [key, value] of Object.entries(props.limits ?? {}) as [LimitKey, number][]) limits[key] = parseLimit(key, `limits.${key}`, value);
-    const limitEnv = limitsToEnv(limits);
-    const fns = {} as Record<FunctionName, ChatFunction>;
-    for (const [name, { entry }] of Object.entries(functions) as [FunctionName, { entry: string }][]) {
-      const fn = new ChatFunction(this, `${pascal(name)}Function`, {
-        entry: resolve(repoRoot, entry),
-        projectRoot: repoRoot,
-        tracing: props.tracing,
-        environment: limitEnv,
-        ...sizing[name],
-      });
-      for (const { table, access } of tableAccess[name]) {
-        fn.bindTable(this.tables.get(table), access);
-      }
-      if (verifiesTokens.includes(name)) this.jwt.bind(fn);
-      if (checksOrigin.includes(name)) fn.addEnvironment(ENV.frontendUrl, props.frontendUrl);
-      if (heartbeatFunctions.includes(name)) {
-        // The values resolved at synth, so the open packet and the sweep always agree.
-        fn.addEnvironment(HEARTBEAT_ENV.mode, heartbeatConfig.mode);
-        fn.addEnvironment(HEARTBEAT_ENV.pingInterval, String(heartbeatConfig.pingInterval));
-        fn.addEnvironment(HEARTBEAT_ENV.pingTimeout, String(heartbeatConfig.pingTimeout));
-      }
-      fns[name] = fn;
-    }
-    this.functions = fns;
-
-    const routes: Record<string, RealtimeRoute> = {};
-    for (const [routeKey, name] of Object.entries(webSocketRoutes) as [keyof typeof webSocketRoutes, FunctionName][]) {
-      routes[routeKey] = { handler: fns[name], returnResponse: routesReturningResponse.includes(routeKey) };
-    }
-    this.realtime = new RealtimeApi(this, 'RealtimeApi', {
-      routes,
-      routeSelectionExpression: ROUTE_SELECTION_EXPRESSION,
-      stageName: props.stageName,
-    });
-    if (props.apiGatewayAccountRole ?? true) {
-      this.apiGatewayAccount = new ApiGatewayAccountLogging(this, 'ApiGatewayAccount');
-      // The stage's access logging is refused until the account setting exists.
-      this.realtime.stage.node.addDependency(this.apiGatewayAccount);
-    }
-    for (const name of managesConnections) {
-      fns[name].addEnvironment(ENV.callbackUrl, this.realtime.callbackUrl);
-      this.realtime.grantPostToConnections(fns[name]);
-    }
-
-    this.httpApi = new ChatHttpApi(this, 'HttpApi', {
-      handler: fns.httpApi,
-      routes: httpRoutes,
-      cors: httpCors,
-      allowedOrigins: [props.frontendUrl],
-    });
-
-    const fanOutFunctions = new Set(streamMappings.map((mapping) => mapping.function));
-    if (fanOutFunctions.size !== 1) {
-      throw new Error(`All stream mappings must target one fan-out function, got ${[...fanOutFunctions].join(', ')}`);
-    }
-    this.fanOut = new StreamFanOut(this, 'FanOut', {
-      handler: fns[[...fanOutFunctions][0]!],
-      sources: streamMappings.map(({ table, function: _fn, ...settings }) => ({ table: this.tables.get(table).table, settings })),
-    });
-
-    for (const scheduled of scheduledFunctions) {
-      new Rule(this, `${pascal(scheduled.function)}Schedule`, {
-        description: `Runs the ${scheduled.function} function (Socket.IO heartbeat sweep)`,
-        schedule: Schedule.expression(scheduled.scheduleExpression),
-        targets: [new LambdaFunction(fns[scheduled.function], { retryAttempts: 0 })],
-      });
-    }
-
-    this.monitoring = new Monitoring(this, 'Monitoring', {
-      functions: fns,
-      fanOutFunction: fns.fanOut,
-      onFailureQueue: this.fanOut.onFailureQueue,
-      webSocketApi: this.realtime.api,
-      webSocketStageName: this.realtime.stage.stageName,
-      httpApi: this.httpApi.api,
-      tables: allTables.map((definition) => this.tables.get(definition).table),
-      alarmTopic: props.alarmTopic ?? (props.alarmEmail === undefined ? undefined : this.createAlarmTopic(props.alarmEmail)),
-      thresholds: props.alarmThresholds,
-    });
-
-    new CfnOutput(this, 'WebSocketUrl', { value: this.realtime.url, description: 'wss:// URL clients connect to' });
-    new CfnOutput(this, 'HttpApiUrl', { value: this.httpApi.url, description: 'Base URL of the chats/messages HTTP API' });
+    new CfnOutput(this, 'WebSocketUrl', { value: this.lettera.webSocketUrl, description: 'wss:// URL clients connect to' });
+    new CfnOutput(this, 'HttpApiUrl', { value: this.lettera.httpApiUrl, description: 'Base URL of the chats/messages HTTP API and of POST /publish' });
     if (this.jwt.secretId) {
       new CfnOutput(this, 'JwtSecretId', { value: this.jwt.secretId, description: 'Secrets Manager secret holding the HS256 token secret' });
     }
     new CfnOutput(this, 'OnFailureQueueUrl', { value: this.fanOut.onFailureQueue.queueUrl, description: 'Stream records the fan-out gave up on' });
-
   }
-
-  private createAlarmTopic(email: string): ITopic {
-    const topic = new Topic(this, 'AlarmTopic', { displayName: 'lettera-realtime alarms', enforceSSL: true });
-    topic.addSubscription(new EmailSubscription(email));
-    return topic;
-  }
-}
-
-function pascal(name: string): string {
-  return name[0]!.toUpperCase() + name.slice(1);
 }

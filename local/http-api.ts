@@ -60,12 +60,29 @@ export interface HttpApiOptions {
   /** HTTP API's integration timeout. @default 30000 */
   readonly timeoutMs?: number;
   readonly log?: (message: string, error?: unknown) => void;
+  /**
+   * Routes authorized with IAM (the publisher's): a request whose signature
+   * `verify` refuses gets API Gateway's 403 and never reaches `handler`.
+   */
+  readonly signedRoutes?: SignedRoutes;
+}
+
+/** IAM-authorized routes, their own function and the signature check in front of it. */
+export interface SignedRoutes {
+  readonly routes: readonly HttpRoute[];
+  readonly verify: (req: IncomingMessage, body: Buffer) => Promise<{ ok: true } | { ok: false; message: string }>;
+  /** Set later with setSignedHandler() when absent. */
+  readonly handler?: LambdaHandler;
+  /** @default 'publish' */
+  readonly functionName?: string;
 }
 
 export interface HttpApi {
   readonly url: string;
   readonly port: number;
   setHandler(handler: LambdaHandler): void;
+  /** The function behind the signed routes. */
+  setSignedHandler(handler: LambdaHandler): void;
   /** Starts answering requests (those that waited go on). */
   open(): void;
   close(): Promise<void>;
@@ -271,6 +288,8 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const { cors } = options;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES;
   let handler = options.handler;
+  const signedRoutes = (options.signedRoutes?.routes ?? []).map(compileRoute);
+  let signedHandler = options.signedRoutes?.handler;
   const log = options.log ?? ((message: string, error?: unknown) => console.error(`[http] ${message}`, error ?? ''));
   const server: Server = createServer();
   await new Promise<void>((done, fail) => {
@@ -302,8 +321,11 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       if (err instanceof URIError) return sendJson(res, 400, { message: 'Bad Request' });
       throw err;
     }
-    if (matched !== undefined) {
-      if (handler === undefined) return sendJson(res, 503, { message: 'Service Unavailable' });
+    const signed = matched === undefined && options.signedRoutes !== undefined ? matchRoute(signedRoutes, req.method ?? 'GET', url.pathname) : undefined;
+    const target = matched ?? signed;
+    if (target !== undefined) {
+      const routeHandler = signed !== undefined ? signedHandler : handler;
+      if (routeHandler === undefined) return sendJson(res, 503, { message: 'Service Unavailable' });
       const body = await readBodyUpTo(req, maxBodyBytes);
       if (body === undefined) {
         // Stop reading what is left: the connection closes after the answer.
@@ -311,11 +333,16 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
         res.once('finish', () => req.destroy());
         return sendJson(res, 413, { message: 'Request Entity Too Large' });
       }
-      const event = toHttpEvent(req, body, matched.route.routeKey, matched.pathParameters, domainName);
+      if (signed !== undefined && options.signedRoutes !== undefined) {
+        const check = await options.signedRoutes.verify(req, body);
+        if (!check.ok) return sendJson(res, 403, { message: check.message });
+      }
+      const event = toHttpEvent(req, body, target.route.routeKey, target.pathParameters, domainName);
+      const functionName = signed !== undefined ? (options.signedRoutes?.functionName ?? 'publish') : 'httpApi';
       try {
-        writeResult(res, await invokeHandler(handler, event, { functionName: 'httpApi', timeoutMs: options.timeoutMs ?? 30_000 }), cors !== undefined);
+        writeResult(res, await invokeHandler(routeHandler, event, { functionName, timeoutMs: options.timeoutMs ?? 30_000 }), cors !== undefined);
       } catch (err) {
-        log(`${matched.route.routeKey} failed`, err);
+        log(`${target.route.routeKey} failed`, err);
         sendJson(res, 500, { message: 'Internal Server Error' });
       }
       return;
@@ -338,6 +365,9 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     port,
     setHandler(next) {
       handler = next;
+    },
+    setSignedHandler(next) {
+      signedHandler = next;
     },
     open: () => open(),
     async close() {

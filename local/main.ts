@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { JavaMissingError } from './dynamodb-local';
 import { InvalidSettingError, limitsFromEnv } from '../lambdas/system/limits';
 import { InvalidOriginError } from './origins';
+import { DEV_PUBLISHER_CREDENTIALS } from './publish-auth';
 import { startLocalRuntime, type LocalRuntime } from './runtime';
 import { DEMO_CHAT, DEMO_USERS } from './seed';
 
@@ -59,6 +60,16 @@ export async function bannerLines(runtime: LocalRuntime, dataDir: string | undef
       '',
     );
   }
+  const publisher = runtime.publisherCredentials;
+  const isDevPublisher = publisher.accessKeyId === DEV_PUBLISHER_CREDENTIALS.accessKeyId && publisher.secretAccessKey === DEV_PUBLISHER_CREDENTIALS.secretAccessKey;
+  lines.push(
+    'Publisher (lettera-realtime/publisher, SigV4 like IAM in AWS):',
+    `  endpoint ${runtime.httpUrl}   region ${runtime.region}`,
+    isDevPublisher
+      ? `  accessKeyId ${publisher.accessKeyId}   secretAccessKey ${publisher.secretAccessKey}   (DEVELOPMENT credential: local only)`
+      : `  accessKeyId ${publisher.accessKeyId}   (secret from LOCAL_PUBLISHER_SECRET_ACCESS_KEY)`,
+    '',
+  );
   lines.push(
     `Demo users: ${DEMO_USERS.join(', ')}${seeded ? `; chat "${DEMO_CHAT.chatId}" has ${DEMO_CHAT.participants.join(' and ')}` : ''}`,
     `Tokens:     npm run token -- alice      or  curl -X POST ${runtime.httpUrl}/dev/token -d '{"userId":"alice"}'`,

@@ -11,7 +11,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENV, optionalEnv } from '../lambdas/commons/env';
-import { ROUTE_SELECTION_EXPRESSION, httpCors, httpRoutes, routesReturningResponse, scheduledFunctions, streamMappings, webSocketRoutes, type FunctionName } from '../lambdas/system/topology';
+import { ROUTE_SELECTION_EXPRESSION, httpCors, httpRoutes, publishRoutes, routesReturningResponse, scheduledFunctions, streamMappings, webSocketRoutes, type FunctionName } from '../lambdas/system/topology';
 import { serveClientBundle } from './client-bundle';
 import { createDevEndpoints } from './dev-endpoints';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
@@ -23,6 +23,8 @@ import { invokeHandler } from './lambda';
 import { startHttpApi, type HttpApi } from './http-api';
 import { createMetricsCollector, createMetricsEndpoint, type MetricsCollector } from './metrics';
 import { ownOrigins, parseOrigins } from './origins';
+import { resolvePublisherCredentials, verifySignature } from './publish-auth';
+import type { AwsCredentials } from '../publisher/src/sigv4';
 import { parsePostFaults, type PostFaults } from './gateway/faults';
 import { seedDemoData } from './seed';
 import { FileCheckpointStore, MemoryCheckpointStore } from './streams/checkpoints';
@@ -103,6 +105,11 @@ export interface LocalRuntimeOptions {
   readonly onHandlerLog?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** Print a one-line metrics summary every this many ms while traffic flows (not when quiet). @default 10000 */
   readonly metricsSummaryIntervalMs?: number;
+  /**
+   * The credential the publish routes accept (SigV4, region `region`).
+   * @default LOCAL_PUBLISHER_ACCESS_KEY_ID/_SECRET_ACCESS_KEY, else the development credential
+   */
+  readonly publisherCredentials?: AwsCredentials;
 }
 
 export interface LocalRuntime {
@@ -122,6 +129,8 @@ export interface LocalRuntime {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly jwtSecret: string;
   readonly usesDevelopmentSecret: boolean;
+  /** What a publisher signs with locally (`lettera-realtime/publisher`'s `credentials`). */
+  readonly publisherCredentials: AwsCredentials;
   readonly gateway: Gateway;
   readonly httpApi: HttpApi;
   readonly pollers: readonly StreamPoller[];
@@ -162,6 +171,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const postFaults = options.postFaults ?? parsePostFaults(optionalEnv(LOCAL_ENV.postFaults));
   const idleTimeoutMs = options.idleTimeoutMs ?? positiveIntegerEnv(LOCAL_ENV.idleTimeoutMs);
   const extraOrigins = parseOrigins(options.origins ?? [optionalEnv(ENV.frontendUrl) ?? '']);
+  const publisherCredentials = options.publisherCredentials ?? resolvePublisherCredentials();
   const { secret, isDevelopmentDefault } = options.jwtSecret !== undefined ? { secret: options.jwtSecret, isDevelopmentDefault: false } : resolveJwtSecret();
 
   const stops: (() => Promise<void>)[] = [];
@@ -213,6 +223,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       extraHandlers: [createDevEndpoints({ secret, wsUrl: gateway.url }), createMetricsEndpoint(metrics), serveClientBundle],
       // The page's own origin needs no CORS; a dev server's does, as from an API Gateway configured for it.
       cors: { allowOrigins: extraOrigins, settings: httpCors },
+      signedRoutes: { routes: publishRoutes, verify: (req, body) => verifySignature(req, body, { credentials: publisherCredentials, region }) },
       host,
       port: options.httpPort ?? 3000,
       paused: true,
@@ -245,6 +256,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const { handlers } = handlerHost;
     gateway.setRoutes(Object.fromEntries(Object.entries(webSocketRoutes).map(([routeKey, fn]) => [routeKey, handlers[fn]])));
     httpApi.setHandler(handlers.httpApi);
+    httpApi.setSignedHandler(handlers.publish);
 
     if (options.seed ?? true) await seedDemoData(documentClient, tableNames[ENV.membershipsTable] as string);
 
@@ -325,6 +337,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       env,
       jwtSecret: secret,
       usesDevelopmentSecret: isDevelopmentDefault,
+      publisherCredentials,
       gateway,
       httpApi,
       pollers,

@@ -226,7 +226,7 @@ async function connect(
   const first = [reply, ...(replay ?? []).map((envelope) => encodeEnvelope('socket.io', envelope))];
   if (first.length > 1 && (await deps.link.postInOrder(connectionId, first)) === 'gone') return undefined;
 
-  const joined = await joinChatsAt(deps, { connectionId, userId, expiresAt: opened.expiresAt }, heads);
+  const joined = await joinChatsAt(deps, { connectionId, userId, expiresAt: opened.expiresAt, tokenExpiresAt: identity.expiresAt }, heads);
   if (joined === undefined) {
     // A chat kept moving past every attempt: the client reconnects and recovers from what it has.
     logger.warn('socket.io connect could not join its chats at a position; closing', { connectionId });
@@ -250,15 +250,16 @@ export const JOIN_ATTEMPTS = 8;
  */
 async function joinChatsAt(
   deps: SocketIoDeps,
-  connection: { connectionId: string; userId: string; expiresAt: number },
+  connection: { connectionId: string; userId: string; expiresAt: number; tokenExpiresAt: number },
   heads: ReadonlyMap<string, number>,
 ): Promise<Map<string, number> | undefined> {
-  const { connectionId, userId, expiresAt } = connection;
+  const { connectionId, userId, expiresAt, tokenExpiresAt } = connection;
   const joined = new Map<string, number>();
   for (const [chatId, head] of heads) {
     let at = head;
     for (let attempt = 1; ; attempt++) {
-      const row = { room: roomOf.chat(chatId), connectionId, userId, protocol: 'socket.io' as const, expiresAt, afterSeq: at };
+      // The token's exp travels with the row, as with every room row: a broadcast after it closes the connection.
+      const row = { room: roomOf.chat(chatId), connectionId, userId, protocol: 'socket.io' as const, expiresAt, tokenExpiresAt, afterSeq: at };
       if (await deps.rooms.joinAt(row, chatId)) break;
       if (attempt >= JOIN_ATTEMPTS) return undefined;
       const moved = (await deps.messages.heads([chatId])).get(chatId) ?? at;

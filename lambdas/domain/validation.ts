@@ -19,6 +19,14 @@ export function isValidUserId(value: unknown): value is string {
 
 /** Message ids are ULIDs (see commons/ids.ts); markers ('idem#…') never match. */
 export const MESSAGE_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+/**
+ * A message id an app keeps when it publishes (ULIDs, Mongo ObjectIds,
+ * UUIDs, numbers…): the safe key charset, and a first character below `i`,
+ * so every one sorts before the idempotency markers (`idem#…`) that share
+ * the chat's partition and history pages never meet a marker. Every ULID
+ * matches, so history cursors accept either.
+ */
+export const APP_MESSAGE_ID_PATTERN = /^[-.0-9A-Z_a-h][A-Za-z0-9_.-]{0,63}$/;
 /** Chat ids: what sortableId makes, or a caller's own id in the same safe charset as user ids. */
 export const CHAT_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 /** Client message ids become part of a key (`idem#{sender}#{id}`): no separators. */
@@ -64,6 +72,13 @@ function stringField(value: unknown, name: string, pattern: RegExp): string {
 
 export const chatIdOf = (value: unknown, name = 'chatId'): string => stringField(value, name, CHAT_ID_PATTERN);
 export const messageIdOf = (value: unknown, name = 'messageId'): string => stringField(value, name, MESSAGE_ID_PATTERN);
+export function appMessageIdOf(value: unknown, name = 'messageId'): string {
+  if (typeof value !== 'string') throw new BadRequestError(`${name} must be a string`);
+  if (!APP_MESSAGE_ID_PATTERN.test(value)) {
+    throw new BadRequestError(`${name} must be 1-64 letters, digits, "_", "." or "-", starting with a digit, A-Z, a-h, "_", "." or "-"`);
+  }
+  return value;
+}
 export const clientMessageIdOf = (value: unknown): string => stringField(value, 'clientMessageId', CLIENT_MESSAGE_ID_PATTERN);
 export function userIdOf(value: unknown, name = 'userId'): string {
   if (!isValidUserId(value)) throw new BadRequestError(`${name} is not a valid user id`);

@@ -33,7 +33,7 @@ import { createBlockService, type BlockService } from '../domain/blocks';
 import { createChatService, type ChatService, type PageInput } from '../domain/chats';
 import { createMessageService, MAX_PAGE_SIZE, type MessageService } from '../domain/messages';
 import { withMessageMetrics } from '../domain/message-metrics';
-import { chatIdOf, expectFields, isPlainObject, messageIdOf, titleOf, userIdOf } from '../domain/validation';
+import { appMessageIdOf, chatIdOf, expectFields, isPlainObject, messageIdOf, titleOf, userIdOf } from '../domain/validation';
 import { limitsFromEnv } from '../system/limits';
 import type { HttpRouteKey } from '../system/topology';
 import type { ChatRole } from '../../protocol';
@@ -134,8 +134,9 @@ export const routes: { readonly [K in HttpRouteKey]: RouteHandler } = {
     const page = await deps.messages.list(userId, {
       chatId: chatIdOf(params.chatId),
       ...(limit !== undefined && { limit }),
-      ...(query.before !== undefined && { before: messageIdOf(query.before, 'before') }),
-      ...(query.after !== undefined && { after: messageIdOf(query.after, 'after') }),
+      // Published messages keep the app's ids: the history cursors take those too.
+      ...(query.before !== undefined && { before: appMessageIdOf(query.before, 'before') }),
+      ...(query.after !== undefined && { after: appMessageIdOf(query.after, 'after') }),
       ...(query.afterSeq !== undefined && { afterSeq: positionOf(query.afterSeq, 'afterSeq') }),
     });
     return { statusCode: 200, body: page };

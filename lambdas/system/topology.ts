@@ -14,6 +14,7 @@ export const functions = {
   httpApi: { entry: 'lambdas/handlers/http-api.ts' },
   fanOut: { entry: 'lambdas/handlers/fan-out.ts' },
   heartbeat: { entry: 'lambdas/handlers/heartbeat.ts' },
+  publish: { entry: 'lambdas/handlers/publish.ts' },
 } as const;
 export type FunctionName = keyof typeof functions;
 
@@ -66,6 +67,15 @@ export const httpRouteKeys = [
 export type HttpRouteKey = (typeof httpRouteKeys)[number];
 export type HttpMethod = HttpRouteKey extends `${infer M} ${string}` ? M : never;
 
+/**
+ * Routes of an existing backend (the publisher), served by the publish
+ * function on the same HTTP API but authorized with IAM (SigV4): API
+ * Gateway refuses unsigned and wrongly signed calls before any function
+ * runs. Browsers never call them, so they are outside the CORS methods.
+ */
+export const publishRouteKeys = ['POST /publish'] as const;
+export type PublishRouteKey = (typeof publishRouteKeys)[number];
+
 /** A route key split into its method and path template. */
 export interface HttpRoute {
   readonly routeKey: HttpRouteKey;
@@ -77,6 +87,11 @@ export const httpRoutes: readonly HttpRoute[] = httpRouteKeys.map((routeKey) => 
   const [method, path] = routeKey.split(' ') as [HttpMethod, string];
   return { routeKey, method, path };
 });
+
+/** The publish routes split like httpRoutes. */
+export const publishRoutes: readonly { readonly routeKey: PublishRouteKey; readonly method: 'POST'; readonly path: string }[] = publishRouteKeys.map(
+  (routeKey) => ({ routeKey, method: 'POST', path: routeKey.slice('POST '.length) }),
+);
 
 /**
  * The HTTP API's CORS settings (API Gateway answers preflights and adds the
@@ -252,10 +267,18 @@ export const tableAccess: Record<FunctionName, readonly { table: TableDefinition
     { table: roomsTable, access: 'readWrite' },
     { table: presenceTable, access: 'readWrite' },
   ],
+  // Connections, rooms and presence: a custom event's broadcast removes connections that are gone.
+  publish: [
+    { table: connectionsTable, access: 'readWrite' },
+    { table: roomsTable, access: 'readWrite' },
+    { table: membershipsTable, access: 'readWrite' },
+    { table: messagesTable, access: 'readWrite' },
+    { table: presenceTable, access: 'readWrite' },
+  ],
 };
 
 /** Functions that post to connections (execute-api:ManageConnections on the stage). */
-export const managesConnections: readonly FunctionName[] = ['actions', 'fanOut', 'heartbeat'];
+export const managesConnections: readonly FunctionName[] = ['actions', 'fanOut', 'heartbeat', 'publish'];
 
 /** Functions that verify JWTs (get the secret or the JWKS URL). */
 export const verifiesTokens: readonly FunctionName[] = ['connect', 'actions', 'httpApi'];

@@ -1,5 +1,7 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage, type HttpRoute, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -28,6 +30,13 @@ export interface ChatHttpApiProps {
   readonly cors: ChatHttpCors;
   /** Browser origins allowed by CORS, exact match (the frontend's URL). */
   readonly allowedOrigins: readonly string[];
+  /**
+   * Routes authorized with IAM (SigV4) instead of a bearer token, with the
+   * function behind them: the publisher's. API Gateway refuses unsigned and
+   * wrongly signed calls before the function runs.
+   * @default - none
+   */
+  readonly iamRoutes?: { readonly routes: readonly ChatHttpRoute[]; readonly handler: IFunction };
   /**
    * @default - `{stackName}-http`
    */
@@ -59,6 +68,8 @@ export class ChatHttpApi extends Construct {
   public readonly api: HttpApi;
   public readonly stage: HttpStage;
   public readonly accessLog: TokenFreeAccessLog;
+  /** The IAM-authorized routes (`iamRoutes`). */
+  public readonly iamRoutes: readonly HttpRoute[];
 
   constructor(scope: Construct, id: string, props: ChatHttpApiProps) {
     super(scope, id);
@@ -96,6 +107,16 @@ export class ChatHttpApi extends Construct {
       }
     }
 
+    const iamRoutes: HttpRoute[] = [];
+    if (props.iamRoutes !== undefined) {
+      const iamIntegration = new HttpLambdaIntegration('IamIntegration', props.iamRoutes.handler);
+      const authorizer = new HttpIamAuthorizer();
+      for (const route of props.iamRoutes.routes) {
+        iamRoutes.push(...this.api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration: iamIntegration, authorizer }));
+      }
+    }
+    this.iamRoutes = iamRoutes;
+
     this.accessLog = new TokenFreeAccessLog(this, 'AccessLog', {
       fields: httpAccessLogFields,
       retention: props.accessLogRetention,
@@ -108,6 +129,18 @@ export class ChatHttpApi extends Construct {
       throttle: props.throttle ?? { rateLimit: 500, burstLimit: 1000 },
       accessLogSettings: this.accessLog.settings,
     });
+  }
+
+  /**
+   * Lets `grantee` call the IAM-authorized routes (execute-api:Invoke on
+   * those routes only, on every stage).
+   *
+   * @example
+   * http.grantInvokeIamRoutes(backendFunction);
+   */
+  public grantInvokeIamRoutes(grantee: IGrantable): Grant[] {
+    if (this.iamRoutes.length === 0) throw new Error('This HTTP API has no IAM-authorized routes to grant; pass iamRoutes');
+    return this.iamRoutes.map((route) => route.grantInvoke(grantee));
   }
 
   /** Base URL, `https://{api}.execute-api.{region}.amazonaws.com/`. */

@@ -2,16 +2,21 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { ChatHttpApi } from '../../lib/constructs/http-api';
-import { httpCors, httpRouteKeys, httpRoutes } from '../../lambdas/system/topology';
+import { httpCors, httpRouteKeys, httpRoutes, publishRouteKeys } from '../../lambdas/system/topology';
 import { FRONTEND_URL, logicalIdOf, resourcesOfType, synthesize } from './helpers';
 
 const { stack, template } = synthesize();
 const apiId = logicalIdOf(stack, stack.httpApi.api);
 
-function httpRouteResources() {
+function routeResourcesOfApi() {
   return Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Route')).filter(
     (route) => JSON.stringify(route.Properties?.ApiId) === JSON.stringify({ Ref: apiId }),
   );
+}
+
+/** The bearer-token routes (the publisher's are IAM-authorized). */
+function httpRouteResources() {
+  return routeResourcesOfApi().filter((route) => route.Properties?.AuthorizationType !== 'AWS_IAM');
 }
 
 function tryOrigin(origin: string): void {
@@ -32,13 +37,37 @@ describe('Construct: ChatHttpApi', () => {
     // WHEN
     const targets = new Set(httpRouteResources().map((route) => JSON.stringify(route.Properties?.Target)));
     const integrations = Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Integration')).filter(
-      (integration) => JSON.stringify(integration.Properties?.ApiId) === JSON.stringify({ Ref: apiId }),
+      (integration) =>
+        JSON.stringify(integration.Properties?.ApiId) === JSON.stringify({ Ref: apiId }) &&
+        !JSON.stringify(integration.Properties?.IntegrationUri).includes(logicalIdOf(stack, stack.functions.publish)),
     );
     // THEN
     expect(targets.size).toBe(1);
     expect(integrations).toHaveLength(1);
     expect(integrations[0]!.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
     expect(JSON.stringify(integrations[0]!.Properties?.IntegrationUri)).toContain(fnId);
+  });
+
+  it('serves the publish routes with IAM authorization, by the publish function', () => {
+    // GIVEN
+    const publishFnId = logicalIdOf(stack, stack.functions.publish);
+    // WHEN
+    const iamRoutes = routeResourcesOfApi().filter((route) => route.Properties?.AuthorizationType === 'AWS_IAM');
+    const [integration] = Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Integration')).filter((candidate) =>
+      JSON.stringify(candidate.Properties?.IntegrationUri).includes(publishFnId),
+    );
+    // THEN
+    expect(iamRoutes.map((route) => route.Properties?.RouteKey)).toEqual([...publishRouteKeys]);
+    expect(integration?.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+  });
+
+  it('refuses to grant IAM routes it does not have', () => {
+    // GIVEN
+    const scope = new Stack(new App(), 'Bare');
+    const handler = new LambdaFunction(scope, 'Fn', { runtime: Runtime.NODEJS_24_X, handler: 'index.handler', code: Code.fromInline('exports.handler=()=>{}') });
+    const http = new ChatHttpApi(scope, 'Http', { handler, routes: httpRoutes, cors: httpCors, allowedOrigins: [FRONTEND_URL] });
+    // THEN
+    expect(() => http.grantInvokeIamRoutes(handler)).toThrow(/no IAM-authorized routes/);
   });
 
   it('allows CORS from the frontend origin only, with topology\'s CORS settings (the ones the local HTTP API uses)', () => {

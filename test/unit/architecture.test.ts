@@ -40,16 +40,19 @@ const areas: readonly { area: string; folder: string; mayImport: readonly string
   },
   // The client library is its own package: the contract and nothing else.
   { area: 'client', folder: 'client', mayImport: ['protocol'] },
+  // The publisher is a backend's package: the contract and nothing else.
+  { area: 'publisher', folder: 'publisher', mayImport: ['protocol'] },
   // CDK reads the system definitions and env names, never Lambda code itself (it bundles it by path).
   { area: 'lib', folder: 'lib', mayImport: ['lambdas/system', 'lambdas/commons', 'protocol'] },
   { area: 'bin', folder: 'bin', mayImport: ['lib'] },
   // The demo page: plain ES modules; the client comes over HTTP as /lettera-client.js (not a relative import).
   { area: 'web', folder: 'web', mayImport: [] },
-  // The local runtime runs the very handler modules, builds the client bundle and serves the demo page.
+  // The local runtime runs the very handler modules, builds the client bundle, serves the demo page
+  // and checks the publisher's SigV4 signatures with the publisher's own signer.
   {
     area: 'local',
     folder: 'local',
-    mayImport: ['lambdas/handlers', 'lambdas/adapters', 'lambdas/domain', 'lambdas/commons', 'lambdas/system', 'lambdas/socketio', 'protocol', 'client'],
+    mayImport: ['lambdas/handlers', 'lambdas/adapters', 'lambdas/domain', 'lambdas/commons', 'lambdas/system', 'lambdas/socketio', 'protocol', 'client', 'publisher'],
   },
 ];
 

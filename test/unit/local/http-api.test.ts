@@ -225,6 +225,34 @@ describe('Function: startHttpApi', () => {
   });
 });
 
+describe('Function: startHttpApi (signed routes)', () => {
+  it('runs a signed route’s own function only when verify accepts, and answers 403 {message} otherwise', async () => {
+    // Prepare
+    const handler = vi.fn<LambdaHandler>().mockResolvedValue({ statusCode: 200, body: '{}' });
+    const publish = vi.fn<LambdaHandler>().mockResolvedValue({ statusCode: 200, body: '{"ok":true}' });
+    const verify = vi.fn(async (req: { headers: Record<string, unknown> }) =>
+      req.headers.authorization === 'good' ? ({ ok: true } as const) : ({ ok: false, message: 'Forbidden' } as const),
+    );
+    const api = await startHttpApi({ routes, handler, port: 0, log: vi.fn(), signedRoutes: { routes: [{ method: 'POST', path: '/publish' }], verify, handler: publish } });
+
+    try {
+      // Act
+      const refused = await fetch(`${api.url}/publish`, { method: 'POST', body: '{}' });
+      const accepted = await fetch(`${api.url}/publish`, { method: 'POST', body: '{"a":1}', headers: { authorization: 'good' } });
+
+      // Assess
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toEqual({ message: 'Forbidden' });
+      expect(accepted.status).toBe(200);
+      expect(publish).toHaveBeenCalledTimes(1);
+      expect(publish.mock.calls[0]?.[0]).toMatchObject({ routeKey: 'POST /publish', body: '{"a":1}' });
+      expect(handler).not.toHaveBeenCalled();
+    } finally {
+      await api.close();
+    }
+  });
+});
+
 describe('Function: matchRoute', () => {
   const compiled = httpRoutes.map(compileRoute);
 

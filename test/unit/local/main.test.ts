@@ -1,9 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import { bannerLines } from '../../../local/main';
+import { DEV_PUBLISHER_CREDENTIALS } from '../../../local/publish-auth';
 import type { LocalRuntime } from '../../../local/runtime';
 
-const fakeRuntime = (usesDevelopmentSecret: boolean) =>
+const fakeRuntime = (usesDevelopmentSecret: boolean, publisherCredentials = DEV_PUBLISHER_CREDENTIALS) =>
   ({
+    region: 'eu-west-1',
+    publisherCredentials,
     wsUrl: 'ws://127.0.0.1:3001/local',
     callbackUrl: 'http://127.0.0.1:3001/local',
     httpUrl: 'http://127.0.0.1:3000',
@@ -41,5 +44,17 @@ describe('Function: bannerLines', () => {
     expect(text).not.toContain('signed-token-for');
     expect(text).not.toContain('the-user-secret');
     expect(text).toContain('Bearer $(npm run -s token -- alice)');
+  });
+
+  it('prints the publisher’s development credential, and only the key id of the user’s own', async () => {
+    // Act
+    const dev = (await bannerLines(fakeRuntime(true), undefined, true)).join('\n');
+    const own = (await bannerLines(fakeRuntime(true, { accessKeyId: 'MYKEY', secretAccessKey: 'my-secret' }), undefined, true)).join('\n');
+
+    // Assess
+    expect(dev).toContain(`accessKeyId ${DEV_PUBLISHER_CREDENTIALS.accessKeyId}   secretAccessKey ${DEV_PUBLISHER_CREDENTIALS.secretAccessKey}`);
+    expect(dev).toContain('region eu-west-1');
+    expect(own).toContain('accessKeyId MYKEY');
+    expect(own).not.toContain('my-secret');
   });
 });
