@@ -55,8 +55,10 @@ describe('Publisher: against the local runtime', () => {
     expect(synced).toEqual({ chatId, added: [alice, bob], removed: [] });
     expect(stored).toMatchObject({ messageId, chatId, senderId: alice, timestamp: '2026-01-31T12:00:00.000Z' });
     expect(received.data).toEqual({ messageId, chatId, senderId: alice, content: 'hello from express', timestamp: '2026-01-31T12:00:00.000Z' });
-    // The event id (the recovery offset) is the change id, not the app's id.
-    expect(received.id).toBe(stored.changeId);
+    // A published message takes the chat's next position like any other; the event id is {chatId}:{seq}.
+    expect(stored.seq).toBe(1);
+    expect(received.seq).toBe(stored.seq);
+    expect(received.id).toBe(`${chatId}:${stored.seq}`);
     expect(retried.messageId).toBe(messageId);
     expect(edited.data.content).toBe('hello from express (edited)');
     expect(deleted.data).toMatchObject({ messageId, chatId, deletedBy: alice });
