@@ -179,7 +179,9 @@ export function createMessageStore(deps: MessageStoreDeps): MessageStore {
           const old = oldItem(gateReason) as MembershipRow | undefined;
           return { outcome: 'refused', by: 'member', ...(old !== undefined && { old }) };
         }
-        if (failedCondition(messageReason) && write.kind !== 'create') {
+        if (failedCondition(messageReason)) {
+          // A create whose id is taken (a publisher's retry under the app's id) is refused like an edit of a
+          // missing message: no head move can change it, so it is never retried.
           const old = oldItem(messageReason);
           return { outcome: 'refused', by: 'message', ...(old !== undefined && { old }) };
         }

@@ -170,6 +170,20 @@ describe('Function: messageService.send (one transaction per message)', () => {
     expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 4);
   });
 
+  it('refuses a create whose message id is taken at once (no retry on another head), writing nothing', async () => {
+    // Prepare: the gate and the head held; the message's attribute_not_exists did not.
+    const store = createMessageStore({ documentClient: DynamoDBDocumentClient.from(new DynamoDBClient({})), messagesTable: 'Messages', membershipsTable: 'Memberships' });
+    ddb.on(TransactWriteCommand).rejects(transactionCanceled(['None', 'None', 'ConditionalCheckFailed']));
+    const row = { chatId: 'c1', messageId: 'app-1', kind: 'message' as const, senderId: 'alice', content: 'hi', createdAt: '2026-01-01T00:00:00.000Z' };
+
+    // Act
+    const write = await store.commit('c1', 'alice', { kind: 'member' }, { kind: 'create', row });
+
+    // Assess
+    expect(write).toEqual({ outcome: 'refused', by: 'message' });
+    expect(ddb).toReceiveCommandTimes(TransactWriteCommand, 1);
+  });
+
   it('refuses a sender who is not a participant (the gate item had no row), writing nothing', async () => {
     // Prepare
     ddb.on(TransactWriteCommand).rejects(transactionCanceled(['ConditionalCheckFailed', 'None', 'None']));
