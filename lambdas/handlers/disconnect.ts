@@ -4,9 +4,7 @@
  * removed (by a GoneException in the fan-out, or TTL) is a no-op.
  */
 import type { WebSocketRouteEvent, WebSocketResult } from '../adapters/api-gateway/events';
-import { deleteConnection, deleteConnectionReturningOld, getConnection } from '../adapters/dynamodb/connection-store';
-import { leavePresence } from '../adapters/dynamodb/presence-store';
-import { deleteRoomRows } from '../adapters/dynamodb/room-store';
+import { connectionRemoverStores } from '../adapters/dynamodb/remover-stores';
 import { createDocumentClient } from '../commons/clients';
 import { requireTableNames } from '../commons/env';
 import { instrumentHandler } from '../commons/instrument';
@@ -17,17 +15,8 @@ import { createConnectionRemover } from '../domain/connections';
 
 const documentClient = createDocumentClient();
 const tables = requireTableNames('connectionsTable', 'roomsTable', 'presenceTable');
-const connectionRows = { documentClient, connectionsTable: tables.connectionsTable };
 // Only the operations removing a connection performs, so the bundle carries no other.
-const removeConnection = createConnectionRemover({
-  connections: {
-    get: getConnection(connectionRows),
-    delete: deleteConnection(connectionRows),
-    deleteReturningOld: deleteConnectionReturningOld(connectionRows),
-  },
-  rooms: { deleteAll: deleteRoomRows({ documentClient, roomsTable: tables.roomsTable }) },
-  presence: { removeConnection: leavePresence({ documentClient, presenceTable: tables.presenceTable }) },
-});
+const removeConnection = createConnectionRemover(connectionRemoverStores(documentClient, tables));
 
 async function disconnect(event: WebSocketRouteEvent): Promise<WebSocketResult> {
   const { connectionId } = event.requestContext;

@@ -5,9 +5,7 @@
  * answering and the ones that never sent their CONNECT, and closes every
  * connection whose token expired. A thin adapter over sweepSocketIoConnections.
  */
-import { deleteConnection, deleteConnectionReturningOld, getConnection } from '../adapters/dynamodb/connection-store';
-import { leavePresence } from '../adapters/dynamodb/presence-store';
-import { deleteRoomRows } from '../adapters/dynamodb/room-store';
+import { connectionRemoverStores } from '../adapters/dynamodb/remover-stores';
 import { createSweepStore } from '../adapters/dynamodb/sweep-store';
 import { createDocumentClient, createManagementClient } from '../commons/clients';
 import type { Context } from 'aws-lambda';
@@ -26,15 +24,7 @@ const deps: SweepDeps = {
   sweep: createSweepStore(connectionRows),
   link: createConnectionLink({
     managementClient: createManagementClient(requireEnv(ENV.callbackUrl)),
-    removeConnection: createConnectionRemover({
-      connections: {
-        get: getConnection(connectionRows),
-        delete: deleteConnection(connectionRows),
-        deleteReturningOld: deleteConnectionReturningOld(connectionRows),
-      },
-      rooms: { deleteAll: deleteRoomRows({ documentClient, roomsTable: tables.roomsTable }) },
-      presence: { removeConnection: leavePresence({ documentClient, presenceTable: tables.presenceTable }) },
-    }),
+    removeConnection: createConnectionRemover(connectionRemoverStores(documentClient, tables)),
   }),
   ping: heartbeat.mode === 'scheduled-ping',
   pingTimeoutMs: heartbeat.pingTimeout,
