@@ -4,27 +4,21 @@
  * or misspelled key fails `cdk synth` with one line naming the key.
  */
 
+import type { LetteraRealtimeProps } from './lettera-realtime';
 import { InvalidSettingError, LIMIT_KEYS, parseLimit, type LimitKey, type Limits } from '../lambdas/system/limits';
 
-/** What the stack needs from context, validated. */
-export interface AppConfig {
-  /** Exact browser origin of the frontend (no trailing slash). */
-  readonly frontendUrl: string;
-  readonly jwtSecretName?: string;
-  readonly jwtSecretKmsKeyArn?: string;
-  readonly jwksUrl?: string;
-  readonly jwtIssuer?: string;
-  readonly jwtAudience?: string;
-  readonly stageName?: string;
-  /** Whether the stack sets API Gateway's account-level CloudWatch Logs role (one per account and region). */
-  readonly apiGatewayAccountRole: boolean;
-  /** X-Ray tracing (Powertools Tracer) on every function. */
-  readonly tracing: boolean;
-  /** Email subscribed to the alarm topic. */
-  readonly alarmEmail?: string;
-  /** The limit settings given in context (the others keep their defaults). */
-  readonly limits: Partial<Limits>;
-}
+/**
+ * What the stack needs from context, validated: the construct's props that
+ * context can set, with the switches resolved to their values.
+ */
+export type AppConfig = Pick<
+  LetteraRealtimeProps,
+  'frontendUrl' | 'jwtSecretName' | 'jwtSecretKmsKeyArn' | 'jwksUrl' | 'jwtIssuer' | 'jwtAudience' | 'stageName' | 'alarmEmail'
+> &
+  Required<Pick<LetteraRealtimeProps, 'apiGatewayAccountRole' | 'tracing'>> & {
+    /** The limit settings given in context (the others keep their defaults). */
+    readonly limits: Partial<Limits>;
+  };
 
 /** A context value that cannot be used; the message is one line and names the key. */
 export class ContextError extends Error {

@@ -4,7 +4,8 @@
  * read their frames one event at a time (architect's connectWebSocket() /
  * nextEvent()). Reused by integration and e2e suites.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import type { IncomingMessage } from 'node:http';
 import { connect as connectTcp } from 'node:net';
 import WebSocket from 'ws';
@@ -269,4 +270,52 @@ export function openAndCloseAfter(wsUrl: string, delayMs: number, from: 'start' 
   if (from === 'start') close();
   else ws.once('open', close);
   return new Promise((resolve) => ws.once('close', () => resolve()));
+}
+
+/** One local runtime for a test file, with the helpers its tests share. */
+export interface RuntimeSuite {
+  /** The runtime (started before the file's tests). */
+  runtime(): LocalRuntime;
+  /** A user id no other test uses, so events of parallel tests never mix. */
+  user(name: string): string;
+  /** A JSON-protocol socket of `userId`, closed after the file's tests. */
+  connect(userId: string): Promise<TestSocket>;
+  api(userId: string, method: string, path: string, body?: unknown): Promise<ApiResponse>;
+  createChat(owner: string, participants: string[]): Promise<string>;
+}
+
+/**
+ * Starts a runtime before the file's tests and stops it, with every socket
+ * opened through `connect`, after them. `chatTitle` names the chats
+ * `createChat` makes.
+ *
+ * @example
+ * const suite = useTestRuntime('e2e');
+ * it('delivers', async () => { const alice = suite.user('alice'); await suite.connect(alice); });
+ */
+export function useTestRuntime(chatTitle: string, options: LocalRuntimeOptions = {}): RuntimeSuite {
+  let started: LocalRuntime | undefined;
+  const sockets: TestSocket[] = [];
+  beforeAll(async () => {
+    started = await startTestRuntime(options);
+  });
+  afterAll(async () => {
+    await Promise.all(sockets.map((socket) => socket.close()));
+    await started?.stop();
+  });
+  const runtime = (): LocalRuntime => {
+    if (started === undefined) throw new Error('The test runtime has not started (use it inside a test)');
+    return started;
+  };
+  return {
+    runtime,
+    user: (name) => `${name}-${randomUUID().slice(0, 8)}`,
+    async connect(userId) {
+      const socket = await connectWebSocket(runtime().wsUrl, { token: await runtime().token(userId) });
+      sockets.push(socket);
+      return socket;
+    },
+    api: (userId, method, path, body) => callHttpApi(runtime(), userId, method, path, body),
+    createChat: (owner, participants) => createChat(runtime(), owner, participants, chatTitle),
+  };
 }

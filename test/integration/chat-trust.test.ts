@@ -6,32 +6,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../lambdas/system/limits';
-import { callHttpApi, connectWebSocket, createChat as createTestChat, isEvent, startTestRuntime, type ApiResponse, type Frame, type LocalRuntime, type TestSocket } from '../helpers/local-runtime';
+import { isEvent, useTestRuntime, type Frame, type LocalRuntime, type TestSocket } from '../helpers/local-runtime';
 
+const suite = useTestRuntime('trust');
+const { user, connect, api, createChat } = suite;
 let runtime: LocalRuntime;
-const sockets: TestSocket[] = [];
-
-beforeAll(async () => {
-  runtime = await startTestRuntime();
+beforeAll(() => {
+  runtime = suite.runtime();
 });
-afterAll(async () => {
-  await Promise.all(sockets.map((s) => s.close()));
-  await runtime?.stop();
-});
-
-/** A user id no other test uses, so events of parallel tests never mix. */
-const user = (name: string): string => `${name}-${randomUUID().slice(0, 8)}`;
-
-async function connect(userId: string): Promise<TestSocket> {
-  const socket = await connectWebSocket(runtime.wsUrl, { token: await runtime.token(userId) });
-  sockets.push(socket);
-  return socket;
-}
-
-const api = (userId: string, method: string, path: string, body?: unknown): Promise<ApiResponse> => callHttpApi(runtime, userId, method, path, body);
-const createChat = (owner: string, participants: string[]): Promise<string> => createTestChat(runtime, owner, participants, 'trust');
 
 /** Every membership row of a user, straight from the table (what was written, whatever the API says). */
 async function membershipsOf(userId: string): Promise<string[]> {

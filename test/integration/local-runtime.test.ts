@@ -5,37 +5,20 @@
 import { randomUUID } from 'node:crypto';
 import { QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connect as connectClient, type ChatSocket } from '../../client/src/index';
 import { DEFAULT_LIMITS } from '../../lambdas/system/limits';
 
 const { maxConnectionsPerUser: MAX_CONNECTIONS_PER_USER, messageRateLimit: MESSAGE_RATE_LIMIT, messageRateWindowMs: MESSAGE_RATE_WINDOW_MS } = DEFAULT_LIMITS;
-import { abortedUpgrade, openAndCloseAfter, connectWebSocket, isEvent, startTestRuntime, upgradeStatus, waitFor, type Frame, type LocalRuntime, type TestSocket, callHttpApi, createChat as createTestChat, type ApiResponse } from '../helpers/local-runtime';
+import { abortedUpgrade, openAndCloseAfter, connectWebSocket, isEvent, upgradeStatus, useTestRuntime, waitFor, type ApiResponse, type Frame, type LocalRuntime, type TestSocket } from '../helpers/local-runtime';
 
+const suite = useTestRuntime('e2e');
+const { user, connect, api, createChat } = suite;
 let runtime: LocalRuntime;
-const sockets: TestSocket[] = [];
-
-beforeAll(async () => {
-  runtime = await startTestRuntime();
+beforeAll(() => {
+  runtime = suite.runtime();
 });
-afterAll(async () => {
-  await Promise.all(sockets.map((s) => s.close()));
-  await runtime?.stop();
-});
-
-/** A user id no other test uses, so events of parallel tests never mix. */
-const user = (name: string): string => `${name}-${randomUUID().slice(0, 8)}`;
-
-async function connect(userId: string): Promise<TestSocket> {
-  const socket = await connectWebSocket(runtime.wsUrl, { token: await runtime.token(userId) });
-  sockets.push(socket);
-  return socket;
-}
-
-const api = (userId: string, method: string, path: string, body?: unknown): Promise<ApiResponse> =>
-  callHttpApi(runtime, userId, method, path, body);
-const createChat = (owner: string, participants: string[]): Promise<string> => createTestChat(runtime, owner, participants, 'e2e');
 
 async function connectionIdsOf(userId: string): Promise<string[]> {
   const { Items } = await runtime.documentClient.send(
