@@ -74,6 +74,14 @@ export const LIMIT_SETTINGS = {
     max: 86_400_000,
     meaning: 'the window of chatChangeRateLimit, in ms.',
   },
+  presenceBroadcastMaxMembers: {
+    env: 'PRESENCE_BROADCAST_MAX_MEMBERS',
+    default: 100,
+    min: 0,
+    max: 10_000,
+    meaning:
+      'participants above which a chat broadcasts no presence or read events. A login burst in a chat of N members costs N × N posts; above this size clients ask for what they show (presence and read positions on demand). 0 turns these broadcasts off.',
+  },
 } as const satisfies Record<string, LimitSetting>;
 
 export type LimitKey = keyof typeof LIMIT_SETTINGS;

@@ -23,6 +23,7 @@ describe('Function: limitsFromEnv', () => {
       maxChatsPerUser: 1000,
       chatChangeRateLimit: 30,
       chatChangeRateWindowMs: 60_000,
+      presenceBroadcastMaxMembers: 100,
     });
     expect(limits).toEqual(DEFAULT_LIMITS);
   });
