@@ -6,6 +6,7 @@
  * start it through here.
  */
 import { appendFileSync } from 'node:fs';
+import type { DynamoDBRecord } from 'aws-lambda';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
@@ -29,6 +30,7 @@ import { parsePostFaults, type PostFaults } from './gateway/faults';
 import { seedDemoData } from './seed';
 import { FileCheckpointStore, MemoryCheckpointStore } from './streams/checkpoints';
 import { StreamPoller, type DiscardedBatch } from './streams/poller';
+import { withRecordFaults } from './streams/record-faults';
 import { createTables, latestStreamArn } from './tables';
 import { resolveJwtSecret, signDevToken } from './tokens';
 
@@ -75,6 +77,14 @@ export interface LocalRuntimeOptions {
    * @default LOCAL_POST_FAULTS, else none
    */
   readonly postFaults?: PostFaults;
+  /**
+   * Stream records to fail on (tests, demos): an invocation of a stream
+   * function whose batch holds a record this returns true for fails, as a
+   * function that crashes on that record would. The poller then retries,
+   * bisects and finally discards it to the failure log, like the
+   * event-source mapping and its on-failure queue. @default none
+   */
+  readonly failStreamRecord?: (functionName: FunctionName, record: DynamoDBRecord) => boolean;
   /** @default 7200000 */
   readonly maxLifetimeMs?: number;
   /** @default 200 */
@@ -271,7 +281,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         client: streamsClient,
         streamArn,
         settings: mapping,
-        handler: handlers[mapping.function],
+        handler: withRecordFaults(handlers[mapping.function], mapping.function, options.failStreamRecord),
         functionName: mapping.function,
         region,
         checkpoints,
