@@ -12,7 +12,7 @@ import { MAX_CONTENT_LENGTH, type EventEnvelope, type Message } from '../../prot
 import { roomOf } from '../system/schema';
 import { DEFAULT_LIMITS } from '../system/limits';
 import { toMessage } from './messages';
-import type { MembershipStore, MessageRow, MessageStore, RoomBroadcaster } from './ports';
+import type { MembershipStore, MessageRow, MessageStore, RoomBroadcaster, UserStore } from './ports';
 import { appMessageIdOf, chatIdOf, contentOf, expectFields, isPlainObject, titleOf, userIdOf } from './validation';
 
 /** A message write whose sender is not (or no longer) in the chat: the app's membership sync is behind. */
@@ -46,7 +46,11 @@ export const RESERVED_EVENT_NAMES: ReadonlySet<string> = new Set([
 export interface PublisherDeps {
   messages: Pick<MessageStore, 'getMessage' | 'commit'>;
   memberships: Pick<MembershipStore, 'get' | 'participantsOf' | 'countParticipants' | 'putIfAbsent' | 'delete'>;
+  /** The chats-per-user counters, shared with the HTTP API's creates and adds. */
+  users: Pick<UserStore, 'reserveChat' | 'releaseChat'>;
   broadcaster: Pick<RoomBroadcaster, 'toRoom'>;
+  /** @default the maxChatsPerUser setting's default */
+  maxChatsPerUser?: number;
   /** Injected for tests. @default Date.now */
   now?: () => number;
 }
@@ -215,7 +219,8 @@ export function parsePublishRequest(body: unknown, maxParticipants: number = DEF
 
 /** Creates the publisher over the message and membership stores and the room broadcaster. */
 export function createPublisher(deps: PublisherDeps): Publisher {
-  const { messages, memberships, broadcaster } = deps;
+  const { messages, memberships, users, broadcaster } = deps;
+  const maxChatsPerUser = deps.maxChatsPerUser ?? DEFAULT_LIMITS.maxChatsPerUser;
   const now = deps.now ?? Date.now;
 
   /** A chat is its membership rows: none means the app never synced it (setChatParticipants). */
@@ -309,10 +314,22 @@ export function createPublisher(deps: PublisherDeps): Publisher {
       const existingTitle = current.length > 0 ? (await memberships.get(input.chatId, current[0] as string))?.title : undefined;
       const title = input.title ?? existingTitle ?? '';
       const addedAt = new Date(now()).toISOString();
+      // Every added user is counted first, so a refusal writes no membership (the counts taken are given back).
+      const reserved: string[] = [];
       for (const userId of added) {
-        await memberships.putIfAbsent({ chatId: input.chatId, userId, title, addedAt, addedBy: 'publisher' });
+        if (!(await users.reserveChat(userId, maxChatsPerUser))) {
+          for (const taken of reserved) await users.releaseChat(taken);
+          throw new ConflictError(`User ${userId} is in ${maxChatsPerUser} chats already (maxChatsPerUser); no participant changed`);
+        }
+        reserved.push(userId);
       }
-      for (const userId of removed) await memberships.delete(input.chatId, userId);
+      for (const userId of added) {
+        // A row that appeared meanwhile was counted by whoever wrote it.
+        if (!(await memberships.putIfAbsent({ chatId: input.chatId, userId, title, addedAt, addedBy: 'publisher' }))) await users.releaseChat(userId);
+      }
+      for (const userId of removed) {
+        if (await memberships.delete(input.chatId, userId)) await users.releaseChat(userId);
+      }
       return { chatId: input.chatId, added, removed };
     },
 

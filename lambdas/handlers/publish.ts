@@ -19,6 +19,7 @@ import { instrumentHandler } from '../commons/instrument';
 import { logger } from '../commons/logger';
 import { countPublisherCall } from '../commons/metrics';
 import { createConnectionRemover } from '../domain/connections';
+import { createUserStore } from '../adapters/dynamodb/user-store';
 import { createPublisher, parsePublishRequest, publish, type Publisher } from '../domain/publisher';
 import { limitsFromEnv } from '../system/limits';
 import type { PublishRouteKey } from '../system/topology';
@@ -68,7 +69,7 @@ export async function routePublishRequest(publisher: Publisher, event: APIGatewa
 
 const limits = limitsFromEnv();
 const documentClient = createDocumentClient();
-const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable');
+const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable', 'usersTable');
 const connectionRows = { documentClient, connectionsTable: tables.connectionsTable };
 const roomRows = { documentClient, roomsTable: tables.roomsTable };
 const membershipRows = { documentClient, membershipsTable: tables.membershipsTable };
@@ -88,7 +89,9 @@ const publisher = createPublisher({
     putIfAbsent: putMembershipIfAbsent(membershipRows),
     delete: deleteMembership(membershipRows),
   },
+  users: createUserStore({ documentClient, usersTable: tables.usersTable }),
   broadcaster: new ManagementApiBroadcaster({ managementClient: createManagementClient(requireEnv(ENV.callbackUrl)), rooms, removeConnection }),
+  maxChatsPerUser: limits.maxChatsPerUser,
 });
 
 export const handler = instrumentHandler((event: APIGatewayProxyEventV2) => routePublishRequest(publisher, event), {

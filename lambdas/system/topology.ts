@@ -274,6 +274,8 @@ export const tableAccess: Record<FunctionName, readonly { table: TableDefinition
     { table: membershipsTable, access: 'readWrite' },
     { table: messagesTable, access: 'readWrite' },
     { table: presenceTable, access: 'readWrite' },
+    // The chats-per-user counters: a synced membership counts like one made over the HTTP API.
+    { table: usersTable, access: 'readWrite' },
   ],
 };
 

@@ -3,19 +3,20 @@ import { BadRequestError, ConflictError, NotFoundError, PayloadTooLargeError } f
 import type { MembershipRow, MessageRow, RoomBroadcaster } from '../../../../lambdas/domain/ports';
 import { createPublisher, parsePublishRequest, publish } from '../../../../lambdas/domain/publisher';
 import { APP_MESSAGE_ID_PATTERN } from '../../../../lambdas/domain/validation';
-import { fakeMembershipStore, fakeMessageStore } from '../../../helpers/fake-stores';
+import { fakeMembershipStore, fakeMessageStore, fakeUserStore } from '../../../helpers/fake-stores';
 
 const NOW = Date.parse('2026-02-01T10:00:00.000Z');
 const OBJECT_ID = '65f1c0ffee0123456789abcd';
 const member = (chatId: string, userId: string, title = 'Team'): MembershipRow => ({ chatId, userId, title, addedAt: '2026-01-01T00:00:00.000Z', addedBy: 'app' });
 
-function setup(rows: MembershipRow[] = [member('c1', 'alice'), member('c1', 'bob')], messages: MessageRow[] = []) {
+function setup(rows: MembershipRow[] = [member('c1', 'alice'), member('c1', 'bob')], messages: MessageRow[] = [], chatCounts: Record<string, number> = {}) {
   const memberships = fakeMembershipStore(rows);
+  const users = fakeUserStore({ chatCounts });
   const messageStore = fakeMessageStore(messages, memberships);
   const result = { recipients: 2, delivered: 2, gone: 0, disconnected: 0, undeliverable: 0, failed: 0 };
   const broadcaster = { toRoom: vi.fn<RoomBroadcaster['toRoom']>().mockResolvedValue(result) };
-  const publisher = createPublisher({ messages: messageStore, memberships, broadcaster, now: () => NOW });
-  return { memberships, messageStore, broadcaster, publisher };
+  const publisher = createPublisher({ messages: messageStore, memberships, users, broadcaster, now: () => NOW, maxChatsPerUser: 3 });
+  return { memberships, messageStore, broadcaster, publisher, users };
 }
 
 const stored = (overrides: Partial<MessageRow> = {}): MessageRow => ({
@@ -167,6 +168,36 @@ describe('Function: createPublisher', () => {
     expect(second).toEqual({ chatId: 'c1', added: [], removed: [] });
     expect(await memberships.get('c1', 'carol')).toMatchObject({ title: 'Team', addedBy: 'publisher' });
     expect(await memberships.get('c1', 'alice')).toBeUndefined();
+  });
+
+  it('counts added participants against maxChatsPerUser and gives the count back on removal', async () => {
+    // Prepare: carol is in 2 of her 3 chats.
+    const { publisher, users } = setup(undefined, [], { carol: 2 });
+
+    // Act
+    await publisher.setParticipants({ chatId: 'c1', userIds: ['bob', 'carol'] });
+    const afterAdd = users.counters.get('carol')?.chatCount;
+    await publisher.setParticipants({ chatId: 'c1', userIds: ['bob'] });
+
+    // Assess: alice's removal and carol's were both given back.
+    expect(afterAdd).toBe(3);
+    expect(users.counters.get('carol')?.chatCount).toBe(2);
+    expect(users.counters.get('alice')?.chatCount ?? 0).toBe(0);
+  });
+
+  it('refuses a sync that takes anyone over maxChatsPerUser with CONFLICT, changing no participant and no count', async () => {
+    // Prepare: dave is at the cap; carol is not.
+    const { publisher, memberships, users } = setup(undefined, [], { carol: 0, dave: 3 });
+
+    // Act
+    const attempt = publisher.setParticipants({ chatId: 'c1', userIds: ['alice', 'bob', 'carol', 'dave'] });
+
+    // Assess
+    await expect(attempt).rejects.toThrow(ConflictError);
+    await expect(attempt).rejects.toThrow(/dave is in 3 chats already/);
+    expect(await memberships.participantsOf('c1')).toEqual(['alice', 'bob']);
+    expect(users.counters.get('carol')?.chatCount).toBe(0);
+    expect(users.counters.get('dave')?.chatCount).toBe(3);
   });
 
   it('creates a chat the app has not synced before', async () => {
