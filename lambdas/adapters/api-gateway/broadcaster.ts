@@ -6,12 +6,7 @@
  * retries only where they can help, and a dead recipient removed without
  * touching anyone else.
  */
-import {
-  DeleteConnectionCommand,
-  GoneException,
-  PostToConnectionCommand,
-  type ApiGatewayManagementApiClient,
-} from '@aws-sdk/client-apigatewaymanagementapi';
+import { DeleteConnectionCommand, GoneException, type ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '../../commons/backoff';
 import { POST_CONCURRENCY } from '../../commons/clients';
@@ -23,6 +18,7 @@ import { createLimiter, type Limiter } from '../../commons/concurrency';
 import type { BroadcastOptions, BroadcastResult, ConnectionRemover, RoomBroadcaster, RoomMember, RoomStore } from '../../domain/ports';
 import { splitExpired, type ExpiredCloser } from '../../domain/expiry';
 import { createFrameCache } from '../../domain/wire';
+import { createSdkPoster, type ConnectionPoster } from './poster';
 
 /**
  * Time one PostToConnection attempt may take. The SDK's own requestTimeout
@@ -43,6 +39,11 @@ export const DEFAULT_POST_RETRY: PostRetryPolicy = { maxAttempts: 3, baseDelayMs
 
 export interface ManagementApiBroadcasterDeps {
   managementClient: ApiGatewayManagementApiClient;
+  /**
+   * How one post is sent (the fan-out's signed keep-alive poster).
+   * @default the management client's PostToConnection
+   */
+  poster?: ConnectionPoster;
   /** Where a room's recipients are listed. */
   rooms: Pick<RoomStore, 'members'>;
   /** Called with a recipient's connection id when API Gateway says it is gone. */
@@ -152,9 +153,11 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
   readonly #limit: Limiter;
   readonly #timeoutMs: number;
   readonly #retry: PostRetryPolicy;
+  readonly #poster: ConnectionPoster;
 
   constructor(deps: ManagementApiBroadcasterDeps) {
     this.#deps = deps;
+    this.#poster = deps.poster ?? createSdkPoster(deps.managementClient);
     this.#limit = createLimiter(deps.concurrency ?? POST_CONCURRENCY);
     this.#timeoutMs = deps.postTimeoutMs ?? POST_TIMEOUT_MS;
     this.#retry = { ...DEFAULT_POST_RETRY, ...deps.retry };
@@ -236,9 +239,7 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
     });
     try {
       await Promise.race([
-        this.#deps.managementClient.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }), {
-          abortSignal: controller.signal,
-        }),
+        this.#poster.post(connectionId, data, controller.signal),
         timedOut,
       ]);
     } finally {
