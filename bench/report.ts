@@ -2,6 +2,7 @@
  * Turns benchmark results into the printed tables and the README snippet:
  * the same rows, once as plain text and once as markdown.
  */
+import type { HotPostResult } from './hot-post';
 import type { OperationCount } from './aws-calls';
 import type { ConnectStormResult, RoomResult } from './realtime';
 import type { BenchResults } from './run';
@@ -240,6 +241,19 @@ function machineLine(results: BenchResults): string {
 }
 
 /** The printed report and the README snippet. */
+function hotPostTable(result: HotPostResult): Table {
+  const sdk = result.paths[0]?.cpuUsPerPost ?? Number.NaN;
+  return {
+    title: 'Hot post: handler CPU per delivery against a local HTTP sink (same run)',
+    header: ['path', 'posts', 'CPU µs / post', 'vs SDK client', 'posts/s'],
+    rows: result.paths.map((p) => [p.path, String(p.posts), p.cpuUsPerPost.toFixed(0), (p.cpuUsPerPost / sdk).toFixed(2), p.postsPerSecond.toFixed(0)]),
+    notes: [
+      `Broadcasts of one ${result.frameBytes}-byte message:new through the fan-out's broadcaster (frame cache, limiter, per-post timeout), ${result.concurrency} posts in flight; the sink runs in a child process, so only the poster's side is counted.`,
+      'The fan-out posts through the signed poster; the SDK client stays for DeleteConnection, GetConnection and the open packet.',
+    ],
+  };
+}
+
 export function renderReport(results: BenchResults): { text: string; markdown: string } {
   const tables: Table[] = [];
   if (results.realtime !== undefined) {
@@ -251,6 +265,7 @@ export function renderReport(results: BenchResults): { text: string; markdown: s
     tables.push(callsTable(results.realtime.rooms));
     if (results.realtime.connectStorm !== undefined) tables.push(connectStormTable(results.realtime.connectStorm));
   }
+  if (results.hotPost !== undefined) tables.push(hotPostTable(results.hotPost));
   if (results.lambdas !== undefined) tables.push(lambdaTable(results.lambdas));
   if (results.client !== undefined) tables.push(clientTable(results.client));
 
