@@ -110,17 +110,6 @@ export function createSignedPoster(options: SignedPosterOptions): ConnectionPost
   const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   const send = secure ? httpsRequest : httpRequest;
   const signer = new SignatureV4({ service: 'execute-api', region: options.region, credentials: options.credentials, sha256: Sha256 });
-  // A broadcast posts the same frame (the same bytes object) to every
-  // recipient: its payload hash is computed once, not once per post.
-  const payloadHashes = new WeakMap<Uint8Array, string>();
-  const payloadHashOf = (data: Uint8Array): string => {
-    let hash = payloadHashes.get(data);
-    if (hash === undefined) {
-      hash = createHash('sha256').update(data).digest('hex');
-      payloadHashes.set(data, hash);
-    }
-    return hash;
-  };
 
   return {
     async post(connectionId, data, signal) {
@@ -132,13 +121,8 @@ export function createSignedPoster(options: SignedPosterOptions): ConnectionPost
         ...(port !== undefined && { port }),
         path,
         query: {},
-        headers: {
-          host: url.host,
-          'content-type': 'application/octet-stream',
-          'content-length': String(data.byteLength),
-          // Signed like any header; the signer uses it instead of hashing the body again.
-          'x-amz-content-sha256': payloadHashOf(data),
-        },
+        // Exactly the headers the SDK client signs for this call (no x-amz-content-sha256: not every service accepts it).
+        headers: { host: url.host, 'content-type': 'application/octet-stream', 'content-length': String(data.byteLength) },
         body: data,
       });
       await new Promise<void>((resolve, reject) => {
