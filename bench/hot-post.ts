@@ -1,28 +1,29 @@
 /**
  * The hot post's handler CPU per delivery: broadcasts of one frame to
  * `roomSize` connections through the fan-out's ManagementApiBroadcaster,
- * posting through the SDK client (as createManagementClient configures it,
- * today's path) and through the signed poster (SigV4 by
- * @smithy/signature-v4 on a keep-alive agent, what the fan-out uses), plus
- * a bare unsigned keep-alive POST as the floor, all in the same run
- * against a local HTTP sink in a child process (so the sink's CPU is not
- * counted). CPU is this process's user + system time (process.cpuUsage)
- * over the measured posts, after a warm-up of the same size.
+ * posting through the SDK client (as createManagementClient configures it:
+ * the path before the signed poster, still used outside the fan-out),
+ * through the signed poster (SigV4 by @smithy/signature-v4 on a keep-alive
+ * agent, wired as the fan-out wires it) and through the same HTTP transport
+ * unsigned (the floor: what signing costs is the difference), all in the
+ * same run against a local HTTP sink in a child process (so the sink's CPU
+ * is not counted). CPU is this process's user + system time
+ * (process.cpuUsage) over the measured posts, after a warm-up of the same size.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { Agent, request } from 'node:http';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ManagementApiBroadcaster } from '../lambdas/adapters/api-gateway/broadcaster';
-import { createSdkPoster, createSignedPoster, type ConnectionPoster } from '../lambdas/adapters/api-gateway/poster';
+import { createHotPoster, createHttpPoster, createSdkPoster, type ConnectionPoster } from '../lambdas/adapters/api-gateway/poster';
 import type { EventEnvelope } from '../protocol';
 import type { RoomMember } from '../lambdas/domain/ports';
+import { encodeEnvelope } from '../lambdas/domain/wire';
 import { createManagementClient, POST_CONCURRENCY } from '../lambdas/commons/clients';
-import { mapWithConcurrency } from '../lambdas/commons/concurrency';
 
 export interface HotPostPath {
-  readonly path: 'broadcaster + SDK client' | 'broadcaster + signed poster' | 'unsigned POST (floor)';
+  readonly path: 'broadcaster + SDK client' | 'broadcaster + signed poster' | 'broadcaster + unsigned POST (floor)';
   readonly posts: number;
   /** Client CPU (user + system) per post, µs. */
   readonly cpuUsPerPost: number;
@@ -32,6 +33,8 @@ export interface HotPostPath {
 
 export interface HotPostResult {
   readonly posts: number;
+  /** 1-minute load average when the section started (the machine is shared). */
+  readonly loadAverage: number;
   readonly concurrency: number;
   readonly frameBytes: number;
   readonly paths: readonly HotPostPath[];
@@ -51,8 +54,6 @@ async function startSink(): Promise<{ child: ChildProcess; port: number }> {
   return { child, port: Number(chunk.toString().trim()) };
 }
 
-type Post = (connectionId: string, data: Uint8Array) => Promise<void>;
-
 /** Runs `run` twice (warm-up, then measured) and reports the measured CPU per post. */
 async function measure(path: HotPostPath['path'], posts: number, run: () => Promise<void>): Promise<HotPostPath> {
   // Warm-up: sockets opened, code paths compiled, credentials resolved.
@@ -63,6 +64,18 @@ async function measure(path: HotPostPath['path'], posts: number, run: () => Prom
   const wallMs = performance.now() - started;
   const used = process.cpuUsage(cpu);
   return { path, posts, cpuUsPerPost: (used.user + used.system) / posts, postsPerSecond: (posts / wallMs) * 1000 };
+}
+
+/** The i-th message:new of a chat, as the fan-out broadcasts it (about 300 bytes on the wire). */
+function envelopeOf(i: number): EventEnvelope {
+  const messageId = `01JH3Q7Z8W9X0YZABCDEF${String(i).padStart(5, '0')}`;
+  return {
+    event: 'message:new',
+    data: { messageId, chatId: '01JH3Q7Z8W9X0YZABCDEFGHJKN', senderId: 'user-0001', content: 'x'.repeat(80), timestamp: new Date().toISOString() },
+    id: `01JH3Q7Z8W9X0YZABCDEFGHJKN:${i + 1}`,
+    ts: Date.now(),
+    seq: i + 1,
+  };
 }
 
 /** `broadcasts` broadcasts of one message:new to the same `roomSize` members through a broadcaster over `poster`. */
@@ -76,13 +89,7 @@ function broadcasts(sdkClient: ApiGatewayManagementApiClient, poster: Connection
   });
   return async () => {
     for (let i = 0; i < count; i++) {
-      const envelope: EventEnvelope = {
-        event: 'message:new',
-        data: { messageId: `m${i}`, chatId: 'c1', senderId: 'user-0', content: 'x'.repeat(80), timestamp: new Date().toISOString() },
-        id: `m${i}`,
-        ts: Date.now(),
-      };
-      const result = await broadcaster.toMembers(members, envelope);
+      const result = await broadcaster.toMembers(members, envelopeOf(i));
       if (result.delivered !== roomSize) throw new Error(`hot post bench: ${JSON.stringify(result)}`);
     }
   };
@@ -99,10 +106,7 @@ export async function runHotPostBench(options: { roomSize?: number; broadcasts?:
   const count = options.broadcasts ?? 10;
   const posts = roomSize * count;
   const concurrency = POST_CONCURRENCY;
-  // A typical message:new frame (about 250 bytes).
-  const frame = new TextEncoder().encode(
-    JSON.stringify({ event: 'message:new', data: { messageId: '01JH3Q7Z8W9X0YZABCDEFGHJKM', chatId: '01JH3Q7Z8W9X0YZABCDEFGHJKN', senderId: 'user-0001', content: 'x'.repeat(80), timestamp: new Date().toISOString() }, id: '01JH3Q7Z8W9X0YZABCDEFGHJKM', ts: Date.now() }),
-  );
+  const loadAverage = loadavg()[0] ?? 0;
   // As in Lambda: credentials and region in the environment (dummies: the sink is local, nothing reaches AWS).
   Object.assign(process.env, { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDBENCH', AWS_SECRET_ACCESS_KEY: 'bench-secret', AWS_SESSION_TOKEN: 'bench-session' });
   delete process.env.AWS_PROFILE;
@@ -111,29 +115,15 @@ export async function runHotPostBench(options: { roomSize?: number; broadcasts?:
   try {
     // Wired as the fan-out handler wires them.
     const sdkClient: ApiGatewayManagementApiClient = createManagementClient(endpoint);
-    const signed = createSignedPoster({ endpoint, credentials: sdkClient.config.credentials, region: sdkClient.config.region, maxSockets: POST_CONCURRENCY });
-    const agent = new Agent({ keepAlive: true, maxSockets: POST_CONCURRENCY });
-    const unsigned: Post = (connectionId, data) =>
-      new Promise((resolve, reject) => {
-        const req = request(
-          { agent, method: 'POST', host: '127.0.0.1', port, path: `/bench/@connections/${encodeURIComponent(connectionId)}`, headers: { 'content-length': data.byteLength } },
-          (res) => {
-            res.resume();
-            res.once('end', resolve);
-          },
-        );
-        req.once('error', reject);
-        req.end(data);
-      });
-    const ids = Array.from({ length: posts }, (_, i) => `conn${String(i % roomSize).padStart(6, '0')}=`);
+    const signed = createHotPoster(sdkClient, endpoint, POST_CONCURRENCY);
+    const unsigned = createHttpPoster({ endpoint, maxSockets: POST_CONCURRENCY });
     const paths: HotPostPath[] = [];
     options.log?.(`hot post: ${count} broadcasts to ${roomSize} connections per path (${posts} posts), ${concurrency} in flight`);
     paths.push(await measure('broadcaster + SDK client', posts, broadcasts(sdkClient, createSdkPoster(sdkClient), roomSize, count)));
     paths.push(await measure('broadcaster + signed poster', posts, broadcasts(sdkClient, signed, roomSize, count)));
-    paths.push(await measure('unsigned POST (floor)', posts, () => mapWithConcurrency(ids, concurrency, (id) => unsigned(id, frame)).then(() => undefined)));
-    agent.destroy();
+    paths.push(await measure('broadcaster + unsigned POST (floor)', posts, broadcasts(sdkClient, unsigned, roomSize, count)));
     sdkClient.destroy();
-    return { posts, concurrency, frameBytes: frame.byteLength, paths };
+    return { posts, loadAverage, concurrency, frameBytes: Buffer.byteLength(encodeEnvelope('lettera.v1', envelopeOf(0))), paths };
   } finally {
     child.kill();
   }

@@ -21,9 +21,8 @@ import { createFrameCache } from '../../domain/wire';
 import { createSdkPoster, type ConnectionPoster } from './poster';
 
 /**
- * Time one PostToConnection attempt may take. The SDK's own requestTimeout
- * is not enough: PostToConnection can hang past it (aws-sdk-js-v3 #6896,
- * #7632), so each attempt also races its own timer and AbortSignal.
+ * Time one PostToConnection attempt may take; past it the poster abandons
+ * the request (see createSdkPoster for why the SDK's own timeout is not enough).
  */
 export const POST_TIMEOUT_MS = 5_000;
 
@@ -65,13 +64,7 @@ export interface ManagementApiBroadcasterDeps {
   retry?: Partial<PostRetryPolicy>;
 }
 
-/** A post attempt that outlived its timeout (the SDK call may still be hanging). */
-export class PostTimeoutError extends Error {
-  constructor(connectionId: string, timeoutMs: number) {
-    super(`PostToConnection to ${connectionId} timed out after ${timeoutMs} ms`);
-    this.name = 'PostTimeoutError';
-  }
-}
+export { PostTimeoutError } from './poster';
 
 type PostOutcome = 'delivered' | 'gone' | 'disconnected' | 'undeliverable' | 'failed';
 
@@ -206,7 +199,7 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
     for (let attempt = 1; ; attempt++) {
       try {
         // The slot is held for the call only, not during backoff sleeps.
-        await this.#limit(() => this.#send(connectionId, data));
+        await this.#limit(() => this.#poster.post(connectionId, data, this.#timeoutMs));
         return 'delivered';
       } catch (err) {
         if (isGone(err)) return this.#removeGone(member);
@@ -224,26 +217,6 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
         if (attempt >= this.#retry.maxAttempts || isTimeout(err)) return this.#disconnect(member, err, attempt);
         await sleep(backoffDelay(attempt - 1, this.#retry.baseDelayMs));
       }
-    }
-  }
-
-  async #send(connectionId: string, data: Uint8Array): Promise<void> {
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const err = new PostTimeoutError(connectionId, this.#timeoutMs);
-        controller.abort(err);
-        reject(err);
-      }, this.#timeoutMs);
-    });
-    try {
-      await Promise.race([
-        this.#poster.post(connectionId, data, controller.signal),
-        timedOut,
-      ]);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -4,26 +4,61 @@
  * everything else (DeleteConnection, GetConnection, the open packet) keeps
  * using the client. Both posters fail the same way: errors named as the SDK
  * names them (GoneException, LimitExceededException, PayloadTooLargeException,
- * ForbiddenException) carrying smithy's `$fault` / `$retryable`, so the
- * broadcaster classifies them without knowing which poster threw.
+ * ForbiddenException) carrying smithy's `$fault` / `$retryable`, socket errors
+ * with their `code`, and PostTimeoutError, so the broadcaster classifies them
+ * without knowing which poster threw.
  */
-import { createHash, createHmac } from 'node:crypto';
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { PostToConnectionCommand, type ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { AwsCredentialIdentity, Provider, SourceData } from '@smithy/types';
 
-/** Sends one frame to one connection; resolves when API Gateway accepted it, throws otherwise. */
+/** Sends one frame to one connection. */
 export interface ConnectionPoster {
-  post(connectionId: string, data: Uint8Array, signal: AbortSignal): Promise<void>;
+  /**
+   * Resolves when API Gateway accepted the frame. Rejects with the error the
+   * SDK would raise for the answer, a socket error (with its `code`), or a
+   * PostTimeoutError once `timeoutMs` has passed; the request is then
+   * abandoned, so a hung call never holds a slot past its timeout.
+   */
+  post(connectionId: string, data: Uint8Array, timeoutMs: number): Promise<void>;
 }
 
-/** The SDK client's PostToConnection (the reference path; also what tests mock). */
+/** A post attempt that outlived its timeout (the request may still be hanging). */
+export class PostTimeoutError extends Error {
+  constructor(connectionId: string, timeoutMs: number) {
+    super(`PostToConnection to ${connectionId} timed out after ${timeoutMs} ms`);
+    this.name = 'PostTimeoutError';
+  }
+}
+
+/**
+ * The SDK client's PostToConnection (the reference path, and what the
+ * handlers other than the fan-out use; tests mock it with aws-sdk-client-mock).
+ * The SDK's own requestTimeout is not enough: PostToConnection can hang past
+ * it (aws-sdk-js-v3 #6896, #7632), so each attempt also races its own timer
+ * and aborts the call when the timer wins.
+ */
 export function createSdkPoster(managementClient: ApiGatewayManagementApiClient): ConnectionPoster {
   return {
-    async post(connectionId, data, signal) {
-      await managementClient.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }), { abortSignal: signal });
+    async post(connectionId, data, timeoutMs) {
+      const controller = new AbortController();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const err = new PostTimeoutError(connectionId, timeoutMs);
+          controller.abort(err);
+          reject(err);
+        }, timeoutMs);
+      });
+      try {
+        await Promise.race([
+          managementClient.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }), { abortSignal: controller.signal }),
+          timedOut,
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }
@@ -34,17 +69,21 @@ export class PostStatusError extends Error {
   readonly $fault: 'client' | 'server';
   readonly $retryable?: { throttling: boolean };
 
-  constructor(statusCode: number, body: string) {
+  constructor(statusCode: number, body: string, errorType?: string) {
     super(`PostToConnection answered ${statusCode}${body === '' ? '' : `: ${body.slice(0, 200)}`}`);
     this.statusCode = statusCode;
-    this.name = errorNameOf(statusCode);
+    this.name = errorNameOf(statusCode, errorType);
     this.$fault = statusCode >= 500 ? 'server' : 'client';
     if (statusCode === 429) this.$retryable = { throttling: true };
   }
 }
 
-/** The SDK's exception names for the @connections API's statuses (its model's error shapes). */
-function errorNameOf(statusCode: number): string {
+/**
+ * The SDK's exception name for a status: the four the broadcaster acts on
+ * by status (the API model's error shapes), otherwise API Gateway's
+ * `x-amzn-ErrorType` (`Name:uri` trimmed), as the SDK's deserializer does.
+ */
+function errorNameOf(statusCode: number, errorType: string | undefined): string {
   switch (statusCode) {
     case 410:
       return 'GoneException';
@@ -54,54 +93,41 @@ function errorNameOf(statusCode: number): string {
       return 'PayloadTooLargeException';
     case 403:
       return 'ForbiddenException';
-    default:
-      return statusCode >= 500 ? 'InternalServerError' : 'PostToConnectionError';
   }
-}
-
-function bytesOf(data: SourceData): string | Uint8Array {
-  if (typeof data === 'string' || data instanceof Uint8Array) return data;
-  return ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
-}
-
-/** SHA-256 in the shape SignatureV4 wants (what @smithy/hash-node does, over node:crypto). */
-class Sha256 {
-  readonly #hash;
-
-  constructor(secret?: SourceData) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytesOf(secret));
-  }
-
-  update(data: SourceData): void {
-    this.#hash.update(bytesOf(data));
-  }
-
-  async digest(): Promise<Uint8Array> {
-    return this.#hash.digest();
-  }
-}
-
-export interface SignedPosterOptions {
-  /** The stage's callback URL, `https://{api}.execute-api.{region}.amazonaws.com/{stage}` (http:// locally). */
-  endpoint: string;
-  /** The management client's own providers, so both sign with the same credentials, refreshed by the SDK when they expire. */
-  credentials: AwsCredentialIdentity | Provider<AwsCredentialIdentity>;
-  region: string | Provider<string>;
-  /** Sockets kept open to the endpoint; at least the posts in flight. */
-  maxSockets: number;
+  const named = errorType?.split(':')[0]?.trim();
+  if (named !== undefined && named !== '') return named;
+  return statusCode >= 500 ? 'InternalServerError' : 'PostToConnectionError';
 }
 
 /**
- * PostToConnection without the SDK client: the request signed with the
- * SDK's own SigV4 signer (service `execute-api`) and sent on a keep-alive
- * agent. What it skips is the client's middleware stack, serializer and
- * response deserializer, which cost about three times the signing itself.
- *
- * @example
- * const poster = createSignedPoster({ endpoint, credentials: client.config.credentials, region: client.config.region, maxSockets: 128 });
- * await poster.post('abc=', frame, AbortSignal.timeout(5000));
+ * encodeURIComponent plus `!'()*`, as the SDK encodes a path label
+ * (smithy's extendedEncodeURIComponent), so both posters request, and
+ * sign, the same path.
  */
-export function createSignedPoster(options: SignedPosterOptions): ConnectionPoster {
+export function encodePathLabel(label: string): string {
+  return encodeURIComponent(label).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+export interface HttpPosterOptions {
+  /** The stage's callback URL, `https://{api}.execute-api.{region}.amazonaws.com/{stage}` (http:// locally). */
+  endpoint: string;
+  /** Sockets kept open to the endpoint; at least the posts in flight. */
+  maxSockets: number;
+  /**
+   * The headers of one post (the signed poster signs them here).
+   * @default host, content-type and content-length only (unsigned: the bench's floor)
+   */
+  headersFor?: (request: { path: string; host: string; hostname: string; port?: number; protocol: string; data: Uint8Array }) => Promise<OutgoingHttpHeaders>;
+}
+
+/**
+ * POST `/{stage}/@connections/{id}` on a keep-alive agent, one request per
+ * post, nothing else on the way: the transport under the signed poster.
+ * Abandoning a timed-out request uses a plain timer and `destroy()`, not an
+ * AbortSignal: Node's signal wiring on a request costs about as much CPU as
+ * the request itself (measured in `npm run bench`, section "hot post").
+ */
+export function createHttpPoster(options: HttpPosterOptions): ConnectionPoster {
   const url = new URL(options.endpoint);
   const secure = url.protocol === 'https:';
   const port = url.port === '' ? undefined : Number(url.port);
@@ -109,42 +135,122 @@ export function createSignedPoster(options: SignedPosterOptions): ConnectionPost
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
   const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   const send = secure ? httpsRequest : httpRequest;
-  const signer = new SignatureV4({ service: 'execute-api', region: options.region, credentials: options.credentials, sha256: Sha256 });
+  const headersFor =
+    options.headersFor ??
+    (async ({ host, data }: { host: string; data: Uint8Array }) => ({
+      host,
+      'content-type': 'application/octet-stream',
+      'content-length': String(data.byteLength),
+    }));
 
   return {
-    async post(connectionId, data, signal) {
-      const path = `${basePath}/@connections/${encodeURIComponent(connectionId)}`;
-      const signed = await signer.sign({
-        method: 'POST',
-        protocol: url.protocol,
-        hostname: url.hostname,
-        ...(port !== undefined && { port }),
-        path,
-        query: {},
-        // Exactly the headers the SDK client signs for this call (no x-amz-content-sha256: not every service accepts it).
-        headers: { host: url.host, 'content-type': 'application/octet-stream', 'content-length': String(data.byteLength) },
-        body: data,
-      });
-      await new Promise<void>((resolve, reject) => {
-        const req = send(
-          { agent, method: 'POST', hostname: url.hostname, port, path, headers: signed.headers, signal },
-          (res: IncomingMessage) => {
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) {
-              res.resume();
-              res.once('end', resolve);
-              res.once('error', reject);
-              return;
-            }
-            const chunks: Buffer[] = [];
-            res.on('data', (chunk: Buffer) => chunks.push(chunk));
-            res.once('end', () => reject(new PostStatusError(status, Buffer.concat(chunks).toString('utf8'))));
-            res.once('error', reject);
+    post(connectionId, data, timeoutMs) {
+      const path = `${basePath}/@connections/${encodePathLabel(connectionId)}`;
+      return new Promise<void>((resolve, reject) => {
+        let req: ClientRequest | undefined;
+        let settled = false;
+        const settle = (err?: unknown): void => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          if (err === undefined) resolve();
+          else reject(err);
+        };
+        // Covers the signing too (a credential provider could hang), as the SDK path's timer covers its whole call.
+        const timer = setTimeout(() => {
+          const err = new PostTimeoutError(connectionId, timeoutMs);
+          settle(err);
+          req?.destroy(err);
+        }, timeoutMs);
+        headersFor({ path, host: url.host, hostname: url.hostname, ...(port !== undefined && { port }), protocol: url.protocol, data }).then(
+          (headers) => {
+            if (settled) return;
+            req = send({ agent, method: 'POST', hostname: url.hostname, port, path, headers }, (res: IncomingMessage) => {
+              const status = res.statusCode ?? 0;
+              if (status >= 200 && status < 300) {
+                // Accepted; the (empty) body is drained so the socket goes back to the pool.
+                settle();
+                res.resume();
+                return;
+              }
+              const chunks: Buffer[] = [];
+              res.on('data', (chunk: Buffer) => chunks.push(chunk));
+              // 'close' follows 'end' and also a response cut short: either way the status stands.
+              res.once('close', () => {
+                const errorType = res.headers['x-amzn-errortype'];
+                settle(new PostStatusError(status, Buffer.concat(chunks).toString('utf8'), Array.isArray(errorType) ? errorType[0] : errorType));
+              });
+            });
+            req.once('error', settle);
+            req.end(data);
           },
+          settle,
         );
-        req.once('error', reject);
-        req.end(data);
       });
     },
   };
+}
+
+type SignerInit = ConstructorParameters<typeof SignatureV4>[0];
+
+export interface SignedPosterOptions {
+  /** The stage's callback URL, `https://{api}.execute-api.{region}.amazonaws.com/{stage}` (http:// locally). */
+  endpoint: string;
+  /** Credentials or their provider; pass the management client's, so both sign with the same, refreshed by the SDK. */
+  credentials: SignerInit['credentials'];
+  region: SignerInit['region'];
+  /** The SHA-256 the signer uses; pass the management client's (`client.config.sha256`). */
+  sha256: NonNullable<SignerInit['sha256']>;
+  /** Sockets kept open to the endpoint; at least the posts in flight. */
+  maxSockets: number;
+}
+
+/**
+ * PostToConnection without the SDK client: the request signed with the
+ * SDK's own SigV4 signer (service `execute-api`, the headers the client
+ * signs for this call minus its telemetry ones) and sent on a keep-alive
+ * agent. What it skips is the client's middleware stack, serializer and
+ * response deserializer, which cost several times the signing itself. Not
+ * carried over: the SDK's clock-skew correction (Lambda's clock is
+ * synchronised) and its per-call X-Ray subsegment.
+ *
+ * @example
+ * const { credentials, region, sha256 } = client.config;
+ * const poster = createSignedPoster({ endpoint, credentials, region, sha256, maxSockets: 128 });
+ * await poster.post('abc=', frame, 5000);
+ */
+export function createSignedPoster(options: SignedPosterOptions): ConnectionPoster {
+  const signer = new SignatureV4({ service: 'execute-api', region: options.region, credentials: options.credentials, sha256: options.sha256 });
+  return createHttpPoster({
+    endpoint: options.endpoint,
+    maxSockets: options.maxSockets,
+    async headersFor({ path, host, hostname, port, protocol, data }) {
+      const signed = await signer.sign({
+        method: 'POST',
+        protocol,
+        hostname,
+        ...(port !== undefined && { port }),
+        path,
+        query: {},
+        headers: { host, 'content-type': 'application/octet-stream', 'content-length': String(data.byteLength) },
+        body: data,
+      });
+      return signed.headers;
+    },
+  });
+}
+
+/**
+ * The fan-out's poster for a management client: signed with the client's
+ * own credential and region providers and hash, i.e. the SDK's default chain (in
+ * Lambda, the function role's credentials from its environment), resolved
+ * once and refreshed by the SDK's memoization before they expire. Nothing
+ * is read or stored here.
+ *
+ * @example
+ * const poster = createHotPoster(createManagementClient(callbackUrl), callbackUrl, POST_CONCURRENCY);
+ */
+export function createHotPoster(managementClient: ApiGatewayManagementApiClient, endpoint: string, maxSockets: number): ConnectionPoster {
+  const { credentials, region, sha256 } = managementClient.config;
+  return createSignedPoster({ endpoint, credentials, region, sha256, maxSockets });
 }
