@@ -20,6 +20,7 @@ import { createHotPoster, createHttpPoster, createSdkPoster, type ConnectionPost
 import type { EventEnvelope } from '../protocol';
 import type { RoomMember } from '../lambdas/domain/ports';
 import { encodeEnvelope } from '../lambdas/domain/wire';
+import { applyEnv } from '../local/handler-env';
 import { createManagementClient, POST_CONCURRENCY } from '../lambdas/commons/clients';
 
 export interface HotPostPath {
@@ -96,10 +97,10 @@ function broadcasts(sdkClient: ApiGatewayManagementApiClient, poster: Connection
 }
 
 /**
- * Runs the three paths one after the other, each `posts` times.
+ * Runs the three paths one after the other, each `roomSize × broadcasts` posts.
  *
  * @example
- * const result = await runHotPostBench({ posts: 5000 });
+ * const result = await runHotPostBench({ roomSize: 1000, broadcasts: 10 });
  */
 export async function runHotPostBench(options: { roomSize?: number; broadcasts?: number; log?: (line: string) => void } = {}): Promise<HotPostResult> {
   const roomSize = options.roomSize ?? 1000;
@@ -108,8 +109,9 @@ export async function runHotPostBench(options: { roomSize?: number; broadcasts?:
   const concurrency = POST_CONCURRENCY;
   const loadAverage = loadavg()[0] ?? 0;
   // As in Lambda: credentials and region in the environment (dummies: the sink is local, nothing reaches AWS).
-  Object.assign(process.env, { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDBENCH', AWS_SECRET_ACCESS_KEY: 'bench-secret', AWS_SESSION_TOKEN: 'bench-session' });
-  delete process.env.AWS_PROFILE;
+  const lambdaEnv = { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDBENCH', AWS_SECRET_ACCESS_KEY: 'bench-secret', AWS_SESSION_TOKEN: 'bench-session', AWS_PROFILE: undefined };
+  const savedEnv = Object.fromEntries(Object.keys(lambdaEnv).map((key) => [key, process.env[key]]));
+  applyEnv(lambdaEnv);
   const { child, port } = await startSink();
   const endpoint = `http://127.0.0.1:${port}/bench`;
   try {
@@ -126,6 +128,7 @@ export async function runHotPostBench(options: { roomSize?: number; broadcasts?:
     return { posts, loadAverage, concurrency, frameBytes: Buffer.byteLength(encodeEnvelope('lettera.v1', envelopeOf(0))), paths };
   } finally {
     child.kill();
+    applyEnv(savedEnv);
   }
 }
 

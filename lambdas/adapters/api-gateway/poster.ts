@@ -8,6 +8,7 @@
  * with their `code`, and PostTimeoutError, so the broadcaster classifies them
  * without knowing which poster threw.
  */
+import { createHash } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { PostToConnectionCommand, type ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
@@ -221,6 +222,17 @@ export interface SignedPosterOptions {
  */
 export function createSignedPoster(options: SignedPosterOptions): ConnectionPoster {
   const signer = new SignatureV4({ service: 'execute-api', region: options.region, credentials: options.credentials, sha256: options.sha256 });
+  // The signer adds and signs x-amz-content-sha256 (the body's hash) on every request; a broadcast
+  // posts the same frame object to every recipient, so the hash is computed once per frame.
+  const payloadHashes = new WeakMap<Uint8Array, string>();
+  const payloadHashOf = (data: Uint8Array): string => {
+    let hash = payloadHashes.get(data);
+    if (hash === undefined) {
+      hash = createHash('sha256').update(data).digest('hex');
+      payloadHashes.set(data, hash);
+    }
+    return hash;
+  };
   return createHttpPoster({
     endpoint: options.endpoint,
     maxSockets: options.maxSockets,
@@ -232,7 +244,12 @@ export function createSignedPoster(options: SignedPosterOptions): ConnectionPost
         ...(port !== undefined && { port }),
         path,
         query: {},
-        headers: { host, 'content-type': 'application/octet-stream', 'content-length': String(data.byteLength) },
+        headers: {
+          host,
+          'content-type': 'application/octet-stream',
+          'content-length': String(data.byteLength),
+          'x-amz-content-sha256': payloadHashOf(data),
+        },
         body: data,
       });
       return signed.headers;

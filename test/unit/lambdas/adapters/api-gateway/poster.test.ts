@@ -109,22 +109,28 @@ describe('Function: createSignedPoster', () => {
     expect(request?.headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
   });
 
-  it('sends a request whose signature verifies from what arrived on the wire, as the SDK client\'s does; a changed body does not', async () => {
+  it('sends requests whose signature verifies from what arrived on the wire, as the SDK client\'s does; a changed body does not', async () => {
     // Prepare
     const id = "a=b!'()*c";
     const frame = new TextEncoder().encode('{"event":"message:new"}');
     const sdk = new ApiGatewayManagementApiClient({ endpoint: sink.endpoint, region: 'eu-west-1', credentials, maxAttempts: 1 });
 
-    // Act
+    const signed = poster();
+
+    // Act: the poster posts the same frame twice (its payload hash is reused), then another one
     await sdk.send(new PostToConnectionCommand({ ConnectionId: id, Data: frame }));
-    await poster().post(id, frame, TIMEOUT_MS);
+    await signed.post(id, frame, TIMEOUT_MS);
+    await signed.post('other', frame, TIMEOUT_MS);
+    await signed.post(id, new TextEncoder().encode('{"event":"typing"}'), TIMEOUT_MS);
 
     // Assess
-    const [fromSdk, fromPoster] = sink.requests as [SinkRequest, SinkRequest];
+    const [fromSdk, fromPoster, again, otherFrame] = sink.requests as [SinkRequest, SinkRequest, SinkRequest, SinkRequest];
     expect(fromPoster.path).toBe(fromSdk.path);
     expect(fromPoster.connectionId).toBe(id);
     expect(await verifies(fromSdk, credentials.secretAccessKey)).toBe(true);
     expect(await verifies(fromPoster, credentials.secretAccessKey)).toBe(true);
+    expect(await verifies(again, credentials.secretAccessKey)).toBe(true);
+    expect(await verifies(otherFrame, credentials.secretAccessKey)).toBe(true);
     expect(await verifies({ ...fromPoster, body: Buffer.from('{"event":"other"}') }, credentials.secretAccessKey)).toBe(false);
     expect(await verifies(fromPoster, 'another-secret')).toBe(false);
   });
