@@ -7,16 +7,19 @@
  * agent, wired as the fan-out wires it) and through the same HTTP transport
  * unsigned (the floor: what signing costs is the difference), all in the
  * same run against a local HTTP sink in a child process (so the sink's CPU
- * is not counted). CPU is this process's user + system time
+ * is not counted); then the signed poster once more over HTTPS, as in AWS
+ * (a TLS sink with a throwaway self-signed certificate). CPU is this process's user + system time
  * (process.cpuUsage) over the measured posts, after a warm-up of the same size.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
-import { loadavg } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ManagementApiBroadcaster } from '../lambdas/adapters/api-gateway/broadcaster';
-import { createHotPoster, createHttpPoster, createSdkPoster, type ConnectionPoster } from '../lambdas/adapters/api-gateway/poster';
+import { createHotPoster, createHttpPoster, createSdkPoster, createSignedPoster, type ConnectionPoster } from '../lambdas/adapters/api-gateway/poster';
 import type { EventEnvelope } from '../protocol';
 import type { RoomMember } from '../lambdas/domain/ports';
 import { encodeEnvelope } from '../lambdas/domain/wire';
@@ -24,7 +27,11 @@ import { applyEnv } from '../local/handler-env';
 import { createManagementClient, POST_CONCURRENCY } from '../lambdas/commons/clients';
 
 export interface HotPostPath {
-  readonly path: 'broadcaster + SDK client' | 'broadcaster + signed poster' | 'broadcaster + unsigned POST (floor)';
+  readonly path:
+    | 'broadcaster + SDK client'
+    | 'broadcaster + signed poster'
+    | 'broadcaster + unsigned POST (floor)'
+    | 'broadcaster + signed poster, HTTPS';
   readonly posts: number;
   /** Client CPU (user + system) per post, µs. */
   readonly cpuUsPerPost: number;
@@ -41,18 +48,39 @@ export interface HotPostResult {
   readonly paths: readonly HotPostPath[];
 }
 
-/** A sink answering every POST 200 after reading its body; prints its port. */
+/** A sink answering every POST 200 after reading its body (over TLS when SINK_KEY/SINK_CERT name PEM files); prints its port. */
 const SINK = `
-const http = require('node:http');
-const server = http.createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200); res.end(); }); });
+const { readFileSync } = require('node:fs');
+const answer = (req, res) => { req.resume(); req.on('end', () => { res.writeHead(200); res.end(); }); };
+const tls = process.env.SINK_KEY !== undefined;
+const server = tls
+  ? require('node:https').createServer({ key: readFileSync(process.env.SINK_KEY), cert: readFileSync(process.env.SINK_CERT) }, answer)
+  : require('node:http').createServer(answer);
 server.keepAliveTimeout = 60000;
 server.listen(0, '127.0.0.1', () => console.log(server.address().port));
 `;
 
-async function startSink(): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['-e', SINK], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startSink(tls?: { keyFile: string; certFile: string }): Promise<{ child: ChildProcess; port: number }> {
+  const env = tls === undefined ? process.env : { ...process.env, SINK_KEY: tls.keyFile, SINK_CERT: tls.certFile };
+  const child = spawn(process.execPath, ['-e', SINK], { stdio: ['ignore', 'pipe', 'inherit'], env });
   const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
   return { child, port: Number(chunk.toString().trim()) };
+}
+
+/**
+ * A throwaway self-signed certificate for 127.0.0.1 (RSA 2048, as API
+ * Gateway's endpoints serve RSA), made with the openssl CLI; undefined when
+ * openssl is missing (the TLS row is then left out).
+ */
+function selfSignedCertificate(dir: string): { keyFile: string; certFile: string } | undefined {
+  const keyFile = join(dir, 'key.pem');
+  const certFile = join(dir, 'cert.pem');
+  const made = spawnSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+    { stdio: 'ignore' },
+  );
+  return made.status === 0 ? { keyFile, certFile } : undefined;
 }
 
 /** Runs `run` twice (warm-up, then measured) and reports the measured CPU per post. */
@@ -112,9 +140,12 @@ export async function runHotPostBench(options: { roomSize?: number; broadcasts?:
   const lambdaEnv = { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDBENCH', AWS_SECRET_ACCESS_KEY: 'bench-secret', AWS_SESSION_TOKEN: 'bench-session', AWS_PROFILE: undefined };
   const savedEnv = Object.fromEntries(Object.keys(lambdaEnv).map((key) => [key, process.env[key]]));
   applyEnv(lambdaEnv);
-  const { child, port } = await startSink();
-  const endpoint = `http://127.0.0.1:${port}/bench`;
+  const sinks: ChildProcess[] = [];
+  const certDir = mkdtempSync(join(tmpdir(), 'lettera-hot-post-'));
   try {
+    const { child, port } = await startSink();
+    sinks.push(child);
+    const endpoint = `http://127.0.0.1:${port}/bench`;
     // Wired as the fan-out handler wires them.
     const sdkClient: ApiGatewayManagementApiClient = createManagementClient(endpoint);
     const signed = createHotPoster(sdkClient, endpoint, POST_CONCURRENCY);
@@ -124,10 +155,23 @@ export async function runHotPostBench(options: { roomSize?: number; broadcasts?:
     paths.push(await measure('broadcaster + SDK client', posts, broadcasts(sdkClient, createSdkPoster(sdkClient), roomSize, count)));
     paths.push(await measure('broadcaster + signed poster', posts, broadcasts(sdkClient, signed, roomSize, count)));
     paths.push(await measure('broadcaster + unsigned POST (floor)', posts, broadcasts(sdkClient, unsigned, roomSize, count)));
+    // In AWS the posts go over HTTPS: the same signed poster against a TLS sink (keep-alive, so handshakes are few).
+    const certificate = selfSignedCertificate(certDir);
+    if (certificate !== undefined) {
+      const tlsSink = await startSink(certificate);
+      sinks.push(tlsSink.child);
+      const tlsEndpoint = `https://127.0.0.1:${tlsSink.port}/bench`;
+      const { credentials, region, sha256 } = sdkClient.config;
+      const overTls = createSignedPoster({ endpoint: tlsEndpoint, credentials, region, sha256, maxSockets: POST_CONCURRENCY, agentOptions: { ca: readFileSync(certificate.certFile) } });
+      paths.push(await measure('broadcaster + signed poster, HTTPS', posts, broadcasts(sdkClient, overTls, roomSize, count)));
+    } else {
+      options.log?.('hot post: openssl not found, the HTTPS row is left out');
+    }
     sdkClient.destroy();
     return { posts, loadAverage, concurrency, frameBytes: Buffer.byteLength(encodeEnvelope('lettera.v1', envelopeOf(0))), paths };
   } finally {
-    child.kill();
+    for (const sink of sinks) sink.kill();
+    rmSync(certDir, { recursive: true, force: true });
     applyEnv(savedEnv);
   }
 }

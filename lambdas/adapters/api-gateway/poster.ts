@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Agent as HttpsAgent, request as httpsRequest, type AgentOptions as HttpsAgentOptions } from 'node:https';
 import { PostToConnectionCommand, type ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { SignatureV4 } from '@smithy/signature-v4';
 
@@ -114,6 +114,8 @@ export interface HttpPosterOptions {
   endpoint: string;
   /** Sockets kept open to the endpoint; at least the posts in flight. */
   maxSockets: number;
+  /** More options for the keep-alive agent (the bench passes its local TLS sink's certificate as `ca`). */
+  agentOptions?: HttpsAgentOptions;
   /**
    * The headers of one post (the signed poster signs them here).
    * @default host, content-type and content-length only (unsigned: the bench's floor)
@@ -133,7 +135,7 @@ export function createHttpPoster(options: HttpPosterOptions): ConnectionPoster {
   const secure = url.protocol === 'https:';
   const port = url.port === '' ? undefined : Number(url.port);
   const basePath = url.pathname.replace(/\/+$/, '');
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
+  const agentOptions = { ...options.agentOptions, keepAlive: true, maxSockets: options.maxSockets };
   const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   const send = secure ? httpsRequest : httpRequest;
   const headersFor =
@@ -204,6 +206,8 @@ export interface SignedPosterOptions {
   sha256: NonNullable<SignerInit['sha256']>;
   /** Sockets kept open to the endpoint; at least the posts in flight. */
   maxSockets: number;
+  /** More options for the keep-alive agent. */
+  agentOptions?: HttpsAgentOptions;
 }
 
 /**
@@ -236,6 +240,7 @@ export function createSignedPoster(options: SignedPosterOptions): ConnectionPost
   return createHttpPoster({
     endpoint: options.endpoint,
     maxSockets: options.maxSockets,
+    ...(options.agentOptions !== undefined && { agentOptions: options.agentOptions }),
     async headersFor({ path, host, hostname, port, protocol, data }) {
       const signed = await signer.sign({
         method: 'POST',
