@@ -12,7 +12,7 @@
  * (process.cpuUsage) over the measured posts, after a warm-up of the same size.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +24,8 @@ import type { EventEnvelope } from '../protocol';
 import type { RoomMember } from '../lambdas/domain/ports';
 import { encodeEnvelope } from '../lambdas/domain/wire';
 import { applyEnv } from '../local/handler-env';
-import { createManagementClient, POST_CONCURRENCY } from '../lambdas/commons/clients';
+import { createDocumentClient, createManagementClient, POST_CONCURRENCY } from '../lambdas/commons/clients';
+import { roomMembers } from '../lambdas/adapters/dynamodb/room-store';
 
 export interface HotPostPath {
   readonly path:
@@ -39,8 +40,18 @@ export interface HotPostPath {
   readonly postsPerSecond: number;
 }
 
+/** Listing a room: one Query page of room rows through the fan-out's document client and room store. */
+export interface RoomListing {
+  readonly rowsPerPage: number;
+  readonly pageBytes: number;
+  readonly pages: number;
+  /** Client CPU per row listed, µs (request, response parsing, unmarshalling, filtering). */
+  readonly cpuUsPerRow: number;
+}
+
 export interface HotPostResult {
   readonly posts: number;
+  readonly roomListing?: RoomListing;
   /** 1-minute load average when the section started (the machine is shared). */
   readonly loadAverage: number;
   readonly concurrency: number;
@@ -48,10 +59,16 @@ export interface HotPostResult {
   readonly paths: readonly HotPostPath[];
 }
 
-/** A sink answering every POST 200 after reading its body (over TLS when SINK_KEY/SINK_CERT name PEM files); prints its port. */
+/**
+ * A sink answering every POST 200 after reading its body, with an empty
+ * body or the JSON file SINK_BODY (a canned DynamoDB answer), over TLS when
+ * SINK_KEY/SINK_CERT name PEM files; prints its port.
+ */
 const SINK = `
 const { readFileSync } = require('node:fs');
-const answer = (req, res) => { req.resume(); req.on('end', () => { res.writeHead(200); res.end(); }); };
+const body = process.env.SINK_BODY === undefined ? undefined : readFileSync(process.env.SINK_BODY);
+const headers = body === undefined ? {} : { 'content-type': 'application/x-amz-json-1.0', 'content-length': body.length };
+const answer = (req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, headers); res.end(body); }); };
 const tls = process.env.SINK_KEY !== undefined;
 const server = tls
   ? require('node:https').createServer({ key: readFileSync(process.env.SINK_KEY), cert: readFileSync(process.env.SINK_CERT) }, answer)
@@ -60,8 +77,13 @@ server.keepAliveTimeout = 60000;
 server.listen(0, '127.0.0.1', () => console.log(server.address().port));
 `;
 
-async function startSink(tls?: { keyFile: string; certFile: string }): Promise<{ child: ChildProcess; port: number }> {
-  const env = tls === undefined ? process.env : { ...process.env, SINK_KEY: tls.keyFile, SINK_CERT: tls.certFile };
+async function startSink(options: { tls?: { keyFile: string; certFile: string }; bodyFile?: string } = {}): Promise<{ child: ChildProcess; port: number }> {
+  const { tls, bodyFile } = options;
+  const env = {
+    ...process.env,
+    ...(tls !== undefined && { SINK_KEY: tls.keyFile, SINK_CERT: tls.certFile }),
+    ...(bodyFile !== undefined && { SINK_BODY: bodyFile }),
+  };
   const child = spawn(process.execPath, ['-e', SINK], { stdio: ['ignore', 'pipe', 'inherit'], env });
   const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
   return { child, port: Number(chunk.toString().trim()) };
@@ -93,6 +115,41 @@ async function measure(path: HotPostPath['path'], posts: number, run: () => Prom
   const wallMs = performance.now() - started;
   const used = process.cpuUsage(cpu);
   return { path, posts, cpuUsPerPost: (used.user + used.system) / posts, postsPerSecond: (posts / wallMs) * 1000 };
+}
+
+/** A Query answer of `rows` room rows as DynamoDB returns the fan-out's projection (one page, no LastEvaluatedKey). */
+function roomPage(rows: number): string {
+  const expiresAt = Math.floor(Date.now() / 1000) + 86_400;
+  const Items = Array.from({ length: rows }, (_, i) => ({
+    connectionId: { S: `Xk${String(i).padStart(10, '0')}Cg=` },
+    userId: { S: `user-${String(i).padStart(6, '0')}` },
+    protocol: { S: i % 2 === 0 ? 'lettera.v1' : 'socket.io' },
+    expiresAt: { N: String(expiresAt) },
+    tokenExpiresAt: { N: String(expiresAt) },
+  }));
+  return JSON.stringify({ Count: rows, ScannedCount: rows, Items });
+}
+
+/** CPU per row of listing a room through the room store, against a sink answering every Query with one canned page. */
+async function measureRoomListing(dir: string, rowsPerPage: number, pages: number): Promise<{ listing: RoomListing; sink: ChildProcess }> {
+  const bodyFile = join(dir, 'room-page.json');
+  const page = roomPage(rowsPerPage);
+  writeFileSync(bodyFile, page);
+  const { child, port } = await startSink({ bodyFile });
+  applyEnv({ AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${port}` });
+  // As the fan-out handler builds it.
+  const members = roomMembers({ documentClient: createDocumentClient(), roomsTable: 'Rooms' });
+  const listAll = async (): Promise<void> => {
+    for (let i = 0; i < pages; i++) {
+      const listed = await members(`chat:c${i}`);
+      if (listed.length !== rowsPerPage) throw new Error(`room listing bench: ${listed.length} of ${rowsPerPage} rows`);
+    }
+  };
+  await listAll();
+  const cpu = process.cpuUsage();
+  await listAll();
+  const used = process.cpuUsage(cpu);
+  return { listing: { rowsPerPage, pageBytes: Buffer.byteLength(page), pages, cpuUsPerRow: (used.user + used.system) / (rowsPerPage * pages) }, sink: child };
 }
 
 /** The i-th message:new of a chat, as the fan-out broadcasts it (about 300 bytes on the wire). */
@@ -137,7 +194,14 @@ export async function runHotPostBench(options: { roomSize?: number; broadcasts?:
   const concurrency = POST_CONCURRENCY;
   const loadAverage = loadavg()[0] ?? 0;
   // As in Lambda: credentials and region in the environment (dummies: the sink is local, nothing reaches AWS).
-  const lambdaEnv = { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDBENCH', AWS_SECRET_ACCESS_KEY: 'bench-secret', AWS_SESSION_TOKEN: 'bench-session', AWS_PROFILE: undefined };
+  const lambdaEnv = {
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+    AWS_SECRET_ACCESS_KEY: 'bench-secret',
+    AWS_SESSION_TOKEN: 'bench-session',
+    AWS_PROFILE: undefined,
+    AWS_ENDPOINT_URL_DYNAMODB: undefined,
+  };
   const savedEnv = Object.fromEntries(Object.keys(lambdaEnv).map((key) => [key, process.env[key]]));
   applyEnv(lambdaEnv);
   const sinks: ChildProcess[] = [];
@@ -158,7 +222,7 @@ export async function runHotPostBench(options: { roomSize?: number; broadcasts?:
     // In AWS the posts go over HTTPS: the same signed poster against a TLS sink (keep-alive, so handshakes are few).
     const certificate = selfSignedCertificate(certDir);
     if (certificate !== undefined) {
-      const tlsSink = await startSink(certificate);
+      const tlsSink = await startSink({ tls: certificate });
       sinks.push(tlsSink.child);
       const tlsEndpoint = `https://127.0.0.1:${tlsSink.port}/bench`;
       const { credentials, region, sha256 } = sdkClient.config;
@@ -168,7 +232,11 @@ export async function runHotPostBench(options: { roomSize?: number; broadcasts?:
       options.log?.('hot post: openssl not found, the HTTPS row is left out');
     }
     sdkClient.destroy();
-    return { posts, loadAverage, concurrency, frameBytes: Buffer.byteLength(encodeEnvelope('lettera.v1', envelopeOf(0))), paths };
+    // The other per-recipient cost of a broadcast: its share of the room's Query pages.
+    const { listing, sink } = await measureRoomListing(certDir, roomSize, count);
+    sinks.push(sink);
+    options.log?.(`hot post: room listing, ${count} pages of ${roomSize} rows`);
+    return { posts, roomListing: listing, loadAverage, concurrency, frameBytes: Buffer.byteLength(encodeEnvelope('lettera.v1', envelopeOf(0))), paths };
   } finally {
     for (const sink of sinks) sink.kill();
     rmSync(certDir, { recursive: true, force: true });

@@ -249,6 +249,11 @@ function hotPostTable(result: HotPostResult): Table {
     rows: result.paths.map((p) => [p.path, String(p.posts), p.cpuUsPerPost.toFixed(0), (p.cpuUsPerPost / sdk).toFixed(2), p.postsPerSecond.toFixed(0)]),
     notes: [
       `Broadcasts of one ${result.frameBytes}-byte message:new through the fan-out's broadcaster (frame cache, limiter, per-post timeout), ${result.concurrency} posts in flight; the sink runs in a child process, so only the poster's side is counted. Load average ${result.loadAverage.toFixed(2)} when the section started.`,
+      ...(result.roomListing === undefined
+        ? []
+        : [
+            `Listing the room (the broadcast's other per-recipient cost): ${result.roomListing.cpuUsPerRow.toFixed(1)} µs of CPU per row, Query pages of ${result.roomListing.rowsPerPage} rows (${(result.roomListing.pageBytes / 1024).toFixed(0)} KiB as DynamoDB sends them) through the fan-out's document client and room store, against a sink answering a canned page.`,
+          ]),
       'The fan-out posts through the signed poster (target: at most 150 µs per delivery); the SDK client stays for DeleteConnection, GetConnection, the open packet and the other functions. The floor is the same HTTP transport without signing. The HTTPS row is the signed poster against a TLS sink (keep-alive, RSA 2048 certificate), as the posts travel in AWS; its ratio is to the SDK client over plain HTTP.',
     ],
   };
