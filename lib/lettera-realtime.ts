@@ -114,13 +114,13 @@ const ONE_VCPU_MEMORY_MB = 1_769;
 
 /**
  * Sizing per function. The fan-out's broadcasts are CPU-bound on one thread:
- * about 175 µs of CPU per delivery over HTTPS (`npm run bench`, "hot post"),
- * more than the 128 posts in flight need to keep up with an assumed 10 ms
- * API Gateway round trip (78 µs per post). So it gets exactly one vCPU:
+ * about 178 µs of CPU per recipient over HTTPS (`npm run bench`, "hot post"),
+ * more than the 78 µs per post that 128 posts in flight need to keep up with
+ * an assumed 10 ms API Gateway round trip. So it gets exactly one vCPU:
  * below it a broadcast is stretched in proportion for the same GB-seconds
- * (1,024 MB: 0.58 vCPU, a 1,000-member room 0.30 s instead of 0.18 s), above
- * it the extra CPU would sit idle (one JavaScript thread). README "Latency
- * model" has the figures.
+ * (1,024 MB: 0.58 vCPU, a 1,000-member room 0.31 s instead of 0.18 s), above
+ * it the extra CPU would sit idle (one JavaScript thread). README "Fan-out
+ * sizing and latency" and docs/fan-out-sizing.md have the figures.
  */
 const sizing: Partial<Record<FunctionName, Pick<ChatFunctionProps, 'memorySize' | 'timeout'>>> = {
   fanOut: { memorySize: ONE_VCPU_MEMORY_MB, timeout: Duration.seconds(60) },
