@@ -3,7 +3,9 @@
  * poster's tests: it records every request (method, path, headers, body)
  * and answers each connection id from a script of outcomes, then 200.
  * An outcome is a status (410 carries `x-amzn-ErrorType: GoneException` as
- * API Gateway does), `hang` (never answered) or `reset` (socket destroyed).
+ * API Gateway does), `hang` (never answered), `reset` (socket destroyed),
+ * or a 500 whose body stops short: `cut` (then the socket is destroyed) or
+ * `stall` (then nothing more is sent).
  */
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -16,7 +18,7 @@ export interface SinkRequest {
   body: Buffer;
 }
 
-export type SinkOutcome = number | 'hang' | 'reset';
+export type SinkOutcome = number | 'hang' | 'reset' | 'cut' | 'stall';
 
 export interface ConnectionsSink {
   /** `http://127.0.0.1:{port}/stage`, a stage's callback URL. */
@@ -74,6 +76,12 @@ export async function startConnectionsSink(): Promise<ConnectionsSink> {
       if (outcome === 'hang') return;
       if (outcome === 'reset') {
         req.socket.destroy();
+        return;
+      }
+      if (outcome === 'cut' || outcome === 'stall') {
+        res.writeHead(500, { 'content-type': 'application/json', 'content-length': '100' });
+        res.write('{"message":');
+        if (outcome === 'cut') setImmediate(() => req.socket.destroy());
         return;
       }
       answer(res, outcome);

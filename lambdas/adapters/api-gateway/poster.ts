@@ -109,6 +109,9 @@ export function encodePathLabel(label: string): string {
   return encodeURIComponent(label).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
+/** Of an error answer's body, what is kept for the error's message (API Gateway's are a short JSON). */
+const MAX_ERROR_BODY_CHARS = 1_024;
+
 export interface HttpPosterOptions {
   /** The stage's callback URL, `https://{api}.execute-api.{region}.amazonaws.com/{stage}` (http:// locally). */
   endpoint: string;
@@ -176,15 +179,20 @@ export function createHttpPoster(options: HttpPosterOptions): ConnectionPoster {
                 res.resume();
                 return;
               }
-              const chunks: Buffer[] = [];
-              res.on('data', (chunk: Buffer) => chunks.push(chunk));
-              // 'close' follows 'end' and also a response cut short: either way the status stands.
-              res.once('close', () => {
+              let body = '';
+              const fail = (): void => {
                 const errorType = res.headers['x-amzn-errortype'];
-                settle(new PostStatusError(status, Buffer.concat(chunks).toString('utf8'), Array.isArray(errorType) ? errorType[0] : errorType));
+                settle(new PostStatusError(status, body, Array.isArray(errorType) ? errorType[0] : errorType));
+              };
+              res.setEncoding('utf8');
+              res.on('data', (chunk: string) => {
+                if (body.length < MAX_ERROR_BODY_CHARS) body += chunk;
               });
+              // 'close' follows the body's end and also a body cut short (reset, or destroyed by the
+              // timer; Node then emits no 'error' on a response without listeners): the status stands.
+              res.once('close', fail);
             });
-            req.once('error', settle);
+            req.on('error', settle);
             req.end(data);
           },
           settle,

@@ -186,6 +186,22 @@ describe('Function: createSignedPoster', () => {
     expect(sink.sockets()).toBe(2);
   });
 
+  it('keeps the status of an error answer cut short, and times out one whose body stalls, without an unhandled error', async () => {
+    // Prepare
+    sink.script('cut', 'cut');
+    sink.script('stalled', 'stall');
+    const signed = poster();
+
+    // Act
+    const cut = signed.post('cut', new Uint8Array([1]), TIMEOUT_MS).catch((err: unknown) => err);
+    const stalled = signed.post('stalled', new Uint8Array([1]), 50).catch((err: unknown) => err);
+
+    // Assess
+    expect(await cut).toMatchObject({ name: 'InternalServerError', $fault: 'server', statusCode: 500 });
+    expect(await stalled).toBeInstanceOf(PostTimeoutError);
+    await expect(signed.post('next', new Uint8Array([1]), TIMEOUT_MS)).resolves.toBeUndefined();
+  });
+
   it('rejects with the socket error code when the connection is reset', async () => {
     // Prepare
     sink.script('c1', 'reset');
