@@ -8,7 +8,7 @@
  * Everything listens on 127.0.0.1; a watchdog ends the run after 5 minutes.
  *
  * Options: --sizes 10,100,1000  --messages 30,30,10  --runs 5 (cold init runs)
- *          --skip-realtime  --skip-bundles  --no-write
+ *          --skip-realtime  --skip-bundles  --skip-hot-post  --no-write
  *          --connect-storm 100 (users sharing a chat who connect; 0 skips)
  *          --cpu-profile DIR (V8 profile of the runtime's thread during each room's sends)
  */
@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { buildClient, type BundleSize } from '../client/build';
 import { REPO_ROOT } from '../local/handlers';
 import { BUNDLE_TARGET, measureLambdaBundles, type LambdaBundleResult } from './lambda-bundles';
+import { runHotPostBench, type HotPostResult } from './hot-post';
 import { runRealtimeBench, type RealtimeResult } from './realtime';
 import { renderReport } from './report';
 
@@ -41,6 +42,7 @@ export interface BenchResults {
   readonly machine: MachineInfo;
   readonly durationMs: number;
   readonly realtime?: RealtimeResult;
+  readonly hotPost?: HotPostResult;
   readonly lambdas?: { readonly target: string; readonly runs: number; readonly bundles: readonly LambdaBundleResult[] };
   readonly client?: BundleSize;
 }
@@ -86,6 +88,7 @@ async function main(): Promise<void> {
       runs: { type: 'string' },
       'skip-realtime': { type: 'boolean', default: false },
       'skip-bundles': { type: 'boolean', default: false },
+      'skip-hot-post': { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
       'cpu-profile': { type: 'string' },
       'connect-storm': { type: 'string' },
@@ -100,6 +103,8 @@ async function main(): Promise<void> {
   const log = (line: string): void => console.error(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${line}`);
 
   const machine = machineInfo();
+  // First, while nothing else of the bench runs in this process: its CPU is read per process.
+  const hotPost = values['skip-hot-post'] ? undefined : await runHotPostBench({ log });
   let realtime: RealtimeResult | undefined;
   if (!values['skip-realtime']) {
     realtime = await runRealtimeBench({
@@ -127,6 +132,7 @@ async function main(): Promise<void> {
     machine,
     durationMs: performance.now() - started,
     ...(realtime !== undefined ? { realtime } : {}),
+    ...(hotPost !== undefined ? { hotPost } : {}),
     ...(lambdas !== undefined ? { lambdas } : {}),
     ...(client !== undefined ? { client } : {}),
   };

@@ -105,9 +105,25 @@ export interface LetteraRealtimeProps {
   readonly limits?: Partial<Limits>;
 }
 
-/** Sizing per function: the fan-out posts to hundreds of connections at once, so it gets more CPU (memory) and time. */
+/**
+ * Lambda's memory at which a function gets one full vCPU (one vCPU-second of
+ * credit per second); CPU scales in proportion below and above it (AWS
+ * Lambda Developer Guide, "Configure Lambda function memory"; docs/fan-out-sizing.md).
+ */
+const ONE_VCPU_MEMORY_MB = 1_769;
+
+/**
+ * Sizing per function. The fan-out's broadcasts are CPU-bound on one thread:
+ * about 178 µs of CPU per recipient over HTTPS (`npm run bench`, "hot post"),
+ * more than the 78 µs per post that 128 posts in flight need to keep up with
+ * an assumed 10 ms API Gateway round trip. So it gets exactly one vCPU:
+ * below it a broadcast is stretched in proportion for the same GB-seconds
+ * (1,024 MB: 0.58 vCPU, a 1,000-member room 0.31 s instead of 0.18 s), above
+ * it the extra CPU would sit idle (one JavaScript thread). README "Fan-out
+ * sizing and latency" and docs/fan-out-sizing.md have the figures.
+ */
 const sizing: Partial<Record<FunctionName, Pick<ChatFunctionProps, 'memorySize' | 'timeout'>>> = {
-  fanOut: { memorySize: 1024, timeout: Duration.seconds(60) },
+  fanOut: { memorySize: ONE_VCPU_MEMORY_MB, timeout: Duration.seconds(60) },
 };
 
 /** Functions that check a browser's Origin against FRONTEND_URL (the HTTP API's CORS is the gateway's). */

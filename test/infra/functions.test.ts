@@ -115,6 +115,11 @@ describe('Construct: ChatFunction', () => {
     expect(propsOf('fanOut').MemorySize as number).toBeGreaterThan(propsOf('actions').MemorySize as number);
     expect(propsOf('fanOut').Timeout as number).toBeGreaterThan(propsOf('actions').Timeout as number);
   });
+
+  it('gives the fan-out exactly one vCPU of memory (1,769 MB): its posts run on one thread and are CPU-bound', () => {
+    // THEN
+    expect(propsOf('fanOut').MemorySize).toBe(1769);
+  });
 });
 
 describe('Stack prop: limits', () => {

@@ -1,6 +1,7 @@
 /**
  * Fidelity of the @connections management API (POST, GET, DELETE and their
- * errors) with the real ApiGatewayManagementApiClient.
+ * errors) with the real ApiGatewayManagementApiClient, and the fan-out's
+ * signed poster.
  */
 import {
   ApiGatewayManagementApiClient,
@@ -11,6 +12,7 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHotPoster } from '../../lambdas/adapters/api-gateway/poster';
 import type { WebSocketEvent } from '../../local/gateway/request-format';
 import { startGateway, type Gateway } from '../../local/gateway/server';
 import { connectWebSocket, waitFor, type TestSocket } from '../helpers/local-runtime';
@@ -95,6 +97,26 @@ describe('Function: handleConnectionsApi', () => {
     expect(target.connectionId).toMatch(/=$/);
     expect(encodedAt.status).toBe(200);
     expect(frames).toEqual(['staged', 'unstaged', 'encoded']);
+  });
+
+  it("accepts the fan-out's signed poster (SigV4 headers present, the signature not checked): ids with + / = arrive, 410 for an unknown id", async () => {
+    // Prepare: an id with a URL-special character, as above.
+    let target = await connect();
+    while (!/[+/]/.test(target.connectionId)) {
+      await target.client.close();
+      target = await connect();
+    }
+    const poster = createHotPoster(management, gateway.callbackUrl, 4);
+
+    // Act
+    await poster.post(target.connectionId, new TextEncoder().encode('{"event":"signed"}'), 5_000);
+    const frame = await target.client.nextEvent();
+    const gone = await poster.post('AAAAAAAAAAAAAAA=', new TextEncoder().encode('x'), 5_000).catch((err: unknown) => err);
+    await target.client.close();
+
+    // Assess
+    expect(frame).toEqual({ event: 'signed' });
+    expect(gone).toMatchObject({ name: 'GoneException', statusCode: 410 });
   });
 
   it('raises GoneException (410) for an unknown id', async () => {

@@ -6,12 +6,7 @@
  * retries only where they can help, and a dead recipient removed without
  * touching anyone else.
  */
-import {
-  DeleteConnectionCommand,
-  GoneException,
-  PostToConnectionCommand,
-  type ApiGatewayManagementApiClient,
-} from '@aws-sdk/client-apigatewaymanagementapi';
+import { DeleteConnectionCommand, GoneException, type ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '../../commons/backoff';
 import { POST_CONCURRENCY } from '../../commons/clients';
@@ -23,11 +18,11 @@ import { createLimiter, type Limiter } from '../../commons/concurrency';
 import type { BroadcastOptions, BroadcastResult, ConnectionRemover, RoomBroadcaster, RoomMember, RoomStore } from '../../domain/ports';
 import { splitExpired, type ExpiredCloser } from '../../domain/expiry';
 import { createFrameCache } from '../../domain/wire';
+import { createSdkPoster, type ConnectionPoster } from './poster';
 
 /**
- * Time one PostToConnection attempt may take. The SDK's own requestTimeout
- * is not enough: PostToConnection can hang past it (aws-sdk-js-v3 #6896,
- * #7632), so each attempt also races its own timer and AbortSignal.
+ * Time one PostToConnection attempt may take; past it the poster abandons
+ * the request (see createSdkPoster for why the SDK's own timeout is not enough).
  */
 export const POST_TIMEOUT_MS = 5_000;
 
@@ -43,6 +38,11 @@ export const DEFAULT_POST_RETRY: PostRetryPolicy = { maxAttempts: 3, baseDelayMs
 
 export interface ManagementApiBroadcasterDeps {
   managementClient: ApiGatewayManagementApiClient;
+  /**
+   * How one post is sent (the fan-out's signed keep-alive poster).
+   * @default the management client's PostToConnection
+   */
+  poster?: ConnectionPoster;
   /** Where a room's recipients are listed. */
   rooms: Pick<RoomStore, 'members'>;
   /** Called with a recipient's connection id when API Gateway says it is gone. */
@@ -64,13 +64,7 @@ export interface ManagementApiBroadcasterDeps {
   retry?: Partial<PostRetryPolicy>;
 }
 
-/** A post attempt that outlived its timeout (the SDK call may still be hanging). */
-export class PostTimeoutError extends Error {
-  constructor(connectionId: string, timeoutMs: number) {
-    super(`PostToConnection to ${connectionId} timed out after ${timeoutMs} ms`);
-    this.name = 'PostTimeoutError';
-  }
-}
+export { PostTimeoutError } from './poster';
 
 type PostOutcome = 'delivered' | 'gone' | 'disconnected' | 'undeliverable' | 'failed';
 
@@ -152,9 +146,11 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
   readonly #limit: Limiter;
   readonly #timeoutMs: number;
   readonly #retry: PostRetryPolicy;
+  readonly #poster: ConnectionPoster;
 
   constructor(deps: ManagementApiBroadcasterDeps) {
     this.#deps = deps;
+    this.#poster = deps.poster ?? createSdkPoster(deps.managementClient);
     this.#limit = createLimiter(deps.concurrency ?? POST_CONCURRENCY);
     this.#timeoutMs = deps.postTimeoutMs ?? POST_TIMEOUT_MS;
     this.#retry = { ...DEFAULT_POST_RETRY, ...deps.retry };
@@ -203,7 +199,7 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
     for (let attempt = 1; ; attempt++) {
       try {
         // The slot is held for the call only, not during backoff sleeps.
-        await this.#limit(() => this.#send(connectionId, data));
+        await this.#limit(() => this.#poster.post(connectionId, data, this.#timeoutMs));
         return 'delivered';
       } catch (err) {
         if (isGone(err)) return this.#removeGone(member);
@@ -221,28 +217,6 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
         if (attempt >= this.#retry.maxAttempts || isTimeout(err)) return this.#disconnect(member, err, attempt);
         await sleep(backoffDelay(attempt - 1, this.#retry.baseDelayMs));
       }
-    }
-  }
-
-  async #send(connectionId: string, data: Uint8Array): Promise<void> {
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const err = new PostTimeoutError(connectionId, this.#timeoutMs);
-        controller.abort(err);
-        reject(err);
-      }, this.#timeoutMs);
-    });
-    try {
-      await Promise.race([
-        this.#deps.managementClient.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }), {
-          abortSignal: controller.signal,
-        }),
-        timedOut,
-      ]);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

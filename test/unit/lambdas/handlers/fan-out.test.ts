@@ -1,17 +1,36 @@
-import {
-  ApiGatewayManagementApiClient,
-  GoneException,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
+import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { handler } from '../../../../lambdas/handlers/fan-out';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { handler as FanOutHandler } from '../../../../lambdas/handlers/fan-out';
+import { startConnectionsSink, type ConnectionsSink } from '../../../helpers/connections-sink';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
+// The SDK client still serves everything but the hot post; the posts go to a local @connections sink.
 const apiMock = mockClient(ApiGatewayManagementApiClient);
+let sink: ConnectionsSink;
+let handler: typeof FanOutHandler;
+let savedCallbackUrl: string | undefined;
+
+beforeAll(async () => {
+  sink = await startConnectionsSink();
+  // The handler reads its callback URL once, at load.
+  savedCallbackUrl = process.env.WS_CALLBACK_URL;
+  process.env.WS_CALLBACK_URL = sink.endpoint;
+  vi.resetModules();
+  ({ handler } = await import('../../../../lambdas/handlers/fan-out'));
+});
+
+afterAll(async () => {
+  process.env.WS_CALLBACK_URL = savedCallbackUrl;
+  await sink.close();
+});
+
+function postedIds(): string[] {
+  return sink.requests.filter((r) => r.method === 'POST').map((r) => r.connectionId);
+}
 
 const FUTURE = Math.floor(Date.now() / 1000) + 3600;
 
@@ -43,7 +62,7 @@ const goodMessage = {
 };
 
 beforeEach(() => {
-  apiMock.on(PostToConnectionCommand).resolves({});
+  sink.reset();
   ddbMock.on(QueryCommand, { TableName: 'Rooms' }).resolves({
     Items: [
       { connectionId: 'alice-tab', userId: 'alice', protocol: 'lettera.v1', expiresAt: FUTURE },
@@ -65,13 +84,14 @@ describe('Function: handler', () => {
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
     expect(ddbMock).toReceiveCommandWith(QueryCommand, { TableName: 'Rooms', ExpressionAttributeValues: { ':room': 'chat:c1' } });
-    expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 2);
-    expect(apiMock).toReceiveCommandWith(PostToConnectionCommand, { ConnectionId: 'bob-tab' });
+    expect(postedIds().sort()).toEqual(['alice-tab', 'bob-tab']);
+    expect(sink.requestsTo('bob-tab')[0]?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=test\/\d{8}\/eu-west-1\/execute-api\//);
+    expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 0);
   });
 
   it('removes a gone recipient through the shared connection remover, never the sender', async () => {
     // Prepare
-    apiMock.on(PostToConnectionCommand, { ConnectionId: 'bob-tab' }).rejects(new GoneException({ message: 'gone', $metadata: {} }));
+    sink.script('bob-tab', 410);
     ddbMock
       .on(GetCommand)
       .resolves({ Item: { connectionId: 'bob-tab', userId: 'bob', rooms: new Set(['chat:c1']) } })
@@ -103,7 +123,7 @@ describe('Function: handler', () => {
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: '200' }] });
-    expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 2);
+    expect(postedIds()).toHaveLength(2);
   });
 
   it('fails at load when a required environment variable is missing', async () => {
