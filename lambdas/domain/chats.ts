@@ -10,6 +10,10 @@
  * make someone else an owner first (CONFLICT). Rows written before roles
  * existed count as owners, so older chats keep working as they did.
  *
+ * Rooms follow: with a `joiner`, the participants' open connections are in
+ * the chat's room when create or add returns, and out of it when remove
+ * returns (the Memberships stream does it again, as a backstop).
+ *
  * Abuse bounds: creations and adds are counted per caller in a fixed
  * window (RATE_LIMITED), each user is in at most `maxChatsPerUser` chats
  * (CONFLICT), and a user who blocked the caller cannot be put in a chat by
@@ -19,8 +23,10 @@ import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, RateLimi
 import { mapWithConcurrency } from '../commons/concurrency';
 import { sortableId } from '../commons/ids';
 import type { Chat, ChatRole, ChatSummary, Page, Participant } from '../../protocol';
+import { logger } from '../commons/logger';
 import { requireParticipant } from './memberships';
 import type { MembershipRow, MembershipStore, UserCounterRow, UserStore } from './ports';
+import type { RoomJoiner } from './room-joins';
 import { admitInWindow } from './rate-window';
 import { DEFAULT_LIMITS } from '../system/limits';
 
@@ -47,6 +53,13 @@ export interface ChatServiceDeps extends ChatLimits {
     'get' | 'pageOfUser' | 'pageOfChat' | 'countParticipants' | 'countOwners' | 'putAll' | 'putIfAbsent' | 'setRole' | 'delete'
   >;
   users: Pick<UserStore, 'countChange' | 'reopenChanges' | 'reserveChat' | 'releaseChat' | 'hasBlocked' | 'blockersOf'>;
+  /**
+   * Moves the participants' open connections in or out of the chat's room
+   * before create, add and remove return (room-joins.ts). Without it, only
+   * the Memberships stream does, a moment later: a message sent right after
+   * the call may miss them.
+   */
+  joiner?: RoomJoiner;
   /** @default Date.now */
   now?: () => number;
 }
@@ -85,7 +98,7 @@ function toParticipant(row: MembershipRow): Participant {
 
 /** Creates the chat service over the membership and user stores. */
 export function createChatService(deps: ChatServiceDeps): ChatService {
-  const { memberships, users } = deps;
+  const { memberships, users, joiner } = deps;
   const now = deps.now ?? Date.now;
   const maxParticipants = deps.maxParticipants ?? DEFAULT_LIMITS.maxChatParticipants;
   const maxChats = deps.maxChatsPerUser ?? DEFAULT_LIMITS.maxChatsPerUser;
@@ -169,6 +182,10 @@ export function createChatService(deps: ChatServiceDeps): ChatService {
         await release().catch(() => undefined);
         throw err;
       }
+      // The chat exists now: a failed join must not make the caller retry (a retry creates another chat). The stream joins them a moment later.
+      await joiner?.join(chatId, participants).catch((error: unknown) => {
+        logger.warn('chat created, but its participants\' connections could not join its room yet; the Memberships stream will', { chatId, error: error as Error });
+      });
       return { chatId, title: input.title, participants };
     },
 
@@ -198,6 +215,8 @@ export function createChatService(deps: ChatServiceDeps): ChatService {
         await users.releaseChat(userId).catch(() => undefined);
         throw err;
       }
+      // Also when they were in already: a retry after a failed join completes it.
+      await joiner?.join(chatId, [userId]);
       if (!added) {
         await users.releaseChat(userId);
         const existing = await memberships.get(chatId, userId);
@@ -213,8 +232,10 @@ export function createChatService(deps: ChatServiceDeps): ChatService {
       } else if (roleOf(caller) === 'owner') {
         await requireAnotherOwner(chatId);
       }
-      // Removing someone not in the chat is a no-op.
+      // Removing someone not in the chat writes nothing; their connections still leave, so a retry after a failed leave completes it.
       if (await memberships.delete(chatId, userId)) await users.releaseChat(userId);
+      // After the delete: a join racing this removal reads the membership after its writes (room-joins.ts).
+      await joiner?.leave(chatId, [userId]);
     },
 
     async setRole(callerId, chatId, userId, role) {

@@ -6,12 +6,14 @@
  * are `{"error": {code, message}}` with the status their class carries.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { addRoomToConnection, connectionsOfUser, getConnections, removeRoomFromConnection } from '../adapters/dynamodb/connection-store';
 import {
   countMessage,
   countOwners,
   countParticipants,
   deleteMembership,
   getMembership,
+  membersAmong,
   membershipsPageOfChat,
   membershipsPageOfUser,
   putMembershipIfAbsent,
@@ -19,6 +21,7 @@ import {
   reopenWindow,
   setMemberRole,
 } from '../adapters/dynamodb/membership-store';
+import { deleteRoomRow, putRoomRows } from '../adapters/dynamodb/room-store';
 import { createUserStore } from '../adapters/dynamodb/user-store';
 import { createMessageStore } from '../adapters/dynamodb/message-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
@@ -32,6 +35,7 @@ import { bearerToken } from '../adapters/api-gateway/http-headers';
 import { createBlockService, type BlockService } from '../domain/blocks';
 import { createChatService, type ChatService, type PageInput } from '../domain/chats';
 import { createMessageService, MAX_PAGE_SIZE, type MessageService } from '../domain/messages';
+import { createRoomJoiner } from '../domain/room-joins';
 import { withMessageMetrics } from '../domain/message-metrics';
 import { appMessageIdOf, chatIdOf, expectFields, isPlainObject, messageIdOf, titleOf, userIdOf } from '../domain/validation';
 import { limitsFromEnv } from '../system/limits';
@@ -209,7 +213,7 @@ export async function routeHttpRequest(deps: HttpApiDeps, event: APIGatewayProxy
 }
 
 const documentClient = createDocumentClient();
-const tables = requireTableNames('membershipsTable', 'messagesTable', 'usersTable');
+const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'usersTable');
 const membershipRows = { documentClient, membershipsTable: tables.membershipsTable };
 // Only the operations the HTTP API performs (not typing, not the connection-time chat list).
 const memberships = {
@@ -226,11 +230,24 @@ const memberships = {
   delete: deleteMembership(membershipRows),
 };
 const users = createUserStore({ documentClient, usersTable: tables.usersTable });
+const connectionRows = { documentClient, connectionsTable: tables.connectionsTable };
+const roomRows = { documentClient, roomsTable: tables.roomsTable };
+const joiner = createRoomJoiner({
+  connections: {
+    ofUser: connectionsOfUser(connectionRows),
+    getMany: getConnections(connectionRows),
+    addRoom: addRoomToConnection(connectionRows),
+    removeRoom: removeRoomFromConnection(connectionRows),
+  },
+  rooms: { putAll: putRoomRows(roomRows), delete: deleteRoomRow(roomRows) },
+  memberships: { membersAmong: membersAmong(membershipRows) },
+});
 const limits = limitsFromEnv();
 const deps: HttpApiDeps = {
   chats: createChatService({
     memberships,
     users,
+    joiner,
     maxParticipants: limits.maxChatParticipants,
     maxChatsPerUser: limits.maxChatsPerUser,
     changeRateLimit: limits.chatChangeRateLimit,

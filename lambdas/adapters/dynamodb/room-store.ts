@@ -96,8 +96,11 @@ export const putRoomRow = ({ documentClient, roomsTable }: RoomStoreDeps): RoomS
     await documentClient.send(new PutCommand({ TableName: roomsTable, Item: { ...row } }));
   };
 
+/** Concurrent BatchWriteItem chunks: a 1,000-member join writes 40. */
+const PUT_ALL_CONCURRENCY = 4;
+
 export const putRoomRows = ({ documentClient, roomsTable }: RoomStoreDeps): RoomStore['putAll'] =>
-  (rows) => batchWriteAll(documentClient, roomsTable, rows.map((row) => ({ PutRequest: { Item: { ...row } } })));
+  (rows) => batchWriteAll(documentClient, roomsTable, rows.map((row) => ({ PutRequest: { Item: { ...row } } })), { concurrency: PUT_ALL_CONCURRENCY });
 
 export const joinRoomAt = ({ documentClient, roomsTable, messagesTable }: RoomStoreDeps): RoomStore['joinAt'] =>
   async (row, chatId) => {
