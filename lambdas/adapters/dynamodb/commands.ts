@@ -17,6 +17,13 @@ import { mapWithConcurrency } from '../../commons/concurrency';
 /** DynamoDB accepts at most this many requests in one BatchWriteItem. */
 export const BATCH_WRITE_LIMIT = 25;
 
+/**
+ * Chunks in flight at once for the big batches (a 1,000-participant chat:
+ * 40 writes of memberships, 40 of room rows, 10 reads each of connections
+ * and memberships): a few at a time, not one after another, nor all 40.
+ */
+export const BATCH_CONCURRENCY = 4;
+
 /** One request of a BatchWriteItem, in the document client's shape. */
 export type WriteRequest =
   | { PutRequest: { Item: Record<string, unknown> } }

@@ -15,7 +15,7 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { ConnectionRow, ConnectionStore, PendingConnectionRow } from '../../domain/ports';
-import { batchGetAll, isConditionFailure, queryAll } from './commands';
+import { BATCH_CONCURRENCY, batchGetAll, isConditionFailure, queryAll } from './commands';
 
 export interface ConnectionStoreDeps {
   documentClient: DynamoDBDocumentClient;
@@ -30,14 +30,11 @@ export const getConnection = ({ documentClient, connectionsTable }: ConnectionSt
     return Item as ConnectionRow | PendingConnectionRow | undefined;
   };
 
-/** Concurrent BatchGetItem chunks: a 1,000-member join reads 10. */
-const GET_MANY_CONCURRENCY = 4;
-
 export const getConnections = ({ documentClient, connectionsTable }: ConnectionStoreDeps): ConnectionStore['getMany'] =>
   (connectionIds) =>
     batchGetAll<ConnectionRow | PendingConnectionRow>(documentClient, connectionsTable, [...new Set(connectionIds)].map((connectionId) => ({ connectionId })), {
       consistentRead: true,
-      concurrency: GET_MANY_CONCURRENCY,
+      concurrency: BATCH_CONCURRENCY,
     });
 
 export const putPendingConnection = ({ documentClient, connectionsTable }: ConnectionStoreDeps): ConnectionStore['putPending'] =>

@@ -6,7 +6,7 @@
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MemberGate, MembershipRow, MembershipStore, MembershipWrite } from '../../domain/ports';
-import { batchGetAll, batchWriteAll, isConditionFailure, itemOfConditionFailure, queryAll } from './commands';
+import { BATCH_CONCURRENCY, batchGetAll, batchWriteAll, isConditionFailure, itemOfConditionFailure, queryAll } from './commands';
 
 export interface MembershipStoreDeps {
   documentClient: DynamoDBDocumentClient;
@@ -139,8 +139,7 @@ export const membersAmong = ({ documentClient, membershipsTable }: MembershipSto
     const rows = await batchGetAll<{ userId: string }>(documentClient, membershipsTable, [...new Set(userIds)].map((userId) => ({ chatId, userId })), {
       consistentRead: true,
       attributes: ['userId'],
-      // A 1,000-member join checks 10 chunks.
-      concurrency: 4,
+      concurrency: BATCH_CONCURRENCY,
     });
     return new Set(rows.map((row) => row.userId));
   };
@@ -203,7 +202,7 @@ export const countOwners = ({ documentClient, membershipsTable }: MembershipStor
   };
 
 export const putMemberships = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['putAll'] =>
-  (rows) => batchWriteAll(documentClient, membershipsTable, rows.map((row) => ({ PutRequest: { Item: { ...row } } })));
+  (rows) => batchWriteAll(documentClient, membershipsTable, rows.map((row) => ({ PutRequest: { Item: { ...row } } })), { concurrency: BATCH_CONCURRENCY });
 
 export const putMembershipIfAbsent = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['putIfAbsent'] =>
   async (row) => {

@@ -7,7 +7,7 @@ import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, type Dynam
 import type { WireProtocol } from '../../../protocol';
 import { CHAT_HEAD_ID } from '../../system/schema';
 import type { RoomMember, RoomStore } from '../../domain/ports';
-import { batchWriteAll, queryAll } from './commands';
+import { BATCH_CONCURRENCY, batchWriteAll, queryAll } from './commands';
 
 export interface RoomStoreDeps {
   documentClient: DynamoDBDocumentClient;
@@ -96,11 +96,8 @@ export const putRoomRow = ({ documentClient, roomsTable }: RoomStoreDeps): RoomS
     await documentClient.send(new PutCommand({ TableName: roomsTable, Item: { ...row } }));
   };
 
-/** Concurrent BatchWriteItem chunks: a 1,000-member join writes 40. */
-const PUT_ALL_CONCURRENCY = 4;
-
 export const putRoomRows = ({ documentClient, roomsTable }: RoomStoreDeps): RoomStore['putAll'] =>
-  (rows) => batchWriteAll(documentClient, roomsTable, rows.map((row) => ({ PutRequest: { Item: { ...row } } })), { concurrency: PUT_ALL_CONCURRENCY });
+  (rows) => batchWriteAll(documentClient, roomsTable, rows.map((row) => ({ PutRequest: { Item: { ...row } } })), { concurrency: BATCH_CONCURRENCY });
 
 export const joinRoomAt = ({ documentClient, roomsTable, messagesTable }: RoomStoreDeps): RoomStore['joinAt'] =>
   async (row, chatId) => {
