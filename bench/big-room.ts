@@ -1,7 +1,7 @@
 /**
  * The big-room part of the benchmark (issue 11): the local runtime as
- * `npm start` runs it (default settings, handlers in their worker thread),
- * N already-connected users, and a load generator in a child process
+ * `npm start` runs it (default settings, handlers in their worker thread,
+ * their logs at WARN), N already-connected users, and a load generator in a child process
  * (room-clients.ts), so this process's CPU plus DynamoDB Local's is the
  * server's CPU and nothing else.
  *
@@ -19,7 +19,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { startLocalRuntime } from '../local/runtime';
 import type { ClientRequest, ClientResponse } from './room-clients';
-import type { BenchUser } from './load-worker';
+import type { BenchUser } from './ws-clients';
 import { summarize, type Summary } from './stats';
 
 export interface BigRoomOptions {

@@ -211,7 +211,7 @@ function bigRoomTables(big: BigRoomResult): Table[] {
       header: ['participants', 'POST /chats ms', 'message reached', 'send → last delivery ms'],
       rows: [[grouped(big.size), fixed(big.create.createMs, 0), `${grouped(big.create.probeReached)} of ${grouped(big.size)}`, fixed(big.create.probeLastMs, 0)]],
       notes: [
-        `${grouped(big.size)} ws clients (a child process) connected in ${fixed(big.connectMs / 1000, 1)} s to a runtime with the default settings (handlers in their worker thread); then one of them created the chat through the HTTP API, which puts every participant's connections in the room before it answers. Reached: within 15 s. ${load}.`,
+        `${grouped(big.size)} ws clients (a child process) connected in ${fixed(big.connectMs / 1000, 1)} s to a runtime with the default settings (handlers in their worker thread, their logs at WARN); then one of them created the chat through the HTTP API, which puts every participant's connections in the room before it answers. Reached: within 15 s. ${load}.`,
       ],
     },
   ];

@@ -8,8 +8,8 @@
  * message's content).
  */
 import { performance } from 'node:perf_hooks';
-import WebSocket from 'ws';
-import type { BenchUser } from './load-worker';
+import type WebSocket from 'ws';
+import { openClient, openInBatches, type BenchUser } from './ws-clients';
 
 export type ClientRequest =
   | { readonly type: 'connect'; readonly wsUrl: string; readonly users: readonly BenchUser[]; readonly batchSize: number }
@@ -74,12 +74,9 @@ let onContent: (content: string, socket: number, at: number) => void = () => und
 
 const CONTENT = /"content":"([^"]*)"/;
 
-function open(wsUrl: string, user: BenchUser, index: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const url = new URL(wsUrl);
-    url.searchParams.set('token', user.token);
-    const ws = new WebSocket(url);
-    ws.on('message', (data) => {
+async function connectAll(request: Extract<ClientRequest, { type: 'connect' }>): Promise<ClientResponse> {
+  const result = await openInBatches(request.users, request.batchSize, async (user, index) => {
+    sockets[index] = await openClient(request.wsUrl, user, (data) => {
       const at = now();
       const text = data.toString();
       // A regex on the raw frame, not JSON.parse: a thousand parses per message would slow the clock we measure with.
@@ -87,32 +84,8 @@ function open(wsUrl: string, user: BenchUser, index: number): Promise<void> {
       const content = CONTENT.exec(text)?.[1];
       if (content !== undefined) onContent(content, index, at);
     });
-    ws.once('open', () => {
-      sockets[index] = ws;
-      resolve();
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      res.resume();
-      ws.terminate();
-      reject(new Error(`${user.userId}: upgrade refused with ${res.statusCode}`));
-    });
-    ws.once('error', (err) => reject(new Error(`${user.userId}: ${err.message}`)));
   });
-}
-
-async function connectAll(request: Extract<ClientRequest, { type: 'connect' }>): Promise<ClientResponse> {
-  const started = now();
-  const errors: string[] = [];
-  let opened = 0;
-  for (let i = 0; i < request.users.length; i += request.batchSize) {
-    const batch = request.users.slice(i, i + request.batchSize);
-    const results = await Promise.allSettled(batch.map((user, j) => open(request.wsUrl, user, i + j)));
-    for (const result of results) {
-      if (result.status === 'fulfilled') opened += 1;
-      else if (errors.length < 5) errors.push(String(result.reason));
-    }
-  }
-  return { type: 'connected', ms: now() - started, opened, failed: request.users.length - opened, errors };
+  return { type: 'connected', ...result };
 }
 
 async function post(url: string, token: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {

@@ -23,7 +23,15 @@ import { roomOf } from '../../lambdas/system/schema';
 import { JSON_SUBPROTOCOL } from '../../protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoStores } from '../helpers/dynamo-stores';
-import { connectWebSocket, isEvent, useTestRuntime, type LocalRuntime, type TestSocket } from '../helpers/local-runtime';
+import {
+  connectionIdsOf as connectionIdsOfUser,
+  connectWebSocket,
+  isEvent,
+  setPostFaults as setRuntimePostFaults,
+  useTestRuntime,
+  type LocalRuntime,
+  type TestSocket,
+} from '../helpers/local-runtime';
 
 const SECRET = 'room-joins-test-secret-that-is-long-enough';
 const verify = createTokenVerifier({ source: { kind: 'secret', secret: SECRET } });
@@ -76,20 +84,8 @@ async function roomOfChat(chatId: string): Promise<string[]> {
   return (Items ?? []).map((item) => item.connectionId as string);
 }
 
-/** The connection id the gateway gave a socket (from its Connections row, by user). */
-async function connectionIdsOf(userId: string): Promise<string[]> {
-  const { Items } = await runtime.documentClient.send(
-    new QueryCommand({ TableName: runtime.tableNames.CONNECTIONS_TABLE, IndexName: 'byUser', KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': userId } }),
-  );
-  return (Items ?? []).map((item) => item.connectionId as string);
-}
-
-/** PUT /_local/faults on the gateway's port (post faults, local runtime only). */
-async function setPostFaults(faults: Record<string, string>): Promise<void> {
-  const url = new URL(runtime.wsUrl);
-  const res = await fetch(`http://${url.host}/_local/faults`, { method: 'PUT', body: JSON.stringify(faults) });
-  if (res.status !== 200 && res.status !== 204) throw new Error(`PUT /_local/faults answered ${res.status}`);
-}
+const connectionIdsOf = (userId: string): Promise<string[]> => connectionIdsOfUser(runtime, userId);
+const setPostFaults = (faults: Record<string, string>): Promise<void> => setRuntimePostFaults(runtime, faults);
 
 const PARTICIPANTS = 40;
 
