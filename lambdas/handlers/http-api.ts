@@ -6,14 +6,12 @@
  * are `{"error": {code, message}}` with the status their class carries.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { addRoomToConnection, connectionsOfUser, getConnections, removeRoomFromConnection } from '../adapters/dynamodb/connection-store';
 import {
   countMessage,
   countOwners,
   countParticipants,
   deleteMembership,
   getMembership,
-  membersAmong,
   membershipsPageOfChat,
   membershipsPageOfUser,
   putMembershipIfAbsent,
@@ -21,7 +19,7 @@ import {
   reopenWindow,
   setMemberRole,
 } from '../adapters/dynamodb/membership-store';
-import { deleteRoomRow, putRoomRows } from '../adapters/dynamodb/room-store';
+import { roomJoinStores } from '../adapters/dynamodb/room-join-stores';
 import { createUserStore } from '../adapters/dynamodb/user-store';
 import { createMessageStore } from '../adapters/dynamodb/message-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
@@ -230,18 +228,7 @@ const memberships = {
   delete: deleteMembership(membershipRows),
 };
 const users = createUserStore({ documentClient, usersTable: tables.usersTable });
-const connectionRows = { documentClient, connectionsTable: tables.connectionsTable };
-const roomRows = { documentClient, roomsTable: tables.roomsTable };
-const joiner = createRoomJoiner({
-  connections: {
-    ofUser: connectionsOfUser(connectionRows),
-    getMany: getConnections(connectionRows),
-    addRoom: addRoomToConnection(connectionRows),
-    removeRoom: removeRoomFromConnection(connectionRows),
-  },
-  rooms: { putAll: putRoomRows(roomRows), delete: deleteRoomRow(roomRows) },
-  memberships: { membersAmong: membersAmong(membershipRows) },
-});
+const joiner = createRoomJoiner(roomJoinStores(documentClient, tables));
 const limits = limitsFromEnv();
 const deps: HttpApiDeps = {
   chats: createChatService({

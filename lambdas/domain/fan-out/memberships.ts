@@ -12,7 +12,7 @@ import { randomId } from '../../commons/ids';
 import type { ChatRole, EventEnvelope } from '../../../protocol';
 import { roomOf } from '../../system/schema';
 import { roomRowOf } from '../connections';
-import type { BroadcastOptions, BroadcastResult, RoomBroadcaster } from '../ports';
+import type { BroadcastResult, RoomBroadcaster } from '../ports';
 import { joinChatRoom, leaveChatRoom, openConnectionsOf, type RoomJoinDeps } from '../room-joins';
 import { imageOf, isServiceChange, MalformedRecordError, optionalString, requireString, type Image } from './records';
 
@@ -103,28 +103,31 @@ export async function applyMembershipChanges(deps: MembershipFanOutDeps, changes
   }
   const room = roomOf.chat(first.chatId);
   const userIds = changes.map((change) => change.userId);
-  const announce = async (change: MembershipChange, options?: BroadcastOptions): Promise<BroadcastResult | undefined> => {
-    const announcement = announcementOf(change, ts);
-    return announcement === undefined ? undefined : deps.broadcaster.toRoom(room, announcement, options);
-  };
+  const results: (BroadcastResult | undefined)[] = [];
 
   switch (first.kind) {
     case 'role':
-      return sumOf(await Promise.all(changes.map((change) => announce(change))));
-    case 'join': {
-      await joinChatRoom(deps, first.chatId, userIds);
-      const results: (BroadcastResult | undefined)[] = [];
-      for (const change of changes) results.push(await announce(change));
+      for (const change of changes) {
+        const announcement = announcementOf(change, ts);
+        if (announcement !== undefined) results.push(await deps.broadcaster.toRoom(room, announcement));
+      }
       return sumOf(results);
-    }
+    case 'join':
+      await joinChatRoom(deps, first.chatId, userIds);
+      for (const change of changes) {
+        const announcement = announcementOf(change, ts);
+        if (announcement !== undefined) results.push(await deps.broadcaster.toRoom(room, announcement));
+      }
+      return sumOf(results);
     case 'leave': {
       const leaving = await openConnectionsOf(deps, userIds);
-      const results: (BroadcastResult | undefined)[] = [];
       for (const change of changes) {
-        results.push(await announce(change, { exceptUserId: change.userId }));
-        const own = leaving.filter((row) => row.userId === change.userId).map((row) => roomRowOf(row, room));
         const announcement = announcementOf(change, ts);
-        if (own.length > 0 && announcement !== undefined) results.push(await deps.broadcaster.toMembers(own, announcement));
+        if (announcement === undefined) continue;
+        // One event (one id) for both: the room without the leaver, and the leaver's own connections.
+        results.push(await deps.broadcaster.toRoom(room, announcement, { exceptUserId: change.userId }));
+        const own = leaving.filter((row) => row.userId === change.userId).map((row) => roomRowOf(row, room));
+        if (own.length > 0) results.push(await deps.broadcaster.toMembers(own, announcement));
       }
       await leaveChatRoom(deps, first.chatId, userIds, leaving);
       return sumOf(results);
