@@ -2,7 +2,9 @@
  * `npm run bench`: end-to-end latency and throughput of the fan-out on the
  * local runtime, AWS requests per message against the design's lower bound,
  * each Lambda bundle's size and cold init, and the client bundle's size.
- * Prints plain-text tables and writes bench/results/latest.{json,md}.
+ * Prints plain-text tables and writes bench/results/latest.{json,md}; the
+ * big-room sections also go to bench/results/big-room.{json,md} as soon as
+ * they are done (a later section that fails does not lose them).
  *
  * A benchmark, not a test: it asserts nothing and never runs in `npm test`.
  * Everything listens on 127.0.0.1; a watchdog ends the run after 5 minutes.
@@ -116,6 +118,8 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   // First, on a runtime of its own: its CPU figures count only this process and DynamoDB Local.
   const bigRoom = bigRoomSize > 0 ? await runBigRoomBench({ size: bigRoomSize, messages: bigRoomMessages, log }) : undefined;
+  const write = !values['no-write'] && !quick; // A quick check prints only: the results files keep the last full run.
+  if (bigRoom !== undefined && write) writeResults('big-room', { machine, durationMs: performance.now() - started, bigRoom }, log);
   let realtime: RealtimeResult | undefined;
   if (!values['skip-realtime'] && !quick) {
     realtime = await runRealtimeBench({
@@ -149,15 +153,17 @@ async function main(): Promise<void> {
   };
   const report = renderReport(results);
   console.log(report.text);
-  // A quick check prints only: the results files keep the last full run.
-  if (!values['no-write'] && !quick) {
-    const dir = join(REPO_ROOT, 'bench', 'results');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(join(dir, 'latest.md'), report.markdown);
-    log('wrote bench/results/latest.json and bench/results/latest.md');
-  }
+  if (write) writeResults('latest', results, log, report.markdown);
   clearTimeout(watchdog);
+}
+
+/** Writes bench/results/{name}.json and {name}.md. */
+function writeResults(name: string, results: BenchResults, log: (line: string) => void, markdown = renderReport(results).markdown): void {
+  const dir = join(REPO_ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(dir, `${name}.md`), markdown);
+  log(`wrote bench/results/${name}.json and bench/results/${name}.md`);
 }
 
 main().then(
