@@ -153,7 +153,8 @@ async function main(): Promise<void> {
   };
   const report = renderReport(results);
   console.log(report.text);
-  if (write) writeResults('latest', results, log, report.markdown);
+  // latest.* is the whole benchmark: a run that skipped a part leaves it as it was.
+  if (write && realtime !== undefined && lambdas !== undefined) writeResults('latest', results, log, report.markdown);
   clearTimeout(watchdog);
 }
 
