@@ -36,6 +36,15 @@ export const MAX_LIST_SIZE = 100;
 /** Users whose chat count is reserved at once when creating a chat. */
 const RESERVE_CONCURRENCY = 16;
 
+/**
+ * How long a create waits for its participants' connections to join the
+ * room: half the HTTP function's 10 s timeout. A 1,000-participant join
+ * takes about a second in AWS; past this, the create answers anyway (the
+ * chat exists: a timeout would make the caller retry and create another)
+ * and the Memberships stream completes the join.
+ */
+export const CREATE_JOIN_BUDGET_MS = 5_000;
+
 export interface ChatLimits {
   /** Most participants per chat. @default the maxChatParticipants setting's default */
   maxParticipants?: number;
@@ -60,6 +69,8 @@ export interface ChatServiceDeps extends ChatLimits {
    * the call may miss them.
    */
   joiner?: RoomJoiner;
+  /** @default CREATE_JOIN_BUDGET_MS */
+  createJoinBudgetMs?: number;
   /** @default Date.now */
   now?: () => number;
 }
@@ -94,6 +105,27 @@ export const roleOf = (row: Pick<MembershipRow, 'role'>): ChatRole => row.role ?
 
 function toParticipant(row: MembershipRow): Participant {
   return { userId: row.userId, role: roleOf(row), addedAt: row.addedAt };
+}
+
+/**
+ * A new chat's join, waited for at most `budgetMs`. The chat exists by
+ * then, so neither a failed nor a slow join fails the create (a retry would
+ * create another chat): the Memberships stream joins the participants a
+ * moment later. Both are logged.
+ */
+async function joinWithinBudget(joiner: RoomJoiner, chatId: string, participants: readonly string[], budgetMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const outOfTime = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), budgetMs)));
+  const joined = joiner.join(chatId, participants).then(
+    () => 'joined' as const,
+    (error: unknown) => {
+      logger.warn('chat created, but its participants\' connections could not join its room; the Memberships stream will', { chatId, error: error as Error });
+      return 'failed' as const;
+    },
+  );
+  const outcome = await Promise.race([joined, outOfTime]);
+  clearTimeout(timer);
+  if (outcome === 'late') logger.warn('chat created; its room join is still running after the budget, answering anyway', { chatId, budgetMs, participants: participants.length });
 }
 
 /** Creates the chat service over the membership and user stores. */
@@ -182,10 +214,7 @@ export function createChatService(deps: ChatServiceDeps): ChatService {
         await release().catch(() => undefined);
         throw err;
       }
-      // The chat exists now: a failed join must not make the caller retry (a retry creates another chat). The stream joins them a moment later.
-      await joiner?.join(chatId, participants).catch((error: unknown) => {
-        logger.warn('chat created, but its participants\' connections could not join its room yet; the Memberships stream will', { chatId, error: error as Error });
-      });
+      if (joiner !== undefined) await joinWithinBudget(joiner, chatId, participants, deps.createJoinBudgetMs ?? CREATE_JOIN_BUDGET_MS);
       return { chatId, title: input.title, participants };
     },
 

@@ -384,6 +384,20 @@ describe('Function: createChatService', () => {
       expect(memberships.rows.size).toBe(2);
     });
 
+    it('create answers once the join has run past its budget (the chat exists; the stream completes the join)', async () => {
+      // Prepare
+      const memberships = fakeMembershipStore();
+      const joiner: RoomJoiner = { join: vi.fn(() => new Promise<never>(() => undefined)), leave: vi.fn() };
+      const chats = createChatService({ memberships, users: fakeUserStore(), joiner, createJoinBudgetMs: 20, now: () => NOW });
+
+      // Act
+      const chat = await chats.create('alice', { title: 'Team', participants: ['bob'] });
+
+      // Assess
+      expect(chat.participants).toEqual(['alice', 'bob']);
+      expect(joiner.join).toHaveBeenCalledOnce();
+    });
+
     it('add joins the new participant after their membership is written, and again when they were in already (completing a failed try)', async () => {
       // Prepare
       const memberships = fakeMembershipStore([member('c1', 'alice', 'owner')]);
