@@ -38,10 +38,11 @@ const RESERVE_CONCURRENCY = 16;
 
 /**
  * How long a create waits for its participants' connections to join the
- * room: half the HTTP function's 10 s timeout. A 1,000-participant join
- * takes about a second in AWS; past this, the create answers anyway (the
- * chat exists: a timeout would make the caller retry and create another)
- * and the Memberships stream completes the join.
+ * room when the caller does not say (the HTTP handler gives what its
+ * invocation can spare): half the HTTP function's 10 s timeout. A
+ * 1,000-participant join takes about a second in AWS; past the budget, the
+ * create answers anyway (the chat exists: a timeout would make the caller
+ * retry and create another) and the Memberships stream completes the join.
  */
 export const CREATE_JOIN_BUDGET_MS = 5_000;
 
@@ -86,8 +87,12 @@ export interface PageInput {
 }
 
 export interface ChatService {
-  /** Creates a chat; the caller is its owner. Returns every participant written. */
-  create(callerId: string, input: CreateChatInput): Promise<Chat>;
+  /**
+   * Creates a chat; the caller is its owner. Returns every participant
+   * written. `joinBudgetMs`: how long it may wait for the room join (the
+   * HTTP handler gives what its invocation can spare).
+   */
+  create(callerId: string, input: CreateChatInput, options?: { joinBudgetMs?: number }): Promise<Chat>;
   /** One page of the caller's chats, from their own membership rows only. */
   listForUser(userId: string, page?: PageInput): Promise<Page<ChatSummary>>;
   /** One page of a chat's participants, for a participant. */
@@ -169,7 +174,7 @@ export function createChatService(deps: ChatServiceDeps): ChatService {
   const tooManyChats = (): ConflictError => new ConflictError(`A user can be in at most ${maxChats} chats`);
 
   return {
-    async create(callerId, input) {
+    async create(callerId, input, options = {}) {
       // The caller is always a participant; duplicates collapse.
       const participants = [...new Set([callerId, ...input.participants])];
       if (participants.length > maxParticipants) {
@@ -214,7 +219,7 @@ export function createChatService(deps: ChatServiceDeps): ChatService {
         await release().catch(() => undefined);
         throw err;
       }
-      if (joiner !== undefined) await joinWithinBudget(joiner, chatId, participants, deps.createJoinBudgetMs ?? CREATE_JOIN_BUDGET_MS);
+      if (joiner !== undefined) await joinWithinBudget(joiner, chatId, participants, options.joinBudgetMs ?? deps.createJoinBudgetMs ?? CREATE_JOIN_BUDGET_MS);
       return { chatId, title: input.title, participants };
     },
 

@@ -384,6 +384,22 @@ describe('Function: routeHttpRequest', () => {
     expect(deps.messages.remove).toHaveBeenCalledWith('alice', { chatId: 'c1', messageId: MESSAGE_ID });
   });
 
+  it('gives POST /chats\' room join what the invocation can spare (its remaining time less 2 s)', async () => {
+    // Prepare
+    const create = vi.fn().mockResolvedValue({ chatId: 'c9', title: 'Team', participants: ['alice', 'bob'] });
+    const deps = { ...fakeDeps(), chats: { create } } as unknown as HttpApiDeps;
+    const event = createHttpEvent({ method: 'POST', path: '/chats', body: { title: 'Team', participants: ['bob'] }, headers: { authorization: 'Bearer t' } });
+
+    // Act
+    const withContext = await routeHttpRequest(deps, event, { getRemainingTimeInMillis: () => 9_500 });
+    await routeHttpRequest(deps, event);
+
+    // Assess
+    expect(withContext.statusCode).toBe(201);
+    expect(create).toHaveBeenNthCalledWith(1, 'alice', { title: 'Team', participants: ['bob'] }, { joinBudgetMs: 7_500 });
+    expect(create).toHaveBeenNthCalledWith(2, 'alice', { title: 'Team', participants: ['bob'] }, {});
+  });
+
   it('answers 404 NOT_FOUND for a route key it has no handler for, before verifying any token', async () => {
     // Prepare
     const deps = fakeDeps();
