@@ -8,11 +8,9 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 import WebSocket from 'ws';
+import { openClient, openInBatches, type BenchUser } from './ws-clients';
 
-export interface BenchUser {
-  readonly userId: string;
-  readonly token: string;
-}
+export type { BenchUser } from './ws-clients';
 
 export type WorkerRequest =
   | { readonly type: 'connect'; readonly wsUrl: string; readonly users: readonly BenchUser[]; readonly batchSize: number }
@@ -86,38 +84,9 @@ function record(data: WebSocket.RawData): void {
   onDelivery?.(messageId, delivery);
 }
 
-function open(wsUrl: string, user: BenchUser): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const url = new URL(wsUrl);
-    url.searchParams.set('token', user.token);
-    const ws = new WebSocket(url);
-    ws.on('message', record);
-    ws.once('open', () => {
-      sockets.push(ws);
-      resolve();
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      res.resume();
-      ws.terminate();
-      reject(new Error(`${user.userId}: upgrade refused with ${res.statusCode}`));
-    });
-    ws.once('error', (err) => reject(new Error(`${user.userId}: ${err.message}`)));
-  });
-}
-
 async function connectAll(request: Extract<WorkerRequest, { type: 'connect' }>): Promise<WorkerResponse> {
-  const started = performance.now();
-  const errors: string[] = [];
-  let opened = 0;
-  for (let i = 0; i < request.users.length; i += request.batchSize) {
-    const batch = request.users.slice(i, i + request.batchSize);
-    const results = await Promise.allSettled(batch.map((user) => open(request.wsUrl, user)));
-    for (const result of results) {
-      if (result.status === 'fulfilled') opened += 1;
-      else if (errors.length < 5) errors.push(String(result.reason));
-    }
-  }
-  return { type: 'connected', ms: performance.now() - started, opened, failed: request.users.length - opened, errors };
+  const result = await openInBatches(request.users, request.batchSize, async (user) => sockets.push(await openClient(request.wsUrl, user, record)));
+  return { type: 'connected', ...result };
 }
 
 /** Resolves when `expected` deliveries of messageId have arrived, or after timeoutMs. */

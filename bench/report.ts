@@ -4,6 +4,7 @@
  */
 import type { HotPostResult } from './hot-post';
 import type { OperationCount } from './aws-calls';
+import type { BigRoomResult } from './big-room';
 import type { ConnectStormResult, RoomResult } from './realtime';
 import type { BenchResults } from './run';
 import { fixed, grouped, kib, markdownTable, summarize, textTable, type Summary } from './stats';
@@ -203,6 +204,47 @@ function connectStormTable(storm: ConnectStormResult): Table {
   };
 }
 
+function bigRoomTables(big: BigRoomResult): Table[] {
+  const load = `load average ${fixed(big.loadAverage.before, 2)} before, ${fixed(big.loadAverage.after, 2)} after`;
+  const tables: Table[] = [
+    {
+      title: `5. Create ${grouped(big.size)}: a chat created with ${grouped(big.size)} connected participants, one message sent as POST /chats returns`,
+      header: ['participants', 'POST /chats ms', 'message reached', 'send → last delivery ms'],
+      rows: [[grouped(big.size), fixed(big.create.createMs, 0), `${grouped(big.create.probeReached)} of ${grouped(big.size)}`, fixed(big.create.probeLastMs, 0)]],
+      notes: [
+        `${grouped(big.size)} ws clients (a child process) connected in ${fixed(big.connectMs / 1000, 1)} s to a runtime with the default settings (handlers in their worker thread, their logs at WARN); then one of them created the chat through the HTTP API, which puts every participant's connections in the room before it answers. Reached: within 15 s. ${load}.`,
+      ],
+    },
+  ];
+  const room = big.room;
+  if (room !== undefined) {
+    tables.push({
+      title: `6. Room ${grouped(big.size)}: ${room.messages} messages at ${room.rate}/s from ${room.senders} senders`,
+      header: ['receivers', 'expected', 'within 2 s of the last send', 'within 15 s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'server CPU ms (node + java)', 'CPU ms / 1,000 deliveries'],
+      rows: [
+        [
+          grouped(big.size),
+          grouped(room.expected),
+          grouped(room.inWindow),
+          grouped(room.eventually),
+          fixed(room.latency.p50),
+          fixed(room.latency.p95),
+          fixed(room.latency.p99),
+          fixed(room.latency.max),
+          `${grouped(room.cpu.nodeMs + room.cpu.javaMs)} (${grouped(room.cpu.nodeMs)} + ${grouped(room.cpu.javaMs)})`,
+          fixed(room.cpuMsPer1kDeliveries),
+        ],
+      ],
+      notes: [
+        `The senders are members of the chat, connected like the others (every connection receives every message). Sends are not paced by deliveries; ${room.refused} refused.`,
+        'Latency: send → delivery of the deliveries within the window, on the load generator’s clock. CPU: this process (runtime, stream pollers, handler thread) and DynamoDB Local’s Java process, from the first send until the window closed (2 s after the last send, or every delivery).',
+        `${load}.`,
+      ],
+    });
+  }
+  return tables;
+}
+
 function lambdaTable(results: NonNullable<BenchResults['lambdas']>): Table {
   return {
     title: '3. Lambda bundles (ChatFunction\'s esbuild options) and cold init',
@@ -274,6 +316,7 @@ export function renderReport(results: BenchResults): { text: string; markdown: s
   if (results.hotPost !== undefined) tables.push(hotPostTable(results.hotPost));
   if (results.lambdas !== undefined) tables.push(lambdaTable(results.lambdas));
   if (results.client !== undefined) tables.push(clientTable(results.client));
+  if (results.bigRoom !== undefined) tables.push(...bigRoomTables(results.bigRoom));
 
   const intro =
     results.realtime === undefined

@@ -10,6 +10,10 @@
  * make someone else an owner first (CONFLICT). Rows written before roles
  * existed count as owners, so older chats keep working as they did.
  *
+ * Rooms follow: with a `joiner`, the participants' open connections are in
+ * the chat's room when create or add returns, and out of it when remove
+ * returns (the Memberships stream does it again, as a backstop).
+ *
  * Abuse bounds: creations and adds are counted per caller in a fixed
  * window (RATE_LIMITED), each user is in at most `maxChatsPerUser` chats
  * (CONFLICT), and a user who blocked the caller cannot be put in a chat by
@@ -19,8 +23,10 @@ import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, RateLimi
 import { mapWithConcurrency } from '../commons/concurrency';
 import { sortableId } from '../commons/ids';
 import type { Chat, ChatRole, ChatSummary, Page, Participant } from '../../protocol';
+import { logger } from '../commons/logger';
 import { requireParticipant } from './memberships';
 import type { MembershipRow, MembershipStore, UserCounterRow, UserStore } from './ports';
+import type { RoomJoiner } from './room-joins';
 import { admitInWindow } from './rate-window';
 import { DEFAULT_LIMITS } from '../system/limits';
 
@@ -29,6 +35,16 @@ export const MAX_LIST_SIZE = 100;
 
 /** Users whose chat count is reserved at once when creating a chat. */
 const RESERVE_CONCURRENCY = 16;
+
+/**
+ * How long a create waits for its participants' connections to join the
+ * room when the caller does not say (the HTTP handler gives what its
+ * invocation can spare): half the HTTP function's 10 s timeout. A
+ * 1,000-participant join takes about a second in AWS; past the budget, the
+ * create answers anyway (the chat exists: a timeout would make the caller
+ * retry and create another) and the Memberships stream completes the join.
+ */
+export const CREATE_JOIN_BUDGET_MS = 5_000;
 
 export interface ChatLimits {
   /** Most participants per chat. @default the maxChatParticipants setting's default */
@@ -47,6 +63,15 @@ export interface ChatServiceDeps extends ChatLimits {
     'get' | 'pageOfUser' | 'pageOfChat' | 'countParticipants' | 'countOwners' | 'putAll' | 'putIfAbsent' | 'setRole' | 'delete'
   >;
   users: Pick<UserStore, 'countChange' | 'reopenChanges' | 'reserveChat' | 'releaseChat' | 'hasBlocked' | 'blockersOf'>;
+  /**
+   * Moves the participants' open connections in or out of the chat's room
+   * before create, add and remove return (room-joins.ts). Without it, only
+   * the Memberships stream does, a moment later: a message sent right after
+   * the call may miss them.
+   */
+  joiner?: RoomJoiner;
+  /** @default CREATE_JOIN_BUDGET_MS */
+  createJoinBudgetMs?: number;
   /** @default Date.now */
   now?: () => number;
 }
@@ -62,8 +87,12 @@ export interface PageInput {
 }
 
 export interface ChatService {
-  /** Creates a chat; the caller is its owner. Returns every participant written. */
-  create(callerId: string, input: CreateChatInput): Promise<Chat>;
+  /**
+   * Creates a chat; the caller is its owner. Returns every participant
+   * written. `joinBudgetMs`: how long it may wait for the room join (the
+   * HTTP handler gives what its invocation can spare).
+   */
+  create(callerId: string, input: CreateChatInput, options?: { joinBudgetMs?: number }): Promise<Chat>;
   /** One page of the caller's chats, from their own membership rows only. */
   listForUser(userId: string, page?: PageInput): Promise<Page<ChatSummary>>;
   /** One page of a chat's participants, for a participant. */
@@ -83,9 +112,30 @@ function toParticipant(row: MembershipRow): Participant {
   return { userId: row.userId, role: roleOf(row), addedAt: row.addedAt };
 }
 
+/**
+ * A new chat's join, waited for at most `budgetMs`. The chat exists by
+ * then, so neither a failed nor a slow join fails the create (a retry would
+ * create another chat): the Memberships stream joins the participants a
+ * moment later. Both are logged.
+ */
+async function joinWithinBudget(joiner: RoomJoiner, chatId: string, participants: readonly string[], budgetMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const outOfTime = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), budgetMs)));
+  const joined = joiner.join(chatId, participants).then(
+    () => 'joined' as const,
+    (error: unknown) => {
+      logger.warn('chat created, but its participants\' connections could not join its room; the Memberships stream will', { chatId, error: error as Error });
+      return 'failed' as const;
+    },
+  );
+  const outcome = await Promise.race([joined, outOfTime]);
+  clearTimeout(timer);
+  if (outcome === 'late') logger.warn('chat created; its room join is still running after the budget, answering anyway', { chatId, budgetMs, participants: participants.length });
+}
+
 /** Creates the chat service over the membership and user stores. */
 export function createChatService(deps: ChatServiceDeps): ChatService {
-  const { memberships, users } = deps;
+  const { memberships, users, joiner } = deps;
   const now = deps.now ?? Date.now;
   const maxParticipants = deps.maxParticipants ?? DEFAULT_LIMITS.maxChatParticipants;
   const maxChats = deps.maxChatsPerUser ?? DEFAULT_LIMITS.maxChatsPerUser;
@@ -124,7 +174,7 @@ export function createChatService(deps: ChatServiceDeps): ChatService {
   const tooManyChats = (): ConflictError => new ConflictError(`A user can be in at most ${maxChats} chats`);
 
   return {
-    async create(callerId, input) {
+    async create(callerId, input, options = {}) {
       // The caller is always a participant; duplicates collapse.
       const participants = [...new Set([callerId, ...input.participants])];
       if (participants.length > maxParticipants) {
@@ -169,6 +219,7 @@ export function createChatService(deps: ChatServiceDeps): ChatService {
         await release().catch(() => undefined);
         throw err;
       }
+      if (joiner !== undefined) await joinWithinBudget(joiner, chatId, participants, options.joinBudgetMs ?? deps.createJoinBudgetMs ?? CREATE_JOIN_BUDGET_MS);
       return { chatId, title: input.title, participants };
     },
 
@@ -198,6 +249,8 @@ export function createChatService(deps: ChatServiceDeps): ChatService {
         await users.releaseChat(userId).catch(() => undefined);
         throw err;
       }
+      // Also when they were in already: a retry after a failed join completes it.
+      await joiner?.join(chatId, [userId]);
       if (!added) {
         await users.releaseChat(userId);
         const existing = await memberships.get(chatId, userId);
@@ -213,8 +266,10 @@ export function createChatService(deps: ChatServiceDeps): ChatService {
       } else if (roleOf(caller) === 'owner') {
         await requireAnotherOwner(chatId);
       }
-      // Removing someone not in the chat is a no-op.
+      // Removing someone not in the chat writes nothing; their connections still leave, so a retry after a failed leave completes it.
       if (await memberships.delete(chatId, userId)) await users.releaseChat(userId);
+      // After the delete: a join racing this removal reads the membership after its writes (room-joins.ts).
+      await joiner?.leave(chatId, [userId]);
     },
 
     async setRole(callerId, chatId, userId, role) {

@@ -176,6 +176,8 @@ export interface MembershipStore {
   rowsOfUser(userId: string): Promise<MembershipRow[]>;
   /** The user ids of a chat, every page. */
   participantsOf(chatId: string): Promise<string[]>;
+  /** Which of these users are in the chat now (read strongly consistently, in batches). */
+  membersAmong(chatId: string, userIds: readonly string[]): Promise<Set<string>>;
   /** How many participants a chat has (a COUNT query). */
   countParticipants(chatId: string): Promise<number>;
   /** One page of a user's membership rows (byUser index: chatId, title, role), from after `cursor` (a chatId). */
@@ -391,6 +393,8 @@ export interface SweptRow {
 export interface ConnectionStore {
   /** A connection's row, read strongly consistently. */
   get(connectionId: string): Promise<ConnectionRow | PendingConnectionRow | undefined>;
+  /** The rows of these connections that exist, read strongly consistently, in batches (no particular order). */
+  getMany(connectionIds: readonly string[]): Promise<Array<ConnectionRow | PendingConnectionRow>>;
   putPending(row: PendingConnectionRow): Promise<void>;
   /** Writes the row; with `ifPending`, only over a pending row (false when there is none). */
   put(row: ConnectionRow, options: { ifPending: boolean }): Promise<boolean>;

@@ -13,6 +13,7 @@ import { roomOf } from '../system/schema';
 import { DEFAULT_LIMITS } from '../system/limits';
 import { toMessage } from './messages';
 import type { MembershipStore, MessageRow, MessageStore, RoomBroadcaster, UserStore } from './ports';
+import type { RoomJoiner } from './room-joins';
 import { appMessageIdOf, chatIdOf, contentOf, expectFields, isPlainObject, titleOf, userIdOf } from './validation';
 
 /** A message write whose sender is not (or no longer) in the chat: the app's membership sync is behind. */
@@ -51,6 +52,8 @@ export interface PublisherDeps {
   broadcaster: Pick<RoomBroadcaster, 'toRoom'>;
   /** @default the maxChatsPerUser setting's default */
   maxChatsPerUser?: number;
+  /** Moves the added and removed users' connections in or out of the chat's room before setParticipants returns (room-joins.ts); without it, only the Memberships stream does. */
+  joiner?: RoomJoiner;
   /** Injected for tests. @default Date.now */
   now?: () => number;
 }
@@ -301,9 +304,9 @@ export function createPublisher(deps: PublisherDeps): Publisher {
     },
 
     /**
-     * Brings the chat's membership to exactly `userIds`: adds the missing
-     * (the Memberships INSERTs join their connections to the room), removes
-     * the others. A chat not known yet is created this way; an empty set
+     * Brings the chat's membership to exactly `userIds`: adds the missing,
+     * removes the others, and (with a joiner) their connections are in or
+     * out of the chat's room when it returns. A chat not known yet is created this way; an empty set
      * removes everyone. Calling it twice with the same set writes nothing.
      */
     async setParticipants(input) {
@@ -330,6 +333,9 @@ export function createPublisher(deps: PublisherDeps): Publisher {
       for (const userId of removed) {
         if (await memberships.delete(input.chatId, userId)) await users.releaseChat(userId);
       }
+      // After the writes, as the chat service does. A failed join fails the call; the Memberships stream still joins them.
+      if (added.length > 0) await deps.joiner?.join(input.chatId, added);
+      if (removed.length > 0) await deps.joiner?.leave(input.chatId, removed);
       return { chatId: input.chatId, added, removed };
     },
 

@@ -11,12 +11,13 @@ import {
   deleteConnection,
   deleteConnectionReturningOld,
   getConnection,
+  getConnections,
   removeRoomFromConnection,
 } from '../adapters/dynamodb/connection-store';
-import { chatIdsOfMember } from '../adapters/dynamodb/membership-store';
+import { chatIdsOfMember, membersAmong } from '../adapters/dynamodb/membership-store';
 import { leavePresence } from '../adapters/dynamodb/presence-store';
 import { relationsOf } from '../adapters/dynamodb/user-store';
-import { deleteRoomRow, deleteRoomRows, putRoomRow, roomMembers } from '../adapters/dynamodb/room-store';
+import { deleteRoomRow, deleteRoomRows, putRoomRows, roomMembers } from '../adapters/dynamodb/room-store';
 import { createDocumentClient, createManagementClient, POST_CONCURRENCY } from '../commons/clients';
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
 import { instrumentHandler } from '../commons/instrument';
@@ -45,13 +46,14 @@ const roomRows = { documentClient, roomsTable: tables.roomsTable };
 // Only the operations the fan-out performs, so the bundle carries no other.
 const connections = {
   get: getConnection(connectionRows),
+  getMany: getConnections(connectionRows),
   delete: deleteConnection(connectionRows),
   deleteReturningOld: deleteConnectionReturningOld(connectionRows),
   ofUser: connectionsOfUser(connectionRows),
   addRoom: addRoomToConnection(connectionRows),
   removeRoom: removeRoomFromConnection(connectionRows),
 };
-const rooms = { members: roomMembers(roomRows), put: putRoomRow(roomRows), delete: deleteRoomRow(roomRows), deleteAll: deleteRoomRows(roomRows) };
+const rooms = { members: roomMembers(roomRows), putAll: putRoomRows(roomRows), delete: deleteRoomRow(roomRows), deleteAll: deleteRoomRows(roomRows) };
 const presence = { removeConnection: leavePresence({ documentClient, presenceTable: tables.presenceTable }) };
 const removeConnection = createConnectionRemover({ connections, rooms, presence });
 const link = createConnectionLink({ managementClient, removeConnection });
@@ -60,7 +62,10 @@ const deps: FanOutDeps = {
   ...tables,
   connections,
   rooms,
-  memberships: { chatIdsOfUser: chatIdsOfMember({ documentClient, membershipsTable: tables.membershipsTable }) },
+  memberships: {
+    chatIdsOfUser: chatIdsOfMember({ documentClient, membershipsTable: tables.membershipsTable }),
+    membersAmong: membersAmong({ documentClient, membershipsTable: tables.membershipsTable }),
+  },
   users: { relationsOf: relationsOf({ documentClient, usersTable: tables.usersTable }) },
   broadcaster: new ManagementApiBroadcaster({ managementClient, poster, rooms, removeConnection, closeExpired: createExpiredCloser({ link }) }),
   openSocketIo: createOpenPacketSender({

@@ -5,7 +5,7 @@
  * dispatches on the event's `routeKey` and reads `pathParameters`. Errors
  * are `{"error": {code, message}}` with the status their class carries.
  */
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import {
   countMessage,
   countOwners,
@@ -19,6 +19,7 @@ import {
   reopenWindow,
   setMemberRole,
 } from '../adapters/dynamodb/membership-store';
+import { roomJoinStores } from '../adapters/dynamodb/room-join-stores';
 import { createUserStore } from '../adapters/dynamodb/user-store';
 import { createMessageStore } from '../adapters/dynamodb/message-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
@@ -32,6 +33,7 @@ import { bearerToken } from '../adapters/api-gateway/http-headers';
 import { createBlockService, type BlockService } from '../domain/blocks';
 import { createChatService, type ChatService, type PageInput } from '../domain/chats';
 import { createMessageService, MAX_PAGE_SIZE, type MessageService } from '../domain/messages';
+import { createRoomJoiner } from '../domain/room-joins';
 import { withMessageMetrics } from '../domain/message-metrics';
 import { appMessageIdOf, chatIdOf, expectFields, isPlainObject, messageIdOf, titleOf, userIdOf } from '../domain/validation';
 import { limitsFromEnv } from '../system/limits';
@@ -52,7 +54,12 @@ interface RouteRequest {
   query: Record<string, string | undefined>;
   /** The parsed JSON body (undefined when there is none). */
   body: unknown;
+  /** Milliseconds the invocation has left (Lambda's context), when known. */
+  remainingMs?: () => number;
 }
+
+/** Time kept back from the invocation's remaining time to answer after a wait. */
+const ANSWER_MARGIN_MS = 2_000;
 
 interface RouteResult {
   statusCode: number;
@@ -101,11 +108,13 @@ function actionData(body: unknown, fromPath: Record<string, string | undefined>)
 
 /** The dispatch table: one handler per topology route key (the compiler checks none is missing or extra). */
 export const routes: { readonly [K in HttpRouteKey]: RouteHandler } = {
-  async 'POST /chats'(deps, { userId, body }) {
+  async 'POST /chats'(deps, { userId, body, remainingMs }) {
     const fields = expectFields(body, ['title', 'participants'], ['participants'], 'body');
     if (!Array.isArray(fields.participants)) throw new BadRequestError('body.participants must be an array of user ids');
     const participants = fields.participants.map((id, i) => userIdOf(id, `participants[${i}]`));
-    return { statusCode: 201, body: await deps.chats.create(userId, { title: titleOf(fields.title), participants }) };
+    // The room join may take what the invocation can spare (the default budget when unknown).
+    const options = remainingMs === undefined ? {} : { joinBudgetMs: Math.max(0, remainingMs() - ANSWER_MARGIN_MS) };
+    return { statusCode: 201, body: await deps.chats.create(userId, { title: titleOf(fields.title), participants }, options) };
   },
   'GET /chats': async (deps, { userId, query }) => ({ statusCode: 200, body: await deps.chats.listForUser(userId, pageOf(query, chatIdOf)) }),
   async 'GET /chats/{chatId}/participants'(deps, { userId, params, query }) {
@@ -186,7 +195,7 @@ function errorHeaders(err: unknown, status: number): Record<string, string> {
  * @example
  * const result = await routeHttpRequest(deps, event); // { statusCode: 201, body: '{"chatId":…}' }
  */
-export async function routeHttpRequest(deps: HttpApiDeps, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+export async function routeHttpRequest(deps: HttpApiDeps, event: APIGatewayProxyEventV2, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<APIGatewayProxyStructuredResultV2> {
   const { routeKey } = event;
   const respond = (statusCode: number, body?: unknown, extra: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 =>
     body === undefined
@@ -199,7 +208,13 @@ export async function routeHttpRequest(deps: HttpApiDeps, event: APIGatewayProxy
     const token = bearerToken(event.headers);
     if (token === undefined) throw new UnauthorizedError('Authorization: Bearer <token> is required');
     const { userId } = await deps.verifyToken(token);
-    const result = await route(deps, { userId, params: event.pathParameters ?? {}, query: event.queryStringParameters ?? {}, body: parseBody(event) });
+    const result = await route(deps, {
+      userId,
+      params: event.pathParameters ?? {},
+      query: event.queryStringParameters ?? {},
+      body: parseBody(event),
+      ...(context !== undefined && { remainingMs: () => context.getRemainingTimeInMillis() }),
+    });
     return respond(result.statusCode, result.body);
   } catch (err) {
     if (!(err instanceof ChatError)) logger.error('http request failed', { error: err as Error, routeKey });
@@ -209,7 +224,7 @@ export async function routeHttpRequest(deps: HttpApiDeps, event: APIGatewayProxy
 }
 
 const documentClient = createDocumentClient();
-const tables = requireTableNames('membershipsTable', 'messagesTable', 'usersTable');
+const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'usersTable');
 const membershipRows = { documentClient, membershipsTable: tables.membershipsTable };
 // Only the operations the HTTP API performs (not typing, not the connection-time chat list).
 const memberships = {
@@ -226,11 +241,13 @@ const memberships = {
   delete: deleteMembership(membershipRows),
 };
 const users = createUserStore({ documentClient, usersTable: tables.usersTable });
+const joiner = createRoomJoiner(roomJoinStores(documentClient, tables));
 const limits = limitsFromEnv();
 const deps: HttpApiDeps = {
   chats: createChatService({
     memberships,
     users,
+    joiner,
     maxParticipants: limits.maxChatParticipants,
     maxChatsPerUser: limits.maxChatsPerUser,
     changeRateLimit: limits.chatChangeRateLimit,
@@ -247,6 +264,6 @@ const deps: HttpApiDeps = {
   verifyToken: createTokenVerifierFromEnv(),
 };
 
-export const handler = instrumentHandler((event: APIGatewayProxyEventV2) => routeHttpRequest(deps, event), {
+export const handler = instrumentHandler((event: APIGatewayProxyEventV2, context?: Context) => routeHttpRequest(deps, event, context), {
   correlationIdOf: (event) => event.requestContext.requestId,
 });

@@ -11,6 +11,7 @@ import { deleteConnection, deleteConnectionReturningOld, getConnection } from '.
 import { countParticipants, deleteMembership, getMembership, participantsOf, putMembershipIfAbsent } from '../adapters/dynamodb/membership-store';
 import { createMessageStore } from '../adapters/dynamodb/message-store';
 import { createPresenceStore } from '../adapters/dynamodb/presence-store';
+import { roomJoinStores } from '../adapters/dynamodb/room-join-stores';
 import { deleteRoomRows, roomMembers } from '../adapters/dynamodb/room-store';
 import { createDocumentClient, createManagementClient } from '../commons/clients';
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
@@ -21,6 +22,7 @@ import { countPublisherCall } from '../commons/metrics';
 import { createConnectionRemover } from '../domain/connections';
 import { createUserStore } from '../adapters/dynamodb/user-store';
 import { createPublisher, parsePublishRequest, publish, type Publisher } from '../domain/publisher';
+import { createRoomJoiner } from '../domain/room-joins';
 import { limitsFromEnv } from '../system/limits';
 import type { PublishRouteKey } from '../system/topology';
 
@@ -92,6 +94,7 @@ const publisher = createPublisher({
   users: createUserStore({ documentClient, usersTable: tables.usersTable }),
   broadcaster: new ManagementApiBroadcaster({ managementClient: createManagementClient(requireEnv(ENV.callbackUrl)), rooms, removeConnection }),
   maxChatsPerUser: limits.maxChatsPerUser,
+  joiner: createRoomJoiner(roomJoinStores(documentClient, tables)),
 });
 
 export const handler = instrumentHandler((event: APIGatewayProxyEventV2) => routePublishRequest(publisher, event), {

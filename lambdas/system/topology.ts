@@ -250,7 +250,10 @@ export const tableAccess: Record<FunctionName, readonly { table: TableDefinition
     { table: presenceTable, access: 'readWrite' },
     { table: usersTable, access: 'read' },
   ],
+  // Connections and rooms: creating a chat, adding or removing a participant moves their connections in or out of its room before answering.
   httpApi: [
+    { table: connectionsTable, access: 'readWrite' },
+    { table: roomsTable, access: 'readWrite' },
     { table: membershipsTable, access: 'readWrite' },
     { table: messagesTable, access: 'readWrite' },
     { table: usersTable, access: 'readWrite' },

@@ -95,6 +95,10 @@ export function fakeMembershipStore(initial: readonly MembershipRow[] = []): Fak
       calls.push('participantsOf');
       return [...rows.values()].filter((row) => row.chatId === chatId).map((row) => row.userId);
     },
+    async membersAmong(chatId, userIds) {
+      calls.push('membersAmong');
+      return new Set(userIds.filter((userId) => rows.has(key(chatId, userId))));
+    },
     async countParticipants(chatId) {
       calls.push('countParticipants');
       return [...rows.values()].filter((row) => row.chatId === chatId).length;

@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import type { IncomingMessage } from 'node:http';
 import { connect as connectTcp } from 'node:net';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import WebSocket from 'ws';
 import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime';
 
@@ -270,6 +271,21 @@ export function openAndCloseAfter(wsUrl: string, delayMs: number, from: 'start' 
   if (from === 'start') close();
   else ws.once('open', close);
   return new Promise((resolve) => ws.once('close', () => resolve()));
+}
+
+/** The ids of a user's connections, from the Connections byUser index (what the gateway gave its sockets). */
+export async function connectionIdsOf(runtime: LocalRuntime, userId: string): Promise<string[]> {
+  const { Items } = await runtime.documentClient.send(
+    new QueryCommand({ TableName: runtime.tableNames.CONNECTIONS_TABLE, IndexName: 'byUser', KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': userId } }),
+  );
+  return (Items ?? []).map((item) => item.connectionId as string);
+}
+
+/** PUT /_local/faults on the gateway's port: PostToConnection faults by connection id (local runtime only). */
+export async function setPostFaults(runtime: LocalRuntime, faults: Record<string, string>): Promise<void> {
+  const url = new URL(runtime.wsUrl);
+  const res = await fetch(`http://${url.host}/_local/faults`, { method: 'PUT', body: JSON.stringify(faults) });
+  if (res.status !== 200 && res.status !== 204) throw new Error(`PUT /_local/faults answered ${res.status}`);
 }
 
 /** One local runtime for a test file, with the helpers its tests share. */

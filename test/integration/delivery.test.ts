@@ -6,7 +6,6 @@
  * interleaving, an idempotent send retried after a lost ack.
  */
 import { randomUUID } from 'node:crypto';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
@@ -14,9 +13,11 @@ import { connect as connectClient } from '../../client/src/index';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   callHttpApi,
+  connectionIdsOf as connectionIdsOfUser,
   connectWebSocket,
   createChat as createTestChat,
   isEvent,
+  setPostFaults as setRuntimePostFaults,
   startTestRuntime,
   waitFor,
   type ApiResponse,
@@ -58,19 +59,8 @@ async function connect(userId: string): Promise<TestSocket> {
   return socket;
 }
 
-async function connectionIdsOf(userId: string): Promise<string[]> {
-  const { Items } = await runtime.documentClient.send(
-    new QueryCommand({ TableName: runtime.tableNames.CONNECTIONS_TABLE, IndexName: 'byUser', KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': userId } }),
-  );
-  return (Items ?? []).map((item) => item.connectionId as string);
-}
-
-/** PUT /_local/faults on the gateway's port. */
-async function setPostFaults(faults: Record<string, string>): Promise<void> {
-  const url = new URL(runtime.wsUrl);
-  const res = await fetch(`http://${url.host}/_local/faults`, { method: 'PUT', body: JSON.stringify(faults) });
-  if (res.status !== 200 && res.status !== 204) throw new Error(`PUT /_local/faults answered ${res.status}`);
-}
+const connectionIdsOf = (userId: string): Promise<string[]> => connectionIdsOfUser(runtime, userId);
+const setPostFaults = (faults: Record<string, string>): Promise<void> => setRuntimePostFaults(runtime, faults);
 
 /** The positions of the message events a JSON socket received for a chat, in arrival order. */
 const seqsOf = (socket: TestSocket, chatId: string): number[] =>

@@ -11,7 +11,7 @@ import { connect as connectClient, type ChatSocket } from '../../client/src/inde
 import { DEFAULT_LIMITS } from '../../lambdas/system/limits';
 
 const { maxConnectionsPerUser: MAX_CONNECTIONS_PER_USER, messageRateLimit: MESSAGE_RATE_LIMIT, messageRateWindowMs: MESSAGE_RATE_WINDOW_MS } = DEFAULT_LIMITS;
-import { abortedUpgrade, openAndCloseAfter, connectWebSocket, isEvent, upgradeStatus, useTestRuntime, waitFor, type ApiResponse, type Frame, type LocalRuntime, type TestSocket } from '../helpers/local-runtime';
+import { abortedUpgrade, openAndCloseAfter, connectionIdsOf as connectionIdsOfUser, connectWebSocket, isEvent, upgradeStatus, useTestRuntime, waitFor, type ApiResponse, type Frame, type LocalRuntime, type TestSocket } from '../helpers/local-runtime';
 
 const suite = useTestRuntime('e2e');
 const { user, connect, api, createChat } = suite;
@@ -20,12 +20,7 @@ beforeAll(() => {
   runtime = suite.runtime();
 });
 
-async function connectionIdsOf(userId: string): Promise<string[]> {
-  const { Items } = await runtime.documentClient.send(
-    new QueryCommand({ TableName: runtime.tableNames.CONNECTIONS_TABLE, IndexName: 'byUser', KeyConditionExpression: 'userId = :u', ExpressionAttributeValues: { ':u': userId } }),
-  );
-  return (Items ?? []).map((item) => item.connectionId as string);
-}
+const connectionIdsOf = (userId: string): Promise<string[]> => connectionIdsOfUser(runtime, userId);
 
 const eventsNamed = (socket: TestSocket, prefix: string) => socket.received.filter((f) => typeof f?.event === 'string' && f.event.startsWith(prefix));
 

@@ -15,7 +15,7 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { ConnectionRow, ConnectionStore, PendingConnectionRow } from '../../domain/ports';
-import { isConditionFailure, queryAll } from './commands';
+import { BATCH_CONCURRENCY, batchGetAll, isConditionFailure, queryAll } from './commands';
 
 export interface ConnectionStoreDeps {
   documentClient: DynamoDBDocumentClient;
@@ -29,6 +29,13 @@ export const getConnection = ({ documentClient, connectionsTable }: ConnectionSt
     );
     return Item as ConnectionRow | PendingConnectionRow | undefined;
   };
+
+export const getConnections = ({ documentClient, connectionsTable }: ConnectionStoreDeps): ConnectionStore['getMany'] =>
+  (connectionIds) =>
+    batchGetAll<ConnectionRow | PendingConnectionRow>(documentClient, connectionsTable, [...new Set(connectionIds)].map((connectionId) => ({ connectionId })), {
+      consistentRead: true,
+      concurrency: BATCH_CONCURRENCY,
+    });
 
 export const putPendingConnection = ({ documentClient, connectionsTable }: ConnectionStoreDeps): ConnectionStore['putPending'] =>
   async (row) => {
@@ -145,6 +152,7 @@ export const connectionsOfUser = ({ documentClient, connectionsTable }: Connecti
 export function createConnectionStore(deps: ConnectionStoreDeps): ConnectionStore {
   return {
     get: getConnection(deps),
+    getMany: getConnections(deps),
     putPending: putPendingConnection(deps),
     put: putConnection(deps),
     delete: deleteConnection(deps),

@@ -6,7 +6,7 @@
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MemberGate, MembershipRow, MembershipStore, MembershipWrite } from '../../domain/ports';
-import { batchWriteAll, isConditionFailure, itemOfConditionFailure, queryAll } from './commands';
+import { BATCH_CONCURRENCY, batchGetAll, batchWriteAll, isConditionFailure, itemOfConditionFailure, queryAll } from './commands';
 
 export interface MembershipStoreDeps {
   documentClient: DynamoDBDocumentClient;
@@ -134,6 +134,16 @@ export const participantsOf = ({ documentClient, membershipsTable }: MembershipS
     return rows.map((row) => row.userId);
   };
 
+export const membersAmong = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['membersAmong'] =>
+  async (chatId, userIds) => {
+    const rows = await batchGetAll<{ userId: string }>(documentClient, membershipsTable, [...new Set(userIds)].map((userId) => ({ chatId, userId })), {
+      consistentRead: true,
+      attributes: ['userId'],
+      concurrency: BATCH_CONCURRENCY,
+    });
+    return new Set(rows.map((row) => row.userId));
+  };
+
 export const countParticipants = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['countParticipants'] =>
   async (chatId) => {
     const { Count = 0 } = await documentClient.send(
@@ -192,7 +202,7 @@ export const countOwners = ({ documentClient, membershipsTable }: MembershipStor
   };
 
 export const putMemberships = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['putAll'] =>
-  (rows) => batchWriteAll(documentClient, membershipsTable, rows.map((row) => ({ PutRequest: { Item: { ...row } } })));
+  (rows) => batchWriteAll(documentClient, membershipsTable, rows.map((row) => ({ PutRequest: { Item: { ...row } } })), { concurrency: BATCH_CONCURRENCY });
 
 export const putMembershipIfAbsent = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['putIfAbsent'] =>
   async (row) => {
@@ -247,6 +257,7 @@ export function createMembershipStore(deps: MembershipStoreDeps): MembershipStor
     chatIdsOfUser: chatIdsOfMember(deps),
     rowsOfUser: membershipsOfUser(deps),
     participantsOf: participantsOf(deps),
+    membersAmong: membersAmong(deps),
     countParticipants: countParticipants(deps),
     pageOfUser: membershipsPageOfUser(deps),
     pageOfChat: membershipsPageOfChat(deps),

@@ -7,7 +7,7 @@ import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, type Dynam
 import type { WireProtocol } from '../../../protocol';
 import { CHAT_HEAD_ID } from '../../system/schema';
 import type { RoomMember, RoomStore } from '../../domain/ports';
-import { batchWriteAll, queryAll } from './commands';
+import { BATCH_CONCURRENCY, batchWriteAll, queryAll } from './commands';
 
 export interface RoomStoreDeps {
   documentClient: DynamoDBDocumentClient;
@@ -97,7 +97,7 @@ export const putRoomRow = ({ documentClient, roomsTable }: RoomStoreDeps): RoomS
   };
 
 export const putRoomRows = ({ documentClient, roomsTable }: RoomStoreDeps): RoomStore['putAll'] =>
-  (rows) => batchWriteAll(documentClient, roomsTable, rows.map((row) => ({ PutRequest: { Item: { ...row } } })));
+  (rows) => batchWriteAll(documentClient, roomsTable, rows.map((row) => ({ PutRequest: { Item: { ...row } } })), { concurrency: BATCH_CONCURRENCY });
 
 export const joinRoomAt = ({ documentClient, roomsTable, messagesTable }: RoomStoreDeps): RoomStore['joinAt'] =>
   async (row, chatId) => {

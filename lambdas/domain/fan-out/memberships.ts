@@ -1,30 +1,23 @@
 /**
- * Memberships stream → live connections join or leave the chat's room, so a
- * participant added or removed while connected starts or stops receiving the
- * chat's events without reconnecting; and the chat's room hears of it:
+ * Memberships stream → the chat's room hears of every change:
  * `chat:member-added` (after the new participant's connections joined, so
  * they hear it too; not for the rows a chat is created with),
- * `chat:member-removed` (before the participant's connections leave, so
- * they hear it too), `chat:role-changed`.
+ * `chat:member-removed` (the participant's own connections hear it too),
+ * `chat:role-changed`. And it is the backstop of the room joins the chat
+ * service makes before answering (room-joins.ts): the same joins and
+ * leaves again, idempotent, which catch a connection opened meanwhile.
  */
 import type { DynamoDBRecord } from 'aws-lambda';
 import { randomId } from '../../commons/ids';
-import type { ChatRole, EventEnvelope, WireProtocol } from '../../../protocol';
+import type { ChatRole, EventEnvelope } from '../../../protocol';
 import { roomOf } from '../../system/schema';
-import { hasExpired, roomRowOf } from '../connections';
-import type { BroadcastResult, ConnectionStore, RoomBroadcaster, RoomStore } from '../ports';
+import { roomRowOf } from '../connections';
+import type { BroadcastResult, RoomBroadcaster } from '../ports';
+import { joinChatRoom, leaveChatRoom, openConnectionsOf, type RoomJoinDeps } from '../room-joins';
 import { imageOf, isServiceChange, MalformedRecordError, optionalString, requireString, type Image } from './records';
 
-export interface MembershipFanOutDeps {
-  connections: Pick<ConnectionStore, 'get' | 'ofUser' | 'addRoom' | 'removeRoom'>;
-  rooms: Pick<RoomStore, 'put' | 'delete'>;
+export interface MembershipFanOutDeps extends RoomJoinDeps {
   broadcaster: RoomBroadcaster;
-}
-
-interface LiveConnection {
-  connectionId: string;
-  protocol: WireProtocol;
-  expiresAt: number;
 }
 
 /**
@@ -78,67 +71,78 @@ function announcementOf(change: MembershipChange, ts: number): EventEnvelope | u
   }
 }
 
-/** The user's connections that have not expired (Connections GSI byUser, every page). */
-async function liveConnectionsOf(deps: MembershipFanOutDeps, userId: string): Promise<LiveConnection[]> {
-  const rows = await deps.connections.ofUser(userId);
-  const nowSeconds = Math.floor(Date.now() / 1000);
-  return rows.flatMap((row) =>
-    typeof row.connectionId === 'string' && typeof row.expiresAt === 'number' && row.expiresAt > nowSeconds
-      ? [{ connectionId: row.connectionId, protocol: row.protocol === 'socket.io' ? 'socket.io' : 'lettera.v1', expiresAt: row.expiresAt }]
-      : [],
-  );
+/** Adds up the broadcasts of one step (undefined: none was made). */
+function sumOf(results: readonly (BroadcastResult | undefined)[]): BroadcastResult | undefined {
+  const made = results.filter((result): result is BroadcastResult => result !== undefined);
+  if (made.length === 0) return undefined;
+  const sum: BroadcastResult = { recipients: 0, delivered: 0, gone: 0, disconnected: 0, undeliverable: 0, failed: 0 };
+  for (const result of made) for (const key of Object.keys(sum) as (keyof BroadcastResult)[]) sum[key] += result[key] ?? 0;
+  return sum;
 }
 
 /**
- * Joins one connection to a room without resurrecting a connection that is
- * being removed: the room row is written first, then the room is added to
- * the connection's `rooms` set on the condition that the connection still
- * exists. The remover deletes the Connections row last and cleans up rooms
- * it finds in that row, so either it sees the new room, or the condition
- * fails here and the room row is deleted again.
- *
- * The room row carries the token's expiry, which the byUser index does not
- * project: the connection's row is read first (one read per connection per
- * join; joins are rare, broadcasts are not). A connection without a row, or
- * whose token has expired, joins nothing.
+ * Applies membership changes of one kind in one chat, in stream order, as
+ * one step (consecutive records of a stream batch; see stream-batch.ts),
+ * and tells the chat's room:
+ * - joins: every open connection of the users joins the room
+ *   (room-joins.ts: concurrent lookups, batched writes), then each added
+ *   participant is announced (`chat:member-added`), so they hear it too;
+ * - leaves: each removal is announced (`chat:member-removed`) to the room,
+ *   and to the leaver's own connections directly (the HTTP API has usually
+ *   taken them out of the room already), then they leave the room;
+ * - role changes are announced (`chat:role-changed`).
+ * The room changes are idempotent (the HTTP API has usually made them
+ * before answering); a redelivered record announces again (clients apply
+ * these events idempotently).
  */
-async function join(deps: MembershipFanOutDeps, room: string, userId: string, connection: LiveConnection): Promise<void> {
-  const { connectionId } = connection;
-  const row = await deps.connections.get(connectionId);
-  if (row === undefined || !('userId' in row) || row.userId !== userId) return;
-  if (hasExpired(row.tokenExpiresAt, Date.now())) return;
-  await deps.rooms.put(roomRowOf({ ...row, protocol: connection.protocol, expiresAt: connection.expiresAt }, room));
-  if (!(await deps.connections.addRoom(connectionId, room))) await deps.rooms.delete(room, connectionId);
+export async function applyMembershipChanges(deps: MembershipFanOutDeps, changes: readonly MembershipChange[], ts = Date.now()): Promise<BroadcastResult | undefined> {
+  const first = changes[0];
+  if (first === undefined) return undefined;
+  if (changes.some((change) => change.kind !== first.kind || change.chatId !== first.chatId)) {
+    throw new Error('applyMembershipChanges: one kind of change in one chat at a time');
+  }
+  const room = roomOf.chat(first.chatId);
+  const userIds = changes.map((change) => change.userId);
+  const results: (BroadcastResult | undefined)[] = [];
+
+  switch (first.kind) {
+    case 'role':
+      for (const change of changes) {
+        const announcement = announcementOf(change, ts);
+        if (announcement !== undefined) results.push(await deps.broadcaster.toRoom(room, announcement));
+      }
+      return sumOf(results);
+    case 'join':
+      await joinChatRoom(deps, first.chatId, userIds);
+      for (const change of changes) {
+        const announcement = announcementOf(change, ts);
+        if (announcement !== undefined) results.push(await deps.broadcaster.toRoom(room, announcement));
+      }
+      return sumOf(results);
+    case 'leave': {
+      const leaving = await openConnectionsOf(deps, userIds);
+      for (const change of changes) {
+        const announcement = announcementOf(change, ts);
+        if (announcement === undefined) continue;
+        // One event (one id) for both: the room without the leaver, and the leaver's own connections.
+        results.push(await deps.broadcaster.toRoom(room, announcement, { exceptUserId: change.userId }));
+        const own = leaving.filter((row) => row.userId === change.userId).map((row) => roomRowOf(row, room));
+        if (own.length > 0) results.push(await deps.broadcaster.toMembers(own, announcement));
+      }
+      await leaveChatRoom(deps, first.chatId, userIds, leaving);
+      return sumOf(results);
+    }
+  }
 }
 
-/** Removes one connection from a room; a connection already gone is fine. */
-async function leave(deps: MembershipFanOutDeps, room: string, connection: LiveConnection): Promise<void> {
-  await Promise.all([deps.rooms.delete(room, connection.connectionId), deps.connections.removeRoom(connection.connectionId, room)]);
+/** The time a record's change happened (its ApproximateCreationDateTime), else now. */
+export function changeTimeOf(record: DynamoDBRecord): number {
+  const approximate = record.dynamodb?.ApproximateCreationDateTime;
+  return approximate === undefined ? Date.now() : approximate * 1000;
 }
 
-/**
- * Applies a Memberships record to the user's live connections and tells the
- * chat's room: INSERT puts a `chat:{chatId}` room row per connection
- * (userId, protocol and expiresAt copied from the connection), adds the
- * room to its `rooms` set, then announces `chat:member-added`; REMOVE
- * announces `chat:member-removed`, then deletes them; a role change
- * announces `chat:role-changed`. Room changes are idempotent; a redelivered
- * record announces again (clients apply these events idempotently).
- */
+/** Applies one Memberships record (see applyMembershipChanges); nothing for a record that changes nothing. */
 export async function fanOutMembership(deps: MembershipFanOutDeps, record: DynamoDBRecord): Promise<BroadcastResult | undefined> {
   const change = membershipChangeOf(record);
-  if (change === undefined) return undefined;
-  const room = roomOf.chat(change.chatId);
-  const approximate = record.dynamodb?.ApproximateCreationDateTime;
-  const announcement = announcementOf(change, approximate === undefined ? Date.now() : approximate * 1000);
-  if (change.kind === 'role') return announcement === undefined ? undefined : deps.broadcaster.toRoom(room, announcement);
-
-  const connections = await liveConnectionsOf(deps, change.userId);
-  if (change.kind === 'join') {
-    await Promise.all(connections.map((connection) => join(deps, room, change.userId, connection)));
-    return announcement === undefined ? undefined : deps.broadcaster.toRoom(room, announcement);
-  }
-  const result = announcement === undefined ? undefined : await deps.broadcaster.toRoom(room, announcement);
-  await Promise.all(connections.map((connection) => leave(deps, room, connection)));
-  return result;
+  return change === undefined ? undefined : applyMembershipChanges(deps, [change], changeTimeOf(record));
 }

@@ -18,7 +18,7 @@ import { logger } from '../../commons/logger';
 import { connectionsTable, membershipsTable, messagesTable, presenceTable, usersTable } from '../../system/schema';
 import { mapWithConcurrency } from '../../commons/concurrency';
 import { blockEventOf } from './blocks';
-import { fanOutMembership, type MembershipFanOutDeps } from './memberships';
+import { applyMembershipChanges, changeTimeOf, fanOutMembership, membershipChangeOf, type MembershipChange, type MembershipFanOutDeps } from './memberships';
 import { messageEventOf } from './messages';
 import { observeRecord } from './observe-record';
 import { fanOutPresence, type PresenceFanOutDeps } from './presence';
@@ -27,8 +27,9 @@ import type { BroadcastResult, ConnectionRemover, RoomBroadcaster } from '../por
 
 export { MalformedRecordError } from './records';
 
-export interface FanOutDeps extends Omit<MembershipFanOutDeps, 'broadcaster'>, Omit<PresenceFanOutDeps, 'rooms' | 'broadcaster'> {
+export interface FanOutDeps extends Omit<MembershipFanOutDeps, 'broadcaster' | 'memberships'>, Omit<PresenceFanOutDeps, 'rooms' | 'broadcaster' | 'memberships'> {
   rooms: MembershipFanOutDeps['rooms'] & PresenceFanOutDeps['rooms'];
+  memberships: MembershipFanOutDeps['memberships'] & PresenceFanOutDeps['memberships'];
   broadcaster: RoomBroadcaster;
   /** Physical table names, as the functions' environment carries them. */
   connectionsTable: string;
@@ -124,7 +125,11 @@ async function processRecord(deps: FanOutDeps, source: Source, record: DynamoDBR
       else await openSocketIoConnection(deps, record);
       break;
   }
-  // Gone and disconnected recipients are done with; only faults a retry can fix fail the record.
+  return failOnUndelivered(result);
+}
+
+/** Gone and disconnected recipients are done with; only faults a retry can fix fail the record (or step). */
+function failOnUndelivered(result: BroadcastResult | undefined): BroadcastResult | undefined {
   if (result !== undefined && result.failed > 0) throw new UndeliveredError(result);
   return result;
 }
@@ -227,6 +232,57 @@ function logFailure(record: DynamoDBRecord, err: unknown, skipped = false): void
   else logger.error('record failed', details);
 }
 
+/** Records of a group applied together, in stream order: they succeed or fail together. */
+interface Step {
+  records: DynamoDBRecord[];
+  run: () => Promise<BroadcastResult | undefined>;
+}
+
+/**
+ * A group's records as steps: one per record, except that consecutive
+ * joins (or consecutive leaves) of one chat become one step, so a chat
+ * created with 1,000 participants is one join of 1,000 users (concurrent
+ * lookups, batched writes; room-joins.ts), not 1,000 joins one after
+ * another. Only same-kind neighbours merge, so a user's join and later
+ * leave keep their order. A record that means nothing (a MODIFY of a
+ * counter) rides along with the step before it; a malformed one stands
+ * alone, so it fails alone (with those after it).
+ */
+function stepsOf(deps: FanOutDeps, source: Source, records: readonly DynamoDBRecord[]): Step[] {
+  const single = (record: DynamoDBRecord): Step => ({ records: [record], run: () => processRecord(deps, source, record) });
+  if (source !== 'memberships') return records.map(single);
+  const steps: Step[] = [];
+  let open: { changes: MembershipChange[]; step: Step } | undefined;
+  for (const record of records) {
+    let change: MembershipChange | undefined;
+    try {
+      change = membershipChangeOf(record);
+    } catch {
+      open = undefined;
+      steps.push(single(record));
+      continue;
+    }
+    if (change === undefined) {
+      const previous = steps.at(-1);
+      if (previous === undefined) steps.push({ records: [record], run: async () => undefined });
+      else previous.records.push(record);
+      continue;
+    }
+    const head = open?.changes[0];
+    if (open !== undefined && head !== undefined && change.kind !== 'role' && head.kind === change.kind && head.chatId === change.chatId && open.step === steps.at(-1)) {
+      open.changes.push(change);
+      open.step.records.push(record);
+      continue;
+    }
+    const changes = [change];
+    const ts = changeTimeOf(record);
+    const step: Step = { records: [record], run: async () => failOnUndelivered(await applyMembershipChanges(deps, changes, ts)) };
+    open = { changes, step };
+    steps.push(step);
+  }
+  return steps;
+}
+
 /**
  * Processes one stream batch and returns the records to retry. Records that
  * threw (malformed, DynamoDB errors after the SDK's retries) or whose
@@ -252,18 +308,23 @@ export async function processStreamBatch(deps: FanOutDeps, event: DynamoDBStream
       return;
     }
     let earlier: { error: unknown } | undefined;
-    for (const record of group.records) {
+    for (const step of stepsOf(deps, group.source, group.records)) {
       if (earlier !== undefined) {
-        failed.add(record);
-        logFailure(record, earlier.error, true);
+        for (const record of step.records) {
+          failed.add(record);
+          logFailure(record, earlier.error, true);
+        }
         continue;
       }
       try {
-        await observeRecord(record, group.source, () => processRecord(deps, group.source, record));
+        // A merged step is observed (age, duration, one log line) under its first record.
+        await observeRecord(step.records[0] as DynamoDBRecord, group.source, step.run);
       } catch (error) {
         earlier = { error };
-        failed.add(record);
-        logFailure(record, error);
+        for (const record of step.records) {
+          failed.add(record);
+          logFailure(record, error);
+        }
       }
     }
   });

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, RateLimitedError } from '../../../../lambdas/commons/errors';
 import { createChatService, type ChatServiceDeps } from '../../../../lambdas/domain/chats';
 import type { MembershipRow } from '../../../../lambdas/domain/ports';
+import type { RoomJoiner } from '../../../../lambdas/domain/room-joins';
 import { fakeMembershipStore, fakeUserStore } from '../../../helpers/fake-stores';
 import { DEFAULT_LIMITS } from '../../../../lambdas/system/limits';
 
@@ -335,6 +336,127 @@ describe('Function: createChatService', () => {
       await expect(chats.setRole('alice', 'c1', 'zed', 'owner')).rejects.toBeInstanceOf(NotFoundError);
       await expect(chats.setRole('alice', 'c1', 'alice', 'member')).rejects.toBeInstanceOf(ConflictError);
       expect(memberships.calls).not.toContain('setRole');
+    });
+  });
+
+  describe('Rooms follow memberships (joiner)', () => {
+    /** A joiner that records, with what the memberships were when it ran. */
+    function recordingJoiner(memberships: ReturnType<typeof fakeMembershipStore>) {
+      const calls: string[] = [];
+      const joiner: RoomJoiner = {
+        join: vi.fn(async (chatId: string, userIds: readonly string[]) => {
+          calls.push(`join ${userIds.join(',')} (members: ${userIds.filter((u) => memberships.rows.has(`${chatId}\u0000${u}`)).length})`);
+          return { connections: userIds.length };
+        }),
+        leave: vi.fn(async (chatId: string, userIds: readonly string[]) => {
+          calls.push(`leave ${userIds.join(',')} (members: ${userIds.filter((u) => memberships.rows.has(`${chatId}\u0000${u}`)).length})`);
+          return { connections: userIds.length };
+        }),
+      };
+      return { joiner, calls };
+    }
+
+    it('create joins every participant\'s connections once their memberships are written, before it returns', async () => {
+      // Prepare
+      const memberships = fakeMembershipStore();
+      const { joiner, calls } = recordingJoiner(memberships);
+      const chats = createChatService({ memberships, users: fakeUserStore(), joiner, now: () => NOW });
+
+      // Act
+      const chat = await chats.create('alice', { title: 'Team', participants: ['bob', 'carol'] });
+
+      // Assess
+      expect(joiner.join).toHaveBeenCalledWith(chat.chatId, ['alice', 'bob', 'carol']);
+      expect(calls).toEqual(['join alice,bob,carol (members: 3)']);
+    });
+
+    it('create still returns the chat when the join fails (a retry would create another chat; the stream joins them)', async () => {
+      // Prepare
+      const memberships = fakeMembershipStore();
+      const joiner: RoomJoiner = { join: vi.fn().mockRejectedValue(new Error('throttled')), leave: vi.fn() };
+      const chats = createChatService({ memberships, users: fakeUserStore(), joiner, now: () => NOW });
+
+      // Act
+      const chat = await chats.create('alice', { title: 'Team', participants: ['bob'] });
+
+      // Assess
+      expect(chat.participants).toEqual(['alice', 'bob']);
+      expect(memberships.rows.size).toBe(2);
+    });
+
+    it('create answers once the join has run past its budget (the chat exists; the stream completes the join)', async () => {
+      // Prepare
+      const memberships = fakeMembershipStore();
+      const joiner: RoomJoiner = { join: vi.fn(() => new Promise<never>(() => undefined)), leave: vi.fn() };
+      const chats = createChatService({ memberships, users: fakeUserStore(), joiner, createJoinBudgetMs: 20, now: () => NOW });
+
+      // Act
+      const chat = await chats.create('alice', { title: 'Team', participants: ['bob'] });
+
+      // Assess
+      expect(chat.participants).toEqual(['alice', 'bob']);
+      expect(joiner.join).toHaveBeenCalledOnce();
+    });
+
+    it('add joins the new participant after their membership is written, and again when they were in already (completing a failed try)', async () => {
+      // Prepare
+      const memberships = fakeMembershipStore([member('c1', 'alice', 'owner')]);
+      const { joiner, calls } = recordingJoiner(memberships);
+      const chats = createChatService({ memberships, users: fakeUserStore(), joiner, now: () => NOW });
+
+      // Act
+      await chats.addParticipant('alice', 'c1', 'dave');
+      await chats.addParticipant('alice', 'c1', 'dave');
+
+      // Assess
+      expect(calls).toEqual(['join dave (members: 1)', 'join dave (members: 1)']);
+    });
+
+    it('add fails when the join fails, so the caller retries (the retry writes nothing more and joins)', async () => {
+      // Prepare
+      const memberships = fakeMembershipStore([member('c1', 'alice', 'owner')]);
+      const joiner: RoomJoiner = { join: vi.fn().mockRejectedValueOnce(new Error('throttled')).mockResolvedValue({ connections: 1 }), leave: vi.fn() };
+      const users = fakeUserStore();
+      const chats = createChatService({ memberships, users, joiner, now: () => NOW });
+
+      // Act
+      const first = chats.addParticipant('alice', 'c1', 'dave');
+      await expect(first).rejects.toThrow('throttled');
+      const retry = await chats.addParticipant('alice', 'c1', 'dave');
+
+      // Assess
+      expect(retry).toMatchObject({ userId: 'dave', added: false });
+      expect(joiner.join).toHaveBeenCalledTimes(2);
+      expect(users.counters.get('dave')?.chatCount).toBe(1);
+    });
+
+    it('remove takes the participant\'s connections out after their membership is deleted, and again when they were gone already', async () => {
+      // Prepare
+      const memberships = fakeMembershipStore([member('c1', 'alice', 'owner'), member('c1', 'bob', 'member')]);
+      const { joiner, calls } = recordingJoiner(memberships);
+      const chats = createChatService({ memberships, users: fakeUserStore(), joiner, now: () => NOW });
+
+      // Act
+      await chats.removeParticipant('alice', 'c1', 'bob');
+      await chats.removeParticipant('alice', 'c1', 'bob');
+
+      // Assess
+      expect(calls).toEqual(['leave bob (members: 0)', 'leave bob (members: 0)']);
+    });
+
+    it('joins and leaves nothing on a refusal', async () => {
+      // Prepare
+      const memberships = fakeMembershipStore([member('c1', 'alice', 'member'), member('c1', 'bob', 'member')]);
+      const { joiner } = recordingJoiner(memberships);
+      const chats = createChatService({ memberships, users: fakeUserStore(), joiner, now: () => NOW });
+
+      // Act
+      await expect(chats.addParticipant('alice', 'c1', 'dave')).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(chats.removeParticipant('alice', 'c1', 'bob')).rejects.toBeInstanceOf(ForbiddenError);
+
+      // Assess
+      expect(joiner.join).not.toHaveBeenCalled();
+      expect(joiner.leave).not.toHaveBeenCalled();
     });
   });
 });

@@ -200,6 +200,31 @@ describe('Function: createPublisher', () => {
     expect(users.counters.get('dave')?.chatCount).toBe(3);
   });
 
+  it('with a joiner, moves the added and the removed users\' connections before it returns, after their memberships are written', async () => {
+    // Prepare
+    const memberships = fakeMembershipStore([member('c1', 'alice'), member('c1', 'bob')]);
+    const seen: string[] = [];
+    const joiner = {
+      join: vi.fn(async (chatId: string, userIds: readonly string[]) => {
+        seen.push(`join ${userIds.join(',')}: ${(await memberships.membersAmong(chatId, userIds)).size} in`);
+        return { connections: 1 };
+      }),
+      leave: vi.fn(async (chatId: string, userIds: readonly string[]) => {
+        seen.push(`leave ${userIds.join(',')}: ${(await memberships.membersAmong(chatId, userIds)).size} in`);
+        return { connections: 1 };
+      }),
+    };
+    const broadcaster = { toRoom: vi.fn<RoomBroadcaster['toRoom']>() };
+    const publisher = createPublisher({ messages: fakeMessageStore([], memberships), memberships, users: fakeUserStore(), broadcaster, joiner, now: () => NOW });
+
+    // Act
+    await publisher.setParticipants({ chatId: 'c1', userIds: ['bob', 'carol'] });
+    await publisher.setParticipants({ chatId: 'c1', userIds: ['bob', 'carol'] });
+
+    // Assess: once each, and nothing for the second call, which changed nothing
+    expect(seen).toEqual(['join carol: 1 in', 'leave alice: 0 in']);
+  });
+
   it('creates a chat the app has not synced before', async () => {
     // Prepare
     const { publisher, memberships } = setup([]);

@@ -1,4 +1,4 @@
-import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { transactionCanceled } from '../../../helpers/transactions';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -146,23 +146,38 @@ describe('Function: http-api handler', () => {
     expect(ddb).toReceiveCommandTimes(BatchWriteCommand, 0);
   });
 
-  it('POST /chats/{chatId}/participants adds a user (201) and DELETE removes one (204)', async () => {
-    // Prepare
+  it('POST /chats/{chatId}/participants adds a user (201) with their open connection in the room, and DELETE removes one (204) taking it out', async () => {
+    // Prepare: carol has one open connection
+    const future = Math.floor(Date.now() / 1000) + 3600;
     ddb.on(QueryCommand, { TableName: 'Memberships' }).resolves({ Count: 2 });
+    ddb.on(QueryCommand, { TableName: 'Connections', IndexName: 'byUser' }).resolves({ Items: [{ connectionId: 'carol-1', protocol: 'lettera.v1', expiresAt: future }] });
+    ddb.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, unknown> }) =>
+      'Connections' in input.RequestItems
+        ? { Responses: { Connections: [{ connectionId: 'carol-1', userId: 'carol', protocol: 'lettera.v1', expiresAt: future, tokenExpiresAt: future }] } }
+        : { Responses: { Memberships: [{ userId: 'carol' }] } },
+    );
     ddb.on(PutCommand).resolves({});
+    ddb.on(BatchWriteCommand).resolves({});
+    ddb.on(UpdateCommand, { TableName: 'Connections' }).resolves({});
     ddb.on(DeleteCommand).resolves({});
 
     // Act
     const added = await call({ method: 'POST', path: '/chats/c1/participants', body: { userId: 'carol' } });
+    const joined = ddb.commandCalls(BatchWriteCommand).length;
     const removed = await call({ method: 'DELETE', path: '/chats/c1/participants/carol' });
 
     // Assess
     expect(added.statusCode).toBe(201);
     expect(added.json).toEqual({ chatId: 'c1', userId: 'carol', role: 'member' });
     expect(ddb).toReceiveCommandWith(PutCommand, { TableName: 'Memberships', Item: expect.objectContaining({ chatId: 'c1', userId: 'carol', title: 'Team', addedBy: 'alice' }) });
+    expect(joined).toBe(1);
+    expect(ddb).toReceiveCommandWith(BatchWriteCommand, {
+      RequestItems: { Rooms: [{ PutRequest: { Item: { room: 'chat:c1', connectionId: 'carol-1', userId: 'carol', protocol: 'lettera.v1', expiresAt: future, tokenExpiresAt: future } } }] },
+    });
     expect(removed.statusCode).toBe(204);
     expect(removed.body).toBeUndefined();
     expect(ddb).toReceiveCommandWith(DeleteCommand, { TableName: 'Memberships', Key: { chatId: 'c1', userId: 'carol' } });
+    expect(ddb).toReceiveCommandWith(DeleteCommand, { TableName: 'Rooms', Key: { room: 'chat:c1', connectionId: 'carol-1' } });
   });
 
   it('refuses adding a participant to a chat the caller is not in (403)', async () => {
@@ -367,6 +382,22 @@ describe('Function: routeHttpRequest', () => {
     // Assess
     expect(result.statusCode).toBe(204);
     expect(deps.messages.remove).toHaveBeenCalledWith('alice', { chatId: 'c1', messageId: MESSAGE_ID });
+  });
+
+  it('gives POST /chats\' room join what the invocation can spare (its remaining time less 2 s)', async () => {
+    // Prepare
+    const create = vi.fn().mockResolvedValue({ chatId: 'c9', title: 'Team', participants: ['alice', 'bob'] });
+    const deps = { ...fakeDeps(), chats: { create } } as unknown as HttpApiDeps;
+    const event = createHttpEvent({ method: 'POST', path: '/chats', body: { title: 'Team', participants: ['bob'] }, headers: { authorization: 'Bearer t' } });
+
+    // Act
+    const withContext = await routeHttpRequest(deps, event, { getRemainingTimeInMillis: () => 9_500 });
+    await routeHttpRequest(deps, event);
+
+    // Assess
+    expect(withContext.statusCode).toBe(201);
+    expect(create).toHaveBeenNthCalledWith(1, 'alice', { title: 'Team', participants: ['bob'] }, { joinBudgetMs: 7_500 });
+    expect(create).toHaveBeenNthCalledWith(2, 'alice', { title: 'Team', participants: ['bob'] }, {});
   });
 
   it('answers 404 NOT_FOUND for a route key it has no handler for, before verifying any token', async () => {

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -250,5 +250,32 @@ describe('Function: createMembershipStore (typing, pages, roles)', () => {
     // Act + Assess
     expect(await store.delete('c1', 'alice')).toBe(true);
     expect(await store.delete('c1', 'alice')).toBe(false);
+  });
+});
+
+describe('Function: createMembershipStore (membersAmong)', () => {
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  it('answers which users are in the chat from one strongly consistent BatchGetItem per 100 users, asking each user once', async () => {
+    // Prepare
+    ddb.on(BatchGetCommand).resolves({ Responses: { Memberships: [{ userId: 'bob' }] } });
+
+    // Act
+    const members = await deps.membersAmong('c1', ['alice', 'bob', 'bob']);
+
+    // Assess
+    expect(members).toEqual(new Set(['bob']));
+    expect(ddb).toReceiveCommandWith(BatchGetCommand, {
+      RequestItems: {
+        Memberships: {
+          Keys: [{ chatId: 'c1', userId: 'alice' }, { chatId: 'c1', userId: 'bob' }],
+          ConsistentRead: true,
+          ProjectionExpression: '#a0',
+          ExpressionAttributeNames: { '#a0': 'userId' },
+        },
+      },
+    });
   });
 });

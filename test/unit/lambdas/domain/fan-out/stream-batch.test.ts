@@ -12,6 +12,7 @@ import {
   ProvisionedThroughputExceededException,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -497,24 +498,42 @@ describe('Function: processStreamBatch', () => {
   describe('Memberships stream', () => {
     const membership = { chatId: 'c9', userId: 'erin', title: 'Team', addedAt: '2026-11-27T00:00:00.000Z', addedBy: 'alice' };
 
-    function erinsConnections() {
-      ddbMock.on(QueryCommand, { TableName: 'Connections', IndexName: 'byUser' }).resolves({
+    /** Who has which connections (byUser Queries, then their rows by BatchGetItem), and who is in c9 (BatchGetItem on Memberships). */
+    function connected(byUser: Record<string, string[]>, members: string[] = Object.keys(byUser)) {
+      const owner = new Map(Object.entries(byUser).flatMap(([userId, ids]) => ids.map((id) => [id, userId] as const)));
+      ddbMock.on(QueryCommand, { TableName: 'Connections', IndexName: 'byUser' }).callsFake((input: { ExpressionAttributeValues: { ':userId': string } }) => ({
         Items: [
-          { connectionId: 'erin-1', protocol: 'lettera.v1', expiresAt: FUTURE },
-          { connectionId: 'erin-2', protocol: 'socket.io', expiresAt: FUTURE },
-          { connectionId: 'erin-stale', protocol: 'lettera.v1', expiresAt: PAST },
+          ...(byUser[input.ExpressionAttributeValues[':userId']] ?? []).map((connectionId) => ({ connectionId, protocol: 'lettera.v1', expiresAt: FUTURE })),
+          { connectionId: `${input.ExpressionAttributeValues[':userId']}-stale`, protocol: 'lettera.v1', expiresAt: PAST },
         ],
-      });
-      // Each joining connection's row is read for its token's exp.
-      ddbMock.on(GetCommand, { TableName: 'Connections' }).callsFake((input: { Key: { connectionId: string } }) => ({
-        Item: { connectionId: input.Key.connectionId, userId: 'erin', tokenExpiresAt: FUTURE },
       }));
+      ddbMock.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: Record<string, string>[] }> }) => {
+        const [table, { Keys }] = Object.entries(input.RequestItems)[0]!;
+        const found =
+          table === 'Connections'
+            ? Keys.filter((key) => owner.has(key.connectionId!)).map((key) => ({
+                connectionId: key.connectionId,
+                userId: owner.get(key.connectionId!),
+                protocol: key.connectionId!.endsWith('sio') ? 'socket.io' : 'lettera.v1',
+                expiresAt: FUTURE,
+                tokenExpiresAt: FUTURE,
+              }))
+            : Keys.filter((key) => members.includes(key.userId!)).map((key) => ({ userId: key.userId }));
+        return { Responses: { [table]: found } };
+      });
     }
 
-    it('joins the added user’s live connections to the chat room', async () => {
+    /** The room rows written by BatchWriteItem, in order. */
+    function roomRowsPut(): Record<string, unknown>[] {
+      return ddbMock
+        .commandCalls(BatchWriteCommand)
+        .flatMap((call) => (call.args[0].input.RequestItems?.Rooms ?? []).flatMap((request) => (request.PutRequest === undefined ? [] : [request.PutRequest.Item ?? {}])));
+    }
+
+    it('joins the added user’s live connections to the chat room, with the token’s expiry on each row', async () => {
       // Prepare
-      erinsConnections();
-      ddbMock.on(PutCommand).resolves({}).on(UpdateCommand).resolves({});
+      connected({ erin: ['erin-1', 'erin-sio'] });
+      ddbMock.on(BatchWriteCommand).resolves({}).on(UpdateCommand).resolves({});
       const record = streamRecord('Memberships', 'INSERT', { chatId: 'c9', userId: 'erin' }, { newImage: membership });
 
       // Act
@@ -523,15 +542,10 @@ describe('Function: processStreamBatch', () => {
       // Assess
       expect(response.batchItemFailures).toEqual([]);
       expect(ddbMock).toReceiveCommandWith(QueryCommand, { TableName: 'Connections', IndexName: 'byUser', ExpressionAttributeValues: { ':userId': 'erin' } });
-      expect(ddbMock).toReceiveCommandTimes(PutCommand, 2);
-      expect(ddbMock).toReceiveCommandWith(PutCommand, {
-        TableName: 'Rooms',
-        Item: { room: 'chat:c9', connectionId: 'erin-1', userId: 'erin', protocol: 'lettera.v1', expiresAt: FUTURE, tokenExpiresAt: FUTURE },
-      });
-      expect(ddbMock).toReceiveCommandWith(PutCommand, {
-        TableName: 'Rooms',
-        Item: { room: 'chat:c9', connectionId: 'erin-2', userId: 'erin', protocol: 'socket.io', expiresAt: FUTURE, tokenExpiresAt: FUTURE },
-      });
+      expect(roomRowsPut()).toEqual([
+        { room: 'chat:c9', connectionId: 'erin-1', userId: 'erin', protocol: 'lettera.v1', expiresAt: FUTURE, tokenExpiresAt: FUTURE },
+        { room: 'chat:c9', connectionId: 'erin-sio', userId: 'erin', protocol: 'socket.io', expiresAt: FUTURE, tokenExpiresAt: FUTURE },
+      ]);
       expect(ddbMock).toReceiveCommandTimes(UpdateCommand, 2);
       expect(ddbMock).toReceiveCommandWith(UpdateCommand, {
         TableName: 'Connections',
@@ -541,14 +555,13 @@ describe('Function: processStreamBatch', () => {
         ExpressionAttributeValues: { ':room': new Set(['chat:c9']) },
       });
       expect(ddbMock).toReceiveCommandTimes(DeleteCommand, 0);
-      expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 0);
     });
 
     it('does not resurrect a connection that vanished meanwhile: its new room row is deleted again', async () => {
       // Prepare
-      erinsConnections();
+      connected({ erin: ['erin-1', 'erin-2'] });
       ddbMock
-        .on(PutCommand)
+        .on(BatchWriteCommand)
         .resolves({})
         .on(UpdateCommand)
         .resolves({})
@@ -567,9 +580,25 @@ describe('Function: processStreamBatch', () => {
       expect(ddbMock).toReceiveCommandWith(DeleteCommand, { TableName: 'Rooms', Key: { room: 'chat:c9', connectionId: 'erin-2' } });
     });
 
-    it('removes the removed user’s connections from the chat room', async () => {
+    it('takes a joined connection out again when its user is no longer a participant (an add replayed after the removal)', async () => {
       // Prepare
-      erinsConnections();
+      connected({ erin: ['erin-1'] }, []);
+      ddbMock.on(BatchWriteCommand).resolves({}).on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({});
+      const record = streamRecord('Memberships', 'INSERT', { chatId: 'c9', userId: 'erin' }, { newImage: membership });
+
+      // Act
+      const response = await processStreamBatch(deps, batch(record));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(ddbMock).toReceiveCommandWith(DeleteCommand, { TableName: 'Rooms', Key: { room: 'chat:c9', connectionId: 'erin-1' } });
+      expect(ddbMock).toReceiveCommandWith(UpdateCommand, { Key: { connectionId: 'erin-1' }, UpdateExpression: 'DELETE #rooms :room' });
+    });
+
+    it('removes the removed user’s connections from the chat room, telling them chat:member-removed directly', async () => {
+      // Prepare
+      connected({ erin: ['erin-1', 'erin-2'], alice: ['alice-1'] });
+      ddbMock.on(QueryCommand, roomQuery('chat:c9')).resolves({ Items: [roomRow('alice-1', 'alice')] });
       ddbMock
         .on(DeleteCommand)
         .resolves({})
@@ -591,7 +620,50 @@ describe('Function: processStreamBatch', () => {
         UpdateExpression: 'DELETE #rooms :room',
         ExpressionAttributeValues: { ':room': new Set(['chat:c9']) },
       });
-      expect(ddbMock).toReceiveCommandTimes(PutCommand, 0);
+      expect(ddbMock).toReceiveCommandTimes(BatchWriteCommand, 0);
+      expect(posts().map((post) => [post.connectionId, post.frame.event]).sort()).toEqual([
+        ['alice-1', 'chat:member-removed'],
+        ['erin-1', 'chat:member-removed'],
+        ['erin-2', 'chat:member-removed'],
+      ]);
+    });
+
+    it('applies consecutive joins of one chat as one step: the users’ lookups together, their room rows in shared batches', async () => {
+      // Prepare
+      const users = Array.from({ length: 30 }, (_, i) => `u${String(i).padStart(2, '0')}`);
+      connected(Object.fromEntries(users.map((userId) => [userId, [`${userId}-1`]])));
+      ddbMock.on(BatchWriteCommand).resolves({}).on(UpdateCommand).resolves({});
+      const records = users.map((userId) =>
+        streamRecord('Memberships', 'INSERT', { chatId: 'c9', userId }, { newImage: { ...membership, userId, addedWithChat: true } }),
+      );
+
+      // Act
+      const response = await processStreamBatch(deps, batch(...records));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(roomRowsPut().map((row) => row.connectionId)).toEqual(users.map((userId) => `${userId}-1`));
+      // 30 rows: two BatchWriteItem calls (25 + 5), one BatchGetItem of connections, one of memberships.
+      expect(ddbMock).toReceiveCommandTimes(BatchWriteCommand, 2);
+      expect(ddbMock).toReceiveCommandTimes(BatchGetCommand, 2);
+      expect(ddbMock).toReceiveCommandTimes(QueryCommand, 30);
+    });
+
+    it('keeps a join and a later leave of one chat in order (only same-kind neighbours merge), and fails them together', async () => {
+      // Prepare
+      connected({ erin: ['erin-1'], frank: ['frank-1'] });
+      ddbMock.on(UpdateCommand).resolves({}).on(DeleteCommand).resolves({});
+      ddbMock.on(BatchWriteCommand).rejects(new ProvisionedThroughputExceededException({ message: 'throttled', $metadata: {} }));
+      const erinJoins = streamRecord('Memberships', 'INSERT', { chatId: 'c9', userId: 'erin' }, { newImage: membership });
+      const frankJoins = streamRecord('Memberships', 'INSERT', { chatId: 'c9', userId: 'frank' }, { newImage: { ...membership, userId: 'frank' } });
+      const erinLeaves = streamRecord('Memberships', 'REMOVE', { chatId: 'c9', userId: 'erin' }, { oldImage: membership });
+
+      // Act
+      const response = await processStreamBatch(deps, batch(erinJoins, frankJoins, erinLeaves));
+
+      // Assess: the merged joins failed together; the leave after them was not applied
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: seq(erinJoins) }, { itemIdentifier: seq(frankJoins) }, { itemIdentifier: seq(erinLeaves) }]);
+      expect(ddbMock).toReceiveCommandTimes(DeleteCommand, 0);
     });
 
     it('ignores membership MODIFYs (typing-throttle updates)', async () => {
@@ -613,8 +685,8 @@ describe('Function: processStreamBatch', () => {
 
     it('reports a join whose room write fails', async () => {
       // Prepare
-      erinsConnections();
-      ddbMock.on(PutCommand).rejects(new ProvisionedThroughputExceededException({ message: 'throttled', $metadata: {} }));
+      connected({ erin: ['erin-1'] });
+      ddbMock.on(BatchWriteCommand).rejects(new ProvisionedThroughputExceededException({ message: 'throttled', $metadata: {} }));
       const record = streamRecord('Memberships', 'INSERT', { chatId: 'c9', userId: 'erin' }, { newImage: membership });
 
       // Act
