@@ -18,7 +18,7 @@ import { leavePresence } from '../adapters/dynamodb/presence-store';
 import { relationsOf } from '../adapters/dynamodb/user-store';
 import { deleteRoomRow, deleteRoomRows, putRoomRow, roomMembers } from '../adapters/dynamodb/room-store';
 import { createDocumentClient, createManagementClient, POST_CONCURRENCY } from '../commons/clients';
-import { ENV, requireEnv, requireTableNames } from '../commons/env';
+import { ENV, optionalEnv, requireEnv, requireTableNames } from '../commons/env';
 import { instrumentHandler } from '../commons/instrument';
 import { logger } from '../commons/logger';
 import { METRIC } from '../commons/metric-names';
@@ -32,6 +32,11 @@ import { createExpiredCloser } from '../domain/expiry';
 import { processStreamBatch, type FanOutDeps } from '../domain/fan-out/stream-batch';
 import { createOpenPacketSender } from '../domain/heartbeat';
 import { resolveHeartbeatConfig } from '../system/heartbeat';
+import { createFunctionInvoker } from '../adapters/lambda/invoker';
+import { invokeSliceWorker } from '../adapters/lambda/slice-worker';
+import { SlicedBroadcaster } from '../domain/fan-out/slices';
+import { limitsFromEnv } from '../system/limits';
+import { sliceWorkers } from '../system/topology';
 
 const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable', 'usersTable');
 const documentClient = createDocumentClient();
@@ -70,12 +75,33 @@ const deps: FanOutDeps = {
   removeConnection,
 };
 
+// Big rooms: slices posted by parallel synchronous invokes of the slice poster (topology sliceWorkers).
+const fanOutDeps: FanOutDeps = {
+  ...deps,
+  broadcaster: new SlicedBroadcaster({
+    local: deps.broadcaster,
+    rooms,
+    sliceSize: limitsFromEnv().fanOutSliceSize,
+    postSlice: invokeSliceWorker(
+      createFunctionInvoker({
+        functionName: requireEnv(sliceWorkers.functionNameEnv),
+        endpoint: optionalEnv(ENV.lambdaEndpoint),
+        region: requireEnv('AWS_REGION'),
+        credentials: managementClient.config.credentials,
+        // Past the worker's own timeout, so a worker that runs out of time is reported as such by Lambda.
+        timeoutMs: (sliceWorkers.timeoutSeconds + 5) * 1000,
+        maxSockets: 64,
+      }),
+    ),
+  }),
+};
+
 /**
  * Lambda entry point for the stream event source mappings.
  */
 export const handler = instrumentHandler(async (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> => {
   if (context !== undefined) logger.addContext(context);
-  const response = await processStreamBatch(deps, event);
+  const response = await processStreamBatch(fanOutDeps, event);
   // This batch's broadcasts only: the metrics are written (and reset) after the handler returns.
   annotateTrace({ records: event.Records?.length ?? 0, recipients: pendingTotal(METRIC.broadcastRecipients) });
   return response;

@@ -124,3 +124,64 @@ export class SlicedBroadcaster implements RoomBroadcaster {
     }
   }
 }
+
+/** A slice or a slice's result that is not what the other side sends (a bug, or a caller that is not the fan-out). */
+export class MalformedSliceError extends Error {
+  readonly code = 'MALFORMED_SLICE';
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'MalformedSliceError';
+  }
+}
+
+const PROTOCOLS: ReadonlySet<string> = new Set(['lettera.v1', 'socket.io']);
+const RESULT_KEYS = Object.keys(EMPTY_RESULT) as (keyof BroadcastResult)[];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isMember(value: unknown): value is RoomMember {
+  if (!isRecord(value)) return false;
+  const { connectionId, userId, protocol, tokenExpiresAt, afterSeq } = value;
+  return (
+    typeof connectionId === 'string' &&
+    connectionId !== '' &&
+    typeof userId === 'string' &&
+    typeof protocol === 'string' &&
+    PROTOCOLS.has(protocol) &&
+    (tokenExpiresAt === undefined || typeof tokenExpiresAt === 'number') &&
+    (afterSeq === undefined || typeof afterSeq === 'number')
+  );
+}
+
+/**
+ * The slice a worker was invoked with, checked: an envelope with an event
+ * name and an id, and at least one recipient, each a room member.
+ *
+ * @throws {MalformedSliceError} naming what is wrong
+ */
+export function parseBroadcastSlice(event: unknown): BroadcastSlice {
+  if (!isRecord(event)) throw new MalformedSliceError('a slice must be an object {envelope, members}');
+  const { envelope, members } = event;
+  if (!isRecord(envelope) || typeof envelope.event !== 'string' || typeof envelope.id !== 'string') {
+    throw new MalformedSliceError('slice.envelope must be an event envelope with event and id');
+  }
+  if (!Array.isArray(members) || members.length === 0) throw new MalformedSliceError('slice.members must be a non-empty array');
+  const bad = members.findIndex((candidate) => !isMember(candidate));
+  if (bad >= 0) throw new MalformedSliceError(`slice.members[${bad}] is not a room member {connectionId, userId, protocol}`);
+  return { envelope: envelope as unknown as EventEnvelope, members: members as RoomMember[] };
+}
+
+/**
+ * What a worker answered, checked: every count of a BroadcastResult, whole and not negative.
+ *
+ * @throws {MalformedSliceError}
+ */
+export function parseBroadcastResult(value: unknown): BroadcastResult {
+  if (!isRecord(value) || !RESULT_KEYS.every((key) => Number.isSafeInteger(value[key]) && (value[key] as number) >= 0)) {
+    throw new MalformedSliceError(`a slice worker answered something other than a broadcast result: ${JSON.stringify(value)?.slice(0, 200)}`);
+  }
+  return Object.fromEntries(RESULT_KEYS.map((key) => [key, value[key]])) as unknown as BroadcastResult;
+}
