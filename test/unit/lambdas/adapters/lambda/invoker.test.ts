@@ -10,6 +10,8 @@ import {
 } from '../../../../../lambdas/adapters/lambda/invoker';
 import { invokeSliceWorker } from '../../../../../lambdas/adapters/lambda/slice-worker';
 import { MalformedSliceError } from '../../../../../lambdas/domain/fan-out/slices';
+import type { BroadcastSlice } from '../../../../../lambdas/domain/ports';
+import type { EventEnvelope } from '../../../../../protocol';
 
 /** A local HTTP sink standing in for Lambda's Invoke API: records each request, answers what the test set. */
 interface Seen {
@@ -120,7 +122,10 @@ describe('Function: createFunctionInvoker', () => {
 });
 
 describe('Function: invokeSliceWorker', () => {
-  const slice = { envelope: { event: 'message:new', data: {}, id: 'c1:1', ts: 1 }, members: [{ connectionId: 'a', userId: 'u', protocol: 'lettera.v1' as const }] };
+  const slice: BroadcastSlice = {
+    envelope: { event: 'message:new', data: {}, id: 'c1:1', ts: 1 } as unknown as EventEnvelope,
+    members: [{ connectionId: 'a', userId: 'u', protocol: 'lettera.v1' }],
+  };
 
   it('invokes the slice poster with the slice and returns its broadcast result', async () => {
     // Prepare
