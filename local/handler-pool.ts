@@ -42,17 +42,23 @@ export function createHandlerPool(options: HandlerPoolOptions): HandlerPool {
 
   const start = (): Promise<Slot[]> => {
     if (closed) return Promise.reject(new Error(`The ${options.function} pool is closed`));
-    slots ??= Promise.all(
-      Array.from({ length: options.size }, async () => ({
-        host: await startHandlerHost({
+    slots ??= Promise.allSettled(
+      Array.from({ length: options.size }, () =>
+        startHandlerHost({
           env: options.env,
           only: [options.function],
           ...(options.log !== undefined && { log: options.log }),
           ...(options.onOutput !== undefined && { onOutput: options.onOutput }),
         }),
-        running: 0,
-      })),
-    );
+      ),
+    ).then(async (outcomes) => {
+      const hosts = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+      const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (failed === undefined) return hosts.map((host) => ({ host, running: 0 }));
+      // No half-started pool: the workers that did start are stopped too.
+      await Promise.all(hosts.map((host) => host.close()));
+      throw failed.reason;
+    });
     // A failed start (a module that does not load) is tried again by the next invocation.
     slots.catch(() => {
       slots = undefined;
