@@ -10,6 +10,7 @@
  * Options: --sizes 10,100,1000  --messages 30,30,10  --runs 5 (cold init runs)
  *          --skip-realtime  --skip-bundles  --skip-hot-post  --no-write
  *          --connect-storm 100 (users sharing a chat who connect; 0 skips)
+ *          --slice-size 250 (FAN_OUT_SLICE_SIZE: rooms above it are posted in slices by worker threads)
  *          --cpu-profile DIR (V8 profile of the runtime's thread during each room's sends)
  */
 import { execFileSync } from 'node:child_process';
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
       'no-write': { type: 'boolean', default: false },
       'cpu-profile': { type: 'string' },
       'connect-storm': { type: 'string' },
+      'slice-size': { type: 'string' },
     },
   });
   const sizes = listOf(values.sizes, [10, 100, 1000]);
@@ -110,6 +112,7 @@ async function main(): Promise<void> {
     realtime = await runRealtimeBench({
       rooms: sizes.map((size, i) => ({ size, messages: messages[i] as number })),
       connectStormSize: stormSize,
+      ...(values['slice-size'] !== undefined && { sliceSize: listOf(values['slice-size'], [])[0] as number }),
       ...(values['cpu-profile'] !== undefined ? { cpuProfileDir: values['cpu-profile'] } : {}),
       log,
     });
