@@ -51,6 +51,11 @@ function recordingWorker(): { worker: SliceWorker; slices: BroadcastSlice[]; rec
 
 const noDelay = { baseDelayMs: 0 };
 
+/** A broadcaster over a room of 35 members, slices of 10, retries without delay. */
+function roomOf35(postSlice: SliceWorker): SlicedBroadcaster {
+  return new SlicedBroadcaster({ local: unusedLocal(), rooms: { members: async () => members(35) }, postSlice, sliceSize: 10, retry: noDelay });
+}
+
 describe('Function: sliceMembers', () => {
   it('splits into the fewest slices of at most the size, as even as possible', () => {
     // Act
@@ -184,13 +189,7 @@ describe('Class: SlicedBroadcaster', () => {
       }
       return delivered(ids.length);
     };
-    const broadcaster = new SlicedBroadcaster({
-      local: unusedLocal(),
-      rooms: { members: async () => members(35) },
-      postSlice,
-      sliceSize: 10,
-      retry: noDelay,
-    });
+    const broadcaster = roomOf35(postSlice);
 
     // Act
     const result = await broadcaster.toRoom('chat:c1', envelope(1));
@@ -214,13 +213,7 @@ describe('Class: SlicedBroadcaster', () => {
       if (slice.members.some((m) => m.connectionId === 'conn-0')) throw new Error('worker crashed');
       return delivered(slice.members.length);
     };
-    const broadcaster = new SlicedBroadcaster({
-      local: unusedLocal(),
-      rooms: { members: async () => members(35) },
-      postSlice,
-      sliceSize: 10,
-      retry: noDelay,
-    });
+    const broadcaster = roomOf35(postSlice);
 
     // Act
     const result = await broadcaster.toRoom('chat:c1', envelope(1));
