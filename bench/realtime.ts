@@ -82,10 +82,10 @@ export interface RoomResult {
   readonly deliveriesPerSecond: number;
   /** AWS requests and invocations during this room's sends (until the streams settled). */
   readonly calls: AwsCallSnapshot;
-  /** Approximate DynamoDB size of the room's Rooms rows, for the Query page lower bound. */
-  readonly roomRowBytes: number;
   /** Slice poster invocations (slices posted in worker threads) during this room's sends. */
   readonly sliceInvocations: number;
+  /** Approximate DynamoDB size of the room's Rooms rows, for the Query page lower bound. */
+  readonly roomRowBytes: number;
 }
 
 /** Connecting `size` users who are already participants of one chat. */
@@ -406,8 +406,8 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
         wallMs: sent.wallMs,
         deliveriesPerSecond: deliveries / (inFlightMs / 1000),
         calls: snapshot,
-        roomRowBytes,
         sliceInvocations: (runtime.lambdaApi.invocations[sliceWorkers.function] ?? 0) - slicesBefore,
+        roomRowBytes,
       });
     }
     const connectStorm = options.connectStormSize ? await measureConnectStorm(runtime, worker, options.connectStormSize, options.connectBatch ?? 50, log) : undefined;

@@ -10,7 +10,6 @@
  * Options: --sizes 10,100,1000  --messages 30,30,10  --runs 5 (cold init runs)
  *          --skip-realtime  --skip-bundles  --skip-hot-post  --no-write
  *          --connect-storm 100 (users sharing a chat who connect; 0 skips)
- *          --slice-size 250 (FAN_OUT_SLICE_SIZE: rooms above it are posted in slices by worker threads)
  *          --cpu-profile DIR (V8 profile of the runtime's thread during each room's sends)
  */
 import { execFileSync } from 'node:child_process';
@@ -85,6 +84,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       sizes: { type: 'string' },
+      // --slice-size 250: FAN_OUT_SLICE_SIZE, rooms above it are posted in slices by the runtime's worker threads.
+      'slice-size': { type: 'string' },
       messages: { type: 'string' },
       runs: { type: 'string' },
       'skip-realtime': { type: 'boolean', default: false },
@@ -93,7 +94,6 @@ async function main(): Promise<void> {
       'no-write': { type: 'boolean', default: false },
       'cpu-profile': { type: 'string' },
       'connect-storm': { type: 'string' },
-      'slice-size': { type: 'string' },
     },
   });
   const sizes = listOf(values.sizes, [10, 100, 1000]);
@@ -111,8 +111,8 @@ async function main(): Promise<void> {
   if (!values['skip-realtime']) {
     realtime = await runRealtimeBench({
       rooms: sizes.map((size, i) => ({ size, messages: messages[i] as number })),
-      connectStormSize: stormSize,
       ...(values['slice-size'] !== undefined && { sliceSize: listOf(values['slice-size'], [])[0] as number }),
+      connectStormSize: stormSize,
       ...(values['cpu-profile'] !== undefined ? { cpuProfileDir: values['cpu-profile'] } : {}),
       log,
     });

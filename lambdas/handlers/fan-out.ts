@@ -18,7 +18,7 @@ import { leavePresence } from '../adapters/dynamodb/presence-store';
 import { relationsOf } from '../adapters/dynamodb/user-store';
 import { deleteRoomRow, deleteRoomRows, putRoomRow, roomMembers } from '../adapters/dynamodb/room-store';
 import { createDocumentClient, createManagementClient, POST_CONCURRENCY } from '../commons/clients';
-import { ENV, optionalEnv, requireEnv, requireTableNames } from '../commons/env';
+import { ENV, requireEnv, requireTableNames } from '../commons/env';
 import { instrumentHandler } from '../commons/instrument';
 import { logger } from '../commons/logger';
 import { METRIC } from '../commons/metric-names';
@@ -85,7 +85,6 @@ const fanOutDeps: FanOutDeps = {
     postSlice: invokeSliceWorker(
       createFunctionInvoker({
         functionName: requireEnv(sliceWorkers.functionNameEnv),
-        endpoint: optionalEnv(ENV.lambdaEndpoint),
         region: requireEnv('AWS_REGION'),
         credentials: managementClient.config.credentials,
         // Past the worker's own timeout, so a worker that runs out of time is reported as such by Lambda.

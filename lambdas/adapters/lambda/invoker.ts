@@ -12,6 +12,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, Provider } from '@smithy/types';
+import { ENV, optionalEnv } from '../../commons/env';
 import { Sha256 } from '../../commons/sha256';
 
 /** Invokes one function with a JSON payload and resolves with its parsed JSON result. */
@@ -55,7 +56,7 @@ export class PayloadTooLargeError extends Error {
 export interface FunctionInvokerOptions {
   /** The function's name (or ARN). */
   readonly functionName: string;
-  /** @default `https://lambda.{region}.amazonaws.com` */
+  /** @default AWS_ENDPOINT_URL_LAMBDA (as the SDK reads it; the local runtime sets it), else `https://lambda.{region}.amazonaws.com` */
   readonly endpoint?: string;
   readonly region: string;
   /** A client's own provider (e.g. `client.config.credentials`), so credentials are refreshed as the SDK refreshes them. */
@@ -86,7 +87,7 @@ function field(value: unknown, key: string): string | undefined {
  * const result = await invoke({ envelope, members });
  */
 export function createFunctionInvoker(options: FunctionInvokerOptions): FunctionInvoker {
-  const url = new URL(options.endpoint ?? `https://lambda.${options.region}.amazonaws.com`);
+  const url = new URL(options.endpoint ?? optionalEnv(ENV.lambdaEndpoint) ?? `https://lambda.${options.region}.amazonaws.com`);
   const secure = url.protocol === 'https:';
   const port = url.port === '' ? undefined : Number(url.port);
   const path = `${url.pathname.replace(/\/+$/, '')}/2015-03-31/functions/${encodeURIComponent(options.functionName)}/invocations`;
