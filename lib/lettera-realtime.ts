@@ -127,8 +127,8 @@ const sizing: Partial<Record<FunctionName, Pick<ChatFunctionProps, 'memorySize' 
   fanOut: { memorySize: ONE_VCPU_MEMORY_MB, timeout: Duration.seconds(60) },
 };
 
-/** The slice workers post as the fan-out does (memory is CPU), for at most their declared time. */
-const sliceWorkerSizing: Pick<ChatFunctionProps, 'memorySize' | 'timeout'> = { memorySize: 1024, timeout: Duration.seconds(sliceWorkers.timeoutSeconds) };
+/** The slice workers post as the fan-out does, so the same argument gives them one vCPU; at most their declared time. */
+const sliceWorkerSizing: Pick<ChatFunctionProps, 'memorySize' | 'timeout'> = { memorySize: ONE_VCPU_MEMORY_MB, timeout: Duration.seconds(sliceWorkers.timeoutSeconds) };
 
 /** Functions that check a browser's Origin against FRONTEND_URL (the HTTP API's CORS is the gateway's). */
 const checksOrigin: readonly FunctionName[] = ['connect'];

@@ -87,6 +87,7 @@ const fanOutDeps: FanOutDeps = {
         functionName: requireEnv(sliceWorkers.functionNameEnv),
         region: requireEnv('AWS_REGION'),
         credentials: managementClient.config.credentials,
+        sha256: managementClient.config.sha256,
         // Past the worker's own timeout, so a worker that runs out of time is reported as such by Lambda.
         timeoutMs: (sliceWorkers.timeoutSeconds + 5) * 1000,
         maxSockets: 64,

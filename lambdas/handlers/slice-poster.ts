@@ -7,10 +7,11 @@
  */
 import type { Context } from 'aws-lambda';
 import { ManagementApiBroadcaster } from '../adapters/api-gateway/broadcaster';
+import { createHotPoster } from '../adapters/api-gateway/poster';
 import { createConnectionLink } from '../adapters/api-gateway/connection-link';
 import { connectionRemoverStores } from '../adapters/dynamodb/remover-stores';
 import { roomMembers } from '../adapters/dynamodb/room-store';
-import { createDocumentClient, createManagementClient } from '../commons/clients';
+import { createDocumentClient, createManagementClient, POST_CONCURRENCY } from '../commons/clients';
 import { ENV, requireEnv, requireTableNames } from '../commons/env';
 import { instrumentHandler } from '../commons/instrument';
 import { logger } from '../commons/logger';
@@ -21,10 +22,13 @@ import type { BroadcastResult } from '../domain/ports';
 
 const tables = requireTableNames('connectionsTable', 'roomsTable', 'presenceTable');
 const documentClient = createDocumentClient();
-const managementClient = createManagementClient(requireEnv(ENV.callbackUrl));
+const callbackUrl = requireEnv(ENV.callbackUrl);
+const managementClient = createManagementClient(callbackUrl);
 const removeConnection = createConnectionRemover(connectionRemoverStores(documentClient, tables));
 const broadcaster = new ManagementApiBroadcaster({
   managementClient,
+  // The fan-out's hot post: signed requests on a keep-alive agent, without the SDK client's stack.
+  poster: createHotPoster(managementClient, callbackUrl, POST_CONCURRENCY),
   // Never listed here (the fan-out sends the members), but the broadcaster's contract includes it.
   rooms: { members: roomMembers({ documentClient, roomsTable: tables.roomsTable }) },
   removeConnection,

@@ -24,7 +24,7 @@ describe('Construct: LetteraRealtime slice workers', () => {
     // WHEN
     const props = propsOf(sliceWorkers.function);
     // THEN
-    expect(props.MemorySize).toBe(1024);
+    expect(props.MemorySize).toBe(propsOf(sliceWorkers.invokedBy).MemorySize);
     expect(props.Timeout).toBe(sliceWorkers.timeoutSeconds);
     // The fan-out outlives a slice and its retries' first attempt at least.
     expect(propsOf(sliceWorkers.invokedBy).Timeout as number).toBeGreaterThan(sliceWorkers.timeoutSeconds);

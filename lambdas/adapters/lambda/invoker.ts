@@ -10,10 +10,9 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { SignatureV4, type SignatureV4Init } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, Provider } from '@smithy/types';
 import { ENV, optionalEnv } from '../../commons/env';
-import { Sha256 } from '../../commons/sha256';
 
 /** Invokes one function with a JSON payload and resolves with its parsed JSON result. */
 export type FunctionInvoker = (payload: unknown) => Promise<unknown>;
@@ -61,6 +60,8 @@ export interface FunctionInvokerOptions {
   readonly region: string;
   /** A client's own provider (e.g. `client.config.credentials`), so credentials are refreshed as the SDK refreshes them. */
   readonly credentials: AwsCredentialIdentity | Provider<AwsCredentialIdentity>;
+  /** The SHA-256 the signer uses: a client's own (`client.config.sha256`). */
+  readonly sha256: NonNullable<SignatureV4Init['sha256']>;
   /** Client-side limit on one call: longer than the function's own timeout, so its timeout is reported by Lambda. */
   readonly timeoutMs: number;
   /** Sockets kept open to the endpoint: at least the invocations in flight. @default 16 */
@@ -83,7 +84,8 @@ function field(value: unknown, key: string): string | undefined {
 
 /**
  * @example
- * const invoke = createFunctionInvoker({ functionName: 'SlicePoster', region: 'eu-west-1', credentials, timeoutMs: 25_000 });
+ * const { credentials, sha256 } = client.config;
+ * const invoke = createFunctionInvoker({ functionName: 'SlicePoster', region: 'eu-west-1', credentials, sha256, timeoutMs: 25_000 });
  * const result = await invoke({ envelope, members });
  */
 export function createFunctionInvoker(options: FunctionInvokerOptions): FunctionInvoker {
@@ -94,7 +96,7 @@ export function createFunctionInvoker(options: FunctionInvokerOptions): Function
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 16 };
   const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   const send = secure ? httpsRequest : httpRequest;
-  const signer = new SignatureV4({ service: 'lambda', region: options.region, credentials: options.credentials, sha256: Sha256 });
+  const signer = new SignatureV4({ service: 'lambda', region: options.region, credentials: options.credentials, sha256: options.sha256 });
 
   return async (payload) => {
     const body = Buffer.from(JSON.stringify(payload), 'utf8');

@@ -1,8 +1,10 @@
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createFunctionInvoker, FunctionInvocationError, InvokeRefusedError } from '../../../lambdas/adapters/lambda/invoker';
 import { startLambdaApi, type LambdaApi } from '../../../local/lambda-api';
 import type { LambdaHandler } from '../../../local/lambda';
 
+const { sha256 } = new ApiGatewayManagementApiClient({ region: 'eu-west-1' }).config;
 let api: LambdaApi | undefined;
 afterEach(async () => {
   await api?.close();
@@ -11,7 +13,8 @@ afterEach(async () => {
 
 /** The fan-out's own invoker, pointed at the emulator: the client that runs in AWS. */
 function invokerFor(functionName: string) {
-  return createFunctionInvoker({ functionName, endpoint: api!.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, timeoutMs: 5_000 });
+  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  return createFunctionInvoker({ functionName, endpoint: api!.endpoint, region: 'eu-west-1', credentials, sha256, timeoutMs: 5_000 });
 }
 
 async function start(handler: LambdaHandler, timeoutMs = 5_000): Promise<void> {

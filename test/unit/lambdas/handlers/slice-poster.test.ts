@@ -1,12 +1,30 @@
-import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { handler } from '../../../../lambdas/handlers/slice-poster';
-import { MalformedSliceError } from '../../../../lambdas/domain/fan-out/slices';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { handler as SlicePosterHandler } from '../../../../lambdas/handlers/slice-poster';
+import { startConnectionsSink, type ConnectionsSink } from '../../../helpers/connections-sink';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
+// The SDK client serves what is not the hot post (DeleteConnection); the posts go to a local @connections sink.
 const apiMock = mockClient(ApiGatewayManagementApiClient);
+let sink: ConnectionsSink;
+let handler: typeof SlicePosterHandler;
+let savedCallbackUrl: string | undefined;
+
+beforeAll(async () => {
+  sink = await startConnectionsSink();
+  // The handler reads its callback URL once, at load.
+  savedCallbackUrl = process.env.WS_CALLBACK_URL;
+  process.env.WS_CALLBACK_URL = sink.endpoint;
+  vi.resetModules();
+  ({ handler } = await import('../../../../lambdas/handlers/slice-poster'));
+});
+
+afterAll(async () => {
+  process.env.WS_CALLBACK_URL = savedCallbackUrl;
+  await sink.close();
+});
 
 const envelope = { event: 'message:new', data: { messageId: 'm1', chatId: 'c1' }, id: 'c1:1', ts: 1, seq: 1 };
 
@@ -14,14 +32,18 @@ function slice(count: number) {
   return { envelope, members: Array.from({ length: count }, (_, i) => ({ connectionId: `conn-${i}`, userId: `user-${i}`, protocol: 'lettera.v1' })) };
 }
 
+function posts() {
+  return sink.requests.filter((request) => request.method === 'POST');
+}
+
 beforeEach(() => {
-  apiMock.on(PostToConnectionCommand).resolves({});
+  sink.reset();
   ddbMock.on(GetCommand).resolves({});
 });
 
 afterEach(() => {
-  apiMock.reset();
   ddbMock.reset();
+  apiMock.reset();
 });
 
 describe('Function: handler (slice poster)', () => {
@@ -31,14 +53,13 @@ describe('Function: handler (slice poster)', () => {
 
     // Assess
     expect(result).toEqual({ recipients: 12, delivered: 12, gone: 0, disconnected: 0, undeliverable: 0, failed: 0 });
-    const calls = apiMock.commandCalls(PostToConnectionCommand);
-    expect(calls.map((call) => call.args[0].input.ConnectionId).sort()).toEqual(slice(12).members.map((m) => m.connectionId).sort());
-    expect(JSON.parse(Buffer.from(calls[0]!.args[0].input.Data as Uint8Array).toString('utf8'))).toEqual(envelope);
+    expect(posts().map((request) => request.connectionId).sort()).toEqual(slice(12).members.map((m) => m.connectionId).sort());
+    expect(JSON.parse(posts()[0]!.body.toString('utf8'))).toEqual(envelope);
   });
 
   it('counts a recipient that is gone as gone, through the same broadcaster as the fan-out', async () => {
     // Prepare
-    apiMock.on(PostToConnectionCommand, { ConnectionId: 'conn-1' }).rejects(new GoneException({ message: 'gone', $metadata: {} }));
+    sink.script('conn-1', 410);
 
     // Act
     const result = await handler(slice(3));
@@ -57,8 +78,8 @@ describe('Function: handler (slice poster)', () => {
     const caught = await handler(event).catch((err: unknown) => err);
 
     // Assess
-    expect(caught).toBeInstanceOf(MalformedSliceError);
+    expect((caught as Error).name).toBe('MalformedSliceError');
     expect((caught as Error).message).toMatch(message);
-    expect(apiMock.commandCalls(PostToConnectionCommand)).toHaveLength(0);
+    expect(posts()).toHaveLength(0);
   });
 });

@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -20,6 +21,8 @@ interface Seen {
   headers: IncomingHttpHeaders;
   body: string;
 }
+/** The SHA-256 of an SDK client, as the fan-out passes its management client's. */
+const { sha256 } = new ApiGatewayManagementApiClient({ region: 'eu-west-1' }).config;
 let server: Server;
 let endpoint: string;
 let seen: Seen[];
@@ -55,6 +58,7 @@ function invoker() {
     endpoint,
     region: 'eu-west-1',
     credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+    sha256,
     timeoutMs: 5_000,
   });
 }
