@@ -1,10 +1,9 @@
-import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createFunctionInvoker, FunctionInvocationError, InvokeRefusedError } from '../../../lambdas/adapters/lambda/invoker';
 import { startLambdaApi, type LambdaApi } from '../../../local/lambda-api';
 import type { LambdaHandler } from '../../../local/lambda';
+import { sdkSha256 } from '../../helpers/sigv4';
 
-const { sha256 } = new ApiGatewayManagementApiClient({ region: 'eu-west-1' }).config;
 let api: LambdaApi | undefined;
 afterEach(async () => {
   await api?.close();
@@ -14,7 +13,7 @@ afterEach(async () => {
 /** The fan-out's own invoker, pointed at the emulator: the client that runs in AWS. */
 function invokerFor(functionName: string) {
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-  return createFunctionInvoker({ functionName, endpoint: api!.endpoint, region: 'eu-west-1', credentials, sha256, timeoutMs: 5_000 });
+  return createFunctionInvoker({ functionName, endpoint: api!.endpoint, region: 'eu-west-1', credentials, sha256: sdkSha256, timeoutMs: 5_000 });
 }
 
 async function start(handler: LambdaHandler, timeoutMs = 5_000): Promise<void> {
