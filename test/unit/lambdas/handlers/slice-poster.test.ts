@@ -1,30 +1,14 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { handler as SlicePosterHandler } from '../../../../lambdas/handlers/slice-poster';
-import { startConnectionsSink, type ConnectionsSink } from '../../../helpers/connections-sink';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useHandlerOverSink } from '../../../helpers/connections-sink';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 // The SDK client serves what is not the hot post (DeleteConnection); the posts go to a local @connections sink.
 const apiMock = mockClient(ApiGatewayManagementApiClient);
-let sink: ConnectionsSink;
-let handler: typeof SlicePosterHandler;
-let savedCallbackUrl: string | undefined;
-
-beforeAll(async () => {
-  sink = await startConnectionsSink();
-  // The handler reads its callback URL once, at load.
-  savedCallbackUrl = process.env.WS_CALLBACK_URL;
-  process.env.WS_CALLBACK_URL = sink.endpoint;
-  vi.resetModules();
-  ({ handler } = await import('../../../../lambdas/handlers/slice-poster'));
-});
-
-afterAll(async () => {
-  process.env.WS_CALLBACK_URL = savedCallbackUrl;
-  await sink.close();
-});
+const over = useHandlerOverSink(async () => (await import('../../../../lambdas/handlers/slice-poster')).handler);
+const handler = (event: unknown) => over.handler()(event);
 
 const envelope = { event: 'message:new', data: { messageId: 'm1', chatId: 'c1' }, id: 'c1:1', ts: 1, seq: 1 };
 
@@ -33,11 +17,11 @@ function slice(count: number) {
 }
 
 function posts() {
-  return sink.requests.filter((request) => request.method === 'POST');
+  return over.sink().requests.filter((request) => request.method === 'POST');
 }
 
 beforeEach(() => {
-  sink.reset();
+  over.sink().reset();
   ddbMock.on(GetCommand).resolves({});
 });
 
@@ -59,7 +43,7 @@ describe('Function: handler (slice poster)', () => {
 
   it('counts a recipient that is gone as gone, through the same broadcaster as the fan-out', async () => {
     // Prepare
-    sink.script('conn-1', 410);
+    over.sink().script('conn-1', 410);
 
     // Act
     const result = await handler(slice(3));
