@@ -237,23 +237,12 @@ describe('Function: processStreamBatch with sliced broadcasts', () => {
   afterEach(() => ddbMock.reset());
 
   function depsWith(postSlice: SliceWorker): FanOutDeps {
-    const stores = createDynamoStores(DynamoDBDocumentClient.from(new DynamoDBClient({})), {
-      connectionsTable: 'Connections',
-      roomsTable: 'Rooms',
-      membershipsTable: 'Memberships',
-      messagesTable: 'Messages',
-      presenceTable: 'Presence',
-      usersTable: 'Users',
-    });
+    const tables = { connectionsTable: 'Connections', roomsTable: 'Rooms', membershipsTable: 'Memberships', messagesTable: 'Messages', presenceTable: 'Presence', usersTable: 'Users' };
+    const stores = createDynamoStores(DynamoDBDocumentClient.from(new DynamoDBClient({})), tables);
     return {
       ...stores,
       broadcaster: new SlicedBroadcaster({ local: unusedLocal(), rooms: stores.rooms, postSlice, sliceSize: 10, retry: noDelay }),
-      connectionsTable: 'Connections',
-      roomsTable: 'Rooms',
-      membershipsTable: 'Memberships',
-      messagesTable: 'Messages',
-      presenceTable: 'Presence',
-      usersTable: 'Users',
+      ...tables,
     };
   }
 
