@@ -15,7 +15,7 @@ import { batchWriteAll } from '../lambdas/adapters/dynamodb/commands';
 import { ENV } from '../lambdas/commons/env';
 import { sortableId } from '../lambdas/commons/ids';
 import { roomOf } from '../lambdas/system/schema';
-import { functions, type FunctionName } from '../lambdas/system/topology';
+import { functions, sliceWorkers, type FunctionName } from '../lambdas/system/topology';
 import { applyEnv } from '../local/handler-env';
 import type { MembershipRow } from '../lambdas/domain/ports';
 import { loadHandlers, type FunctionHandlers } from '../local/handlers';
@@ -50,6 +50,12 @@ export interface RealtimeOptions {
   readonly connectStormSize?: number;
   /** Write a CPU profile of the main thread (runtime + handlers) during each room's sends here. */
   readonly cpuProfileDir?: string;
+  /**
+   * The fan-out's slice size (FAN_OUT_SLICE_SIZE): rooms above it are posted
+   * by the slice poster, in the runtime's pool of worker threads (its posts
+   * are not in this thread's call counts). @default the setting's default
+   */
+  readonly sliceSize?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -76,6 +82,8 @@ export interface RoomResult {
   readonly deliveriesPerSecond: number;
   /** AWS requests and invocations during this room's sends (until the streams settled). */
   readonly calls: AwsCallSnapshot;
+  /** Slice poster invocations (slices posted in worker threads) during this room's sends. */
+  readonly sliceInvocations: number;
   /** Approximate DynamoDB size of the room's Rooms rows, for the Query page lower bound. */
   readonly roomRowBytes: number;
 }
@@ -282,9 +290,12 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
   // The real modules, in this thread so their AWS calls can be counted, imported
   // on first use: their environment is the runtime's, applied below once it is known.
   const loadReal = (): Promise<FunctionHandlers> => (real ??= loadHandlers());
+  // All but the slice poster, which runs in the runtime's worker pool as it does under `npm start`.
   const handlers = Object.fromEntries(
-    (Object.keys(functions) as FunctionName[]).map((name) => [name, countInvocations(name, async () => (await loadReal())[name])]),
-  ) as FunctionHandlers;
+    (Object.keys(functions) as FunctionName[])
+      .filter((name) => name !== sliceWorkers.function)
+      .map((name) => [name, countInvocations(name, async () => (await loadReal())[name])]),
+  ) as Partial<FunctionHandlers>;
 
   log('starting the local runtime (DynamoDB Local, gateway, HTTP API, stream pollers)');
   const runtime = await startLocalRuntime({
@@ -295,9 +306,11 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
     jwtSecret: randomBytes(32).toString('base64url'),
     handlers,
     pollIntervalMs,
+    ...(options.sliceSize !== undefined && { limits: { fanOutSliceSize: options.sliceSize } }),
   });
-  // Every function is overridden, so the runtime starts no handler worker; the
-  // modules load here and read this process's env (one runtime per bench process).
+  // Every function but the slice poster (the runtime's worker pool) is
+  // overridden, so the runtime starts no other handler worker; the modules
+  // load here and read this process's env (one runtime per bench process).
   applyEnv(runtime.env);
   const worker = new LoadWorker();
   try {
@@ -370,6 +383,7 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
       const roomRowBytes = (await queryRoom(runtime, roomOf.chat(chat.chatId))).reduce((sum, item) => sum + itemBytes(item), 0);
       log(`room of ${chat.size}: sending ${chat.messages} message(s) one at a time`);
       calls.reset();
+      const slicesBefore = runtime.lambdaApi.invocations[sliceWorkers.function] ?? 0;
       const profiler = options.cpuProfileDir === undefined ? undefined : await startProfiler();
       const sent = await send(chat, chat.messages);
       // Calls that finish after the last delivery (none expected) still count.
@@ -392,6 +406,7 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
         wallMs: sent.wallMs,
         deliveriesPerSecond: deliveries / (inFlightMs / 1000),
         calls: snapshot,
+        sliceInvocations: (runtime.lambdaApi.invocations[sliceWorkers.function] ?? 0) - slicesBefore,
         roomRowBytes,
       });
     }

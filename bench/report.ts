@@ -113,6 +113,12 @@ function phaseTable(rooms: readonly RoomResult[]): Table {
     notes: [
       '201 → fan-out starts: the stream record waits for the next poll (every 200 ms locally; Lambda polls a shard 4×/s) plus GetRecords.',
       'fan-out invocation: the fan-out handler\'s one Query of the room and its PostToConnection calls, through the local @connections API in the same process.',
+      ...rooms
+        .filter((room) => (room.sliceInvocations ?? 0) > 0)
+        .map(
+          (room) =>
+            `room of ${room.size}: posted in ${fixed(room.sliceInvocations / room.messages, 1)} slices per message by the slice poster in the runtime's worker threads (Invoke API); those posts are not in this thread's call counts, and the fan-out invocation includes waiting for the slices.`,
+        ),
     ],
   };
 }

@@ -92,6 +92,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       sizes: { type: 'string' },
+      // --slice-size 250: FAN_OUT_SLICE_SIZE, rooms above it are posted in slices by the runtime's worker threads.
+      'slice-size': { type: 'string' },
       messages: { type: 'string' },
       runs: { type: 'string' },
       'skip-realtime': { type: 'boolean', default: false },
@@ -129,6 +131,7 @@ async function main(): Promise<void> {
   if (!values['skip-realtime'] && !quick) {
     realtime = await runRealtimeBench({
       rooms: sizes.map((size, i) => ({ size, messages: messages[i] as number })),
+      ...(values['slice-size'] !== undefined && { sliceSize: listOf(values['slice-size'], [])[0] as number }),
       connectStormSize: stormSize,
       ...(values['cpu-profile'] !== undefined ? { cpuProfileDir: values['cpu-profile'] } : {}),
       log,

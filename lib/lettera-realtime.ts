@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
@@ -28,6 +28,7 @@ import {
   ROUTE_SELECTION_EXPRESSION,
   routesReturningResponse,
   scheduledFunctions,
+  sliceWorkers,
   streamMappings,
   tableAccess,
   verifiesTokens,
@@ -126,6 +127,9 @@ const sizing: Partial<Record<FunctionName, Pick<ChatFunctionProps, 'memorySize' 
   fanOut: { memorySize: ONE_VCPU_MEMORY_MB, timeout: Duration.seconds(60) },
 };
 
+/** The slice workers post as the fan-out does, so the same argument gives them one vCPU; at most their declared time. */
+const sliceWorkerSizing: Pick<ChatFunctionProps, 'memorySize' | 'timeout'> = { memorySize: ONE_VCPU_MEMORY_MB, timeout: Duration.seconds(sliceWorkers.timeoutSeconds) };
+
 /** Functions that check a browser's Origin against FRONTEND_URL (the HTTP API's CORS is the gateway's). */
 const checksOrigin: readonly FunctionName[] = ['connect'];
 
@@ -176,7 +180,7 @@ export class LetteraRealtime extends Construct {
         projectRoot: packageRoot,
         tracing: props.tracing,
         environment: limitEnv,
-        ...sizing[name],
+        ...(name === sliceWorkers.function ? sliceWorkerSizing : sizing[name]),
       });
       for (const { table, access } of tableAccess[name]) {
         fn.bindTable(this.tables.get(table), access);
@@ -211,6 +215,10 @@ export class LetteraRealtime extends Construct {
       fns[name].addEnvironment(ENV.callbackUrl, this.realtime.callbackUrl);
       this.realtime.grantPostToConnections(fns[name]);
     }
+
+    // The fan-out invokes the slice poster for big rooms, knowing it by name.
+    fns[sliceWorkers.invokedBy].addEnvironment(sliceWorkers.functionNameEnv, fns[sliceWorkers.function].functionName);
+    this.grantSlicePosting(fns[sliceWorkers.invokedBy]);
 
     this.httpApi = new ChatHttpApi(this, 'HttpApi', {
       handler: fns.httpApi,
@@ -286,6 +294,22 @@ export class LetteraRealtime extends Construct {
    */
   public grantPostToConnections(grantee: IGrantable): Grant {
     return this.realtime.grantPostToConnections(grantee);
+  }
+
+  /**
+   * Lets `grantee` invoke the slice poster (lambda:InvokeFunction on that
+   * function alone, no versions or aliases): the fan-out gets this to post
+   * big rooms in parallel slices.
+   *
+   * @example
+   * realtime.grantSlicePosting(myFanOutFunction);
+   */
+  public grantSlicePosting(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['lambda:InvokeFunction'],
+      resourceArns: [this.functions[sliceWorkers.function].functionArn],
+    });
   }
 
   private createAlarmTopic(email: string): ITopic {

@@ -14,6 +14,8 @@ export interface HandlerEnvInput {
   readonly callbackUrl: string;
   readonly jwtSecret: string;
   readonly frontendUrl: string;
+  /** The local Invoke API (lambda-api.ts) the fan-out invokes its slice workers through. */
+  readonly lambdaEndpoint?: string;
 }
 
 /**
@@ -40,6 +42,7 @@ export function buildHandlerEnv(input: HandlerEnvInput): Record<string, string |
     [ENV.jwtSecret]: input.jwtSecret,
     [ENV.jwtSecretArn]: undefined,
     [ENV.frontendUrl]: input.frontendUrl,
+    ...(input.lambdaEndpoint !== undefined && { [ENV.lambdaEndpoint]: input.lambdaEndpoint }),
   };
 }
 

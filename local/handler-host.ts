@@ -23,6 +23,8 @@ export interface HandlerHostOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Functions served in this thread instead (fakes in tests); only the others are imported in the worker. */
   readonly overrides?: Partial<FunctionHandlers>;
+  /** Import only these functions in the worker (a pool of one function's workers); the others fail if invoked. @default every function */
+  readonly only?: readonly FunctionName[];
   /** Worker stderr notices (a worker that died). @default console.error */
   readonly log?: (message: string, error?: unknown) => void;
   /**
@@ -57,7 +59,7 @@ interface Pending {
 export async function startHandlerHost(options: HandlerHostOptions): Promise<HandlerHost> {
   const overrides = options.overrides ?? {};
   const log = options.log ?? ((message: string, error?: unknown) => console.error(`[handlers] ${message}`, error ?? ''));
-  const names = (Object.keys(functions) as FunctionName[]).filter((name) => overrides[name] === undefined);
+  const names = (options.only ?? (Object.keys(functions) as FunctionName[])).filter((name) => overrides[name] === undefined);
   const workerEnv: NodeJS.ProcessEnv = { ...process.env };
   applyEnv(options.env, workerEnv);
   // This process has already warned about its Node version once; each worker would repeat it.

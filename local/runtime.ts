@@ -12,15 +12,18 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENV, optionalEnv } from '../lambdas/commons/env';
-import { ROUTE_SELECTION_EXPRESSION, httpCors, httpRoutes, publishRoutes, routesReturningResponse, scheduledFunctions, streamMappings, webSocketRoutes, type FunctionName } from '../lambdas/system/topology';
+import { ROUTE_SELECTION_EXPRESSION, httpCors, httpRoutes, publishRoutes, routesReturningResponse, scheduledFunctions, sliceWorkers, streamMappings, webSocketRoutes, type FunctionName } from '../lambdas/system/topology';
+import { InvalidSettingError, LIMIT_SETTINGS, parseLimit, type LimitKey, type Limits } from '../lambdas/system/limits';
 import { serveClientBundle } from './client-bundle';
 import { createDevEndpoints } from './dev-endpoints';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { startGateway, type Gateway } from './gateway/server';
 import { buildHandlerEnv } from './handler-env';
 import { startHandlerHost, type HandlerHost } from './handler-host';
+import { createHandlerPool } from './handler-pool';
+import { startLambdaApi, type LambdaApi } from './lambda-api';
 import { REPO_ROOT, type FunctionHandlers } from './handlers';
-import { invokeHandler } from './lambda';
+import { invokeHandler, type LambdaHandler } from './lambda';
 import { startHttpApi, type HttpApi } from './http-api';
 import { createMetricsCollector, createMetricsEndpoint, type MetricsCollector } from './metrics';
 import { ownOrigins, parseOrigins } from './origins';
@@ -40,7 +43,22 @@ export const LOCAL_ENV = {
   postFaults: 'LOCAL_POST_FAULTS',
   /** A shorter idle timeout than API Gateway's 10 minutes, in ms. */
   idleTimeoutMs: 'LOCAL_IDLE_TIMEOUT_MS',
+  /** Worker threads running the slice poster (its concurrency). */
+  sliceWorkers: 'LOCAL_SLICE_WORKERS',
 } as const;
+
+/** Slice poster workers when LOCAL_SLICE_WORKERS is unset: one per core of this 2-core class of machine. */
+const DEFAULT_SLICE_WORKERS = 2;
+const MAX_SLICE_WORKERS = 16;
+
+function sliceWorkersEnv(): number | undefined {
+  const value = optionalEnv(LOCAL_ENV.sliceWorkers);
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_SLICE_WORKERS) {
+    throw new InvalidSettingError(LOCAL_ENV.sliceWorkers, `${LOCAL_ENV.sliceWorkers} must be a whole number from 1 to ${MAX_SLICE_WORKERS} (worker threads), got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
 
 function positiveIntegerEnv(name: string): number | undefined {
   const value = optionalEnv(name);
@@ -87,6 +105,13 @@ export interface LocalRuntimeOptions {
   readonly failStreamRecord?: (functionName: FunctionName, record: DynamoDBRecord) => boolean;
   /** @default 7200000 */
   readonly maxLifetimeMs?: number;
+  /**
+   * Limit settings for the handlers, on top of this process's environment
+   * (e.g. a small `fanOutSliceSize` in tests). @default the environment's, else the defaults
+   */
+  readonly limits?: Partial<Limits>;
+  /** Worker threads running the slice poster in parallel. @default LOCAL_SLICE_WORKERS, else 2 */
+  readonly sliceWorkers?: number;
   /** @default 200 */
   readonly pollIntervalMs?: number;
   /** First stream retry delay. @default 250 */
@@ -146,6 +171,8 @@ export interface LocalRuntime {
   readonly pollers: readonly StreamPoller[];
   /** The handlers' metrics (their EMF lines), as `GET /_local/metrics` serves them. */
   readonly metrics: MetricsCollector;
+  /** The Invoke API of the slice poster (its invocation counts, fault injection). */
+  readonly lambdaApi: LambdaApi;
   /** A document client on DynamoDB Local, for seeding and assertions. */
   readonly documentClient: DynamoDBDocumentClient;
   /** Signs a development token for a user. */
@@ -180,6 +207,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   // Configuration errors surface before anything starts.
   const postFaults = options.postFaults ?? parsePostFaults(optionalEnv(LOCAL_ENV.postFaults));
   const idleTimeoutMs = options.idleTimeoutMs ?? positiveIntegerEnv(LOCAL_ENV.idleTimeoutMs);
+  const sliceWorkerCount = options.sliceWorkers ?? sliceWorkersEnv() ?? DEFAULT_SLICE_WORKERS;
+  const limitEnv = Object.fromEntries(
+    (Object.entries(options.limits ?? {}) as [LimitKey, number][]).map(([key, value]) => [LIMIT_SETTINGS[key].env, String(parseLimit(key, `limits.${key}`, value))]),
+  );
   const extraOrigins = parseOrigins(options.origins ?? [optionalEnv(ENV.frontendUrl) ?? '']);
   const publisherCredentials = options.publisherCredentials ?? resolvePublisherCredentials();
   const { secret, isDevelopmentDefault } = options.jwtSecret !== undefined ? { secret: options.jwtSecret, isDevelopmentDefault: false } : resolveJwtSecret();
@@ -241,6 +272,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     stops.push(() => httpApi.close());
 
+    // The slice poster's Invoke API; it runs the pool's handler once the handlers are up.
+    let slicePoster: LambdaHandler | undefined;
+    const lambdaApi = await startLambdaApi({
+      host,
+      functions: {
+        [sliceWorkers.function]: {
+          handler: (event, context) => {
+            if (slicePoster === undefined) throw new Error(`${sliceWorkers.function} is not running yet`);
+            return slicePoster(event, context);
+          },
+          timeoutMs: sliceWorkers.timeoutSeconds * 1000,
+        },
+      },
+    });
+    stops.push(() => lambdaApi.close());
+
     const allowedOrigins = [...new Set([...ownOrigins(httpApi.url), ...extraOrigins])];
     const env = {
       ...buildHandlerEnv({
@@ -250,7 +297,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         callbackUrl: gateway.callbackUrl,
         jwtSecret: secret,
         frontendUrl: allowedOrigins.join(','),
+        lambdaEndpoint: lambdaApi.endpoint,
       }),
+      // Locally a function's name is its topology name.
+      [sliceWorkers.functionNameEnv]: sliceWorkers.function,
+      ...limitEnv,
       // The metrics are EMF lines this runtime reads, so they are always written.
       POWERTOOLS_METRICS_DISABLED: 'false',
       ...(options.handlerLogLevel !== undefined && { POWERTOOLS_LOG_LEVEL: options.handlerLogLevel }),
@@ -262,8 +313,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       handlerLog(line, stream);
     };
     // The handler modules run in a worker with this env as its process.env: this process's env is left alone.
-    handlerHost = await startHandlerHost({ env, ...(options.handlers !== undefined && { overrides: options.handlers }), log: log('handlers'), onOutput });
+    // The slice poster runs in a pool of workers of its own: slices are posted truly in parallel, as by Lambda's concurrency.
+    const slicePool = createHandlerPool({ env, function: sliceWorkers.function, size: sliceWorkerCount, log: log('slice-workers'), onOutput });
+    stops.push(() => slicePool.close());
+    handlerHost = await startHandlerHost({
+      env,
+      overrides: { [sliceWorkers.function]: slicePool.handler, ...options.handlers },
+      log: log('handlers'),
+      onOutput,
+    });
     const { handlers } = handlerHost;
+    slicePoster = handlers[sliceWorkers.function];
     gateway.setRoutes(Object.fromEntries(Object.entries(webSocketRoutes).map(([routeKey, fn]) => [routeKey, handlers[fn]])));
     httpApi.setHandler(handlers.httpApi);
     httpApi.setSignedHandler(handlers.publish);
@@ -352,6 +412,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       httpApi,
       pollers,
       metrics,
+      lambdaApi,
       documentClient,
       token: issueDevToken,
       async settle(timeoutMs) {

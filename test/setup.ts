@@ -16,6 +16,9 @@ process.env.MESSAGES_TABLE ??= 'Messages';
 process.env.PRESENCE_TABLE ??= 'Presence';
 process.env.USERS_TABLE ??= 'Users';
 process.env.WS_CALLBACK_URL ??= 'https://example.execute-api.eu-west-1.amazonaws.com/test';
+process.env.SLICE_POSTER_FUNCTION ??= 'SlicePoster';
+// Slice invokes of the fan-out under test go nowhere (port 9, discard), never to AWS.
+process.env.AWS_ENDPOINT_URL_LAMBDA ??= 'http://127.0.0.1:9';
 process.env.JWT_ACCESS_SECRET ??= 'unit-test-secret-that-is-long-enough-for-hs256';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 // Metrics are EMF lines on stdout; tests that read them turn them on (test/unit/lambdas/commons/metrics.test.ts).

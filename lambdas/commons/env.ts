@@ -44,6 +44,8 @@ export const ENV = {
   usersTable: 'USERS_TABLE',
   /** The stage's @connections endpoint (stage.callbackUrl in CDK, the emulator locally). */
   callbackUrl: 'WS_CALLBACK_URL',
+  /** Lambda's endpoint, as the SDK reads it: unset in AWS (the regional endpoint), the local runtime's Invoke API locally. */
+  lambdaEndpoint: 'AWS_ENDPOINT_URL_LAMBDA',
   /** Secrets Manager secret (ARN or name) holding the HS256 secret, in AWS. */
   jwtSecretArn: 'JWT_SECRET_ARN',
   /** The HS256 secret itself: local runtime and tests only. */

@@ -56,6 +56,19 @@ export interface RoomBroadcaster {
   toMembers(members: readonly RoomMember[], envelope: EventEnvelope): Promise<BroadcastResult>;
 }
 
+/** One slice of a big room's broadcast: the event and the recipients one slice worker posts it to. */
+export interface BroadcastSlice {
+  envelope: EventEnvelope;
+  members: RoomMember[];
+}
+
+/**
+ * Posts one slice in a worker of its own (a synchronous Lambda invoke in
+ * AWS, a worker thread locally) and resolves with what its broadcast did;
+ * throws when the worker could not run or failed (the slice may be retried).
+ */
+export type SliceWorker = (slice: BroadcastSlice) => Promise<BroadcastResult>;
+
 /**
  * Removes a connection everywhere: its Connections row, its room rows and its
  * presence entry. Idempotent: removing twice, or a connection whose rows are

@@ -33,6 +33,11 @@ import { createExpiredCloser } from '../domain/expiry';
 import { processStreamBatch, type FanOutDeps } from '../domain/fan-out/stream-batch';
 import { createOpenPacketSender } from '../domain/heartbeat';
 import { resolveHeartbeatConfig } from '../system/heartbeat';
+import { createFunctionInvoker } from '../adapters/lambda/invoker';
+import { invokeSliceWorker } from '../adapters/lambda/slice-worker';
+import { SlicedBroadcaster } from '../domain/fan-out/slices';
+import { limitsFromEnv } from '../system/limits';
+import { sliceWorkers } from '../system/topology';
 
 const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable', 'usersTable');
 const documentClient = createDocumentClient();
@@ -75,12 +80,33 @@ const deps: FanOutDeps = {
   removeConnection,
 };
 
+// Big rooms: slices posted by parallel synchronous invokes of the slice poster (topology sliceWorkers).
+const fanOutDeps: FanOutDeps = {
+  ...deps,
+  broadcaster: new SlicedBroadcaster({
+    local: deps.broadcaster,
+    rooms,
+    sliceSize: limitsFromEnv().fanOutSliceSize,
+    postSlice: invokeSliceWorker(
+      createFunctionInvoker({
+        functionName: requireEnv(sliceWorkers.functionNameEnv),
+        region: requireEnv('AWS_REGION'),
+        credentials: managementClient.config.credentials,
+        sha256: managementClient.config.sha256,
+        // Past the worker's own timeout, so a worker that runs out of time is reported as such by Lambda.
+        timeoutMs: (sliceWorkers.timeoutSeconds + 5) * 1000,
+        maxSockets: 64,
+      }),
+    ),
+  }),
+};
+
 /**
  * Lambda entry point for the stream event source mappings.
  */
 export const handler = instrumentHandler(async (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> => {
   if (context !== undefined) logger.addContext(context);
-  const response = await processStreamBatch(deps, event);
+  const response = await processStreamBatch(fanOutDeps, event);
   // This batch's broadcasts only: the metrics are written (and reset) after the handler returns.
   annotateTrace({ records: event.Records?.length ?? 0, recipients: pendingTotal(METRIC.broadcastRecipients) });
   return response;

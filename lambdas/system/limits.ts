@@ -28,6 +28,14 @@ export const LIMIT_SETTINGS = {
     meaning:
       'participants per chat. Each message to a chat of N connected members is N posts; 1,000 covers a large team or community channel. The maximum bounds the rows one create or one message touches.',
   },
+  fanOutSliceSize: {
+    env: 'FAN_OUT_SLICE_SIZE',
+    default: 250,
+    min: 10,
+    max: 5000,
+    meaning:
+      'recipients one fan-out worker posts. A broadcast to more recipients than this is split into slices of at most this size, posted by parallel slice workers (a synchronous Lambda invoke each) while the record waits for all of them. 250 posts take one worker well under a second; the maximum keeps a slice\'s invoke payload (about 200 bytes per recipient plus the event) far below Lambda\'s 6 MB.',
+  },
   messageRateLimit: {
     env: 'MESSAGE_RATE_LIMIT',
     default: 20,

@@ -15,6 +15,7 @@ export const functions = {
   fanOut: { entry: 'lambdas/handlers/fan-out.ts' },
   heartbeat: { entry: 'lambdas/handlers/heartbeat.ts' },
   publish: { entry: 'lambdas/handlers/publish.ts' },
+  slicePoster: { entry: 'lambdas/handlers/slice-poster.ts' },
 } as const;
 export type FunctionName = keyof typeof functions;
 
@@ -270,6 +271,12 @@ export const tableAccess: Record<FunctionName, readonly { table: TableDefinition
     { table: roomsTable, access: 'readWrite' },
     { table: presenceTable, access: 'readWrite' },
   ],
+  // Connections, rooms and presence: a slice's broadcast removes connections that are gone or expired.
+  slicePoster: [
+    { table: connectionsTable, access: 'readWrite' },
+    { table: roomsTable, access: 'readWrite' },
+    { table: presenceTable, access: 'readWrite' },
+  ],
   // Connections, rooms and presence: a custom event's broadcast removes connections that are gone.
   publish: [
     { table: connectionsTable, access: 'readWrite' },
@@ -282,8 +289,24 @@ export const tableAccess: Record<FunctionName, readonly { table: TableDefinition
   ],
 };
 
+/**
+ * The fan-out's slice workers: a broadcast to more recipients than
+ * FAN_OUT_SLICE_SIZE is split into slices, each posted by one synchronous
+ * (RequestResponse) invoke of `function`, all awaited before the record is
+ * done. `invokedBy` may invoke it (lambda:InvokeFunction on it alone) and
+ * finds its name in `functionNameEnv`; locally a pool of worker threads
+ * serves the same Invoke API.
+ */
+export const sliceWorkers = {
+  function: 'slicePoster',
+  invokedBy: 'fanOut',
+  functionNameEnv: 'SLICE_POSTER_FUNCTION',
+  /** The worker's own timeout: its posts time out after 5 s each and are not retried then. */
+  timeoutSeconds: 20,
+} as const satisfies { function: FunctionName; invokedBy: FunctionName; functionNameEnv: string; timeoutSeconds: number };
+
 /** Functions that post to connections (execute-api:ManageConnections on the stage). */
-export const managesConnections: readonly FunctionName[] = ['actions', 'fanOut', 'heartbeat', 'publish'];
+export const managesConnections: readonly FunctionName[] = ['actions', 'fanOut', 'heartbeat', 'publish', 'slicePoster'];
 
 /** Functions that verify JWTs (get the secret or the JWKS URL). */
 export const verifiesTokens: readonly FunctionName[] = ['connect', 'actions', 'httpApi'];

@@ -8,6 +8,7 @@
  * `stall` (then nothing more is sent).
  */
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { afterAll, beforeAll, vi } from 'vitest';
 import type { AddressInfo, Socket } from 'node:net';
 
 export interface SinkRequest {
@@ -115,4 +116,41 @@ export async function startConnectionsSink(): Promise<ConnectionsSink> {
       await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+/** A handler module loaded with a sink as its callback URL (see useHandlerOverSink). */
+export interface HandlerOverSink<H> {
+  sink(): ConnectionsSink;
+  handler(): H;
+}
+
+/**
+ * For a handler test file: starts a sink before the file's tests, loads the
+ * handler module afresh with WS_CALLBACK_URL pointing at it (handlers read
+ * it once, at load), and restores the variable and stops the sink after.
+ *
+ * @example
+ * const over = useHandlerOverSink(async () => (await import('../../../../lambdas/handlers/fan-out')).handler);
+ * it('posts', async () => { await over.handler()(event); expect(over.sink().requests).toHaveLength(2); });
+ */
+export function useHandlerOverSink<H>(load: () => Promise<H>): HandlerOverSink<H> {
+  let sink: ConnectionsSink | undefined;
+  let handler: H | undefined;
+  let saved: string | undefined;
+  beforeAll(async () => {
+    sink = await startConnectionsSink();
+    saved = process.env.WS_CALLBACK_URL;
+    process.env.WS_CALLBACK_URL = sink.endpoint;
+    vi.resetModules();
+    handler = await load();
+  });
+  afterAll(async () => {
+    process.env.WS_CALLBACK_URL = saved;
+    await sink?.close();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('The sink has not started (use it inside a test)');
+    return value;
+  };
+  return { sink: () => started(sink), handler: () => started(handler) };
 }

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '../../commons/backoff';
 import { POST_CONCURRENCY } from '../../commons/clients';
 import { logger } from '../../commons/logger';
+import { recipientsOf } from '../../domain/recipients';
 import { METRIC } from '../../commons/metric-names';
 import { countBroadcast, countMetric } from '../../commons/metrics';
 import type { EventEnvelope, WireProtocol } from '../../../protocol';
@@ -157,16 +158,7 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
   }
 
   async toRoom(room: string, envelope: EventEnvelope, options: BroadcastOptions = {}): Promise<BroadcastResult> {
-    const members = await this.#deps.rooms.members(room);
-    const { exceptUserId } = options;
-    const { seq } = envelope;
-    return this.toMembers(
-      members.filter(
-        (member) =>
-          member.userId !== exceptUserId && !(seq !== undefined && member.afterSeq !== undefined && seq <= member.afterSeq),
-      ),
-      envelope,
-    );
+    return this.toMembers(recipientsOf(await this.#deps.rooms.members(room), envelope, options), envelope);
   }
 
   async toMembers(members: readonly RoomMember[], envelope: EventEnvelope): Promise<BroadcastResult> {

@@ -3,33 +3,18 @@ import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, Q
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { handler as FanOutHandler } from '../../../../lambdas/handlers/fan-out';
-import { startConnectionsSink, type ConnectionsSink } from '../../../helpers/connections-sink';
+import { useHandlerOverSink } from '../../../helpers/connections-sink';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 // The SDK client still serves everything but the hot post; the posts go to a local @connections sink.
 const apiMock = mockClient(ApiGatewayManagementApiClient);
-let sink: ConnectionsSink;
-let handler: typeof FanOutHandler;
-let savedCallbackUrl: string | undefined;
-
-beforeAll(async () => {
-  sink = await startConnectionsSink();
-  // The handler reads its callback URL once, at load.
-  savedCallbackUrl = process.env.WS_CALLBACK_URL;
-  process.env.WS_CALLBACK_URL = sink.endpoint;
-  vi.resetModules();
-  ({ handler } = await import('../../../../lambdas/handlers/fan-out'));
-});
-
-afterAll(async () => {
-  process.env.WS_CALLBACK_URL = savedCallbackUrl;
-  await sink.close();
-});
+const over = useHandlerOverSink(async () => (await import('../../../../lambdas/handlers/fan-out')).handler);
+const handler: typeof FanOutHandler = (event, context) => over.handler()(event, context);
 
 function postedIds(): string[] {
-  return sink.requests.filter((r) => r.method === 'POST').map((r) => r.connectionId);
+  return over.sink().requests.filter((r) => r.method === 'POST').map((r) => r.connectionId);
 }
 
 const FUTURE = Math.floor(Date.now() / 1000) + 3600;
@@ -62,7 +47,7 @@ const goodMessage = {
 };
 
 beforeEach(() => {
-  sink.reset();
+  over.sink().reset();
   ddbMock.on(QueryCommand, { TableName: 'Rooms' }).resolves({
     Items: [
       { connectionId: 'alice-tab', userId: 'alice', protocol: 'lettera.v1', expiresAt: FUTURE },
@@ -85,13 +70,13 @@ describe('Function: handler', () => {
     expect(response).toEqual({ batchItemFailures: [] });
     expect(ddbMock).toReceiveCommandWith(QueryCommand, { TableName: 'Rooms', ExpressionAttributeValues: { ':room': 'chat:c1' } });
     expect(postedIds().sort()).toEqual(['alice-tab', 'bob-tab']);
-    expect(sink.requestsTo('bob-tab')[0]?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=test\/\d{8}\/eu-west-1\/execute-api\//);
+    expect(over.sink().requestsTo('bob-tab')[0]?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=test\/\d{8}\/eu-west-1\/execute-api\//);
     expect(apiMock).toReceiveCommandTimes(PostToConnectionCommand, 0);
   });
 
   it('removes a gone recipient through the shared connection remover, never the sender', async () => {
     // Prepare
-    sink.script('bob-tab', 410);
+    over.sink().script('bob-tab', 410);
     ddbMock
       .on(GetCommand)
       .resolves({ Item: { connectionId: 'bob-tab', userId: 'bob', rooms: new Set(['chat:c1']) } })

@@ -17,6 +17,7 @@ describe('Function: limitsFromEnv', () => {
     // Assess
     expect(limits).toEqual({
       maxChatParticipants: 1000,
+      fanOutSliceSize: 250,
       messageRateLimit: 20,
       messageRateWindowMs: 10_000,
       maxConnectionsPerUser: 20,

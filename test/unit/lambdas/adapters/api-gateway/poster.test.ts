@@ -1,6 +1,4 @@
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ManagementApiBroadcaster, type ManagementApiBroadcasterDeps } from '../../../../../lambdas/adapters/api-gateway/broadcaster';
 import {
@@ -14,6 +12,7 @@ import {
 import type { ConnectionRemover, RoomMember } from '../../../../../lambdas/domain/ports';
 import type { EventEnvelope } from '../../../../../protocol';
 import { startConnectionsSink, type ConnectionsSink, type SinkRequest } from '../../../../helpers/connections-sink';
+import { signatureVerifies } from '../../../../helpers/sigv4';
 
 let sink: ConnectionsSink;
 
@@ -36,30 +35,8 @@ function poster() {
   return createSignedPoster({ endpoint: sink.endpoint, credentials, region: 'eu-west-1', sha256, maxSockets: 8 });
 }
 
-/**
- * Recomputes a received request's SigV4 signature from what arrived on the
- * wire (method, path, the headers it lists as signed, body, x-amz-date), as
- * API Gateway does, and says whether it matches the Authorization header.
- */
-async function verifies(request: SinkRequest, secretAccessKey: string): Promise<boolean> {
-  const authorization = String(request.headers.authorization);
-  const scope = /Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request/.exec(authorization);
-  const signedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)?.[1]?.split(';') ?? [];
-  if (scope === null) return false;
-  const [, accessKeyId, , region, service] = scope as unknown as [string, string, string, string, string];
-  const date = String(request.headers['x-amz-date']);
-  const signingDate = new Date(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`);
-  const headers = Object.fromEntries(signedHeaders.map((name) => [name, String(request.headers[name])]));
-  // The payload hash is taken from the body received, never from the header that claims it.
-  if ('x-amz-content-sha256' in headers) headers['x-amz-content-sha256'] = createHash('sha256').update(request.body).digest('hex');
-  const [host, port] = String(request.headers.host).split(':');
-  const verifier = new SignatureV4({ service, region, sha256, credentials: { accessKeyId, secretAccessKey, sessionToken: headers['x-amz-security-token'] } });
-  const expected = await verifier.sign(
-    { method: request.method, protocol: 'http:', hostname: host ?? '', port: Number(port), path: request.path, query: {}, headers, body: request.body },
-    { signingDate },
-  );
-  return expected.headers.authorization === authorization;
-}
+/** Whether the request's signature verifies, recomputed from what arrived (test/helpers/sigv4.ts). */
+const verifies = (request: SinkRequest, secretAccessKey: string): Promise<boolean> => signatureVerifies(request, secretAccessKey);
 
 const envelope: EventEnvelope<'message:new'> = {
   event: 'message:new',
