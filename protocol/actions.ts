@@ -11,6 +11,8 @@ export interface ClientActions {
   'message:send': { chatId: string; content: string; clientMessageId?: string };
   'message:edit': { chatId: string; messageId: string; content: string };
   'message:delete': { chatId: string; messageId: string };
+  /** The presence of 1 to MAX_PRESENCE_QUERY_USERS users, each sharing a chat with the caller (or the caller). */
+  'presence:query': { userIds: string[] };
 }
 export type ClientActionName = keyof ClientActions;
 
@@ -21,6 +23,23 @@ export interface AckResults {
   'message:send': Message;
   'message:edit': Message;
   'message:delete': { messageId: string; deletedAt: string };
+  'presence:query': PresenceQueryResult;
+}
+
+/**
+ * One user's presence as a query returns it: online while any of their
+ * connections is open; `lastSeenAt` (ISO) is when their last connection
+ * closed, for a user who is offline and has been seen.
+ */
+export interface UserPresence {
+  userId: string;
+  online: boolean;
+  lastSeenAt?: string;
+}
+
+/** The answer to `presence:query` and `GET /presence`: one entry per user asked, in the order asked (a repeated id once). */
+export interface PresenceQueryResult {
+  users: UserPresence[];
 }
 
 export interface ClientFrame {

@@ -11,3 +11,6 @@ export const TYPING_EXPIRES_IN_MS = 3000;
 
 /** At most one typing broadcast per user per chat per this many ms. */
 export const TYPING_THROTTLE_MS = 1000;
+
+/** Most users one presence query (`GET /presence`, `presence:query`) may name: one DynamoDB BatchGetItem. */
+export const MAX_PRESENCE_QUERY_USERS = 100;

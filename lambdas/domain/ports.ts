@@ -192,6 +192,8 @@ export interface MembershipStore {
   setRole(chatId: string, userId: string, role: ChatRole): Promise<boolean>;
   /** Deletes a row; false when there was none. */
   delete(chatId: string, userId: string): Promise<boolean>;
+  /** Which of these (chat, user) pairs are memberships (BatchGetItem, 100 keys a request, eventually consistent). */
+  whichExist(pairs: readonly { chatId: string; userId: string }[]): Promise<Array<{ chatId: string; userId: string }>>;
 }
 
 /** What a conditional write on a user's counter row did (see MembershipWrite). */
@@ -468,6 +470,17 @@ export interface PresenceStore {
   /** Adds a connection to the user's set and returns the set's size after. */
   addConnection(userId: string, connectionId: string, nowMs: number): Promise<number>;
   removeConnection(userId: string, connectionId: string, nowMs: number): Promise<void>;
+  /** The presence rows of up to 100 users (one BatchGetItem, eventually consistent); users without a row are left out. */
+  statusOf(userIds: readonly string[]): Promise<PresenceRow[]>;
+}
+
+/** A user's Presence row as a query reads it. */
+export interface PresenceRow {
+  userId: string;
+  /** Open connections (the size of the set). */
+  connections: number;
+  /** Epoch ms of the set's last change: while it is empty, when the user was last seen. */
+  updatedAt?: number;
 }
 
 /** Every store; each domain function asks for the ones (and the operations) it uses. */

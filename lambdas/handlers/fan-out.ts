@@ -13,7 +13,7 @@ import {
   getConnection,
   removeRoomFromConnection,
 } from '../adapters/dynamodb/connection-store';
-import { chatIdsOfMember } from '../adapters/dynamodb/membership-store';
+import { chatIdsOfMember, countParticipants } from '../adapters/dynamodb/membership-store';
 import { leavePresence } from '../adapters/dynamodb/presence-store';
 import { relationsOf } from '../adapters/dynamodb/user-store';
 import { deleteRoomRow, deleteRoomRows, putRoomRow, roomMembers } from '../adapters/dynamodb/room-store';
@@ -31,6 +31,7 @@ import { createExpiredCloser } from '../domain/expiry';
 import { processStreamBatch, type FanOutDeps } from '../domain/fan-out/stream-batch';
 import { createOpenPacketSender } from '../domain/heartbeat';
 import { resolveHeartbeatConfig } from '../system/heartbeat';
+import { limitsFromEnv } from '../system/limits';
 
 const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'presenceTable', 'usersTable');
 const documentClient = createDocumentClient();
@@ -55,7 +56,11 @@ const deps: FanOutDeps = {
   ...tables,
   connections,
   rooms,
-  memberships: { chatIdsOfUser: chatIdsOfMember({ documentClient, membershipsTable: tables.membershipsTable }) },
+  memberships: {
+    chatIdsOfUser: chatIdsOfMember({ documentClient, membershipsTable: tables.membershipsTable }),
+    countParticipants: countParticipants({ documentClient, membershipsTable: tables.membershipsTable }),
+  },
+  presenceBroadcastMaxMembers: limitsFromEnv().presenceBroadcastMaxMembers,
   users: { relationsOf: relationsOf({ documentClient, usersTable: tables.usersTable }) },
   broadcaster: new ManagementApiBroadcaster({ managementClient, rooms, removeConnection, closeExpired: createExpiredCloser({ link }) }),
   openSocketIo: createOpenPacketSender({

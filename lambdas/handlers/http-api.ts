@@ -10,7 +10,9 @@ import {
   countMessage,
   countOwners,
   countParticipants,
+  chatIdsOfMember,
   deleteMembership,
+  existingMemberships,
   getMembership,
   membershipsPageOfChat,
   membershipsPageOfUser,
@@ -20,6 +22,7 @@ import {
   setMemberRole,
 } from '../adapters/dynamodb/membership-store';
 import { createUserStore } from '../adapters/dynamodb/user-store';
+import { presenceOfUsers } from '../adapters/dynamodb/presence-store';
 import { createMessageStore } from '../adapters/dynamodb/message-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createDocumentClient } from '../commons/clients';
@@ -33,6 +36,7 @@ import { createBlockService, type BlockService } from '../domain/blocks';
 import { createChatService, type ChatService, type PageInput } from '../domain/chats';
 import { createMessageService, MAX_PAGE_SIZE, type MessageService } from '../domain/messages';
 import { withMessageMetrics } from '../domain/message-metrics';
+import { presenceQueryUserIdsOf, queryPresence, type PresenceQueryDeps } from '../domain/presence-query';
 import { appMessageIdOf, chatIdOf, expectFields, isPlainObject, messageIdOf, titleOf, userIdOf } from '../domain/validation';
 import { limitsFromEnv } from '../system/limits';
 import type { HttpRouteKey } from '../system/topology';
@@ -42,6 +46,8 @@ export interface HttpApiDeps {
   chats: ChatService;
   blocks: BlockService;
   messages: MessageService;
+  /** GET /presence. */
+  presence: PresenceQueryDeps;
   verifyToken: (token: string) => Promise<{ userId: string }>;
 }
 
@@ -158,6 +164,12 @@ export const routes: { readonly [K in HttpRouteKey]: RouteHandler } = {
     await deps.blocks.unblock(userId, userIdOf(params.userId));
     return { statusCode: 204 };
   },
+  async 'GET /presence'(deps, { userId, query }) {
+    const unknown = Object.keys(query).filter((name) => name !== 'userIds');
+    if (unknown.length > 0) throw new BadRequestError(`unknown query parameter(s): ${unknown.slice(0, 5).join(', ')}`);
+    if (query.userIds === undefined) throw new BadRequestError('userIds is required (comma-separated user ids)');
+    return { statusCode: 200, body: await queryPresence(deps.presence, userId, presenceQueryUserIdsOf(query.userIds)) };
+  },
 };
 
 function parseBody(event: APIGatewayProxyEventV2): unknown {
@@ -209,7 +221,7 @@ export async function routeHttpRequest(deps: HttpApiDeps, event: APIGatewayProxy
 }
 
 const documentClient = createDocumentClient();
-const tables = requireTableNames('membershipsTable', 'messagesTable', 'usersTable');
+const tables = requireTableNames('membershipsTable', 'messagesTable', 'usersTable', 'presenceTable');
 const membershipRows = { documentClient, membershipsTable: tables.membershipsTable };
 // Only the operations the HTTP API performs (not typing, not the connection-time chat list).
 const memberships = {
@@ -224,6 +236,8 @@ const memberships = {
   putIfAbsent: putMembershipIfAbsent(membershipRows),
   setRole: setMemberRole(membershipRows),
   delete: deleteMembership(membershipRows),
+  chatIdsOfUser: chatIdsOfMember(membershipRows),
+  whichExist: existingMemberships(membershipRows),
 };
 const users = createUserStore({ documentClient, usersTable: tables.usersTable });
 const limits = limitsFromEnv();
@@ -244,6 +258,7 @@ const deps: HttpApiDeps = {
       rateLimit: { limit: limits.messageRateLimit, windowMs: limits.messageRateWindowMs },
     }),
   ),
+  presence: { memberships, users, presence: { statusOf: presenceOfUsers({ documentClient, presenceTable: tables.presenceTable }) } },
   verifyToken: createTokenVerifierFromEnv(),
 };
 

@@ -27,6 +27,7 @@ export const webSocketRoutes = {
   'message:send': 'actions',
   'message:edit': 'actions',
   'message:delete': 'actions',
+  'presence:query': 'actions',
   $default: 'actions',
 } as const satisfies Record<string, FunctionName>;
 export type WebSocketRouteKey = keyof typeof webSocketRoutes;
@@ -38,6 +39,7 @@ export const routesReturningResponse: readonly WebSocketRouteKey[] = [
   'message:send',
   'message:edit',
   'message:delete',
+  'presence:query',
   '$default',
 ];
 
@@ -63,6 +65,7 @@ export const httpRouteKeys = [
   'GET /chats/{chatId}/messages',
   'PATCH /chats/{chatId}/messages/{messageId}',
   'DELETE /chats/{chatId}/messages/{messageId}',
+  'GET /presence',
 ] as const;
 export type HttpRouteKey = (typeof httpRouteKeys)[number];
 export type HttpMethod = HttpRouteKey extends `${infer M} ${string}` ? M : never;
@@ -254,6 +257,8 @@ export const tableAccess: Record<FunctionName, readonly { table: TableDefinition
     { table: membershipsTable, access: 'readWrite' },
     { table: messagesTable, access: 'readWrite' },
     { table: usersTable, access: 'readWrite' },
+    // GET /presence.
+    { table: presenceTable, access: 'read' },
   ],
   fanOut: [
     { table: connectionsTable, access: 'readWrite' },

@@ -6,7 +6,7 @@
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MemberGate, MembershipRow, MembershipStore, MembershipWrite } from '../../domain/ports';
-import { batchWriteAll, isConditionFailure, itemOfConditionFailure, queryAll } from './commands';
+import { batchGetAll, batchWriteAll, isConditionFailure, itemOfConditionFailure, queryAll } from './commands';
 
 export interface MembershipStoreDeps {
   documentClient: DynamoDBDocumentClient;
@@ -147,6 +147,15 @@ export const countParticipants = ({ documentClient, membershipsTable }: Membersh
     return Count;
   };
 
+export const existingMemberships = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['whichExist'] =>
+  (pairs) =>
+    batchGetAll<{ chatId: string; userId: string }>(
+      documentClient,
+      membershipsTable,
+      pairs.map(({ chatId, userId }) => ({ chatId, userId })),
+      { projection: 'chatId, userId' },
+    );
+
 /** One page of a Query, with the cursor taken from (and given back as) one key attribute. */
 async function queryPage(
   { documentClient, membershipsTable }: MembershipStoreDeps,
@@ -255,5 +264,6 @@ export function createMembershipStore(deps: MembershipStoreDeps): MembershipStor
     putAll: putMemberships(deps),
     putIfAbsent: putMembershipIfAbsent(deps),
     delete: deleteMembership(deps),
+    whichExist: existingMemberships(deps),
   };
 }

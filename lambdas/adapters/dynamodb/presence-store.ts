@@ -4,7 +4,8 @@
  * events. One export per operation (see connection-store.ts).
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { PresenceStore } from '../../domain/ports';
+import type { PresenceRow, PresenceStore } from '../../domain/ports';
+import { batchGetAll, BATCH_GET_LIMIT } from './commands';
 
 export interface PresenceStoreDeps {
   documentClient: DynamoDBDocumentClient;
@@ -37,6 +38,33 @@ export const leavePresence = ({ documentClient, presenceTable }: PresenceStoreDe
     );
   };
 
+/**
+ * Up to 100 users' rows in one BatchGetItem, eventually consistent: presence
+ * is a hint, and any change after the read is broadcast (or asked) anyway.
+ */
+export const presenceOfUsers = ({ documentClient, presenceTable }: PresenceStoreDeps): PresenceStore['statusOf'] =>
+  async (userIds) => {
+    const unique = [...new Set(userIds)];
+    if (unique.length > BATCH_GET_LIMIT) throw new RangeError(`At most ${BATCH_GET_LIMIT} users per presence read, got ${unique.length}`);
+    const items = await batchGetAll<Record<string, unknown>>(
+      documentClient,
+      presenceTable,
+      unique.map((userId) => ({ userId })),
+      { projection: 'userId, connectionIds, updatedAt' },
+    );
+    return items.flatMap((item): PresenceRow[] => {
+      if (typeof item.userId !== 'string') return [];
+      const ids = item.connectionIds;
+      return [
+        {
+          userId: item.userId,
+          connections: ids instanceof Set ? ids.size : 0,
+          ...(typeof item.updatedAt === 'number' && { updatedAt: item.updatedAt }),
+        },
+      ];
+    });
+  };
+
 export function createPresenceStore(deps: PresenceStoreDeps): PresenceStore {
-  return { addConnection: joinPresence(deps), removeConnection: leavePresence(deps) };
+  return { addConnection: joinPresence(deps), removeConnection: leavePresence(deps), statusOf: presenceOfUsers(deps) };
 }

@@ -1,6 +1,8 @@
 /**
  * Presence stream → `user:online` / `user:offline` for the users who share
- * a chat with the user, and only them.
+ * a chat with the user, and only them, through chats of at most
+ * `presenceBroadcastMaxMembers` participants (members of bigger chats ask
+ * with `presence:query` instead: a login burst in a chat of N is N × N posts).
  */
 import type { DynamoDBRecord } from 'aws-lambda';
 import { randomId } from '../../commons/ids';
@@ -8,13 +10,57 @@ import type { EventEnvelope } from '../../../protocol';
 import { roomOf } from '../../system/schema';
 import type { BroadcastResult, MembershipStore, RoomBroadcaster, RoomMember, RoomStore, UserStore } from '../ports';
 import { mapWithConcurrency } from '../../commons/concurrency';
+import { DEFAULT_LIMITS } from '../../system/limits';
 import { imageOf, requireString, toIsoTime, type Image } from './records';
 
 export interface PresenceFanOutDeps {
-  memberships: Pick<MembershipStore, 'chatIdsOfUser'>;
+  memberships: Pick<MembershipStore, 'chatIdsOfUser' | 'countParticipants'>;
   users: Pick<UserStore, 'relationsOf'>;
   rooms: Pick<RoomStore, 'members'>;
   broadcaster: RoomBroadcaster;
+  /**
+   * Chats with more participants broadcast no presence; 0 turns presence
+   * broadcasts off.
+   * @default the presenceBroadcastMaxMembers setting's default (100)
+   */
+  presenceBroadcastMaxMembers?: number;
+}
+
+/**
+ * The same deps with each chat's participant count and room read at most
+ * once (per call of this function: once per stream batch). A login burst
+ * puts many users of one chat in a batch; without this each of them would
+ * re-read the same room (N records × a Query of N rows), which made a
+ * presence delivery cost several message deliveries. The reads are as old
+ * as the batch (milliseconds): a connection that joins meanwhile misses an
+ * event it could as well have missed a moment earlier, and its client asks
+ * presence:query on connect anyway. A failed read is forgotten, so the
+ * record's retry reads again.
+ *
+ * @example
+ * const batchDeps = withBatchReads(deps);
+ * for (const record of records) await fanOutPresence(batchDeps, record);
+ */
+export function withBatchReads<D extends PresenceFanOutDeps>(deps: D): D {
+  const once = <T>(cache: Map<string, Promise<T>>, key: string, read: () => Promise<T>): Promise<T> => {
+    let value = cache.get(key);
+    if (value === undefined) {
+      value = read();
+      cache.set(key, value);
+      value.catch(() => cache.delete(key));
+    }
+    return value;
+  };
+  const counts = new Map<string, Promise<number>>();
+  const rooms = new Map<string, Promise<RoomMember[]>>();
+  return {
+    ...deps,
+    memberships: {
+      ...deps.memberships,
+      countParticipants: (chatId: string) => once(counts, chatId, () => deps.memberships.countParticipants(chatId)),
+    },
+    rooms: { ...deps.rooms, members: (room: string, nowMs?: number) => once(rooms, room, () => deps.rooms.members(room, nowMs)) },
+  };
 }
 
 /** Room Queries in flight at once while collecting a user's co-members. */
@@ -42,19 +88,22 @@ export function presenceTransitionOf(record: DynamoDBRecord): PresenceTransition
 }
 
 /**
- * Every live connection of every user who shares at least one chat with
- * `userId`, once each (a connection in several shared chats gets one post),
- * without the user's own connections and without the users `userId`
- * blocked or was blocked by.
+ * Every live connection of every user who shares at least one chat of at
+ * most `presenceBroadcastMaxMembers` participants with `userId`, once each
+ * (a connection in several shared chats gets one post), without the user's
+ * own connections and without the users `userId` blocked or was blocked by.
  *
  * Costs one Memberships byUser Query (all pages), one Users Query (the
- * user's block rows, usually empty) plus one Rooms Query per chat of the
- * user (all pages).
+ * user's block rows, usually empty) plus, per chat of the user, one COUNT
+ * Query and (for a chat small enough) one Rooms Query (all pages); with
+ * withBatchReads, those two once per chat per batch.
  */
 export async function coMemberConnections(deps: PresenceFanOutDeps, userId: string): Promise<RoomMember[]> {
+  const maxMembers = deps.presenceBroadcastMaxMembers ?? DEFAULT_LIMITS.presenceBroadcastMaxMembers;
+  if (maxMembers === 0) return [];
   const [chatIds, hidden] = await Promise.all([deps.memberships.chatIdsOfUser(userId), deps.users.relationsOf(userId)]);
-  const rooms = await mapWithConcurrency([...new Set(chatIds)], ROOM_QUERY_CONCURRENCY, (chatId) =>
-    deps.rooms.members(roomOf.chat(chatId)),
+  const rooms = await mapWithConcurrency([...new Set(chatIds)], ROOM_QUERY_CONCURRENCY, async (chatId) =>
+    (await deps.memberships.countParticipants(chatId)) > maxMembers ? [] : deps.rooms.members(roomOf.chat(chatId)),
   );
   const recipients = new Map<string, RoomMember>();
   for (const member of rooms.flat()) {

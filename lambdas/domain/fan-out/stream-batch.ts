@@ -21,7 +21,7 @@ import { blockEventOf } from './blocks';
 import { fanOutMembership, type MembershipFanOutDeps } from './memberships';
 import { messageEventOf } from './messages';
 import { observeRecord } from './observe-record';
-import { fanOutPresence, type PresenceFanOutDeps } from './presence';
+import { fanOutPresence, withBatchReads, type PresenceFanOutDeps } from './presence';
 import { imageOf, isServiceChange, MalformedRecordError, optionalString, requireString, tableNameOfStreamArn } from './records';
 import type { BroadcastResult, ConnectionRemover, RoomBroadcaster } from '../ports';
 
@@ -100,7 +100,16 @@ function sourceOf(deps: FanOutDeps, record: DynamoDBRecord): Source {
   throw new MalformedRecordError(`record from an unknown source: ${String(record.eventSourceARN)}`);
 }
 
-async function processRecord(deps: FanOutDeps, source: Source, record: DynamoDBRecord): Promise<BroadcastResult | undefined> {
+/**
+ * `deps` for one batch: presence reads each chat's size and room once per
+ * batch (withBatchReads); everything else reads per record.
+ */
+async function processRecord(
+  deps: FanOutDeps,
+  batchPresence: PresenceFanOutDeps,
+  source: Source,
+  record: DynamoDBRecord,
+): Promise<BroadcastResult | undefined> {
   let result: BroadcastResult | undefined;
   switch (source) {
     case 'messages': {
@@ -109,7 +118,7 @@ async function processRecord(deps: FanOutDeps, source: Source, record: DynamoDBR
       break;
     }
     case 'presence':
-      result = await fanOutPresence(deps, record);
+      result = await fanOutPresence(batchPresence, record);
       break;
     case 'memberships':
       result = await fanOutMembership(deps, record);
@@ -242,6 +251,7 @@ function logFailure(record: DynamoDBRecord, err: unknown, skipped = false): void
 export async function processStreamBatch(deps: FanOutDeps, event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
   const records = event.Records ?? [];
   const failed = new Set<DynamoDBRecord>();
+  const batchPresence = withBatchReads<PresenceFanOutDeps>(deps);
 
   await mapWithConcurrency(groupRecords(deps, records), GROUP_CONCURRENCY, async (group) => {
     if ('unusable' in group) {
@@ -259,7 +269,7 @@ export async function processStreamBatch(deps: FanOutDeps, event: DynamoDBStream
         continue;
       }
       try {
-        await observeRecord(record, group.source, () => processRecord(deps, group.source, record));
+        await observeRecord(record, group.source, () => processRecord(deps, batchPresence, group.source, record));
       } catch (error) {
         earlier = { error };
         failed.add(record);
