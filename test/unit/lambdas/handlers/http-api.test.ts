@@ -1,4 +1,4 @@
-import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { transactionCanceled } from '../../../helpers/transactions';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -339,6 +339,69 @@ describe('Function: http-api handler', () => {
     // Assess
     expect(res.statusCode).toBe(500);
     expect(res.json).toEqual({ error: { code: 'INTERNAL', message: 'Internal error' } });
+  });
+});
+
+describe('Function: http-api handler (GET /presence)', () => {
+  beforeEach(() => {
+    ddb.on(QueryCommand, { TableName: 'Users' }).resolves({ Items: [] });
+    // alice is in c1; bob and carol are too, mallory is not.
+    ddb.on(QueryCommand, { TableName: 'Memberships', IndexName: 'byUser' }).resolves({ Items: [{ chatId: 'c1' }] });
+    ddb.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: Array<Record<string, string>> }> }) => {
+      const members = new Set(['bob', 'carol']);
+      const memberships = input.RequestItems.Memberships?.Keys.filter((key) => members.has(key.userId as string));
+      const presence = input.RequestItems.Presence?.Keys.filter((key) => key.userId === 'bob').map((key) => ({ ...key, connectionIds: new Set(['b1']) }));
+      return { Responses: { ...(memberships && { Memberships: memberships }), ...(presence && { Presence: presence }) } };
+    });
+  });
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  it('answers 200 with each user\'s presence, in the order asked', async () => {
+    // Act
+    const res = await call({ method: 'GET', path: '/presence', queryStringParameters: { userIds: 'carol,bob' } });
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(res.json).toEqual({ users: [{ userId: 'carol', online: false }, { userId: 'bob', online: true }] });
+    expect(ddb).toReceiveCommandWith(BatchGetCommand, { RequestItems: { Presence: expect.objectContaining({ Keys: [{ userId: 'carol' }, { userId: 'bob' }] }) } });
+  });
+
+  it('answers 403 FORBIDDEN, naming nobody, when one user shares no chat with the caller', async () => {
+    // Act
+    const res = await call({ method: 'GET', path: '/presence', queryStringParameters: { userIds: 'bob,mallory' } });
+
+    // Assess
+    expect(res.statusCode).toBe(403);
+    expect(res.json.error.code).toBe('FORBIDDEN');
+    expect(res.body).not.toMatch(/mallory|bob/);
+    expect(ddb).not.toReceiveCommandWith(BatchGetCommand, { RequestItems: { Presence: expect.anything() } });
+  });
+
+  it.each([
+    ['no userIds', {}],
+    ['an empty userIds', { userIds: '' }],
+    ['101 users', { userIds: Array.from({ length: 101 }, (_, i) => `u${i}`).join(',') }],
+    ['an invalid id', { userIds: 'bob,<script>' }],
+    ['an unknown parameter', { userIds: 'bob', chatId: 'c1' }],
+  ])('answers 400 BAD_REQUEST for %s, reading nothing', async (_label, queryStringParameters) => {
+    // Act
+    const res = await call({ method: 'GET', path: '/presence', queryStringParameters });
+
+    // Assess
+    expect(res.statusCode).toBe(400);
+    expect(res.json.error.code).toBe('BAD_REQUEST');
+    expect(ddb).toReceiveCommandTimes(BatchGetCommand, 0);
+    expect(ddb).toReceiveCommandTimes(QueryCommand, 0);
+  });
+
+  it('answers 401 without a token', async () => {
+    // Act
+    const res = await call({ method: 'GET', path: '/presence', queryStringParameters: { userIds: 'bob' }, token: null });
+
+    // Assess
+    expect(res.statusCode).toBe(401);
   });
 });
 

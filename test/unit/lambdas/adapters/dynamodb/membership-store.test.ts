@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -250,5 +250,36 @@ describe('Function: createMembershipStore (typing, pages, roles)', () => {
     // Act + Assess
     expect(await store.delete('c1', 'alice')).toBe(true);
     expect(await store.delete('c1', 'alice')).toBe(false);
+  });
+});
+
+describe('Function: existingMemberships', () => {
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  it('asks one BatchGetItem for the pairs (keys only) and returns those that exist', async () => {
+    // Prepare
+    ddb.on(BatchGetCommand).resolves({ Responses: { Memberships: [{ chatId: 'c1', userId: 'bob' }] } });
+
+    // Act
+    const found = await deps.whichExist([
+      { chatId: 'c1', userId: 'bob' },
+      { chatId: 'c1', userId: 'carol' },
+    ]);
+
+    // Assess
+    expect(found).toEqual([{ chatId: 'c1', userId: 'bob' }]);
+    expect(ddb).toReceiveCommandWith(BatchGetCommand, {
+      RequestItems: {
+        Memberships: {
+          Keys: [
+            { chatId: 'c1', userId: 'bob' },
+            { chatId: 'c1', userId: 'carol' },
+          ],
+          ProjectionExpression: 'chatId, userId',
+        },
+      },
+    });
   });
 });

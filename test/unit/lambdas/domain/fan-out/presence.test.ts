@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { coMemberConnections, fanOutPresence, presenceTransitionOf, type PresenceFanOutDeps } from '../../../../../lambdas/domain/fan-out/presence';
+import { coMemberConnections, fanOutPresence, presenceTransitionOf, withBatchReads, type PresenceFanOutDeps } from '../../../../../lambdas/domain/fan-out/presence';
 import { MalformedRecordError } from '../../../../../lambdas/domain/fan-out/records';
 import type { BroadcastResult, RoomBroadcaster } from '../../../../../lambdas/domain/ports';
 import { createStreamRecord } from '../../../../helpers/stream-records';
@@ -234,5 +234,86 @@ describe('Function: fanOutPresence', () => {
     // Act + Assess
     await expect(fanOutPresence(deps, record)).rejects.toBeInstanceOf(MalformedRecordError);
     expect(toMembers).not.toHaveBeenCalled();
+  });
+});
+
+describe('Function: withBatchReads', () => {
+  const members = [{ connectionId: 'bob-1', userId: 'bob', protocol: 'lettera.v1' as const, expiresAt: FUTURE }];
+
+  it('reads each room and each chat size once, however many users ask at once', async () => {
+    // Prepare
+    const { deps } = createDeps();
+    const roomsMembers = vi.fn().mockResolvedValue(members);
+    const countParticipants = vi.fn().mockResolvedValue(2);
+    const batchDeps = withBatchReads({ ...deps, rooms: { members: roomsMembers }, memberships: { ...deps.memberships, countParticipants } });
+
+    // Act
+    await Promise.all([batchDeps.rooms.members('chat:c1'), batchDeps.rooms.members('chat:c1'), batchDeps.rooms.members('chat:c2')]);
+    await Promise.all([batchDeps.memberships.countParticipants('c1'), batchDeps.memberships.countParticipants('c1')]);
+
+    // Assess
+    expect(roomsMembers.mock.calls.map(([room]) => room)).toEqual(['chat:c1', 'chat:c2']);
+    expect(countParticipants).toHaveBeenCalledTimes(1);
+  });
+
+  it('forgets a failed read, so the record\'s retry reads again', async () => {
+    // Prepare
+    const { deps } = createDeps();
+    const roomsMembers = vi.fn().mockRejectedValueOnce(new Error('throttled')).mockResolvedValue(members);
+    const batchDeps = withBatchReads({ ...deps, rooms: { members: roomsMembers } });
+
+    // Act
+    const first = batchDeps.rooms.members('chat:c1');
+    await expect(first).rejects.toThrow('throttled');
+    const second = await batchDeps.rooms.members('chat:c1');
+
+    // Assess
+    expect(second).toEqual(members);
+    expect(roomsMembers).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('Function: coMemberConnections (size rule)', () => {
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  it('reads no chat at all when presenceBroadcastMaxMembers is 0', async () => {
+    // Prepare
+    const { deps } = createDeps();
+    aliceSharesChats({ c1: [member('bob-1', 'bob')] });
+
+    // Act
+    const recipients = await coMemberConnections({ ...deps, presenceBroadcastMaxMembers: 0 }, 'alice');
+
+    // Assess
+    expect(recipients).toEqual([]);
+    expect(ddb).toReceiveCommandTimes(QueryCommand, 0);
+  });
+
+  it('counts a chat of exactly the maximum as small enough', async () => {
+    // Prepare
+    const { deps } = createDeps();
+    aliceSharesChats({ c1: [member('bob-1', 'bob')] });
+    ddb.on(QueryCommand, { TableName: 'Memberships', Select: 'COUNT' }).resolves({ Count: 100 });
+
+    // Act
+    const recipients = await coMemberConnections(deps, 'alice');
+
+    // Assess
+    expect(recipients.map((r) => r.connectionId)).toEqual(['bob-1']);
+  });
+
+  it('leaves out a chat of one more than the maximum (default 100)', async () => {
+    // Prepare
+    const { deps } = createDeps();
+    aliceSharesChats({ c1: [member('bob-1', 'bob')] });
+    ddb.on(QueryCommand, { TableName: 'Memberships', Select: 'COUNT' }).resolves({ Count: 101 });
+
+    // Act
+    const recipients = await coMemberConnections(deps, 'alice');
+
+    // Assess
+    expect(recipients).toEqual([]);
   });
 });
