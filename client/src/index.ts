@@ -77,7 +77,9 @@ export type {
   MessageEditedData,
   MessageNewData,
   PresenceData,
+  PresenceQueryResult,
   ServerEventName,
   ServerEvents,
   TypingData,
+  UserPresence,
 } from '../../protocol';
