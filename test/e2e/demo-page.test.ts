@@ -85,8 +85,20 @@ describe.skipIf(skipReason !== undefined)('Demo page in Chromium', () => {
     expect(await alice.page.locator('#typing').textContent()).toBe('');
   });
 
+  it('shows a user who was online before the page loaded as online on first load (presence:query)', async () => {
+    // Prepare: Bob first, so Alice's page never gets a user:online for him.
+    await suite.open('bob');
+
+    // Act
+    const alice = await suite.open('alice');
+
+    // Assess
+    await waitUntil(alice.page.locator('.participant[data-user-id="bob"][data-presence="online"]'));
+    expect(await alice.page.locator('.participant[data-user-id="bob"]').getAttribute('title')).toBe('online');
+  });
+
   it('turns the online dot off when the other tab closes', async () => {
-    // Prepare: Alice first, so she sees Bob arrive (there is no presence query).
+    // Prepare: Alice first, so she sees Bob arrive through user:online.
     const alice = await suite.open('alice');
     const bobDot = alice.page.locator('.participant[data-user-id="bob"]');
     const bob = await suite.open('bob');

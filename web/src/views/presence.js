@@ -26,7 +26,8 @@ export function renderParticipants() {
     dot.setAttribute('aria-hidden', 'true');
     const name = h('span', '', isMe(userId) ? `${nameOf(userId)} (you)` : nameOf(userId));
     const sr = h('span', 'visually-hidden', status === 'unknown' ? ', status unknown' : `, ${status}`);
-    li.title = status === 'unknown' ? 'Status unknown until they connect or disconnect' : status;
+    const lastSeen = status === 'offline' ? state.lastSeen.get(userId) : undefined;
+    li.title = status === 'unknown' ? 'Status unknown' : lastSeen ? `offline, last seen ${new Date(lastSeen).toLocaleString()}` : status;
     li.append(dot, name, sr);
     if (chat.owners?.has(userId)) li.append(h('span', 'role subtle', 'owner'));
     if (!isMe(userId)) {
