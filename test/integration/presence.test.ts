@@ -1,0 +1,172 @@
+/**
+ * Presence that scales (issue 11, item 5) on the local runtime: presence
+ * asked over HTTP, the JSON protocol and Socket.IO, refused without leaking
+ * anyone; chats above presenceBroadcastMaxMembers (30 here) broadcast no
+ * presence; and a small login burst settles (the big one is in `npm run bench`).
+ */
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectWebSocket, isEvent, useTestRuntime, waitFor, type Frame, type TestSocket } from '../helpers/local-runtime';
+
+const MAX_MEMBERS = 30;
+const ENV_NAME = 'PRESENCE_BROADCAST_MAX_MEMBERS';
+let previous: string | undefined;
+beforeAll(() => {
+  // The handler workers copy this process's environment when the runtime starts (next hook).
+  previous = process.env[ENV_NAME];
+  process.env[ENV_NAME] = String(MAX_MEMBERS);
+});
+const suite = useTestRuntime('presence');
+beforeAll(() => {
+  if (previous === undefined) delete process.env[ENV_NAME];
+  else process.env[ENV_NAME] = previous;
+});
+
+const ioSockets: Socket[] = [];
+afterAll(() => {
+  for (const socket of ioSockets) socket.disconnect();
+});
+
+function connectIo(token: string): Promise<Socket> {
+  const url = new URL(suite.runtime().wsUrl);
+  const socket = io(url.origin, { path: url.pathname, addTrailingSlash: false, transports: ['websocket'], auth: { token }, reconnection: false });
+  ioSockets.push(socket);
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', reject);
+  });
+}
+
+let ackIds = 0;
+/** Sends presence:query over the JSON protocol and resolves with its ack frame. */
+async function queryOverJson(socket: TestSocket, data: unknown): Promise<Frame> {
+  const ackId = `p${++ackIds}`;
+  socket.send({ action: 'presence:query', data, ackId });
+  return socket.nextEvent((frame) => frame?.event === 'ack' && frame.ackId === ackId, 10_000);
+}
+
+/** Fillers up to `size` participants with the given users. */
+const withFillers = (users: string[], size: number): string[] => [...users, ...Array.from({ length: size - users.length }, (_, i) => suite.user(`filler${i}`))];
+
+describe('Presence queries on the local runtime', () => {
+  it('answers online, offline with lastSeenAt, and never seen, the same over HTTP, JSON and Socket.IO', async () => {
+    // Prepare
+    const [alice, bob, carol, dave] = ['alice', 'bob', 'carol', 'dave'].map((name) => suite.user(name)) as [string, string, string, string];
+    await suite.createChat(alice, [bob, carol, dave]);
+    await suite.connect(bob);
+    const carolWs = await suite.connect(carol);
+    const carolLeftAt = Date.now();
+    await carolWs.close();
+    const aliceWs = await suite.connect(alice);
+    const aliceIo = await connectIo(await suite.runtime().token(alice));
+    const expected = {
+      users: [
+        { userId: bob, online: true },
+        { userId: carol, online: false, lastSeenAt: expect.any(String) },
+        { userId: dave, online: false },
+      ],
+    };
+    // Carol's $disconnect is asynchronous: wait until her row says so.
+    await waitFor(async () => (await suite.api(alice, 'GET', `/presence?userIds=${carol}`)).json?.users?.[0]?.online === false, 10_000);
+
+    // Act
+    const overHttp = await suite.api(alice, 'GET', `/presence?userIds=${bob},${carol},${dave},${bob}`);
+    const overJson = await queryOverJson(aliceWs, { userIds: [bob, carol, dave] });
+    const overIo = await aliceIo.emitWithAck('presence:query', { userIds: [bob, carol, dave] });
+
+    // Assess
+    expect(overHttp.status).toBe(200);
+    expect(overHttp.json).toEqual(expected);
+    expect(Date.parse(overHttp.json.users[1].lastSeenAt)).toBeGreaterThanOrEqual(carolLeftAt - 1000);
+    expect(overJson).toMatchObject({ event: 'ack', data: overHttp.json });
+    expect(overIo).toEqual({ data: overHttp.json });
+  });
+
+  it('refuses a user without a shared chat (403), too many users or a bad id (400), naming nobody, over every protocol', async () => {
+    // Prepare
+    const [alice, bob, mallory] = ['alice', 'bob', 'mallory'].map((name) => suite.user(name)) as [string, string, string];
+    await suite.createChat(alice, [bob]);
+    await suite.createChat(mallory, [suite.user('other')]);
+    const aliceWs = await suite.connect(alice);
+    const aliceIo = await connectIo(await suite.runtime().token(alice));
+    const tooMany = Array.from({ length: 101 }, (_, i) => `u${i}`);
+
+    // Act
+    const httpForbidden = await suite.api(alice, 'GET', `/presence?userIds=${bob},${mallory}`);
+    const httpTooMany = await suite.api(alice, 'GET', `/presence?userIds=${tooMany.join(',')}`);
+    const httpBadId = await suite.api(alice, 'GET', `/presence?userIds=${bob},a%23b`);
+    const jsonForbidden = await queryOverJson(aliceWs, { userIds: [mallory] });
+    const jsonNotArray = await queryOverJson(aliceWs, { userIds: bob });
+    const ioForbidden = await aliceIo.emitWithAck('presence:query', { userIds: [bob, mallory] });
+    const ioTooMany = await aliceIo.emitWithAck('presence:query', { userIds: tooMany });
+
+    // Assess
+    expect(httpForbidden.status).toBe(403);
+    expect(httpForbidden.json.error.code).toBe('FORBIDDEN');
+    expect(httpTooMany.status).toBe(400);
+    expect(httpBadId.status).toBe(400);
+    expect(jsonForbidden.error.code).toBe('FORBIDDEN');
+    expect(jsonNotArray.error.code).toBe('BAD_REQUEST');
+    expect(ioForbidden.error.code).toBe('FORBIDDEN');
+    expect(ioTooMany.error.code).toBe('BAD_REQUEST');
+    const refusals = JSON.stringify([httpForbidden.json, jsonForbidden, ioForbidden]);
+    expect(refusals).not.toContain(mallory);
+    expect(refusals).not.toContain(bob);
+    expect(aliceWs.received.filter((frame) => frame?.event === 'error')).toEqual([]);
+  });
+});
+
+describe('Presence broadcasts and the chat size', () => {
+  it('broadcasts user:online through a chat of the maximum size, not through one of one more', async () => {
+    // Prepare: bob is in a big chat with alice and a small one with erin.
+    const [alice, bob, erin] = ['alice', 'bob', 'erin'].map((name) => suite.user(name)) as [string, string, string];
+    const bigChat = withFillers([bob], MAX_MEMBERS + 1 - 1);
+    await suite.createChat(alice, bigChat);
+    await suite.createChat(erin, withFillers([bob], MAX_MEMBERS - 1));
+    const aliceWs = await suite.connect(alice);
+    const erinWs = await suite.connect(erin);
+
+    // Act
+    await suite.connect(bob);
+
+    // Assess: erin hears bob through the small chat; the same broadcast would have reached alice.
+    await erinWs.nextEvent(isEvent('user:online', (data) => data.userId === bob), 15_000);
+    // A round trip on alice's socket after that: any post made to her with erin's has arrived.
+    const answer = await queryOverJson(aliceWs, { userIds: [bob] });
+    expect(answer.data).toEqual({ users: [{ userId: bob, online: true }] });
+    expect(aliceWs.received.filter((frame) => frame?.event === 'user:online')).toEqual([]);
+  });
+
+  it('settles a login burst of 30 users sharing a chat: each knows all others online from events and its connect-time query', async () => {
+    // Prepare
+    const users = Array.from({ length: MAX_MEMBERS }, (_, i) => suite.user(`burst${i}`));
+    const [owner, ...others] = users as [string, ...string[]];
+    await suite.createChat(owner, others);
+    const tokens = await Promise.all(users.map((userId) => suite.runtime().token(userId)));
+    const known = new Map(users.map((userId) => [userId, new Set<string>()]));
+
+    // Act: everyone connects at once; each asks about the others as soon as it is open.
+    const sockets = await Promise.all(
+      users.map(async (userId, i) => {
+        const socket = await connectWebSocket(suite.runtime().wsUrl, { token: tokens[i] });
+        socket.ws.on('message', (raw) => {
+          const frame = JSON.parse(String(raw)) as Frame;
+          if (frame.event === 'user:online') known.get(userId)?.add(frame.data.userId);
+          if (frame.event === 'ack') for (const user of frame.data?.users ?? []) if (user.online) known.get(userId)?.add(user.userId);
+        });
+        socket.send({ action: 'presence:query', data: { userIds: users.filter((other) => other !== userId) }, ackId: 1 });
+        return socket;
+      }),
+    );
+    try {
+      // Assess
+      await waitFor(() => [...known.values()].every((set) => set.size === users.length - 1), 60_000, 100);
+      for (const [userId, set] of known) expect(set.has(userId)).toBe(false);
+      const onlineFrames = sockets.flatMap((socket) => socket.received.filter((frame) => frame?.event === 'user:online'));
+      expect(onlineFrames.length).toBeGreaterThan(0);
+      expect(onlineFrames.every((frame) => users.includes(frame.data.userId))).toBe(true);
+    } finally {
+      await Promise.all(sockets.map((socket) => socket.close()));
+    }
+  });
+});
