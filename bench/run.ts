@@ -10,6 +10,7 @@
  * Options: --sizes 10,100,1000  --messages 30,30,10  --runs 5 (cold init runs)
  *          --skip-realtime  --skip-bundles  --no-write
  *          --connect-storm 100 (users sharing a chat who connect; 0 skips)
+ *          --login-burst 100 (users sharing a chat who connect at once, presence settled and server CPU; 0 skips)
  *          --cpu-profile DIR (V8 profile of the runtime's thread during each room's sends)
  */
 import { execFileSync } from 'node:child_process';
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
       'no-write': { type: 'boolean', default: false },
       'cpu-profile': { type: 'string' },
       'connect-storm': { type: 'string' },
+      'login-burst': { type: 'string' },
     },
   });
   const sizes = listOf(values.sizes, [10, 100, 1000]);
@@ -97,6 +99,8 @@ async function main(): Promise<void> {
   const runs = listOf(values.runs, [5])[0] as number;
   const stormSize = Number(values['connect-storm'] ?? 100);
   if (!Number.isInteger(stormSize) || stormSize < 0) throw new Error(`--connect-storm needs a count: ${values['connect-storm']}`);
+  const burstSize = Number(values['login-burst'] ?? 100);
+  if (!Number.isInteger(burstSize) || burstSize < 0) throw new Error(`--login-burst needs a count: ${values['login-burst']}`);
   const log = (line: string): void => console.error(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${line}`);
 
   const machine = machineInfo();
@@ -105,6 +109,7 @@ async function main(): Promise<void> {
     realtime = await runRealtimeBench({
       rooms: sizes.map((size, i) => ({ size, messages: messages[i] as number })),
       connectStormSize: stormSize,
+      loginBurstSize: burstSize,
       ...(values['cpu-profile'] !== undefined ? { cpuProfileDir: values['cpu-profile'] } : {}),
       log,
     });
