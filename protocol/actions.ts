@@ -1,5 +1,5 @@
 /** Client → server actions, their payloads and what their acks carry. */
-import type { Message } from './events';
+import type { Message, PresenceState, UserStatusData } from './events';
 
 /** The keepalive action: acked without touching storage, so a quiet connection outlives API Gateway's 10-minute idle timeout. */
 export const KEEPALIVE_ACTION = 'ping';
@@ -13,6 +13,8 @@ export interface ClientActions {
   'message:delete': { chatId: string; messageId: string };
   /** The presence of 1 to MAX_PRESENCE_QUERY_USERS users, each sharing a chat with the caller (or the caller). */
   'presence:query': { userIds: string[] };
+  /** Sets the caller's state and status text (at most MAX_STATUS_TEXT_LENGTH; absent or blank clears it). */
+  'user:status': { state: PresenceState; text?: string };
 }
 export type ClientActionName = keyof ClientActions;
 
@@ -24,16 +26,22 @@ export interface AckResults {
   'message:edit': Message;
   'message:delete': { messageId: string; deletedAt: string };
   'presence:query': PresenceQueryResult;
+  'user:status': UserStatusData;
 }
 
 /**
  * One user's presence as a query returns it: online while any of their
- * connections is open; `lastSeenAt` (ISO) is when their last connection
- * closed, for a user who is offline and has been seen.
+ * connections is open, with the state and text they set; `lastSeenAt` (ISO)
+ * is when their last connection closed, for a user who is offline and has
+ * been seen.
  */
 export interface UserPresence {
   userId: string;
   online: boolean;
+  /** An online user's state. */
+  state?: PresenceState;
+  /** The user's status text, when they set one (online users only). */
+  text?: string;
   lastSeenAt?: string;
 }
 

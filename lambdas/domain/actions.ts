@@ -12,6 +12,7 @@ import type { Caller } from './typing';
 import { setTyping, type TypingDeps } from './typing';
 import type { MessageService } from './messages';
 import { presenceQueryUserIdsOf, queryPresence, type PresenceQueryDeps } from './presence-query';
+import { parseStatus, setStatus, type StatusDeps } from './status';
 import { chatIdOf, clientMessageIdOf, contentOf, expectFields, isPlainObject, messageIdOf } from './validation';
 
 export interface ActionDeps {
@@ -19,6 +20,8 @@ export interface ActionDeps {
   messages: MessageService;
   /** Where `presence:query` reads. */
   presence: PresenceQueryDeps;
+  /** Where `user:status` writes. */
+  status: StatusDeps;
   /** Who sent the frame (see loadCaller); called only for a well-formed frame. */
   loadCaller: (connectionId: string) => Promise<Caller>;
 }
@@ -92,6 +95,10 @@ export const actions: { [A in ClientActionName]: ActionDefinition<A> } = {
       return { userIds: presenceQueryUserIdsOf(fields.userIds, `${what}.userIds`) };
     },
     run: (deps, caller, { userIds }) => queryPresence(deps.presence, caller.userId, userIds),
+  },
+  'user:status': {
+    parse: (data, what) => parseStatus(data, what),
+    run: (deps, caller, status) => setStatus(deps.status, caller.userId, status),
   },
 };
 

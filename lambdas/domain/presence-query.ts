@@ -75,8 +75,9 @@ async function usersSharingNoChat(deps: PresenceQueryDeps, callerChats: readonly
 }
 
 /**
- * The presence of each user, in the order asked. The caller may ask about
- * themself; anyone else must share at least one chat with the caller. A
+ * The presence of each user, in the order asked: an online user with their
+ * state and status text, an offline one with when they were last seen. The
+ * caller may ask about themself; anyone else must share at least one chat with the caller. A
  * user on either side of a block with the caller reads as offline, never
  * seen, the same as the broadcasts (which they never get).
  *
@@ -88,7 +89,7 @@ async function usersSharingNoChat(deps: PresenceQueryDeps, callerChats: readonly
  *
  * @example
  * await queryPresence(deps, 'alice', ['bob', 'carol']);
- * // { users: [{ userId: 'bob', online: true }, { userId: 'carol', online: false, lastSeenAt: '2026-11-29T10:00:00.000Z' }] }
+ * // { users: [{ userId: 'bob', online: true, state: 'busy', text: 'In a meeting' }, { userId: 'carol', online: false, lastSeenAt: '2026-11-29T10:00:00.000Z' }] }
  */
 export async function queryPresence(deps: PresenceQueryDeps, callerId: string, userIds: readonly string[]): Promise<PresenceQueryResult> {
   const [callerChats, hidden] = await Promise.all([deps.memberships.chatIdsOfUser(callerId), deps.users.relationsOf(callerId)]);
@@ -100,7 +101,7 @@ export async function queryPresence(deps: PresenceQueryDeps, callerId: string, u
   const users = userIds.map((userId): UserPresence => {
     const row = rows.get(userId);
     if (row === undefined) return { userId, online: false };
-    if (row.connections > 0) return { userId, online: true };
+    if (row.connections > 0) return { userId, online: true, state: row.state ?? 'online', ...(row.text !== undefined && { text: row.text }) };
     const seen = row.updatedAt === undefined ? undefined : new Date(row.updatedAt);
     return { userId, online: false, ...(seen !== undefined && !Number.isNaN(seen.getTime()) && { lastSeenAt: seen.toISOString() }) };
   });

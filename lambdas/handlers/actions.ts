@@ -1,6 +1,6 @@
 /**
  * Every client action route (`user:typing`, `user:stop-typing`,
- * `message:send|edit|delete`, `presence:query`) and `$default`, for both wire protocols: JSON
+ * `message:send|edit|delete`, `presence:query`, `user:status`) and `$default`, for both wire protocols: JSON
  * frames and Socket.IO packets (which are not JSON, so they arrive on
  * `$default`). The route response carries the ack, the error frame or the
  * Socket.IO reply; the status is always 200 so the socket stays open.
@@ -91,6 +91,7 @@ const deps: ActionDeps = {
   typing: { rooms: stores.rooms, memberships: stores.memberships, users: stores.users, broadcaster },
   messages: withMessageMetrics(createMessageService({ ...stores, rateLimit: { limit: limits.messageRateLimit, windowMs: limits.messageRateWindowMs } })),
   presence: stores,
+  status: stores,
   loadCaller: (connectionId) => loadCaller(stores, connectionId),
 };
 const socketIoDeps: SocketIoDeps = {

@@ -22,7 +22,7 @@ import {
   setMemberRole,
 } from '../adapters/dynamodb/membership-store';
 import { createUserStore } from '../adapters/dynamodb/user-store';
-import { presenceOfUsers } from '../adapters/dynamodb/presence-store';
+import { presenceOfUsers, setPresenceStatus } from '../adapters/dynamodb/presence-store';
 import { createMessageStore } from '../adapters/dynamodb/message-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createDocumentClient } from '../commons/clients';
@@ -37,6 +37,7 @@ import { createChatService, type ChatService, type PageInput } from '../domain/c
 import { createMessageService, MAX_PAGE_SIZE, type MessageService } from '../domain/messages';
 import { withMessageMetrics } from '../domain/message-metrics';
 import { presenceQueryUserIdsOf, queryPresence, type PresenceQueryDeps } from '../domain/presence-query';
+import { parseStatus, setStatus, type StatusDeps } from '../domain/status';
 import { appMessageIdOf, chatIdOf, expectFields, isPlainObject, messageIdOf, titleOf, userIdOf } from '../domain/validation';
 import { limitsFromEnv } from '../system/limits';
 import type { HttpRouteKey } from '../system/topology';
@@ -48,6 +49,8 @@ export interface HttpApiDeps {
   messages: MessageService;
   /** GET /presence. */
   presence: PresenceQueryDeps;
+  /** PUT /users/me/status. */
+  status: StatusDeps;
   verifyToken: (token: string) => Promise<{ userId: string }>;
 }
 
@@ -170,6 +173,7 @@ export const routes: { readonly [K in HttpRouteKey]: RouteHandler } = {
     if (query.userIds === undefined) throw new BadRequestError('userIds is required (comma-separated user ids)');
     return { statusCode: 200, body: await queryPresence(deps.presence, userId, presenceQueryUserIdsOf(query.userIds)) };
   },
+  'PUT /users/me/status': async (deps, { userId, body }) => ({ statusCode: 200, body: await setStatus(deps.status, userId, parseStatus(body, 'body')) }),
 };
 
 function parseBody(event: APIGatewayProxyEventV2): unknown {
@@ -259,6 +263,7 @@ const deps: HttpApiDeps = {
     }),
   ),
   presence: { memberships, users, presence: { statusOf: presenceOfUsers({ documentClient, presenceTable: tables.presenceTable }) } },
+  status: { presence: { setStatus: setPresenceStatus({ documentClient, presenceTable: tables.presenceTable }) } },
   verifyToken: createTokenVerifierFromEnv(),
 };
 

@@ -91,6 +91,7 @@ const CLIENT_ACTIONS: Readonly<Record<ClientActionName, true>> = Object.freeze({
   'message:edit': true,
   'message:delete': true,
   'presence:query': true,
+  'user:status': true,
 });
 
 function isClientAction(name: unknown): name is ClientActionName {

@@ -28,6 +28,7 @@ export const webSocketRoutes = {
   'message:edit': 'actions',
   'message:delete': 'actions',
   'presence:query': 'actions',
+  'user:status': 'actions',
   $default: 'actions',
 } as const satisfies Record<string, FunctionName>;
 export type WebSocketRouteKey = keyof typeof webSocketRoutes;
@@ -40,6 +41,7 @@ export const routesReturningResponse: readonly WebSocketRouteKey[] = [
   'message:edit',
   'message:delete',
   'presence:query',
+  'user:status',
   '$default',
 ];
 
@@ -66,6 +68,7 @@ export const httpRouteKeys = [
   'PATCH /chats/{chatId}/messages/{messageId}',
   'DELETE /chats/{chatId}/messages/{messageId}',
   'GET /presence',
+  'PUT /users/me/status',
 ] as const;
 export type HttpRouteKey = (typeof httpRouteKeys)[number];
 export type HttpMethod = HttpRouteKey extends `${infer M} ${string}` ? M : never;
@@ -257,8 +260,8 @@ export const tableAccess: Record<FunctionName, readonly { table: TableDefinition
     { table: membershipsTable, access: 'readWrite' },
     { table: messagesTable, access: 'readWrite' },
     { table: usersTable, access: 'readWrite' },
-    // GET /presence.
-    { table: presenceTable, access: 'read' },
+    // GET /presence, PUT /users/me/status.
+    { table: presenceTable, access: 'readWrite' },
   ],
   fanOut: [
     { table: connectionsTable, access: 'readWrite' },

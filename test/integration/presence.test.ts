@@ -61,7 +61,7 @@ describe('Presence queries on the local runtime', () => {
     const aliceIo = await connectIo(await suite.runtime().token(alice));
     const expected = {
       users: [
-        { userId: bob, online: true },
+        { userId: bob, online: true, state: 'online' },
         { userId: carol, online: false, lastSeenAt: expect.any(String) },
         { userId: dave, online: false },
       ],
@@ -133,7 +133,7 @@ describe('Presence broadcasts and the chat size', () => {
     await erinWs.nextEvent(isEvent('user:online', (data) => data.userId === bob), 15_000);
     // A round trip on alice's socket after that: any post made to her with erin's has arrived.
     const answer = await queryOverJson(aliceWs, { userIds: [bob] });
-    expect(answer.data).toEqual({ users: [{ userId: bob, online: true }] });
+    expect(answer.data).toEqual({ users: [{ userId: bob, online: true, state: 'online' }] });
     expect(aliceWs.received.filter((frame) => frame?.event === 'user:online')).toEqual([]);
   });
 

@@ -89,9 +89,9 @@ export async function batchGetAll<T = Record<string, unknown>>(
   documentClient: DynamoDBDocumentClient,
   table: string,
   keys: readonly Record<string, unknown>[],
-  options: RetryOptions & { projection?: string } = {},
+  options: RetryOptions & { projection?: string; names?: Record<string, string> } = {},
 ): Promise<T[]> {
-  const { maxAttempts = 8, baseDelayMs = 20, sleep = defaultSleep, projection } = options;
+  const { maxAttempts = 8, baseDelayMs = 20, sleep = defaultSleep, projection, names } = options;
   const items: T[] = [];
   for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
     let pending = keys.slice(i, i + BATCH_GET_LIMIT);
@@ -99,7 +99,15 @@ export async function batchGetAll<T = Record<string, unknown>>(
       if (attempt >= maxAttempts) throw new UnprocessedItemsError(table, pending.length, 'BatchGet');
       if (attempt > 0) await sleep(backoffDelay(attempt, baseDelayMs));
       const result = await documentClient.send(
-        new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ...(projection !== undefined && { ProjectionExpression: projection }) } } }),
+        new BatchGetCommand({
+          RequestItems: {
+            [table]: {
+              Keys: pending,
+              ...(projection !== undefined && { ProjectionExpression: projection }),
+              ...(names !== undefined && { ExpressionAttributeNames: names }),
+            },
+          },
+        }),
       );
       items.push(...((result.Responses?.[table] ?? []) as T[]));
       pending = (result.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[];

@@ -1,12 +1,13 @@
 /**
- * Presence stream → `user:online` / `user:offline` for the users who share
- * a chat with the user, and only them, through chats of at most
+ * Presence stream → `user:online` / `user:offline` (and `user:status` when
+ * an online user changes state or status text) for the users who share a
+ * chat with the user, and only them, through chats of at most
  * `presenceBroadcastMaxMembers` participants (members of bigger chats ask
  * with `presence:query` instead: a login burst in a chat of N is N × N posts).
  */
 import type { DynamoDBRecord } from 'aws-lambda';
 import { randomId } from '../../commons/ids';
-import type { EventEnvelope } from '../../../protocol';
+import type { EventEnvelope, PresenceState } from '../../../protocol';
 import { roomOf } from '../../system/schema';
 import type { BroadcastResult, MembershipStore, RoomBroadcaster, RoomMember, RoomStore, UserStore } from '../ports';
 import { mapWithConcurrency } from '../../commons/concurrency';
@@ -112,25 +113,58 @@ export async function coMemberConnections(deps: PresenceFanOutDeps, userId: stri
   return [...recipients.values()];
 }
 
-/**
- * Sends the presence event a Presence record means, if any.
- */
-export async function fanOutPresence(deps: PresenceFanOutDeps, record: DynamoDBRecord): Promise<BroadcastResult | undefined> {
-  const transition = presenceTransitionOf(record);
-  if (transition === undefined) return undefined;
+/** A row's state as stored (absent or unknown: online, the default). */
+function stateIn(image: Image | undefined): PresenceState {
+  const state = image?.state;
+  return state === 'away' || state === 'busy' ? state : 'online';
+}
 
+function textIn(image: Image | undefined): string | undefined {
+  const text = image?.statusText;
+  return typeof text === 'string' && text !== '' ? text : undefined;
+}
+
+/**
+ * The event a Presence record means, if any: a transition (see
+ * presenceTransitionOf; `user:online` carries the state and text the user
+ * had set, `user:offline` carries `lastSeenAt`), else `user:status` when a
+ * user online before and after changed state or text. A change made while
+ * offline (over HTTP) is no event: the next `user:online` carries it.
+ *
+ * @throws {MalformedRecordError} an event without a user id
+ */
+export function presenceEventOf(record: DynamoDBRecord): EventEnvelope | undefined {
   const newImage = imageOf(record.dynamodb?.NewImage);
   const oldImage = imageOf(record.dynamodb?.OldImage);
+  const transition = presenceTransitionOf(record);
+  const statusChanged =
+    transition === undefined &&
+    connectionCount(oldImage) > 0 &&
+    connectionCount(newImage) > 0 &&
+    (stateIn(oldImage) !== stateIn(newImage) || textIn(oldImage) !== textIn(newImage));
+  if (transition === undefined && !statusChanged) return undefined;
+
   const keys = imageOf(record.dynamodb?.Keys) ?? newImage ?? oldImage ?? {};
   const userId = requireString(keys, 'userId');
   const approximate = record.dynamodb?.ApproximateCreationDateTime;
   const at =
     // A removed row's old updatedAt is the previous change, not this one.
-    toIsoTime(newImage?.updatedAt) ??
+    toIsoTime(statusChanged ? newImage?.statusAt : newImage?.updatedAt) ??
     toIsoTime(approximate === undefined ? undefined : approximate * 1000) ??
     new Date().toISOString();
+  const text = textIn(newImage);
+  const envelope = (event: EventEnvelope['event'], data: EventEnvelope['data']): EventEnvelope => ({ event, data, id: randomId(), ts: Date.parse(at) });
+  if (transition === 'user:offline') return envelope('user:offline', { userId, at, lastSeenAt: at });
+  const state = { state: stateIn(newImage), ...(text !== undefined && { text }) };
+  return transition === 'user:online' ? envelope('user:online', { userId, at, ...state }) : envelope('user:status', { userId, ...state, at });
+}
 
-  const envelope: EventEnvelope = { event: transition, data: { userId, at }, id: randomId(), ts: Date.parse(at) };
-  const recipients = await coMemberConnections(deps, userId);
+/**
+ * Sends the presence event a Presence record means, if any.
+ */
+export async function fanOutPresence(deps: PresenceFanOutDeps, record: DynamoDBRecord): Promise<BroadcastResult | undefined> {
+  const envelope = presenceEventOf(record);
+  if (envelope === undefined) return undefined;
+  const recipients = await coMemberConnections(deps, (envelope.data as { userId: string }).userId);
   return deps.broadcaster.toMembers(recipients, envelope);
 }

@@ -245,7 +245,7 @@ describe('Function: handleFrame (presence:query)', () => {
     const reply = await handleFrame(deps, 'conn-1=', query({ userIds: ['bob'] }));
 
     // Assess
-    expect(reply).toEqual({ event: 'ack', ackId: 9, data: { users: [{ userId: 'bob', online: true }] } });
+    expect(reply).toEqual({ event: 'ack', ackId: 9, data: { users: [{ userId: 'bob', online: true, state: 'online' }] } });
   });
 
   it('acks FORBIDDEN, naming nobody, for a user without a shared chat', async () => {
@@ -277,6 +277,41 @@ describe('Function: handleFrame (presence:query)', () => {
     // Assess
     expect(reply).toMatchObject({ event: 'ack', ackId: 9, error: { code: 'BAD_REQUEST' } });
     expect(deps.loadCaller).not.toHaveBeenCalled();
+  });
+});
+
+describe('Function: handleFrame (user:status)', () => {
+  const frame = (data: unknown): string => JSON.stringify({ action: 'user:status', data, ackId: 's' });
+
+  it('acks with the status the caller set, identity from the connection', async () => {
+    // Prepare
+    const setStatus = vi.fn().mockResolvedValue({ outcome: 'written' });
+    const deps = { ...fakeDeps(), status: { presence: { setStatus }, now: () => 0 } };
+
+    // Act
+    const reply = await handleFrame(deps, 'conn-1=', frame({ state: 'busy', text: 'Focus' }));
+
+    // Assess
+    expect(reply).toEqual({ event: 'ack', ackId: 's', data: { userId: 'alice', state: 'busy', text: 'Focus', at: '1970-01-01T00:00:00.000Z' } });
+    expect(setStatus).toHaveBeenCalledWith('alice', { state: 'busy', text: 'Focus' }, 0, expect.any(Number));
+  });
+
+  it.each([
+    ['an unknown state', { state: 'invisible' }, 'BAD_REQUEST'],
+    ['a text that is not a string', { state: 'busy', text: 42 }, 'BAD_REQUEST'],
+    ['a text over the cap', { state: 'busy', text: 'x'.repeat(101) }, 'PAYLOAD_TOO_LARGE'],
+    ['someone else\'s user id', { state: 'busy', userId: 'bob' }, 'BAD_REQUEST'],
+  ])('acks %s with its code, writing nothing', async (_label, data, code) => {
+    // Prepare
+    const setStatus = vi.fn();
+    const deps = { ...fakeDeps(), status: { presence: { setStatus } } };
+
+    // Act
+    const reply = await handleFrame(deps, 'conn-1=', frame(data));
+
+    // Assess
+    expect(reply).toMatchObject({ event: 'ack', ackId: 's', error: { code } });
+    expect(setStatus).not.toHaveBeenCalled();
   });
 });
 

@@ -40,13 +40,13 @@ describe('Function: presenceQueryUserIdsOf', () => {
 });
 
 describe('Function: queryPresence', () => {
-  it('answers online, last seen, or never seen for co-members, in the order asked', async () => {
+  it('answers online with state and text, last seen (no state), or never seen for co-members, in the order asked', async () => {
     // Prepare
     const { deps } = createDeps(
       [membership('c1', 'alice'), membership('c1', 'bob'), membership('c1', 'carol'), membership('c1', 'dave')],
       [
-        { userId: 'bob', connections: 2, updatedAt: 1_764_201_600_000 },
-        { userId: 'carol', connections: 0, updatedAt: 1_764_201_600_000 },
+        { userId: 'bob', connections: 2, updatedAt: 1_764_201_600_000, state: 'busy', text: 'In a meeting' },
+        { userId: 'carol', connections: 0, updatedAt: 1_764_201_600_000, state: 'away', text: 'Lunch' },
       ],
     );
 
@@ -57,7 +57,7 @@ describe('Function: queryPresence', () => {
     expect(result).toEqual({
       users: [
         { userId: 'dave', online: false },
-        { userId: 'bob', online: true },
+        { userId: 'bob', online: true, state: 'busy', text: 'In a meeting' },
         { userId: 'carol', online: false, lastSeenAt: '2025-11-27T00:00:00.000Z' },
       ],
     });
@@ -122,7 +122,7 @@ describe('Function: queryPresence', () => {
     const result = await queryPresence(deps, 'alice', ['alice']);
 
     // Assess
-    expect(result).toEqual({ users: [{ userId: 'alice', online: true }] });
+    expect(result).toEqual({ users: [{ userId: 'alice', online: true, state: 'online' }] });
   });
 
   it('shows a user on either side of a block with the caller as offline and never seen, without reading their row', async () => {
@@ -144,7 +144,7 @@ describe('Function: queryPresence', () => {
     expect(result.users).toEqual([
       { userId: 'bob', online: false },
       { userId: 'carol', online: false },
-      { userId: 'dave', online: true },
+      { userId: 'dave', online: true, state: 'online' },
     ]);
     expect(statusOf).toHaveBeenCalledWith(['dave']);
   });

@@ -364,7 +364,7 @@ describe('Function: http-api handler (GET /presence)', () => {
 
     // Assess
     expect(res.statusCode).toBe(200);
-    expect(res.json).toEqual({ users: [{ userId: 'carol', online: false }, { userId: 'bob', online: true }] });
+    expect(res.json).toEqual({ users: [{ userId: 'carol', online: false }, { userId: 'bob', online: true, state: 'online' }] });
     expect(ddb).toReceiveCommandWith(BatchGetCommand, { RequestItems: { Presence: expect.objectContaining({ Keys: [{ userId: 'carol' }, { userId: 'bob' }] }) } });
   });
 
@@ -402,6 +402,52 @@ describe('Function: http-api handler (GET /presence)', () => {
 
     // Assess
     expect(res.statusCode).toBe(401);
+  });
+});
+
+describe('Function: http-api handler (PUT /users/me/status)', () => {
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  it('sets the caller\'s status (200) with one conditional UpdateItem on their Presence row', async () => {
+    // Prepare
+    ddb.on(UpdateCommand, { TableName: 'Presence' }).resolves({});
+
+    // Act
+    const res = await call({ method: 'PUT', path: '/users/me/status', body: { state: 'away', text: 'Back at 3' } });
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(res.json).toEqual({ userId: 'alice', state: 'away', text: 'Back at 3', at: expect.any(String) });
+    expect(ddb).toReceiveCommandWith(UpdateCommand, { TableName: 'Presence', Key: { userId: 'alice' }, ExpressionAttributeValues: expect.objectContaining({ ':state': 'away', ':text': 'Back at 3' }) });
+  });
+
+  it.each([
+    ['an unknown state', { state: 'gone' }, 400, 'BAD_REQUEST'],
+    ['a text over the cap', { state: 'busy', text: 'x'.repeat(101) }, 413, 'PAYLOAD_TOO_LARGE'],
+    ['no body', undefined, 400, 'BAD_REQUEST'],
+  ])('refuses %s (%i), writing nothing', async (_label, body, status, code) => {
+    // Act
+    const res = await call({ method: 'PUT', path: '/users/me/status', ...(body !== undefined && { body }) });
+
+    // Assess
+    expect(res.statusCode).toBe(status);
+    expect(res.json.error.code).toBe(code);
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 0);
+  });
+
+  it('answers 429 with retry-after for a change within the throttle', async () => {
+    // Prepare
+    ddb.on(UpdateCommand, { TableName: 'Presence' }).rejects(Object.assign(new Error('throttled'), { name: 'ConditionalCheckFailedException' }));
+
+    // Act
+    const res = await call({ method: 'PUT', path: '/users/me/status', body: { state: 'busy' } });
+
+    // Assess
+    expect(res.statusCode).toBe(429);
+    expect(res.json.error.code).toBe('RATE_LIMITED');
+    expect(res.headers?.['retry-after']).toBe('1');
   });
 });
 

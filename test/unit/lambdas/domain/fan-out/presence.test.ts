@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { coMemberConnections, fanOutPresence, presenceTransitionOf, withBatchReads, type PresenceFanOutDeps } from '../../../../../lambdas/domain/fan-out/presence';
+import { coMemberConnections, fanOutPresence, presenceEventOf, presenceTransitionOf, withBatchReads, type PresenceFanOutDeps } from '../../../../../lambdas/domain/fan-out/presence';
 import { MalformedRecordError } from '../../../../../lambdas/domain/fan-out/records';
 import type { BroadcastResult, RoomBroadcaster } from '../../../../../lambdas/domain/ports';
 import { createStreamRecord } from '../../../../helpers/stream-records';
@@ -152,7 +152,7 @@ describe('Function: fanOutPresence', () => {
     expect(result).toEqual({ recipients: 1, delivered: 1, gone: 0, disconnected: 0, undeliverable: 0, failed: 0 });
     expect(toMembers).toHaveBeenCalledWith([expect.objectContaining({ connectionId: 'bob-1' })], {
       event: 'user:online',
-      data: { userId: 'alice', at: '2025-11-27T01:00:00.000Z' },
+      data: { userId: 'alice', at: '2025-11-27T01:00:00.000Z', state: 'online' },
       id: expect.any(String),
       ts: 1_764_205_200_000,
     });
@@ -174,7 +174,7 @@ describe('Function: fanOutPresence', () => {
     // Assess
     expect(toMembers.mock.calls[0]?.[1]).toMatchObject({
       event: 'user:offline',
-      data: { userId: 'alice', at: new Date(RECORD_TIME_S * 1000).toISOString() },
+      data: { userId: 'alice', at: new Date(RECORD_TIME_S * 1000).toISOString(), lastSeenAt: new Date(RECORD_TIME_S * 1000).toISOString() },
       ts: RECORD_TIME_S * 1000,
     });
   });
@@ -315,5 +315,49 @@ describe('Function: coMemberConnections (size rule)', () => {
 
     // Assess
     expect(recipients).toEqual([]);
+  });
+});
+
+describe('Function: presenceEventOf (states)', () => {
+  const STATUS_AT = 1_764_205_260_000;
+  const online = (extra: Record<string, unknown> = {}) => row(['a'], { updatedAt: 1, ...extra });
+
+  it('carries the state and text the user had set on user:online (a state survives reconnects)', () => {
+    // Prepare
+    const record = createStreamRecord('MODIFY', { keys: { userId: 'alice' }, oldImage: row([], { state: 'busy', statusText: 'Focus' }), newImage: online({ state: 'busy', statusText: 'Focus' }) });
+
+    // Act
+    const envelope = presenceEventOf(record);
+
+    // Assess
+    expect(envelope).toMatchObject({ event: 'user:online', data: { userId: 'alice', state: 'busy', text: 'Focus' } });
+  });
+
+  it.each([
+    ['a new state', { state: 'online' }, { state: 'away' }, { state: 'away' }],
+    ['a new text', { state: 'busy', statusText: 'Call' }, { state: 'busy', statusText: 'Lunch' }, { state: 'busy', text: 'Lunch' }],
+    ['the text removed', { state: 'busy', statusText: 'Call' }, { state: 'busy' }, { state: 'busy' }],
+    ['a first state on a row that had none', {}, { state: 'busy' }, { state: 'busy' }],
+  ])('sends user:status, stamped with statusAt, for %s while online', (_label, before, after, data) => {
+    // Prepare
+    const record = createStreamRecord('MODIFY', { keys: { userId: 'alice' }, oldImage: online(before), newImage: online({ ...after, statusAt: STATUS_AT }) });
+
+    // Act
+    const envelope = presenceEventOf(record);
+
+    // Assess
+    expect(envelope).toEqual({ event: 'user:status', data: { userId: 'alice', ...data, at: new Date(STATUS_AT).toISOString() }, id: expect.any(String), ts: STATUS_AT });
+  });
+
+  it.each([
+    ['the same state written again', online({ state: 'away' }), online({ state: 'away', statusAt: STATUS_AT })],
+    ['"online" written over no state', online(), online({ state: 'online', statusAt: STATUS_AT })],
+    ['a change while offline (over HTTP)', row([], { state: 'online' }), row([], { state: 'busy', statusAt: STATUS_AT })],
+  ])('sends nothing for %s', (_label, oldImage, newImage) => {
+    // Prepare
+    const record = createStreamRecord('MODIFY', { keys: { userId: 'alice' }, oldImage, newImage });
+
+    // Act + Assess
+    expect(presenceEventOf(record)).toBeUndefined();
   });
 });
