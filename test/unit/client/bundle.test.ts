@@ -39,7 +39,7 @@ describe('Function: buildClient', () => {
     expect(code).toMatch(/presence:query/);
     expect(code).not.toMatch(/\bimport\b[^;]*\bfrom\b/);
     expect(code).not.toMatch(/reconnect/);
-    expect(bundleSize(join(dir, 'presence.js')).gzipBytes).toBeLessThan(512);
+    expect(bundleSize(join(dir, 'presence.js')).gzipBytes).toBeLessThan(1024);
   });
 
   it('produces a bundle that connects and round-trips an ack on Node.js', async () => {

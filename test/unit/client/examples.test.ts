@@ -35,7 +35,7 @@ const MODULES: Record<string, string[]> = {
   seen: ['SeenIds'],
   transport: ['Transport'],
   typing: ['TypingSender', 'TypingTracker'],
-  presence: ['queryPresence'],
+  presence: ['queryPresence', 'autoAway'],
 };
 
 /** The app's own names the examples refer to. */
@@ -83,6 +83,7 @@ declare function refresh(): Promise<string>;
 declare function getFreshToken(): Promise<string>;
 declare function report(err: Error): void;
 declare const participantIds: string[];
+declare const busyButton: HTMLButtonElement;
 declare function showDot(userId: string, online: boolean, lastSeenAt?: string): void;
 `;
 
