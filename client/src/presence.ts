@@ -47,6 +47,8 @@ export interface AutoAwayOptions {
    * @default globalThis.document
    */
   target?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
+  /** Called with each status sent (to show the user their own state). */
+  onChange?: (status: ChosenStatus) => void;
   /** Clock (tests). @default Date.now */
   now?: () => number;
 }
@@ -105,6 +107,7 @@ export function autoAway(socket: Pick<ChatSocket, 'emitWithAck' | 'on' | 'off' |
     const key = JSON.stringify(status);
     if (stopped || !socket.connected || (key === sent && !force)) return;
     sent = key;
+    options.onChange?.(status);
     socket.emitWithAck('user:status', status).catch((err: { code?: string }) => {
       sent = undefined;
       if (err?.code === 'RATE_LIMITED' && retryTimer === undefined) {

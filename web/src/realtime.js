@@ -22,6 +22,7 @@ const ACK_TIMEOUT_MS = 10_000;
  *   typing: (d: import('/lettera-client.js').TypingData) => void,
  *   stopTyping: (d: import('/lettera-client.js').TypingData) => void,
  *   presence: (userId: string, status: 'online' | 'offline', at: string) => void,
+ *   status: (d: { userId: string, state: import('/lettera-client.js').PresenceState, text?: string }) => void,
  *   memberAdded: (d: import('/lettera-client.js').MemberAddedData) => void,
  *   memberRemoved: (d: import('/lettera-client.js').MemberRemovedData) => void,
  *   roleChanged: (d: import('/lettera-client.js').RoleChangedData) => void,
@@ -58,7 +59,11 @@ export function openSocket(config, on) {
   socket.on('message:deleted', live(on.messageDeleted));
   socket.on('user:typing', live(on.typing));
   socket.on('user:stop-typing', live(on.stopTyping));
-  socket.on('user:online', live((d) => on.presence(d.userId, 'online', d.at)));
+  socket.on('user:online', live((d) => {
+    on.presence(d.userId, 'online', d.at);
+    on.status(d);
+  }));
+  socket.on('user:status', live(on.status));
   socket.on('user:offline', live((d) => on.presence(d.userId, 'offline', d.at)));
   socket.on('chat:member-added', live(on.memberAdded));
   socket.on('chat:member-removed', live(on.memberRemoved));

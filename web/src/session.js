@@ -8,7 +8,7 @@ import { onBlockChanged, onMemberAdded, onMemberRemoved, onRoleChanged, refreshC
 import { onMessageDeleted, onMessageEdited, onMessageNew, onStopTyping, onTyping } from './conversation.js';
 import { els, focusComposerIfIdle, h, paintAvatar, paragraph } from './dom.js';
 import { isAuthError, messageOf } from './errors.js';
-import { askPresence } from './presence.js';
+import { askPresence, onStatus, startStatus } from './presence.js';
 import { openSocket } from './realtime.js';
 import { nameOf, resetUserState, state, tokenExpired } from './store.js';
 import { clearError, renderConnection, showError } from './views/banner.js';
@@ -102,6 +102,7 @@ function startSession(session) {
 
 /** Tears down the socket and every per-user bit of state. */
 function stopSession() {
+  state.status?.stop();
   state.socket?.disconnect();
   resetUserState();
   els.chatList.replaceChildren();
@@ -195,6 +196,7 @@ function connectSocket() {
       if (status === 'offline') state.lastSeen.set(userId, at);
       renderParticipants();
     },
+    status: onStatus,
     memberAdded: onMemberAdded,
     memberRemoved: onMemberRemoved,
     roleChanged: onRoleChanged,
@@ -205,4 +207,5 @@ function connectSocket() {
       showError(`Messages missed in ${title} while offline could not be fetched: ${messageOf(err)}. Reload to see them.`);
     },
   });
+  startStatus(state.socket);
 }

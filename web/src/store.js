@@ -50,6 +50,13 @@ export const state = {
   presence: new Map(),
   /** userId → when they were last seen (ISO), for users offline. @type {Map<string, string>} */
   lastSeen: new Map(),
+  /**
+   * userId → the state and status text an online user set (user:online,
+   * user:status, presence:query). @type {Map<string, import('/lettera-client-presence.js').ChosenStatus>}
+   */
+  states: new Map(),
+  /** The signed-in user's status keeper (idle → away). @type {import('/lettera-client-presence.js').AutoAway | null} */
+  status: null,
   /** Users the signed-in user blocked. @type {Set<string>} */ blocked: new Set(),
   /** @type {string | null} */ editing: null,
   /** @type {ConnectionState} */ connection: 'idle',
@@ -69,6 +76,8 @@ export function resetUserState() {
   state.typing.clear();
   state.presence.clear();
   state.lastSeen.clear();
+  state.states.clear();
+  state.status = null;
   state.blocked.clear();
   state.current = null;
   state.editing = null;
