@@ -1,8 +1,10 @@
 /**
- * Presence that scales (issue 11, item 5) on the local runtime: presence
- * asked over HTTP, the JSON protocol and Socket.IO, refused without leaking
- * anyone; chats above presenceBroadcastMaxMembers (30 here) broadcast no
- * presence; and a small login burst settles (the big one is in `npm run bench`).
+ * Presence that scales (issue 11, item 5) and presence states (issue 14,
+ * item 2) on the local runtime: presence asked over HTTP, the JSON protocol
+ * and Socket.IO, refused without leaking anyone; chats above
+ * presenceBroadcastMaxMembers (30 here) broadcast no presence; a small login
+ * burst settles (the big one is in `npm run bench`); user:status set over
+ * every path, refused with a code on bad input, and user:offline's lastSeenAt.
  */
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,7 +50,7 @@ async function queryOverJson(socket: TestSocket, data: unknown): Promise<Frame> 
 /** Fillers up to `size` participants with the given users. */
 const withFillers = (users: string[], size: number): string[] => [...users, ...Array.from({ length: size - users.length }, (_, i) => suite.user(`filler${i}`))];
 
-describe('Presence queries on the local runtime', () => {
+describe('Presence queries on the local runtime', { timeout: 60_000 }, () => {
   it('answers online, offline with lastSeenAt, and never seen, the same over HTTP, JSON and Socket.IO', async () => {
     // Prepare
     const [alice, bob, carol, dave] = ['alice', 'bob', 'carol', 'dave'].map((name) => suite.user(name)) as [string, string, string, string];
@@ -116,7 +118,7 @@ describe('Presence queries on the local runtime', () => {
   });
 });
 
-describe('Presence broadcasts and the chat size', () => {
+describe('Presence broadcasts and the chat size', { timeout: 60_000 }, () => {
   it('broadcasts user:online through a chat of the maximum size, not through one of one more', async () => {
     // Prepare: bob is in a big chat with alice and a small one with erin.
     const [alice, bob, erin] = ['alice', 'bob', 'erin'].map((name) => suite.user(name)) as [string, string, string];
@@ -168,5 +170,97 @@ describe('Presence broadcasts and the chat size', () => {
     } finally {
       await Promise.all(sockets.map((socket) => socket.close()));
     }
+  }, 120_000);
+});
+
+describe('Presence states on the local runtime', { timeout: 60_000 }, () => {
+  /** Sends user:status over the JSON protocol and resolves with its ack frame. */
+  async function statusOverJson(socket: TestSocket, data: unknown): Promise<Frame> {
+    const ackId = `s${++ackIds}`;
+    socket.send({ action: 'user:status', data, ackId });
+    return socket.nextEvent((frame) => frame?.event === 'ack' && frame.ackId === ackId, 10_000);
+  }
+
+  it('sets a state and text over JSON, Socket.IO and HTTP; co-members receive user:status; queries return it', async () => {
+    // Prepare
+    const [alice, bob, carol, dave] = ['alice', 'bob', 'carol', 'dave'].map((name) => suite.user(name)) as [string, string, string, string];
+    await suite.createChat(alice, [bob, carol, dave]);
+    const aliceWs = await suite.connect(alice);
+    const bobWs = await suite.connect(bob);
+    const carolIo = await connectIo(await suite.runtime().token(carol));
+    await suite.connect(dave);
+
+    // Act
+    const bobAck = await statusOverJson(bobWs, { state: 'busy', text: '  In a\nmeeting ' });
+    const carolAck = await carolIo.emitWithAck('user:status', { state: 'away' });
+    const daveRes = await suite.api(dave, 'PUT', '/users/me/status', { state: 'busy', text: 'Focus' });
+
+    // Assess
+    expect(bobAck.data).toEqual({ userId: bob, state: 'busy', text: 'In a meeting', at: expect.any(String) });
+    expect(carolAck).toEqual({ data: { userId: carol, state: 'away', at: expect.any(String) } });
+    expect(daveRes.status).toBe(200);
+    const heard = await Promise.all(
+      [bob, carol, dave].map((userId) => aliceWs.nextEvent(isEvent('user:status', (data) => data.userId === userId), 15_000)),
+    );
+    expect(heard.map((frame) => frame.data)).toEqual([bobAck.data, carolAck.data, daveRes.json]);
+    const query = await suite.api(alice, 'GET', `/presence?userIds=${bob},${carol},${dave}`);
+    expect(query.json.users).toEqual([
+      { userId: bob, online: true, state: 'busy', text: 'In a meeting' },
+      { userId: carol, online: true, state: 'away' },
+      { userId: dave, online: true, state: 'busy', text: 'Focus' },
+    ]);
+  });
+
+  it('refuses bad states, texts and a change within a second with a code, writing and broadcasting nothing', async () => {
+    // Prepare
+    const [alice, bob, carol] = ['alice', 'bob', 'carol'].map((name) => suite.user(name)) as [string, string, string];
+    await suite.createChat(alice, [bob, carol]);
+    const aliceWs = await suite.connect(alice);
+    const bobWs = await suite.connect(bob);
+    const carolIo = await connectIo(await suite.runtime().token(carol));
+    const accepted = await statusOverJson(bobWs, { state: 'away', text: 'Lunch' });
+    await aliceWs.nextEvent(isEvent('user:status', (data) => data.userId === bob), 15_000);
+
+    // Act
+    const tooLong = await statusOverJson(bobWs, { state: 'busy', text: 'x'.repeat(101) });
+    const badState = await statusOverJson(bobWs, { state: 'invisible' });
+    const notText = await statusOverJson(bobWs, { state: 'busy', text: 42 });
+    const tooSoon = await statusOverJson(bobWs, { state: 'busy' });
+    const ioTooLong = await carolIo.emitWithAck('user:status', { state: 'busy', text: 'y'.repeat(101) });
+    const ioBadState = await carolIo.emitWithAck('user:status', { state: 'offline' });
+    const httpTooLong = await suite.api(carol, 'PUT', '/users/me/status', { state: 'busy', text: 'z'.repeat(101) });
+    const httpNotString = await suite.api(carol, 'PUT', '/users/me/status', { state: 'busy', text: ['a'] });
+
+    // Assess
+    expect(accepted.data.state).toBe('away');
+    expect([tooLong, badState, notText, tooSoon].map((frame) => frame.error?.code)).toEqual(['PAYLOAD_TOO_LARGE', 'BAD_REQUEST', 'BAD_REQUEST', 'RATE_LIMITED']);
+    expect([ioTooLong.error?.code, ioBadState.error?.code]).toEqual(['PAYLOAD_TOO_LARGE', 'BAD_REQUEST']);
+    expect([httpTooLong.status, httpNotString.status]).toEqual([413, 400]);
+    const query = await suite.api(alice, 'GET', `/presence?userIds=${bob},${carol}`);
+    expect(query.json.users).toEqual([
+      { userId: bob, online: true, state: 'away', text: 'Lunch' },
+      { userId: carol, online: true, state: 'online' },
+    ]);
+    // A round trip after the refusals: had any been broadcast, it would be here by now.
+    await queryOverJson(aliceWs, { userIds: [bob] });
+    expect(aliceWs.received.filter((frame) => frame?.event === 'user:status').map((frame) => frame.data.userId)).toEqual([bob]);
+  });
+
+  it('sends user:offline with lastSeenAt, which the presence query then reports', async () => {
+    // Prepare
+    const [alice, bob] = ['alice', 'bob'].map((name) => suite.user(name)) as [string, string];
+    await suite.createChat(alice, [bob]);
+    const aliceWs = await suite.connect(alice);
+    const bobWs = await connectWebSocket(suite.runtime().wsUrl, { token: await suite.runtime().token(bob) });
+    await aliceWs.nextEvent(isEvent('user:online', (data) => data.userId === bob), 15_000);
+
+    // Act
+    await bobWs.close();
+    const offline = await aliceWs.nextEvent(isEvent('user:offline', (data) => data.userId === bob), 15_000);
+    const query = await queryOverJson(aliceWs, { userIds: [bob] });
+
+    // Assess
+    expect(offline.data).toEqual({ userId: bob, at: expect.any(String), lastSeenAt: offline.data.at });
+    expect(query.data.users).toEqual([{ userId: bob, online: false, lastSeenAt: offline.data.lastSeenAt }]);
   });
 });
