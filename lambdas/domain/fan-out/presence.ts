@@ -133,7 +133,7 @@ function textIn(image: Image | undefined): string | undefined {
  *
  * @throws {MalformedRecordError} an event without a user id
  */
-export function presenceEventOf(record: DynamoDBRecord): EventEnvelope | undefined {
+export function presenceEventOf(record: DynamoDBRecord): { userId: string; envelope: EventEnvelope } | undefined {
   const newImage = imageOf(record.dynamodb?.NewImage);
   const oldImage = imageOf(record.dynamodb?.OldImage);
   const transition = presenceTransitionOf(record);
@@ -153,18 +153,18 @@ export function presenceEventOf(record: DynamoDBRecord): EventEnvelope | undefin
     toIsoTime(approximate === undefined ? undefined : approximate * 1000) ??
     new Date().toISOString();
   const text = textIn(newImage);
-  const envelope = (event: EventEnvelope['event'], data: EventEnvelope['data']): EventEnvelope => ({ event, data, id: randomId(), ts: Date.parse(at) });
-  if (transition === 'user:offline') return envelope('user:offline', { userId, at, lastSeenAt: at });
+  const event = (name: EventEnvelope['event'], data: EventEnvelope['data']) => ({ userId, envelope: { event: name, data, id: randomId(), ts: Date.parse(at) } });
+  if (transition === 'user:offline') return event('user:offline', { userId, at, lastSeenAt: at });
   const state = { state: stateIn(newImage), ...(text !== undefined && { text }) };
-  return transition === 'user:online' ? envelope('user:online', { userId, at, ...state }) : envelope('user:status', { userId, ...state, at });
+  return transition === 'user:online' ? event('user:online', { userId, at, ...state }) : event('user:status', { userId, ...state, at });
 }
 
 /**
  * Sends the presence event a Presence record means, if any.
  */
 export async function fanOutPresence(deps: PresenceFanOutDeps, record: DynamoDBRecord): Promise<BroadcastResult | undefined> {
-  const envelope = presenceEventOf(record);
-  if (envelope === undefined) return undefined;
-  const recipients = await coMemberConnections(deps, (envelope.data as { userId: string }).userId);
-  return deps.broadcaster.toMembers(recipients, envelope);
+  const event = presenceEventOf(record);
+  if (event === undefined) return undefined;
+  const recipients = await coMemberConnections(deps, event.userId);
+  return deps.broadcaster.toMembers(recipients, event.envelope);
 }

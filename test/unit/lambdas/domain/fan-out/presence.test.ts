@@ -327,10 +327,11 @@ describe('Function: presenceEventOf (states)', () => {
     const record = createStreamRecord('MODIFY', { keys: { userId: 'alice' }, oldImage: row([], { state: 'busy', statusText: 'Focus' }), newImage: online({ state: 'busy', statusText: 'Focus' }) });
 
     // Act
-    const envelope = presenceEventOf(record);
+    const event = presenceEventOf(record);
 
     // Assess
-    expect(envelope).toMatchObject({ event: 'user:online', data: { userId: 'alice', state: 'busy', text: 'Focus' } });
+    expect(event?.userId).toBe('alice');
+    expect(event?.envelope).toMatchObject({ event: 'user:online', data: { userId: 'alice', state: 'busy', text: 'Focus' } });
   });
 
   it.each([
@@ -343,10 +344,10 @@ describe('Function: presenceEventOf (states)', () => {
     const record = createStreamRecord('MODIFY', { keys: { userId: 'alice' }, oldImage: online(before), newImage: online({ ...after, statusAt: STATUS_AT }) });
 
     // Act
-    const envelope = presenceEventOf(record);
+    const event = presenceEventOf(record);
 
     // Assess
-    expect(envelope).toEqual({ event: 'user:status', data: { userId: 'alice', ...data, at: new Date(STATUS_AT).toISOString() }, id: expect.any(String), ts: STATUS_AT });
+    expect(event?.envelope).toEqual({ event: 'user:status', data: { userId: 'alice', ...data, at: new Date(STATUS_AT).toISOString() }, id: expect.any(String), ts: STATUS_AT });
   });
 
   it.each([
