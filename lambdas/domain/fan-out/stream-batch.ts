@@ -101,8 +101,9 @@ function sourceOf(deps: FanOutDeps, record: DynamoDBRecord): Source {
 }
 
 /**
- * `deps` for one batch: presence reads each chat's size and room once per
- * batch (withBatchReads); everything else reads per record.
+ * Processes one record. Presence records use `batchPresence`, the batch's
+ * deps that read each chat's size and room once per batch (withBatchReads);
+ * every other record reads per record.
  */
 async function processRecord(
   deps: FanOutDeps,
