@@ -22,6 +22,7 @@ import { loadHandlers, type FunctionHandlers } from '../local/handlers';
 import { startLocalRuntime, type LocalRuntime } from '../local/runtime';
 import { countInvocations, installAwsCallCounter, type AwsCallSnapshot, type InvocationSpan } from './aws-calls';
 import type { BenchUser, SendSample, WorkerRequest, WorkerResponse } from './load-worker';
+import { cpuSince, measureLoginBurst, serverCpu, type LoginBurstResult, type ServerCpu } from './login-burst';
 
 export interface RoomPlan {
   /** Connections in the room (one user each). */
@@ -48,6 +49,8 @@ export interface RealtimeOptions {
    * connected before it). 0 skips it. @default 0
    */
   readonly connectStormSize?: number;
+  /** Then this many users sharing one chat connect at once (login-burst.ts). 0 skips it. @default 0 */
+  readonly loginBurstSize?: number;
   /** Write a CPU profile of the main thread (runtime + handlers) during each room's sends here. */
   readonly cpuProfileDir?: string;
   /**
@@ -86,6 +89,8 @@ export interface RoomResult {
   readonly sliceInvocations: number;
   /** Approximate DynamoDB size of the room's Rooms rows, for the Query page lower bound. */
   readonly roomRowBytes: number;
+  /** Server CPU during this room's sends, until the streams settled (the load worker's thread not included). */
+  readonly cpu: ServerCpu;
 }
 
 /** Connecting `size` users who are already participants of one chat. */
@@ -108,6 +113,7 @@ export interface RealtimeResult {
   readonly joinMs: number;
   readonly rooms: readonly RoomResult[];
   readonly connectStorm?: ConnectStormResult;
+  readonly loginBurst?: LoginBurstResult;
   /** Frames the clients received over the whole run, by event. */
   readonly framesByEvent: Record<string, number>;
   /** Stream batches the pollers gave up on (should be none). */
@@ -385,9 +391,11 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
       calls.reset();
       const slicesBefore = runtime.lambdaApi.invocations[sliceWorkers.function] ?? 0;
       const profiler = options.cpuProfileDir === undefined ? undefined : await startProfiler();
+      const cpuBefore = serverCpu();
       const sent = await send(chat, chat.messages);
       // Calls that finish after the last delivery (none expected) still count.
       await runtime.settle(30_000);
+      const cpu = cpuSince(cpuBefore);
       if (profiler !== undefined && options.cpuProfileDir !== undefined) {
         const file = join(options.cpuProfileDir, `room-${chat.size}.cpuprofile`);
         await profiler.stop(file);
@@ -408,9 +416,11 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
         calls: snapshot,
         sliceInvocations: (runtime.lambdaApi.invocations[sliceWorkers.function] ?? 0) - slicesBefore,
         roomRowBytes,
+        cpu,
       });
     }
     const connectStorm = options.connectStormSize ? await measureConnectStorm(runtime, worker, options.connectStormSize, options.connectBatch ?? 50, log) : undefined;
+    const loginBurst = options.loginBurstSize ? await measureLoginBurst(runtime, options.loginBurstSize, log) : undefined;
     const stats = await worker.call({ type: 'stats' }, 'stats');
     return {
       connections,
@@ -419,6 +429,7 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
       joinMs,
       rooms,
       ...(connectStorm !== undefined ? { connectStorm } : {}),
+      ...(loginBurst !== undefined ? { loginBurst } : {}),
       framesByEvent: stats.framesByEvent,
       streamFailures: runtime.failures().length,
     };

@@ -3,8 +3,9 @@
  * the same rows, once as plain text and once as markdown.
  */
 import type { HotPostResult } from './hot-post';
-import type { OperationCount } from './aws-calls';
+import type { AwsCallSnapshot, OperationCount } from './aws-calls';
 import type { BigRoomResult } from './big-room';
+import type { LoginBurstResult } from './login-burst';
 import type { ConnectStormResult, RoomResult } from './realtime';
 import type { BenchResults } from './run';
 import { fixed, grouped, kib, markdownTable, summarize, textTable, type Summary } from './stats';
@@ -251,6 +252,67 @@ function bigRoomTables(big: BigRoomResult): Table[] {
   return tables;
 }
 
+/** Server CPU (runtime thread + java) per 1,000 deliveries. */
+const cpuPer1k = (cpuMs: number, deliveries: number): string => (deliveries > 0 ? fixed((cpuMs / deliveries) * 1000, 0) : '');
+
+/** The fan-out function's time per PostToConnection it made, µs. */
+function fanOutUsPerPost(calls: AwsCallSnapshot): string {
+  const posts = calls.operations.find((op) => op.caller === 'fanOut' && op.operation === 'PostToConnection')?.requests ?? 0;
+  return posts > 0 ? fixed(((calls.invocations.fanOut?.totalMs ?? 0) / posts) * 1000, 0) : '';
+}
+
+function deliveryCpuTable(rooms: readonly RoomResult[], burst: LoginBurstResult | undefined): Table {
+  const rows = rooms.map((room) => [
+    `message:new, room of ${room.size}`,
+    grouped(room.deliveries),
+    fixed(room.cpu.nodeMs, 0),
+    fixed(room.cpu.javaMs, 0),
+    cpuPer1k(room.cpu.nodeMs + room.cpu.javaMs, room.deliveries),
+    fanOutUsPerPost(room.calls),
+  ]);
+  if (burst !== undefined) {
+    rows.push([
+      `user:online, login burst of ${burst.size}`,
+      grouped(burst.onlineFrames),
+      fixed(burst.cpu.nodeMs, 0),
+      fixed(burst.cpu.javaMs, 0),
+      cpuPer1k(burst.cpu.nodeMs + burst.cpu.javaMs, burst.onlineFrames),
+      fanOutUsPerPost(burst.calls),
+    ]);
+  }
+  return {
+    title: '2c. Server cost per delivery, messages and presence (same run)',
+    header: ['deliveries of', 'count', 'node ms', 'java ms', 'CPU ms per 1,000', 'fan-out µs per post'],
+    rows,
+    notes: [
+      'node: the runtime\'s thread, which runs the gateway, the pollers and (in the bench) the handlers; java: DynamoDB Local. From /proc, from the first send (or connect) until the streams settled. The clients\' CPU is not included.',
+      'The login burst\'s CPU holds everything the burst costs (the $connect handlers, room and presence writes, every client\'s presence:query, the pollers while it lasts), all charged to its user:online deliveries: an upper bound on a presence delivery. The fan-out\'s own time per post (its invocations\' wall time ÷ its posts) compares the two deliveries alone.',
+    ],
+  };
+}
+
+function loginBurstTable(burst: LoginBurstResult): Table {
+  return {
+    title: `2d. Login burst: ${burst.size} users who share a chat connect at once`,
+    header: ['all connected', 'presence settled (all clients)', 'median client', 'last user:online', 'user:online frames', 'presence:query acks', 'server CPU (node + java)'],
+    rows: [
+      [
+        `${fixed(burst.connectedMs / 1000, 2)} s`,
+        Number.isFinite(burst.settledMs) ? `${fixed(burst.settledMs / 1000, 2)} s` : 'not within 120 s',
+        `${fixed(burst.medianSettledMs / 1000, 2)} s`,
+        `${fixed(burst.lastOnlineMs / 1000, 2)} s`,
+        grouped(burst.onlineFrames),
+        `${grouped(burst.queryAcks)}${burst.queryErrors > 0 ? ` (+${burst.queryErrors} refused)` : ''}`,
+        `${fixed((burst.cpu.nodeMs + burst.cpu.javaMs) / 1000, 2)} s (${fixed(burst.cpu.nodeMs / 1000, 2)} + ${fixed(burst.cpu.javaMs / 1000, 2)})`,
+      ],
+    ],
+    notes: [
+      'Settled: the client knows every other user online, from user:online events and the presence:query it sends as soon as it is open (as the demo page does). "Last user:online" is when the last event arrived, the socket.io peer benchmark\'s definition. Target (issue 11): settled within 3 s on this machine.',
+      ...(burst.connectFailures > 0 ? [`${burst.connectFailures} connection(s) refused.`] : []),
+    ],
+  };
+}
+
 function lambdaTable(results: NonNullable<BenchResults['lambdas']>): Table {
   return {
     title: '3. Lambda bundles (ChatFunction\'s esbuild options) and cold init',
@@ -318,6 +380,8 @@ export function renderReport(results: BenchResults): { text: string; markdown: s
     if (ratios !== undefined) tables.push(ratios);
     tables.push(callsTable(results.realtime.rooms));
     if (results.realtime.connectStorm !== undefined) tables.push(connectStormTable(results.realtime.connectStorm));
+    tables.push(deliveryCpuTable(results.realtime.rooms, results.realtime.loginBurst));
+    if (results.realtime.loginBurst !== undefined) tables.push(loginBurstTable(results.realtime.loginBurst));
   }
   if (results.hotPost !== undefined) tables.push(hotPostTable(results.hotPost));
   if (results.lambdas !== undefined) tables.push(lambdaTable(results.lambdas));

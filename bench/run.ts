@@ -12,6 +12,7 @@
  * Options: --sizes 10,100,1000  --messages 30,30,10  --runs 5 (cold init runs)
  *          --skip-realtime  --skip-bundles  --skip-hot-post  --no-write
  *          --connect-storm 100 (users sharing a chat who connect; 0 skips)
+ *          --login-burst 100 (users sharing a chat who connect at once, presence settled and server CPU; 0 skips)
  *          --cpu-profile DIR (V8 profile of the runtime's thread during each room's sends)
  *          --big-room 1000 (connected participants of "create N" and "room N"; 0 skips)
  *          --big-room-messages 50 (the room workload's messages, 10/s from 10 senders; 0: create only)
@@ -105,6 +106,7 @@ async function main(): Promise<void> {
       'big-room': { type: 'string' },
       'big-room-messages': { type: 'string' },
       quick: { type: 'boolean', default: false },
+      'login-burst': { type: 'string' },
     },
   });
   const quick = values.quick === true;
@@ -118,6 +120,8 @@ async function main(): Promise<void> {
   const bigRoomMessages = Number(values['big-room-messages'] ?? (quick ? 20 : 50));
   if (!Number.isInteger(bigRoomSize) || bigRoomSize < 0) throw new Error(`--big-room needs a count: ${values['big-room']}`);
   if (!Number.isInteger(bigRoomMessages) || bigRoomMessages < 0) throw new Error(`--big-room-messages needs a count: ${values['big-room-messages']}`);
+  const burstSize = Number(values['login-burst'] ?? 100);
+  if (!Number.isInteger(burstSize) || burstSize < 0) throw new Error(`--login-burst needs a count: ${values['login-burst']}`);
   const log = (line: string): void => console.error(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${line}`);
 
   const machine = machineInfo();
@@ -133,6 +137,7 @@ async function main(): Promise<void> {
       rooms: sizes.map((size, i) => ({ size, messages: messages[i] as number })),
       ...(values['slice-size'] !== undefined && { sliceSize: listOf(values['slice-size'], [])[0] as number }),
       connectStormSize: stormSize,
+      loginBurstSize: burstSize,
       ...(values['cpu-profile'] !== undefined ? { cpuProfileDir: values['cpu-profile'] } : {}),
       log,
     });

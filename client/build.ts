@@ -30,7 +30,17 @@ export interface BundleSize {
 }
 
 /**
- * Bundles client/src/index.ts for browsers and returns its size.
+ * Modules of the package outside the core bundle, each built into its own
+ * file next to it (`presence.js`) and exported as a subpath
+ * (`lettera-realtime-client/presence`): an app that does not import one
+ * does not download it. They take the socket as an argument, so they import
+ * no code of the core.
+ */
+export const CLIENT_SUBPATH_MODULES = ['presence'] as const;
+
+/**
+ * Bundles client/src/index.ts for browsers (and, next to it, each of
+ * CLIENT_SUBPATH_MODULES) and returns the core bundle's size.
  *
  * @example
  * const { bytes, gzipBytes } = await buildClient();
@@ -43,6 +53,18 @@ export async function buildClient(outfile: string = CLIENT_BUNDLE): Promise<Bund
     bundle: true,
     format: 'esm',
     // platform browser makes any node: import a build error instead of a runtime one.
+    platform: 'browser',
+    target: ['es2022'],
+    minify: true,
+    sourcemap: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  await build({
+    entryPoints: CLIENT_SUBPATH_MODULES.map((name) => join(clientDir, 'src', `${name}.ts`)),
+    outdir: dirname(outfile),
+    bundle: true,
+    format: 'esm',
     platform: 'browser',
     target: ['es2022'],
     minify: true,

@@ -1,5 +1,5 @@
 /** Client → server actions, their payloads and what their acks carry. */
-import type { Message } from './events';
+import type { Message, PresenceState, UserStatusData } from './events';
 
 /** The keepalive action: acked without touching storage, so a quiet connection outlives API Gateway's 10-minute idle timeout. */
 export const KEEPALIVE_ACTION = 'ping';
@@ -11,6 +11,10 @@ export interface ClientActions {
   'message:send': { chatId: string; content: string; clientMessageId?: string };
   'message:edit': { chatId: string; messageId: string; content: string };
   'message:delete': { chatId: string; messageId: string };
+  /** The presence of 1 to MAX_PRESENCE_QUERY_USERS users, each sharing a chat with the caller (or the caller). */
+  'presence:query': { userIds: string[] };
+  /** Sets the caller's state and status text (at most MAX_STATUS_TEXT_LENGTH; absent or blank clears it). */
+  'user:status': { state: PresenceState; text?: string };
 }
 export type ClientActionName = keyof ClientActions;
 
@@ -21,6 +25,29 @@ export interface AckResults {
   'message:send': Message;
   'message:edit': Message;
   'message:delete': { messageId: string; deletedAt: string };
+  'presence:query': PresenceQueryResult;
+  'user:status': UserStatusData;
+}
+
+/**
+ * One user's presence as a query returns it: online while any of their
+ * connections is open, with the state and text they set; `lastSeenAt` (ISO)
+ * is when their last connection closed, for a user who is offline and has
+ * been seen.
+ */
+export interface UserPresence {
+  userId: string;
+  online: boolean;
+  /** An online user's state. */
+  state?: PresenceState;
+  /** The user's status text, when they set one (online users only). */
+  text?: string;
+  lastSeenAt?: string;
+}
+
+/** The answer to `presence:query` and `GET /presence`: one entry per user asked, in the order asked (a repeated id once). */
+export interface PresenceQueryResult {
+  users: UserPresence[];
 }
 
 export interface ClientFrame {

@@ -78,6 +78,29 @@ export interface PresenceData {
   userId: string;
   at: string;
 }
+
+/** What a user says about themselves: `online` (the default), `away` or `busy`. */
+export type PresenceState = 'online' | 'away' | 'busy';
+
+/** `user:online`: the state and text the user had set (a state survives reconnects). */
+export interface OnlineData extends PresenceData {
+  state: PresenceState;
+  text?: string;
+}
+
+/** `user:offline`: `lastSeenAt` is when the user's last connection closed (the same instant as `at`). */
+export interface OfflineData extends PresenceData {
+  lastSeenAt: string;
+}
+
+/** `user:status`: a user changed their state or status text while online; also the ack of the `user:status` action. */
+export interface UserStatusData {
+  userId: string;
+  state: PresenceState;
+  /** The status text, sanitized; absent when the user has none. */
+  text?: string;
+  at: string;
+}
 export interface TypingData {
   chatId: string;
   userId: string;
@@ -114,8 +137,8 @@ export interface ServerEvents {
   'message:new': MessageNewData;
   'message:edited': MessageEditedData;
   'message:deleted': MessageDeletedData;
-  'user:online': PresenceData;
-  'user:offline': PresenceData;
+  'user:online': OnlineData;
+  'user:offline': OfflineData;
   'user:typing': TypingData;
   'user:stop-typing': TypingData;
   'chat:member-added': MemberAddedData;
@@ -123,6 +146,7 @@ export interface ServerEvents {
   'chat:role-changed': RoleChangedData;
   'user:blocked': BlockData;
   'user:unblocked': BlockData;
+  'user:status': UserStatusData;
 }
 export type ServerEventName = keyof ServerEvents;
 

@@ -7,6 +7,7 @@
  * - store.js: the one state; dom.js: the page's elements and helpers
  * - api.js: the HTTP API and /dev endpoints; realtime.js: the socket
  * - session.js: sign-in, the connection banner, expiry
+ * - presence.js: who is online, asked on every connect (presence:query)
  * - chats.js: list, open, load older, create, leave
  * - conversation.js: messages and typing in and out
  * - views/: drawing the banner, chat list, messages, composer, typing,
@@ -19,8 +20,6 @@
  * the socket with acks. Message content only reaches the DOM as text.
  *
  * Known limits of the demo:
- * - presence: the API has no "who is online" query, so other users show as
- *   "unknown" until a user:online / user:offline event names them;
  * - membership: no event tells a chat's other members that someone joined
  *   or left, so their participant lists update on their next reload;
  * - an expired token is noticed on the next reconnect or HTTP call, not at

@@ -115,6 +115,7 @@ const PUBLISHABLE_EVENTS: Readonly<Record<ServerEventName, true>> = {
   'user:unblocked': true,
   'user:typing': true,
   'user:stop-typing': true,
+  'user:status': true,
 };
 
 /**
@@ -141,7 +142,7 @@ export interface BroadcastCounts {
   readonly failed: number;
 }
 
-const PRESENCE_EVENTS: ReadonlySet<string> = new Set(['user:online', 'user:offline']);
+const PRESENCE_EVENTS: ReadonlySet<string> = new Set(['user:online', 'user:offline', 'user:status']);
 const TYPING_EVENTS: ReadonlySet<string> = new Set(['user:typing', 'user:stop-typing']);
 
 /**

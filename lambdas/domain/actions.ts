@@ -11,11 +11,17 @@ import { countMessageRefused } from '../commons/metrics';
 import type { Caller } from './typing';
 import { setTyping, type TypingDeps } from './typing';
 import type { MessageService } from './messages';
+import { presenceQueryUserIdsOf, queryPresence, type PresenceQueryDeps } from './presence-query';
+import { parseStatus, setStatus, type StatusDeps } from './status';
 import { chatIdOf, clientMessageIdOf, contentOf, expectFields, isPlainObject, messageIdOf } from './validation';
 
 export interface ActionDeps {
   typing: TypingDeps;
   messages: MessageService;
+  /** Where `presence:query` reads. */
+  presence: PresenceQueryDeps;
+  /** Where `user:status` writes. */
+  status: StatusDeps;
   /** Who sent the frame (see loadCaller); called only for a well-formed frame. */
   loadCaller: (connectionId: string) => Promise<Caller>;
 }
@@ -81,6 +87,19 @@ export const actions: { [A in ClientActionName]: ActionDefinition<A> } = {
     },
     run: (deps, caller, data) => deps.messages.remove(caller.userId, data),
   }),
+  'presence:query': {
+    parse(data, what = 'data') {
+      const fields = expectFields(data, ['userIds'], ['userIds'], what);
+      // An array here; the comma-separated form is the query string's.
+      if (!Array.isArray(fields.userIds)) throw new BadRequestError(`${what}.userIds must be an array of user ids`);
+      return { userIds: presenceQueryUserIdsOf(fields.userIds, `${what}.userIds`) };
+    },
+    run: (deps, caller, { userIds }) => queryPresence(deps.presence, caller.userId, userIds),
+  },
+  'user:status': {
+    parse: (data, what) => parseStatus(data, what),
+    run: (deps, caller, status) => setStatus(deps.status, caller.userId, status),
+  },
 };
 
 

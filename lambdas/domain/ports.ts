@@ -7,7 +7,7 @@
  * tested with the others faked. Domain functions ask for the operations
  * they use (`Pick<Store, …>`), so a handler wires, and bundles, only those.
  */
-import type { ChatRole, EventEnvelope, WireProtocol } from '../../protocol';
+import type { ChatRole, EventEnvelope, PresenceState, WireProtocol } from '../../protocol';
 
 export type { ChatRole } from '../../protocol';
 
@@ -207,6 +207,8 @@ export interface MembershipStore {
   setRole(chatId: string, userId: string, role: ChatRole): Promise<boolean>;
   /** Deletes a row; false when there was none. */
   delete(chatId: string, userId: string): Promise<boolean>;
+  /** Which of these (chat, user) pairs are memberships (BatchGetItem, 100 keys a request, eventually consistent). */
+  whichExist(pairs: readonly { chatId: string; userId: string }[]): Promise<Array<{ chatId: string; userId: string }>>;
 }
 
 /** What a conditional write on a user's counter row did (see MembershipWrite). */
@@ -485,6 +487,30 @@ export interface PresenceStore {
   /** Adds a connection to the user's set and returns the set's size after. */
   addConnection(userId: string, connectionId: string, nowMs: number): Promise<number>;
   removeConnection(userId: string, connectionId: string, nowMs: number): Promise<void>;
+  /** The presence rows of up to 100 users (one BatchGetItem, eventually consistent); users without a row are left out. */
+  statusOf(userIds: readonly string[]): Promise<PresenceRow[]>;
+  /**
+   * Sets a user's state and status text (no text: removed) at `nowMs`,
+   * unless their last change was less than `throttleMs` before: then
+   * nothing is written and `retryAfterMs` says when a change will pass.
+   */
+  setStatus(userId: string, status: { state: PresenceState; text?: string }, nowMs: number, throttleMs: number): Promise<StatusWrite>;
+}
+
+/** What setStatus did. */
+export type StatusWrite = { outcome: 'written' } | { outcome: 'refused'; retryAfterMs: number };
+
+/** A user's Presence row as a query reads it. */
+export interface PresenceRow {
+  userId: string;
+  /** Open connections (the size of the set). */
+  connections: number;
+  /** Epoch ms of the set's last change: while it is empty, when the user was last seen. */
+  updatedAt?: number;
+  /** The state the user set (absent: never set, which reads as online). */
+  state?: PresenceState;
+  /** The user's status text. */
+  text?: string;
 }
 
 /** Every store; each domain function asks for the ones (and the operations) it uses. */

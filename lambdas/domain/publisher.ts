@@ -35,6 +35,7 @@ export const RESERVED_EVENT_NAMES: ReadonlySet<string> = new Set([
   'user:offline',
   'user:typing',
   'user:stop-typing',
+  'user:status',
   'connect',
   'connect_error',
   'disconnect',

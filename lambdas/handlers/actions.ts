@@ -1,6 +1,6 @@
 /**
  * Every client action route (`user:typing`, `user:stop-typing`,
- * `message:send|edit|delete`) and `$default`, for both wire protocols: JSON
+ * `message:send|edit|delete`, `presence:query`, `user:status`) and `$default`, for both wire protocols: JSON
  * frames and Socket.IO packets (which are not JSON, so they arrive on
  * `$default`). The route response carries the ack, the error frame or the
  * Socket.IO reply; the status is always 200 so the socket stays open.
@@ -21,6 +21,7 @@ import {
 } from '../adapters/dynamodb/connection-store';
 import {
   chatIdsOfMember,
+  existingMemberships,
   flushTyping,
   getMembership,
   showTyping,
@@ -71,6 +72,7 @@ const stores = {
     wantTyping: wantTyping(membershipRows),
     flushTyping: flushTyping(membershipRows),
     chatIdsOfUser: chatIdsOfMember(membershipRows),
+    whichExist: existingMemberships(membershipRows),
   },
   messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable, membershipsTable: tables.membershipsTable }),
   // Typing leaves out the users the sender blocked or was blocked by.
@@ -88,6 +90,8 @@ const broadcaster = new ManagementApiBroadcaster({
 const deps: ActionDeps = {
   typing: { rooms: stores.rooms, memberships: stores.memberships, users: stores.users, broadcaster },
   messages: withMessageMetrics(createMessageService({ ...stores, rateLimit: { limit: limits.messageRateLimit, windowMs: limits.messageRateWindowMs } })),
+  presence: stores,
+  status: stores,
   loadCaller: (connectionId) => loadCaller(stores, connectionId),
 };
 const socketIoDeps: SocketIoDeps = {

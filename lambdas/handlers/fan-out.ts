@@ -14,7 +14,7 @@ import {
   getConnections,
   removeRoomFromConnection,
 } from '../adapters/dynamodb/connection-store';
-import { chatIdsOfMember, membersAmong } from '../adapters/dynamodb/membership-store';
+import { chatIdsOfMember, countParticipants, membersAmong } from '../adapters/dynamodb/membership-store';
 import { leavePresence } from '../adapters/dynamodb/presence-store';
 import { relationsOf } from '../adapters/dynamodb/user-store';
 import { deleteRoomRow, deleteRoomRows, putRoomRows, roomMembers } from '../adapters/dynamodb/room-store';
@@ -70,7 +70,9 @@ const deps: FanOutDeps = {
   memberships: {
     chatIdsOfUser: chatIdsOfMember({ documentClient, membershipsTable: tables.membershipsTable }),
     membersAmong: membersAmong({ documentClient, membershipsTable: tables.membershipsTable }),
+    countParticipants: countParticipants({ documentClient, membershipsTable: tables.membershipsTable }),
   },
+  presenceBroadcastMaxMembers: limitsFromEnv().presenceBroadcastMaxMembers,
   users: { relationsOf: relationsOf({ documentClient, usersTable: tables.usersTable }) },
   broadcaster: new ManagementApiBroadcaster({ managementClient, poster, rooms, removeConnection, closeExpired: createExpiredCloser({ link }) }),
   openSocketIo: createOpenPacketSender({

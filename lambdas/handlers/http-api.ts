@@ -10,7 +10,9 @@ import {
   countMessage,
   countOwners,
   countParticipants,
+  chatIdsOfMember,
   deleteMembership,
+  existingMemberships,
   getMembership,
   membershipsPageOfChat,
   membershipsPageOfUser,
@@ -21,6 +23,7 @@ import {
 } from '../adapters/dynamodb/membership-store';
 import { roomJoinStores } from '../adapters/dynamodb/room-join-stores';
 import { createUserStore } from '../adapters/dynamodb/user-store';
+import { presenceOfUsers, setPresenceStatus } from '../adapters/dynamodb/presence-store';
 import { createMessageStore } from '../adapters/dynamodb/message-store';
 import { createTokenVerifierFromEnv } from '../adapters/token-verifier';
 import { createDocumentClient } from '../commons/clients';
@@ -35,6 +38,8 @@ import { createChatService, type ChatService, type PageInput } from '../domain/c
 import { createMessageService, MAX_PAGE_SIZE, type MessageService } from '../domain/messages';
 import { createRoomJoiner } from '../domain/room-joins';
 import { withMessageMetrics } from '../domain/message-metrics';
+import { presenceQueryUserIdsOf, queryPresence, type PresenceQueryDeps } from '../domain/presence-query';
+import { parseStatus, setStatus, type StatusDeps } from '../domain/status';
 import { appMessageIdOf, chatIdOf, expectFields, isPlainObject, messageIdOf, titleOf, userIdOf } from '../domain/validation';
 import { limitsFromEnv } from '../system/limits';
 import type { HttpRouteKey } from '../system/topology';
@@ -44,6 +49,10 @@ export interface HttpApiDeps {
   chats: ChatService;
   blocks: BlockService;
   messages: MessageService;
+  /** GET /presence. */
+  presence: PresenceQueryDeps;
+  /** PUT /users/me/status. */
+  status: StatusDeps;
   verifyToken: (token: string) => Promise<{ userId: string }>;
 }
 
@@ -167,6 +176,13 @@ export const routes: { readonly [K in HttpRouteKey]: RouteHandler } = {
     await deps.blocks.unblock(userId, userIdOf(params.userId));
     return { statusCode: 204 };
   },
+  async 'GET /presence'(deps, { userId, query }) {
+    const unknown = Object.keys(query).filter((name) => name !== 'userIds');
+    if (unknown.length > 0) throw new BadRequestError(`unknown query parameter(s): ${unknown.slice(0, 5).join(', ')}`);
+    if (query.userIds === undefined) throw new BadRequestError('userIds is required (comma-separated user ids)');
+    return { statusCode: 200, body: await queryPresence(deps.presence, userId, presenceQueryUserIdsOf(query.userIds)) };
+  },
+  'PUT /users/me/status': async (deps, { userId, body }) => ({ statusCode: 200, body: await setStatus(deps.status, userId, parseStatus(body, 'body')) }),
 };
 
 function parseBody(event: APIGatewayProxyEventV2): unknown {
@@ -224,7 +240,7 @@ export async function routeHttpRequest(deps: HttpApiDeps, event: APIGatewayProxy
 }
 
 const documentClient = createDocumentClient();
-const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'usersTable');
+const tables = requireTableNames('connectionsTable', 'roomsTable', 'membershipsTable', 'messagesTable', 'usersTable', 'presenceTable');
 const membershipRows = { documentClient, membershipsTable: tables.membershipsTable };
 // Only the operations the HTTP API performs (not typing, not the connection-time chat list).
 const memberships = {
@@ -239,6 +255,8 @@ const memberships = {
   putIfAbsent: putMembershipIfAbsent(membershipRows),
   setRole: setMemberRole(membershipRows),
   delete: deleteMembership(membershipRows),
+  chatIdsOfUser: chatIdsOfMember(membershipRows),
+  whichExist: existingMemberships(membershipRows),
 };
 const users = createUserStore({ documentClient, usersTable: tables.usersTable });
 const joiner = createRoomJoiner(roomJoinStores(documentClient, tables));
@@ -261,6 +279,8 @@ const deps: HttpApiDeps = {
       rateLimit: { limit: limits.messageRateLimit, windowMs: limits.messageRateWindowMs },
     }),
   ),
+  presence: { memberships, users, presence: { statusOf: presenceOfUsers({ documentClient, presenceTable: tables.presenceTable }) } },
+  status: { presence: { setStatus: setPresenceStatus({ documentClient, presenceTable: tables.presenceTable }) } },
   verifyToken: createTokenVerifierFromEnv(),
 };
 

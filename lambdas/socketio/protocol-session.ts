@@ -90,6 +90,8 @@ const CLIENT_ACTIONS: Readonly<Record<ClientActionName, true>> = Object.freeze({
   'message:send': true,
   'message:edit': true,
   'message:delete': true,
+  'presence:query': true,
+  'user:status': true,
 });
 
 function isClientAction(name: unknown): name is ClientActionName {

@@ -28,6 +28,8 @@ export const webSocketRoutes = {
   'message:send': 'actions',
   'message:edit': 'actions',
   'message:delete': 'actions',
+  'presence:query': 'actions',
+  'user:status': 'actions',
   $default: 'actions',
 } as const satisfies Record<string, FunctionName>;
 export type WebSocketRouteKey = keyof typeof webSocketRoutes;
@@ -39,6 +41,8 @@ export const routesReturningResponse: readonly WebSocketRouteKey[] = [
   'message:send',
   'message:edit',
   'message:delete',
+  'presence:query',
+  'user:status',
   '$default',
 ];
 
@@ -64,6 +68,8 @@ export const httpRouteKeys = [
   'GET /chats/{chatId}/messages',
   'PATCH /chats/{chatId}/messages/{messageId}',
   'DELETE /chats/{chatId}/messages/{messageId}',
+  'GET /presence',
+  'PUT /users/me/status',
 ] as const;
 export type HttpRouteKey = (typeof httpRouteKeys)[number];
 export type HttpMethod = HttpRouteKey extends `${infer M} ${string}` ? M : never;
@@ -258,6 +264,8 @@ export const tableAccess: Record<FunctionName, readonly { table: TableDefinition
     { table: membershipsTable, access: 'readWrite' },
     { table: messagesTable, access: 'readWrite' },
     { table: usersTable, access: 'readWrite' },
+    // GET /presence, PUT /users/me/status.
+    { table: presenceTable, access: 'readWrite' },
   ],
   fanOut: [
     { table: connectionsTable, access: 'readWrite' },

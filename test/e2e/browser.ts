@@ -68,6 +68,8 @@ export interface OpenOptions {
   readonly prepare?: (context: BrowserContext) => Promise<void>;
   /** @default { width: 1200, height: 760 } */
   readonly viewport?: { readonly width: number; readonly height: number };
+  /** Query string of the page's URL (without `?`), e.g. `away=1500`. */
+  readonly query?: string;
 }
 
 /** Opens the demo page in a fresh browser context. */
@@ -80,7 +82,7 @@ export async function openPage(browser: Browser, baseUrl: string, options: OpenO
   page.on('console', (msg) => {
     if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
   });
-  await page.goto(baseUrl);
+  await page.goto(options.query === undefined ? baseUrl : `${baseUrl}?${options.query}`);
   return { context, page, errors };
 }
 

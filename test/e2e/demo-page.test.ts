@@ -85,8 +85,51 @@ describe.skipIf(skipReason !== undefined)('Demo page in Chromium', () => {
     expect(await alice.page.locator('#typing').textContent()).toBe('');
   });
 
+  it('shows a user who was online before the page loaded as online on first load (presence:query)', async () => {
+    // Prepare: Bob first, so Alice's page never gets a user:online for him.
+    await suite.open('bob');
+
+    // Act
+    const alice = await suite.open('alice');
+
+    // Assess
+    await waitUntil(alice.page.locator('.participant[data-user-id="bob"][data-presence="online"]'));
+    expect(await alice.page.locator('.participant[data-user-id="bob"]').getAttribute('title')).toBe('online');
+  });
+
+  it('shows the state and status text a co-member sets in the top bar', async () => {
+    // Prepare
+    const alice = await suite.open('alice');
+    const bob = await suite.open('bob');
+    const bobAtAlice = alice.page.locator('.participant[data-user-id="bob"]');
+    await waitUntil(alice.page.locator('.participant[data-user-id="bob"][data-presence="online"]'));
+
+    // Act
+    await bob.page.getByLabel('Your status').selectOption('busy');
+    await bob.page.getByLabel('Status text').fill('In a <b>meeting</b>');
+    await bob.page.getByLabel('Status text').press('Enter');
+
+    // Assess
+    await waitUntil(alice.page.locator('.participant[data-user-id="bob"][data-presence="busy"] .status-text', { hasText: 'In a <b>meeting</b>' }));
+    expect(await bobAtAlice.locator('b').count()).toBe(0);
+    await waitUntil(bob.page.locator('.participant[data-user-id="bob"][data-presence="busy"]'));
+    await screenshot(alice.page, 'presence-busy');
+  });
+
+  it('turns a user away after the idle time and back to online on activity', async () => {
+    // Prepare: Bob's page goes away after 1.5 s without activity.
+    const alice = await suite.open('alice');
+    const bob = await suite.open('bob', { query: 'away=1500' });
+
+    // Act + Assess
+    await waitUntil(alice.page.locator('.participant[data-user-id="bob"][data-presence="away"]'));
+    await bob.page.mouse.move(200, 200);
+    await bob.page.mouse.move(260, 240);
+    await waitUntil(alice.page.locator('.participant[data-user-id="bob"][data-presence="online"]'));
+  });
+
   it('turns the online dot off when the other tab closes', async () => {
-    // Prepare: Alice first, so she sees Bob arrive (there is no presence query).
+    // Prepare: Alice first, so she sees Bob arrive through user:online.
     const alice = await suite.open('alice');
     const bobDot = alice.page.locator('.participant[data-user-id="bob"]');
     const bob = await suite.open('bob');

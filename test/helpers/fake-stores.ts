@@ -140,6 +140,10 @@ export function fakeMembershipStore(initial: readonly MembershipRow[] = []): Fak
       calls.push('delete');
       return rows.delete(key(chatId, userId));
     },
+    async whichExist(pairs) {
+      calls.push('whichExist');
+      return pairs.filter(({ chatId, userId }) => rows.has(key(chatId, userId))).map(({ chatId, userId }) => ({ chatId, userId }));
+    },
   };
 }
 

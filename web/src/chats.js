@@ -12,6 +12,7 @@ import { announce, showError } from './views/banner.js';
 import { renderChatHeader, renderChatList, titleOf } from './views/chat-list.js';
 import { syncComposer } from './views/composer.js';
 import { closeNewChatDialog, readNewChatForm, setNewChatBusy, showNewChatError } from './views/new-chat.js';
+import { askPresence } from './presence.js';
 import { onToggleBlock, renderParticipants } from './views/presence.js';
 import { renderLoadOlder, renderMessages } from './views/messages.js';
 import { renderTyping } from './views/typing.js';
@@ -86,6 +87,7 @@ async function loadParticipants(chatId) {
     chat.owners = new Set(participants.filter((p) => p.role === 'owner').map((p) => p.userId));
     renderChatList();
     if (state.current === chatId) renderParticipants();
+    void askPresence(chat.participants);
   } catch (err) {
     if (!isUnauthorized(err)) showError(`Could not load participants: ${messageOf(err)}`);
   }

@@ -21,7 +21,8 @@ const ACK_TIMEOUT_MS = 10_000;
  *   messageDeleted: (e: import('/lettera-client.js').MessageDeletedData) => void,
  *   typing: (d: import('/lettera-client.js').TypingData) => void,
  *   stopTyping: (d: import('/lettera-client.js').TypingData) => void,
- *   presence: (userId: string, status: 'online' | 'offline') => void,
+ *   presence: (userId: string, status: 'online' | 'offline', at: string) => void,
+ *   status: (d: { userId: string, state: import('/lettera-client.js').PresenceState, text?: string }) => void,
  *   memberAdded: (d: import('/lettera-client.js').MemberAddedData) => void,
  *   memberRemoved: (d: import('/lettera-client.js').MemberRemovedData) => void,
  *   roleChanged: (d: import('/lettera-client.js').RoleChangedData) => void,
@@ -58,8 +59,12 @@ export function openSocket(config, on) {
   socket.on('message:deleted', live(on.messageDeleted));
   socket.on('user:typing', live(on.typing));
   socket.on('user:stop-typing', live(on.stopTyping));
-  socket.on('user:online', live((d) => on.presence(d.userId, 'online')));
-  socket.on('user:offline', live((d) => on.presence(d.userId, 'offline')));
+  socket.on('user:online', live((d) => {
+    on.presence(d.userId, 'online', d.at);
+    on.status(d);
+  }));
+  socket.on('user:status', live(on.status));
+  socket.on('user:offline', live((d) => on.presence(d.userId, 'offline', d.at)));
   socket.on('chat:member-added', live(on.memberAdded));
   socket.on('chat:member-removed', live(on.memberRemoved));
   socket.on('chat:role-changed', live(on.roleChanged));

@@ -8,6 +8,7 @@ import { onBlockChanged, onMemberAdded, onMemberRemoved, onRoleChanged, refreshC
 import { onMessageDeleted, onMessageEdited, onMessageNew, onStopTyping, onTyping } from './conversation.js';
 import { els, focusComposerIfIdle, h, paintAvatar, paragraph } from './dom.js';
 import { isAuthError, messageOf } from './errors.js';
+import { askPresence, onStatus, startStatus } from './presence.js';
 import { openSocket } from './realtime.js';
 import { nameOf, resetUserState, state, tokenExpired } from './store.js';
 import { clearError, renderConnection, showError } from './views/banner.js';
@@ -101,6 +102,7 @@ function startSession(session) {
 
 /** Tears down the socket and every per-user bit of state. */
 function stopSession() {
+  state.status?.stop();
   state.socket?.disconnect();
   resetUserState();
   els.chatList.replaceChildren();
@@ -165,6 +167,8 @@ function connectSocket() {
       setConnection('connected');
       // Chats may have been added while the socket was down.
       void refreshChats();
+      // Who came or went meanwhile (or before this page loaded): asked, not waited for.
+      void askPresence();
     },
     disconnect(reason) {
       setConnection(reason === 'io client disconnect' ? 'idle' : 'reconnecting');
@@ -187,10 +191,12 @@ function connectSocket() {
     messageDeleted: onMessageDeleted,
     typing: onTyping,
     stopTyping: onStopTyping,
-    presence(userId, status) {
+    presence(userId, status, at) {
       state.presence.set(userId, status);
+      if (status === 'offline') state.lastSeen.set(userId, at);
       renderParticipants();
     },
+    status: onStatus,
     memberAdded: onMemberAdded,
     memberRemoved: onMemberRemoved,
     roleChanged: onRoleChanged,
@@ -201,4 +207,5 @@ function connectSocket() {
       showError(`Messages missed in ${title} while offline could not be fetched: ${messageOf(err)}. Reload to see them.`);
     },
   });
+  startStatus(state.socket);
 }

@@ -41,13 +41,22 @@ export const state = {
   /** @type {string | null} */ current: null,
   /** chatId → user ids typing there. @type {Map<string, Set<string>>} */ typing: new Map(),
   /**
-   * userId → presence. There is no presence query in the API: a user is
-   * "unknown" until a user:online / user:offline event names them (self is
-   * online while connected). Users already online before this page connected
-   * therefore show as unknown until their next change.
+   * userId → presence: asked with presence:query on every connect and when a
+   * chat's participants load (presence.js), then kept by user:online /
+   * user:offline events (self is online while connected); "unknown" until
+   * either names the user.
    * @type {Map<string, 'online' | 'offline'>}
    */
   presence: new Map(),
+  /** userId → when they were last seen (ISO), for users offline. @type {Map<string, string>} */
+  lastSeen: new Map(),
+  /**
+   * userId → the state and status text an online user set (user:online,
+   * user:status, presence:query). @type {Map<string, import('/lettera-client-presence.js').ChosenStatus>}
+   */
+  states: new Map(),
+  /** The signed-in user's status keeper (idle → away). @type {import('/lettera-client-presence.js').AutoAway | null} */
+  status: null,
   /** Users the signed-in user blocked. @type {Set<string>} */ blocked: new Set(),
   /** @type {string | null} */ editing: null,
   /** @type {ConnectionState} */ connection: 'idle',
@@ -66,6 +75,9 @@ export function resetUserState() {
   state.outgoing.clear();
   state.typing.clear();
   state.presence.clear();
+  state.lastSeen.clear();
+  state.states.clear();
+  state.status = null;
   state.blocked.clear();
   state.current = null;
   state.editing = null;

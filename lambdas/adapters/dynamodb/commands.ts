@@ -44,8 +44,8 @@ export interface RetryOptions {
 export class UnprocessedItemsError extends Error {
   readonly unprocessed: number;
 
-  constructor(table: string, unprocessed: number) {
-    super(`Batch request to ${table} left ${unprocessed} unprocessed item(s) after retries`);
+  constructor(table: string, unprocessed: number, operation: 'BatchWrite' | 'BatchGet' = 'BatchWrite') {
+    super(`${operation} to ${table} left ${unprocessed} unprocessed item(s) after retries`);
     this.name = 'UnprocessedItemsError';
     this.unprocessed = unprocessed;
   }
@@ -111,7 +111,7 @@ export async function batchGetAll<T = Record<string, unknown>>(
       const result = await documentClient.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: consistentRead, ...projection } } }));
       items.push(...((result.Responses?.[table] ?? []) as T[]));
       return { left: (result.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[] };
-    });
+    }, 'BatchGet');
     return items;
   });
   return pages.flat();
@@ -125,15 +125,22 @@ async function inChunks<T, R>(items: readonly T[], size: number, concurrency: nu
 }
 
 /** Sends a batch request until nothing is left unprocessed, with backoff; throws UnprocessedItemsError after the last attempt. */
-async function untilProcessed<T>(table: string, chunk: T[], options: RetryOptions, send: (pending: T[]) => Promise<{ left: T[] }>): Promise<void> {
+async function untilProcessed<T>(
+  table: string,
+  chunk: T[],
+  options: RetryOptions,
+  send: (pending: T[]) => Promise<{ left: T[] }>,
+  operation: 'BatchWrite' | 'BatchGet' = 'BatchWrite',
+): Promise<void> {
   const { maxAttempts = 8, baseDelayMs = 20, sleep = defaultSleep } = options;
   let pending = chunk;
   for (let attempt = 0; pending.length > 0; attempt++) {
-    if (attempt >= maxAttempts) throw new UnprocessedItemsError(table, pending.length);
+    if (attempt >= maxAttempts) throw new UnprocessedItemsError(table, pending.length, operation);
     if (attempt > 0) await sleep(backoffDelay(attempt, baseDelayMs));
     pending = (await send(pending)).left;
   }
 }
+
 
 /**
  * Runs a Query over every page and returns all items.

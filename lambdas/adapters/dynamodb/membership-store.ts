@@ -157,6 +157,15 @@ export const countParticipants = ({ documentClient, membershipsTable }: Membersh
     return Count;
   };
 
+export const existingMemberships = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['whichExist'] =>
+  (pairs) =>
+    batchGetAll<{ chatId: string; userId: string }>(
+      documentClient,
+      membershipsTable,
+      pairs.map(({ chatId, userId }) => ({ chatId, userId })),
+      { attributes: ['chatId', 'userId'] },
+    );
+
 /** One page of a Query, with the cursor taken from (and given back as) one key attribute. */
 async function queryPage(
   { documentClient, membershipsTable }: MembershipStoreDeps,
@@ -266,5 +275,6 @@ export function createMembershipStore(deps: MembershipStoreDeps): MembershipStor
     putAll: putMemberships(deps),
     putIfAbsent: putMembershipIfAbsent(deps),
     delete: deleteMembership(deps),
+    whichExist: existingMemberships(deps),
   };
 }

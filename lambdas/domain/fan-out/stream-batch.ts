@@ -21,7 +21,7 @@ import { blockEventOf } from './blocks';
 import { applyMembershipChanges, changeTimeOf, fanOutMembership, membershipChangeOf, type MembershipChange, type MembershipFanOutDeps } from './memberships';
 import { messageEventOf } from './messages';
 import { observeRecord } from './observe-record';
-import { fanOutPresence, type PresenceFanOutDeps } from './presence';
+import { fanOutPresence, withBatchReads, type PresenceFanOutDeps } from './presence';
 import { imageOf, isServiceChange, MalformedRecordError, optionalString, requireString, tableNameOfStreamArn } from './records';
 import type { BroadcastResult, ConnectionRemover, RoomBroadcaster } from '../ports';
 
@@ -101,7 +101,17 @@ function sourceOf(deps: FanOutDeps, record: DynamoDBRecord): Source {
   throw new MalformedRecordError(`record from an unknown source: ${String(record.eventSourceARN)}`);
 }
 
-async function processRecord(deps: FanOutDeps, source: Source, record: DynamoDBRecord): Promise<BroadcastResult | undefined> {
+/**
+ * Processes one record. Presence records use `batchPresence`, the batch's
+ * deps that read each chat's size and room once per batch (withBatchReads);
+ * every other record reads per record.
+ */
+async function processRecord(
+  deps: FanOutDeps,
+  batchPresence: PresenceFanOutDeps,
+  source: Source,
+  record: DynamoDBRecord,
+): Promise<BroadcastResult | undefined> {
   let result: BroadcastResult | undefined;
   switch (source) {
     case 'messages': {
@@ -110,7 +120,7 @@ async function processRecord(deps: FanOutDeps, source: Source, record: DynamoDBR
       break;
     }
     case 'presence':
-      result = await fanOutPresence(deps, record);
+      result = await fanOutPresence(batchPresence, record);
       break;
     case 'memberships':
       result = await fanOutMembership(deps, record);
@@ -248,8 +258,8 @@ interface Step {
  * counter) rides along with the step before it; a malformed one stands
  * alone, so it fails alone (with those after it).
  */
-function stepsOf(deps: FanOutDeps, source: Source, records: readonly DynamoDBRecord[]): Step[] {
-  const single = (record: DynamoDBRecord): Step => ({ records: [record], run: () => processRecord(deps, source, record) });
+function stepsOf(deps: FanOutDeps, batchPresence: PresenceFanOutDeps, source: Source, records: readonly DynamoDBRecord[]): Step[] {
+  const single = (record: DynamoDBRecord): Step => ({ records: [record], run: () => processRecord(deps, batchPresence, source, record) });
   if (source !== 'memberships') return records.map(single);
   const steps: Step[] = [];
   let open: { changes: MembershipChange[]; step: Step } | undefined;
@@ -298,6 +308,7 @@ function stepsOf(deps: FanOutDeps, source: Source, records: readonly DynamoDBRec
 export async function processStreamBatch(deps: FanOutDeps, event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
   const records = event.Records ?? [];
   const failed = new Set<DynamoDBRecord>();
+  const batchPresence = withBatchReads<PresenceFanOutDeps>(deps);
 
   await mapWithConcurrency(groupRecords(deps, records), GROUP_CONCURRENCY, async (group) => {
     if ('unusable' in group) {
@@ -308,7 +319,7 @@ export async function processStreamBatch(deps: FanOutDeps, event: DynamoDBStream
       return;
     }
     let earlier: { error: unknown } | undefined;
-    for (const step of stepsOf(deps, group.source, group.records)) {
+    for (const step of stepsOf(deps, batchPresence, group.source, group.records)) {
       if (earlier !== undefined) {
         for (const record of step.records) {
           failed.add(record);

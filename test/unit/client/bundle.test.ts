@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
-import { buildClient, type BundleSize } from '../../../client/build';
+import { buildClient, bundleSize, type BundleSize } from '../../../client/build';
 import { ScriptedServer } from './scripted-server';
 
 const dir = mkdtempSync(join(tmpdir(), 'lettera-client-'));
@@ -29,6 +29,17 @@ describe('Function: buildClient', () => {
     expect(size.bytes).toBe(Buffer.byteLength(code));
     expect(code).not.toMatch(/from\s*["'](node:|ws["'])/);
     expect(code).not.toMatch(/require\(/);
+  });
+
+  it('builds the presence module beside the core, importing nothing (no second copy of the core)', () => {
+    // Act
+    const code = readFileSync(join(dir, 'presence.js'), 'utf8');
+
+    // Assess
+    expect(code).toMatch(/presence:query/);
+    expect(code).not.toMatch(/\bimport\b[^;]*\bfrom\b/);
+    expect(code).not.toMatch(/reconnect/);
+    expect(bundleSize(join(dir, 'presence.js')).gzipBytes).toBeLessThan(1024);
   });
 
   it('produces a bundle that connects and round-trips an ack on Node.js', async () => {

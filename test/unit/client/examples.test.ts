@@ -35,6 +35,7 @@ const MODULES: Record<string, string[]> = {
   seen: ['SeenIds'],
   transport: ['Transport'],
   typing: ['TypingSender', 'TypingTracker'],
+  presence: ['queryPresence', 'autoAway'],
 };
 
 /** The app's own names the examples refer to. */
@@ -81,6 +82,9 @@ declare function emitLocal(event: string, data: unknown): void;
 declare function refresh(): Promise<string>;
 declare function getFreshToken(): Promise<string>;
 declare function report(err: Error): void;
+declare const participantIds: string[];
+declare const busyButton: HTMLButtonElement;
+declare function showDot(userId: string, online: boolean, lastSeenAt?: string): void;
 `;
 
 interface Example {
@@ -107,7 +111,7 @@ function scratchFile(example: Example, n: number): string {
   const imports = example.code
     .split('\n')
     .filter((l) => l.startsWith('import '))
-    .map((l) => l.replace("'lettera-realtime-client'", `'${join(src, 'index')}'`));
+    .map((l) => l.replace("'lettera-realtime-client/presence'", `'${join(src, 'presence')}'`).replace("'lettera-realtime-client'", `'${join(src, 'index')}'`));
   const body = example.code
     .split('\n')
     .filter((l) => !l.startsWith('import '))

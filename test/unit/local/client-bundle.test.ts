@@ -58,11 +58,25 @@ describe('Function: serveClientBundle', () => {
     expect(again.status).toBe(304);
   });
 
-  it('leaves every other path to the caller', async () => {
+  it('serves the presence helpers as a module of their own, with no copy of the core', async () => {
     // Act
-    const res = await fetch(`${base}/app.js`);
+    const res = await fetch(`${base}/lettera-client-presence.js`);
+    const map = await fetch(`${base}/lettera-client-presence.js.map`);
 
     // Assess
-    expect(res.status).toBe(418);
+    expect(res.status).toBe(200);
+    const code = await res.text();
+    expect(code).toMatch(/export\s*\{[^}]*\bautoAway\b/);
+    expect(code).not.toMatch(/reconnect/);
+    expect(code).toContain('//# sourceMappingURL=/lettera-client-presence.js.map');
+    expect(((await map.json()) as { sources: string[] }).sources.some((s) => s.endsWith('client/src/presence.ts'))).toBe(true);
+  });
+
+  it('leaves every other path to the caller', async () => {
+    // Act
+    const results = await Promise.all(['/app.js', '/lettera-client-other.js', '/app.js.map'].map((path) => fetch(`${base}${path}`)));
+
+    // Assess
+    expect(results.map((res) => res.status)).toEqual([418, 418, 418]);
   });
 });

@@ -55,7 +55,8 @@ describe('Constant: JSON_SUBPROTOCOL', () => {
 describe('Type: EventEnvelope', () => {
   it('ties each event name to its data shape', () => {
     // Assess
-    expectTypeOf<EventEnvelope<'user:online'>['data']>().toEqualTypeOf<{ userId: string; at: string }>();
+    expectTypeOf<EventEnvelope<'user:online'>['data']>().toEqualTypeOf<{ userId: string; at: string; state: 'online' | 'away' | 'busy'; text?: string }>();
+    expectTypeOf<EventEnvelope<'user:offline'>['data']>().toEqualTypeOf<{ userId: string; at: string; lastSeenAt: string }>();
     expectTypeOf<EventEnvelope<'message:deleted'>['data']>().toHaveProperty('deletedBy');
     expectTypeOf<'message:send'>().toExtend<ClientActionName>();
     expectTypeOf<'message:send'>().not.toExtend<ServerEventName>();

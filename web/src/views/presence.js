@@ -20,14 +20,19 @@ export function renderParticipants() {
   els.participants.replaceChildren(...(chat.participants ?? []).map((userId) => {
     const li = h('li', 'participant');
     li.dataset.userId = userId;
-    const status = state.presence.get(userId) ?? 'unknown';
+    const known = state.presence.get(userId) ?? 'unknown';
+    const chosen = known === 'online' ? state.states.get(userId) : undefined;
+    /** online, away, busy, offline or unknown */
+    const status = chosen?.state ?? known;
     li.dataset.presence = status;
     const dot = h('span', 'dot');
     dot.setAttribute('aria-hidden', 'true');
     const name = h('span', '', isMe(userId) ? `${nameOf(userId)} (you)` : nameOf(userId));
-    const sr = h('span', 'visually-hidden', status === 'unknown' ? ', status unknown' : `, ${status}`);
-    li.title = status === 'unknown' ? 'Status unknown until they connect or disconnect' : status;
+    const sr = h('span', 'visually-hidden', status === 'unknown' ? ', status unknown' : `, ${status}${chosen?.text ? `: ${chosen.text}` : ''}`);
+    const lastSeen = status === 'offline' ? state.lastSeen.get(userId) : undefined;
+    li.title = status === 'unknown' ? 'Status unknown' : lastSeen ? `offline, last seen ${new Date(lastSeen).toLocaleString()}` : chosen?.text ? `${status}: ${chosen.text}` : status;
     li.append(dot, name, sr);
+    if (chosen?.text) li.append(h('span', 'status-text subtle', chosen.text));
     if (chat.owners?.has(userId)) li.append(h('span', 'role subtle', 'owner'));
     if (!isMe(userId)) {
       const blocked = state.blocked.has(userId);

@@ -5,6 +5,7 @@ import { handleFrame, runAction, type ActionDeps } from '../../../../lambdas/dom
 import type { MessageService } from '../../../../lambdas/domain/messages';
 import { METRIC } from '../../../../lambdas/commons/metric-names';
 import { captureEmf, importWithMetrics, named } from '../../../helpers/emf';
+import { fakeMembershipStore, fakeUserStore } from '../../../helpers/fake-stores';
 
 const MESSAGE_ID = '01JH3Q7Z8W9X0YZABCDEFGHJKM';
 const stored = { messageId: MESSAGE_ID, chatId: 'c1', senderId: 'alice', content: 'hi', timestamp: '2025-11-27T00:40:00.000Z' };
@@ -221,6 +222,96 @@ describe('Function: runAction', () => {
     // Act + Assess
     await expect(runAction(deps, { userId: 'bob', connectionId: 'c' }, 'message:send', { chatId: 'c1' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     expect(deps.messages.send).not.toHaveBeenCalled();
+  });
+});
+
+describe('Function: handleFrame (presence:query)', () => {
+  function presenceDeps() {
+    const deps = fakeDeps();
+    const memberships = fakeMembershipStore([
+      { chatId: 'c1', userId: 'alice', title: '', addedAt: '2026-11-29T00:00:00.000Z', addedBy: 'alice' },
+      { chatId: 'c1', userId: 'bob', title: '', addedAt: '2026-11-29T00:00:00.000Z', addedBy: 'alice' },
+    ]);
+    const statusOf = vi.fn().mockResolvedValue([{ userId: 'bob', connections: 1 }]);
+    return { ...deps, presence: { memberships, users: fakeUserStore(), presence: { statusOf } } };
+  }
+  const query = (data: unknown): string => JSON.stringify({ action: 'presence:query', data, ackId: 9 });
+
+  it('acks with the presence of users who share a chat with the caller', async () => {
+    // Prepare
+    const deps = presenceDeps();
+
+    // Act
+    const reply = await handleFrame(deps, 'conn-1=', query({ userIds: ['bob'] }));
+
+    // Assess
+    expect(reply).toEqual({ event: 'ack', ackId: 9, data: { users: [{ userId: 'bob', online: true, state: 'online' }] } });
+  });
+
+  it('acks FORBIDDEN, naming nobody, for a user without a shared chat', async () => {
+    // Prepare
+    const deps = presenceDeps();
+
+    // Act
+    const reply = await handleFrame(deps, 'conn-1=', query({ userIds: ['bob', 'mallory'] }));
+
+    // Assess
+    expect(reply).toEqual({ event: 'ack', ackId: 9, error: { code: 'FORBIDDEN', message: expect.not.stringMatching(/mallory|bob/) } });
+    expect(deps.presence.presence.statusOf).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['a string instead of an array', { userIds: 'bob' }],
+    ['an empty array', { userIds: [] }],
+    ['101 users', { userIds: Array.from({ length: 101 }, (_, i) => `u${i}`) }],
+    ['an invalid id', { userIds: ['bob', 'a#b'] }],
+    ['an unknown field', { userIds: ['bob'], chatId: 'c1' }],
+    ['no data', undefined],
+  ])('acks BAD_REQUEST for %s before loading the caller', async (_label, data) => {
+    // Prepare
+    const deps = presenceDeps();
+
+    // Act
+    const reply = await handleFrame(deps, 'conn-1=', query(data));
+
+    // Assess
+    expect(reply).toMatchObject({ event: 'ack', ackId: 9, error: { code: 'BAD_REQUEST' } });
+    expect(deps.loadCaller).not.toHaveBeenCalled();
+  });
+});
+
+describe('Function: handleFrame (user:status)', () => {
+  const frame = (data: unknown): string => JSON.stringify({ action: 'user:status', data, ackId: 's' });
+
+  it('acks with the status the caller set, identity from the connection', async () => {
+    // Prepare
+    const setStatus = vi.fn().mockResolvedValue({ outcome: 'written' });
+    const deps = { ...fakeDeps(), status: { presence: { setStatus }, now: () => 0 } };
+
+    // Act
+    const reply = await handleFrame(deps, 'conn-1=', frame({ state: 'busy', text: 'Focus' }));
+
+    // Assess
+    expect(reply).toEqual({ event: 'ack', ackId: 's', data: { userId: 'alice', state: 'busy', text: 'Focus', at: '1970-01-01T00:00:00.000Z' } });
+    expect(setStatus).toHaveBeenCalledWith('alice', { state: 'busy', text: 'Focus' }, 0, expect.any(Number));
+  });
+
+  it.each([
+    ['an unknown state', { state: 'invisible' }, 'BAD_REQUEST'],
+    ['a text that is not a string', { state: 'busy', text: 42 }, 'BAD_REQUEST'],
+    ['a text over the cap', { state: 'busy', text: 'x'.repeat(101) }, 'PAYLOAD_TOO_LARGE'],
+    ['someone else\'s user id', { state: 'busy', userId: 'bob' }, 'BAD_REQUEST'],
+  ])('acks %s with its code, writing nothing', async (_label, data, code) => {
+    // Prepare
+    const setStatus = vi.fn();
+    const deps = { ...fakeDeps(), status: { presence: { setStatus } } };
+
+    // Act
+    const reply = await handleFrame(deps, 'conn-1=', frame(data));
+
+    // Assess
+    expect(reply).toMatchObject({ event: 'ack', ackId: 's', error: { code } });
+    expect(setStatus).not.toHaveBeenCalled();
   });
 });
 

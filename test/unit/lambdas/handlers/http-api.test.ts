@@ -357,6 +357,115 @@ describe('Function: http-api handler', () => {
   });
 });
 
+describe('Function: http-api handler (GET /presence)', () => {
+  beforeEach(() => {
+    ddb.on(QueryCommand, { TableName: 'Users' }).resolves({ Items: [] });
+    // alice is in c1; bob and carol are too, mallory is not.
+    ddb.on(QueryCommand, { TableName: 'Memberships', IndexName: 'byUser' }).resolves({ Items: [{ chatId: 'c1' }] });
+    ddb.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: Array<Record<string, string>> }> }) => {
+      const members = new Set(['bob', 'carol']);
+      const memberships = input.RequestItems.Memberships?.Keys.filter((key) => members.has(key.userId as string));
+      const presence = input.RequestItems.Presence?.Keys.filter((key) => key.userId === 'bob').map((key) => ({ ...key, connectionIds: new Set(['b1']) }));
+      return { Responses: { ...(memberships && { Memberships: memberships }), ...(presence && { Presence: presence }) } };
+    });
+  });
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  it('answers 200 with each user\'s presence, in the order asked', async () => {
+    // Act
+    const res = await call({ method: 'GET', path: '/presence', queryStringParameters: { userIds: 'carol,bob' } });
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(res.json).toEqual({ users: [{ userId: 'carol', online: false }, { userId: 'bob', online: true, state: 'online' }] });
+    expect(ddb).toReceiveCommandWith(BatchGetCommand, { RequestItems: { Presence: expect.objectContaining({ Keys: [{ userId: 'carol' }, { userId: 'bob' }] }) } });
+  });
+
+  it('answers 403 FORBIDDEN, naming nobody, when one user shares no chat with the caller', async () => {
+    // Act
+    const res = await call({ method: 'GET', path: '/presence', queryStringParameters: { userIds: 'bob,mallory' } });
+
+    // Assess
+    expect(res.statusCode).toBe(403);
+    expect(res.json.error.code).toBe('FORBIDDEN');
+    expect(res.body).not.toMatch(/mallory|bob/);
+    expect(ddb).not.toReceiveCommandWith(BatchGetCommand, { RequestItems: { Presence: expect.anything() } });
+  });
+
+  it.each([
+    ['no userIds', {}],
+    ['an empty userIds', { userIds: '' }],
+    ['101 users', { userIds: Array.from({ length: 101 }, (_, i) => `u${i}`).join(',') }],
+    ['an invalid id', { userIds: 'bob,<script>' }],
+    ['an unknown parameter', { userIds: 'bob', chatId: 'c1' }],
+  ])('answers 400 BAD_REQUEST for %s, reading nothing', async (_label, queryStringParameters) => {
+    // Act
+    const res = await call({ method: 'GET', path: '/presence', queryStringParameters });
+
+    // Assess
+    expect(res.statusCode).toBe(400);
+    expect(res.json.error.code).toBe('BAD_REQUEST');
+    expect(ddb).toReceiveCommandTimes(BatchGetCommand, 0);
+    expect(ddb).toReceiveCommandTimes(QueryCommand, 0);
+  });
+
+  it('answers 401 without a token', async () => {
+    // Act
+    const res = await call({ method: 'GET', path: '/presence', queryStringParameters: { userIds: 'bob' }, token: null });
+
+    // Assess
+    expect(res.statusCode).toBe(401);
+  });
+});
+
+describe('Function: http-api handler (PUT /users/me/status)', () => {
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  it('sets the caller\'s status (200) with one conditional UpdateItem on their Presence row', async () => {
+    // Prepare
+    ddb.on(UpdateCommand, { TableName: 'Presence' }).resolves({});
+
+    // Act
+    const res = await call({ method: 'PUT', path: '/users/me/status', body: { state: 'away', text: 'Back at 3' } });
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(res.json).toEqual({ userId: 'alice', state: 'away', text: 'Back at 3', at: expect.any(String) });
+    expect(ddb).toReceiveCommandWith(UpdateCommand, { TableName: 'Presence', Key: { userId: 'alice' }, ExpressionAttributeValues: expect.objectContaining({ ':state': 'away', ':text': 'Back at 3' }) });
+  });
+
+  it.each([
+    ['an unknown state', { state: 'gone' }, 400, 'BAD_REQUEST'],
+    ['a text over the cap', { state: 'busy', text: 'x'.repeat(101) }, 413, 'PAYLOAD_TOO_LARGE'],
+    ['no body', undefined, 400, 'BAD_REQUEST'],
+  ])('refuses %s (%i), writing nothing', async (_label, body, status, code) => {
+    // Act
+    const res = await call({ method: 'PUT', path: '/users/me/status', ...(body !== undefined && { body }) });
+
+    // Assess
+    expect(res.statusCode).toBe(status);
+    expect(res.json.error.code).toBe(code);
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 0);
+  });
+
+  it('answers 429 with retry-after for a change within the throttle', async () => {
+    // Prepare
+    ddb.on(UpdateCommand, { TableName: 'Presence' }).rejects(Object.assign(new Error('throttled'), { name: 'ConditionalCheckFailedException' }));
+
+    // Act
+    const res = await call({ method: 'PUT', path: '/users/me/status', body: { state: 'busy' } });
+
+    // Assess
+    expect(res.statusCode).toBe(429);
+    expect(res.json.error.code).toBe('RATE_LIMITED');
+    expect(res.headers?.['retry-after']).toBe('1');
+  });
+});
+
 describe('Function: routeHttpRequest', () => {
   const fakeDeps = () =>
     ({

@@ -111,7 +111,9 @@ describe('Function: batchGetAll', () => {
     ddb.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: unknown[] }> }) => ({ UnprocessedKeys: input.RequestItems }));
 
     // Act + Assess
-    await expect(batchGetAll(documentClient, 'Connections', keys(3), { sleep: noSleep, maxAttempts: 3 })).rejects.toBeInstanceOf(UnprocessedItemsError);
+    await expect(batchGetAll(documentClient, 'Connections', keys(3), { sleep: noSleep, maxAttempts: 3 })).rejects.toThrow(
+      new UnprocessedItemsError('Connections', 3, 'BatchGet'),
+    );
     expect(ddb).toReceiveCommandTimes(BatchGetCommand, 3);
   });
 

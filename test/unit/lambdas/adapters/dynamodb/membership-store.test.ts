@@ -279,3 +279,36 @@ describe('Function: createMembershipStore (membersAmong)', () => {
     });
   });
 });
+
+describe('Function: existingMemberships', () => {
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  it('asks one BatchGetItem for the pairs (keys only) and returns those that exist', async () => {
+    // Prepare
+    ddb.on(BatchGetCommand).resolves({ Responses: { Memberships: [{ chatId: 'c1', userId: 'bob' }] } });
+
+    // Act
+    const found = await deps.whichExist([
+      { chatId: 'c1', userId: 'bob' },
+      { chatId: 'c1', userId: 'carol' },
+    ]);
+
+    // Assess
+    expect(found).toEqual([{ chatId: 'c1', userId: 'bob' }]);
+    expect(ddb).toReceiveCommandWith(BatchGetCommand, {
+      RequestItems: {
+        Memberships: {
+          Keys: [
+            { chatId: 'c1', userId: 'bob' },
+            { chatId: 'c1', userId: 'carol' },
+          ],
+          ConsistentRead: false,
+          ProjectionExpression: '#a0, #a1',
+          ExpressionAttributeNames: { '#a0': 'chatId', '#a1': 'userId' },
+        },
+      },
+    });
+  });
+});

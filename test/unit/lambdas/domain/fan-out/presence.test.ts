@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { coMemberConnections, fanOutPresence, presenceTransitionOf, type PresenceFanOutDeps } from '../../../../../lambdas/domain/fan-out/presence';
+import { coMemberConnections, fanOutPresence, presenceEventOf, presenceTransitionOf, withBatchReads, type PresenceFanOutDeps } from '../../../../../lambdas/domain/fan-out/presence';
 import { MalformedRecordError } from '../../../../../lambdas/domain/fan-out/records';
 import type { BroadcastResult, RoomBroadcaster } from '../../../../../lambdas/domain/ports';
 import { createStreamRecord } from '../../../../helpers/stream-records';
@@ -152,7 +152,7 @@ describe('Function: fanOutPresence', () => {
     expect(result).toEqual({ recipients: 1, delivered: 1, gone: 0, disconnected: 0, undeliverable: 0, failed: 0 });
     expect(toMembers).toHaveBeenCalledWith([expect.objectContaining({ connectionId: 'bob-1' })], {
       event: 'user:online',
-      data: { userId: 'alice', at: '2025-11-27T01:00:00.000Z' },
+      data: { userId: 'alice', at: '2025-11-27T01:00:00.000Z', state: 'online' },
       id: expect.any(String),
       ts: 1_764_205_200_000,
     });
@@ -174,7 +174,7 @@ describe('Function: fanOutPresence', () => {
     // Assess
     expect(toMembers.mock.calls[0]?.[1]).toMatchObject({
       event: 'user:offline',
-      data: { userId: 'alice', at: new Date(RECORD_TIME_S * 1000).toISOString() },
+      data: { userId: 'alice', at: new Date(RECORD_TIME_S * 1000).toISOString(), lastSeenAt: new Date(RECORD_TIME_S * 1000).toISOString() },
       ts: RECORD_TIME_S * 1000,
     });
   });
@@ -234,5 +234,131 @@ describe('Function: fanOutPresence', () => {
     // Act + Assess
     await expect(fanOutPresence(deps, record)).rejects.toBeInstanceOf(MalformedRecordError);
     expect(toMembers).not.toHaveBeenCalled();
+  });
+});
+
+describe('Function: withBatchReads', () => {
+  const members = [{ connectionId: 'bob-1', userId: 'bob', protocol: 'lettera.v1' as const, expiresAt: FUTURE }];
+
+  it('reads each room and each chat size once, however many users ask at once', async () => {
+    // Prepare
+    const { deps } = createDeps();
+    const roomsMembers = vi.fn().mockResolvedValue(members);
+    const countParticipants = vi.fn().mockResolvedValue(2);
+    const batchDeps = withBatchReads({ ...deps, rooms: { members: roomsMembers }, memberships: { ...deps.memberships, countParticipants } });
+
+    // Act
+    await Promise.all([batchDeps.rooms.members('chat:c1'), batchDeps.rooms.members('chat:c1'), batchDeps.rooms.members('chat:c2')]);
+    await Promise.all([batchDeps.memberships.countParticipants('c1'), batchDeps.memberships.countParticipants('c1')]);
+
+    // Assess
+    expect(roomsMembers.mock.calls.map(([room]) => room)).toEqual(['chat:c1', 'chat:c2']);
+    expect(countParticipants).toHaveBeenCalledTimes(1);
+  });
+
+  it('forgets a failed read, so the record\'s retry reads again', async () => {
+    // Prepare
+    const { deps } = createDeps();
+    const roomsMembers = vi.fn().mockRejectedValueOnce(new Error('throttled')).mockResolvedValue(members);
+    const batchDeps = withBatchReads({ ...deps, rooms: { members: roomsMembers } });
+
+    // Act
+    const first = batchDeps.rooms.members('chat:c1');
+    await expect(first).rejects.toThrow('throttled');
+    const second = await batchDeps.rooms.members('chat:c1');
+
+    // Assess
+    expect(second).toEqual(members);
+    expect(roomsMembers).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('Function: coMemberConnections (size rule)', () => {
+  afterEach(() => {
+    ddb.reset();
+  });
+
+  it('reads no chat at all when presenceBroadcastMaxMembers is 0', async () => {
+    // Prepare
+    const { deps } = createDeps();
+    aliceSharesChats({ c1: [member('bob-1', 'bob')] });
+
+    // Act
+    const recipients = await coMemberConnections({ ...deps, presenceBroadcastMaxMembers: 0 }, 'alice');
+
+    // Assess
+    expect(recipients).toEqual([]);
+    expect(ddb).toReceiveCommandTimes(QueryCommand, 0);
+  });
+
+  it('counts a chat of exactly the maximum as small enough', async () => {
+    // Prepare
+    const { deps } = createDeps();
+    aliceSharesChats({ c1: [member('bob-1', 'bob')] });
+    ddb.on(QueryCommand, { TableName: 'Memberships', Select: 'COUNT' }).resolves({ Count: 100 });
+
+    // Act
+    const recipients = await coMemberConnections(deps, 'alice');
+
+    // Assess
+    expect(recipients.map((r) => r.connectionId)).toEqual(['bob-1']);
+  });
+
+  it('leaves out a chat of one more than the maximum (default 100)', async () => {
+    // Prepare
+    const { deps } = createDeps();
+    aliceSharesChats({ c1: [member('bob-1', 'bob')] });
+    ddb.on(QueryCommand, { TableName: 'Memberships', Select: 'COUNT' }).resolves({ Count: 101 });
+
+    // Act
+    const recipients = await coMemberConnections(deps, 'alice');
+
+    // Assess
+    expect(recipients).toEqual([]);
+  });
+});
+
+describe('Function: presenceEventOf (states)', () => {
+  const STATUS_AT = 1_764_205_260_000;
+  const online = (extra: Record<string, unknown> = {}) => row(['a'], { updatedAt: 1, ...extra });
+
+  it('carries the state and text the user had set on user:online (a state survives reconnects)', () => {
+    // Prepare
+    const record = createStreamRecord('MODIFY', { keys: { userId: 'alice' }, oldImage: row([], { state: 'busy', statusText: 'Focus' }), newImage: online({ state: 'busy', statusText: 'Focus' }) });
+
+    // Act
+    const event = presenceEventOf(record);
+
+    // Assess
+    expect(event?.userId).toBe('alice');
+    expect(event?.envelope).toMatchObject({ event: 'user:online', data: { userId: 'alice', state: 'busy', text: 'Focus' } });
+  });
+
+  it.each([
+    ['a new state', { state: 'online' }, { state: 'away' }, { state: 'away' }],
+    ['a new text', { state: 'busy', statusText: 'Call' }, { state: 'busy', statusText: 'Lunch' }, { state: 'busy', text: 'Lunch' }],
+    ['the text removed', { state: 'busy', statusText: 'Call' }, { state: 'busy' }, { state: 'busy' }],
+    ['a first state on a row that had none', {}, { state: 'busy' }, { state: 'busy' }],
+  ])('sends user:status, stamped with statusAt, for %s while online', (_label, before, after, data) => {
+    // Prepare
+    const record = createStreamRecord('MODIFY', { keys: { userId: 'alice' }, oldImage: online(before), newImage: online({ ...after, statusAt: STATUS_AT }) });
+
+    // Act
+    const event = presenceEventOf(record);
+
+    // Assess
+    expect(event?.envelope).toEqual({ event: 'user:status', data: { userId: 'alice', ...data, at: new Date(STATUS_AT).toISOString() }, id: expect.any(String), ts: STATUS_AT });
+  });
+
+  it.each([
+    ['the same state written again', online({ state: 'away' }), online({ state: 'away', statusAt: STATUS_AT })],
+    ['"online" written over no state', online(), online({ state: 'online', statusAt: STATUS_AT })],
+    ['a change while offline (over HTTP)', row([], { state: 'online' }), row([], { state: 'busy', statusAt: STATUS_AT })],
+  ])('sends nothing for %s', (_label, oldImage, newImage) => {
+    // Prepare
+    const record = createStreamRecord('MODIFY', { keys: { userId: 'alice' }, oldImage, newImage });
+
+    // Act + Assess
+    expect(presenceEventOf(record)).toBeUndefined();
   });
 });

@@ -450,8 +450,8 @@ describe('Function: processStreamBatch', () => {
         IndexName: 'byUser',
         ExpressionAttributeValues: { ':userId': 'alice' },
       });
-      // The user's chats, their block rows (none), and one room per chat.
-      expect(ddbMock).toReceiveCommandTimes(QueryCommand, 4 + 1);
+      // The user's chats (two pages), their block rows (none), and per chat its size (COUNT) and its room.
+      expect(ddbMock).toReceiveCommandTimes(QueryCommand, 2 + 1 + 2 + 2);
       expect(posts().map((post) => post.connectionId).sort()).toEqual(['bob-tab', 'carol-tab', 'dave-tab']);
       expect(posts()[0]!.frame).toMatchObject({
         event: 'user:online',
@@ -475,6 +475,73 @@ describe('Function: processStreamBatch', () => {
       expect(response.batchItemFailures).toEqual([]);
       expect(posts().map((post) => post.frame.event)).toEqual(['user:offline', 'user:offline', 'user:offline']);
       expect(posts()[0]!.frame).toMatchObject({ data: { userId: 'alice' } });
+    });
+
+    it('reads a shared chat\'s size and room once for a whole login burst in one batch', async () => {
+      // Prepare
+      const users = ['u0', 'u1', 'u2', 'u3', 'u4'];
+      ddbMock
+        .on(QueryCommand, { TableName: 'Memberships', IndexName: 'byUser' })
+        .resolves({ Items: [{ chatId: 'team' }] })
+        .on(QueryCommand, { TableName: 'Memberships', Select: 'COUNT' })
+        .resolves({ Count: users.length })
+        .on(QueryCommand, roomQuery('chat:team'))
+        .resolves({ Items: users.map((userId) => roomRow(`${userId}-tab`, userId)) });
+      const records = users.map((userId) =>
+        streamRecord('Presence', 'INSERT', { userId }, { newImage: { userId, updatedAt: 1_764_201_600_000, connectionIds: new Set([`${userId}-tab`]) } }),
+      );
+
+      // Act
+      const response = await processStreamBatch(deps, batch(...records));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      const queries = ddbMock.commandCalls(QueryCommand).map((call) => call.args[0].input);
+      expect(queries.filter((input) => input.TableName === 'Rooms')).toHaveLength(1);
+      expect(queries.filter((input) => input.Select === 'COUNT')).toHaveLength(1);
+      // Each user hears the four others: 5 × 4 posts, none to oneself.
+      expect(posts()).toHaveLength(20);
+      expect(posts().every(({ connectionId, frame }) => !connectionId.startsWith(`${(frame.data as { userId: string }).userId}-`))).toBe(true);
+    });
+
+    it('reads the room again in the next batch (the snapshot lasts one batch)', async () => {
+      // Prepare
+      ddbMock
+        .on(QueryCommand, { TableName: 'Memberships', IndexName: 'byUser' })
+        .resolves({ Items: [{ chatId: 'team' }] })
+        .on(QueryCommand, roomQuery('chat:team'))
+        .resolves({ Items: [roomRow('bob-tab', 'bob')] });
+
+      // Act
+      await processStreamBatch(deps, batch(presence('INSERT', undefined, ['alice-tab'])));
+      await processStreamBatch(deps, batch(presence('MODIFY', ['alice-tab'], [])));
+
+      // Assess
+      expect(ddbMock.commandCalls(QueryCommand).filter((call) => call.args[0].input.TableName === 'Rooms')).toHaveLength(2);
+      expect(posts().map((post) => post.frame.event)).toEqual(['user:online', 'user:offline']);
+    });
+
+    it('broadcasts no presence through a chat above presenceBroadcastMaxMembers, without reading its room', async () => {
+      // Prepare
+      ddbMock
+        .on(QueryCommand, { TableName: 'Memberships', IndexName: 'byUser' })
+        .resolves({ Items: [{ chatId: 'big' }, { chatId: 'small' }] })
+        .on(QueryCommand, { TableName: 'Memberships', Select: 'COUNT', ExpressionAttributeValues: { ':chatId': 'big' } })
+        .resolves({ Count: 4 })
+        .on(QueryCommand, { TableName: 'Memberships', Select: 'COUNT', ExpressionAttributeValues: { ':chatId': 'small' } })
+        .resolves({ Count: 3 })
+        .on(QueryCommand, roomQuery('chat:big'))
+        .resolves({ Items: [roomRow('erin-tab', 'erin')] })
+        .on(QueryCommand, roomQuery('chat:small'))
+        .resolves({ Items: [roomRow('bob-tab', 'bob')] });
+
+      // Act
+      const response = await processStreamBatch({ ...deps, presenceBroadcastMaxMembers: 3 }, batch(presence('INSERT', undefined, ['alice-tab'])));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(posts().map((post) => post.connectionId)).toEqual(['bob-tab']);
+      expect(ddbMock).not.toReceiveCommandWith(QueryCommand, roomQuery('chat:big'));
     });
 
     it.each([
