@@ -115,6 +115,15 @@ const PUBLISHABLE_EVENTS: Readonly<Record<ServerEventName, true>> = {
   'user:unblocked': true,
   'user:typing': true,
   'user:stop-typing': true,
+  // Call events are relayed by the actions function, never published; they are here because the set is closed over every event name.
+  'call:invite': true,
+  'call:accept': true,
+  'call:reject': true,
+  'call:offer': true,
+  'call:answer': true,
+  'call:ice': true,
+  'call:hangup': true,
+  'call:missed': true,
 };
 
 /**

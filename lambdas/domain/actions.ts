@@ -5,17 +5,19 @@
  * from the connection's row, never from the frame.
  */
 import { BadRequestError, ChatError, toClientError, UnknownActionError } from '../commons/errors';
-import { KEEPALIVE_ACTION, type AckFrame, type ClientActionName, type ClientActions, type ErrorFrame } from '../../protocol';
+import { KEEPALIVE_ACTION, type AckFrame, type CallActions, type ClientActionName, type ClientActions, type ErrorFrame } from '../../protocol';
 import { logger } from '../commons/logger';
 import { countMessageRefused } from '../commons/metrics';
 import type { Caller } from './typing';
 import { setTyping, type TypingDeps } from './typing';
 import type { MessageService } from './messages';
+import { callPayloads, runCallAction, type CallActionName, type CallService } from './calls';
 import { chatIdOf, clientMessageIdOf, contentOf, expectFields, isPlainObject, messageIdOf } from './validation';
 
 export interface ActionDeps {
   typing: TypingDeps;
   messages: MessageService;
+  calls: CallService;
   /** Who sent the frame (see loadCaller); called only for a well-formed frame. */
   loadCaller: (connectionId: string) => Promise<Caller>;
 }
@@ -52,6 +54,12 @@ const messageAction = <A extends 'message:send' | 'message:edit' | 'message:dele
   run: definition.run,
 });
 
+/** A call action: its payload parser and the call service (calls.ts). */
+const callAction = <A extends CallActionName>(action: A): ActionDefinition<A> => ({
+  parse: (data, what) => callPayloads[action](data, what) as ClientActions[A],
+  run: (deps, caller, data) => runCallAction(deps.calls, caller, action, data as CallActions[A]),
+});
+
 /** The dispatch table: action name → parse + run. */
 export const actions: { [A in ClientActionName]: ActionDefinition<A> } = {
   'user:typing': typingAction<'user:typing'>(true),
@@ -81,6 +89,13 @@ export const actions: { [A in ClientActionName]: ActionDefinition<A> } = {
     },
     run: (deps, caller, data) => deps.messages.remove(caller.userId, data),
   }),
+  'call:invite': callAction('call:invite'),
+  'call:accept': callAction('call:accept'),
+  'call:reject': callAction('call:reject'),
+  'call:offer': callAction('call:offer'),
+  'call:answer': callAction('call:answer'),
+  'call:ice': callAction('call:ice'),
+  'call:hangup': callAction('call:hangup'),
 };
 
 

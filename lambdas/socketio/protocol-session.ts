@@ -90,6 +90,13 @@ const CLIENT_ACTIONS: Readonly<Record<ClientActionName, true>> = Object.freeze({
   'message:send': true,
   'message:edit': true,
   'message:delete': true,
+  'call:invite': true,
+  'call:accept': true,
+  'call:reject': true,
+  'call:offer': true,
+  'call:answer': true,
+  'call:ice': true,
+  'call:hangup': true,
 });
 
 function isClientAction(name: unknown): name is ClientActionName {

@@ -27,6 +27,13 @@ export const webSocketRoutes = {
   'message:send': 'actions',
   'message:edit': 'actions',
   'message:delete': 'actions',
+  'call:invite': 'actions',
+  'call:accept': 'actions',
+  'call:reject': 'actions',
+  'call:offer': 'actions',
+  'call:answer': 'actions',
+  'call:ice': 'actions',
+  'call:hangup': 'actions',
   $default: 'actions',
 } as const satisfies Record<string, FunctionName>;
 export type WebSocketRouteKey = keyof typeof webSocketRoutes;
@@ -38,6 +45,13 @@ export const routesReturningResponse: readonly WebSocketRouteKey[] = [
   'message:send',
   'message:edit',
   'message:delete',
+  'call:invite',
+  'call:accept',
+  'call:reject',
+  'call:offer',
+  'call:answer',
+  'call:ice',
+  'call:hangup',
   '$default',
 ];
 
