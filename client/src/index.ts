@@ -81,3 +81,13 @@ export type {
   ServerEvents,
   TypingData,
 } from '../../protocol';
+export type {
+  CallAckResults,
+  CallActions,
+  CallEventData,
+  CallMedia,
+  CallServerEvents,
+  CallState,
+  CallStatus,
+  IceCandidate,
+} from '../../protocol';

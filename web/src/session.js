@@ -9,6 +9,7 @@ import { onMessageDeleted, onMessageEdited, onMessageNew, onStopTyping, onTyping
 import { els, focusComposerIfIdle, h, paintAvatar, paragraph } from './dom.js';
 import { isAuthError, messageOf } from './errors.js';
 import { openSocket } from './realtime.js';
+import { watchCalls } from './call.js';
 import { nameOf, resetUserState, state, tokenExpired } from './store.js';
 import { clearError, renderConnection, showError } from './views/banner.js';
 import { titleOf } from './views/chat-list.js';
@@ -201,4 +202,5 @@ function connectSocket() {
       showError(`Messages missed in ${title} while offline could not be fetched: ${messageOf(err)}. Reload to see them.`);
     },
   });
+  watchCalls(state.socket);
 }
