@@ -22,6 +22,9 @@ const clientDir = dirname(fileURLToPath(import.meta.url));
 export const CLIENT_DIST = join(clientDir, 'dist');
 /** The bundle: the package's entry point. */
 export const CLIENT_BUNDLE = join(CLIENT_DIST, 'index.js');
+/** The package's modules besides the core: subpath exports (`lettera-realtime-client/calls`), each bundled on its own. */
+export const CLIENT_SUBPATHS = ['calls'] as const;
+export type ClientSubpath = (typeof CLIENT_SUBPATHS)[number];
 
 /** Size of the built bundle, raw and gzipped (level 9), in bytes. */
 export interface BundleSize {
@@ -30,15 +33,15 @@ export interface BundleSize {
 }
 
 /**
- * Bundles client/src/index.ts for browsers and returns its size.
+ * Bundles client/src/index.ts (or a subpath module) for browsers and returns its size.
  *
  * @example
  * const { bytes, gzipBytes } = await buildClient();
  * console.log(`client: ${(gzipBytes / 1024).toFixed(1)} KiB gzipped`);
  */
-export async function buildClient(outfile: string = CLIENT_BUNDLE): Promise<BundleSize> {
+export async function buildClient(outfile: string = CLIENT_BUNDLE, entry: 'index' | ClientSubpath = 'index'): Promise<BundleSize> {
   await build({
-    entryPoints: [join(clientDir, 'src', 'index.ts')],
+    entryPoints: [join(clientDir, 'src', `${entry}.ts`)],
     outfile,
     bundle: true,
     format: 'esm',
@@ -128,6 +131,11 @@ function declarationOf(spec: string): string {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   rmSync(CLIENT_DIST, { recursive: true, force: true });
   const { bytes, gzipBytes } = await buildClient();
+  for (const subpath of CLIENT_SUBPATHS) {
+    const outfile = join(CLIENT_DIST, `${subpath}.js`);
+    const size = await buildClient(outfile, subpath);
+    console.log(`${relative(process.cwd(), outfile)}: ${size.bytes} bytes, ${size.gzipBytes} bytes gzipped`);
+  }
   buildClientTypes();
   console.log(`${relative(process.cwd(), CLIENT_BUNDLE) || CLIENT_BUNDLE}: ${bytes} bytes, ${gzipBytes} bytes gzipped`);
 }
