@@ -35,6 +35,7 @@ const MODULES: Record<string, string[]> = {
   seen: ['SeenIds'],
   transport: ['Transport'],
   typing: ['TypingSender', 'TypingTracker'],
+  calls: ['watchRinging'],
 };
 
 /** The app's own names the examples refer to. */
@@ -81,6 +82,9 @@ declare function emitLocal(event: string, data: unknown): void;
 declare function refresh(): Promise<string>;
 declare function getFreshToken(): Promise<string>;
 declare function report(err: Error): void;
+declare function showIncomingCall(callId: string, userId: string): void;
+declare function showMissed(callId: string): void;
+declare function ring(callId: string): void;
 `;
 
 interface Example {
@@ -107,7 +111,8 @@ function scratchFile(example: Example, n: number): string {
   const imports = example.code
     .split('\n')
     .filter((l) => l.startsWith('import '))
-    .map((l) => l.replace("'lettera-realtime-client'", `'${join(src, 'index')}'`));
+    // The package's subpath modules (`lettera-realtime-client/calls`) are files of src too.
+    .map((l) => l.replace(/'lettera-realtime-client(?:\/([\w-]+))?'/, (_m, subpath?: string) => `'${join(src, subpath ?? 'index')}'`));
   const body = example.code
     .split('\n')
     .filter((l) => !l.startsWith('import '))
