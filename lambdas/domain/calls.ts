@@ -233,12 +233,18 @@ export function createCallService(deps: CallDeps): CallService {
     throw new ConflictError(write.outcome === 'absent' ? 'The call has ended' : `The call is ${write.old.state}`);
   };
 
-  /** Settles a ringing call whose window is over as missed, telling both sides (once: the first write wins). */
-  const miss = async (row: CallRow, reason: 'timeout' | 'unavailable'): Promise<void> => {
+  /**
+   * Settles a ringing call whose window is over as missed, telling both
+   * sides, once: the first write wins. Returns the state the call ended in
+   * (another event may have settled it first).
+   */
+  const miss = async (row: CallRow, reason: 'timeout' | 'unavailable'): Promise<CallState> => {
     const write = await deps.calls.transition(row.callId, 'ringing', { state: 'missed', endedAt: now() });
-    if (write.outcome !== 'written') return;
+    if (write.outcome === 'absent') return 'missed';
+    if (write.outcome === 'refused') return write.old.state;
     const event = envelope('call:missed', { callId: row.callId, chatId: row.chatId, userId: row.callerId, reason });
     await send(await ringingParties(row), event);
+    return 'missed';
   };
 
   /** Refuses an answer to a call that is not ringing any more (settling a timed-out one first). */
@@ -358,11 +364,7 @@ export function createCallService(deps: CallDeps): CallService {
       const row = await load(caller, callId, 'either');
       // Hanging up twice (both sides' ring timers, a double click) changes nothing.
       if (ENDED.has(row.state)) return { callId, state: row.state };
-      if (row.state === 'ringing' && now() >= row.ringsUntil) {
-        await miss(row, 'timeout');
-        const settled = await deps.calls.get(callId);
-        return { callId, state: settled?.state ?? 'missed' };
-      }
+      if (row.state === 'ringing' && now() >= row.ringsUntil) return { callId, state: await miss(row, 'timeout') };
       const ended = await transition(row, { state: 'ended', endedAt: now() });
       const recipients =
         row.state === 'ringing'
