@@ -99,3 +99,9 @@ export interface CallServerEvents {
   /** To both sides: nobody answered in time (`userId` is the caller). */
   'call:missed': CallEventData & { reason: 'timeout' | 'unavailable' };
 }
+
+/** Every call action, in the order of a call (route keys, the dispatch table, Socket.IO's accepted events). */
+export const CALL_ACTIONS = ['call:invite', 'call:accept', 'call:reject', 'call:offer', 'call:answer', 'call:ice', 'call:hangup'] as const satisfies readonly (keyof CallActions)[];
+
+/** Every call event (names a backend may not publish). */
+export const CALL_EVENTS = [...CALL_ACTIONS, 'call:missed'] as const satisfies readonly (keyof CallServerEvents)[];

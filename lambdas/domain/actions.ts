@@ -5,7 +5,7 @@
  * from the connection's row, never from the frame.
  */
 import { BadRequestError, ChatError, toClientError, UnknownActionError } from '../commons/errors';
-import { KEEPALIVE_ACTION, type AckFrame, type CallActions, type ClientActionName, type ClientActions, type ErrorFrame } from '../../protocol';
+import { CALL_ACTIONS, KEEPALIVE_ACTION, type AckFrame, type CallActions, type ClientActionName, type ClientActions, type ErrorFrame } from '../../protocol';
 import { logger } from '../commons/logger';
 import { countMessageRefused } from '../commons/metrics';
 import type { Caller } from './typing';
@@ -89,13 +89,7 @@ export const actions: { [A in ClientActionName]: ActionDefinition<A> } = {
     },
     run: (deps, caller, data) => deps.messages.remove(caller.userId, data),
   }),
-  'call:invite': callAction('call:invite'),
-  'call:accept': callAction('call:accept'),
-  'call:reject': callAction('call:reject'),
-  'call:offer': callAction('call:offer'),
-  'call:answer': callAction('call:answer'),
-  'call:ice': callAction('call:ice'),
-  'call:hangup': callAction('call:hangup'),
+  ...(Object.fromEntries(CALL_ACTIONS.map((action) => [action, callAction(action)])) as { [A in CallActionName]: ActionDefinition<A> }),
 };
 
 

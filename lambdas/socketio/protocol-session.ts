@@ -33,7 +33,7 @@
  * forever (or until its own `timeout()`); the error ack carries the same
  * answer the JSON protocol gives an unknown action, at no cost.
  */
-import type { ClientActionName } from '../../protocol';
+import { CALL_ACTIONS, type ClientActionName } from '../../protocol';
 import { toClientError, UnknownActionError } from '../commons/errors';
 import {
   decodeEngineIoPacket,
@@ -90,13 +90,7 @@ const CLIENT_ACTIONS: Readonly<Record<ClientActionName, true>> = Object.freeze({
   'message:send': true,
   'message:edit': true,
   'message:delete': true,
-  'call:invite': true,
-  'call:accept': true,
-  'call:reject': true,
-  'call:offer': true,
-  'call:answer': true,
-  'call:ice': true,
-  'call:hangup': true,
+  ...(Object.fromEntries(CALL_ACTIONS.map((action) => [action, true])) as Record<(typeof CALL_ACTIONS)[number], true>),
 });
 
 function isClientAction(name: unknown): name is ClientActionName {

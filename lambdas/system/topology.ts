@@ -3,6 +3,7 @@
  * stack and the local runtime both build from, so routes, handlers and
  * stream settings can't drift apart between AWS and a laptop.
  */
+import { CALL_ACTIONS } from '../../protocol';
 import { pingScheduleExpression, resolveHeartbeatConfig, type HeartbeatConfig } from './heartbeat';
 import { connectionsTable, membershipsTable, messagesTable, presenceTable, roomsTable, usersTable, userItem, type TableDefinition } from './schema';
 
@@ -27,13 +28,7 @@ export const webSocketRoutes = {
   'message:send': 'actions',
   'message:edit': 'actions',
   'message:delete': 'actions',
-  'call:invite': 'actions',
-  'call:accept': 'actions',
-  'call:reject': 'actions',
-  'call:offer': 'actions',
-  'call:answer': 'actions',
-  'call:ice': 'actions',
-  'call:hangup': 'actions',
+  ...(Object.fromEntries(CALL_ACTIONS.map((action) => [action, 'actions'])) as Record<(typeof CALL_ACTIONS)[number], 'actions'>),
   $default: 'actions',
 } as const satisfies Record<string, FunctionName>;
 export type WebSocketRouteKey = keyof typeof webSocketRoutes;
@@ -45,13 +40,7 @@ export const routesReturningResponse: readonly WebSocketRouteKey[] = [
   'message:send',
   'message:edit',
   'message:delete',
-  'call:invite',
-  'call:accept',
-  'call:reject',
-  'call:offer',
-  'call:answer',
-  'call:ice',
-  'call:hangup',
+  ...CALL_ACTIONS,
   '$default',
 ];
 
