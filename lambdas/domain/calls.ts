@@ -80,6 +80,8 @@ export interface CallDeps {
 /** Who acts: a connection as its Connections row says (its protocol tells how to reach it later). */
 export interface CallCaller extends Caller {
   protocol?: WireProtocol;
+  /** The connection's token `exp` (epoch s). */
+  tokenExpiresAt?: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -206,9 +208,22 @@ export function createCallService(deps: CallDeps): CallService {
 
   const envelope = <E extends keyof CallServerEvents>(event: E, data: ServerEvents[E]): EventEnvelope<E> => ({ event, data, id: randomId(), ts: now() });
   const connectionsOf = (userId: string): Promise<RoomMember[]> => deps.rooms.members(roomOf.user(userId));
-  const callerMember = (row: CallRow): RoomMember => ({ connectionId: row.callerConnectionId, userId: row.callerId, protocol: row.callerProtocol });
+  // The token's exp travels with the member, as on a room row: the broadcaster closes an expired recipient instead of posting.
+  const callerMember = (row: CallRow): RoomMember => ({
+    connectionId: row.callerConnectionId,
+    userId: row.callerId,
+    protocol: row.callerProtocol,
+    ...(row.callerTokenExpiresAt !== undefined && { tokenExpiresAt: row.callerTokenExpiresAt }),
+  });
   const calleeMember = (row: CallRow): RoomMember | undefined =>
-    row.calleeConnectionId === undefined ? undefined : { connectionId: row.calleeConnectionId, userId: row.calleeId, protocol: row.calleeProtocol ?? JSON_SUBPROTOCOL };
+    row.calleeConnectionId === undefined
+      ? undefined
+      : {
+          connectionId: row.calleeConnectionId,
+          userId: row.calleeId,
+          protocol: row.calleeProtocol ?? JSON_SUBPROTOCOL,
+          ...(row.calleeTokenExpiresAt !== undefined && { tokenExpiresAt: row.calleeTokenExpiresAt }),
+        };
   const send = async (members: readonly RoomMember[], event: EventEnvelope): Promise<number> =>
     members.length === 0 ? 0 : (await deps.broadcaster.toMembers(members, event)).delivered;
 
@@ -308,6 +323,7 @@ export function createCallService(deps: CallDeps): CallService {
         state: 'ringing',
         callerConnectionId: caller.connectionId,
         callerProtocol: caller.protocol ?? JSON_SUBPROTOCOL,
+        ...(caller.tokenExpiresAt !== undefined && { callerTokenExpiresAt: caller.tokenExpiresAt }),
         createdAt,
         ringsUntil: createdAt + limits.ringTimeoutMs,
         // A call cannot outlive its connections (API Gateway's 2 h).
@@ -332,6 +348,7 @@ export function createCallService(deps: CallDeps): CallService {
         state: 'connected',
         calleeConnectionId: caller.connectionId,
         calleeProtocol: caller.protocol ?? JSON_SUBPROTOCOL,
+        ...(caller.tokenExpiresAt !== undefined && { calleeTokenExpiresAt: caller.tokenExpiresAt }),
         answeredAt,
       });
       // The caller learns it was answered; the callee's other tabs stop ringing.

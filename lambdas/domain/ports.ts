@@ -499,9 +499,12 @@ export interface CallRow {
   /** The caller's inviting connection: the only one of the caller's that signals. */
   callerConnectionId: string;
   callerProtocol: WireProtocol;
+  /** The token `exp` (epoch s) of each side's connection: past it, that side receives nothing more and is closed (like a room member). */
+  callerTokenExpiresAt?: number;
   /** The callee's accepting connection (set by the accept). */
   calleeConnectionId?: string;
   calleeProtocol?: WireProtocol;
+  calleeTokenExpiresAt?: number;
   createdAt: number;
   /** The ring window's end: a ringing call is missed from then on. */
   ringsUntil: number;
@@ -524,7 +527,7 @@ export interface InviteCounterRow {
 export type CallWrite = { outcome: 'written'; row: CallRow } | { outcome: 'refused'; old: CallRow } | { outcome: 'absent' };
 
 /** The fields a call's state change may set. */
-export type CallChange = Partial<Pick<CallRow, 'state' | 'calleeConnectionId' | 'calleeProtocol' | 'answeredAt' | 'endedAt' | 'expiresAt'>>;
+export type CallChange = Partial<Pick<CallRow, 'state' | 'calleeConnectionId' | 'calleeProtocol' | 'calleeTokenExpiresAt' | 'answeredAt' | 'endedAt' | 'expiresAt'>>;
 
 /** The calls and the invite counters (Connections table). */
 export interface CallStore {

@@ -8,8 +8,9 @@ import { fakeMembershipStore, fakeUserStore } from '../../../helpers/fake-stores
 
 const NOW = 1_764_204_000_000;
 const RING_MS = 30_000;
-const alice = { userId: 'alice', connectionId: 'a1=', protocol: 'lettera.v1' as const };
-const bob1 = { userId: 'bob', connectionId: 'b1=', protocol: 'socket.io' as const };
+const TOKEN_EXP = NOW / 1000 + 3600;
+const alice = { userId: 'alice', connectionId: 'a1=', protocol: 'lettera.v1' as const, tokenExpiresAt: TOKEN_EXP };
+const bob1 = { userId: 'bob', connectionId: 'b1=', protocol: 'socket.io' as const, tokenExpiresAt: TOKEN_EXP + 1 };
 const bob2 = { userId: 'bob', connectionId: 'b2=', protocol: 'lettera.v1' as const };
 const membership = (userId: string) => ({ chatId: 'c1', userId, title: 'Team', addedAt: '2025-11-27T00:00:00.000Z', addedBy: 'alice' });
 
@@ -21,7 +22,10 @@ function world(options: { blocks?: ReadonlyArray<[string, string]>; bobConnectio
   const memberships = fakeMembershipStore([membership('alice'), membership('bob')]);
   const connections: Record<string, RoomMember[]> = { 'user:alice': [alice], 'user:bob': options.bobConnections ?? [bob1, bob2] };
   const sent: Array<{ to: string[]; event: string; data: Record<string, unknown> }> = [];
+  /** The recipients of each send, as the broadcaster got them. */
+  const recipients: RoomMember[][] = [];
   const toMembers = vi.fn(async (members: readonly RoomMember[], envelope: EventEnvelope): Promise<BroadcastResult> => {
+    recipients.push([...members]);
     sent.push({ to: members.map((m) => m.connectionId), event: envelope.event, data: envelope.data as unknown as Record<string, unknown> });
     const delivered = options.delivered ?? members.length;
     return { recipients: members.length, delivered, gone: members.length - delivered, disconnected: 0, undeliverable: 0, failed: 0 };
@@ -43,6 +47,7 @@ function world(options: { blocks?: ReadonlyArray<[string, string]>; bobConnectio
     service: createCallService(deps),
     calls,
     sent,
+    recipients,
     at: (ms: number) => {
       clock = NOW + ms;
     },
@@ -248,6 +253,21 @@ describe('Function: createCallService', () => {
         { to: ['a1='], event: action, data: { callId: 'call1', chatId: 'c1', userId: 'bob', ...payload } },
       ]);
       expect(w.calls.rows.get('call1')?.signalCount).toBe(2);
+    });
+
+    it('posts to each side as its connection row describes it, token expiry included, so an expired side is closed rather than posted', async () => {
+      // Prepare
+      const w = await connectedCall();
+
+      // Act
+      await w.service.signal(alice, 'call:ice', { callId: 'call1', candidate: null });
+      await w.service.signal(bob1, 'call:ice', { callId: 'call1', candidate: null });
+
+      // Assess
+      expect(w.recipients.slice(-2)).toEqual([
+        [{ connectionId: 'b1=', userId: 'bob', protocol: 'socket.io', tokenExpiresAt: TOKEN_EXP + 1 }],
+        [{ connectionId: 'a1=', userId: 'alice', protocol: 'lettera.v1', tokenExpiresAt: TOKEN_EXP }],
+      ]);
     });
 
     it('refuses signals from a connection outside the call (NOT_FOUND) and before the accept (CONFLICT), relaying nothing', async () => {
