@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { useTestRuntime, type Frame, type TestSocket } from '../helpers/local-runtime';
 
 // Short enough to wait for, long enough to answer in under load. Read by the handler workers at start.
-const RING_TIMEOUT_MS = 4000;
+const RING_TIMEOUT_MS = 8000;
 const INVITE_RATE_LIMIT = 3;
 process.env.CALL_RING_TIMEOUT_MS = String(RING_TIMEOUT_MS);
 process.env.CALL_INVITE_RATE_LIMIT = String(INVITE_RATE_LIMIT);
@@ -20,16 +20,22 @@ afterAll(() => {
   for (const socket of ioSockets) socket.disconnect();
 });
 
+/** How long a frame may take on a loaded machine (a cap on waiting, not a timing assertion). */
+const FRAME_WAIT_MS = 15_000;
+/** Each test waits for a dozen frames or more, and one for the ring window too. */
+const TEST_TIMEOUT_MS = 90_000;
+
 let nextAckId = 1;
 /** Sends an action and resolves with its ack frame. */
 async function act(socket: TestSocket, action: string, data: unknown): Promise<Frame> {
   const ackId = nextAckId++;
   socket.send({ action, data, ackId });
-  return socket.nextEvent((f) => f.event === 'ack' && f.ackId === ackId);
+  return socket.nextEvent((f) => f.event === 'ack' && f.ackId === ackId, FRAME_WAIT_MS);
 }
 
-const isCall = (event: string, callId?: string) => (f: Frame): boolean =>
-  f.event === event && (callId === undefined || f.data?.callId === callId);
+/** The next frame of a socket that is this call event. */
+const next = (socket: TestSocket, event: string, callId: string): Promise<Frame> =>
+  socket.nextEvent((f) => f.event === event && f.data?.callId === callId, FRAME_WAIT_MS);
 const callEvents = (socket: TestSocket): Frame[] => socket.received.filter((f) => typeof f.event === 'string' && f.event.startsWith('call:'));
 const SDP = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n';
 
@@ -41,7 +47,7 @@ async function twoUsers(): Promise<{ alice: string; bob: string; chatId: string;
   return { alice, bob, chatId, a, b1, b2 };
 }
 
-describe('Call signaling over the JSON protocol', () => {
+describe('Call signaling over the JSON protocol', { timeout: TEST_TIMEOUT_MS }, () => {
   it('rings every tab of the callee, connects the answering tab, relays SDP and ICE between the two connections, and hangs up', async () => {
     // Prepare
     const { alice, bob, chatId, a, b1, b2 } = await twoUsers();
@@ -49,23 +55,23 @@ describe('Call signaling over the JSON protocol', () => {
     // Act: invite
     const invited = await act(a, 'call:invite', { chatId, userId: bob });
     const { callId } = invited.data;
-    const [ring1, ring2] = await Promise.all([b1.nextEvent(isCall('call:invite', callId)), b2.nextEvent(isCall('call:invite', callId))]);
+    const [ring1, ring2] = await Promise.all([next(b1, 'call:invite', callId), next(b2, 'call:invite', callId)]);
     // accept on tab 1
     const accepted = await act(b1, 'call:accept', { callId });
-    const [acceptAtCaller, acceptAtOtherTab] = await Promise.all([a.nextEvent(isCall('call:accept', callId)), b2.nextEvent(isCall('call:accept', callId))]);
+    const [acceptAtCaller, acceptAtOtherTab] = await Promise.all([next(a, 'call:accept', callId), next(b2, 'call:accept', callId)]);
     // signaling
     const offerAck = await act(a, 'call:offer', { callId, sdp: SDP });
-    const offer = await b1.nextEvent(isCall('call:offer', callId));
+    const offer = await next(b1, 'call:offer', callId);
     const answerAck = await act(b1, 'call:answer', { callId, sdp: SDP.replace('o=- 1', 'o=- 9') });
-    const answer = await a.nextEvent(isCall('call:answer', callId));
+    const answer = await next(a, 'call:answer', callId);
     const candidate = { candidate: 'candidate:1 1 udp 2122260223 192.168.1.2 50000 typ host', sdpMid: '0', sdpMLineIndex: 0 };
     await act(a, 'call:ice', { callId, candidate });
-    const ice = await b1.nextEvent(isCall('call:ice', callId));
+    const ice = await next(b1, 'call:ice', callId);
     await act(b1, 'call:ice', { callId, candidate: null });
-    const endOfCandidates = await a.nextEvent(isCall('call:ice', callId));
+    const endOfCandidates = await next(a, 'call:ice', callId);
     // hangup
     const hungUp = await act(a, 'call:hangup', { callId, reason: 'done' });
-    const hangup = await b1.nextEvent(isCall('call:hangup', callId));
+    const hangup = await next(b1, 'call:hangup', callId);
     const again = await act(b1, 'call:hangup', { callId });
 
     // Assess
@@ -96,15 +102,15 @@ describe('Call signaling over the JSON protocol', () => {
     // Prepare
     const { bob, chatId, a, b1, b2 } = await twoUsers();
     const first = (await act(a, 'call:invite', { chatId, userId: bob, media: 'video' })).data.callId;
-    await Promise.all([b1.nextEvent(isCall('call:invite', first)), b2.nextEvent(isCall('call:invite', first))]);
+    await Promise.all([next(b1, 'call:invite', first), next(b2, 'call:invite', first)]);
 
     // Act
     const rejected = await act(b2, 'call:reject', { callId: first, reason: 'busy' });
-    const [atCaller, atTab1] = await Promise.all([a.nextEvent(isCall('call:reject', first)), b1.nextEvent(isCall('call:reject', first))]);
+    const [atCaller, atTab1] = await Promise.all([next(a, 'call:reject', first), next(b1, 'call:reject', first)]);
     const second = (await act(a, 'call:invite', { chatId, userId: bob })).data.callId;
-    await Promise.all([b1.nextEvent(isCall('call:invite', second)), b2.nextEvent(isCall('call:invite', second))]);
+    await Promise.all([next(b1, 'call:invite', second), next(b2, 'call:invite', second)]);
     const cancelled = await act(a, 'call:hangup', { callId: second });
-    const cancels = await Promise.all([b1.nextEvent(isCall('call:hangup', second)), b2.nextEvent(isCall('call:hangup', second))]);
+    const cancels = await Promise.all([next(b1, 'call:hangup', second), next(b2, 'call:hangup', second)]);
     const lateAccept = await act(b1, 'call:accept', { callId: second });
 
     // Assess
@@ -120,12 +126,12 @@ describe('Call signaling over the JSON protocol', () => {
     // Prepare
     const { alice, bob, chatId, a, b1 } = await twoUsers();
     const { callId } = (await act(a, 'call:invite', { chatId, userId: bob })).data;
-    const ring = await b1.nextEvent(isCall('call:invite', callId));
+    const ring = await next(b1, 'call:invite', callId);
 
     // Act: the ring window passes (each side's client would now hang up); then a late accept, a second hangup.
     await new Promise((resolve) => setTimeout(resolve, ring.data.ringTimeoutMs));
     const timedOut = await act(a, 'call:hangup', { callId, reason: 'timeout' });
-    const [missedAtCaller, missedAtCallee] = await Promise.all([a.nextEvent(isCall('call:missed', callId)), b1.nextEvent(isCall('call:missed', callId))]);
+    const [missedAtCaller, missedAtCallee] = await Promise.all([next(a, 'call:missed', callId), next(b1, 'call:missed', callId)]);
     const lateAccept = await act(b1, 'call:accept', { callId });
     const secondHangup = await act(b1, 'call:hangup', { callId });
 
@@ -146,7 +152,7 @@ describe('Call signaling over the JSON protocol', () => {
 
     // Act
     const invited = await act(a, 'call:invite', { chatId, userId: bob });
-    const missed = await a.nextEvent(isCall('call:missed', invited.data.callId));
+    const missed = await next(a, 'call:missed', invited.data.callId);
 
     // Assess
     expect(invited.data).toMatchObject({ state: 'missed' });
@@ -159,11 +165,11 @@ describe('Call signaling over the JSON protocol', () => {
     const carol = suite.user('carol');
     const otherChat = await suite.createChat(bob, [carol]);
     const connected = (await act(a, 'call:invite', { chatId, userId: bob })).data.callId;
-    await b1.nextEvent(isCall('call:invite', connected));
+    await next(b1, 'call:invite', connected);
     await act(b1, 'call:accept', { callId: connected });
-    await a.nextEvent(isCall('call:accept', connected));
+    await next(a, 'call:accept', connected);
     const ringing = (await act(b1, 'call:invite', { chatId, userId: alice })).data.callId;
-    await a.nextEvent(isCall('call:invite', ringing));
+    await next(a, 'call:invite', ringing);
     const eventsBefore = [callEvents(a).length, callEvents(b1).length];
 
     // Act
@@ -185,9 +191,9 @@ describe('Call signaling over the JSON protocol', () => {
     };
     // A last valid signal each way: posts to one connection arrive in order, so any relay of a refusal would come before it.
     await act(a, 'call:ice', { callId: connected, candidate: null });
-    await b1.nextEvent(isCall('call:ice', connected));
+    await next(b1, 'call:ice', connected);
     await act(b1, 'call:ice', { callId: connected, candidate: null });
-    await a.nextEvent(isCall('call:ice', connected));
+    await next(a, 'call:ice', connected);
 
     // Assess
     const codes = Object.fromEntries(Object.entries(refusals).map(([name, ack]) => [name, ack.error?.code]));
@@ -241,7 +247,7 @@ describe('Call signaling over the JSON protocol', () => {
   });
 });
 
-describe('Call signaling over socket.io-client', () => {
+describe('Call signaling over socket.io-client', { timeout: TEST_TIMEOUT_MS }, () => {
   function connectIo(token: string): Promise<Socket> {
     const url = new URL(suite.runtime().wsUrl);
     const socket = io(url.origin, { path: url.pathname, addTrailingSlash: false, transports: ['websocket'], auth: { token } });
@@ -253,7 +259,7 @@ describe('Call signaling over socket.io-client', () => {
   }
   const nextIo = (socket: Socket, event: string): Promise<any> =>
     new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${event} within 8 s`)), 8_000);
+      const timer = setTimeout(() => reject(new Error(`no ${event} within ${FRAME_WAIT_MS} ms`)), FRAME_WAIT_MS);
       socket.once(event, (data: unknown) => {
         clearTimeout(timer);
         resolve(data);
@@ -270,12 +276,12 @@ describe('Call signaling over socket.io-client', () => {
     // Act
     const invited = await aliceIo.emitWithAck('call:invite', { chatId, userId: bob });
     const { callId } = invited.data;
-    await b.nextEvent(isCall('call:invite', callId));
+    await next(b, 'call:invite', callId);
     const accepted = nextIo(aliceIo, 'call:accept');
     await act(b, 'call:accept', { callId });
     const acceptData = await accepted;
     const offerAck = await aliceIo.emitWithAck('call:offer', { callId, sdp: SDP });
-    const offer = await b.nextEvent(isCall('call:offer', callId));
+    const offer = await next(b, 'call:offer', callId);
     const answered = nextIo(aliceIo, 'call:answer');
     await act(b, 'call:answer', { callId, sdp: SDP });
     const answer = await answered;
