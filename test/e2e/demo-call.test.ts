@@ -11,12 +11,13 @@ import { startDemoRuntime, type DemoRuntime } from './demo-runtime';
 
 /** Fake camera and microphone, and no permission prompt. */
 const MEDIA_ARGS = ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'];
-/** ICE and DTLS on a loaded machine take a few seconds. */
+/** ICE and DTLS, and the page itself, on a loaded machine take a few seconds (a cap on waiting, not a timing assertion). */
 const CONNECT_TIMEOUT_MS = 30_000;
+const WAIT_MS = Math.max(UI_TIMEOUT_MS, 30_000);
 
 reportSkippedSuite('Demo page calls in Chromium');
 
-describe.skipIf(skipReason !== undefined)('Demo page calls in Chromium', () => {
+describe.skipIf(skipReason !== undefined)('Demo page calls in Chromium', { timeout: 120_000 }, () => {
   let demo: DemoRuntime;
   let browser: Browser;
   const tabs: Tab[] = [];
@@ -40,17 +41,17 @@ describe.skipIf(skipReason !== undefined)('Demo page calls in Chromium', () => {
   };
   const panel = (tab: Tab) => tab.page.locator('#call');
 
-  it('rings the other tab, connects a WebRTC audio call when it is accepted, and ends it on both sides', { timeout: 90_000 }, async () => {
+  it('rings the other tab, connects a WebRTC audio call when it is accepted, and ends it on both sides', async () => {
     // Prepare
     const alice = await open('alice');
     const bob = await open('bob');
-    await bob.page.locator('#participants li[data-user-id="alice"]').waitFor({ timeout: UI_TIMEOUT_MS });
-    await alice.page.locator('#participants li[data-user-id="bob"]').waitFor({ timeout: UI_TIMEOUT_MS });
+    await bob.page.locator('#participants li[data-user-id="alice"]').waitFor({ timeout: WAIT_MS });
+    await alice.page.locator('#participants li[data-user-id="bob"]').waitFor({ timeout: WAIT_MS });
 
     // Act: alice calls, bob's tab rings
     await alice.page.getByRole('button', { name: 'Call', exact: true }).click();
-    await panel(alice).and(alice.page.locator('[data-state="calling"]')).waitFor({ timeout: UI_TIMEOUT_MS });
-    await panel(bob).and(bob.page.locator('[data-state="incoming"]')).waitFor({ timeout: UI_TIMEOUT_MS });
+    await panel(alice).and(alice.page.locator('[data-state="calling"]')).waitFor({ timeout: WAIT_MS });
+    await panel(bob).and(bob.page.locator('[data-state="incoming"]')).waitFor({ timeout: WAIT_MS });
     const ringing = await bob.page.locator('#call-status').textContent();
     // bob accepts: both peer connections connect
     await bob.page.getByRole('button', { name: 'Accept' }).click();
@@ -64,8 +65,8 @@ describe.skipIf(skipReason !== undefined)('Demo page calls in Chromium', () => {
     await screenshot(bob.page, 'call-connected');
     // alice hangs up
     await alice.page.getByRole('button', { name: 'Hang up' }).click();
-    await panel(bob).and(bob.page.locator('[data-state="ended"]')).waitFor({ timeout: UI_TIMEOUT_MS });
-    await panel(alice).and(alice.page.locator('[data-state="ended"]')).waitFor({ timeout: UI_TIMEOUT_MS });
+    await panel(bob).and(bob.page.locator('[data-state="ended"]')).waitFor({ timeout: WAIT_MS });
+    await panel(alice).and(alice.page.locator('[data-state="ended"]')).waitFor({ timeout: WAIT_MS });
 
     // Assess
     expect(ringing).toBe('Alice is calling (ringing)');
@@ -80,12 +81,12 @@ describe.skipIf(skipReason !== undefined)('Demo page calls in Chromium', () => {
     // Prepare
     const alice = await open('alice');
     const bob = await open('bob');
-    await alice.page.locator('#participants li[data-user-id="bob"]').waitFor({ timeout: UI_TIMEOUT_MS });
+    await alice.page.locator('#participants li[data-user-id="bob"]').waitFor({ timeout: WAIT_MS });
 
     // Act
     await alice.page.getByRole('button', { name: 'Call', exact: true }).click();
-    await bob.page.getByRole('button', { name: 'Decline' }).click({ timeout: UI_TIMEOUT_MS });
-    await panel(alice).and(alice.page.locator('[data-state="rejected"]')).waitFor({ timeout: UI_TIMEOUT_MS });
+    await bob.page.getByRole('button', { name: 'Decline' }).click({ timeout: WAIT_MS });
+    await panel(alice).and(alice.page.locator('[data-state="rejected"]')).waitFor({ timeout: WAIT_MS });
 
     // Assess
     expect(await alice.page.locator('#call-status').textContent()).toBe('Bob declined the call');
