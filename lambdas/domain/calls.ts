@@ -186,7 +186,7 @@ export interface CallService {
 const ENDED: ReadonlySet<CallState> = new Set(['ended', 'rejected', 'missed']);
 const noSuchCall = (): NotFoundError => new NotFoundError('No such call');
 
-/** The callId of a call row's key. */
+/** The key of a call's row in the Connections table. */
 export const callKey = (callId: string): string => `call#${callId}`;
 /** The key of a user's invite counter. */
 export const inviteCounterKey = (userId: string): string => `calls#${userId}`;
