@@ -22,6 +22,14 @@ const clientDir = dirname(fileURLToPath(import.meta.url));
 export const CLIENT_DIST = join(clientDir, 'dist');
 /** The bundle: the package's entry point. */
 export const CLIENT_BUNDLE = join(CLIENT_DIST, 'index.js');
+/**
+ * The package's modules besides the core: subpath exports
+ * (`lettera-realtime-client/presence`, `…/calls`), each bundled on its own,
+ * so an app that does not import one does not download it. They take the
+ * socket as an argument and import no code of the core.
+ */
+export const CLIENT_SUBPATHS = ['presence', 'calls'] as const;
+export type ClientSubpath = (typeof CLIENT_SUBPATHS)[number];
 
 /** Size of the built bundle, raw and gzipped (level 9), in bytes. */
 export interface BundleSize {
@@ -30,41 +38,19 @@ export interface BundleSize {
 }
 
 /**
- * Modules of the package outside the core bundle, each built into its own
- * file next to it (`presence.js`) and exported as a subpath
- * (`lettera-realtime-client/presence`): an app that does not import one
- * does not download it. They take the socket as an argument, so they import
- * no code of the core.
- */
-export const CLIENT_SUBPATH_MODULES = ['presence'] as const;
-
-/**
- * Bundles client/src/index.ts for browsers (and, next to it, each of
- * CLIENT_SUBPATH_MODULES) and returns the core bundle's size.
+ * Bundles client/src/index.ts (or a subpath module) for browsers and returns its size.
  *
  * @example
  * const { bytes, gzipBytes } = await buildClient();
  * console.log(`client: ${(gzipBytes / 1024).toFixed(1)} KiB gzipped`);
  */
-export async function buildClient(outfile: string = CLIENT_BUNDLE): Promise<BundleSize> {
+export async function buildClient(outfile: string = CLIENT_BUNDLE, entry: 'index' | ClientSubpath = 'index'): Promise<BundleSize> {
   await build({
-    entryPoints: [join(clientDir, 'src', 'index.ts')],
+    entryPoints: [join(clientDir, 'src', `${entry}.ts`)],
     outfile,
     bundle: true,
     format: 'esm',
     // platform browser makes any node: import a build error instead of a runtime one.
-    platform: 'browser',
-    target: ['es2022'],
-    minify: true,
-    sourcemap: true,
-    legalComments: 'none',
-    logLevel: 'warning',
-  });
-  await build({
-    entryPoints: CLIENT_SUBPATH_MODULES.map((name) => join(clientDir, 'src', `${name}.ts`)),
-    outdir: dirname(outfile),
-    bundle: true,
-    format: 'esm',
     platform: 'browser',
     target: ['es2022'],
     minify: true,
@@ -150,6 +136,11 @@ function declarationOf(spec: string): string {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   rmSync(CLIENT_DIST, { recursive: true, force: true });
   const { bytes, gzipBytes } = await buildClient();
+  for (const subpath of CLIENT_SUBPATHS) {
+    const outfile = join(CLIENT_DIST, `${subpath}.js`);
+    const size = await buildClient(outfile, subpath);
+    console.log(`${relative(process.cwd(), outfile)}: ${size.bytes} bytes, ${size.gzipBytes} bytes gzipped`);
+  }
   buildClientTypes();
   console.log(`${relative(process.cwd(), CLIENT_BUNDLE) || CLIENT_BUNDLE}: ${bytes} bytes, ${gzipBytes} bytes gzipped`);
 }

@@ -1,11 +1,12 @@
 /** Client → server actions, their payloads and what their acks carry. */
+import type { CallAckResults, CallActions } from './calls';
 import type { Message, PresenceState, UserStatusData } from './events';
 
 /** The keepalive action: acked without touching storage, so a quiet connection outlives API Gateway's 10-minute idle timeout. */
 export const KEEPALIVE_ACTION = 'ping';
 
-/** Client → server actions and their payloads (`data`). */
-export interface ClientActions {
+/** Client → server actions and their payloads (`data`); the call actions are in calls.ts. */
+export interface ClientActions extends CallActions {
   'user:typing': { chatId: string };
   'user:stop-typing': { chatId: string };
   'message:send': { chatId: string; content: string; clientMessageId?: string };
@@ -19,7 +20,7 @@ export interface ClientActions {
 export type ClientActionName = keyof ClientActions;
 
 /** What each action's ack carries on success. */
-export interface AckResults {
+export interface AckResults extends CallAckResults {
   'user:typing': { delivered: boolean };
   'user:stop-typing': { delivered: boolean };
   'message:send': Message;

@@ -1,4 +1,5 @@
 /** Server → client events: the shapes of every broadcast and of a stored message. */
+import type { CallServerEvents } from './calls';
 
 /** A stored message as the HTTP API and acks return it. Times are ISO-8601. */
 export interface Message {
@@ -132,8 +133,8 @@ export interface BlockData {
   at: string;
 }
 
-/** Server → client broadcast events and their data. */
-export interface ServerEvents {
+/** Server → client broadcast events and their data (the call events are in calls.ts). */
+export interface ServerEvents extends CallServerEvents {
   'message:new': MessageNewData;
   'message:edited': MessageEditedData;
   'message:deleted': MessageDeletedData;

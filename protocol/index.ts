@@ -9,3 +9,4 @@ export * from './limits';
 export * from './events';
 export * from './actions';
 export * from './errors';
+export * from './calls';

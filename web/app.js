@@ -10,6 +10,7 @@
  * - presence.js: who is online, asked on every connect (presence:query)
  * - chats.js: list, open, load older, create, leave
  * - conversation.js: messages and typing in and out
+ * - call.js: audio calls (call signaling over the socket, media over WebRTC)
  * - views/: drawing the banner, chat list, messages, composer, typing,
  *   presence and the "New chat" dialog
  *
@@ -26,6 +27,7 @@
  *   the moment it expires (an open socket stays open, as on API Gateway).
  */
 import { onUnauthorized } from './src/api.js';
+import { acceptCall, callablePeers, callView, hangUp, rejectCall, startCall } from './src/call.js';
 import { createChatFromDialog, leaveOpenChat, loadOlder, selectChat } from './src/chats.js';
 import { editLastOwnMessage, initMessageActions, sendFromComposer } from './src/conversation.js';
 import { els } from './src/dom.js';
@@ -35,11 +37,20 @@ import { clearError } from './src/views/banner.js';
 import { autosize, initComposer } from './src/views/composer.js';
 import { initMessageScrolling } from './src/views/messages.js';
 import { closeNewChatDialog, openNewChatDialog } from './src/views/new-chat.js';
+import { initCallPanel } from './src/views/call.js';
 
 onUnauthorized(sessionExpired);
 initComposer();
 initMessageScrolling();
 initMessageActions();
+initCallPanel({
+  view: callView,
+  peers: callablePeers,
+  start: (peerId) => void startCall(peerId),
+  accept: () => void acceptCall(),
+  reject: () => void rejectCall(),
+  hangUp: () => void hangUp(),
+});
 
 els.loginForm.addEventListener('submit', (ev) => {
   ev.preventDefault();

@@ -87,3 +87,13 @@ export type {
   UserPresence,
   UserStatusData,
 } from '../../protocol';
+export type {
+  CallAckResults,
+  CallActions,
+  CallEventData,
+  CallMedia,
+  CallServerEvents,
+  CallState,
+  CallStatus,
+  IceCandidate,
+} from '../../protocol';

@@ -1,5 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { ErrorCode, ServerEventName } from '../../protocol';
+import { CALL_EVENTS, type ErrorCode, type ServerEventName } from '../../protocol';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME, type ConnectionRefusalReason, type MetricName } from './metric-names';
 
 /**
@@ -116,6 +116,8 @@ const PUBLISHABLE_EVENTS: Readonly<Record<ServerEventName, true>> = {
   'user:typing': true,
   'user:stop-typing': true,
   'user:status': true,
+  // Call events are relayed by the actions function, never published; they are here because the set is closed over every event name.
+  ...(Object.fromEntries(CALL_EVENTS.map((event) => [event, true])) as Record<(typeof CALL_EVENTS)[number], true>),
 };
 
 /**

@@ -5,7 +5,7 @@
  * from the connection's row, never from the frame.
  */
 import { BadRequestError, ChatError, toClientError, UnknownActionError } from '../commons/errors';
-import { KEEPALIVE_ACTION, type AckFrame, type ClientActionName, type ClientActions, type ErrorFrame } from '../../protocol';
+import { CALL_ACTIONS, KEEPALIVE_ACTION, type AckFrame, type CallActions, type ClientActionName, type ClientActions, type ErrorFrame } from '../../protocol';
 import { logger } from '../commons/logger';
 import { countMessageRefused } from '../commons/metrics';
 import type { Caller } from './typing';
@@ -13,6 +13,7 @@ import { setTyping, type TypingDeps } from './typing';
 import type { MessageService } from './messages';
 import { presenceQueryUserIdsOf, queryPresence, type PresenceQueryDeps } from './presence-query';
 import { parseStatus, setStatus, type StatusDeps } from './status';
+import { callPayloads, runCallAction, type CallActionName, type CallService } from './calls';
 import { chatIdOf, clientMessageIdOf, contentOf, expectFields, isPlainObject, messageIdOf } from './validation';
 
 export interface ActionDeps {
@@ -22,6 +23,7 @@ export interface ActionDeps {
   presence: PresenceQueryDeps;
   /** Where `user:status` writes. */
   status: StatusDeps;
+  calls: CallService;
   /** Who sent the frame (see loadCaller); called only for a well-formed frame. */
   loadCaller: (connectionId: string) => Promise<Caller>;
 }
@@ -56,6 +58,12 @@ const messageAction = <A extends 'message:send' | 'message:edit' | 'message:dele
     }
   },
   run: definition.run,
+});
+
+/** A call action: its payload parser and the call service (calls.ts). */
+const callAction = <A extends CallActionName>(action: A): ActionDefinition<A> => ({
+  parse: (data, what) => callPayloads[action](data, what) as ClientActions[A],
+  run: (deps, caller, data) => runCallAction(deps.calls, caller, action, data as CallActions[A]),
 });
 
 /** The dispatch table: action name → parse + run. */
@@ -100,6 +108,7 @@ export const actions: { [A in ClientActionName]: ActionDefinition<A> } = {
     parse: (data, what) => parseStatus(data, what),
     run: (deps, caller, status) => setStatus(deps.status, caller.userId, status),
   },
+  ...(Object.fromEntries(CALL_ACTIONS.map((action) => [action, callAction(action)])) as { [A in CallActionName]: ActionDefinition<A> }),
 };
 
 

@@ -7,7 +7,7 @@
  * tested with the others faked. Domain functions ask for the operations
  * they use (`Pick<Store, …>`), so a handler wires, and bundles, only those.
  */
-import type { ChatRole, EventEnvelope, PresenceState, WireProtocol } from '../../protocol';
+import type { CallMedia, CallState, ChatRole, EventEnvelope, PresenceState, WireProtocol } from '../../protocol';
 
 export type { ChatRole } from '../../protocol';
 
@@ -523,4 +523,69 @@ export interface Stores {
   memberships: MembershipStore;
   messages: MessageStore;
   users: UserStore;
+}
+
+/**
+ * A call, in the Connections table under `call#{callId}` beside the
+ * connections it joins (like the recovery sessions): no `userId` attribute,
+ * so it stays out of the byUser index, and a TTL. Times are epoch ms.
+ */
+export interface CallRow {
+  /** `call#{callId}` (the table's key). */
+  connectionId: string;
+  callId: string;
+  chatId: string;
+  callerId: string;
+  calleeId: string;
+  media: CallMedia;
+  state: CallState;
+  /** The caller's inviting connection: the only one of the caller's that signals. */
+  callerConnectionId: string;
+  callerProtocol: WireProtocol;
+  /** The token `exp` (epoch s) of each side's connection: past it, that side receives nothing more and is closed (like a room member). */
+  callerTokenExpiresAt?: number;
+  /** The callee's accepting connection (set by the accept). */
+  calleeConnectionId?: string;
+  calleeProtocol?: WireProtocol;
+  calleeTokenExpiresAt?: number;
+  createdAt: number;
+  /** The ring window's end: a ringing call is missed from then on. */
+  ringsUntil: number;
+  answeredAt?: number;
+  endedAt?: number;
+  /** The signal rate limit's window and count (both parties together). */
+  signalWindow?: number;
+  signalCount?: number;
+  /** Epoch s (TTL). */
+  expiresAt: number;
+}
+
+/** A user's call-invite counter, in the Connections table under `calls#{userId}`. */
+export interface InviteCounterRow {
+  inviteWindow?: number;
+  inviteCount?: number;
+}
+
+/** What a conditional write on a call row did (see MembershipWrite). */
+export type CallWrite = { outcome: 'written'; row: CallRow } | { outcome: 'refused'; old: CallRow } | { outcome: 'absent' };
+
+/** The fields a call's state change may set. */
+export type CallChange = Partial<Pick<CallRow, 'state' | 'calleeConnectionId' | 'calleeProtocol' | 'calleeTokenExpiresAt' | 'answeredAt' | 'endedAt' | 'expiresAt'>>;
+
+/** The calls and the invite counters (Connections table). */
+export interface CallStore {
+  /** Writes a new call (call ids are random: an existing one is an error). */
+  put(row: CallRow): Promise<void>;
+  /** A call, read strongly consistently. */
+  get(callId: string): Promise<CallRow | undefined>;
+  /** Applies `change` only while the call is still in state `from` (an optimistic write after a read). */
+  transition(callId: string, from: CallState, change: CallChange): Promise<CallWrite>;
+  /** Counts a signal from `connectionId` in the open window: refused unless the call is connected, the connection is one of its two, and the count is under `limit`. */
+  countSignal(callId: string, connectionId: string, nowMs: number, limit: number): Promise<CallWrite>;
+  /** Opens a new signal window with this signal: refused unless connected, a party, and the window opened at or before `nowMs - windowMs`. */
+  reopenSignals(callId: string, connectionId: string, nowMs: number, windowMs: number): Promise<CallWrite>;
+  /** Counts an invite of `userId` in the open window (creating the counter): refused at `limit`. */
+  countInvite(userId: string, nowMs: number, limit: number): Promise<{ outcome: 'written'; row: InviteCounterRow } | { outcome: 'refused'; old: InviteCounterRow }>;
+  /** Opens a new invite window with this invite: refused while a window opened after `nowMs - windowMs`. */
+  reopenInvites(userId: string, nowMs: number, windowMs: number): Promise<{ outcome: 'written'; row: InviteCounterRow } | { outcome: 'refused'; old: InviteCounterRow }>;
 }

@@ -8,7 +8,7 @@
  */
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, PayloadTooLargeError } from '../commons/errors';
 import { randomId } from '../commons/ids';
-import { MAX_CONTENT_LENGTH, type EventEnvelope, type Message } from '../../protocol';
+import { CALL_EVENTS, MAX_CONTENT_LENGTH, type EventEnvelope, type Message } from '../../protocol';
 import { roomOf } from '../system/schema';
 import { DEFAULT_LIMITS } from '../system/limits';
 import { toMessage } from './messages';
@@ -36,6 +36,8 @@ export const RESERVED_EVENT_NAMES: ReadonlySet<string> = new Set([
   'user:typing',
   'user:stop-typing',
   'user:status',
+  // Calls are relayed between two connections after checks (membership, blocks, state): never forged.
+  ...CALL_EVENTS,
   'connect',
   'connect_error',
   'disconnect',

@@ -1,6 +1,6 @@
 /**
  * Every client action route (`user:typing`, `user:stop-typing`,
- * `message:send|edit|delete`, `presence:query`, `user:status`) and `$default`, for both wire protocols: JSON
+ * `message:send|edit|delete`, `presence:query`, `user:status`, `call:*`) and `$default`, for both wire protocols: JSON
  * frames and Socket.IO packets (which are not JSON, so they arrive on
  * `$default`). The route response carries the ack, the error frame or the
  * Socket.IO reply; the status is always 200 so the socket stays open.
@@ -28,6 +28,7 @@ import {
   wantTyping,
 } from '../adapters/dynamodb/membership-store';
 import { createMessageStore } from '../adapters/dynamodb/message-store';
+import { createCallStore } from '../adapters/dynamodb/call-store';
 import { createPresenceStore } from '../adapters/dynamodb/presence-store';
 import { deleteRoomRows, hasRoomRow, joinRoomAt, putRoomRows, roomMembers } from '../adapters/dynamodb/room-store';
 import { createSessionStore } from '../adapters/dynamodb/session-store';
@@ -37,6 +38,7 @@ import { createConnectionLink } from '../adapters/api-gateway/connection-link';
 import { createConnectionRemover, loadCaller } from '../domain/connections';
 import { createExpiredCloser } from '../domain/expiry';
 import { createMessageService } from '../domain/messages';
+import { createCallService } from '../domain/calls';
 import { withMessageMetrics } from '../domain/message-metrics';
 import { limitsFromEnv } from '../system/limits';
 import { handleIncomingFrame, type SocketIoDeps } from '../domain/socketio';
@@ -92,6 +94,12 @@ const deps: ActionDeps = {
   messages: withMessageMetrics(createMessageService({ ...stores, rateLimit: { limit: limits.messageRateLimit, windowMs: limits.messageRateWindowMs } })),
   presence: stores,
   status: stores,
+  calls: createCallService({
+    ...stores,
+    calls: createCallStore(connectionRows),
+    broadcaster,
+    limits: { ringTimeoutMs: limits.callRingTimeoutMs, inviteRateLimit: limits.callInviteRateLimit, signalRateLimit: limits.callSignalRateLimit },
+  }),
   loadCaller: (connectionId) => loadCaller(stores, connectionId),
 };
 const socketIoDeps: SocketIoDeps = {

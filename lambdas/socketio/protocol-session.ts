@@ -33,7 +33,7 @@
  * forever (or until its own `timeout()`); the error ack carries the same
  * answer the JSON protocol gives an unknown action, at no cost.
  */
-import type { ClientActionName } from '../../protocol';
+import { CALL_ACTIONS, type ClientActionName } from '../../protocol';
 import { toClientError, UnknownActionError } from '../commons/errors';
 import {
   decodeEngineIoPacket,
@@ -92,6 +92,7 @@ const CLIENT_ACTIONS: Readonly<Record<ClientActionName, true>> = Object.freeze({
   'message:delete': true,
   'presence:query': true,
   'user:status': true,
+  ...(Object.fromEntries(CALL_ACTIONS.map((action) => [action, true])) as Record<(typeof CALL_ACTIONS)[number], true>),
 });
 
 function isClientAction(name: unknown): name is ClientActionName {

@@ -90,6 +90,30 @@ export const LIMIT_SETTINGS = {
     meaning:
       'participants above which a chat broadcasts no presence or read events. A login burst in a chat of N members costs N × N posts; above this size clients ask for what they show (presence and read positions on demand). 0 turns these broadcasts off.',
   },
+  callRingTimeoutMs: {
+    env: 'CALL_RING_TIMEOUT_MS',
+    default: 30_000,
+    min: 1000,
+    max: 120_000,
+    meaning:
+      'how long a call rings before it is missed, in ms. 30 s is what phones ring for; the invite tells both sides, whose next event after it (their ring timer\'s hangup) settles the call as missed.',
+  },
+  callInviteRateLimit: {
+    env: 'CALL_INVITE_RATE_LIMIT',
+    default: 10,
+    min: 1,
+    max: 1000,
+    meaning:
+      'calls a user may place per minute, all chats together. 10 lets a person retry a call that was not answered and holds a script that rings strangers on every tab to that rate.',
+  },
+  callSignalRateLimit: {
+    env: 'CALL_SIGNAL_RATE_LIMIT',
+    default: 200,
+    min: 10,
+    max: 10_000,
+    meaning:
+      'offers, answers and ICE candidates per call per 10 s, both sides together. A call set-up sends a few dozen (an offer, an answer, candidates per network interface); 200 leaves room for renegotiation and holds a flood to 20 posts a second.',
+  },
 } as const satisfies Record<string, LimitSetting>;
 
 export type LimitKey = keyof typeof LIMIT_SETTINGS;

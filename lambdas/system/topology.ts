@@ -3,6 +3,7 @@
  * stack and the local runtime both build from, so routes, handlers and
  * stream settings can't drift apart between AWS and a laptop.
  */
+import { CALL_ACTIONS } from '../../protocol';
 import { pingScheduleExpression, resolveHeartbeatConfig, type HeartbeatConfig } from './heartbeat';
 import { connectionsTable, membershipsTable, messagesTable, presenceTable, roomsTable, usersTable, userItem, type TableDefinition } from './schema';
 
@@ -30,6 +31,7 @@ export const webSocketRoutes = {
   'message:delete': 'actions',
   'presence:query': 'actions',
   'user:status': 'actions',
+  ...(Object.fromEntries(CALL_ACTIONS.map((action) => [action, 'actions'])) as Record<(typeof CALL_ACTIONS)[number], 'actions'>),
   $default: 'actions',
 } as const satisfies Record<string, FunctionName>;
 export type WebSocketRouteKey = keyof typeof webSocketRoutes;
@@ -43,6 +45,7 @@ export const routesReturningResponse: readonly WebSocketRouteKey[] = [
   'message:delete',
   'presence:query',
   'user:status',
+  ...CALL_ACTIONS,
   '$default',
 ];
 

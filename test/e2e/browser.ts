@@ -37,9 +37,9 @@ export const RESULTS_DIR = join(process.cwd(), 'test-results', 'e2e');
 /** How long the tests wait for something to show up in a page. */
 export const UI_TIMEOUT_MS = 10_000;
 
-/** Starts headless Chromium. */
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+/** Starts headless Chromium, with `extraArgs` after the defaults (e.g. fake media devices). */
+export function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
 /** Saves a screenshot under test-results/e2e/ (or at `path`) and returns its path. */

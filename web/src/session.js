@@ -10,6 +10,7 @@ import { els, focusComposerIfIdle, h, paintAvatar, paragraph } from './dom.js';
 import { isAuthError, messageOf } from './errors.js';
 import { askPresence, onStatus, startStatus } from './presence.js';
 import { openSocket } from './realtime.js';
+import { watchCalls } from './call.js';
 import { nameOf, resetUserState, state, tokenExpired } from './store.js';
 import { clearError, renderConnection, showError } from './views/banner.js';
 import { titleOf } from './views/chat-list.js';
@@ -208,4 +209,5 @@ function connectSocket() {
     },
   });
   startStatus(state.socket);
+  watchCalls(state.socket);
 }

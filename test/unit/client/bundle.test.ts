@@ -31,8 +31,9 @@ describe('Function: buildClient', () => {
     expect(code).not.toMatch(/require\(/);
   });
 
-  it('builds the presence module beside the core, importing nothing (no second copy of the core)', () => {
+  it('builds the presence module on its own, importing nothing (no second copy of the core)', async () => {
     // Act
+    await buildClient(join(dir, 'presence.js'), 'presence');
     const code = readFileSync(join(dir, 'presence.js'), 'utf8');
 
     // Assess

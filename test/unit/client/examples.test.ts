@@ -36,6 +36,7 @@ const MODULES: Record<string, string[]> = {
   transport: ['Transport'],
   typing: ['TypingSender', 'TypingTracker'],
   presence: ['queryPresence', 'autoAway'],
+  calls: ['watchRinging'],
 };
 
 /** The app's own names the examples refer to. */
@@ -85,6 +86,9 @@ declare function report(err: Error): void;
 declare const participantIds: string[];
 declare const busyButton: HTMLButtonElement;
 declare function showDot(userId: string, online: boolean, lastSeenAt?: string): void;
+declare function showIncomingCall(callId: string, userId: string): void;
+declare function showMissed(callId: string): void;
+declare function ring(callId: string): void;
 `;
 
 interface Example {
@@ -111,7 +115,8 @@ function scratchFile(example: Example, n: number): string {
   const imports = example.code
     .split('\n')
     .filter((l) => l.startsWith('import '))
-    .map((l) => l.replace("'lettera-realtime-client/presence'", `'${join(src, 'presence')}'`).replace("'lettera-realtime-client'", `'${join(src, 'index')}'`));
+    // The package's subpath modules (`lettera-realtime-client/calls`) are files of src too.
+    .map((l) => l.replace(/'lettera-realtime-client(?:\/([\w-]+))?'/, (_m, subpath?: string) => `'${join(src, subpath ?? 'index')}'`));
   const body = example.code
     .split('\n')
     .filter((l) => !l.startsWith('import '))

@@ -25,6 +25,9 @@ describe('Function: limitsFromEnv', () => {
       chatChangeRateLimit: 30,
       chatChangeRateWindowMs: 60_000,
       presenceBroadcastMaxMembers: 100,
+      callRingTimeoutMs: 30_000,
+      callInviteRateLimit: 10,
+      callSignalRateLimit: 200,
     });
     expect(limits).toEqual(DEFAULT_LIMITS);
   });
