@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ConnectionRow, PendingConnectionRow, RoomRow } from '../../../../lambdas/domain/ports';
 import { createRoomJoiner, joinChatRoom, leaveChatRoom, openConnectionsOf, ROOM_JOIN_CONCURRENCY, type RoomJoinDeps } from '../../../../lambdas/domain/room-joins';
 
-const NOW = Date.UTC(2026, 10, 29, 12);
+// The wall clock: leaves (and the joiner) judge expiry by Date.now(), so fixed dates would expire under the tests.
+const NOW = Date.now();
 const FUTURE = Math.floor(NOW / 1000) + 3600;
 const PAST = Math.floor(NOW / 1000) - 60;
 
