@@ -1,5 +1,5 @@
 /** Client → server actions, their payloads and what their acks carry. */
-import type { Message } from './events';
+import type { Message, MessageReadData } from './events';
 
 /** The keepalive action: acked without touching storage, so a quiet connection outlives API Gateway's 10-minute idle timeout. */
 export const KEEPALIVE_ACTION = 'ping';
@@ -11,6 +11,7 @@ export interface ClientActions {
   'message:send': { chatId: string; content: string; clientMessageId?: string };
   'message:edit': { chatId: string; messageId: string; content: string };
   'message:delete': { chatId: string; messageId: string };
+  'message:read': { chatId: string; messageId: string };
 }
 export type ClientActionName = keyof ClientActions;
 
@@ -21,6 +22,11 @@ export interface AckResults {
   'message:send': Message;
   'message:edit': Message;
   'message:delete': { messageId: string; deletedAt: string };
+  /**
+   * The caller's read position after the call; `moved` is false when it was
+   * already at or past this message (nothing written, nothing sent).
+   */
+  'message:read': MessageReadData & { moved: boolean };
 }
 
 export interface ClientFrame {

@@ -11,3 +11,6 @@ export const TYPING_EXPIRES_IN_MS = 3000;
 
 /** At most one typing broadcast per user per chat per this many ms. */
 export const TYPING_THROTTLE_MS = 1000;
+
+/** At most one `message:read` broadcast per reader per chat per this many ms (the latest position wins). */
+export const READ_THROTTLE_MS = 1000;

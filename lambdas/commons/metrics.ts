@@ -115,6 +115,7 @@ const PUBLISHABLE_EVENTS: Readonly<Record<ServerEventName, true>> = {
   'user:unblocked': true,
   'user:typing': true,
   'user:stop-typing': true,
+  'message:read': true,
 };
 
 /**

@@ -11,11 +11,13 @@ import { countMessageRefused } from '../commons/metrics';
 import type { Caller } from './typing';
 import { setTyping, type TypingDeps } from './typing';
 import type { MessageService } from './messages';
-import { chatIdOf, clientMessageIdOf, contentOf, expectFields, isPlainObject, messageIdOf } from './validation';
+import type { MarkRead } from './reads';
+import { appMessageIdOf, chatIdOf, clientMessageIdOf, contentOf, expectFields, isPlainObject, messageIdOf } from './validation';
 
 export interface ActionDeps {
   typing: TypingDeps;
   messages: MessageService;
+  markRead: MarkRead;
   /** Who sent the frame (see loadCaller); called only for a well-formed frame. */
   loadCaller: (connectionId: string) => Promise<Caller>;
 }
@@ -81,6 +83,14 @@ export const actions: { [A in ClientActionName]: ActionDefinition<A> } = {
     },
     run: (deps, caller, data) => deps.messages.remove(caller.userId, data),
   }),
+  'message:read': {
+    parse(data, what) {
+      const fields = expectFields(data, ['chatId', 'messageId'], ['chatId', 'messageId'], what);
+      // Published messages keep the app's ids: reads take those too.
+      return { chatId: chatIdOf(fields.chatId), messageId: appMessageIdOf(fields.messageId) };
+    },
+    run: (deps, caller, data) => deps.markRead(caller.userId, data),
+  },
 };
 
 

@@ -21,8 +21,10 @@ import {
 } from '../adapters/dynamodb/connection-store';
 import {
   chatIdsOfMember,
+  countParticipantsUpTo,
   flushTyping,
   getMembership,
+  moveRead,
   showTyping,
   wantTyping,
 } from '../adapters/dynamodb/membership-store';
@@ -36,6 +38,7 @@ import { createConnectionLink } from '../adapters/api-gateway/connection-link';
 import { createConnectionRemover, loadCaller } from '../domain/connections';
 import { createExpiredCloser } from '../domain/expiry';
 import { createMessageService } from '../domain/messages';
+import { createReadMarker } from '../domain/reads';
 import { withMessageMetrics } from '../domain/message-metrics';
 import { limitsFromEnv } from '../system/limits';
 import { handleIncomingFrame, type SocketIoDeps } from '../domain/socketio';
@@ -71,6 +74,8 @@ const stores = {
     wantTyping: wantTyping(membershipRows),
     flushTyping: flushTyping(membershipRows),
     chatIdsOfUser: chatIdsOfMember(membershipRows),
+    moveRead: moveRead(membershipRows),
+    countUpTo: countParticipantsUpTo(membershipRows),
   },
   messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable, membershipsTable: tables.membershipsTable }),
   // Typing leaves out the users the sender blocked or was blocked by.
@@ -88,6 +93,7 @@ const broadcaster = new ManagementApiBroadcaster({
 const deps: ActionDeps = {
   typing: { rooms: stores.rooms, memberships: stores.memberships, users: stores.users, broadcaster },
   messages: withMessageMetrics(createMessageService({ ...stores, rateLimit: { limit: limits.messageRateLimit, windowMs: limits.messageRateWindowMs } })),
+  markRead: createReadMarker({ ...stores, broadcastMaxMembers: limits.presenceBroadcastMaxMembers }),
   loadCaller: (connectionId) => loadCaller(stores, connectionId),
 };
 const socketIoDeps: SocketIoDeps = {

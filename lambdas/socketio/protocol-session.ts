@@ -90,6 +90,7 @@ const CLIENT_ACTIONS: Readonly<Record<ClientActionName, true>> = Object.freeze({
   'message:send': true,
   'message:edit': true,
   'message:delete': true,
+  'message:read': true,
 });
 
 function isClientAction(name: unknown): name is ClientActionName {

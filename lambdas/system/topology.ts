@@ -28,6 +28,7 @@ export const webSocketRoutes = {
   'message:send': 'actions',
   'message:edit': 'actions',
   'message:delete': 'actions',
+  'message:read': 'actions',
   $default: 'actions',
 } as const satisfies Record<string, FunctionName>;
 export type WebSocketRouteKey = keyof typeof webSocketRoutes;
@@ -39,6 +40,7 @@ export const routesReturningResponse: readonly WebSocketRouteKey[] = [
   'message:send',
   'message:edit',
   'message:delete',
+  'message:read',
   '$default',
 ];
 
@@ -64,6 +66,8 @@ export const httpRouteKeys = [
   'GET /chats/{chatId}/messages',
   'PATCH /chats/{chatId}/messages/{messageId}',
   'DELETE /chats/{chatId}/messages/{messageId}',
+  'POST /chats/{chatId}/read',
+  'GET /chats/{chatId}/reads',
 ] as const;
 export type HttpRouteKey = (typeof httpRouteKeys)[number];
 export type HttpMethod = HttpRouteKey extends `${infer M} ${string}` ? M : never;
@@ -147,9 +151,10 @@ export const streamMappings: readonly StreamMapping[] = [
   {
     ...fanOutDefaults,
     table: messagesTable,
-    // Only message rows, and only user-visible changes: TTL deletes of
-    // idempotency markers and the markers themselves never fan out.
-    filters: [{ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { kind: { S: ['message'] } } } }],
+    // Only message rows and read markers (`message:read`), and only
+    // user-visible changes: TTL deletes of idempotency markers and read
+    // markers, and the idempotency markers themselves, never fan out.
+    filters: [{ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { kind: { S: ['message', 'read'] } } } }],
   },
   {
     ...fanOutDefaults,

@@ -46,20 +46,29 @@ describe('Function: http-api handler', () => {
     });
   });
 
-  it('GET /chats?limit=&cursor= lists a page of the caller’s chats with their role and a next cursor, reading no participant', async () => {
+  it('GET /chats?limit=&cursor= lists a page of the caller’s chats with their role, read position, unread count and a next cursor, reading no participant', async () => {
     // Prepare
     ddb.on(QueryCommand, { IndexName: 'byUser' }).resolves({
       Items: [{ chatId: 'c1', userId: 'alice', title: 'Team', role: 'member' }],
       LastEvaluatedKey: { chatId: 'c1', userId: 'alice' },
     });
+    ddb.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, unknown> }) =>
+      'Messages' in input.RequestItems
+        ? { Responses: { Messages: [{ chatId: 'c1', lastSeq: 12, lastOrdinal: 9 }] } }
+        : { Responses: { Memberships: [{ chatId: 'c1', readMessageId: MESSAGE_ID, readSeq: 8, readOrdinal: 6, readAt: '2026-11-29T10:00:00.000Z' }] } },
+    );
 
     // Act
     const res = await call({ method: 'GET', path: '/chats', queryStringParameters: { limit: '1', cursor: 'c0' } });
 
-    // Assess
+    // Assess: 9 messages, read up to the 6th.
     expect(res.statusCode).toBe(200);
-    expect(res.json).toEqual({ items: [{ chatId: 'c1', title: 'Team', role: 'member' }], next: 'c1' });
+    expect(res.json).toEqual({
+      items: [{ chatId: 'c1', title: 'Team', role: 'member', unreadCount: 3, read: { messageId: MESSAGE_ID, seq: 8, readAt: '2026-11-29T10:00:00.000Z' } }],
+      next: 'c1',
+    });
     expect(ddb).toReceiveCommandTimes(QueryCommand, 1);
+    expect(ddb).toReceiveCommandTimes(BatchGetCommand, 2);
     expect(ddb).toReceiveCommandWith(QueryCommand, { IndexName: 'byUser', Limit: 1, ExclusiveStartKey: { userId: 'alice', chatId: 'c0' } });
   });
 
@@ -360,7 +369,8 @@ describe('Function: http-api handler', () => {
 describe('Function: routeHttpRequest', () => {
   const fakeDeps = () =>
     ({
-      chats: { listForUser: vi.fn().mockResolvedValue([]) },
+      chats: { listForUser: vi.fn().mockResolvedValue({ items: [] }) },
+      reads: { withUnread: vi.fn(async (_userId: string, page: unknown) => page) },
       messages: { remove: vi.fn().mockResolvedValue(undefined), send: vi.fn() },
       verifyToken: vi.fn().mockResolvedValue({ userId: 'alice' }),
     }) as unknown as HttpApiDeps & { messages: { remove: ReturnType<typeof vi.fn>; send: ReturnType<typeof vi.fn> } };
