@@ -35,12 +35,14 @@ import { state } from './src/store.js';
 import { clearError } from './src/views/banner.js';
 import { autosize, initComposer } from './src/views/composer.js';
 import { initMessageScrolling } from './src/views/messages.js';
+import { initReads } from './src/reads.js';
 import { closeNewChatDialog, openNewChatDialog } from './src/views/new-chat.js';
 
 onUnauthorized(sessionExpired);
 initComposer();
 initMessageScrolling();
 initMessageActions();
+initReads();
 
 els.loginForm.addEventListener('submit', (ev) => {
   ev.preventDefault();
