@@ -38,7 +38,11 @@ export async function refreshChats() {
   // Participants already read stay; the list carries only the user's own role.
   state.chats = new Map(items.map((c) => [c.chatId, { ...state.chats.get(c.chatId), ...c }]));
   // The server counts unread from the user's read position; the open chat is being read.
-  for (const c of items) if (c.chatId !== state.current && c.unreadCount) state.unread.set(c.chatId, c.unreadCount);
+  for (const c of items) {
+    if (c.chatId === state.current) continue;
+    if (c.unreadCount) state.unread.set(c.chatId, c.unreadCount);
+    else state.unread.delete(c.chatId);
+  }
   // Tracked chats are the ones the client recovers after a reconnect.
   for (const chat of items) state.socket?.trackChat(chat.chatId);
   if (state.current !== null && !state.chats.has(state.current)) forgetChat(state.current);
