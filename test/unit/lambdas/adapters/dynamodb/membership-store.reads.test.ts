@@ -73,7 +73,12 @@ describe('Method: readsOf', () => {
     expect(reads).toEqual(new Map([['c1', MARK]]));
     expect(ddb).toReceiveCommandWith(BatchGetCommand, {
       RequestItems: {
-        Memberships: { Keys: [{ chatId: 'c1', userId: 'bob' }, { chatId: 'c2', userId: 'bob' }], ProjectionExpression: 'chatId, readMessageId, readSeq, readOrdinal, readAt' },
+        Memberships: {
+          Keys: [{ chatId: 'c1', userId: 'bob' }, { chatId: 'c2', userId: 'bob' }],
+          ConsistentRead: false,
+          ProjectionExpression: '#a0, #a1, #a2, #a3, #a4',
+          ExpressionAttributeNames: { '#a0': 'chatId', '#a1': 'readMessageId', '#a2': 'readSeq', '#a3': 'readOrdinal', '#a4': 'readAt' },
+        },
       },
     });
   });

@@ -117,7 +117,9 @@ describe('Method: messageCounts', () => {
       RequestItems: {
         Messages: {
           Keys: [{ chatId: 'c1', messageId: 'seq#head' }, { chatId: 'c2', messageId: 'seq#head' }, { chatId: 'c3', messageId: 'seq#head' }],
-          ProjectionExpression: 'chatId, lastSeq, lastOrdinal',
+          ConsistentRead: false,
+          ProjectionExpression: '#a0, #a1, #a2',
+          ExpressionAttributeNames: { '#a0': 'chatId', '#a1': 'lastSeq', '#a2': 'lastOrdinal' },
         },
       },
     });
