@@ -1,6 +1,6 @@
 /** Client → server actions, their payloads and what their acks carry. */
 import type { CallAckResults, CallActions } from './calls';
-import type { Message, PresenceState, UserStatusData } from './events';
+import type { Message, MessageReadData, PresenceState, UserStatusData } from './events';
 
 /** The keepalive action: acked without touching storage, so a quiet connection outlives API Gateway's 10-minute idle timeout. */
 export const KEEPALIVE_ACTION = 'ping';
@@ -16,6 +16,7 @@ export interface ClientActions extends CallActions {
   'presence:query': { userIds: string[] };
   /** Sets the caller's state and status text (at most MAX_STATUS_TEXT_LENGTH; absent or blank clears it). */
   'user:status': { state: PresenceState; text?: string };
+  'message:read': { chatId: string; messageId: string };
 }
 export type ClientActionName = keyof ClientActions;
 
@@ -26,6 +27,11 @@ export interface AckResults extends CallAckResults {
   'message:send': Message;
   'message:edit': Message;
   'message:delete': { messageId: string; deletedAt: string };
+  /**
+   * The caller's read position after the call; `moved` is false when it was
+   * already at or past this message (nothing written, nothing sent).
+   */
+  'message:read': MessageReadData & { moved: boolean };
   'presence:query': PresenceQueryResult;
   'user:status': UserStatusData;
 }

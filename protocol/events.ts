@@ -34,6 +34,14 @@ export interface ChatSummary {
   title: string;
   /** The caller's role in the chat. */
   role: ChatRole;
+  /**
+   * Messages of the chat created after the caller's read position, by
+   * others (sending reads the chat up to one's own message); deleted ones
+   * included. Every message when the caller never read the chat.
+   */
+  unreadCount?: number;
+  /** The caller's read position; absent when they read nothing yet. */
+  read?: { messageId: string; seq: number; readAt: string };
 }
 
 /** One item of `GET /chats/{chatId}/participants`. */
@@ -133,6 +141,31 @@ export interface BlockData {
   at: string;
 }
 
+/**
+ * `message:read`: a participant read the chat up to `messageId` (and every
+ * message before it). To the chat's other participants, at most one per
+ * reader per chat per second (the latest position); none in chats larger
+ * than the presence size (ask `GET /chats/{chatId}/reads`). A participant who
+ * sends a message has read the chat up to it: no `message:read` says so, the
+ * `message:new` does.
+ */
+export interface MessageReadData {
+  chatId: string;
+  userId: string;
+  messageId: string;
+  /** The chat position of the message's create: compare positions, not ids. */
+  seq: number;
+  readAt: string;
+}
+
+/** One item of `GET /chats/{chatId}/reads`: a participant's read position (`seq` 0 and no message when they read nothing yet). */
+export interface ReadState {
+  userId: string;
+  messageId?: string;
+  seq: number;
+  readAt?: string;
+}
+
 /** Server → client broadcast events and their data (the call events are in calls.ts). */
 export interface ServerEvents extends CallServerEvents {
   'message:new': MessageNewData;
@@ -148,6 +181,7 @@ export interface ServerEvents extends CallServerEvents {
   'user:blocked': BlockData;
   'user:unblocked': BlockData;
   'user:status': UserStatusData;
+  'message:read': MessageReadData;
 }
 export type ServerEventName = keyof ServerEvents;
 

@@ -20,3 +20,5 @@ export const MAX_STATUS_TEXT_LENGTH = 100;
 
 /** At most one status change (`user:status`) per user per this many ms; a faster one is refused with RATE_LIMITED. */
 export const STATUS_THROTTLE_MS = 1000;
+/** At most one `message:read` broadcast per reader per chat per this many ms (the latest position wins). */
+export const READ_THROTTLE_MS = 1000;

@@ -36,6 +36,7 @@ import { state } from './src/store.js';
 import { clearError } from './src/views/banner.js';
 import { autosize, initComposer } from './src/views/composer.js';
 import { initMessageScrolling } from './src/views/messages.js';
+import { initReads } from './src/reads.js';
 import { closeNewChatDialog, openNewChatDialog } from './src/views/new-chat.js';
 import { initCallPanel } from './src/views/call.js';
 
@@ -51,6 +52,7 @@ initCallPanel({
   reject: () => void rejectCall(),
   hangUp: () => void hangUp(),
 });
+initReads();
 
 els.loginForm.addEventListener('submit', (ev) => {
   ev.preventDefault();

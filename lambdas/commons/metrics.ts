@@ -118,6 +118,7 @@ const PUBLISHABLE_EVENTS: Readonly<Record<ServerEventName, true>> = {
   'user:status': true,
   // Call events are relayed by the actions function, never published; they are here because the set is closed over every event name.
   ...(Object.fromEntries(CALL_EVENTS.map((event) => [event, true])) as Record<(typeof CALL_EVENTS)[number], true>),
+  'message:read': true,
 };
 
 /**

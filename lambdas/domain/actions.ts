@@ -14,7 +14,8 @@ import type { MessageService } from './messages';
 import { presenceQueryUserIdsOf, queryPresence, type PresenceQueryDeps } from './presence-query';
 import { parseStatus, setStatus, type StatusDeps } from './status';
 import { callPayloads, runCallAction, type CallActionName, type CallService } from './calls';
-import { chatIdOf, clientMessageIdOf, contentOf, expectFields, isPlainObject, messageIdOf } from './validation';
+import type { MarkRead } from './reads';
+import { appMessageIdOf, chatIdOf, clientMessageIdOf, contentOf, expectFields, isPlainObject, messageIdOf } from './validation';
 
 export interface ActionDeps {
   typing: TypingDeps;
@@ -24,6 +25,7 @@ export interface ActionDeps {
   /** Where `user:status` writes. */
   status: StatusDeps;
   calls: CallService;
+  markRead: MarkRead;
   /** Who sent the frame (see loadCaller); called only for a well-formed frame. */
   loadCaller: (connectionId: string) => Promise<Caller>;
 }
@@ -109,6 +111,14 @@ export const actions: { [A in ClientActionName]: ActionDefinition<A> } = {
     run: (deps, caller, status) => setStatus(deps.status, caller.userId, status),
   },
   ...(Object.fromEntries(CALL_ACTIONS.map((action) => [action, callAction(action)])) as { [A in CallActionName]: ActionDefinition<A> }),
+  'message:read': {
+    parse(data, what) {
+      const fields = expectFields(data, ['chatId', 'messageId'], ['chatId', 'messageId'], what);
+      // Published messages keep the app's ids: reads take those too.
+      return { chatId: chatIdOf(fields.chatId), messageId: appMessageIdOf(fields.messageId) };
+    },
+    run: (deps, caller, data) => deps.markRead(caller.userId, data),
+  },
 };
 
 

@@ -150,7 +150,28 @@ export interface MembershipRow {
   sendWindow?: number;
   /** Messages counted in that window. */
   sendCount?: number;
+  /** The read position (see ReadMark): moved forward only, by a read or by the participant's own send. */
+  readMessageId?: string;
+  readSeq?: number;
+  readOrdinal?: number;
+  readAt?: string;
 }
+
+/**
+ * A read position: the message read up to (and every one before it), the
+ * chat position of its create, and its ordinal (how many messages the chat
+ * had once it was created: the head's `lastOrdinal` then), so that the
+ * unread count is the head's ordinal minus this one, with no scan.
+ */
+export interface ReadMark {
+  messageId: string;
+  seq: number;
+  ordinal: number;
+  readAt: string;
+}
+
+/** What a read-marker write did: `written`, or refused with the marker's last shown position and time (undefined: none yet). */
+export type ReadShow = { outcome: 'written' } | { outcome: 'refused'; shownSeq?: number; shownAt?: number };
 
 /**
  * What a conditional write on a membership row did: `written` returns the
@@ -209,6 +230,12 @@ export interface MembershipStore {
   delete(chatId: string, userId: string): Promise<boolean>;
   /** Which of these (chat, user) pairs are memberships (BatchGetItem, 100 keys a request, eventually consistent). */
   whichExist(pairs: readonly { chatId: string; userId: string }[]): Promise<Array<{ chatId: string; userId: string }>>;
+  /** Moves a participant's read position to `mark` when it is further than theirs (refused: it is not; absent: no such participant). */
+  moveRead(chatId: string, userId: string, mark: ReadMark): Promise<MembershipWrite>;
+  /** The read positions of a user in these chats (BatchGetItem, eventually consistent); chats without one are left out. */
+  readsOf(userId: string, chatIds: readonly string[]): Promise<Map<string, ReadMark>>;
+  /** How many participants a chat has, counting no further than `cap` + 1 (a COUNT Query with a Limit: its cost is bounded by `cap`). */
+  countUpTo(chatId: string, cap: number): Promise<number>;
 }
 
 /** What a conditional write on a user's counter row did (see MembershipWrite). */
@@ -265,6 +292,8 @@ export interface MessageRow {
   seq: number;
   /** The chat position of the create: replay tells a message new to a client from one it has. */
   createdSeq: number;
+  /** How many messages the chat had once this one was created (1, 2, 3, …); absent on rows written before it (use createdSeq). */
+  ordinal?: number;
   editedAt?: string;
   deletedAt?: string;
   deletedBy?: string;
@@ -297,7 +326,7 @@ export type MemberGate =
 /** A write of a chat's messages; the store gives it the chat's next position. */
 export type MessageWrite =
   /** A new message, with its idempotency marker when the send has a clientMessageId. */
-  | { kind: 'create'; row: Omit<MessageRow, 'seq' | 'createdSeq'>; marker?: MarkerRow }
+  | { kind: 'create'; row: Omit<MessageRow, 'seq' | 'createdSeq' | 'ordinal'>; marker?: MarkerRow }
   /** New content for a live message of the writer. */
   | { kind: 'edit'; messageId: string; content: string; editedAt: string }
   /** Soft delete of a live message of the writer. */
@@ -344,6 +373,14 @@ export interface MessageStore {
   listByMessageId(chatId: string, cursor: { before?: string; after?: string }, limit: number): Promise<MessageRow[]>;
   /** One page of a chat's message rows whose latest write is after position `afterSeq`, oldest position first (strongly consistent). */
   changesAfter(chatId: string, afterSeq: number, limit: number, startKey?: Record<string, unknown>): Promise<ChangesPage>;
+  /** How many messages each chat has had (its head's `lastOrdinal`; 0 for none), by BatchGetItem, eventually consistent. */
+  messageCounts(chatIds: readonly string[]): Promise<Map<string, number>>;
+  /**
+   * Writes the reader's read marker (`read#{userId}`, whose stream record
+   * the fan-out sends as `message:read`) with `mark`, unless one was written
+   * less than `throttleMs` before `nowMs` or already shows this position or a later one.
+   */
+  showRead(chatId: string, userId: string, mark: ReadMark, nowMs: number, throttleMs: number): Promise<ReadShow>;
 }
 
 /** API Gateway closes a connection after 2 h; rows outlive it by some slack, then TTL removes them. */

@@ -9,6 +9,7 @@ import { randomId } from '../commons/ids';
 import { TYPING_EXPIRES_IN_MS, TYPING_THROTTLE_MS, type EventEnvelope } from '../../protocol';
 import { roomOf } from '../system/schema';
 import type { MembershipStore, MembershipWrite, RoomBroadcaster, RoomStore, UserStore } from './ports';
+import { toOthersInRoom } from './room-others';
 
 export interface TypingDeps {
   rooms: Pick<RoomStore, 'has' | 'members'>;
@@ -113,13 +114,6 @@ async function broadcast(deps: TypingDeps, caller: Caller, chatId: string, isTyp
     id: randomId(),
     ts,
   };
-  const hidden = await deps.users.relationsOf(caller.userId);
-  if (hidden.size === 0) {
-    await deps.broadcaster.toRoom(room, envelope, { exceptUserId: caller.userId });
-  } else {
-    // Rare (the sender blocked someone or was blocked): read the room here and leave those users out.
-    const members = await deps.rooms.members(room);
-    await deps.broadcaster.toMembers(members.filter((m) => m.userId !== caller.userId && !hidden.has(m.userId)), envelope);
-  }
+  await toOthersInRoom(deps, caller.userId, room, envelope);
   return { delivered: true };
 }

@@ -22,8 +22,10 @@ import {
 import {
   chatIdsOfMember,
   existingMemberships,
+  countParticipantsUpTo,
   flushTyping,
   getMembership,
+  moveRead,
   showTyping,
   wantTyping,
 } from '../adapters/dynamodb/membership-store';
@@ -39,6 +41,7 @@ import { createConnectionRemover, loadCaller } from '../domain/connections';
 import { createExpiredCloser } from '../domain/expiry';
 import { createMessageService } from '../domain/messages';
 import { createCallService } from '../domain/calls';
+import { createReadMarker } from '../domain/reads';
 import { withMessageMetrics } from '../domain/message-metrics';
 import { limitsFromEnv } from '../system/limits';
 import { handleIncomingFrame, type SocketIoDeps } from '../domain/socketio';
@@ -75,6 +78,8 @@ const stores = {
     flushTyping: flushTyping(membershipRows),
     chatIdsOfUser: chatIdsOfMember(membershipRows),
     whichExist: existingMemberships(membershipRows),
+    moveRead: moveRead(membershipRows),
+    countUpTo: countParticipantsUpTo(membershipRows),
   },
   messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable, membershipsTable: tables.membershipsTable }),
   // Typing leaves out the users the sender blocked or was blocked by.
@@ -100,6 +105,7 @@ const deps: ActionDeps = {
     broadcaster,
     limits: { ringTimeoutMs: limits.callRingTimeoutMs, inviteRateLimit: limits.callInviteRateLimit, signalRateLimit: limits.callSignalRateLimit },
   }),
+  markRead: createReadMarker({ ...stores, broadcastMaxMembers: limits.presenceBroadcastMaxMembers }),
   loadCaller: (connectionId) => loadCaller(stores, connectionId),
 };
 const socketIoDeps: SocketIoDeps = {

@@ -16,7 +16,10 @@ import {
   getMembership,
   membershipsPageOfChat,
   membershipsPageOfUser,
+  countParticipantsUpTo,
+  moveRead,
   putMembershipIfAbsent,
+  readsOf,
   putMemberships,
   reopenWindow,
   setMemberRole,
@@ -37,6 +40,7 @@ import { createBlockService, type BlockService } from '../domain/blocks';
 import { createChatService, type ChatService, type PageInput } from '../domain/chats';
 import { createMessageService, MAX_PAGE_SIZE, type MessageService } from '../domain/messages';
 import { createRoomJoiner } from '../domain/room-joins';
+import { createReadMarker, createReadQueries, type MarkRead, type ReadQueries } from '../domain/reads';
 import { withMessageMetrics } from '../domain/message-metrics';
 import { presenceQueryUserIdsOf, queryPresence, type PresenceQueryDeps } from '../domain/presence-query';
 import { parseStatus, setStatus, type StatusDeps } from '../domain/status';
@@ -53,6 +57,8 @@ export interface HttpApiDeps {
   presence: PresenceQueryDeps;
   /** PUT /users/me/status. */
   status: StatusDeps;
+  markRead: MarkRead;
+  reads: ReadQueries;
   verifyToken: (token: string) => Promise<{ userId: string }>;
 }
 
@@ -125,7 +131,10 @@ export const routes: { readonly [K in HttpRouteKey]: RouteHandler } = {
     const options = remainingMs === undefined ? {} : { joinBudgetMs: Math.max(0, remainingMs() - ANSWER_MARGIN_MS) };
     return { statusCode: 201, body: await deps.chats.create(userId, { title: titleOf(fields.title), participants }, options) };
   },
-  'GET /chats': async (deps, { userId, query }) => ({ statusCode: 200, body: await deps.chats.listForUser(userId, pageOf(query, chatIdOf)) }),
+  'GET /chats': async (deps, { userId, query }) => ({
+    statusCode: 200,
+    body: await deps.reads.withUnread(userId, await deps.chats.listForUser(userId, pageOf(query, chatIdOf))),
+  }),
   async 'GET /chats/{chatId}/participants'(deps, { userId, params, query }) {
     return { statusCode: 200, body: await deps.chats.participants(userId, chatIdOf(params.chatId), pageOf(query, userIdOf)) };
   },
@@ -166,6 +175,13 @@ export const routes: { readonly [K in HttpRouteKey]: RouteHandler } = {
   async 'DELETE /chats/{chatId}/messages/{messageId}'(deps, { userId, params }) {
     await deps.messages.remove(userId, actions['message:delete'].parse({ chatId: params.chatId, messageId: params.messageId }, 'path'));
     return { statusCode: 204 };
+  },
+  async 'POST /chats/{chatId}/read'(deps, { userId, params, body }) {
+    const data = actions['message:read'].parse(actionData(body, { chatId: params.chatId }), 'body');
+    return { statusCode: 200, body: await deps.markRead(userId, data) };
+  },
+  async 'GET /chats/{chatId}/reads'(deps, { userId, params, query }) {
+    return { statusCode: 200, body: await deps.reads.positions(userId, chatIdOf(params.chatId), pageOf(query, userIdOf)) };
   },
   'GET /users/me/blocks': async (deps, { userId, query }) => ({ statusCode: 200, body: await deps.blocks.list(userId, pageOf(query, userIdOf)) }),
   async 'PUT /users/me/blocks/{userId}'(deps, { userId, params }) {
@@ -257,9 +273,13 @@ const memberships = {
   delete: deleteMembership(membershipRows),
   chatIdsOfUser: chatIdsOfMember(membershipRows),
   whichExist: existingMemberships(membershipRows),
+  moveRead: moveRead(membershipRows),
+  readsOf: readsOf(membershipRows),
+  countUpTo: countParticipantsUpTo(membershipRows),
 };
 const users = createUserStore({ documentClient, usersTable: tables.usersTable });
 const joiner = createRoomJoiner(roomJoinStores(documentClient, tables));
+const messages = createMessageStore({ documentClient, messagesTable: tables.messagesTable, membershipsTable: tables.membershipsTable });
 const limits = limitsFromEnv();
 const deps: HttpApiDeps = {
   chats: createChatService({
@@ -273,14 +293,12 @@ const deps: HttpApiDeps = {
   }),
   blocks: createBlockService({ users }),
   messages: withMessageMetrics(
-    createMessageService({
-      messages: createMessageStore({ documentClient, messagesTable: tables.messagesTable, membershipsTable: tables.membershipsTable }),
-      memberships,
-      rateLimit: { limit: limits.messageRateLimit, windowMs: limits.messageRateWindowMs },
-    }),
+    createMessageService({ messages, memberships, rateLimit: { limit: limits.messageRateLimit, windowMs: limits.messageRateWindowMs } }),
   ),
   presence: { memberships, users, presence: { statusOf: presenceOfUsers({ documentClient, presenceTable: tables.presenceTable }) } },
   status: { presence: { setStatus: setPresenceStatus({ documentClient, presenceTable: tables.presenceTable }) } },
+  markRead: createReadMarker({ messages, memberships, broadcastMaxMembers: limits.presenceBroadcastMaxMembers }),
+  reads: createReadQueries({ messages, memberships }),
   verifyToken: createTokenVerifierFromEnv(),
 };
 

@@ -93,6 +93,7 @@ const CLIENT_ACTIONS: Readonly<Record<ClientActionName, true>> = Object.freeze({
   'presence:query': true,
   'user:status': true,
   ...(Object.fromEntries(CALL_ACTIONS.map((action) => [action, true])) as Record<(typeof CALL_ACTIONS)[number], true>),
+  'message:read': true,
 });
 
 function isClientAction(name: unknown): name is ClientActionName {

@@ -91,7 +91,8 @@ export const roomsTable = {
  * `Memberships`: who participates in which chat. Attributes: title, addedAt,
  * addedBy, role ('owner' | 'member'), addedWithChat, typingAt, typingShown,
  * typingWant, typingWantAt (typing throttle, see setTyping), sendWindow and
- * sendCount (flood limit on sends and edits, see admitMessage); changes to
+ * sendCount (flood limit on sends and edits, see admitMessage), readMessageId,
+ * readSeq, readOrdinal and readAt (the read position, see ReadMark); changes to
  * those counters are MODIFYs, filtered out of the fan-out. The stream joins
  * or removes live connections to/from the room and announces adds,
  * removals and role changes to it.
@@ -115,7 +116,9 @@ export const membershipsTable = {
  * `seq#head`, `lastSeq`: the chat's last position). `seq` is the chat
  * position of a message's latest write (`createdSeq` of its create); the
  * `bySeq` local index (strongly consistent reads) serves the `afterSeq`
- * history and recovery. A local index can only be created with its table:
+ * history and recovery. The head's `lastOrdinal` counts the chat's messages
+ * (`ordinal` on each); read markers (kind 'read', sk `read#{userId}`, TTL)
+ * carry the `message:read` broadcasts. A local index can only be created with its table:
  * a table deployed with the former `byChange` index is replaced.
  */
 /**
@@ -123,6 +126,14 @@ export const membershipsTable = {
  * marker (`idem#…`), so message queries never meet it.
  */
 export const CHAT_HEAD_ID = 'seq#head';
+
+/**
+ * Sort key prefix of a reader's read marker in Messages (`read#{userId}`,
+ * kind 'read'): written at most once a second per reader, its stream record
+ * becomes `message:read`. The read position itself is on the Memberships row.
+ */
+export const READ_MARK_PREFIX = 'read#';
+export const readMarkIdOf = (userId: string): string => `${READ_MARK_PREFIX}${userId}`;
 
 export const messagesTable = {
   name: 'Messages',

@@ -32,6 +32,7 @@ export const webSocketRoutes = {
   'presence:query': 'actions',
   'user:status': 'actions',
   ...(Object.fromEntries(CALL_ACTIONS.map((action) => [action, 'actions'])) as Record<(typeof CALL_ACTIONS)[number], 'actions'>),
+  'message:read': 'actions',
   $default: 'actions',
 } as const satisfies Record<string, FunctionName>;
 export type WebSocketRouteKey = keyof typeof webSocketRoutes;
@@ -46,6 +47,7 @@ export const routesReturningResponse: readonly WebSocketRouteKey[] = [
   'presence:query',
   'user:status',
   ...CALL_ACTIONS,
+  'message:read',
   '$default',
 ];
 
@@ -73,6 +75,8 @@ export const httpRouteKeys = [
   'DELETE /chats/{chatId}/messages/{messageId}',
   'GET /presence',
   'PUT /users/me/status',
+  'POST /chats/{chatId}/read',
+  'GET /chats/{chatId}/reads',
 ] as const;
 export type HttpRouteKey = (typeof httpRouteKeys)[number];
 export type HttpMethod = HttpRouteKey extends `${infer M} ${string}` ? M : never;
@@ -156,9 +160,10 @@ export const streamMappings: readonly StreamMapping[] = [
   {
     ...fanOutDefaults,
     table: messagesTable,
-    // Only message rows, and only user-visible changes: TTL deletes of
-    // idempotency markers and the markers themselves never fan out.
-    filters: [{ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { kind: { S: ['message'] } } } }],
+    // Only message rows and read markers (`message:read`), and only
+    // user-visible changes: TTL deletes of idempotency markers and read
+    // markers, and the idempotency markers themselves, never fan out.
+    filters: [{ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { kind: { S: ['message', 'read'] } } } }],
   },
   {
     ...fanOutDefaults,

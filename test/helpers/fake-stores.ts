@@ -17,6 +17,7 @@ import type {
   MessageRow,
   MessageStore,
   MessageWrite,
+  ReadMark,
 } from '../../lambdas/domain/ports';
 
 const key = (a: string, b: string): string => `${a}\u0000${b}`;
@@ -144,6 +145,27 @@ export function fakeMembershipStore(initial: readonly MembershipRow[] = []): Fak
       calls.push('whichExist');
       return pairs.filter(({ chatId, userId }) => rows.has(key(chatId, userId))).map(({ chatId, userId }) => ({ chatId, userId }));
     },
+    async moveRead(chatId, userId, mark) {
+      calls.push('moveRead');
+      return update(chatId, userId, (row) => row.readSeq === undefined || row.readSeq < mark.seq, (row) =>
+        Object.assign(row, { readMessageId: mark.messageId, readSeq: mark.seq, readOrdinal: mark.ordinal, readAt: mark.readAt }),
+      );
+    },
+    async readsOf(userId, chatIds) {
+      calls.push('readsOf');
+      const reads = new Map<string, ReadMark>();
+      for (const chatId of chatIds) {
+        const row = rows.get(key(chatId, userId));
+        if (row?.readSeq !== undefined) {
+          reads.set(chatId, { messageId: row.readMessageId as string, seq: row.readSeq, ordinal: row.readOrdinal ?? row.readSeq, readAt: row.readAt as string });
+        }
+      }
+      return reads;
+    },
+    async countUpTo(chatId, cap) {
+      calls.push('countUpTo');
+      return Math.min(cap + 1, [...rows.values()].filter((row) => row.chatId === chatId).length);
+    },
   };
 }
 
@@ -154,6 +176,10 @@ export interface FakeMessageStore extends MessageStore {
   readonly lastSeqs: Map<string, number>;
   /** Every commit, in order: what the domain wrote. */
   readonly commits: Array<{ chatId: string; userId: string; gate: MemberGate; write: MessageWrite }>;
+  /** Each chat's message count (the heads' lastOrdinal). */
+  readonly ordinals: Map<string, number>;
+  /** Read markers by (chatId, userId): the position last shown and when. */
+  readonly readMarks: Map<string, ReadMark & { shownAt: number }>;
 }
 
 /**
@@ -166,6 +192,9 @@ export function fakeMessageStore(initial: ReadonlyArray<MessageRow | MarkerRow> 
   const headOf = new Map<string, number>();
   for (const row of initial) if (row.kind === 'message') headOf.set(row.chatId, Math.max(headOf.get(row.chatId) ?? 0, row.seq));
   const commits: FakeMessageStore['commits'] = [];
+  const ordinals = new Map<string, number>();
+  for (const row of initial) if (row.kind === 'message') ordinals.set(row.chatId, Math.max(ordinals.get(row.chatId) ?? 0, row.ordinal ?? row.createdSeq));
+  const readMarks: FakeMessageStore['readMarks'] = new Map();
   const messages = (chatId: string): MessageRow[] =>
     [...rows.values()].filter((row): row is MessageRow => row.chatId === chatId && row.kind === 'message');
 
@@ -186,6 +215,19 @@ export function fakeMessageStore(initial: ReadonlyArray<MessageRow | MarkerRow> 
     rows,
     lastSeqs: headOf,
     commits,
+    ordinals,
+    readMarks,
+    async messageCounts(chatIds) {
+      return new Map(chatIds.map((chatId) => [chatId, ordinals.get(chatId) ?? 0]));
+    },
+    async showRead(chatId, userId, mark, nowMs, throttleMs) {
+      const shown = readMarks.get(key(chatId, userId));
+      if (shown !== undefined && (shown.shownAt > nowMs - throttleMs || shown.seq >= mark.seq)) {
+        return { outcome: 'refused', shownSeq: shown.seq, shownAt: shown.shownAt };
+      }
+      readMarks.set(key(chatId, userId), { ...mark, shownAt: nowMs });
+      return { outcome: 'written' };
+    },
     async heads(chatIds) {
       return new Map(chatIds.map((chatId) => [chatId, headOf.get(chatId) ?? 0]));
     },
@@ -208,8 +250,13 @@ export function fakeMessageStore(initial: ReadonlyArray<MessageRow | MarkerRow> 
       if (!admitted.ok) return { outcome: 'refused', by: 'member', ...(admitted.old !== undefined && { old: admitted.old }) };
       if (write.kind === 'create') {
         if (rows.has(key(chatId, write.row.messageId))) return { outcome: 'refused', by: 'message', old: { ...rows.get(key(chatId, write.row.messageId)) } };
-        rows.set(key(chatId, write.row.messageId), { ...write.row, seq, createdSeq: seq });
+        const ordinal = (ordinals.get(chatId) ?? headOf.get(chatId) ?? 0) + 1;
+        rows.set(key(chatId, write.row.messageId), { ...write.row, seq, createdSeq: seq, ordinal });
         if (write.marker !== undefined) rows.set(key(chatId, write.marker.messageId), { ...write.marker });
+        ordinals.set(chatId, ordinal);
+        // Sending reads the chat up to the new message (the transaction's membership item).
+        const member = memberships?.rows.get(key(chatId, userId));
+        if (member !== undefined) Object.assign(member, { readMessageId: write.row.messageId, readSeq: seq, readOrdinal: ordinal, readAt: write.row.createdAt });
       } else {
         const row = rows.get(key(chatId, write.messageId));
         if (row === undefined || row.kind !== 'message' || row.senderId !== userId || row.deletedAt !== undefined) {

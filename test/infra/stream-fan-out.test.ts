@@ -75,11 +75,11 @@ describe('Construct: StreamFanOut', () => {
     });
   });
 
-  it('drops idempotency markers and TTL deletes from the Messages stream', () => {
+  it('drops idempotency markers and TTL deletes from the Messages stream, passing messages and read markers', () => {
     // WHEN
     const filters = (mappingOf(messagesTable).FilterCriteria as { Filters: { Pattern: string }[] }).Filters.map((f) => JSON.parse(f.Pattern));
     // THEN
-    expect(filters).toEqual([expect.objectContaining({ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { kind: { S: ['message'] } } } })]);
+    expect(filters).toEqual([expect.objectContaining({ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { kind: { S: ['message', 'read'] } } } })]);
   });
 
   it('passes pending socket.io INSERTs and TTL deletes from the Connections stream, with a 60 s record age and 2 retries', () => {

@@ -94,7 +94,8 @@ describe('Local runtime: chat abuse bounds', () => {
     const listed = [...first.json.items, ...second.json.items];
     expect(listed.map((c: { chatId: string }) => c.chatId).sort()).toEqual([...chatIds].sort());
     expect(second.json.next).toBeUndefined();
-    expect(listed.find((c: { chatId: string }) => c.chatId === chatIds[1])).toEqual({ chatId: chatIds[1], title: 'trust', role: 'member' });
+    // No message yet: nothing unread, no read position.
+    expect(listed.find((c: { chatId: string }) => c.chatId === chatIds[1])).toEqual({ chatId: chatIds[1], title: 'trust', role: 'member', unreadCount: 0 });
     expect(listed.find((c: { chatId: string }) => c.chatId === chatIds[0])).toMatchObject({ role: 'owner' });
     expect([...people.json.items, ...rest.json.items].map((p: { userId: string; role: string }) => `${p.userId}:${p.role}`).sort()).toEqual(
       [`${alice}:owner`, `${bob}:member`, `${carol}:member`].sort(),

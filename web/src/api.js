@@ -105,6 +105,9 @@ export const listChats = () => listAll('/chats');
 /** A chat's participants with their roles (every page). @param {string} chatId @returns {Promise<import('/lettera-client.js').Participant[]>} */
 export const listParticipants = (chatId) => listAll(`${chatPath(chatId)}/participants`);
 
+/** The read positions of a chat's participants (every page). @param {string} chatId @returns {Promise<import('/lettera-client.js').ReadState[]>} */
+export const listReads = (chatId) => listAll(`${chatPath(chatId)}/reads`);
+
 /** The users the caller blocked (every page). @returns {Promise<import('/lettera-client.js').Block[]>} */
 export const listBlocks = () => listAll('/users/me/blocks');
 

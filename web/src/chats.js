@@ -16,6 +16,7 @@ import { askPresence } from './presence.js';
 import { onToggleBlock, renderParticipants } from './views/presence.js';
 import { renderLoadOlder, renderMessages } from './views/messages.js';
 import { renderTyping } from './views/typing.js';
+import { loadReads, markVisibleRead, renderSeen } from './reads.js';
 
 /** Messages per history page: a screenful or two; older ones come with "Load older messages". */
 export const HISTORY_PAGE = 30;
@@ -37,6 +38,12 @@ export async function refreshChats() {
   state.blocked = new Set(blocks.map((block) => block.userId));
   // Participants already read stay; the list carries only the user's own role.
   state.chats = new Map(items.map((c) => [c.chatId, { ...state.chats.get(c.chatId), ...c }]));
+  // The server counts unread from the user's read position; the open chat is being read.
+  for (const c of items) {
+    if (c.chatId === state.current) continue;
+    if (c.unreadCount) state.unread.set(c.chatId, c.unreadCount);
+    else state.unread.delete(c.chatId);
+  }
   // Tracked chats are the ones the client recovers after a reconnect.
   for (const chat of items) state.socket?.trackChat(chat.chatId);
   if (state.current !== null && !state.chats.has(state.current)) forgetChat(state.current);
@@ -59,6 +66,8 @@ function renderOpenChat() {
   renderTyping();
   syncComposer();
   renderMessages({ keep: 'end' });
+  renderSeen();
+  markVisibleRead();
 }
 
 /** @param {string} chatId @param {{ focus: boolean }} opts */
@@ -70,7 +79,11 @@ export async function selectChat(chatId, opts) {
   renderOpenChat();
   if (opts.focus) els.input.focus();
   else focusComposerIfIdle();
-  await Promise.all([state.chats.get(chatId)?.participants ? undefined : loadParticipants(chatId), historyOf(chatId).loaded ? undefined : loadLatest(chatId)]);
+  await Promise.all([
+    state.chats.get(chatId)?.participants ? undefined : loadParticipants(chatId),
+    historyOf(chatId).loaded ? undefined : loadLatest(chatId),
+    loadReads(chatId),
+  ]);
 }
 
 /**
@@ -172,7 +185,11 @@ async function loadLatest(chatId) {
     history.olderCursor = page.next ?? null;
     // The newest page holds the chat's latest positions: recovery continues from the largest.
     state.socket?.trackChat(chatId, Math.max(0, ...page.items.map((m) => m.seq ?? 0)));
-    if (state.current === chatId) renderMessages({ keep: 'end' });
+    if (state.current === chatId) {
+      renderMessages({ keep: 'end' });
+      renderSeen();
+      markVisibleRead();
+    }
   } catch (err) {
     if (!isUnauthorized(err)) showError(`Could not load messages: ${messageOf(err)}`);
   }

@@ -9,6 +9,7 @@ import { refreshChats } from './chats.js';
 import { els } from './dom.js';
 import { messageOf } from './errors.js';
 import { request } from './realtime.js';
+import { markVisibleRead, onSenderRead, renderSeen } from './reads.js';
 import { isMe, messagesOf, nameOf, sortedMessages, state } from './store.js';
 import { announce, showError } from './views/banner.js';
 import { titleOf, renderChatList } from './views/chat-list.js';
@@ -28,7 +29,12 @@ export function onMessageNew(m) {
   // A chat we were added to while connected: list it.
   if (!state.chats.has(m.chatId)) void refreshChats();
   onStopTyping({ chatId: m.chatId, userId: m.senderId });
-  if (m.chatId === state.current) renderMessage(m.messageId);
+  onSenderRead(m);
+  if (m.chatId === state.current) {
+    renderMessage(m.messageId);
+    renderSeen();
+    markVisibleRead();
+  }
   if (!isNew || isMe(m.senderId)) return;
   if (m.chatId === state.current && document.visibilityState === 'visible') {
     announce(`${nameOf(m.senderId)}: ${m.content}`);

@@ -53,6 +53,7 @@ export const els = {
   messages: byId('messages'),
   newMessages: byId('new-messages', HTMLButtonElement),
   typing: byId('typing'),
+  seen: byId('seen'),
   composer: byId('composer', HTMLFormElement),
   input: byId('composer-input', HTMLTextAreaElement),
   send: byId('send', HTMLButtonElement),

@@ -27,6 +27,7 @@ const ACK_TIMEOUT_MS = 10_000;
  *   memberRemoved: (d: import('/lettera-client.js').MemberRemovedData) => void,
  *   roleChanged: (d: import('/lettera-client.js').RoleChangedData) => void,
  *   blockChanged: (userId: string, blocked: boolean) => void,
+ *   messageRead: (d: import('/lettera-client.js').MessageReadData) => void,
  *   error: (err: unknown) => void,
  *   recoveryError: (err: unknown, chatId: string) => void,
  * }} RealtimeHandlers
@@ -70,6 +71,7 @@ export function openSocket(config, on) {
   socket.on('chat:role-changed', live(on.roleChanged));
   socket.on('user:blocked', live((d) => on.blockChanged(d.userId, true)));
   socket.on('user:unblocked', live((d) => on.blockChanged(d.userId, false)));
+  socket.on('message:read', live(on.messageRead));
   socket.on('error', live(on.error));
   socket.on('recovery_error', live(on.recoveryError));
   return socket;

@@ -6,6 +6,7 @@
 import * as api from './api.js';
 import { onBlockChanged, onMemberAdded, onMemberRemoved, onRoleChanged, refreshChats } from './chats.js';
 import { onMessageDeleted, onMessageEdited, onMessageNew, onStopTyping, onTyping } from './conversation.js';
+import { onMessageRead } from './reads.js';
 import { els, focusComposerIfIdle, h, paintAvatar, paragraph } from './dom.js';
 import { isAuthError, messageOf } from './errors.js';
 import { askPresence, onStatus, startStatus } from './presence.js';
@@ -202,6 +203,7 @@ function connectSocket() {
     memberRemoved: onMemberRemoved,
     roleChanged: onRoleChanged,
     blockChanged: onBlockChanged,
+    messageRead: onMessageRead,
     error: (err) => showError(messageOf(err)),
     recoveryError(err, chatId) {
       const title = state.chats.has(chatId) ? titleOf(state.chats.get(chatId)) : chatId;

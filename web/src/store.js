@@ -30,6 +30,8 @@ export const state = {
   /** @type {PageConfig | null} */ config: null,
   /** @type {Map<string, Chat>} */ chats: new Map(),
   /** @type {Map<string, number>} */ unread: new Map(),
+  /** chatId → userId → message id read up to. @type {Map<string, Map<string, string>>} */ reads: new Map(),
+  /** chatId → the newest message id this page marked read. @type {Map<string, string>} */ marked: new Map(),
   /** chatId → messageId → message. @type {Map<string, Map<string, Message>>} */ messages: new Map(),
   /**
    * chatId → how far its history is loaded: `olderCursor` is the API's
@@ -70,6 +72,8 @@ export function resetUserState() {
   state.socket = null;
   state.chats.clear();
   state.unread.clear();
+  state.reads.clear();
+  state.marked.clear();
   state.messages.clear();
   state.history.clear();
   state.outgoing.clear();
@@ -87,6 +91,8 @@ export function resetUserState() {
 export function forgetChat(chatId) {
   state.chats.delete(chatId);
   state.unread.delete(chatId);
+  state.reads.delete(chatId);
+  state.marked.delete(chatId);
   state.messages.delete(chatId);
   state.history.delete(chatId);
   state.typing.delete(chatId);

@@ -174,3 +174,4 @@ export function isConditionFailure(err: unknown): err is Error & { Item?: Record
 export function itemOfConditionFailure(err: Error & { Item?: Record<string, AttributeValue> }): Record<string, unknown> | undefined {
   return err.Item === undefined ? undefined : unmarshall(err.Item);
 }
+

@@ -5,7 +5,8 @@
  * only those it wires (see connection-store.ts).
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { MemberGate, MembershipRow, MembershipStore, MembershipWrite } from '../../domain/ports';
+import type { MemberGate, MembershipRow, MembershipStore, MembershipWrite, ReadMark } from '../../domain/ports';
+import { readMarkOf } from '../../domain/reads';
 import { BATCH_CONCURRENCY, batchGetAll, batchWriteAll, isConditionFailure, itemOfConditionFailure, queryAll } from './commands';
 
 export interface MembershipStoreDeps {
@@ -254,6 +255,54 @@ export const deleteMembership = ({ documentClient, membershipsTable }: Membershi
     return Attributes !== undefined;
   };
 
+/** The SET clause and values that write a read position (a read, or the writer's own send in its transaction). */
+export const READ_FIELDS = {
+  set: 'readMessageId = :readMessageId, readSeq = :readSeq, readOrdinal = :readOrdinal, readAt = :readAt',
+  values: (mark: ReadMark): Record<string, unknown> => ({
+    ':readMessageId': mark.messageId,
+    ':readSeq': mark.seq,
+    ':readOrdinal': mark.ordinal,
+    ':readAt': mark.readAt,
+  }),
+} as const;
+
+export const moveRead = (deps: MembershipStoreDeps): MembershipStore['moveRead'] =>
+  (chatId, userId, mark) =>
+    conditionalUpdate(deps, { chatId, userId }, {
+      UpdateExpression: `SET ${READ_FIELDS.set}`,
+      // attribute_exists: authorizes; readSeq: forward only.
+      ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(readSeq) OR readSeq < :readSeq)',
+      ExpressionAttributeValues: READ_FIELDS.values(mark),
+    });
+
+export const readsOf = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['readsOf'] =>
+  async (userId, chatIds) => {
+    const items = await batchGetAll(documentClient, membershipsTable, [...new Set(chatIds)].map((chatId) => ({ chatId, userId })), {
+      attributes: ['chatId', 'readMessageId', 'readSeq', 'readOrdinal', 'readAt'],
+    });
+    const reads = new Map<string, ReadMark>();
+    for (const item of items) {
+      const mark = readMarkOf(item as Partial<MembershipRow>);
+      if (mark !== undefined) reads.set(item.chatId as string, mark);
+    }
+    return reads;
+  };
+
+export const countParticipantsUpTo = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['countUpTo'] =>
+  async (chatId, cap) => {
+    const { Count = 0 } = await documentClient.send(
+      new QueryCommand({
+        TableName: membershipsTable,
+        KeyConditionExpression: 'chatId = :chatId',
+        ExpressionAttributeValues: { ':chatId': chatId },
+        Select: 'COUNT',
+        // Reads (and bills) at most cap + 1 rows: enough to tell "more than cap".
+        Limit: cap + 1,
+      }),
+    );
+    return Count;
+  };
+
 /** Every operation, for tests and for wiring that uses most of them. */
 export function createMembershipStore(deps: MembershipStoreDeps): MembershipStore {
   return {
@@ -276,5 +325,8 @@ export function createMembershipStore(deps: MembershipStoreDeps): MembershipStor
     putIfAbsent: putMembershipIfAbsent(deps),
     delete: deleteMembership(deps),
     whichExist: existingMemberships(deps),
+    moveRead: moveRead(deps),
+    readsOf: readsOf(deps),
+    countUpTo: countParticipantsUpTo(deps),
   };
 }

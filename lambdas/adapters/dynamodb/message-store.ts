@@ -12,17 +12,25 @@
  * carries the head as it is (ALL_OLD), and the write is tried again on it.
  * An instance runs its own writes to one chat one after the other, so only
  * writes from other instances can make a guess wrong.
+ *
+ * Ordinals: the head also counts the chat's messages (`lastOrdinal`, moved
+ * by creates only) and a new message carries its ordinal, so an unread count
+ * is one subtraction (edits and deletes take positions, not ordinals). A
+ * create moves the writer's read position to the new message, in the same
+ * item of the transaction as the membership gate: sending reads the chat.
+ * Heads written before ordinals count every earlier position as a message.
  */
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '../../commons/backoff';
 import { ConflictError } from '../../commons/errors';
 import { MARKER_PREFIX } from '../../domain/idempotency';
 import type { MarkerRow, MembershipRow, MessageRow, MessageStore, MessageWrite, MemberGate, SequencedWrite } from '../../domain/ports';
-import { CHAT_HEAD_ID } from '../../system/schema';
-import { gateExpression } from './membership-store';
+import { CHAT_HEAD_ID, readMarkIdOf } from '../../system/schema';
+import { batchGetAll, isConditionFailure, itemOfConditionFailure } from './commands';
+import { gateExpression, READ_FIELDS } from './membership-store';
 
 export interface MessageStoreDeps {
   documentClient: DynamoDBDocumentClient;
@@ -38,6 +46,21 @@ export const MAX_COMMIT_ATTEMPTS = 12;
 
 /** Chats whose last position this instance remembers (the guess of the next write). */
 const HEAD_CACHE_SIZE = 10_000;
+
+/** A read marker row outlives its last write by a day, then TTL removes it (the next read writes it again). */
+const READ_MARK_TTL_SECONDS = 24 * 60 * 60;
+
+/** A chat's head as one image shows it: its last position and its message count. */
+interface Head {
+  seq: number;
+  ordinal: number;
+}
+
+/** The head of a head row's image; a head written before ordinals counts every position as a message. */
+function headOf(item: Record<string, unknown> | undefined): Head | undefined {
+  if (typeof item?.lastSeq !== 'number') return undefined;
+  return { seq: item.lastSeq, ordinal: typeof item.lastOrdinal === 'number' ? item.lastOrdinal : item.lastSeq };
+}
 
 /** Only rows of kind 'message': markers and the head share the partition. */
 const messagesOf = (items: Record<string, unknown>[]): MessageRow[] =>
@@ -64,8 +87,8 @@ const oldItem = (reason: CancellationReason | undefined): Record<string, unknown
 export function createMessageStore(deps: MessageStoreDeps): MessageStore {
   const { documentClient, messagesTable } = deps;
   const maxAttempts = deps.maxAttempts ?? MAX_COMMIT_ATTEMPTS;
-  /** chatId → last position seen by this instance. */
-  const lastSeen = new Map<string, number>();
+  /** chatId → last head seen by this instance. */
+  const lastSeen = new Map<string, Head>();
   /** chatId → the tail of this instance's writes to the chat, which run one after the other. */
   const queues = new Map<string, Promise<unknown>>();
 
@@ -85,31 +108,55 @@ export function createMessageStore(deps: MessageStoreDeps): MessageStore {
     return run;
   };
 
-  const remember = (chatId: string, seq: number): void => {
+  const remember = (chatId: string, head: Head): void => {
     lastSeen.delete(chatId);
     if (lastSeen.size >= HEAD_CACHE_SIZE) lastSeen.delete(lastSeen.keys().next().value as string);
-    lastSeen.set(chatId, seq);
+    lastSeen.set(chatId, head);
   };
 
-  const gateItem = (chatId: string, userId: string, gate: MemberGate): Record<string, unknown> => {
+  /**
+   * The writer's membership item: the gate, and for a create the move of
+   * the writer's read position to the new message (the new head, so never
+   * backwards: no condition needed for it).
+   */
+  const gateItem = (chatId: string, userId: string, gate: MemberGate, write: MessageWrite, next: Head): Record<string, unknown> => {
     const common = { TableName: deps.membershipsTable, Key: { chatId, userId }, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' };
-    if (gate.kind === 'member') return { ConditionCheck: { ...common, ConditionExpression: 'attribute_exists(userId)' } };
-    return { Update: { ...common, ...gateExpression(gate) } };
+    const read = write.kind === 'create'
+      ? { expression: READ_FIELDS.set, values: READ_FIELDS.values({ messageId: write.row.messageId, seq: next.seq, ordinal: next.ordinal, readAt: write.row.createdAt }) }
+      : undefined;
+    if (gate.kind === 'member') {
+      const check = { ...common, ConditionExpression: 'attribute_exists(userId)' };
+      return read === undefined
+        ? { ConditionCheck: check }
+        : { Update: { ...check, UpdateExpression: `SET ${read.expression}`, ExpressionAttributeValues: read.values } };
+    }
+    const expression = gateExpression(gate);
+    if (read === undefined) return { Update: { ...common, ...expression } };
+    return {
+      Update: {
+        ...common,
+        ...expression,
+        UpdateExpression: `${expression.UpdateExpression}, ${read.expression}`,
+        ExpressionAttributeValues: { ...expression.ExpressionAttributeValues, ...read.values },
+      },
+    };
   };
 
-  const headItem = (chatId: string, previous: number): Record<string, unknown> => ({
+  const headItem = (chatId: string, previous: Head, next: Head): Record<string, unknown> => ({
     Update: {
       TableName: messagesTable,
       Key: { chatId, messageId: CHAT_HEAD_ID },
-      UpdateExpression: 'SET lastSeq = :seq, kind = :head',
-      ConditionExpression: previous === 0 ? 'attribute_not_exists(lastSeq)' : 'lastSeq = :previous',
-      ExpressionAttributeValues: { ':seq': previous + 1, ':head': 'head', ...(previous !== 0 && { ':previous': previous }) },
+      UpdateExpression: 'SET lastSeq = :seq, lastOrdinal = :ordinal, kind = :head',
+      // lastSeq pins the image the guess came from, and with it lastOrdinal.
+      ConditionExpression: previous.seq === 0 ? 'attribute_not_exists(lastSeq)' : 'lastSeq = :previous',
+      ExpressionAttributeValues: { ':seq': next.seq, ':ordinal': next.ordinal, ':head': 'head', ...(previous.seq !== 0 && { ':previous': previous.seq }) },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     },
   });
 
-  /** The items of the write itself, at position `seq`. */
-  const writeItems = (chatId: string, userId: string, write: MessageWrite, seq: number): Record<string, unknown>[] => {
+  /** The items of the write itself, at head `next`. */
+  const writeItems = (chatId: string, userId: string, write: MessageWrite, next: Head): Record<string, unknown>[] => {
+    const { seq } = next;
     const key = { chatId, messageId: write.kind === 'create' ? write.row.messageId : write.messageId };
     switch (write.kind) {
       case 'create':
@@ -117,7 +164,7 @@ export function createMessageStore(deps: MessageStoreDeps): MessageStore {
           ...(write.marker === undefined
             ? []
             : [{ Put: { TableName: messagesTable, Item: write.marker, ConditionExpression: 'attribute_not_exists(messageId)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } }]),
-          { Put: { TableName: messagesTable, Item: { ...write.row, seq, createdSeq: seq }, ConditionExpression: 'attribute_not_exists(messageId)' } },
+          { Put: { TableName: messagesTable, Item: { ...write.row, seq, createdSeq: seq, ordinal: next.ordinal }, ConditionExpression: 'attribute_not_exists(messageId)' } },
         ];
       case 'edit':
         return [{
@@ -146,23 +193,24 @@ export function createMessageStore(deps: MessageStoreDeps): MessageStore {
   };
 
   /** The head as a consistent read finds it (a conflict without a reason to read it from). */
-  const readHead = async (chatId: string): Promise<number> => {
+  const readHead = async (chatId: string): Promise<Head> => {
     const { Item } = await documentClient.send(
-      new GetCommand({ TableName: messagesTable, Key: { chatId, messageId: CHAT_HEAD_ID }, ConsistentRead: true, ProjectionExpression: 'lastSeq' }),
+      new GetCommand({ TableName: messagesTable, Key: { chatId, messageId: CHAT_HEAD_ID }, ConsistentRead: true, ProjectionExpression: 'lastSeq, lastOrdinal' }),
     );
-    return typeof Item?.lastSeq === 'number' ? Item.lastSeq : 0;
+    return headOf(Item) ?? { seq: 0, ordinal: 0 };
   };
 
   /** One sequenced write, tried on the head this instance last saw and again on the head as it is (MessageStore.commit). */
   async function commitNow(chatId: string, userId: string, gate: MemberGate, write: MessageWrite): Promise<SequencedWrite> {
     if (deps.membershipsTable === undefined) throw new Error('createMessageStore: commit needs membershipsTable');
-    let previous = lastSeen.get(chatId) ?? 0;
+    let previous = lastSeen.get(chatId) ?? { seq: 0, ordinal: 0 };
     for (let attempt = 1; ; attempt++) {
-      const items = [gateItem(chatId, userId, gate), headItem(chatId, previous), ...writeItems(chatId, userId, write, previous + 1)];
+      const next = { seq: previous.seq + 1, ordinal: previous.ordinal + (write.kind === 'create' ? 1 : 0) };
+      const items = [gateItem(chatId, userId, gate, write, next), headItem(chatId, previous, next), ...writeItems(chatId, userId, write, next)];
       try {
         await documentClient.send(new TransactWriteCommand({ TransactItems: items as never }));
-        remember(chatId, previous + 1);
-        return { outcome: 'written', seq: previous + 1 };
+        remember(chatId, next);
+        return { outcome: 'written', seq: next.seq };
       } catch (err) {
         const reasons = cancellationReasonsOf(err);
         if (reasons === undefined) throw err;
@@ -188,8 +236,7 @@ export function createMessageStore(deps: MessageStoreDeps): MessageStore {
         if (attempt >= maxAttempts) throw new ConflictError('The chat is too busy to take this write now; retry');
         if (failedCondition(headReason)) {
           // Another write took the position: go on from the head as it is.
-          const head = oldItem(headReason)?.lastSeq;
-          previous = typeof head === 'number' ? head : await readHead(chatId);
+          previous = headOf(oldItem(headReason)) ?? (await readHead(chatId));
           remember(chatId, previous);
         } else {
           // A transaction conflict (another write in flight on the same rows): wait a little, read the head.
@@ -219,8 +266,8 @@ export function createMessageStore(deps: MessageStoreDeps): MessageStore {
 
     async heads(chatIds) {
       const unique = [...new Set(chatIds)];
-      const seqs = await Promise.all(unique.map(readHead));
-      return new Map(unique.map((chatId, i) => [chatId, seqs[i] as number]));
+      const heads = await Promise.all(unique.map(readHead));
+      return new Map(unique.map((chatId, i) => [chatId, (heads[i] as Head).seq]));
     },
 
     async listByMessageId(chatId, cursor, limit) {
@@ -259,6 +306,54 @@ export function createMessageStore(deps: MessageStoreDeps): MessageStore {
         }),
       );
       return { rows: messagesOf(Items as Record<string, unknown>[]), ...(LastEvaluatedKey !== undefined && { lastKey: LastEvaluatedKey }) };
+    },
+
+    async messageCounts(chatIds) {
+      const unique = [...new Set(chatIds)];
+      const items = await batchGetAll(documentClient, messagesTable, unique.map((chatId) => ({ chatId, messageId: CHAT_HEAD_ID })), {
+        attributes: ['chatId', 'lastSeq', 'lastOrdinal'],
+      });
+      const counts = new Map(unique.map((chatId) => [chatId, 0]));
+      for (const item of items) {
+        const head = headOf(item);
+        if (head !== undefined) counts.set(item.chatId as string, head.ordinal);
+      }
+      return counts;
+    },
+
+    async showRead(chatId, userId, mark, nowMs, throttleMs) {
+      try {
+        await documentClient.send(
+          new UpdateCommand({
+            TableName: messagesTable,
+            Key: { chatId, messageId: readMarkIdOf(userId) },
+            UpdateExpression:
+              'SET kind = :read, userId = :userId, readMessageId = :messageId, readSeq = :seq, readAt = :readAt, shownAt = :now, expiresAt = :expiresAt',
+            ConditionExpression:
+              '(attribute_not_exists(shownAt) OR shownAt <= :threshold) AND (attribute_not_exists(readSeq) OR readSeq < :seq)',
+            ExpressionAttributeValues: {
+              ':read': 'read',
+              ':userId': userId,
+              ':messageId': mark.messageId,
+              ':seq': mark.seq,
+              ':readAt': mark.readAt,
+              ':now': nowMs,
+              ':threshold': nowMs - throttleMs,
+              ':expiresAt': Math.floor(nowMs / 1000) + READ_MARK_TTL_SECONDS,
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return { outcome: 'written' };
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+        const old = itemOfConditionFailure(err);
+        return {
+          outcome: 'refused',
+          ...(typeof old?.readSeq === 'number' && { shownSeq: old.readSeq }),
+          ...(typeof old?.shownAt === 'number' && { shownAt: old.shownAt }),
+        };
+      }
     },
   };
   return store;

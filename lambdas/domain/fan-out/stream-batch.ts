@@ -22,6 +22,8 @@ import { applyMembershipChanges, changeTimeOf, fanOutMembership, membershipChang
 import { messageEventOf } from './messages';
 import { observeRecord } from './observe-record';
 import { fanOutPresence, withBatchReads, type PresenceFanOutDeps } from './presence';
+import { readEventOf } from './reads';
+import { toOthersInRoom } from '../room-others';
 import { imageOf, isServiceChange, MalformedRecordError, optionalString, requireString, tableNameOfStreamArn } from './records';
 import type { BroadcastResult, ConnectionRemover, RoomBroadcaster } from '../ports';
 
@@ -115,6 +117,11 @@ async function processRecord(
   let result: BroadcastResult | undefined;
   switch (source) {
     case 'messages': {
+      const read = readEventOf(record);
+      if (read !== undefined) {
+        result = await toOthersInRoom(deps, read.readerId, read.room, read.envelope);
+        break;
+      }
       const event = messageEventOf(record);
       if (event !== undefined) result = await deps.broadcaster.toRoom(event.room, event.envelope);
       break;
@@ -190,8 +197,10 @@ function groupRecords(deps: FanOutDeps, records: readonly DynamoDBRecord[]): Gro
       return;
     }
     const key = record.dynamodb?.Keys?.[partitionKeyOf[source]]?.S;
+    // Read markers have no chat position: a group of their own, so a chat's messages stay sorted by position.
+    const kind = source === 'messages' && record.dynamodb?.NewImage?.kind?.S === 'read' ? 'reads' : source;
     // A record without its key cannot be ordered with others; it stands alone.
-    const groupKey = key === undefined ? `#nokey:${index}` : `${source}:${key}`;
+    const groupKey = key === undefined ? `#nokey:${index}` : `${kind}:${key}`;
     const group = groups.get(groupKey) ?? { source, records: [] as DynamoDBRecord[] };
     group.records.push(record);
     groups.set(groupKey, group);

@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { ChatSocket, type ClientError, type DisconnectReason, type EventMeta } from '../../../client/src/index';
-import type { Message, MessageNewData, TypingData } from '../../../protocol';
+import type { Message, MessageNewData, MessageReadData, TypingData } from '../../../protocol';
 
 // Compile-time checks: `npx tsc --noEmit` fails if the typed maps regress.
 // The socket never connects; emits just wait in its buffer.
@@ -14,6 +14,7 @@ describe('Type: ChatSocket event maps', () => {
       expectTypeOf(meta).toEqualTypeOf<EventMeta>();
     });
     socket.on('user:stop-typing', (data) => expectTypeOf(data).toEqualTypeOf<TypingData>());
+    socket.on('message:read', (data) => expectTypeOf(data).toEqualTypeOf<MessageReadData>());
     socket.on('disconnect', (reason) => expectTypeOf(reason).toEqualTypeOf<DisconnectReason>());
     socket.on('connect_error', (err) => expectTypeOf(err).toEqualTypeOf<Error>());
     expectTypeOf(socket.on('connect', () => {})).toEqualTypeOf<() => void>();
@@ -31,8 +32,11 @@ describe('Type: ChatSocket event maps', () => {
       messageId: string;
       deletedAt: string;
     }>();
+    expectTypeOf(socket.emitWithAck('message:read', { chatId: 'c1', messageId: 'm' })).resolves.toEqualTypeOf<MessageReadData & { moved: boolean }>();
     // @ts-expect-error content is required
     socket.emit('message:send', { chatId: 'c1' });
+    // @ts-expect-error messageId is required: a read names the message read up to
+    socket.emit('message:read', { chatId: 'c1' });
     // @ts-expect-error not an action of the protocol
     socket.emit('message:unknown', {});
   });

@@ -28,6 +28,9 @@ function isNearEnd() {
   return el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_END_PX;
 }
 
+/** Whether the list shows its newest message (the reader is at the end). */
+export const isAtEnd = () => pinned;
+
 export function scrollToEnd() {
   els.scroller.scrollTop = els.scroller.scrollHeight;
   pinned = true;

@@ -176,6 +176,43 @@ describe('Function: handleFrame', () => {
   });
 });
 
+describe('Function: handleFrame (message:read)', () => {
+  const read = (data: unknown): string => JSON.stringify({ action: 'message:read', data, ackId: 3 });
+  const position = { chatId: 'c1', userId: 'alice', messageId: MESSAGE_ID, seq: 4, readAt: '2025-11-27T00:40:00.000Z', moved: true };
+
+  it('acks message:read with the reader\'s position, the reader taken from the connection; published (app) message ids are accepted', async () => {
+    // Prepare
+    const deps = { ...fakeDeps(), markRead: vi.fn().mockResolvedValue(position) };
+
+    // Act
+    const reply = await handleFrame(deps, 'conn-1=', read({ chatId: 'c1', messageId: MESSAGE_ID }));
+    await handleFrame(deps, 'conn-1=', read({ chatId: 'c1', messageId: '65a1f0c2e4b0a1b2c3d4e5f6' }));
+
+    // Assess
+    expect(reply).toEqual({ event: 'ack', ackId: 3, data: position });
+    expect(deps.markRead).toHaveBeenNthCalledWith(1, 'alice', { chatId: 'c1', messageId: MESSAGE_ID });
+    expect(deps.markRead).toHaveBeenNthCalledWith(2, 'alice', { chatId: 'c1', messageId: '65a1f0c2e4b0a1b2c3d4e5f6' });
+  });
+
+  it.each([
+    ['no messageId', { chatId: 'c1' }, 'data.messageId is required'],
+    ['a spoofed userId', { chatId: 'c1', messageId: MESSAGE_ID, userId: 'bob' }, 'data has unknown field(s): userId'],
+    ['a marker key as messageId', { chatId: 'c1', messageId: 'read#bob' }, 'messageId must be'],
+    ['a number as chatId', { chatId: 7, messageId: MESSAGE_ID }, 'chatId must be a string'],
+  ])('refuses %s with BAD_REQUEST before anything is read', async (_name, data, message) => {
+    // Prepare
+    const deps = { ...fakeDeps(), markRead: vi.fn() };
+
+    // Act
+    const reply = await handleFrame(deps, 'conn-1=', read(data));
+
+    // Assess
+    expect(reply).toMatchObject({ event: 'ack', ackId: 3, error: { code: 'BAD_REQUEST', message: expect.stringContaining(message) } });
+    expect(deps.markRead).not.toHaveBeenCalled();
+    expect(deps.loadCaller).not.toHaveBeenCalled();
+  });
+});
+
 describe('Function: handleFrame (ping keepalive)', () => {
   it('answers ping with an empty ack and reads nothing', async () => {
     // Prepare

@@ -46,21 +46,86 @@ describe('Function: http-api handler', () => {
     });
   });
 
-  it('GET /chats?limit=&cursor= lists a page of the caller’s chats with their role and a next cursor, reading no participant', async () => {
+  it('GET /chats?limit=&cursor= lists a page of the caller’s chats with their role, read position, unread count and a next cursor, reading no participant', async () => {
     // Prepare
     ddb.on(QueryCommand, { IndexName: 'byUser' }).resolves({
       Items: [{ chatId: 'c1', userId: 'alice', title: 'Team', role: 'member' }],
       LastEvaluatedKey: { chatId: 'c1', userId: 'alice' },
     });
+    ddb.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, unknown> }) =>
+      'Messages' in input.RequestItems
+        ? { Responses: { Messages: [{ chatId: 'c1', lastSeq: 12, lastOrdinal: 9 }] } }
+        : { Responses: { Memberships: [{ chatId: 'c1', readMessageId: MESSAGE_ID, readSeq: 8, readOrdinal: 6, readAt: '2026-11-29T10:00:00.000Z' }] } },
+    );
 
     // Act
     const res = await call({ method: 'GET', path: '/chats', queryStringParameters: { limit: '1', cursor: 'c0' } });
 
+    // Assess: 9 messages, read up to the 6th.
+    expect(res.statusCode).toBe(200);
+    expect(res.json).toEqual({
+      items: [{ chatId: 'c1', title: 'Team', role: 'member', unreadCount: 3, read: { messageId: MESSAGE_ID, seq: 8, readAt: '2026-11-29T10:00:00.000Z' } }],
+      next: 'c1',
+    });
+    expect(ddb).toReceiveCommandTimes(QueryCommand, 1);
+    expect(ddb).toReceiveCommandTimes(BatchGetCommand, 2);
+    expect(ddb).toReceiveCommandWith(QueryCommand, { IndexName: 'byUser', Limit: 1, ExclusiveStartKey: { userId: 'alice', chatId: 'c0' } });
+  });
+
+  it('POST /chats/{chatId}/read moves the caller\'s read position and writes the read marker the fan-out sends (200 with the position)', async () => {
+    // Prepare
+    ddb.on(GetCommand, { TableName: 'Messages' }).resolves({ Item: { chatId: 'c1', messageId: MESSAGE_ID, kind: 'message', senderId: 'bob', content: 'hi', createdAt: 't', seq: 5, createdSeq: 4, ordinal: 3 } });
+    ddb.on(QueryCommand, { TableName: 'Memberships', Select: 'COUNT' }).resolves({ Count: 2 });
+    ddb.on(UpdateCommand, { TableName: 'Messages' }).resolves({});
+
+    // Act
+    const res = await call({ method: 'POST', path: '/chats/c1/read', body: { messageId: MESSAGE_ID } });
+
     // Assess
     expect(res.statusCode).toBe(200);
-    expect(res.json).toEqual({ items: [{ chatId: 'c1', title: 'Team', role: 'member' }], next: 'c1' });
-    expect(ddb).toReceiveCommandTimes(QueryCommand, 1);
-    expect(ddb).toReceiveCommandWith(QueryCommand, { IndexName: 'byUser', Limit: 1, ExclusiveStartKey: { userId: 'alice', chatId: 'c0' } });
+    expect(res.json).toEqual({ chatId: 'c1', userId: 'alice', messageId: MESSAGE_ID, seq: 4, readAt: expect.any(String), moved: true });
+    expect(ddb).toReceiveCommandWith(UpdateCommand, { TableName: 'Memberships', ExpressionAttributeValues: expect.objectContaining({ ':readSeq': 4, ':readOrdinal': 3 }) });
+    expect(ddb).toReceiveCommandWith(UpdateCommand, { TableName: 'Messages', Key: { chatId: 'c1', messageId: 'read#alice' } });
+  });
+
+  it.each([
+    ['a chat the caller is not in', { messageId: MESSAGE_ID }, 403, 'FORBIDDEN'],
+    ['an unknown message', { messageId: MESSAGE_ID }, 404, 'NOT_FOUND'],
+    ['a body without messageId', {}, 400, 'BAD_REQUEST'],
+    ['a body that repeats the path\'s chatId', { chatId: 'c1', messageId: MESSAGE_ID }, 400, 'BAD_REQUEST'],
+  ])('POST /chats/{chatId}/read refuses %s, writing nothing', async (name, body, status, code) => {
+    // Prepare: no such message; the caller is a participant only for the unknown message case.
+    ddb.on(GetCommand, { TableName: 'Messages' }).resolves({});
+    if (name.startsWith('a chat')) ddb.on(GetCommand, { TableName: 'Memberships' }).resolves({});
+
+    // Act
+    const res = await call({ method: 'POST', path: '/chats/c1/read', body });
+
+    // Assess
+    expect(res.statusCode).toBe(status);
+    expect(res.json.error.code).toBe(code);
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 0);
+  });
+
+  it('GET /chats/{chatId}/reads pages the participants\' read positions (participants only)', async () => {
+    // Prepare
+    ddb.on(QueryCommand, { TableName: 'Memberships' }).resolves({
+      Items: [
+        { chatId: 'c1', userId: 'alice', title: 'Team', readMessageId: MESSAGE_ID, readSeq: 4, readOrdinal: 3, readAt: '2026-11-29T10:00:00.000Z' },
+        { chatId: 'c1', userId: 'bob', title: 'Team' },
+      ],
+      LastEvaluatedKey: { chatId: 'c1', userId: 'bob' },
+    });
+
+    // Act
+    const res = await call({ method: 'GET', path: '/chats/c1/reads', queryStringParameters: { limit: '2' } });
+    ddb.on(GetCommand, { TableName: 'Memberships' }).resolves({});
+    const outsider = await call({ method: 'GET', path: '/chats/c1/reads' });
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(res.json).toEqual({ items: [{ userId: 'alice', messageId: MESSAGE_ID, seq: 4, readAt: '2026-11-29T10:00:00.000Z' }, { userId: 'bob', seq: 0 }], next: 'bob' });
+    expect(outsider.statusCode).toBe(403);
   });
 
   it('GET /chats/{chatId}/participants pages the participants with their roles (participants only)', async () => {
@@ -469,7 +534,8 @@ describe('Function: http-api handler (PUT /users/me/status)', () => {
 describe('Function: routeHttpRequest', () => {
   const fakeDeps = () =>
     ({
-      chats: { listForUser: vi.fn().mockResolvedValue([]) },
+      chats: { listForUser: vi.fn().mockResolvedValue({ items: [] }) },
+      reads: { withUnread: vi.fn(async (_userId: string, page: unknown) => page) },
       messages: { remove: vi.fn().mockResolvedValue(undefined), send: vi.fn() },
       verifyToken: vi.fn().mockResolvedValue({ userId: 'alice' }),
     }) as unknown as HttpApiDeps & { messages: { remove: ReturnType<typeof vi.fn>; send: ReturnType<typeof vi.fn> } };

@@ -36,11 +36,12 @@ describe('Function: publish handler', () => {
     // Act
     const result = await handler(publishEvent(newMessage));
 
-    // Assess: one transaction with the sender's membership check, the chat's head and the message at the next position.
+    // Assess: one transaction with the sender's membership check (which moves their read position), the chat's head and the message at the next position.
     expect(result.statusCode).toBe(200);
     expect(parsed(result)).toMatchObject({ messageId: OBJECT_ID, chatId: 'c1', senderId: 'alice', content: 'hi', seq: 1 });
     const items = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
-    expect(items.map((item) => Object.keys(item)[0])).toEqual(['ConditionCheck', 'Update', 'Put']);
+    expect(items.map((item) => Object.keys(item)[0])).toEqual(['Update', 'Update', 'Put']);
+    expect(items[0]?.Update).toMatchObject({ TableName: 'Memberships', ConditionExpression: 'attribute_exists(userId)', ExpressionAttributeValues: { ':readMessageId': OBJECT_ID, ':readSeq': 1 } });
     expect(items[2]?.Put).toMatchObject({
       TableName: 'Messages',
       Item: expect.objectContaining({ chatId: 'c1', messageId: OBJECT_ID, kind: 'message', seq: 1 }),

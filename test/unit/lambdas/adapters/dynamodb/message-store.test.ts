@@ -58,7 +58,7 @@ describe('Function: messageService.send (one transaction per message)', () => {
     ddb.on(TransactWriteCommand).resolves({});
   });
 
-  it('writes the flood count, the chat head and the message at the next position in one TransactWriteItems', async () => {
+  it('writes the flood count with the sender\'s read position, the chat head and the message at the next position and ordinal in one TransactWriteItems', async () => {
     // Prepare
     const fresh = createService();
 
@@ -82,7 +82,10 @@ describe('Function: messageService.send (one transaction per message)', () => {
       Update: expect.objectContaining({
         TableName: 'Memberships',
         Key: { chatId: 'c1', userId: 'alice' },
+        UpdateExpression:
+          'SET sendCount = if_not_exists(sendCount, :zero) + :one, sendWindow = if_not_exists(sendWindow, :now), readMessageId = :readMessageId, readSeq = :readSeq, readOrdinal = :readOrdinal, readAt = :readAt',
         ConditionExpression: 'attribute_exists(userId) AND (attribute_not_exists(sendCount) OR sendCount < :limit)',
+        ExpressionAttributeValues: expect.objectContaining({ ':readMessageId': first.messageId, ':readSeq': 1, ':readOrdinal': 1, ':readAt': first.timestamp }),
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     });
@@ -90,21 +93,21 @@ describe('Function: messageService.send (one transaction per message)', () => {
       Update: {
         TableName: 'Messages',
         Key: { chatId: 'c1', messageId: 'seq#head' },
-        UpdateExpression: 'SET lastSeq = :seq, kind = :head',
+        UpdateExpression: 'SET lastSeq = :seq, lastOrdinal = :ordinal, kind = :head',
         ConditionExpression: 'attribute_not_exists(lastSeq)',
-        ExpressionAttributeValues: { ':seq': 1, ':head': 'head' },
+        ExpressionAttributeValues: { ':seq': 1, ':ordinal': 1, ':head': 'head' },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },
     });
     expect(message).toEqual({
       Put: {
         TableName: 'Messages',
-        Item: expect.objectContaining({ messageId: first.messageId, kind: 'message', senderId: 'alice', seq: 1, createdSeq: 1 }),
+        Item: expect.objectContaining({ messageId: first.messageId, kind: 'message', senderId: 'alice', seq: 1, createdSeq: 1, ordinal: 1 }),
         ConditionExpression: 'attribute_not_exists(messageId)',
       },
     });
     // The second write guesses its position from the first (this instance saw the head at 1).
-    expect(transactItems(1)[1]?.Update).toMatchObject({ ConditionExpression: 'lastSeq = :previous', ExpressionAttributeValues: { ':seq': 2, ':previous': 1 } });
+    expect(transactItems(1)[1]?.Update).toMatchObject({ ConditionExpression: 'lastSeq = :previous', ExpressionAttributeValues: { ':seq': 2, ':ordinal': 2, ':previous': 1 } });
   });
 
   it('runs one instance\'s concurrent writes to a chat one after the other, so they never cancel each other', async () => {
@@ -216,7 +219,10 @@ describe('Function: messageService.send (one transaction per message)', () => {
 
     // Assess
     expect(message.seq).toBe(1);
-    expect(transactItems(1)[0]?.Update).toMatchObject({ UpdateExpression: 'SET sendCount = :one, sendWindow = :now', ExpressionAttributeValues: { ':one': 1, ':now': NOW, ':expired': NOW - 10_000 } });
+    expect(transactItems(1)[0]?.Update).toMatchObject({
+      UpdateExpression: 'SET sendCount = :one, sendWindow = :now, readMessageId = :readMessageId, readSeq = :readSeq, readOrdinal = :readOrdinal, readAt = :readAt',
+      ExpressionAttributeValues: { ':one': 1, ':now': NOW, ':expired': NOW - 10_000, ':readSeq': 1 },
+    });
   });
 
   it('writes the idempotency marker in the same transaction as the message', async () => {

@@ -391,6 +391,30 @@ describe('Function: processStreamBatch', () => {
       expect(posts().map((post) => post.frame.seq)).toEqual([1, 2]);
     });
 
+    it('sends a read marker as message:read to the others in the chat room, and keeps the chat\'s messages in position order around it', async () => {
+      // Prepare: bob's read marker in a batch between two interleaved messages of the chat.
+      ddbMock.on(QueryCommand, { TableName: 'Rooms' }).resolves({ Items: [roomRow('a1', 'alice'), roomRow('b1', 'bob')] });
+      const read = streamRecord(
+        'Messages',
+        'INSERT',
+        { chatId: 'c1', messageId: 'read#bob' },
+        { newImage: { chatId: 'c1', messageId: 'read#bob', kind: 'read', userId: 'bob', readMessageId: 'm1', readSeq: 1, readAt: '2026-11-27T00:01:00.000Z' } },
+      );
+      const second = streamRecord('Messages', 'INSERT', { chatId: 'c1', messageId: 'm2' }, { newImage: message('c1', 'm2', { seq: 2, createdSeq: 2 }) });
+
+      // Act
+      const response = await processStreamBatch(deps, batch(second, read, messageInsert('c1', 'm1')));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      const messages = posts().filter((post) => post.frame.event === 'message:new');
+      expect(messages.filter((post) => post.connectionId === 'a1').map((post) => post.frame.seq)).toEqual([1, 2]);
+      const reads = posts().filter((post) => post.frame.event === 'message:read');
+      expect(reads).toEqual([
+        { connectionId: 'a1', frame: expect.objectContaining({ data: { chatId: 'c1', userId: 'bob', messageId: 'm1', seq: 1, readAt: '2026-11-27T00:01:00.000Z' } }) },
+      ]);
+    });
+
     it('reports every record when every record fails', async () => {
       // Prepare
       ddbMock.on(QueryCommand).rejects(new ProvisionedThroughputExceededException({ message: 'throttled', $metadata: {} }));
