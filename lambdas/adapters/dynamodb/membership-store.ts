@@ -145,18 +145,21 @@ export const membersAmong = ({ documentClient, membershipsTable }: MembershipSto
     return new Set(rows.map((row) => row.userId));
   };
 
-export const countParticipants = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['countParticipants'] =>
-  async (chatId) => {
-    const { Count = 0 } = await documentClient.send(
-      new QueryCommand({
-        TableName: membershipsTable,
-        KeyConditionExpression: 'chatId = :chatId',
-        ExpressionAttributeValues: { ':chatId': chatId },
-        Select: 'COUNT',
-      }),
-    );
-    return Count;
-  };
+/** The chat's participants, counted by a COUNT Query (every page's rows are read and billed, or at most `limit`). */
+async function countChatRows({ documentClient, membershipsTable }: MembershipStoreDeps, chatId: string, limit?: number): Promise<number> {
+  const { Count = 0 } = await documentClient.send(
+    new QueryCommand({
+      TableName: membershipsTable,
+      KeyConditionExpression: 'chatId = :chatId',
+      ExpressionAttributeValues: { ':chatId': chatId },
+      Select: 'COUNT',
+      ...(limit !== undefined && { Limit: limit }),
+    }),
+  );
+  return Count;
+}
+
+export const countParticipants = (deps: MembershipStoreDeps): MembershipStore['countParticipants'] => (chatId) => countChatRows(deps, chatId);
 
 export const existingMemberships = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['whichExist'] =>
   (pairs) =>
@@ -288,20 +291,8 @@ export const readsOf = ({ documentClient, membershipsTable }: MembershipStoreDep
     return reads;
   };
 
-export const countParticipantsUpTo = ({ documentClient, membershipsTable }: MembershipStoreDeps): MembershipStore['countUpTo'] =>
-  async (chatId, cap) => {
-    const { Count = 0 } = await documentClient.send(
-      new QueryCommand({
-        TableName: membershipsTable,
-        KeyConditionExpression: 'chatId = :chatId',
-        ExpressionAttributeValues: { ':chatId': chatId },
-        Select: 'COUNT',
-        // Reads (and bills) at most cap + 1 rows: enough to tell "more than cap".
-        Limit: cap + 1,
-      }),
-    );
-    return Count;
-  };
+// Reads (and bills) at most cap + 1 rows: enough to tell "more than cap".
+export const countParticipantsUpTo = (deps: MembershipStoreDeps): MembershipStore['countUpTo'] => (chatId, cap) => countChatRows(deps, chatId, cap + 1);
 
 /** Every operation, for tests and for wiring that uses most of them. */
 export function createMembershipStore(deps: MembershipStoreDeps): MembershipStore {
