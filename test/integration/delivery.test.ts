@@ -235,7 +235,9 @@ describe('A stream batch discarded after its retries (the on-failure queue)', ()
   });
 });
 
-describe('Socket.IO recovery by chat positions', () => {
+// Each of these waits on a stream-driven open packet, a reconnect and the streams settling: well under
+// a second alone, but one overran the 20 s default once in a full `npm test` (passes 3 of 3 alone).
+describe('Socket.IO recovery by chat positions', { timeout: 45_000 }, () => {
   function connectIo(token: string): Socket {
     const url = new URL(runtime.wsUrl);
     const socket = io(url.origin, {
