@@ -335,3 +335,16 @@ export function useTestRuntime(chatTitle: string, options: LocalRuntimeOptions =
     createChat: (owner, participants) => createChat(runtime(), owner, participants, chatTitle),
   };
 }
+
+/** Every page of `GET /chats/{chatId}/messages?afterSeq=` (3 a page), as a client that found a gap fetches it. */
+export async function historyAfterSeq(runtime: LocalRuntime, userId: string, chatId: string, afterSeq: number): Promise<Array<{ messageId: string; seq: number; content: string }>> {
+  const items = [];
+  let cursor: string | undefined = String(afterSeq);
+  while (cursor !== undefined) {
+    const res = await callHttpApi(runtime, userId, 'GET', `/chats/${chatId}/messages?afterSeq=${cursor}&limit=3`);
+    if (res.status !== 200) throw new Error(`GET ?afterSeq=${cursor} answered ${res.status}`);
+    items.push(...res.json.items);
+    cursor = res.json.next;
+  }
+  return items;
+}
