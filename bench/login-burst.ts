@@ -122,23 +122,34 @@ function runClients(request: Extract<BurstRequest, { type: 'start' }>): { result
 }
 
 /**
- * Writes a chat of `size` fresh users, lets the streams settle, then
- * connects them all at once and measures.
+ * `size` fresh users (`{prefix}0000`, …) with their tokens, written into one
+ * new chat directly in the Memberships table (the stream joins them), for
+ * the login burst and the connect storm.
  */
-export async function measureLoginBurst(runtime: LocalRuntime, size: number, log: (line: string) => void): Promise<LoginBurstResult> {
+export async function writeSharedChat(runtime: LocalRuntime, prefix: string, size: number, title: string): Promise<{ chatId: string; users: BenchUser[] }> {
   const users: BenchUser[] = await Promise.all(
     Array.from({ length: size }, async (_, i) => {
-      const userId = `login${String(i).padStart(4, '0')}`;
+      const userId = `${prefix}${String(i).padStart(4, '0')}`;
       return { userId, token: await runtime.token(userId) };
     }),
   );
   const chatId = sortableId();
   const addedAt = new Date().toISOString();
+  const addedBy = (users[0] as BenchUser).userId;
   await batchWriteAll(
     runtime.documentClient,
     runtime.tableNames[ENV.membershipsTable] as string,
-    users.map(({ userId }) => ({ PutRequest: { Item: { chatId, userId, title: `login burst ${size}`, addedAt, addedBy: (users[0] as BenchUser).userId } satisfies MembershipRow } })),
+    users.map(({ userId }) => ({ PutRequest: { Item: { chatId, userId, title, addedAt, addedBy } satisfies MembershipRow } })),
   );
+  return { chatId, users };
+}
+
+/**
+ * Writes a chat of `size` fresh users, lets the streams settle, then
+ * connects them all at once and measures.
+ */
+export async function measureLoginBurst(runtime: LocalRuntime, size: number, log: (line: string) => void): Promise<LoginBurstResult> {
+  const { users } = await writeSharedChat(runtime, 'login', size, `login burst ${size}`);
   await runtime.settle(60_000);
   log(`login burst: ${size} users who share one chat connect at once`);
   const calls = installAwsCallCounter();

@@ -22,7 +22,7 @@ import { loadHandlers, type FunctionHandlers } from '../local/handlers';
 import { startLocalRuntime, type LocalRuntime } from '../local/runtime';
 import { countInvocations, installAwsCallCounter, type AwsCallSnapshot, type InvocationSpan } from './aws-calls';
 import type { BenchUser, SendSample, WorkerRequest, WorkerResponse } from './load-worker';
-import { cpuSince, measureLoginBurst, serverCpu, type LoginBurstResult, type ServerCpu } from './login-burst';
+import { cpuSince, measureLoginBurst, serverCpu, writeSharedChat, type LoginBurstResult, type ServerCpu } from './login-burst';
 
 export interface RoomPlan {
   /** Connections in the room (one user each). */
@@ -191,21 +191,7 @@ function phasesOf(samples: readonly SendSample[], spans: readonly InvocationSpan
  */
 async function measureConnectStorm(runtime: LocalRuntime, worker: LoadWorker, size: number, batchSize: number, log: (line: string) => void): Promise<ConnectStormResult> {
   const calls = installAwsCallCounter();
-  const users: BenchUser[] = await Promise.all(
-    Array.from({ length: size }, async (_, i) => {
-      const userId = `storm${String(i).padStart(4, '0')}`;
-      return { userId, token: await runtime.token(userId) };
-    }),
-  );
-  const chatId = sortableId();
-  const addedAt = new Date().toISOString();
-  await batchWriteAll(
-    runtime.documentClient,
-    runtime.tableNames[ENV.membershipsTable] as string,
-    users.map(({ userId }) => ({
-      PutRequest: { Item: { chatId, userId, title: `storm ${size}`, addedAt, addedBy: (users[0] as BenchUser).userId } satisfies MembershipRow },
-    })),
-  );
+  const { chatId, users } = await writeSharedChat(runtime, 'storm', size, `storm ${size}`);
   await runtime.settle(60_000);
   const before = (await worker.call({ type: 'stats' }, 'stats')).framesByEvent['user:online'] ?? 0;
   log(`connect storm: ${size} users who share one chat connect in batches of ${batchSize}`);
