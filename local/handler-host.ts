@@ -9,7 +9,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import { functions, type FunctionName } from '../lambdas/system/topology';
 import { applyEnv } from './handler-env';
 import { HandlerModuleError, type FunctionHandlers } from './handlers';
@@ -33,6 +33,12 @@ export interface HandlerHostOptions {
    * @default the lines go straight to this process's stdout and stderr
    */
   readonly onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /**
+   * Opens the gateway's in-process `@connections` channel for a new worker
+   * (Gateway.openPostChannel); the worker's hot posts to `origin` go through it.
+   * @default every post is an HTTP request to the callback URL
+   */
+  readonly postChannel?: { readonly origin: string; open(): MessagePort };
 }
 
 export interface HandlerHost {
@@ -73,9 +79,14 @@ export async function startHandlerHost(options: HandlerHostOptions): Promise<Han
   const spawn = (): Promise<Worker> =>
     new Promise<Worker>((resolve, reject) => {
       const { onOutput } = options;
+      const postPort = options.postChannel?.open();
       const worker = new Worker(WORKER_ENTRY, {
         env: workerEnv,
-        workerData: { names } satisfies WorkerData,
+        workerData: {
+          names,
+          ...(postPort !== undefined && options.postChannel !== undefined && { postChannel: { origin: options.postChannel.origin, port: postPort } }),
+        } satisfies WorkerData,
+        ...(postPort !== undefined && { transferList: [postPort] }),
         ...(onOutput !== undefined && { stdout: true, stderr: true }),
       });
       if (onOutput !== undefined) {

@@ -10,7 +10,7 @@ import type { FunctionName } from '../lambdas/system/topology';
 import { startHandlerHost, type HandlerHost, type HandlerHostOptions } from './handler-host';
 import type { LambdaHandler } from './lambda';
 
-export interface HandlerPoolOptions extends Pick<HandlerHostOptions, 'env' | 'log' | 'onOutput'> {
+export interface HandlerPoolOptions extends Pick<HandlerHostOptions, 'env' | 'log' | 'onOutput' | 'postChannel'> {
   readonly function: FunctionName;
   /** Worker threads (execution environments). */
   readonly size: number;
@@ -49,6 +49,7 @@ export function createHandlerPool(options: HandlerPoolOptions): HandlerPool {
           only: [options.function],
           ...(options.log !== undefined && { log: options.log }),
           ...(options.onOutput !== undefined && { onOutput: options.onOutput }),
+          ...(options.postChannel !== undefined && { postChannel: options.postChannel }),
         }),
       ),
     ).then(async (outcomes) => {

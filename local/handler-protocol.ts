@@ -1,9 +1,12 @@
 /** Messages between the handler host (handler-host.ts) and its worker (handler-worker-main.ts). */
+import type { MessagePort } from 'node:worker_threads';
 import type { FunctionName } from '../lambdas/system/topology';
 
 export interface WorkerData {
   /** The functions whose modules the worker imports. */
   readonly names: readonly FunctionName[];
+  /** The gateway's in-process `@connections` channel, for the hot posts to `origin` (the callback URL's). */
+  readonly postChannel?: { readonly origin: string; readonly port: MessagePort };
 }
 
 /** An invocation: the event and how long the function may run. */

@@ -4,6 +4,8 @@
  * invocation the parent sends, as one Lambda execution environment would.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { routePostsThrough } from '../lambdas/adapters/api-gateway/poster';
+import { channelTransport } from './gateway/post-channel';
 import type { FunctionName } from '../lambdas/system/topology';
 import { importHandler } from './handlers';
 import { invokeHandler, type LambdaHandler } from './lambda';
@@ -13,7 +15,9 @@ const port = parentPort;
 if (port === null) throw new Error('handler-worker-main.ts runs only as a worker thread');
 const post = (message: WorkerMessage): void => port.postMessage(message);
 
-const { names } = workerData as WorkerData;
+const { names, postChannel } = workerData as WorkerData;
+// Before the handler modules create their posters at import.
+if (postChannel !== undefined) routePostsThrough(postChannel.origin, channelTransport(postChannel.port));
 const handlers = new Map<FunctionName, LambdaHandler>();
 try {
   for (const name of names) handlers.set(name, await importHandler(name));

@@ -45,7 +45,22 @@ export const LOCAL_ENV = {
   idleTimeoutMs: 'LOCAL_IDLE_TIMEOUT_MS',
   /** Worker threads running the slice poster (its concurrency). */
   sliceWorkers: 'LOCAL_SLICE_WORKERS',
+  /** How the fan-out's posts reach the gateway: `channel` (in-process) or `http` (loopback requests). */
+  postTransport: 'LOCAL_POST_TRANSPORT',
 } as const;
+
+/** How the fan-out's hot posts reach the local gateway (LOCAL_POST_TRANSPORT). */
+export type PostTransportKind = 'channel' | 'http';
+const POST_TRANSPORTS: readonly PostTransportKind[] = ['channel', 'http'];
+
+function postTransportEnv(): PostTransportKind | undefined {
+  const value = optionalEnv(LOCAL_ENV.postTransport);
+  if (value === undefined) return undefined;
+  if (!(POST_TRANSPORTS as readonly string[]).includes(value)) {
+    throw new InvalidSettingError(LOCAL_ENV.postTransport, `${LOCAL_ENV.postTransport} must be one of ${POST_TRANSPORTS.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as PostTransportKind;
+}
 
 /** Slice poster workers when LOCAL_SLICE_WORKERS is unset: one per core of this 2-core class of machine. */
 const DEFAULT_SLICE_WORKERS = 2;
@@ -112,6 +127,14 @@ export interface LocalRuntimeOptions {
   readonly limits?: Partial<Limits>;
   /** Worker threads running the slice poster in parallel. @default LOCAL_SLICE_WORKERS, else 2 */
   readonly sliceWorkers?: number;
+  /**
+   * How the fan-out and slice posters' PostToConnection reach the gateway:
+   * over an in-process channel (the signed request, answered by the same
+   * code as the HTTP endpoint, without the loopback TCP round trip) or as
+   * HTTP requests to the callback URL, as in AWS. Every other `@connections`
+   * call is HTTP either way. @default LOCAL_POST_TRANSPORT, else 'channel'
+   */
+  readonly postTransport?: PostTransportKind;
   /** @default 200 */
   readonly pollIntervalMs?: number;
   /** First stream retry delay. @default 250 */
@@ -208,6 +231,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const postFaults = options.postFaults ?? parsePostFaults(optionalEnv(LOCAL_ENV.postFaults));
   const idleTimeoutMs = options.idleTimeoutMs ?? positiveIntegerEnv(LOCAL_ENV.idleTimeoutMs);
   const sliceWorkerCount = options.sliceWorkers ?? sliceWorkersEnv() ?? DEFAULT_SLICE_WORKERS;
+  const postTransport = options.postTransport ?? postTransportEnv() ?? 'channel';
   const limitEnv = Object.fromEntries(
     (Object.entries(options.limits ?? {}) as [LimitKey, number][]).map(([key, value]) => [LIMIT_SETTINGS[key].env, String(parseLimit(key, `limits.${key}`, value))]),
   );
@@ -314,10 +338,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     };
     // The handler modules run in a worker with this env as its process.env: this process's env is left alone.
     // The slice poster runs in a pool of workers of its own: slices are posted truly in parallel, as by Lambda's concurrency.
-    const slicePool = createHandlerPool({ env, function: sliceWorkers.function, size: sliceWorkerCount, log: log('slice-workers'), onOutput });
+    const postChannel = postTransport === 'channel' ? { origin: new URL(gateway.callbackUrl).origin, open: () => gateway.openPostChannel() } : undefined;
+    const slicePool = createHandlerPool({
+      env,
+      function: sliceWorkers.function,
+      size: sliceWorkerCount,
+      log: log('slice-workers'),
+      onOutput,
+      ...(postChannel !== undefined && { postChannel }),
+    });
     stops.push(() => slicePool.close());
     handlerHost = await startHandlerHost({
       env,
+      ...(postChannel !== undefined && { postChannel }),
       overrides: { [sliceWorkers.function]: slicePool.handler, ...options.handlers },
       log: log('handlers'),
       onOutput,

@@ -30,14 +30,71 @@ export function parseConnectionsPath(url: string): { stage?: string; connectionI
   }
 }
 
-function sendError(res: ServerResponse, status: number, errorType: string, message?: string): void {
-  res.writeHead(status, {
-    'x-amzn-ErrorType': errorType,
+/** An answer of the `@connections` API, whichever way the request came. */
+export interface ConnectionsApiAnswer {
+  readonly status: number;
+  /** `x-amzn-ErrorType` of an error answer. */
+  readonly errorType?: string;
+  /** The body: empty for 2xx posts and API Gateway's own 410s, a short JSON otherwise. */
+  readonly body: string;
+}
+
+function errorAnswer(status: number, errorType: string, message?: string): ConnectionsApiAnswer {
+  // API Gateway's own 410s have an empty body; the others carry a message.
+  return { status, errorType, body: message === undefined ? '' : JSON.stringify({ message }) };
+}
+
+const ACCEPTED: ConnectionsApiAnswer = { status: 200, body: '' };
+
+/**
+ * What API Gateway answers one PostToConnection, and the frame it sends:
+ * 413 over the size limit (`body` undefined: the caller stopped reading),
+ * 403 for another stage, 410 for a connection that is unknown or closing,
+ * an injected fault (LOCAL_POST_FAULTS), else the frame goes out and 200.
+ * Shared by the HTTP endpoint and the in-process channel (postChannel).
+ */
+export async function answerPost(state: GatewayState, target: { stage?: string; connectionId: string }, body: Uint8Array | undefined): Promise<ConnectionsApiAnswer> {
+  if (target.stage !== undefined && target.stage !== state.api.stage) return errorAnswer(403, 'ForbiddenException', 'Forbidden');
+  if (body === undefined || body.byteLength > MAX_POST_BYTES) {
+    return errorAnswer(413, 'PayloadTooLargeException', `Message too long. Max allowed size is ${MAX_POST_BYTES} bytes`);
+  }
+  const connection = state.pool.get(target.connectionId);
+  if (connection === undefined || connection.socket.readyState !== connection.socket.OPEN) return errorAnswer(410, 'GoneException');
+  const fault = faultFor(state.postFaults, connection.connectionId);
+  if (fault?.kind === 'status') {
+    return errorAnswer(fault.status, FAULT_ERROR_TYPES[fault.status], `Injected fault (LOCAL_POST_FAULTS): ${fault.status}`);
+  }
+  if (fault?.kind === 'slow') {
+    await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    if (connection.socket.readyState !== connection.socket.OPEN) return errorAnswer(410, 'GoneException');
+  }
+  sendToConnection(connection, asBuffer(body), !isText(body));
+  return ACCEPTED;
+}
+
+const textFrames = new WeakMap<Uint8Array, boolean>();
+
+/** Text when the bytes are UTF-8 (every JSON payload), binary otherwise; known per frame object (a broadcast shares one). */
+function isText(body: Uint8Array): boolean {
+  let text = textFrames.get(body);
+  if (text === undefined) {
+    text = isUtf8(body);
+    textFrames.set(body, text);
+  }
+  return text;
+}
+
+function asBuffer(body: Uint8Array): Buffer {
+  return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+}
+
+function writeAnswer(res: ServerResponse, answer: ConnectionsApiAnswer): void {
+  res.writeHead(answer.status, {
+    ...(answer.errorType !== undefined && { 'x-amzn-ErrorType': answer.errorType }),
     'x-amzn-RequestId': newRequestId(),
     'Content-Type': 'application/json',
   });
-  // API Gateway's own 410s have an empty body; the others carry a message.
-  res.end(message === undefined ? '' : JSON.stringify({ message }));
+  res.end(answer.body);
 }
 
 /**
@@ -50,59 +107,36 @@ function sendError(res: ServerResponse, status: number, errorType: string, messa
 export async function handleConnectionsApi(state: GatewayState, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   const target = parseConnectionsPath(req.url ?? '/');
   if (target === undefined) return false;
+  if (req.method === 'POST') {
+    const body = target.stage !== undefined && target.stage !== state.api.stage ? Buffer.alloc(0) : await readBodyUpTo(req, MAX_POST_BYTES);
+    if (body === undefined) req.resume();
+    writeAnswer(res, await answerPost(state, target, body));
+    return true;
+  }
   if (target.stage !== undefined && target.stage !== state.api.stage) {
-    sendError(res, 403, 'ForbiddenException', 'Forbidden');
+    writeAnswer(res, errorAnswer(403, 'ForbiddenException', 'Forbidden'));
     return true;
   }
   const connection = state.pool.get(target.connectionId);
   switch (req.method) {
-    case 'POST': {
-      const body = await readBodyUpTo(req, MAX_POST_BYTES);
-      if (body === undefined) {
-        sendError(res, 413, 'PayloadTooLargeException', `Message too long. Max allowed size is ${MAX_POST_BYTES} bytes`);
-        req.resume();
-        return true;
-      }
-      if (connection === undefined || connection.socket.readyState !== connection.socket.OPEN) {
-        sendError(res, 410, 'GoneException');
-        return true;
-      }
-      const fault = faultFor(state.postFaults, connection.connectionId);
-      if (fault?.kind === 'status') {
-        sendError(res, fault.status, FAULT_ERROR_TYPES[fault.status], `Injected fault (LOCAL_POST_FAULTS): ${fault.status}`);
-        return true;
-      }
-      if (fault?.kind === 'slow') {
-        await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
-        if (connection.socket.readyState !== connection.socket.OPEN) {
-          sendError(res, 410, 'GoneException');
-          return true;
-        }
-      }
-      // Text when the bytes are UTF-8 (every JSON payload), binary otherwise.
-      sendToConnection(connection, body, !isUtf8(body));
-      res.writeHead(200, { 'x-amzn-RequestId': newRequestId(), 'Content-Type': 'application/json' });
-      res.end();
-      return true;
-    }
     case 'GET': {
       if (connection === undefined) {
-        sendError(res, 410, 'GoneException');
+        writeAnswer(res, errorAnswer(410, 'GoneException'));
         return true;
       }
-      res.writeHead(200, { 'x-amzn-RequestId': newRequestId(), 'Content-Type': 'application/json' });
-      res.end(
-        JSON.stringify({
+      writeAnswer(res, {
+        status: 200,
+        body: JSON.stringify({
           connectedAt: new Date(connection.connectedAt).toISOString(),
           lastActiveAt: new Date(connection.lastActiveAt).toISOString(),
           identity: connection.identity,
         }),
-      );
+      });
       return true;
     }
     case 'DELETE': {
       if (connection === undefined) {
-        sendError(res, 410, 'GoneException');
+        writeAnswer(res, errorAnswer(410, 'GoneException'));
         return true;
       }
       // Gone for the API at once; the socket closes and $disconnect follows.
@@ -113,7 +147,7 @@ export async function handleConnectionsApi(state: GatewayState, req: IncomingMes
       return true;
     }
     default:
-      sendError(res, 405, 'MethodNotAllowedException', `Method ${req.method ?? ''} not allowed`);
+      writeAnswer(res, errorAnswer(405, 'MethodNotAllowedException', `Method ${req.method ?? ''} not allowed`));
       return true;
   }
 }

@@ -6,8 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { MessagePort } from 'node:worker_threads';
 import { WebSocketServer } from 'ws';
 import { handleConnectionsApi } from './connections-api';
+import { createPostChannels } from './post-channel';
 import { handleFaultsEndpoint, type PostFaults } from './faults';
 import { ConnectionPool } from './pool';
 import type { GatewayMetrics, GatewayState, RouteHandlers } from './state';
@@ -70,6 +72,11 @@ export interface Gateway {
   open(): void;
   /** Swaps the route table (handlers are loaded after the port is known). */
   setRoutes(routes: RouteHandlers): void;
+  /**
+   * A new in-process `@connections` channel (post-channel.ts): the end to
+   * hand to a handler worker, whose hot posts then skip the loopback HTTP hop.
+   */
+  openPostChannel(): MessagePort;
   /** Closes every connection (firing `$disconnect`), waits for running handlers, stops listening. */
   close(): Promise<void>;
 }
@@ -142,6 +149,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       });
   });
 
+  const postChannels = createPostChannels(state);
   const base = `${host}:${port}/${stage}`;
   return {
     url: `ws://${base}`,
@@ -154,6 +162,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       while (state.inflight.size > 0) await Promise.allSettled([...state.inflight]);
     },
     open: () => open(),
+    openPostChannel: () => postChannels.open(),
     setRoutes(routes) {
       state.routes = routes;
     },
@@ -175,6 +184,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       await Promise.all(closed);
       while (state.inflight.size > 0) await Promise.allSettled([...state.inflight]);
       wss.close();
+      postChannels.closeAll();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

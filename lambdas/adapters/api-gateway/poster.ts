@@ -64,6 +64,26 @@ export function createSdkPoster(managementClient: ApiGatewayManagementApiClient)
   };
 }
 
+/** One PostToConnection carried without a socket, and the API's answer to it. */
+export interface PostTransport {
+  send(request: { path: string; headers: OutgoingHttpHeaders; body: Uint8Array }): Promise<{ status: number; errorType?: string; body: string }>;
+}
+
+const transports = new Map<string, PostTransport>();
+
+/**
+ * Sends the posts of every HTTP poster created afterwards for `origin`
+ * through `transport` instead of a socket: the local runtime's handler
+ * workers reach their gateway over a MessagePort this way. Nothing calls
+ * it in Lambda, where every post is an HTTPS request.
+ *
+ * @example
+ * routePostsThrough('http://127.0.0.1:3001', channelTransport(port));
+ */
+export function routePostsThrough(origin: string, transport: PostTransport): void {
+  transports.set(new URL(origin).origin, transport);
+}
+
 /** A non-2xx answer of the @connections API, named and flagged as the SDK would. */
 export class PostStatusError extends Error {
   readonly statusCode: number;
@@ -128,7 +148,8 @@ export interface HttpPosterOptions {
 
 /**
  * POST `/{stage}/@connections/{id}` on a keep-alive agent, one request per
- * post, nothing else on the way: the transport under the signed poster.
+ * post, nothing else on the way: the transport under the signed poster
+ * (or the transport routePostsThrough registered for the endpoint's origin).
  * Abandoning a timed-out request uses a plain timer and `destroy()`, not an
  * AbortSignal: Node's signal wiring on a request costs about as much CPU as
  * the request itself (measured in `npm run bench`, section "hot post").
@@ -141,6 +162,8 @@ export function createHttpPoster(options: HttpPosterOptions): ConnectionPoster {
   const agentOptions = { ...options.agentOptions, keepAlive: true, maxSockets: options.maxSockets };
   const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   const send = secure ? httpsRequest : httpRequest;
+  // Looked up once: a transport is registered before the handler modules that create posters are imported.
+  const transport = transports.get(url.origin);
   const headersFor =
     options.headersFor ??
     (async ({ host, data }: { host: string; data: Uint8Array }) => ({
@@ -171,6 +194,13 @@ export function createHttpPoster(options: HttpPosterOptions): ConnectionPoster {
         headersFor({ path, host: url.host, hostname: url.hostname, ...(port !== undefined && { port }), protocol: url.protocol, data }).then(
           (headers) => {
             if (settled) return;
+            if (transport !== undefined) {
+              transport.send({ path, headers, body: data }).then((answer) => {
+                if (answer.status >= 200 && answer.status < 300) settle();
+                else settle(new PostStatusError(answer.status, answer.body.slice(0, MAX_ERROR_BODY_CHARS), answer.errorType));
+              }, settle);
+              return;
+            }
             req = send({ agent, method: 'POST', hostname: url.hostname, port, path, headers }, (res: IncomingMessage) => {
               const status = res.statusCode ?? 0;
               if (status >= 200 && status < 300) {
