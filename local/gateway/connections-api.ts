@@ -108,6 +108,7 @@ export async function handleConnectionsApi(state: GatewayState, req: IncomingMes
   const target = parseConnectionsPath(req.url ?? '/');
   if (target === undefined) return false;
   if (req.method === 'POST') {
+    state.metrics.posts.http += 1;
     const body = target.stage !== undefined && target.stage !== state.api.stage ? Buffer.alloc(0) : await readBodyUpTo(req, MAX_POST_BYTES);
     if (body === undefined) req.resume();
     writeAnswer(res, await answerPost(state, target, body));

@@ -23,6 +23,14 @@ export interface ChannelAnswer extends ConnectionsApiAnswer {
   readonly id: number;
 }
 
+/** One turn's answers: the ids of the accepted posts (nearly all, and cheap to copy), then the others in full. */
+export interface ChannelAnswers {
+  readonly accepted: number[];
+  readonly failed: ChannelAnswer[];
+}
+
+const ACCEPTED: ConnectionsApiAnswer = { status: 200, body: '' };
+
 const NOT_FOUND: ConnectionsApiAnswer = { status: 404, errorType: 'NotFoundException', body: JSON.stringify({ message: 'Not Found' }) };
 const INTERNAL: ConnectionsApiAnswer = { status: 500, errorType: 'InternalServerErrorException', body: '' };
 
@@ -43,8 +51,16 @@ export function createPostChannels(state: GatewayState): { open(): MessagePort; 
       const { port1: gatewayEnd, port2: workerEnd } = new MessageChannel();
       served.add(gatewayEnd);
       gatewayEnd.on('close', () => served.delete(gatewayEnd));
-      const answers = batched<ChannelAnswer>((batch) => gatewayEnd.postMessage(batch));
+      const answers = batched<ChannelAnswer>((batch) => {
+        const turn: ChannelAnswers = { accepted: [], failed: [] };
+        for (const answer of batch) {
+          if (answer.status === 200) turn.accepted.push(answer.id);
+          else turn.failed.push(answer);
+        }
+        gatewayEnd.postMessage(turn);
+      });
       gatewayEnd.on('message', (posts: readonly ChannelPost[]) => {
+        state.metrics.posts.channel += posts.length;
         for (const post of posts) {
           const target = parseConnectionsPath(post.path);
           const answered = target === undefined ? Promise.resolve(NOT_FOUND) : answerPost(state, target, post.body);
@@ -91,14 +107,16 @@ function batched<T>(flush: (batch: T[]) => void): { push(item: T): void } {
  * the poster gave up on (its timeout) is answered later and ignored.
  */
 export function channelTransport(port: MessagePort): PostTransport {
-  const pending = new Map<number, (answer: ChannelAnswer) => void>();
+  const pending = new Map<number, (answer: ConnectionsApiAnswer) => void>();
   let nextId = 0;
-  port.on('message', (answers: readonly ChannelAnswer[]) => {
-    for (const answer of answers) {
-      const settle = pending.get(answer.id);
-      pending.delete(answer.id);
-      settle?.(answer);
-    }
+  const settle = (id: number, answer: ConnectionsApiAnswer): void => {
+    const resolve = pending.get(id);
+    pending.delete(id);
+    resolve?.(answer);
+  };
+  port.on('message', ({ accepted, failed }: ChannelAnswers) => {
+    for (const id of accepted) settle(id, ACCEPTED);
+    for (const answer of failed) settle(answer.id, answer);
   });
   // Waiting posts do not keep a worker alive; the gateway's end keeps the channel open while it runs.
   port.unref();

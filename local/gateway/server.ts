@@ -125,7 +125,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     accepting,
     closing: false,
     postFaults: options.postFaults ?? new Map(),
-    metrics: { connectsAccepted: 0, disconnectsFired: 0 },
+    metrics: { connectsAccepted: 0, disconnectsFired: 0, posts: { http: 0, channel: 0 } },
     log: options.log ?? defaultLog,
   };
   // Tracked: close() and idle() wait for a $connect still running.

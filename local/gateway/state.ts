@@ -17,6 +17,8 @@ export interface GatewayMetrics {
   connectsAccepted: number;
   /** `$disconnect` invocations started (one per accepted connection, whatever the timing). */
   disconnectsFired: number;
+  /** PostToConnection requests answered, by the way they came (HTTP, or the in-process channel of post-channel.ts). */
+  posts: { http: number; channel: number };
 }
 
 export interface GatewayState {

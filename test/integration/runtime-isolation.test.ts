@@ -1,7 +1,9 @@
 /**
  * Two local runtimes in one process (issue 8): each runs its handler modules
  * in a worker of its own, so each has its own tables, callback URL and
- * clients, and this process's environment is never written.
+ * clients, and this process's environment is never written. The second
+ * posts its fan-out over HTTP (LOCAL_POST_TRANSPORT=http), the first over
+ * the in-process channel (the default): both transports deliver end to end.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambdas/commons/env';
@@ -15,7 +17,7 @@ describe('Function: startLocalRuntime (two in one process)', () => {
 
   beforeAll(async () => {
     first = await startTestRuntime();
-    second = await startTestRuntime();
+    second = await startTestRuntime({ postTransport: 'http' });
   });
   afterAll(async () => {
     await Promise.all(sockets.map((socket) => socket.close()));
@@ -52,6 +54,9 @@ describe('Function: startLocalRuntime (two in one process)', () => {
     expect(chatsOfSecond.json.items.map((chat: { chatId: string }) => chat.chatId)).toEqual([chatInSecond]);
     expect(bobInFirst.received.filter(isEvent('message:new'))).toHaveLength(1);
     expect(bobInSecond.received.filter(isEvent('message:new'))).toHaveLength(1);
+    expect(first.gateway.metrics.posts.channel).toBeGreaterThanOrEqual(1);
+    expect(second.gateway.metrics.posts).toMatchObject({ channel: 0 });
+    expect(second.gateway.metrics.posts.http).toBeGreaterThanOrEqual(1);
   });
 
   it('keeps serving after the other runtime stops', async () => {

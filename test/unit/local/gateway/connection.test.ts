@@ -51,7 +51,7 @@ function createState(routes: RouteHandlers, returnResponse: string[] = []) {
     accepting: Promise.resolve(),
     closing: false,
     postFaults: new Map(),
-    metrics: { connectsAccepted: 0, disconnectsFired: 0 },
+    metrics: { connectsAccepted: 0, disconnectsFired: 0, posts: { http: 0, channel: 0 } },
     log,
   };
   return { state, log };

@@ -45,7 +45,13 @@ class FakeSocket extends EventEmitter {
 
 describe('Function: handleConnectionsApi', () => {
   const pool = new ConnectionPool();
-  const state = { api: { stage: 'local', domainName: '127.0.0.1', apiId: 'local' }, pool, wss: {} as WebSocketServer, postFaults: new Map() } as unknown as GatewayState;
+  const state = {
+    api: { stage: 'local', domainName: '127.0.0.1', apiId: 'local' },
+    pool,
+    wss: {} as WebSocketServer,
+    postFaults: new Map(),
+    metrics: { connectsAccepted: 0, disconnectsFired: 0, posts: { http: 0, channel: 0 } },
+  } as unknown as GatewayState;
   let server: Server;
   let base: string;
   let socket: FakeSocket;

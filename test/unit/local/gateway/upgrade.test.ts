@@ -46,7 +46,7 @@ function createState(routes: RouteHandlers) {
     accepting: Promise.resolve(),
     closing: false,
     postFaults: new Map(),
-    metrics: { connectsAccepted: 0, disconnectsFired: 0 },
+    metrics: { connectsAccepted: 0, disconnectsFired: 0, posts: { http: 0, channel: 0 } },
     log,
   } satisfies GatewayState;
   return { state, handleUpgradeSpy, log };
@@ -208,7 +208,7 @@ describe('Function: handleUpgrade', () => {
     expect(handleUpgradeSpy).not.toHaveBeenCalled();
     expect(socket.destroyed).toBe(true);
     expect($disconnect).toHaveBeenCalledTimes(1);
-    expect(state.metrics).toEqual({ connectsAccepted: 1, disconnectsFired: 1 });
+    expect(state.metrics).toMatchObject({ connectsAccepted: 1, disconnectsFired: 1 });
   });
 
   it('reports a connection ws declined to upgrade after $connect accepted it', async () => {
@@ -222,7 +222,7 @@ describe('Function: handleUpgrade', () => {
     // Assess
     expect(handleUpgradeSpy).toHaveBeenCalledTimes(1);
     expect($disconnect.mock.calls[0]?.[0]).toMatchObject({ requestContext: { routeKey: '$disconnect', disconnectStatusCode: 1006 } });
-    expect(state.metrics).toEqual({ connectsAccepted: 1, disconnectsFired: 1 });
+    expect(state.metrics).toMatchObject({ connectsAccepted: 1, disconnectsFired: 1 });
   });
 
   it('counts no $connect and fires no $disconnect for a refused upgrade', async () => {
@@ -235,7 +235,7 @@ describe('Function: handleUpgrade', () => {
 
     // Assess
     expect($disconnect).not.toHaveBeenCalled();
-    expect(state.metrics).toEqual({ connectsAccepted: 0, disconnectsFired: 0 });
+    expect(state.metrics).toMatchObject({ connectsAccepted: 0, disconnectsFired: 0 });
   });
 
   it('upgrades without $connect, which is optional', async () => {
