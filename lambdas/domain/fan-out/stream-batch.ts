@@ -24,6 +24,7 @@ import { observeRecord } from './observe-record';
 import { fanOutPresence, withBatchReads, type PresenceFanOutDeps } from './presence';
 import { readEventOf } from './reads';
 import { toOthersInRoom } from '../room-others';
+import { recipientsOf } from '../recipients';
 import { imageOf, isServiceChange, MalformedRecordError, optionalString, requireString, tableNameOfStreamArn } from './records';
 import type { BroadcastResult, ConnectionRemover, RoomBroadcaster } from '../ports';
 
@@ -104,13 +105,18 @@ function sourceOf(deps: FanOutDeps, record: DynamoDBRecord): Source {
 }
 
 /**
- * Processes one record. Presence records use `batchPresence`, the batch's
- * deps that read each chat's size and room once per batch (withBatchReads);
- * every other record reads per record.
+ * Processes one record. Presence records and message events use
+ * `batchReads`, the batch's deps that read each chat's size and room once
+ * per batch (withBatchReads); every other record reads per record. For a
+ * chat's messages that one read serves each of them as its own would: every
+ * message of the batch was committed before the batch was read, so the room
+ * already holds each join that returned before it was sent (room-joins.ts).
+ * When the fan-out falls behind, a batch carries several messages of a big
+ * chat, and this spares a Query of the whole room per message.
  */
 async function processRecord(
   deps: FanOutDeps,
-  batchPresence: PresenceFanOutDeps,
+  batchReads: PresenceFanOutDeps,
   source: Source,
   record: DynamoDBRecord,
 ): Promise<BroadcastResult | undefined> {
@@ -123,11 +129,11 @@ async function processRecord(
         break;
       }
       const event = messageEventOf(record);
-      if (event !== undefined) result = await deps.broadcaster.toRoom(event.room, event.envelope);
+      if (event !== undefined) result = await deps.broadcaster.toMembers(recipientsOf(await batchReads.rooms.members(event.room), event.envelope), event.envelope);
       break;
     }
     case 'presence':
-      result = await fanOutPresence(batchPresence, record);
+      result = await fanOutPresence(batchReads, record);
       break;
     case 'memberships':
       result = await fanOutMembership(deps, record);
@@ -267,8 +273,8 @@ interface Step {
  * counter) rides along with the step before it; a malformed one stands
  * alone, so it fails alone (with those after it).
  */
-function stepsOf(deps: FanOutDeps, batchPresence: PresenceFanOutDeps, source: Source, records: readonly DynamoDBRecord[]): Step[] {
-  const single = (record: DynamoDBRecord): Step => ({ records: [record], run: () => processRecord(deps, batchPresence, source, record) });
+function stepsOf(deps: FanOutDeps, batchReads: PresenceFanOutDeps, source: Source, records: readonly DynamoDBRecord[]): Step[] {
+  const single = (record: DynamoDBRecord): Step => ({ records: [record], run: () => processRecord(deps, batchReads, source, record) });
   if (source !== 'memberships') return records.map(single);
   const steps: Step[] = [];
   let open: { changes: MembershipChange[]; step: Step } | undefined;
@@ -317,7 +323,7 @@ function stepsOf(deps: FanOutDeps, batchPresence: PresenceFanOutDeps, source: So
 export async function processStreamBatch(deps: FanOutDeps, event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
   const records = event.Records ?? [];
   const failed = new Set<DynamoDBRecord>();
-  const batchPresence = withBatchReads<PresenceFanOutDeps>(deps);
+  const batchReads = withBatchReads<PresenceFanOutDeps>(deps);
 
   await mapWithConcurrency(groupRecords(deps, records), GROUP_CONCURRENCY, async (group) => {
     if ('unusable' in group) {
@@ -328,7 +334,7 @@ export async function processStreamBatch(deps: FanOutDeps, event: DynamoDBStream
       return;
     }
     let earlier: { error: unknown } | undefined;
-    for (const step of stepsOf(deps, batchPresence, group.source, group.records)) {
+    for (const step of stepsOf(deps, batchReads, group.source, group.records)) {
       if (earlier !== undefined) {
         for (const record of step.records) {
           failed.add(record);

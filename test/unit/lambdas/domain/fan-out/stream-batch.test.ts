@@ -168,6 +168,26 @@ describe('Function: processStreamBatch', () => {
       });
     });
 
+    it('reads a chat\'s room once for all its messages in one batch, and again in the next batch', async () => {
+      // Prepare
+      ddbMock.on(QueryCommand, roomQuery('chat:c1')).resolves({ Items: [roomRow('bob-tab', 'bob'), roomRow('carol-tab', 'carol')] });
+      const inBatch = (seq: number) =>
+        streamRecord('Messages', 'INSERT', { chatId: 'c1', messageId: `m${seq}` }, { newImage: message('c1', `m${seq}`, { seq, createdSeq: seq }) });
+
+      // Act
+      const first = await processStreamBatch(deps, batch(inBatch(1), inBatch(2), inBatch(3)));
+      const roomReadsAfterFirst = ddbMock.commandCalls(QueryCommand).length;
+      await processStreamBatch(deps, batch(inBatch(4)));
+
+      // Assess
+      expect(first).toEqual({ batchItemFailures: [] });
+      expect(roomReadsAfterFirst).toBe(1);
+      expect(ddbMock).toReceiveCommandTimes(QueryCommand, 2);
+      // Every message reaches both members, in position order.
+      expect(posts().filter((post) => post.connectionId === 'bob-tab').map((post) => post.frame.seq)).toEqual([1, 2, 3, 4]);
+      expect(posts().filter((post) => post.connectionId === 'carol-tab').map((post) => post.frame.seq)).toEqual([1, 2, 3, 4]);
+    });
+
     it('sends message:deleted at the position of the delete when deletedAt is newly set', async () => {
       // Prepare
       ddbMock.on(QueryCommand).resolves({ Items: [roomRow('r1')] });
