@@ -67,18 +67,30 @@ export function assertJavaAvailable(): void {
 export const JVM_OPTIONS = '-XX:TieredStopAtLevel=1';
 
 /**
- * Runs `start` (a synchronous spawn: the child copies the environment there
- * and then) with `options` in front of JAVA_TOOL_OPTIONS, restoring the
- * variable afterwards; the package that spawns Java takes no environment.
+ * DynamoDB Local's telemetry, off unless the user's DDB_LOCAL_TELEMETRY
+ * says otherwise: the local runtime works offline, and the sender cost
+ * about 0.5 s of Java CPU at every start on 2 cores (measured).
  */
-export function withJavaToolOptions<T>(options: string, start: () => T): T {
-  const before = process.env.JAVA_TOOL_OPTIONS;
-  process.env.JAVA_TOOL_OPTIONS = before === undefined || before.trim() === '' ? options : `${options} ${before}`;
+export const TELEMETRY_DEFAULT = '0';
+
+/**
+ * Runs `start` (a synchronous spawn: the child copies the environment there
+ * and then) with JVM_OPTIONS in front of JAVA_TOOL_OPTIONS and
+ * DDB_LOCAL_TELEMETRY defaulted, restoring both afterwards; the package
+ * that spawns Java takes no environment of its own.
+ */
+export function withDynamoDbLocalEnv<T>(start: () => T): T {
+  const before = { JAVA_TOOL_OPTIONS: process.env.JAVA_TOOL_OPTIONS, DDB_LOCAL_TELEMETRY: process.env.DDB_LOCAL_TELEMETRY };
+  const userOptions = before.JAVA_TOOL_OPTIONS?.trim() ?? '';
+  process.env.JAVA_TOOL_OPTIONS = userOptions === '' ? JVM_OPTIONS : `${JVM_OPTIONS} ${userOptions}`;
+  process.env.DDB_LOCAL_TELEMETRY = before.DDB_LOCAL_TELEMETRY ?? TELEMETRY_DEFAULT;
   try {
     return start();
   } finally {
-    if (before === undefined) delete process.env.JAVA_TOOL_OPTIONS;
-    else process.env.JAVA_TOOL_OPTIONS = before;
+    for (const [name, value] of Object.entries(before)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   }
 }
 
@@ -101,7 +113,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     path = resolve(options.dataDir);
     mkdirSync(path, { recursive: true });
   }
-  const child = withJavaToolOptions(JVM_OPTIONS, () => spawn({ port, sharedDb: true, path, stdio: 'pipe' }));
+  const child = withDynamoDbLocalEnv(() => spawn({ port, sharedDb: true, path, stdio: 'pipe' }));
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

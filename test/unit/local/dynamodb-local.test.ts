@@ -1,44 +1,52 @@
 import { spawnSync, spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JVM_OPTIONS, withJavaToolOptions } from '../../../local/dynamodb-local';
+import { JVM_OPTIONS, withDynamoDbLocalEnv } from '../../../local/dynamodb-local';
 
-/** What a child started inside withJavaToolOptions sees in JAVA_TOOL_OPTIONS. */
-function childSees(): Promise<string> {
-  const child = withJavaToolOptions(JVM_OPTIONS, () => spawn(process.execPath, ['-e', 'process.stdout.write(process.env.JAVA_TOOL_OPTIONS ?? "")']));
+/** What a child started inside withDynamoDbLocalEnv sees in JAVA_TOOL_OPTIONS and DDB_LOCAL_TELEMETRY. */
+function childSees(): Promise<{ javaToolOptions: string; telemetry: string }> {
+  const child = withDynamoDbLocalEnv(() =>
+    spawn(process.execPath, ['-e', 'process.stdout.write(JSON.stringify({ javaToolOptions: process.env.JAVA_TOOL_OPTIONS ?? "", telemetry: process.env.DDB_LOCAL_TELEMETRY ?? "" }))']),
+  );
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  return new Promise((resolve) => child.once('close', () => resolve(out)));
+  return new Promise((resolve) => child.once('close', () => resolve(JSON.parse(out) as { javaToolOptions: string; telemetry: string })));
 }
 
-describe('Function: withJavaToolOptions', () => {
-  const saved = process.env.JAVA_TOOL_OPTIONS;
+describe('Function: withDynamoDbLocalEnv', () => {
+  const saved = { JAVA_TOOL_OPTIONS: process.env.JAVA_TOOL_OPTIONS, DDB_LOCAL_TELEMETRY: process.env.DDB_LOCAL_TELEMETRY };
   afterEach(() => {
-    if (saved === undefined) delete process.env.JAVA_TOOL_OPTIONS;
-    else process.env.JAVA_TOOL_OPTIONS = saved;
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   });
 
-  it('gives the spawned JVM the C1-only option and leaves this process as it was', async () => {
+  it('gives the spawned JVM the C1-only option and no telemetry, and leaves this process as it was', async () => {
     // Prepare
     delete process.env.JAVA_TOOL_OPTIONS;
+    delete process.env.DDB_LOCAL_TELEMETRY;
 
     // Act
     const seen = await childSees();
 
     // Assess
-    expect(seen).toBe('-XX:TieredStopAtLevel=1');
+    expect(seen).toEqual({ javaToolOptions: '-XX:TieredStopAtLevel=1', telemetry: '0' });
     expect(process.env.JAVA_TOOL_OPTIONS).toBeUndefined();
+    expect(process.env.DDB_LOCAL_TELEMETRY).toBeUndefined();
   });
 
-  it("puts the user's own options after ours, so theirs win", async () => {
+  it("puts the user's own JVM options after ours, so theirs win, and keeps the user's telemetry choice", async () => {
     // Prepare
     process.env.JAVA_TOOL_OPTIONS = '-XX:TieredStopAtLevel=4 -Xmx512m';
+    process.env.DDB_LOCAL_TELEMETRY = '1';
 
     // Act
     const seen = await childSees();
 
     // Assess
-    expect(seen).toBe('-XX:TieredStopAtLevel=1 -XX:TieredStopAtLevel=4 -Xmx512m');
+    expect(seen).toEqual({ javaToolOptions: '-XX:TieredStopAtLevel=1 -XX:TieredStopAtLevel=4 -Xmx512m', telemetry: '1' });
     expect(process.env.JAVA_TOOL_OPTIONS).toBe('-XX:TieredStopAtLevel=4 -Xmx512m');
+    expect(process.env.DDB_LOCAL_TELEMETRY).toBe('1');
   });
 
   it('is an option this Java accepts', () => {
