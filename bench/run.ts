@@ -7,7 +7,7 @@
  * they are done (a later section that fails does not lose them).
  *
  * A benchmark, not a test: it asserts nothing and never runs in `npm test`.
- * Everything listens on 127.0.0.1; a watchdog ends the run after 5 minutes.
+ * Everything listens on 127.0.0.1; a watchdog ends the run after 12 minutes.
  *
  * Options: --sizes 10,100,1000  --messages 30,30,10  --runs 5 (cold init runs)
  *          --skip-realtime  --skip-bundles  --skip-hot-post  --no-write
