@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ENV } from '../lambdas/commons/env';
+import { logger } from '../lambdas/commons/logger';
 import { DEFAULT_LIMITS, type Limits } from '../lambdas/system/limits';
 import { roomOf } from '../lambdas/system/schema';
 import { functions, sliceWorkers, type FunctionName } from '../lambdas/system/topology';
@@ -291,6 +292,8 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
   const calls = installAwsCallCounter();
   // Handler logs at WARN: per-invocation INFO lines to the terminal would cost more than the work measured.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  // The handlers' logger may exist already, built at INFO when another section's imports loaded it.
+  logger.setLogLevel(process.env.POWERTOOLS_LOG_LEVEL as Parameters<typeof logger.setLogLevel>[0]);
 
   let real: Promise<FunctionHandlers> | undefined;
   // The real modules, in this thread so their AWS calls can be counted, imported
