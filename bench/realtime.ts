@@ -345,8 +345,8 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
     if (connected.failed > 0) throw new Error(`${connected.failed} connection(s) failed: ${connected.errors.join('; ')}`);
     await runtime.settle(60_000);
 
-    // Each chat is created by one of its members (a different one per chat:
-    // CHAT_CHANGE_RATE_LIMIT counts creations per user), one at a time on a
+    // Each chat is created by one of its members, the creators taken in turn
+    // (CHAT_CHANGE_RATE_LIMIT counts creations per user), one at a time on a
     // settled runtime, so each create's time is its own.
     const chats: (RoomPlan & { chatId: string })[] = [];
     const creates: ChatCreate[] = [];
