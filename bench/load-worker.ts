@@ -1,19 +1,27 @@
 /**
  * The load generator, run in a worker thread so its thousand `ws` clients
  * and their JSON parsing don't share the event loop of the runtime under
- * test. It opens the connections, then sends messages through the HTTP API
- * one at a time and timestamps every `message:new` delivery with the same
- * clock as the send.
+ * test. It opens the connections, creates chats through the HTTP API, then
+ * sends messages through it one at a time and timestamps every
+ * `message:new` delivery with the same clock as the send.
  */
 import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 import WebSocket from 'ws';
-import { openClient, openInBatches, type BenchUser } from './ws-clients';
+import { openClient, openInBatches, postJson, type BenchUser } from './ws-clients';
 
 export type { BenchUser } from './ws-clients';
 
 export type WorkerRequest =
   | { readonly type: 'connect'; readonly wsUrl: string; readonly users: readonly BenchUser[]; readonly batchSize: number }
+  | {
+      /** `POST /chats` as the creator (the caller is always a participant). */
+      readonly type: 'create';
+      readonly httpUrl: string;
+      readonly token: string;
+      readonly title: string;
+      readonly participants: readonly string[];
+    }
   | {
       readonly type: 'send';
       readonly httpUrl: string;
@@ -48,6 +56,8 @@ export interface SendSample {
 
 export type WorkerResponse =
   | { readonly type: 'connected'; readonly ms: number; readonly opened: number; readonly failed: number; readonly errors: readonly string[] }
+  /** The chat answered 201; `ms` from the request until its body was read. */
+  | { readonly type: 'created'; readonly chatId: string; readonly ms: number }
   | { readonly type: 'sent'; readonly samples: readonly SendSample[]; readonly wallMs: number }
   | { readonly type: 'stats'; readonly open: number; readonly framesByEvent: Record<string, number> }
   | { readonly type: 'error'; readonly message: string };
@@ -107,6 +117,16 @@ function deliveriesOf(messageId: string, expected: number, timeoutMs: number): P
   });
 }
 
+async function createChat(request: Extract<WorkerRequest, { type: 'create' }>): Promise<WorkerResponse> {
+  const started = performance.now();
+  const created = await postJson(`${request.httpUrl}/chats`, request.token, { title: request.title, participants: request.participants });
+  const ms = performance.now() - started;
+  if (created.status !== 201 || typeof created.json.chatId !== 'string') {
+    throw new Error(`POST /chats (${request.participants.length} participants) answered ${created.status}: ${JSON.stringify(created.json)}`);
+  }
+  return { type: 'created', chatId: created.json.chatId, ms };
+}
+
 async function sendAll(request: Extract<WorkerRequest, { type: 'send' }>): Promise<WorkerResponse> {
   const samples: SendSample[] = [];
   const url = `${request.httpUrl}/chats/${encodeURIComponent(request.chatId)}/messages`;
@@ -144,6 +164,8 @@ async function handle(request: WorkerRequest): Promise<WorkerResponse> {
   switch (request.type) {
     case 'connect':
       return connectAll(request);
+    case 'create':
+      return createChat(request);
     case 'send':
       return sendAll(request);
     case 'stats':

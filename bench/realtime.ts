@@ -1,8 +1,9 @@
 /**
  * The realtime part of the benchmark: the local runtime in-process on free
  * ports with the real handlers, a worker thread holding one `ws` client per
- * user, chats of 10, 100 and 1,000 participants, and messages sent through
- * the HTTP API one at a time while every AWS request is counted.
+ * user, chats of 10, 100 and 1,000 participants created through the HTTP
+ * API as users create them, and messages sent through it one at a time
+ * while every AWS request is counted.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,13 +12,12 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { batchWriteAll } from '../lambdas/adapters/dynamodb/commands';
 import { ENV } from '../lambdas/commons/env';
-import { sortableId } from '../lambdas/commons/ids';
+import { logger } from '../lambdas/commons/logger';
+import { DEFAULT_LIMITS, type Limits } from '../lambdas/system/limits';
 import { roomOf } from '../lambdas/system/schema';
 import { functions, sliceWorkers, type FunctionName } from '../lambdas/system/topology';
 import { applyEnv } from '../local/handler-env';
-import type { MembershipRow } from '../lambdas/domain/ports';
 import { loadHandlers, type FunctionHandlers } from '../local/handlers';
 import { startLocalRuntime, type LocalRuntime } from '../local/runtime';
 import { countInvocations, installAwsCallCounter, type AwsCallSnapshot, type InvocationSpan } from './aws-calls';
@@ -105,12 +105,23 @@ export interface ConnectStormResult {
   readonly roomRowsAfter: number;
 }
 
+/** One bench chat, created by one of its connected members with the others as participants. */
+export interface ChatCreate {
+  readonly size: number;
+  /** `POST /chats`, request → 201 (which waits for the participants' connections to join the room). */
+  readonly createMs: number;
+  /** The room's rows read right after the 201. */
+  readonly joinedAtAnswer: number;
+  /** From the 201 until every connection was in the room: 0 when the create had joined them all. */
+  readonly waitMs: number;
+}
+
 export interface RealtimeResult {
   readonly connections: number;
   readonly connectMs: number;
   readonly connectFailures: number;
-  /** Memberships written → every connection's room row in place. */
-  readonly joinMs: number;
+  /** The chats' creation, in the order of the rooms. */
+  readonly creates: readonly ChatCreate[];
   readonly rooms: readonly RoomResult[];
   readonly connectStorm?: ConnectStormResult;
   readonly loginBurst?: LoginBurstResult;
@@ -248,8 +259,12 @@ async function queryRoom(runtime: LocalRuntime, room: string): Promise<Record<st
   return items;
 }
 
-/** How long joining the rooms may take (the Memberships stream path). */
-const JOIN_TIMEOUT_MS = 120_000;
+/**
+ * How long a room may still be short of its connections after its create
+ * answered: a create whose join outlives its budget answers anyway and the
+ * Memberships stream completes the join (docs/room-joins.md).
+ */
+const ROOM_FULL_TIMEOUT_MS = 60_000;
 /**
  * Room members who take turns sending, one message at a time: a room's run
  * (30 messages in about 8 s) from one user would hit the flood limit of
@@ -277,6 +292,8 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
   const calls = installAwsCallCounter();
   // Handler logs at WARN: per-invocation INFO lines to the terminal would cost more than the work measured.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  // The handlers' logger may exist already, built at INFO when another section's imports loaded it.
+  logger.setLogLevel(process.env.POWERTOOLS_LOG_LEVEL as Parameters<typeof logger.setLogLevel>[0]);
 
   let real: Promise<FunctionHandlers> | undefined;
   // The real modules, in this thread so their AWS calls can be counted, imported
@@ -289,6 +306,12 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
       .map((name) => [name, countInvocations(name, async () => (await loadReal())[name])]),
   ) as Partial<FunctionHandlers>;
 
+  const connections = Math.max(...options.rooms.map((room) => room.size));
+  const limits: Partial<Limits> = {
+    ...(options.sliceSize !== undefined && { fanOutSliceSize: options.sliceSize }),
+    // A room above the default chat size needs a deployment configured for it.
+    ...(connections > DEFAULT_LIMITS.maxChatParticipants && { maxChatParticipants: connections }),
+  };
   log('starting the local runtime (DynamoDB Local, gateway, HTTP API, stream pollers)');
   const runtime = await startLocalRuntime({
     wsPort: 0,
@@ -298,7 +321,7 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
     jwtSecret: randomBytes(32).toString('base64url'),
     handlers,
     pollIntervalMs,
-    ...(options.sliceSize !== undefined && { limits: { fanOutSliceSize: options.sliceSize } }),
+    limits,
   });
   // Every function but the slice poster (the runtime's worker pool) is
   // overridden, so the runtime starts no other handler worker; the modules
@@ -307,47 +330,57 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
   const worker = new LoadWorker();
   try {
     await loadReal();
-    const connections = Math.max(...options.rooms.map((room) => room.size));
     const users: BenchUser[] = await Promise.all(
       Array.from({ length: connections }, async (_, i) => {
         const userId = `bench${String(i).padStart(4, '0')}`;
         return { userId, token: await runtime.token(userId) };
       }),
     );
-    const sender = users[0] as BenchUser;
 
-    // Connect before joining the chats: with the memberships in place, each
-    // connect would send user:online to every co-member (N²/2 posts for the
-    // 1,000 room). Joining while connected is the Memberships stream path.
+    // Connect before creating the chats: with the memberships in place, each
+    // connect would send user:online to every co-member (N²/2 posts for a
+    // room that broadcasts presence). A create joins the connected members.
     log(`connecting ${connections} clients in batches of ${options.connectBatch ?? 50}`);
     const connected = await worker.call({ type: 'connect', wsUrl: runtime.wsUrl, users, batchSize: options.connectBatch ?? 50 }, 'connected');
     if (connected.failed > 0) throw new Error(`${connected.failed} connection(s) failed: ${connected.errors.join('; ')}`);
     await runtime.settle(60_000);
 
-    const joinStarted = performance.now();
-    const chats = options.rooms.map((room) => ({ ...room, chatId: sortableId() }));
-    const addedAt = new Date().toISOString();
-    for (const chat of chats) {
-      // Written directly: the HTTP API caps a chat at 100 participants.
-      await batchWriteAll(
-        runtime.documentClient,
-        runtime.tableNames[ENV.membershipsTable] as string,
-        users.slice(0, chat.size).map(({ userId }) => ({
-          PutRequest: { Item: { chatId: chat.chatId, userId, title: `bench ${chat.size}`, addedAt, addedBy: sender.userId } satisfies MembershipRow },
-        })),
+    // Each chat is created by one of its members, the creators taken in turn
+    // (CHAT_CHANGE_RATE_LIMIT counts creations per user), one at a time on a
+    // settled runtime, so each create's time is its own.
+    const chats: (RoomPlan & { chatId: string })[] = [];
+    const creates: ChatCreate[] = [];
+    for (const [i, room] of options.rooms.entries()) {
+      const members = users.slice(0, room.size);
+      const creator = members[i % members.length] as BenchUser;
+      log(`room of ${room.size}: POST /chats with the other ${room.size - 1} members as participants`);
+      const created = await worker.call(
+        {
+          type: 'create',
+          httpUrl: runtime.httpUrl,
+          token: creator.token,
+          title: `bench ${room.size}`,
+          participants: members.filter((member) => member !== creator).map((member) => member.userId),
+        },
+        'created',
       );
-    }
-    log('memberships written; waiting for every connection to join its rooms');
-    for (const chat of chats) {
-      let joined = 0;
+      const answeredAt = performance.now();
+      const roomKey = roomOf.chat(created.chatId);
+      const joinedAtAnswer = (await queryRoom(runtime, roomKey)).length;
+      // A safety check: the create has put every connection in the room before answering.
+      let joined = joinedAtAnswer;
       await waitUntil(
-        async () => (joined = (await queryRoom(runtime, roomOf.chat(chat.chatId))).length) >= chat.size,
-        JOIN_TIMEOUT_MS,
-        () => `the room of ${chat.size} (${joined} joined; stream failures: ${runtime.failures().length})`,
+        async () => joined >= room.size || (joined = (await queryRoom(runtime, roomKey)).length) >= room.size,
+        ROOM_FULL_TIMEOUT_MS,
+        () => `the room of ${room.size} (${joined} joined; stream failures: ${runtime.failures().length})`,
       );
+      const waitMs = joinedAtAnswer >= room.size ? 0 : performance.now() - answeredAt;
+      log(`room of ${room.size}: created in ${created.ms.toFixed(0)} ms; ${joinedAtAnswer} of ${room.size} connections in the room when it answered`);
+      chats.push({ ...room, chatId: created.chatId });
+      creates.push({ size: room.size, createMs: created.ms, joinedAtAnswer, waitMs });
+      // The Memberships stream's backstop join and chat announcements.
+      await runtime.settle(60_000);
     }
-    await runtime.settle(60_000);
-    const joinMs = performance.now() - joinStarted;
 
     const send = (chat: (typeof chats)[number], count: number) =>
       worker.call(
@@ -412,7 +445,7 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
       connections,
       connectMs: connected.ms,
       connectFailures: connected.failed,
-      joinMs,
+      creates,
       rooms,
       ...(connectStorm !== undefined ? { connectStorm } : {}),
       ...(loginBurst !== undefined ? { loginBurst } : {}),

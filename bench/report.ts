@@ -339,8 +339,14 @@ function setupNotes(results: BenchResults): string[] {
   const frames = Object.entries(realtime.framesByEvent)
     .map(([event, count]) => `${event} ${grouped(count)}`)
     .join(', ');
+  const creates = realtime.creates.map((create) => `${fixed(create.createMs, 0)} ms for ${grouped(create.size)} participants`).join(', ');
+  const short = realtime.creates.filter((create) => create.joinedAtAnswer < create.size);
+  const joined =
+    short.length === 0
+      ? 'every connection was in its room when the call answered'
+      : short.map((create) => `the room of ${grouped(create.size)} had ${grouped(create.joinedAtAnswer)} connections when the call answered and was full ${fixed(create.waitMs, 0)} ms later`).join('; ');
   return [
-    `${realtime.connections} ws clients (one user each, in a worker thread) connected in ${fixed(realtime.connectMs / 1000, 1)} s, then joined chats of ${realtime.rooms.map((room) => room.size).join(', ')} participants (memberships written to DynamoDB Local directly, as the HTTP API caps a chat at 100; the rooms filled through the Memberships stream in ${fixed(realtime.joinMs / 1000, 1)} s). Five members take turns posting through the HTTP API, one message at a time (one user alone would hit the flood limit).`,
+    `${realtime.connections} ws clients (one user each, in a worker thread) connected in ${fixed(realtime.connectMs / 1000, 1)} s. Then one member of each chat created it through the HTTP API, POST /chats with the other members as participants, which puts their open connections in the chat's room before it answers. Request → 201, one create at a time on a settled runtime: ${creates}; ${joined}. Five members take turns posting through the HTTP API, one message at a time (one user alone would hit the flood limit).`,
     `Frames received over the run: ${frames}. Stream batches discarded: ${realtime.streamFailures}.`,
   ];
 }

@@ -9,7 +9,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type WebSocket from 'ws';
-import { openClient, openInBatches, type BenchUser } from './ws-clients';
+import { openClient, openInBatches, postJson, type BenchUser } from './ws-clients';
 
 export type ClientRequest =
   | { readonly type: 'connect'; readonly wsUrl: string; readonly users: readonly BenchUser[]; readonly batchSize: number }
@@ -88,16 +88,10 @@ async function connectAll(request: Extract<ClientRequest, { type: 'connect' }>):
   return { type: 'connected', ...result };
 }
 
-async function post(url: string, token: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const text = await response.text();
-  return { status: response.status, json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
-}
-
 /** Creates the chat, then at once sends one probe and counts the connections it reaches. */
 async function createAndProbe(request: Extract<ClientRequest, { type: 'create' }>): Promise<ClientResponse> {
   const started = now();
-  const created = await post(`${request.httpUrl}/chats`, request.owner.token, { title: 'big room', participants: request.participants });
+  const created = await postJson(`${request.httpUrl}/chats`, request.owner.token, { title: 'big room', participants: request.participants });
   const createMs = now() - started;
   const chatId = typeof created.json.chatId === 'string' ? created.json.chatId : undefined;
   if (created.status !== 201 || chatId === undefined) {
@@ -116,7 +110,7 @@ async function createAndProbe(request: Extract<ClientRequest, { type: 'create' }
     if (reached.size >= expected) allReached();
   };
   const probeAt = now();
-  const probe = await post(`${request.httpUrl}/chats/${encodeURIComponent(chatId)}/messages`, request.owner.token, { content: marker });
+  const probe = await postJson(`${request.httpUrl}/chats/${encodeURIComponent(chatId)}/messages`, request.owner.token, { content: marker });
   await Promise.race([done, sleep(request.probeTimeoutMs)]);
   onContent = () => undefined;
   return { type: 'created', status: created.status, chatId, createMs, probeStatus: probe.status, probeReached: reached.size, probeLastMs: last - probeAt };
@@ -158,7 +152,7 @@ async function burst(request: Extract<ClientRequest, { type: 'burst' }>, notify:
     if (wait > 0) await sleep(wait);
     const token = request.senderTokens[k % request.senderTokens.length] as string;
     sends.push(
-      post(url, token, { content: `bench ${k} ${now()}` }).then(
+      postJson(url, token, { content: `bench ${k} ${now()}` }).then(
         (response) => {
           if (response.status !== 201) refused += 1;
         },

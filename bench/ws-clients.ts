@@ -1,6 +1,7 @@
 /**
- * Opening the benchmark's `ws` clients, shared by the load generators
- * (load-worker.ts in a worker thread, room-clients.ts in a child process).
+ * Opening the benchmark's `ws` clients and calling the HTTP API as their
+ * users, shared by the load generators (load-worker.ts in a worker thread,
+ * room-clients.ts in a child process).
  */
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
@@ -49,4 +50,11 @@ export async function openInBatches(users: readonly BenchUser[], batchSize: numb
     }
   }
   return { ms: performance.now() - started, opened, failed: users.length - opened, errors };
+}
+
+/** POSTs `body` as JSON with the user's token; the answer's status and JSON body (`{}` when empty). */
+export async function postJson(url: string, token: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await response.text();
+  return { status: response.status, json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
 }
