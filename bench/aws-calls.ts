@@ -8,11 +8,13 @@
  * it (an AsyncLocalStorage set around every handler call, see
  * {@link countInvocations}); requests outside any invocation come from the
  * local runtime itself (the stream pollers standing in for Lambda's event
- * source mapping).
+ * source mapping). The fan-out's hot posts bypass the SDK (the signed
+ * poster): countPosts counts them at the transport they go through.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { PostTransport } from '../lambdas/adapters/api-gateway/poster';
 import type { LambdaHandler } from '../local/lambda';
 
 type HttpRequest = Parameters<NodeHttpHandler['handle']>[0];
@@ -95,28 +97,60 @@ const operations = new Map<string, OperationCount>();
 const invocations: Record<string, InvocationStats> = {};
 const spans: InvocationSpan[] = [];
 
+/** Counts one request of the current caller; call the result with whether it failed. */
+function countRequest(key: OperationKey): (failed: boolean) => void {
+  const caller = callerStore.getStore() ?? 'runtime';
+  const mapKey = `${caller}|${key.service}|${key.operation}`;
+  let entry = operations.get(mapKey);
+  if (entry === undefined) {
+    entry = { ...key, caller, requests: 0, errors: 0 };
+    operations.set(mapKey, entry);
+  }
+  const counted = entry;
+  counted.requests += 1;
+  return (failed) => {
+    if (failed) counted.errors += 1;
+  };
+}
+
+/**
+ * The same transport, each post counted as an execute-api PostToConnection
+ * of the function that sent it (register it with routePostsThrough).
+ *
+ * @example
+ * routePostsThrough(origin, countPosts(channelTransport(runtime.gateway.openPostChannel())));
+ */
+export function countPosts(transport: PostTransport): PostTransport {
+  return {
+    send(request) {
+      const settled = countRequest({ service: 'execute-api', operation: 'PostToConnection' });
+      return transport.send(request).then(
+        (answer) => {
+          settled(answer.status >= 400);
+          return answer;
+        },
+        (err: unknown) => {
+          settled(true);
+          throw err;
+        },
+      );
+    },
+  };
+}
+
 /** Wraps NodeHttpHandler.prototype.handle (once per process) and returns the counters. */
 export function installAwsCallCounter(): AwsCallCounter {
   if (installed !== undefined) return installed;
   const original = NodeHttpHandler.prototype.handle;
   NodeHttpHandler.prototype.handle = function countedHandle(this: NodeHttpHandler, request: HttpRequest, options?: Parameters<NodeHttpHandler['handle']>[1]) {
-    const key = operationOf(request);
-    const caller = callerStore.getStore() ?? 'runtime';
-    const mapKey = `${caller}|${key.service}|${key.operation}`;
-    let entry = operations.get(mapKey);
-    if (entry === undefined) {
-      entry = { ...key, caller, requests: 0, errors: 0 };
-      operations.set(mapKey, entry);
-    }
-    const counted = entry;
-    counted.requests += 1;
+    const settled = countRequest(operationOf(request));
     return original.call(this, request, options).then(
       (result: HandleResult) => {
-        if (result.response.statusCode >= 400) counted.errors += 1;
+        settled(result.response.statusCode >= 400);
         return result;
       },
       (err: unknown) => {
-        counted.errors += 1;
+        settled(true);
         throw err;
       },
     );

@@ -20,7 +20,9 @@ import { functions, sliceWorkers, type FunctionName } from '../lambdas/system/to
 import { applyEnv } from '../local/handler-env';
 import { loadHandlers, type FunctionHandlers } from '../local/handlers';
 import { startLocalRuntime, type LocalRuntime } from '../local/runtime';
-import { countInvocations, installAwsCallCounter, type AwsCallSnapshot, type InvocationSpan } from './aws-calls';
+import { countInvocations, countPosts, installAwsCallCounter, type AwsCallSnapshot, type InvocationSpan } from './aws-calls';
+import { routePostsThrough } from '../lambdas/adapters/api-gateway/poster';
+import { channelTransport } from '../local/gateway/post-channel';
 import type { BenchUser, SendSample, WorkerRequest, WorkerResponse } from './load-worker';
 import { cpuSince, measureLoginBurst, serverCpu, writeSharedChat, type LoginBurstResult, type ServerCpu } from './login-burst';
 
@@ -327,6 +329,8 @@ export async function runRealtimeBench(options: RealtimeOptions): Promise<Realti
   // overridden, so the runtime starts no other handler worker; the modules
   // load here and read this process's env (one runtime per bench process).
   applyEnv(runtime.env);
+  // The fan-out here posts as in the runtime's workers, over the gateway's in-process channel, counted.
+  routePostsThrough(new URL(runtime.callbackUrl).origin, countPosts(channelTransport(runtime.gateway.openPostChannel())));
   const worker = new LoadWorker();
   try {
     await loadReal();

@@ -177,7 +177,7 @@ function callsTable(rooms: readonly RoomResult[]): Table {
     header: ['operation', 'by', ...rooms.map((room) => `room ${room.size}`), `lower bound (${rooms.map((room) => room.size).join(' / ')})`],
     rows,
     notes: [
-      'Counted at the SDK\'s HTTP handler (every request, retries included), from the HTTP send until the streams settled, ÷ messages sent.',
+      'Counted at the SDK\'s HTTP handler (every request, retries included; the fan-out\'s posts at the signed poster\'s transport), from the HTTP send until the streams settled, ÷ messages sent.',
       'Lower bound (the design\'s minimum): 1 TransactWriteItems (membership check and flood count, the chat position, the message), 1 Query page per ~1 MB of room rows, N PostToConnection; 0 for anything else.',
       `Room rows: ${rooms.map((room) => `${room.size} rows ≈ ${kib(room.roomRowBytes)}`).join(', ')}.`,
       '* The local stream poller standing in for Lambda\'s event source mapping (GetRecords is polled on a timer, not per message; not billed per call in AWS).',
