@@ -225,8 +225,8 @@ export async function runHotPostBench(options: { roomSize?: number; broadcasts?:
       const tlsSink = await startSink({ tls: certificate });
       sinks.push(tlsSink.child);
       const tlsEndpoint = `https://127.0.0.1:${tlsSink.port}/bench`;
-      const { credentials, region, sha256 } = sdkClient.config;
-      const overTls = createSignedPoster({ endpoint: tlsEndpoint, credentials, region, sha256, maxSockets: POST_CONCURRENCY, agentOptions: { ca: readFileSync(certificate.certFile) } });
+      const { credentials, region } = sdkClient.config;
+      const overTls = createSignedPoster({ endpoint: tlsEndpoint, credentials, region, maxSockets: POST_CONCURRENCY, agentOptions: { ca: readFileSync(certificate.certFile) } });
       paths.push(await measure('broadcaster + signed poster, HTTPS', posts, broadcasts(sdkClient, overTls, roomSize, count)));
     } else {
       options.log?.('hot post: openssl not found, the HTTPS row is left out');
