@@ -168,7 +168,7 @@ function hmac(key: string | Buffer, data: string): Buffer {
  * RFC 3986 encoding as the SDK applies it (smithy's `escapeUri`):
  * encodeURIComponent plus `!'()*`.
  */
-export function escapeUri(value: string): string {
+function escapeUri(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
