@@ -89,14 +89,18 @@ interface SigningKey {
  *
  * @example
  * const sign = createPostSigner({ credentials: client.config.credentials, region: client.config.region });
- * const headers = await sign({ host, path: '/prod/@connections/abc%253D', contentType: 'application/octet-stream', contentLength: 12, payloadHash });
+ * const headers = await sign({ host, path: '/prod/@connections/abc%3D', contentType: 'application/octet-stream', contentLength: 12, payloadHash });
  */
 export function createPostSigner(options: PostSignerOptions): PostSigner {
   const service = options.service ?? 'execute-api';
   const { credentials: credentialsOption, region: regionOption } = options;
+  const canonicalPathOf = createPathCanonicaliser();
   let signingKey: SigningKey | undefined;
   let dateSecond = Number.NaN;
   let longDate = '';
+  // What follows the path in the canonical request is the same for every post of one frame
+  // within a second (a broadcast posts one frame to every recipient): built once, reused.
+  let tail: { contentLength: string; contentType: string; host: string; payloadHash: string; amzDate: string; token: string | undefined; text: string } | undefined;
 
   const keyFor = (shortDate: string, region: string, accessKeyId: string, secretAccessKey: string): SigningKey => {
     const cached = signingKey;
@@ -116,6 +120,29 @@ export function createPostSigner(options: PostSignerOptions): PostSigner {
     return signingKey;
   };
 
+  const tailFor = (contentLength: string, contentType: string, host: string, payloadHash: string, amzDate: string, token: string | undefined): string => {
+    const cached = tail;
+    if (
+      cached !== undefined &&
+      cached.contentLength === contentLength &&
+      cached.payloadHash === payloadHash &&
+      cached.amzDate === amzDate &&
+      cached.host === host &&
+      cached.contentType === contentType &&
+      cached.token === token
+    ) {
+      return cached.text;
+    }
+    // Headers sorted by name: content-length < content-type < host < x-amz-content-sha256 < x-amz-date < x-amz-security-token.
+    const text =
+      `content-length:${canonicalValueOf(contentLength)}\ncontent-type:${canonicalValueOf(contentType)}\nhost:${canonicalValueOf(host)}\n` +
+      `x-amz-content-sha256:${canonicalValueOf(payloadHash)}\nx-amz-date:${amzDate}\n` +
+      (token ? `x-amz-security-token:${canonicalValueOf(token)}\n` : '') +
+      `\n${token ? SIGNED_WITH_TOKEN : SIGNED_WITHOUT_TOKEN}\n${payloadHash}`;
+    tail = { contentLength, contentType, host, payloadHash, amzDate, token, text };
+    return text;
+  };
+
   return async (request, signingDate) => {
     const credentials = typeof credentialsOption === 'function' ? await credentialsOption() : credentialsOption;
     if (typeof credentials !== 'object' || credentials === null || typeof credentials.accessKeyId !== 'string' || typeof credentials.secretAccessKey !== 'string') {
@@ -133,27 +160,30 @@ export function createPostSigner(options: PostSignerOptions): PostSigner {
     const { key, scope, authorizationPrefix } = keyFor(amzDate.slice(0, 8), region, credentials.accessKeyId, credentials.secretAccessKey);
     const { host, contentType, payloadHash } = request;
     const contentLength = String(request.contentLength);
-    const token = credentials.sessionToken;
-    // Sorted by name: content-length < content-type < host < x-amz-content-sha256 < x-amz-date < x-amz-security-token.
-    const signedHeaderNames = token ? SIGNED_WITH_TOKEN : SIGNED_WITHOUT_TOKEN;
-    const canonicalRequest =
-      `POST\n${canonicalPathOf(request.path)}\n\n` +
-      `content-length:${canonicalValueOf(contentLength)}\ncontent-type:${canonicalValueOf(contentType)}\nhost:${canonicalValueOf(host)}\n` +
-      `x-amz-content-sha256:${canonicalValueOf(payloadHash)}\nx-amz-date:${amzDate}\n` +
-      (token ? `x-amz-security-token:${canonicalValueOf(token)}\n` : '') +
-      `\n${signedHeaderNames}\n${payloadHash}`;
+    // Smithy adds (and signs) the token only when it is a non-empty string.
+    const token = credentials.sessionToken || undefined;
+    const canonicalRequest = `POST\n${canonicalPathOf(request.path)}\n\n${tailFor(contentLength, contentType, host, payloadHash, amzDate, token)}`;
     const stringToSign = `${ALGORITHM}\n${amzDate}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
     const signature = createHmac('sha256', key).update(stringToSign).digest('hex');
-    const headers: SignedPostHeaders = {
+    if (token === undefined) {
+      return {
+        host,
+        'content-type': contentType,
+        'content-length': contentLength,
+        'x-amz-content-sha256': payloadHash,
+        'x-amz-date': amzDate,
+        authorization: `${authorizationPrefix}${SIGNED_WITHOUT_TOKEN}, Signature=${signature}`,
+      };
+    }
+    return {
       host,
       'content-type': contentType,
       'content-length': contentLength,
       'x-amz-content-sha256': payloadHash,
       'x-amz-date': amzDate,
-      ...(token ? { 'x-amz-security-token': token } : {}),
-      authorization: `${authorizationPrefix}${signedHeaderNames}, Signature=${signature}`,
+      'x-amz-security-token': token,
+      authorization: `${authorizationPrefix}${SIGNED_WITH_TOKEN}, Signature=${signature}`,
     };
-    return headers;
   };
 }
 
@@ -172,12 +202,33 @@ function escapeUri(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
+/** An empty, `.` or `..` segment: the path needs normalising. */
+const DOT_OR_EMPTY_SEGMENT = /\/\.{0,2}(?=\/|$)/;
+
 /**
  * The canonical URI of a service other than S3: the path's `.`, `..` and
  * empty segments resolved, then URI-encoded once more (a label sent as
- * `abc%3D` is signed as `abc%253D`), slashes kept.
+ * `abc%3D` is signed as `abc%253D`), slashes kept. The posts of a stage
+ * share everything up to the connection id, so that part is encoded once.
  */
-function canonicalPathOf(path: string): string {
+function createPathCanonicaliser(): (path: string) => string {
+  let prefix: string | undefined;
+  let canonicalPrefix: string | undefined;
+  return (path) => {
+    const cut = path.lastIndexOf('/');
+    const last = path.slice(cut + 1);
+    if (cut < 0 || last === '' || last === '.' || last === '..') return normalisedPathOf(path);
+    const head = path.slice(0, cut);
+    if (head !== prefix) {
+      prefix = head;
+      canonicalPrefix = path.charCodeAt(0) === 47 && !DOT_OR_EMPTY_SEGMENT.test(head) ? escapeUri(head).replace(/%2F/g, '/') : undefined;
+    }
+    return canonicalPrefix === undefined ? normalisedPathOf(path) : `${canonicalPrefix}/${escapeUri(last)}`;
+  };
+}
+
+/** Smithy's `getCanonicalPath`, step by step. */
+function normalisedPathOf(path: string): string {
   const segments: string[] = [];
   for (const segment of path.split('/')) {
     if (segment === '' || segment === '.') continue;

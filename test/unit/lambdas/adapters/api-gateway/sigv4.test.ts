@@ -55,6 +55,7 @@ describe('Function: createPostSigner', () => {
     ["an id with !'()*", "a!b'c(d)e*f"],
     ['a unicode id', 'é-ü-中文-😀'],
     ['an id that is a dot segment', '..'],
+    ['an id that is a dot', '.'],
     ['an id with spaces and ~', 'a b~c_d.e'],
   ])('signs %s exactly as SignatureV4.sign does (same headers, same order)', async (_, connectionId) => {
     // Prepare
@@ -74,6 +75,7 @@ describe('Function: createPostSigner', () => {
     ['a base path and a stage (custom domain)', '/chat/v2'],
     ['no stage', ''],
     ['an encoded stage', '/my%20stage'],
+    ['dot and empty segments', '/a/./b//c/../prod'],
   ])('signs the path under %s as SignatureV4.sign does', async (_, stagePath) => {
     // Prepare
     const post = postOf({ connectionId: 'abc=', stagePath });
@@ -102,6 +104,25 @@ describe('Function: createPostSigner', () => {
     // Assess
     expect(Object.entries(headers)).toStrictEqual(await smithyHeaders(post, credentials, DATE));
     expect('x-amz-security-token' in headers).toBe(credentials.sessionToken !== undefined);
+  });
+
+  it('signs a run of posts with one signer (frames, connections, stages and hosts changing) as SignatureV4.sign does, each', async () => {
+    // Prepare: as a broadcast posts, one frame to many connections, then the next frame
+    const frames = [new TextEncoder().encode('{"event":"a"}'), new Uint8Array(329).fill(1), new TextEncoder().encode('{"event":"b"}')];
+    const posts = frames.flatMap((body) =>
+      ['c1=', 'c2+/', "c3!'()*"].flatMap((connectionId) => [postOf({ connectionId, body }), postOf({ connectionId, body, stagePath: '/dev' }), postOf({ connectionId, body, host: 'localhost:3001' })]),
+    );
+    // The signer signs what it is given, even a length that does not match the hash.
+    posts.push({ ...(posts.at(-1) as PostToSign), contentLength: 999 });
+    const sign = createPostSigner({ credentials: temporary, region: 'eu-west-1' });
+
+    // Act
+    const signed = [];
+    for (const post of posts) signed.push(await sign(post, DATE));
+
+    // Assess
+    for (const [i, post] of posts.entries()) expect(Object.entries(signed[i] ?? {})).toStrictEqual(await smithyHeaders(post, temporary, DATE));
+    expect(new Set(signed.map((headers) => headers.authorization)).size).toBe(posts.length);
   });
 
   it.each([0, 1, 329, 32 * 1024])('signs a body of %i bytes as SignatureV4.sign does', async (size) => {
@@ -196,18 +217,20 @@ describe('Function: createPostSigner', () => {
     expect(Object.entries(second)).toStrictEqual(await smithyHeaders(post, resecreted, DATE));
   });
 
-  it('takes the region from a provider, as the SDK client config gives it', async () => {
+  it('takes the region from a provider, as the SDK client config gives it, and signs with the region it gives each time', async () => {
     // Prepare
-    const region = vi.fn(async () => 'ap-southeast-2');
+    const region = vi.fn<() => Promise<string>>().mockResolvedValueOnce('ap-southeast-2').mockResolvedValue('eu-west-2');
     const sign = createPostSigner({ credentials: temporary, region });
     const post = postOf({ connectionId: 'abc=' });
 
     // Act
-    const headers = await sign(post, DATE);
+    const first = await sign(post, DATE);
+    const second = await sign(post, DATE);
 
     // Assess
-    expect(region).toHaveBeenCalledTimes(1);
-    expect(Object.entries(headers)).toStrictEqual(await smithyHeaders(post, temporary, DATE, 'ap-southeast-2'));
+    expect(region).toHaveBeenCalledTimes(2);
+    expect(Object.entries(first)).toStrictEqual(await smithyHeaders(post, temporary, DATE, 'ap-southeast-2'));
+    expect(Object.entries(second)).toStrictEqual(await smithyHeaders(post, temporary, DATE, 'eu-west-2'));
   });
 
   it('gives a different signature than SignatureV4.sign with another secret, region or body (the equality is not vacuous)', async () => {
