@@ -8,9 +8,10 @@
  * (the unit tests compare them), at a fraction of the CPU: smithy clones and
  * normalises the request, formats the date and HMACs the credentials on
  * every call (its signing-key cache is keyed by that HMAC). Here the signing
- * key is derived once per day, region, service and credentials, the date
- * string once per second, and a post costs one SHA-256 of the canonical
- * request and one HMAC, with node:crypto.
+ * key is derived once per day, region, service and credentials (compared as
+ * strings), the date string once per second and the canonical headers once
+ * per frame, so a post costs one SHA-256 of the canonical request and one
+ * HMAC, with node:crypto's createHash/createHmac.
  *
  * Sources: the SigV4 steps are AWS's "Create a signed AWS API request"
  * (IAM user guide); the details that decide equality (path normalised and
@@ -165,24 +166,15 @@ export function createPostSigner(options: PostSignerOptions): PostSigner {
     const canonicalRequest = `POST\n${canonicalPathOf(request.path)}\n\n${tailFor(contentLength, contentType, host, payloadHash, amzDate, token)}`;
     const stringToSign = `${ALGORITHM}\n${amzDate}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
     const signature = createHmac('sha256', key).update(stringToSign).digest('hex');
-    if (token === undefined) {
-      return {
-        host,
-        'content-type': contentType,
-        'content-length': contentLength,
-        'x-amz-content-sha256': payloadHash,
-        'x-amz-date': amzDate,
-        authorization: `${authorizationPrefix}${SIGNED_WITHOUT_TOKEN}, Signature=${signature}`,
-      };
-    }
+    const signedHeaders = token === undefined ? SIGNED_WITHOUT_TOKEN : SIGNED_WITH_TOKEN;
     return {
       host,
       'content-type': contentType,
       'content-length': contentLength,
       'x-amz-content-sha256': payloadHash,
       'x-amz-date': amzDate,
-      'x-amz-security-token': token,
-      authorization: `${authorizationPrefix}${SIGNED_WITH_TOKEN}, Signature=${signature}`,
+      ...(token !== undefined && { 'x-amz-security-token': token }),
+      authorization: `${authorizationPrefix}${signedHeaders}, Signature=${signature}`,
     };
   };
 }
