@@ -3,8 +3,10 @@
  * `roomSize` connections through the fan-out's ManagementApiBroadcaster,
  * posting through the SDK client (as createManagementClient configures it:
  * the path before the signed poster, still used outside the fan-out),
- * through the signed poster (SigV4 by @smithy/signature-v4 on a keep-alive
- * agent, wired as the fan-out wires it) and through the same HTTP transport
+ * through the signed poster (SigV4 by the lean signer of
+ * lambdas/adapters/api-gateway/sigv4.ts on a keep-alive agent, wired as the
+ * fan-out wires it), through the same transport signed by
+ * @smithy/signature-v4 instead (the signed poster before that signer) and
  * unsigned (the floor: what signing costs is the difference), all in the
  * same run against a local HTTP sink in a child process (so the sink's CPU
  * is not counted); then the signed poster once more over HTTPS, as in AWS
@@ -12,12 +14,14 @@
  * (process.cpuUsage) over the measured posts, after a warm-up of the same size.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { ManagementApiBroadcaster } from '../lambdas/adapters/api-gateway/broadcaster';
 import { createHotPoster, createHttpPoster, createSdkPoster, createSignedPoster, type ConnectionPoster } from '../lambdas/adapters/api-gateway/poster';
 import type { EventEnvelope } from '../protocol';
@@ -31,6 +35,7 @@ export interface HotPostPath {
   readonly path:
     | 'broadcaster + SDK client'
     | 'broadcaster + signed poster'
+    | 'broadcaster + signed poster, smithy signer'
     | 'broadcaster + unsigned POST (floor)'
     | 'broadcaster + signed poster, HTTPS';
   readonly posts: number;
@@ -117,6 +122,31 @@ async function measure(path: HotPostPath['path'], posts: number, run: () => Prom
   return { path, posts, cpuUsPerPost: (used.user + used.system) / posts, postsPerSecond: (posts / wallMs) * 1000 };
 }
 
+/**
+ * The signed poster as it was before sigv4.ts: the same transport and
+ * headers, signed by @smithy/signature-v4's SignatureV4 with the client's
+ * credentials, region and SHA-256, the body's hash computed once per frame.
+ */
+function smithySignedPoster(client: ApiGatewayManagementApiClient, endpoint: string): ConnectionPoster {
+  const { credentials, region, sha256 } = client.config;
+  const signer = new SignatureV4({ service: 'execute-api', region, credentials, sha256 });
+  let lastFrame: Uint8Array | undefined;
+  let lastHash = '';
+  return createHttpPoster({
+    endpoint,
+    maxSockets: POST_CONCURRENCY,
+    async headersFor({ path, host, hostname, port, protocol, data }) {
+      if (data !== lastFrame) {
+        lastHash = createHash('sha256').update(data).digest('hex');
+        lastFrame = data;
+      }
+      const headers = { host, 'content-type': 'application/octet-stream', 'content-length': String(data.byteLength), 'x-amz-content-sha256': lastHash };
+      const signed = await signer.sign({ method: 'POST', protocol, hostname, ...(port !== undefined && { port }), path, query: {}, headers, body: data });
+      return signed.headers;
+    },
+  });
+}
+
 /** A Query answer of `rows` room rows as DynamoDB returns the fan-out's projection (one page, no LastEvaluatedKey). */
 function roomPage(rows: number): string {
   const expiresAt = Math.floor(Date.now() / 1000) + 86_400;
@@ -182,7 +212,7 @@ function broadcasts(sdkClient: ApiGatewayManagementApiClient, poster: Connection
 }
 
 /**
- * Runs the three paths one after the other, each `roomSize × broadcasts` posts.
+ * Runs the paths one after the other, each `roomSize × broadcasts` posts.
  *
  * @example
  * const result = await runHotPostBench({ roomSize: 1000, broadcasts: 10 });
@@ -218,6 +248,7 @@ export async function runHotPostBench(options: { roomSize?: number; broadcasts?:
     options.log?.(`hot post: ${count} broadcasts to ${roomSize} connections per path (${posts} posts), ${concurrency} in flight`);
     paths.push(await measure('broadcaster + SDK client', posts, broadcasts(sdkClient, createSdkPoster(sdkClient), roomSize, count)));
     paths.push(await measure('broadcaster + signed poster', posts, broadcasts(sdkClient, signed, roomSize, count)));
+    paths.push(await measure('broadcaster + signed poster, smithy signer', posts, broadcasts(sdkClient, smithySignedPoster(sdkClient, endpoint), roomSize, count)));
     paths.push(await measure('broadcaster + unsigned POST (floor)', posts, broadcasts(sdkClient, unsigned, roomSize, count)));
     // In AWS the posts go over HTTPS: the same signed poster against a TLS sink (keep-alive, so handshakes are few).
     const certificate = selfSignedCertificate(certDir);
@@ -225,8 +256,8 @@ export async function runHotPostBench(options: { roomSize?: number; broadcasts?:
       const tlsSink = await startSink({ tls: certificate });
       sinks.push(tlsSink.child);
       const tlsEndpoint = `https://127.0.0.1:${tlsSink.port}/bench`;
-      const { credentials, region, sha256 } = sdkClient.config;
-      const overTls = createSignedPoster({ endpoint: tlsEndpoint, credentials, region, sha256, maxSockets: POST_CONCURRENCY, agentOptions: { ca: readFileSync(certificate.certFile) } });
+      const { credentials, region } = sdkClient.config;
+      const overTls = createSignedPoster({ endpoint: tlsEndpoint, credentials, region, maxSockets: POST_CONCURRENCY, agentOptions: { ca: readFileSync(certificate.certFile) } });
       paths.push(await measure('broadcaster + signed poster, HTTPS', posts, broadcasts(sdkClient, overTls, roomSize, count)));
     } else {
       options.log?.('hot post: openssl not found, the HTTPS row is left out');

@@ -356,7 +356,7 @@ function machineLine(results: BenchResults): string {
   return `Node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.java}, ${m.date.slice(0, 10)}; load average ${fixed(m.loadAverage, 2)} at start; whole run ${fixed(results.durationMs / 1000, 0)} s.`;
 }
 
-/** The hot post section: the three posters side by side, relative to the SDK client. */
+/** The hot post section: the posters side by side, relative to the SDK client. */
 function hotPostTable(result: HotPostResult): Table {
   const sdk = result.paths[0]?.cpuUsPerPost ?? Number.NaN;
   return {
@@ -370,7 +370,7 @@ function hotPostTable(result: HotPostResult): Table {
         : [
             `Listing the room (the broadcast's other per-recipient cost): ${result.roomListing.cpuUsPerRow.toFixed(1)} µs of CPU per row, Query pages of ${result.roomListing.rowsPerPage} rows (${(result.roomListing.pageBytes / 1024).toFixed(0)} KiB as DynamoDB sends them) through the fan-out's document client and room store, against a sink answering a canned page.`,
           ]),
-      'The fan-out posts through the signed poster (target: at most 150 µs per delivery); the SDK client stays for DeleteConnection, GetConnection, the open packet and the other functions. The floor is the same HTTP transport without signing. The HTTPS row is the signed poster against a TLS sink (keep-alive, RSA 2048 certificate), as the posts travel in AWS; its ratio is to the SDK client over plain HTTP.',
+      'The fan-out posts through the signed poster (target: at most 150 µs per delivery); the SDK client stays for DeleteConnection, GetConnection, the open packet and the other functions. It signs with its own SigV4 signer (lambdas/adapters/api-gateway/sigv4.ts, same headers as @smithy/signature-v4); the smithy row is the same poster signed by @smithy/signature-v4, as before that signer. The floor is the same HTTP transport without signing. The HTTPS row is the signed poster against a TLS sink (keep-alive, RSA 2048 certificate), as the posts travel in AWS; its ratio is to the SDK client over plain HTTP.',
     ],
   };
 }
