@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type AgentOptions as HttpsAgentOptions } from 'node:https';
 import { PostToConnectionCommand, type ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
-import { createPostSigner, type PostSignerOptions } from './sigv4';
+import { createPostSigner, escapeUri, type PostSignerOptions } from './sigv4';
 
 /** Sends one frame to one connection. */
 export interface ConnectionPoster {
@@ -126,7 +126,7 @@ function errorNameOf(statusCode: number, errorType: string | undefined): string 
  * sign, the same path.
  */
 export function encodePathLabel(label: string): string {
-  return encodeURIComponent(label).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return escapeUri(label);
 }
 
 /** Of an error answer's body, what is kept for the error's message (API Gateway's are a short JSON). */

@@ -187,10 +187,10 @@ function hmac(key: string | Buffer, data: string): Buffer {
 }
 
 /**
- * RFC 3986 encoding as the SDK applies it (smithy's `escapeUri`):
- * encodeURIComponent plus `!'()*`.
+ * RFC 3986 encoding as the SDK applies it (smithy's `escapeUri`, and its
+ * extendedEncodeURIComponent for a path label): encodeURIComponent plus `!'()*`.
  */
-function escapeUri(value: string): string {
+export function escapeUri(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 

@@ -5,7 +5,6 @@
  */
 import { EventEmitter } from 'node:events';
 import type { WebSocket, WebSocketServer } from 'ws';
-import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSignedPoster, routePostsThrough, type PostStatusError } from '../../../../lambdas/adapters/api-gateway/poster';
 import { MAX_POST_BYTES } from '../../../../local/gateway/connections-api';
@@ -24,8 +23,7 @@ class FakeSocket extends EventEmitter {
 
 const ORIGIN = 'http://127.0.0.1:1';
 const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
-const { sha256 } = new ApiGatewayManagementApiClient({ region: 'eu-west-1', credentials }).config;
-const posterFor = (stage: string) => createSignedPoster({ endpoint: `${ORIGIN}/${stage}`, credentials, region: 'eu-west-1', sha256, maxSockets: 8 });
+const posterFor = (stage: string) => createSignedPoster({ endpoint: `${ORIGIN}/${stage}`, credentials, region: 'eu-west-1', maxSockets: 8 });
 const frame = (text: string) => new TextEncoder().encode(text);
 
 describe('Function: createPostChannels + channelTransport', () => {
@@ -150,7 +148,7 @@ describe('Function: channelTransport, once the gateway end is closed', () => {
     const channels = createPostChannels(state);
     routePostsThrough('http://127.0.0.1:2', channelTransport(channels.open()));
     channels.closeAll();
-    const poster = createSignedPoster({ endpoint: 'http://127.0.0.1:2/local', credentials, region: 'eu-west-1', sha256, maxSockets: 8 });
+    const poster = createSignedPoster({ endpoint: 'http://127.0.0.1:2/local', credentials, region: 'eu-west-1', maxSockets: 8 });
 
     // Act
     const error = (await poster.post('conn-1=', frame('{}'), 50).catch((err: unknown) => err)) as Error;
