@@ -1,16 +1,14 @@
 /**
  * Fidelity of the stream poller against Lambda's DynamoDB event source
  * mapping (batching, order per shard, retries, bisect, batch item
- * failures, filters; local/README.md): DynamoDB Local
- * streams read by the real SDK client, fake handlers recording batches.
+ * failures, filters; local/README.md): DynamoDB Local streams read as the
+ * runtime reads them, fake handlers recording batches.
  */
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamCommand,
   DynamoDBStreamsClient,
-  ExpiredIteratorException,
-  GetRecordsCommand,
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
@@ -23,6 +21,7 @@ import type { LambdaHandler } from '../../local/lambda';
 import { MemoryCheckpointStore } from '../../local/streams/checkpoints';
 import { StreamPoller, type StreamSettings } from '../../local/streams/poller';
 import { latestStreamArn } from '../../local/tables';
+import { startFakeGetRecords, type FakeAnswer, type FakeGetRecords } from '../helpers/fake-get-records';
 import { waitFor } from '../helpers/local-runtime';
 
 const REGION = 'eu-west-1';
@@ -96,6 +95,7 @@ async function startPoller(streamArn: string, overrides: Partial<StreamSettings>
   };
   const poller = new StreamPoller({
     client: streams,
+    endpoint: dynamo.endpoint,
     streamArn,
     settings: settings(overrides),
     handler,
@@ -327,17 +327,27 @@ describe('Class: StreamPoller (shard lifecycle, scripted stream)', () => {
   const ARN = 'arn:aws:dynamodb:ddblocal:000000000000:table/T/stream/2026-01-01T00:00:00.000';
   const record = (n: number) => ({
     eventID: String(n),
-    eventName: 'INSERT' as const,
-    dynamodb: { SequenceNumber: String(100 + n), Keys: { p: { S: 'p' }, n: { N: String(n) } }, ApproximateCreationDateTime: new Date() },
+    eventName: 'INSERT',
+    dynamodb: { SequenceNumber: String(100 + n), Keys: { p: { S: 'p' }, n: { N: String(n) } }, ApproximateCreationDateTime: Date.now() / 1000 },
+  });
+  const page = (records: number[], next?: string): FakeAnswer => ({ body: { Records: records.map(record), ...(next !== undefined ? { NextShardIterator: next } : {}) } });
+  let fake: FakeGetRecords | undefined;
+  afterEach(async () => {
+    // Pollers first: a poll in flight would otherwise meet a closed endpoint.
+    await Promise.all(pollers.splice(0).map((p) => p.stop()));
+    await fake?.close();
   });
 
-  async function scripted(setup: (mock: ReturnType<typeof mockClient>) => void) {
+  /** DescribeStream and GetShardIterator scripted on the SDK client, GetRecords on a fake endpoint. */
+  async function scripted(setup: (mock: ReturnType<typeof mockClient>) => void, getRecords: Record<string, FakeAnswer[]>) {
     const client = new DynamoDBStreamsClient({ region: REGION, credentials });
     const mock = mockClient(client);
     setup(mock);
+    fake = await startFakeGetRecords(getRecords);
     const seen: number[] = [];
     const poller = new StreamPoller({
       client,
+      endpoint: fake.endpoint,
       streamArn: ARN,
       settings: settings({ startingPosition: 'TRIM_HORIZON' }),
       handler: async (event: { Records: DynamoDBRecord[] }) => {
@@ -366,9 +376,10 @@ describe('Class: StreamPoller (shard lifecycle, scripted stream)', () => {
       });
       mock.on(GetShardIteratorCommand, { ShardId: 'parent' }).resolves({ ShardIterator: 'it-parent' });
       mock.on(GetShardIteratorCommand, { ShardId: 'child' }).resolves({ ShardIterator: 'it-child' });
-      mock.on(GetRecordsCommand, { ShardIterator: 'it-parent' }).resolves({ Records: [record(1), record(2)] }); // no NextShardIterator: closed
-      mock.on(GetRecordsCommand, { ShardIterator: 'it-child' }).resolvesOnce({ Records: [record(3)], NextShardIterator: 'it-child-2' });
-      mock.on(GetRecordsCommand, { ShardIterator: 'it-child-2' }).resolves({ Records: [], NextShardIterator: 'it-child-2' });
+    }, {
+      'it-parent': [page([1, 2])], // no NextShardIterator: closed
+      'it-child': [page([3], 'it-child-2')],
+      'it-child-2': [page([], 'it-child-2')],
     });
 
     // Act
@@ -380,25 +391,22 @@ describe('Class: StreamPoller (shard lifecycle, scripted stream)', () => {
 
   it('recovers from an expired iterator without losing or repeating records', async () => {
     // Prepare
-    let expired = false;
     const { seen, mock } = await scripted((m) => {
       m.on(DescribeStreamCommand).resolves({ StreamDescription: { Shards: [{ ShardId: 's1', SequenceNumberRange: { StartingSequenceNumber: '100' } }] } });
       m.on(GetShardIteratorCommand, { ShardIteratorType: 'TRIM_HORIZON' }).resolves({ ShardIterator: 'it-1' });
       m.on(GetShardIteratorCommand, { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: '101' }).resolves({ ShardIterator: 'it-after-1' });
-      m.on(GetRecordsCommand, { ShardIterator: 'it-1' }).resolvesOnce({ Records: [record(1)], NextShardIterator: 'it-2' });
-      m.on(GetRecordsCommand, { ShardIterator: 'it-2' }).callsFake(() => {
-        expired = true;
-        throw new ExpiredIteratorException({ message: 'Iterator expired', $metadata: {} });
-      });
-      m.on(GetRecordsCommand, { ShardIterator: 'it-after-1' }).resolvesOnce({ Records: [record(2)], NextShardIterator: 'it-3' });
-      m.on(GetRecordsCommand, { ShardIterator: 'it-3' }).resolves({ Records: [], NextShardIterator: 'it-3' });
+    }, {
+      'it-1': [page([1], 'it-2')],
+      'it-2': [{ status: 400, body: { __type: 'com.amazonaws.dynamodb.v20120810#ExpiredIteratorException', message: 'Iterator expired' } }],
+      'it-after-1': [page([2], 'it-3')],
+      'it-3': [page([], 'it-3')],
     });
 
     // Act
     await waitFor(() => seen.length === 2);
 
     // Assess
-    expect(expired).toBe(true);
+    expect(fake?.requests.map((r) => r.body.ShardIterator)).toContain('it-2');
     expect(seen).toEqual([1, 2]);
     expect(mock.commandCalls(GetShardIteratorCommand, { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: '101' })).toHaveLength(1);
   });
