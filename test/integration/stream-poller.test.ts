@@ -6,13 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import {
-  DescribeStreamCommand,
-  DynamoDBStreamsClient,
-  GetShardIteratorCommand,
-} from '@aws-sdk/client-dynamodb-streams';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectionsTable } from '../../lambdas/system/schema';
 import { streamMappings } from '../../lambdas/system/topology';
@@ -21,7 +16,6 @@ import type { LambdaHandler } from '../../local/lambda';
 import { MemoryCheckpointStore } from '../../local/streams/checkpoints';
 import { StreamPoller, type StreamSettings } from '../../local/streams/poller';
 import { latestStreamArn } from '../../local/tables';
-import { startFakeGetRecords, type FakeAnswer, type FakeGetRecords } from '../helpers/fake-get-records';
 import { waitFor } from '../helpers/local-runtime';
 
 const REGION = 'eu-west-1';
@@ -320,94 +314,5 @@ describe('Class: StreamPoller (TTL deletes)', () => {
       userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
       dynamodb: { OldImage: { userId: { S: 'alice' } } },
     });
-  });
-});
-
-describe('Class: StreamPoller (shard lifecycle, scripted stream)', () => {
-  const ARN = 'arn:aws:dynamodb:ddblocal:000000000000:table/T/stream/2026-01-01T00:00:00.000';
-  const record = (n: number) => ({
-    eventID: String(n),
-    eventName: 'INSERT',
-    dynamodb: { SequenceNumber: String(100 + n), Keys: { p: { S: 'p' }, n: { N: String(n) } }, ApproximateCreationDateTime: Date.now() / 1000 },
-  });
-  const page = (records: number[], next?: string): FakeAnswer => ({ body: { Records: records.map(record), ...(next !== undefined ? { NextShardIterator: next } : {}) } });
-  let fake: FakeGetRecords | undefined;
-  afterEach(async () => {
-    // Pollers first: a poll in flight would otherwise meet a closed endpoint.
-    await Promise.all(pollers.splice(0).map((p) => p.stop()));
-    await fake?.close();
-  });
-
-  /** DescribeStream and GetShardIterator scripted on the SDK client, GetRecords on a fake endpoint. */
-  async function scripted(setup: (mock: ReturnType<typeof mockClient>) => void, getRecords: Record<string, FakeAnswer[]>) {
-    const client = new DynamoDBStreamsClient({ region: REGION, credentials });
-    const mock = mockClient(client);
-    setup(mock);
-    fake = await startFakeGetRecords(getRecords);
-    const seen: number[] = [];
-    const poller = new StreamPoller({
-      client,
-      endpoint: fake.endpoint,
-      streamArn: ARN,
-      settings: settings({ startingPosition: 'TRIM_HORIZON' }),
-      handler: async (event: { Records: DynamoDBRecord[] }) => {
-        seen.push(...event.Records.map(numberOf));
-      },
-      functionName: 'fake',
-      region: REGION,
-      pollIntervalMs: 10,
-      log: () => undefined,
-    });
-    await poller.start();
-    pollers.push(poller);
-    return { seen, mock };
-  }
-
-  it('hands a closed shard over to its children, parent first', async () => {
-    // Prepare
-    const { seen } = await scripted((mock) => {
-      mock.on(DescribeStreamCommand).resolves({
-        StreamDescription: {
-          Shards: [
-            { ShardId: 'child', ParentShardId: 'parent', SequenceNumberRange: { StartingSequenceNumber: '200' } },
-            { ShardId: 'parent', SequenceNumberRange: { StartingSequenceNumber: '100', EndingSequenceNumber: '199' } },
-          ],
-        },
-      });
-      mock.on(GetShardIteratorCommand, { ShardId: 'parent' }).resolves({ ShardIterator: 'it-parent' });
-      mock.on(GetShardIteratorCommand, { ShardId: 'child' }).resolves({ ShardIterator: 'it-child' });
-    }, {
-      'it-parent': [page([1, 2])], // no NextShardIterator: closed
-      'it-child': [page([3], 'it-child-2')],
-      'it-child-2': [page([], 'it-child-2')],
-    });
-
-    // Act
-    await waitFor(() => seen.length === 3);
-
-    // Assess
-    expect(seen).toEqual([1, 2, 3]);
-  });
-
-  it('recovers from an expired iterator without losing or repeating records', async () => {
-    // Prepare
-    const { seen, mock } = await scripted((m) => {
-      m.on(DescribeStreamCommand).resolves({ StreamDescription: { Shards: [{ ShardId: 's1', SequenceNumberRange: { StartingSequenceNumber: '100' } }] } });
-      m.on(GetShardIteratorCommand, { ShardIteratorType: 'TRIM_HORIZON' }).resolves({ ShardIterator: 'it-1' });
-      m.on(GetShardIteratorCommand, { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: '101' }).resolves({ ShardIterator: 'it-after-1' });
-    }, {
-      'it-1': [page([1], 'it-2')],
-      'it-2': [{ status: 400, body: { __type: 'com.amazonaws.dynamodb.v20120810#ExpiredIteratorException', message: 'Iterator expired' } }],
-      'it-after-1': [page([2], 'it-3')],
-      'it-3': [page([], 'it-3')],
-    });
-
-    // Act
-    await waitFor(() => seen.length === 2);
-
-    // Assess
-    expect(fake?.requests.map((r) => r.body.ShardIterator)).toContain('it-2');
-    expect(seen).toEqual([1, 2]);
-    expect(mock.commandCalls(GetShardIteratorCommand, { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: '101' })).toHaveLength(1);
   });
 });
