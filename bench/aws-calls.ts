@@ -9,13 +9,16 @@
  * {@link countInvocations}); requests outside any invocation come from the
  * local runtime itself (the stream pollers standing in for Lambda's event
  * source mapping). The fan-out's hot posts bypass the SDK (the signed
- * poster): countPosts counts them at the transport they go through.
+ * poster): countPosts counts them at the transport they go through. The
+ * pollers' GetRecords bypass it too (local/streams/get-records.ts) and are
+ * counted at their reader.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { PostTransport } from '../lambdas/adapters/api-gateway/poster';
 import type { LambdaHandler } from '../local/lambda';
+import { StreamRecordsReader } from '../local/streams/get-records';
 
 type HttpRequest = Parameters<NodeHttpHandler['handle']>[0];
 type HandleResult = Awaited<ReturnType<NodeHttpHandler['handle']>>;
@@ -138,7 +141,7 @@ export function countPosts(transport: PostTransport): PostTransport {
   };
 }
 
-/** Wraps NodeHttpHandler.prototype.handle (once per process) and returns the counters. */
+/** Wraps NodeHttpHandler.prototype.handle and the pollers' StreamRecordsReader.prototype.getRecords (once per process) and returns the counters. */
 export function installAwsCallCounter(): AwsCallCounter {
   if (installed !== undefined) return installed;
   const original = NodeHttpHandler.prototype.handle;
@@ -148,6 +151,20 @@ export function installAwsCallCounter(): AwsCallCounter {
       (result: HandleResult) => {
         settled(result.response.statusCode >= 400);
         return result;
+      },
+      (err: unknown) => {
+        settled(true);
+        throw err;
+      },
+    );
+  };
+  const getRecords = StreamRecordsReader.prototype.getRecords;
+  StreamRecordsReader.prototype.getRecords = function countedGetRecords(this: StreamRecordsReader, shardIterator: string, limit: number) {
+    const settled = countRequest({ service: 'dynamodbstreams', operation: 'GetRecords' });
+    return getRecords.call(this, shardIterator, limit).then(
+      (page) => {
+        settled(false);
+        return page;
       },
       (err: unknown) => {
         settled(true);

@@ -372,6 +372,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       if (streamArn === undefined) throw new Error(`Table ${tableName} is mapped to ${mapping.function} but has no stream`);
       const poller = new StreamPoller({
         client: streamsClient,
+        endpoint: dynamo.endpoint,
         streamArn,
         settings: mapping,
         handler: withRecordFaults(handlers[mapping.function], mapping.function, options.failStreamRecord),

@@ -6,21 +6,14 @@
  * with backoff, bisect on error, batchItemFailures, record age, and a
  * visible failure log for batches that are given up.
  */
-import {
-  DescribeStreamCommand,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type DynamoDBStreamsClient,
-  type Shard,
-  type ShardIteratorType,
-  type _Record as StreamRecord,
-} from '@aws-sdk/client-dynamodb-streams';
+import { DescribeStreamCommand, GetShardIteratorCommand, type DynamoDBStreamsClient, type Shard, type ShardIteratorType } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { StreamMapping } from '../../lambdas/system/topology';
 import { invokeHandler, type LambdaHandler } from '../lambda';
 import { MemoryCheckpointStore, type CheckpointStore } from './checkpoints';
 import { matchesFilters } from './filters';
-import { toLambdaRecord, toLambdaStreamArn } from './records';
+import { StreamRecordsReader } from './get-records';
+import { toLambdaRecord, toLambdaStreamArn, type StreamRecord } from './records';
 
 /** The event source mapping settings the poller honours (topology.ts StreamMapping without table/function). */
 export type StreamSettings = Omit<StreamMapping, 'table' | 'function'>;
@@ -39,7 +32,13 @@ export interface DiscardedBatch {
 }
 
 export interface StreamPollerOptions {
+  /** DescribeStream and GetShardIterator (a few calls a minute). */
   readonly client: DynamoDBStreamsClient;
+  /**
+   * DynamoDB Local's endpoint: GetRecords, 5 calls a second per shard, goes
+   * there directly (get-records.ts), not through the SDK client.
+   */
+  readonly endpoint: string;
   /** The stream ARN as DynamoDB Local reports it. */
   readonly streamArn: string;
   readonly settings: StreamSettings;
@@ -156,7 +155,7 @@ class ShardWorker {
   /** Reads past every record already in the shard (the LATEST starting position). */
   async skipExisting(): Promise<void> {
     while (this.#iterator !== undefined) {
-      const page = await this.poller.client.send(new GetRecordsCommand({ ShardIterator: this.#iterator, Limit: 1000 }));
+      const page = await this.poller.reader.getRecords(this.#iterator, 1000);
       const records = page.Records ?? [];
       if (records.length > 0) this.#lastRead = sequenceOf(records[records.length - 1] as StreamRecord);
       this.#iterator = page.NextShardIterator;
@@ -174,7 +173,7 @@ class ShardWorker {
         if (this.#iterator !== undefined) {
           const issuedAt = Date.now();
           try {
-            const page = await p.client.send(new GetRecordsCommand({ ShardIterator: this.#iterator, Limit: 1000 }));
+            const page = await p.reader.getRecords(this.#iterator, 1000);
             const records = page.Records ?? [];
             gotRecords = records.length > 0;
             if (gotRecords) {
@@ -222,13 +221,14 @@ class ShardWorker {
  * Polls one stream and invokes a handler as Lambda's event source mapping would.
  *
  * @example
- * const poller = new StreamPoller({ client, streamArn, settings: mapping, handler, functionName: 'fanOut', region: 'eu-west-1' });
+ * const poller = new StreamPoller({ client, endpoint: dynamo.endpoint, streamArn, settings: mapping, handler, functionName: 'fanOut', region: 'eu-west-1' });
  * await poller.start();  // LATEST is captured here
  * // ...
  * await poller.stop();
  */
 export class StreamPoller {
   readonly client: DynamoDBStreamsClient;
+  readonly reader: StreamRecordsReader;
   readonly streamArn: string;
   readonly eventSourceARN: string;
   readonly settings: StreamSettings;
@@ -247,6 +247,7 @@ export class StreamPoller {
   constructor(options: StreamPollerOptions) {
     this.#options = options;
     this.client = options.client;
+    this.reader = new StreamRecordsReader({ endpoint: options.endpoint, region: options.region });
     this.streamArn = options.streamArn;
     this.eventSourceARN = toLambdaStreamArn(options.streamArn, options.region);
     this.settings = options.settings;
@@ -272,6 +273,7 @@ export class StreamPoller {
       await w.ready.catch(() => undefined);
       await w.run;
     }));
+    this.reader.close();
   }
 
   /**

@@ -1,26 +1,33 @@
 /**
- * Stream records from DynamoDB Local (SDK v3 shape) converted to the shape a
- * Lambda event source mapping delivers (example-dynamodb-event.json):
- * epoch-second timestamps, base64 binary, the stream ARN and the app's region.
+ * Stream records from DynamoDB Local, as GetRecords' JSON carries them,
+ * converted to the shape a Lambda event source mapping delivers
+ * (example-dynamodb-event.json): the same attribute values (binary is
+ * base64 in both), epoch-second timestamps, the stream ARN and the app's
+ * region.
  */
-import type { AttributeValue as StreamAttributeValue, _Record as StreamRecord } from '@aws-sdk/client-dynamodb-streams';
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
 
-function base64(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('base64');
-}
+type LambdaStreamRecord = NonNullable<DynamoDBRecord['dynamodb']>;
 
-/** One attribute value with B/BS as base64 strings, recursively through maps and lists. */
-export function toLambdaAttribute(value: StreamAttributeValue): AttributeValue {
-  if (value.B !== undefined) return { B: base64(value.B) };
-  if (value.BS !== undefined) return { BS: value.BS.map(base64) };
-  if (value.M !== undefined) return { M: toLambdaImage(value.M) };
-  if (value.L !== undefined) return { L: value.L.map(toLambdaAttribute) };
-  return value as AttributeValue;
-}
-
-export function toLambdaImage(image: Record<string, StreamAttributeValue>): Record<string, AttributeValue> {
-  return Object.fromEntries(Object.entries(image).map(([name, value]) => [name, toLambdaAttribute(value)]));
+/** A record of a GetRecords answer (DynamoDB Streams API reference, Record and StreamRecord), parsed from its JSON. */
+export interface StreamRecord {
+  readonly eventID?: string;
+  /** INSERT, MODIFY, REMOVE; DynamoDB Local also sends UNKNOWN_TO_SDK_VERSION (see below). */
+  readonly eventName?: string;
+  readonly eventVersion?: string;
+  readonly eventSource?: string;
+  readonly awsRegion?: string;
+  readonly dynamodb?: {
+    /** Epoch seconds, with a fraction. */
+    readonly ApproximateCreationDateTime?: number;
+    readonly Keys?: Record<string, AttributeValue>;
+    readonly NewImage?: Record<string, AttributeValue>;
+    readonly OldImage?: Record<string, AttributeValue>;
+    readonly SequenceNumber?: string;
+    readonly SizeBytes?: number;
+    readonly StreamViewType?: LambdaStreamRecord['StreamViewType'];
+  };
+  readonly userIdentity?: { readonly PrincipalId?: string; readonly Type?: string };
 }
 
 /**
@@ -50,28 +57,30 @@ const DDB_LOCAL_TTL_EVENT_NAME = 'UNKNOWN_TO_SDK_VERSION';
 export const TTL_USER_IDENTITY = { type: 'Service', principalId: 'dynamodb.amazonaws.com' } as const;
 
 /**
- * Converts one record. A TTL delete from DynamoDB Local becomes a REMOVE
+ * Converts one record. Images are handed on as parsed: JSON attribute values
+ * are Lambda's already. A TTL delete from DynamoDB Local becomes a REMOVE
  * with the service identity, as AWS delivers it; a userIdentity DynamoDB
  * Local does provide is passed on.
  *
  * @example
- * const lambdaRecord = toLambdaRecord(sdkRecord, { eventSourceARN, region: 'eu-west-1' });
+ * const lambdaRecord = toLambdaRecord(page.Records[0], { eventSourceARN, region: 'eu-west-1' });
  * lambdaRecord.dynamodb?.ApproximateCreationDateTime; // 1764204000
  */
 export function toLambdaRecord(record: StreamRecord, context: RecordContext): DynamoDBRecord {
   const stream = record.dynamodb ?? {};
   const created = stream.ApproximateCreationDateTime;
-  const dynamodb: NonNullable<DynamoDBRecord['dynamodb']> = {
-    ...(created !== undefined ? { ApproximateCreationDateTime: Math.floor(new Date(created).getTime() / 1000) } : {}),
-    ...(stream.Keys !== undefined ? { Keys: toLambdaImage(stream.Keys) } : {}),
-    ...(stream.NewImage !== undefined ? { NewImage: toLambdaImage(stream.NewImage) } : {}),
-    ...(stream.OldImage !== undefined ? { OldImage: toLambdaImage(stream.OldImage) } : {}),
+  const dynamodb: LambdaStreamRecord = {
+    // Whole seconds of the time rounded to the millisecond, as from the SDK's Date.
+    ...(created !== undefined ? { ApproximateCreationDateTime: Math.floor(Math.round(created * 1000) / 1000) } : {}),
+    ...(stream.Keys !== undefined ? { Keys: stream.Keys } : {}),
+    ...(stream.NewImage !== undefined ? { NewImage: stream.NewImage } : {}),
+    ...(stream.OldImage !== undefined ? { OldImage: stream.OldImage } : {}),
     ...(stream.SequenceNumber !== undefined ? { SequenceNumber: stream.SequenceNumber } : {}),
     ...(stream.SizeBytes !== undefined ? { SizeBytes: stream.SizeBytes } : {}),
     ...(stream.StreamViewType !== undefined ? { StreamViewType: stream.StreamViewType } : {}),
   };
-  const ttlDelete = (record.eventName as string | undefined) === DDB_LOCAL_TTL_EVENT_NAME && stream.NewImage === undefined;
-  const eventName = ttlDelete ? 'REMOVE' : record.eventName;
+  const ttlDelete = record.eventName === DDB_LOCAL_TTL_EVENT_NAME && stream.NewImage === undefined;
+  const eventName = ttlDelete ? 'REMOVE' : (record.eventName as DynamoDBRecord['eventName']);
   const userIdentity =
     record.userIdentity !== undefined ? { type: record.userIdentity.Type, principalId: record.userIdentity.PrincipalId } : ttlDelete ? { ...TTL_USER_IDENTITY } : undefined;
   return {

@@ -1,20 +1,13 @@
 /**
  * Fidelity of the stream poller against Lambda's DynamoDB event source
  * mapping (batching, order per shard, retries, bisect, batch item
- * failures, filters; local/README.md): DynamoDB Local
- * streams read by the real SDK client, fake handlers recording batches.
+ * failures, filters; local/README.md): DynamoDB Local streams read as the
+ * runtime reads them, fake handlers recording batches.
  */
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import {
-  DescribeStreamCommand,
-  DynamoDBStreamsClient,
-  ExpiredIteratorException,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-} from '@aws-sdk/client-dynamodb-streams';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectionsTable } from '../../lambdas/system/schema';
 import { streamMappings } from '../../lambdas/system/topology';
@@ -96,6 +89,7 @@ async function startPoller(streamArn: string, overrides: Partial<StreamSettings>
   };
   const poller = new StreamPoller({
     client: streams,
+    endpoint: dynamo.endpoint,
     streamArn,
     settings: settings(overrides),
     handler,
@@ -320,86 +314,5 @@ describe('Class: StreamPoller (TTL deletes)', () => {
       userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
       dynamodb: { OldImage: { userId: { S: 'alice' } } },
     });
-  });
-});
-
-describe('Class: StreamPoller (shard lifecycle, scripted stream)', () => {
-  const ARN = 'arn:aws:dynamodb:ddblocal:000000000000:table/T/stream/2026-01-01T00:00:00.000';
-  const record = (n: number) => ({
-    eventID: String(n),
-    eventName: 'INSERT' as const,
-    dynamodb: { SequenceNumber: String(100 + n), Keys: { p: { S: 'p' }, n: { N: String(n) } }, ApproximateCreationDateTime: new Date() },
-  });
-
-  async function scripted(setup: (mock: ReturnType<typeof mockClient>) => void) {
-    const client = new DynamoDBStreamsClient({ region: REGION, credentials });
-    const mock = mockClient(client);
-    setup(mock);
-    const seen: number[] = [];
-    const poller = new StreamPoller({
-      client,
-      streamArn: ARN,
-      settings: settings({ startingPosition: 'TRIM_HORIZON' }),
-      handler: async (event: { Records: DynamoDBRecord[] }) => {
-        seen.push(...event.Records.map(numberOf));
-      },
-      functionName: 'fake',
-      region: REGION,
-      pollIntervalMs: 10,
-      log: () => undefined,
-    });
-    await poller.start();
-    pollers.push(poller);
-    return { seen, mock };
-  }
-
-  it('hands a closed shard over to its children, parent first', async () => {
-    // Prepare
-    const { seen } = await scripted((mock) => {
-      mock.on(DescribeStreamCommand).resolves({
-        StreamDescription: {
-          Shards: [
-            { ShardId: 'child', ParentShardId: 'parent', SequenceNumberRange: { StartingSequenceNumber: '200' } },
-            { ShardId: 'parent', SequenceNumberRange: { StartingSequenceNumber: '100', EndingSequenceNumber: '199' } },
-          ],
-        },
-      });
-      mock.on(GetShardIteratorCommand, { ShardId: 'parent' }).resolves({ ShardIterator: 'it-parent' });
-      mock.on(GetShardIteratorCommand, { ShardId: 'child' }).resolves({ ShardIterator: 'it-child' });
-      mock.on(GetRecordsCommand, { ShardIterator: 'it-parent' }).resolves({ Records: [record(1), record(2)] }); // no NextShardIterator: closed
-      mock.on(GetRecordsCommand, { ShardIterator: 'it-child' }).resolvesOnce({ Records: [record(3)], NextShardIterator: 'it-child-2' });
-      mock.on(GetRecordsCommand, { ShardIterator: 'it-child-2' }).resolves({ Records: [], NextShardIterator: 'it-child-2' });
-    });
-
-    // Act
-    await waitFor(() => seen.length === 3);
-
-    // Assess
-    expect(seen).toEqual([1, 2, 3]);
-  });
-
-  it('recovers from an expired iterator without losing or repeating records', async () => {
-    // Prepare
-    let expired = false;
-    const { seen, mock } = await scripted((m) => {
-      m.on(DescribeStreamCommand).resolves({ StreamDescription: { Shards: [{ ShardId: 's1', SequenceNumberRange: { StartingSequenceNumber: '100' } }] } });
-      m.on(GetShardIteratorCommand, { ShardIteratorType: 'TRIM_HORIZON' }).resolves({ ShardIterator: 'it-1' });
-      m.on(GetShardIteratorCommand, { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: '101' }).resolves({ ShardIterator: 'it-after-1' });
-      m.on(GetRecordsCommand, { ShardIterator: 'it-1' }).resolvesOnce({ Records: [record(1)], NextShardIterator: 'it-2' });
-      m.on(GetRecordsCommand, { ShardIterator: 'it-2' }).callsFake(() => {
-        expired = true;
-        throw new ExpiredIteratorException({ message: 'Iterator expired', $metadata: {} });
-      });
-      m.on(GetRecordsCommand, { ShardIterator: 'it-after-1' }).resolvesOnce({ Records: [record(2)], NextShardIterator: 'it-3' });
-      m.on(GetRecordsCommand, { ShardIterator: 'it-3' }).resolves({ Records: [], NextShardIterator: 'it-3' });
-    });
-
-    // Act
-    await waitFor(() => seen.length === 2);
-
-    // Assess
-    expect(expired).toBe(true);
-    expect(seen).toEqual([1, 2]);
-    expect(mock.commandCalls(GetShardIteratorCommand, { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: '101' })).toHaveLength(1);
   });
 });
