@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { HttpCorsSettings } from '../lambdas/system/topology';
-import { invokeHandler, type LambdaHandler } from './lambda';
+import { invokeHandler, InvocationTimeoutError, type LambdaHandler } from './lambda';
 import { formatRequestTime } from './gateway/request-format';
 import { readBodyUpTo } from './read-body';
 
@@ -343,7 +343,9 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
         writeResult(res, await invokeHandler(routeHandler, event, { functionName, timeoutMs: options.timeoutMs ?? 30_000 }), cors !== undefined);
       } catch (err) {
         log(`${target.route.routeKey} failed`, err);
-        sendJson(res, 500, { message: 'Internal Server Error' });
+        // API Gateway answers an integration that outlives its timeout with 504, any other failure with 500.
+        if (err instanceof InvocationTimeoutError) sendJson(res, 504, { message: 'Gateway Timeout' });
+        else sendJson(res, 500, { message: 'Internal Server Error' });
       }
       return;
     }

@@ -214,6 +214,22 @@ describe('Function: startHttpApi', () => {
     expect(response.status).toBe(503);
   });
 
+  it('answers 504 when the function outlives the integration timeout, 500 when it throws', async () => {
+    // Prepare
+    const slow = await startHttpApi({ routes, handler: () => new Promise(() => undefined), port: 0, log, timeoutMs: 50 });
+    handler.mockRejectedValue(new Error('boom'));
+
+    // Act
+    const timedOut = await fetch(`${slow.url}/chats`);
+    const failed = await fetch(`${api.url}/chats`);
+    await slow.close();
+
+    // Assess
+    expect(timedOut.status).toBe(504);
+    expect(await timedOut.json()).toEqual({ message: 'Gateway Timeout' });
+    expect(failed.status).toBe(500);
+  });
+
   it('answers 404 {"message":"Not Found"} for a path no route, extra handler or file serves, without invoking the handler', async () => {
     // Act
     const response = await fetch(`${api.url}/chats/c1/unknown`, { method: 'POST', body: '{}' });
