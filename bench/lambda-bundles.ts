@@ -15,7 +15,7 @@ import { App, AssetStaging, Stack } from 'aws-cdk-lib';
 import { CHAT_FUNCTION_RUNTIME, ChatFunction } from '../lib/constructs/chat-function';
 import { ENV } from '../lambdas/commons/env';
 import { allTables } from '../lambdas/system/schema';
-import { functions, type FunctionName } from '../lambdas/system/topology';
+import { functions, sliceWorkers, type FunctionName } from '../lambdas/system/topology';
 import { REPO_ROOT } from '../local/handlers';
 import { median } from './stats';
 
@@ -47,6 +47,8 @@ function functionEnv(withSourceMaps: boolean): NodeJS.ProcessEnv {
     [ENV.callbackUrl]: 'http://127.0.0.1:9/local',
     // In AWS the secret comes from Secrets Manager (JWT_SECRET_ARN); a plain secret keeps init off the network.
     [ENV.jwtSecret]: 'bench-secret-bench-secret-bench-secret',
+    // The fan-out invokes the slice poster by this name (the stack sets it to the function's).
+    [sliceWorkers.functionNameEnv]: sliceWorkers.function,
   };
   for (const table of allTables) env[table.envVar] = table.name;
   if (withSourceMaps) env.NODE_OPTIONS = '--enable-source-maps';

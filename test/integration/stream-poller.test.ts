@@ -17,6 +17,7 @@ import { MemoryCheckpointStore } from '../../local/streams/checkpoints';
 import { StreamPoller, type StreamSettings } from '../../local/streams/poller';
 import { latestStreamArn } from '../../local/tables';
 import { waitFor } from '../helpers/local-runtime';
+import { streamSettings } from '../helpers/stream-settings';
 
 const REGION = 'eu-west-1';
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -38,20 +39,6 @@ afterAll(async () => {
 afterEach(async () => {
   await Promise.all(pollers.splice(0).map((p) => p.stop()));
 });
-
-function settings(overrides: Partial<StreamSettings> = {}): StreamSettings {
-  return {
-    batchSize: 100,
-    maxBatchingWindowSeconds: 0,
-    retryAttempts: -1,
-    maxRecordAgeSeconds: -1,
-    bisectBatchOnError: false,
-    reportBatchItemFailures: false,
-    startingPosition: 'LATEST',
-    filters: [],
-    ...overrides,
-  };
-}
 
 /** A fresh table (pk 'p', sk 'n') with a NEW_AND_OLD_IMAGES stream. */
 async function createTable(): Promise<{ tableName: string; streamArn: string }> {
@@ -91,7 +78,7 @@ async function startPoller(streamArn: string, overrides: Partial<StreamSettings>
     client: streams,
     endpoint: dynamo.endpoint,
     streamArn,
-    settings: settings(overrides),
+    settings: streamSettings(overrides),
     handler,
     functionName: 'fake',
     region: REGION,

@@ -3,14 +3,14 @@
  * of fake sockets. test/integration/connections-api.test.ts checks the same
  * API through the real ApiGatewayManagementApiClient.
  */
-import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { WebSocket, WebSocketServer } from 'ws';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { WebSocketServer } from 'ws';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handleConnectionsApi, MAX_POST_BYTES, parseConnectionsPath } from '../../../../local/gateway/connections-api';
-import { ConnectionPool, type GatewayConnection } from '../../../../local/gateway/pool';
+import { ConnectionPool } from '../../../../local/gateway/pool';
 import type { GatewayState } from '../../../../local/gateway/state';
+import { fakeConnection, FakeSocket } from '../../../helpers/gateway-fakes';
 
 describe('Function: parseConnectionsPath', () => {
   it.each([
@@ -32,16 +32,6 @@ describe('Function: parseConnectionsPath', () => {
     },
   );
 });
-
-class FakeSocket extends EventEmitter {
-  readonly OPEN = 1;
-  readyState = 1;
-  readonly sent: { data: Buffer; binary: boolean }[] = [];
-  readonly close = vi.fn();
-  send(data: Buffer, options: { binary: boolean }): void {
-    this.sent.push({ data, binary: options.binary });
-  }
-}
 
 describe('Function: handleConnectionsApi', () => {
   const pool = new ConnectionPool();
@@ -73,16 +63,7 @@ describe('Function: handleConnectionsApi', () => {
   beforeEach(() => {
     for (const id of pool.ids()) pool.remove(id);
     socket = new FakeSocket();
-    const connection: GatewayConnection = {
-      connectionId: 'conn-1=',
-      socket: socket as unknown as WebSocket,
-      connectedAt: Date.parse('2026-11-27T00:00:00.000Z'),
-      lastActiveAt: Date.parse('2026-11-27T00:01:00.000Z'),
-      identity: { sourceIp: '127.0.0.1', userAgent: 'vitest' },
-      suppressDisconnect: false,
-      touch: vi.fn(),
-    };
-    pool.add(connection);
+    pool.add(fakeConnection(socket));
   });
 
   const url = (id: string, stage = 'local') => `${base}/${stage}/@connections/${encodeURIComponent(id)}`;

@@ -3,23 +3,14 @@
  * poster: the endpoint's port has nothing listening, so a post that went
  * out as an HTTP request would fail with ECONNREFUSED.
  */
-import { EventEmitter } from 'node:events';
-import type { WebSocket, WebSocketServer } from 'ws';
+import type { WebSocketServer } from 'ws';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSignedPoster, routePostsThrough, type PostStatusError } from '../../../../lambdas/adapters/api-gateway/poster';
 import { MAX_POST_BYTES } from '../../../../local/gateway/connections-api';
 import { channelTransport, createPostChannels } from '../../../../local/gateway/post-channel';
-import { ConnectionPool, type GatewayConnection } from '../../../../local/gateway/pool';
+import { ConnectionPool } from '../../../../local/gateway/pool';
 import type { GatewayState } from '../../../../local/gateway/state';
-
-class FakeSocket extends EventEmitter {
-  readonly OPEN = 1;
-  readyState = 1;
-  readonly sent: { data: Buffer; binary: boolean }[] = [];
-  send(data: Buffer, options: { binary: boolean }): void {
-    this.sent.push({ data, binary: options.binary });
-  }
-}
+import { fakeConnection, FakeSocket } from '../../../helpers/gateway-fakes';
 
 const ORIGIN = 'http://127.0.0.1:1';
 const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
@@ -47,16 +38,7 @@ describe('Function: createPostChannels + channelTransport', () => {
     for (const id of pool.ids()) pool.remove(id);
     state.postFaults = new Map();
     socket = new FakeSocket();
-    const connection: GatewayConnection = {
-      connectionId: 'conn-1=',
-      socket: socket as unknown as WebSocket,
-      connectedAt: Date.parse('2026-11-27T00:00:00.000Z'),
-      lastActiveAt: Date.parse('2026-11-27T00:01:00.000Z'),
-      identity: { sourceIp: '127.0.0.1', userAgent: 'vitest' },
-      suppressDisconnect: false,
-      touch: vi.fn(),
-    };
-    pool.add(connection);
+    pool.add(fakeConnection(socket));
   });
 
   afterEach(() => {

@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseBatchResponse, StreamPoller } from '../../../../local/streams/poller';
 import { startFakeGetRecords, type FakeAnswer, type FakeGetRecords } from '../../../helpers/fake-get-records';
+import { streamSettings } from '../../../helpers/stream-settings';
 
 const batch = ['100', '200', '300'].map((SequenceNumber) => ({ dynamodb: { SequenceNumber } }) as DynamoDBRecord);
 
@@ -67,16 +68,7 @@ describe('Class: StreamPoller (scripted stream)', () => {
       client,
       endpoint: fake.endpoint,
       streamArn: ARN,
-      settings: {
-        batchSize: 100,
-        maxBatchingWindowSeconds: 0,
-        retryAttempts: -1,
-        maxRecordAgeSeconds: -1,
-        bisectBatchOnError: false,
-        reportBatchItemFailures: false,
-        startingPosition: 'TRIM_HORIZON',
-        filters: [],
-      },
+      settings: streamSettings({ startingPosition: 'TRIM_HORIZON' }),
       handler: async (event: { Records: DynamoDBRecord[] }) => {
         seen.push(...event.Records.map((r) => Number(r.dynamodb?.Keys?.n?.N)));
       },
