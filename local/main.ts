@@ -10,22 +10,35 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { JavaMissingError } from './dynamodb-local';
-import { InvalidSettingError, limitsFromEnv } from '../lambdas/system/limits';
+import { InvalidSettingError, LIMIT_SETTINGS, limitsFromEnv } from '../lambdas/system/limits';
 import { InvalidOriginError } from './origins';
 import { DEV_PUBLISHER_CREDENTIALS } from './publish-auth';
 import { startLocalRuntime, type LocalRuntime } from './runtime';
 import { DEMO_CHAT, DEMO_USERS } from './seed';
 
-const USAGE = `Usage: npm start -- [--data DIR] [--no-seed] [--origin URL]...
+/** The limit settings' variables, wrapped for the usage text (from LIMIT_SETTINGS, so none is forgotten). */
+const LIMIT_VARIABLES = Object.values(LIMIT_SETTINGS)
+  .map((setting) => setting.env)
+  .reduce<string[]>((lines, name) => {
+    const last = lines.at(-1);
+    if (last !== undefined && last.length + name.length < 88) lines[lines.length - 1] = `${last}, ${name}`;
+    else lines.push(name);
+    return lines;
+  }, [])
+  .map((line) => `\n             ${line}`)
+  .join(',');
+
+export const USAGE = `Usage: npm start -- [--data DIR] [--no-seed] [--origin URL]...
   --data DIR     keep DynamoDB Local's data (and stream checkpoints) in DIR; in memory otherwise
   --no-seed      do not create the demo chat
   --origin URL   let a page served from URL (e.g. http://localhost:5173) open the WebSocket and call
                  the HTTP API with CORS, besides the demo page; repeatable
 Environment: PORT (HTTP, 3000), WS_PORT (WebSocket, 3001), STAGE (local), JWT_ACCESS_SECRET,
              FRONTEND_URL (origins as --origin, comma-separated; --origin wins),
-             LOCAL_POST_FAULTS, LOCAL_IDLE_TIMEOUT_MS (fault injection, see local/README.md),
-             MAX_CHAT_PARTICIPANTS, MESSAGE_RATE_LIMIT, MESSAGE_RATE_WINDOW_MS, MAX_CONNECTIONS_PER_USER,
-             MAX_CHATS_PER_USER, CHAT_CHANGE_RATE_LIMIT, CHAT_CHANGE_RATE_WINDOW_MS (limits, see README)`;
+             LOCAL_PUBLISHER_ACCESS_KEY_ID, LOCAL_PUBLISHER_SECRET_ACCESS_KEY (POST /publish's credential),
+             LOCAL_POST_FAULTS, LOCAL_IDLE_TIMEOUT_MS (fault injection), LOCAL_SLICE_WORKERS,
+             LOCAL_POST_TRANSPORT (channel | http), JAVA_TOOL_OPTIONS, DDB_LOCAL_TELEMETRY
+             (see local/README.md); limits (see README):${LIMIT_VARIABLES}`;
 
 function port(name: string, fallback: number): number {
   const value = process.env[name];

@@ -1,5 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { bannerLines } from '../../../local/main';
+import { LIMIT_SETTINGS } from '../../../lambdas/system/limits';
+import { bannerLines, USAGE } from '../../../local/main';
+import { LOCAL_ENV } from '../../../local/runtime';
 import { DEV_PUBLISHER_CREDENTIALS } from '../../../local/publish-auth';
 import type { LocalRuntime } from '../../../local/runtime';
 
@@ -56,5 +58,18 @@ describe('Function: bannerLines', () => {
     expect(dev).toContain('region eu-west-1');
     expect(own).toContain('accessKeyId MYKEY');
     expect(own).not.toContain('my-secret');
+  });
+});
+
+describe('Constant: USAGE (npm start -- --help)', () => {
+  it('names every limit setting and every local-only variable', () => {
+    // Prepare
+    const variables = [...Object.values(LIMIT_SETTINGS).map((setting) => setting.env), ...Object.values(LOCAL_ENV), 'DDB_LOCAL_TELEMETRY', 'JAVA_TOOL_OPTIONS'];
+
+    // Act
+    const missing = variables.filter((name) => !USAGE.includes(name));
+
+    // Assess
+    expect(missing).toEqual([]);
   });
 });
