@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
-import type { WebSocket } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import { vi } from 'vitest';
-import type { GatewayConnection } from '../../local/gateway/pool';
+import { ConnectionPool, type GatewayConnection } from '../../local/gateway/pool';
+import type { GatewayState } from '../../local/gateway/state';
 
 /** A ws socket that records what the gateway sends it; readyState is settable (1 OPEN, 2 CLOSING). */
 export class FakeSocket extends EventEmitter {
@@ -25,4 +26,16 @@ export function fakeConnection(socket: FakeSocket): GatewayConnection {
     suppressDisconnect: false,
     touch: vi.fn(),
   };
+}
+
+/** The gateway state the `@connections` API reads: stage `local`, an empty pool, no faults, zeroed metrics. */
+export function fakeGatewayState(): GatewayState {
+  return {
+    api: { stage: 'local', domainName: '127.0.0.1', apiId: 'local' },
+    pool: new ConnectionPool(),
+    wss: {} as WebSocketServer,
+    postFaults: new Map(),
+    log: vi.fn(),
+    metrics: { connectsAccepted: 0, disconnectsFired: 0, posts: { http: 0, channel: 0 } },
+  } as unknown as GatewayState;
 }

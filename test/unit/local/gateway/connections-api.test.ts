@@ -5,12 +5,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handleConnectionsApi, MAX_POST_BYTES, parseConnectionsPath } from '../../../../local/gateway/connections-api';
-import { ConnectionPool } from '../../../../local/gateway/pool';
-import type { GatewayState } from '../../../../local/gateway/state';
-import { fakeConnection, FakeSocket } from '../../../helpers/gateway-fakes';
+import { fakeConnection, fakeGatewayState, FakeSocket } from '../../../helpers/gateway-fakes';
 
 describe('Function: parseConnectionsPath', () => {
   it.each([
@@ -34,14 +31,8 @@ describe('Function: parseConnectionsPath', () => {
 });
 
 describe('Function: handleConnectionsApi', () => {
-  const pool = new ConnectionPool();
-  const state = {
-    api: { stage: 'local', domainName: '127.0.0.1', apiId: 'local' },
-    pool,
-    wss: {} as WebSocketServer,
-    postFaults: new Map(),
-    metrics: { connectsAccepted: 0, disconnectsFired: 0, posts: { http: 0, channel: 0 } },
-  } as unknown as GatewayState;
+  const state = fakeGatewayState();
+  const { pool } = state;
   let server: Server;
   let base: string;
   let socket: FakeSocket;

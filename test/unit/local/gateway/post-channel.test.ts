@@ -3,14 +3,12 @@
  * poster: the endpoint's port has nothing listening, so a post that went
  * out as an HTTP request would fail with ECONNREFUSED.
  */
-import type { WebSocketServer } from 'ws';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSignedPoster, routePostsThrough, type PostStatusError } from '../../../../lambdas/adapters/api-gateway/poster';
 import { MAX_POST_BYTES } from '../../../../local/gateway/connections-api';
 import { channelTransport, createPostChannels } from '../../../../local/gateway/post-channel';
-import { ConnectionPool } from '../../../../local/gateway/pool';
 import type { GatewayState } from '../../../../local/gateway/state';
-import { fakeConnection, FakeSocket } from '../../../helpers/gateway-fakes';
+import { fakeConnection, fakeGatewayState, FakeSocket } from '../../../helpers/gateway-fakes';
 
 const ORIGIN = 'http://127.0.0.1:1';
 const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
@@ -18,15 +16,8 @@ const posterFor = (stage: string) => createSignedPoster({ endpoint: `${ORIGIN}/$
 const frame = (text: string) => new TextEncoder().encode(text);
 
 describe('Function: createPostChannels + channelTransport', () => {
-  const pool = new ConnectionPool();
-  const state = {
-    api: { stage: 'local', domainName: '127.0.0.1', apiId: 'local' },
-    pool,
-    wss: {} as WebSocketServer,
-    postFaults: new Map(),
-    log: vi.fn(),
-    metrics: { connectsAccepted: 0, disconnectsFired: 0, posts: { http: 0, channel: 0 } },
-  } as unknown as GatewayState;
+  const state = fakeGatewayState();
+  const { pool } = state;
   const channels = createPostChannels(state);
   let socket: FakeSocket;
 
@@ -39,10 +30,6 @@ describe('Function: createPostChannels + channelTransport', () => {
     state.postFaults = new Map();
     socket = new FakeSocket();
     pool.add(fakeConnection(socket));
-  });
-
-  afterEach(() => {
-    vi.useRealTimers();
   });
 
   it('delivers a post as a text frame and resolves, without any HTTP request', async () => {
@@ -126,8 +113,7 @@ describe('Function: createPostChannels + channelTransport', () => {
 describe('Function: channelTransport, once the gateway end is closed', () => {
   it('leaves the post to the poster’s timeout', async () => {
     // Prepare
-    const state = { api: { stage: 'local' }, pool: new ConnectionPool(), postFaults: new Map(), log: vi.fn(), metrics: { posts: { http: 0, channel: 0 } } } as unknown as GatewayState;
-    const channels = createPostChannels(state);
+    const channels = createPostChannels(fakeGatewayState());
     routePostsThrough('http://127.0.0.1:2', channelTransport(channels.open()));
     channels.closeAll();
     const poster = createSignedPoster({ endpoint: 'http://127.0.0.1:2/local', credentials, region: 'eu-west-1', maxSockets: 8 });
