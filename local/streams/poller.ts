@@ -13,7 +13,7 @@ import { invokeHandler, type LambdaHandler } from '../lambda';
 import { MemoryCheckpointStore, type CheckpointStore } from './checkpoints';
 import { matchesFilters } from './filters';
 import { StreamRecordsReader } from './get-records';
-import { toLambdaRecord, toLambdaStreamArn, type StreamRecord } from './records';
+import { toLambdaRecord, toLambdaStreamArn, withReadTime, type StreamRecord } from './records';
 
 /** The event source mapping settings the poller honours (topology.ts StreamMapping without table/function). */
 export type StreamSettings = Omit<StreamMapping, 'table' | 'function'>;
@@ -177,7 +177,7 @@ class ShardWorker {
             const records = page.Records ?? [];
             gotRecords = records.length > 0;
             if (gotRecords) {
-              buffer.push(...records);
+              buffer.push(...records.map((record) => withReadTime(record, issuedAt)));
               this.#lastRead = sequenceOf(records[records.length - 1] as StreamRecord);
             }
             this.#iterator = page.NextShardIterator;

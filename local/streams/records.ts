@@ -57,6 +57,23 @@ const DDB_LOCAL_TTL_EVENT_NAME = 'UNKNOWN_TO_SDK_VERSION';
 export const TTL_USER_IDENTITY = { type: 'Service', principalId: 'dynamodb.amazonaws.com' } as const;
 
 /**
+ * The record with the second the poller read it as its creation time when
+ * that is later than DynamoDB Local's. AWS rounds ApproximateCreationDateTime
+ * down to the second; DynamoDB Local (2026-01-16) rounds it down to the
+ * minute, so a record written at :59 looked up to 60 s old at once, and the
+ * Connections mapping's MaximumRecordAgeInSeconds of 60 could discard a
+ * Socket.IO open packet before its first attempt. The read time is at most
+ * one poll interval after the write.
+ */
+export function withReadTime(record: StreamRecord, readAtMs: number): StreamRecord {
+  const stream = record.dynamodb;
+  const created = stream?.ApproximateCreationDateTime;
+  if (stream === undefined || created === undefined) return record;
+  const readSecond = Math.floor(readAtMs / 1000);
+  return created >= readSecond ? record : { ...record, dynamodb: { ...stream, ApproximateCreationDateTime: readSecond } };
+}
+
+/**
  * Converts one record. Images are handed on as parsed: JSON attribute values
  * are Lambda's already. A TTL delete from DynamoDB Local becomes a REMOVE
  * with the service identity, as AWS delivers it; a userIdentity DynamoDB

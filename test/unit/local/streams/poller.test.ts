@@ -2,7 +2,7 @@ import { DescribeStreamCommand, DynamoDBStreamsClient, GetShardIteratorCommand }
 import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseBatchResponse, StreamPoller } from '../../../../local/streams/poller';
+import { parseBatchResponse, StreamPoller, type StreamSettings } from '../../../../local/streams/poller';
 import { startFakeGetRecords, type FakeAnswer, type FakeGetRecords } from '../../../helpers/fake-get-records';
 import { streamSettings } from '../../../helpers/stream-settings';
 
@@ -57,20 +57,22 @@ describe('Class: StreamPoller (scripted stream)', () => {
   });
 
   /** DescribeStream and GetShardIterator scripted on the SDK client, GetRecords on a fake endpoint (by iterator). */
-  async function scripted(setup: (mock: ReturnType<typeof mockClient>) => void, getRecords: Record<string, FakeAnswer[]>) {
+  async function scripted(setup: (mock: ReturnType<typeof mockClient>) => void, getRecords: Record<string, FakeAnswer[]>, settings: Partial<StreamSettings> = {}) {
     const client = new DynamoDBStreamsClient({ region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     const mock = mockClient(client);
     setup(mock);
     fake = await startFakeGetRecords(getRecords);
     const seen: number[] = [];
+    const delivered: DynamoDBRecord[] = [];
     const log = vi.fn();
     poller = new StreamPoller({
       client,
       endpoint: fake.endpoint,
       streamArn: ARN,
-      settings: streamSettings({ startingPosition: 'TRIM_HORIZON' }),
+      settings: streamSettings({ startingPosition: 'TRIM_HORIZON', ...settings }),
       handler: async (event: { Records: DynamoDBRecord[] }) => {
         seen.push(...event.Records.map((r) => Number(r.dynamodb?.Keys?.n?.N)));
+        delivered.push(...event.Records);
       },
       functionName: 'fake',
       region: 'eu-west-1',
@@ -78,8 +80,26 @@ describe('Class: StreamPoller (scripted stream)', () => {
       log,
     });
     await poller.start();
-    return { seen, mock, log, fake };
+    return { seen, delivered, mock, log, fake, poller };
   }
+
+  it("dates a record DynamoDB Local rounded down to the minute by the second it was read, so a 60 s record age does not discard it at once", async () => {
+    // Prepare: written "59 s ago" as DynamoDB Local reports a write at :59 read at the next :00.
+    const readFrom = Math.floor(Date.now() / 1000);
+    const minuteRounded = { ...record(1), dynamodb: { ...record(1).dynamodb, ApproximateCreationDateTime: readFrom - 59 } };
+    const { delivered, poller: started } = await scripted(
+      oneShard,
+      { 'it-1': [{ body: { Records: [minuteRounded], NextShardIterator: 'it-2' } }], 'it-2': [page([], 'it-2')] },
+      { maxRecordAgeSeconds: 10 },
+    );
+
+    // Act
+    await vi.waitFor(() => expect(delivered).toHaveLength(1));
+
+    // Assess
+    expect(delivered[0]?.dynamodb?.ApproximateCreationDateTime).toBeGreaterThanOrEqual(readFrom);
+    expect(started.failures).toEqual([]);
+  });
 
   it('hands a closed shard over to its children, parent first', async () => {
     // Prepare
