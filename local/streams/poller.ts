@@ -209,7 +209,7 @@ class ShardWorker {
           p.onShardEnded();
           return;
         }
-        if (!gotRecords || buffer.length > 0) await p.sleep(p.pollIntervalMs);
+        if (!gotRecords || buffer.length > 0) await p.sleep(p.untilNextPoll());
       }
     } catch (err) {
       if (!(err instanceof StoppedError)) p.log(`shard ${this.shardId} stopped`, err);
@@ -291,6 +291,17 @@ export class StreamPoller {
       if (Date.now() > deadline) throw new Error(`stream ${this.streamArn} did not settle within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 10));
     }
+  }
+
+  /**
+   * The time to the next poll: the next multiple of the poll interval on the
+   * wall clock, so every shard of every poller of a runtime polls in the same
+   * instant. Each shard still polls once an interval, but DynamoDB Local (and
+   * this thread) wake once per interval for all of them instead of once per
+   * shard, which is most of an idle runtime's CPU.
+   */
+  untilNextPoll(): number {
+    return this.pollIntervalMs - (Date.now() % this.pollIntervalMs);
   }
 
   /** An interruptible sleep; stop() wakes every sleeper. */

@@ -173,3 +173,36 @@ describe('Class: StreamPoller (scripted stream)', () => {
     expect(mock.commandCalls(GetShardIteratorCommand)).toHaveLength(1);
   });
 });
+
+describe('Method: StreamPoller.untilNextPoll', () => {
+  const pollerEvery = (pollIntervalMs: number) =>
+    new StreamPoller({
+      client: new DynamoDBStreamsClient({ region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+      endpoint: 'http://127.0.0.1:1',
+      streamArn: 'arn:aws:dynamodb:ddblocal:000000000000:table/T/stream/2026-01-01T00:00:00.000',
+      settings: streamSettings(),
+      handler: async () => undefined,
+      functionName: 'fake',
+      region: 'eu-west-1',
+      pollIntervalMs,
+    });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('waits until the next multiple of the interval on the wall clock, so every poller of a runtime polls in the same instant', () => {
+    // Prepare
+    vi.useFakeTimers({ now: 1_764_201_600_050 });
+    const [first, second] = [pollerEvery(200), pollerEvery(200)];
+
+    // Act
+    const waits = [first.untilNextPoll(), second.untilNextPoll()];
+    vi.setSystemTime(1_764_201_600_200);
+    const onTheBoundary = first.untilNextPoll();
+
+    // Assess
+    expect(waits).toEqual([150, 150]);
+    expect(onTheBoundary).toBe(200);
+  });
+});
