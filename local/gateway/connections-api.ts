@@ -44,7 +44,14 @@ function errorAnswer(status: number, errorType: string, message?: string): Conne
   return { status, errorType, body: message === undefined ? '' : JSON.stringify({ message }) };
 }
 
-const ACCEPTED: ConnectionsApiAnswer = { status: 200, body: '' };
+/** API Gateway's answer to a post it delivered. */
+export const ACCEPTED: ConnectionsApiAnswer = { status: 200, body: '' };
+const FORBIDDEN = errorAnswer(403, 'ForbiddenException', 'Forbidden');
+
+/** A path naming another stage than the gateway's (API Gateway answers it 403). */
+function isOtherStage(state: GatewayState, target: { stage?: string }): boolean {
+  return target.stage !== undefined && target.stage !== state.api.stage;
+}
 
 /**
  * What API Gateway answers one PostToConnection, and the frame it sends:
@@ -54,7 +61,7 @@ const ACCEPTED: ConnectionsApiAnswer = { status: 200, body: '' };
  * Shared by the HTTP endpoint and the in-process channel (postChannel).
  */
 export async function answerPost(state: GatewayState, target: { stage?: string; connectionId: string }, body: Uint8Array | undefined): Promise<ConnectionsApiAnswer> {
-  if (target.stage !== undefined && target.stage !== state.api.stage) return errorAnswer(403, 'ForbiddenException', 'Forbidden');
+  if (isOtherStage(state, target)) return FORBIDDEN;
   if (body === undefined || body.byteLength > MAX_POST_BYTES) {
     return errorAnswer(413, 'PayloadTooLargeException', `Message too long. Max allowed size is ${MAX_POST_BYTES} bytes`);
   }
@@ -109,13 +116,13 @@ export async function handleConnectionsApi(state: GatewayState, req: IncomingMes
   if (target === undefined) return false;
   if (req.method === 'POST') {
     state.metrics.posts.http += 1;
-    const body = target.stage !== undefined && target.stage !== state.api.stage ? Buffer.alloc(0) : await readBodyUpTo(req, MAX_POST_BYTES);
+    const body = await readBodyUpTo(req, MAX_POST_BYTES);
     if (body === undefined) req.resume();
     writeAnswer(res, await answerPost(state, target, body));
     return true;
   }
-  if (target.stage !== undefined && target.stage !== state.api.stage) {
-    writeAnswer(res, errorAnswer(403, 'ForbiddenException', 'Forbidden'));
+  if (isOtherStage(state, target)) {
+    writeAnswer(res, FORBIDDEN);
     return true;
   }
   const connection = state.pool.get(target.connectionId);

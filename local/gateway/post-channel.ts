@@ -7,7 +7,7 @@
  * so Gone, 413, 403 and injected faults reach the poster unchanged.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { answerPost, parseConnectionsPath, type ConnectionsApiAnswer } from './connections-api';
+import { ACCEPTED, answerPost, parseConnectionsPath, type ConnectionsApiAnswer } from './connections-api';
 import type { PostTransport } from '../../lambdas/adapters/api-gateway/poster';
 import type { GatewayState } from './state';
 
@@ -28,8 +28,6 @@ export interface ChannelAnswers {
   readonly accepted: number[];
   readonly failed: ChannelAnswer[];
 }
-
-const ACCEPTED: ConnectionsApiAnswer = { status: 200, body: '' };
 
 const NOT_FOUND: ConnectionsApiAnswer = { status: 404, errorType: 'NotFoundException', body: JSON.stringify({ message: 'Not Found' }) };
 const INTERNAL: ConnectionsApiAnswer = { status: 500, errorType: 'InternalServerErrorException', body: '' };
