@@ -21,19 +21,13 @@ import { installAwsCallCounter, type AwsCallSnapshot } from './aws-calls';
 import type { BurstRequest, BurstResult } from './burst-clients';
 import type { BenchUser } from './load-worker';
 
-export interface LoginBurstResult {
+/** The burst clients' counts as they report them (burst-clients.ts), with the slowest and median client and the server's side. */
+export interface LoginBurstResult extends Pick<BurstResult, 'connectedMs' | 'lastOnlineMs' | 'onlineFrames' | 'queryAcks' | 'queryErrors' | 'connectFailures'> {
   readonly size: number;
   /** Every client knew every other user online (ms from the first connect; Infinity: not within the timeout). */
   readonly settledMs: number;
   /** Median client. */
   readonly medianSettledMs: number;
-  /** The last connection opened ($connect answered). */
-  readonly connectedMs: number;
-  readonly lastOnlineMs: number;
-  readonly onlineFrames: number;
-  readonly queryAcks: number;
-  readonly queryErrors: number;
-  readonly connectFailures: number;
   /** Server CPU from the first connect until the streams settled, ms. */
   readonly cpu: ServerCpu;
   /** AWS requests and invocations over the same span. */
