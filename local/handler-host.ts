@@ -79,14 +79,11 @@ export async function startHandlerHost(options: HandlerHostOptions): Promise<Han
   const spawn = (): Promise<Worker> =>
     new Promise<Worker>((resolve, reject) => {
       const { onOutput } = options;
-      const postPort = options.postChannel?.open();
+      const postChannel = options.postChannel === undefined ? undefined : { origin: options.postChannel.origin, port: options.postChannel.open() };
       const worker = new Worker(WORKER_ENTRY, {
         env: workerEnv,
-        workerData: {
-          names,
-          ...(postPort !== undefined && options.postChannel !== undefined && { postChannel: { origin: options.postChannel.origin, port: postPort } }),
-        } satisfies WorkerData,
-        ...(postPort !== undefined && { transferList: [postPort] }),
+        workerData: { names, ...(postChannel !== undefined && { postChannel }) } satisfies WorkerData,
+        ...(postChannel !== undefined && { transferList: [postChannel.port] }),
         ...(onOutput !== undefined && { stdout: true, stderr: true }),
       });
       if (onOutput !== undefined) {
