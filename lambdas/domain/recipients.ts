@@ -4,7 +4,7 @@
  * never disagree about who hears an event.
  */
 import type { EventEnvelope } from '../../protocol';
-import type { BroadcastOptions, RoomMember } from './ports';
+import type { BroadcastOptions, BroadcastResult, RoomBroadcaster, RoomMember, RoomStore } from './ports';
 
 /**
  * The members an event goes to: every connection of the room except those
@@ -21,4 +21,23 @@ export function recipientsOf(members: readonly RoomMember[], envelope: EventEnve
   return members.filter(
     (member) => member.userId !== exceptUserId && !(seq !== undefined && member.afterSeq !== undefined && seq <= member.afterSeq),
   );
+}
+
+/**
+ * A room broadcast: the room as `rooms` lists it, its recipients, then one
+ * post each through `broadcaster`. Every broadcaster's toRoom is this with
+ * its own room store; the fan-out calls it with its batch's reads, so a
+ * chat's messages in one stream batch list the room once.
+ *
+ * @example
+ * await toRoomAsListed(broadcaster, batchReads.rooms, roomOf.chat('c1'), envelope);
+ */
+export async function toRoomAsListed(
+  broadcaster: Pick<RoomBroadcaster, 'toMembers'>,
+  rooms: Pick<RoomStore, 'members'>,
+  room: string,
+  envelope: EventEnvelope,
+  options: BroadcastOptions = {},
+): Promise<BroadcastResult> {
+  return broadcaster.toMembers(recipientsOf(await rooms.members(room), envelope, options), envelope);
 }

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '../../commons/backoff';
 import { POST_CONCURRENCY } from '../../commons/clients';
 import { logger } from '../../commons/logger';
-import { recipientsOf } from '../../domain/recipients';
+import { toRoomAsListed } from '../../domain/recipients';
 import { METRIC } from '../../commons/metric-names';
 import { countBroadcast, countMetric } from '../../commons/metrics';
 import type { EventEnvelope, WireProtocol } from '../../../protocol';
@@ -158,7 +158,7 @@ export class ManagementApiBroadcaster implements RoomBroadcaster {
   }
 
   async toRoom(room: string, envelope: EventEnvelope, options: BroadcastOptions = {}): Promise<BroadcastResult> {
-    return this.toMembers(recipientsOf(await this.#deps.rooms.members(room), envelope, options), envelope);
+    return toRoomAsListed(this, this.#deps.rooms, room, envelope, options);
   }
 
   async toMembers(members: readonly RoomMember[], envelope: EventEnvelope): Promise<BroadcastResult> {

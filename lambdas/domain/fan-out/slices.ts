@@ -18,7 +18,7 @@ import type { EventEnvelope } from '../../../protocol';
 import { backoffDelay } from '../../commons/backoff';
 import { logger } from '../../commons/logger';
 import type { BroadcastOptions, BroadcastResult, BroadcastSlice, RoomBroadcaster, RoomMember, RoomStore, SliceWorker } from '../ports';
-import { recipientsOf } from '../recipients';
+import { toRoomAsListed } from '../recipients';
 
 /** How a slice whose worker failed is tried again. */
 export interface SliceRetryPolicy {
@@ -95,7 +95,7 @@ export class SlicedBroadcaster implements RoomBroadcaster {
   }
 
   async toRoom(room: string, envelope: EventEnvelope, options: BroadcastOptions = {}): Promise<BroadcastResult> {
-    return this.toMembers(recipientsOf(await this.#deps.rooms.members(room), envelope, options), envelope);
+    return toRoomAsListed(this, this.#deps.rooms, room, envelope, options);
   }
 
   async toMembers(members: readonly RoomMember[], envelope: EventEnvelope): Promise<BroadcastResult> {

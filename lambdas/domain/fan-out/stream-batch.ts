@@ -24,7 +24,7 @@ import { observeRecord } from './observe-record';
 import { fanOutPresence, withBatchReads, type PresenceFanOutDeps } from './presence';
 import { readEventOf } from './reads';
 import { toOthersInRoom } from '../room-others';
-import { recipientsOf } from '../recipients';
+import { toRoomAsListed } from '../recipients';
 import { imageOf, isServiceChange, MalformedRecordError, optionalString, requireString, tableNameOfStreamArn } from './records';
 import type { BroadcastResult, ConnectionRemover, RoomBroadcaster } from '../ports';
 
@@ -129,7 +129,7 @@ async function processRecord(
         break;
       }
       const event = messageEventOf(record);
-      if (event !== undefined) result = await deps.broadcaster.toMembers(recipientsOf(await batchReads.rooms.members(event.room), event.envelope), event.envelope);
+      if (event !== undefined) result = await toRoomAsListed(deps.broadcaster, batchReads.rooms, event.room, event.envelope);
       break;
     }
     case 'presence':

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { EventEnvelope } from '../../../../protocol';
-import type { RoomMember } from '../../../../lambdas/domain/ports';
-import { recipientsOf } from '../../../../lambdas/domain/recipients';
+import type { BroadcastResult, RoomMember } from '../../../../lambdas/domain/ports';
+import { recipientsOf, toRoomAsListed } from '../../../../lambdas/domain/recipients';
 
 const room: RoomMember[] = [
   { connectionId: 'a1', userId: 'alice', protocol: 'lettera.v1' },
@@ -34,5 +34,22 @@ describe('Function: recipientsOf', () => {
   it('keeps everyone for an event without a position', () => {
     // Act / Assess
     expect(recipientsOf(room, event())).toEqual(room);
+  });
+});
+
+describe('Function: toRoomAsListed', () => {
+  it('lists the room through the given store and posts the event to its recipients only', async () => {
+    // Prepare
+    const rooms = { members: vi.fn(async () => room) };
+    const result: BroadcastResult = { recipients: 2, delivered: 2, gone: 0, disconnected: 0, undeliverable: 0, failed: 0 };
+    const broadcaster = { toMembers: vi.fn(async () => result) };
+
+    // Act
+    const answered = await toRoomAsListed(broadcaster, rooms, 'chat:c1', event(5), { exceptUserId: 'alice' });
+
+    // Assess
+    expect(rooms.members).toHaveBeenCalledWith('chat:c1');
+    expect(broadcaster.toMembers).toHaveBeenCalledWith([room[1], room[3]], event(5));
+    expect(answered).toBe(result);
   });
 });
